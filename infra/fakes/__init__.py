@@ -52,6 +52,7 @@ def wait_for_stop_signal() -> None:
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 256  # listen backlog: benchmarks open many connections at once
     # Set when the process is stopping so that sleeping handlers wake up early.
     stopping: threading.Event
 

@@ -81,14 +81,21 @@ class SentrySink:
     def envelopes(self) -> list[dict[str, Any]]:
         return list(_call(self.base_url, "GET", "/_control/envelopes")["envelopes"])
 
+    def items(self, item_type: str | None = None) -> list[dict[str, Any]]:
+        """All envelope items (``{"headers", "payload"}``), optionally of one type."""
+        return [
+            item
+            for envelope in self.envelopes()
+            for item in envelope["items"]
+            if item_type is None or item["headers"].get("type") == item_type
+        ]
+
     def events(self) -> list[dict[str, Any]]:
         """The payloads of all ``event`` items, in arrival order."""
         return [
             item["payload"]
-            for envelope in self.envelopes()
-            for item in envelope["items"]
-            if item["headers"].get("type") == "event"
-            and isinstance(item["payload"], dict)
+            for item in self.items("event")
+            if isinstance(item["payload"], dict)
         ]
 
     def wait_for_events(self, n: int, timeout: float = 5.0) -> list[dict[str, Any]]:

@@ -345,7 +345,7 @@ def test_delayed_requests_are_served_in_parallel(claude: ClaudeStandin) -> None:
     claude.set_default(
         {"kind": "tool_use", "input": {"ok": True}, "delay_seconds": 1.0}
     )
-    api = client(claude, max_retries=0)
+    api = client(claude, max_retries=0, timeout=5.0)  # fail fast if served one by one
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda i: extract(api, f"email {i}"), range(8)))
@@ -437,15 +437,9 @@ def test_sentry_sdk_exception_reaches_the_sink(
     assert "sentry_key=public" in envelopes[0]["request_headers"]["x-sentry-auth"]
     assert envelopes[0]["request_headers"]["content-encoding"] in ("gzip", "br")
     assert envelopes[0]["headers"]["event_id"] == event["event_id"]
-    attachments = [
-        i
-        for e in envelopes
-        for i in e["items"]
-        if i["headers"].get("type") == "attachment"
-    ]
-    assert (
-        attachments and attachments[0]["payload"] == "AP9iaW5hcnkK"
-    )  # base64 of the raw bytes
+    [attachment] = sink.items("attachment")
+    assert attachment["headers"]["length"] == 9
+    assert attachment["payload"] == "AP9iaW5hcnkK"  # base64 of the raw bytes, "\n" kept
 
 
 def test_legacy_store_endpoint_with_gzip(sink: SentrySink) -> None:
