@@ -11,7 +11,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@echo "==> preparing $(VENV) and installing pinned dependencies"
 	@bash infra/check_system.sh
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt 2> >(grep -v "is ignored: it is neither" >&2)
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 deps: $(STAMP)

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from infra.fakes.clients import ClaudeStandin, Mailbox, SentrySink
 from infra.stack import REPO_ROOT, LocalStack, StackError
 from shared.config import reset_settings_cache
 from shared.db.engine import dispose_engine
@@ -58,3 +59,28 @@ def stack_env(stack: LocalStack) -> dict[str, str]:
     os.environ.update(env)
     reset_settings_cache()
     return env
+
+
+@pytest.fixture
+def claude_standin(stack: LocalStack) -> ClaudeStandin:
+    """The Anthropic stand-in, reset for this test."""
+    standin = ClaudeStandin(stack.url("claude"))
+    standin.reset()
+    return standin
+
+
+@pytest.fixture
+def sentry_sink(stack: LocalStack) -> SentrySink:
+    sink = SentrySink(stack.url("sentry"))
+    sink.reset()
+    return sink
+
+
+@pytest.fixture
+def mailbox(stack: LocalStack) -> Iterator[Mailbox]:
+    """The SMTP server's mailbox, emptied for this test and accepting mail."""
+    box = Mailbox(stack.mailbox_dir)
+    box.refuse(False)
+    box.clear()
+    yield box
+    box.refuse(False)

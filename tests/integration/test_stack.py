@@ -12,9 +12,9 @@ import pymongo
 import sentry_sdk
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import pubsub_v1, storage
-from infra.fakes.clients import ClaudeStandin, Mailbox, SentrySink
 from sqlalchemy import create_engine, text
 
+from infra.fakes.clients import ClaudeStandin, Mailbox, SentrySink
 from infra.stack import PROJECT, LocalStack
 from shared.config import get_settings
 
