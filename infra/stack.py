@@ -538,9 +538,30 @@ class LocalStack:
             raise StackError(f"local stack server(s) not running: {details}")
 
     def restart(self, name: str) -> None:
+        """Stop and start one server; in-memory servers get their topics/bucket back."""
         server = self.servers[name]
         server.stop()
-        server.start()
+        self.start_server(name)
+
+    def start_server(self, name: str) -> None:
+        """Start a stopped (or killed) server again and re-provision what it lost."""
+        self.servers[name].start()
+        env = self.env()
+        if name == "pubsub":
+            from infra import provision
+
+            provision.create_pubsub(
+                env["PUBSUB_EMULATOR_HOST"],
+                PROJECT,
+                push_endpoint=self.url("processor") if "processor" in self.functions else None,
+                min_backoff=self.push_min_backoff,
+                max_backoff=self.push_max_backoff,
+                max_delivery_attempts=self.max_delivery_attempts,
+            )
+        elif name == "gcs":
+            from infra import provision
+
+            provision.create_bucket(env["STORAGE_EMULATOR_HOST"], PROJECT)
 
     def stop(self) -> None:
         """Stop everything this stack started (functions first), whatever state it is in."""

@@ -43,5 +43,5 @@ def test_killing_a_server_is_reported_by_name_then_it_restarts(stack: LocalStack
     stack.servers["mongodb"].kill()
     with pytest.raises(StackError, match="mongodb"):
         stack.assert_healthy()
-    stack.servers["mongodb"].start()
+    stack.start_server("mongodb")
     stack.assert_healthy()
