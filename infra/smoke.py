@@ -2,9 +2,9 @@
 
 Used as the last step of cloudbuild.yaml, and by hand after a first deploy:
 
-    python infra/smoke.py --project "$PROJECT_ID" \\
-        --webhook-url "$(terraform -chdir=terraform output -raw webhook_url)" \\
-        --secret-id "webhook-raw-secret-production"
+    terraform -chdir=terraform output -json > /tmp/tf-outputs.json
+    python3 infra/smoke.py --project "$PROJECT_ID" \\
+        --terraform-outputs /tmp/tf-outputs.json
 
 The shared secret is read from Secret Manager with
 `gcloud secrets versions access` (or from `WEBHOOK_RAW_SECRET` when that is
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import hmac
+import json
 import os
 import subprocess
 import sys
@@ -32,6 +33,7 @@ import urllib.request
 import uuid
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from pathlib import Path
 
 _ACCEPTED = 200
 _RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
@@ -132,6 +134,19 @@ def run_smoke_check(
     raise SmokeError(msg)
 
 
+def read_terraform_outputs(path: str) -> tuple[str, str]:
+    """(webhook_url, raw secret id) from `terraform output -json` saved to a file."""
+    outputs = json.loads(Path(path).read_text(encoding="utf-8"))
+    try:
+        return (
+            outputs["webhook_url"]["value"],
+            outputs["secret_ids"]["value"]["WEBHOOK_RAW_SECRET"],
+        )
+    except KeyError as error:
+        msg = f"{path} lacks output {error}; has terraform apply run?"
+        raise SmokeError(msg) from error
+
+
 def _raw_route(webhook_url: str) -> str:
     base = webhook_url.rstrip("/")
     return base if base.endswith("/raw") else f"{base}/raw"
@@ -139,24 +154,33 @@ def _raw_route(webhook_url: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--webhook-url", required=True, help="webhook base URL")
+    parser.add_argument("--webhook-url", help="webhook base URL")
     parser.add_argument("--secret-id", help="Secret Manager id of WEBHOOK_RAW_SECRET")
     parser.add_argument("--project", help="GCP project holding the secret")
+    parser.add_argument(
+        "--terraform-outputs",
+        help="file with `terraform output -json`; gives --webhook-url and --secret-id",
+    )
     parser.add_argument("--release", default=os.environ.get("SHORT_SHA", "manual"))
     parser.add_argument("--attempts", type=int, default=5)
     parser.add_argument("--wait-seconds", type=float, default=5.0)
     args = parser.parse_args(argv)
 
     try:
+        webhook_url, secret_id = args.webhook_url, args.secret_id
+        if args.terraform_outputs:
+            webhook_url, secret_id = read_terraform_outputs(args.terraform_outputs)
+        if not webhook_url:
+            parser.error("give --webhook-url or --terraform-outputs")
         local_secret = os.environ.get("WEBHOOK_RAW_SECRET")
         if local_secret:
             secret = local_secret.encode()
-        elif args.secret_id and args.project:
-            secret = fetch_secret(args.secret_id, args.project)
+        elif secret_id and args.project:
+            secret = fetch_secret(secret_id, args.project)
         else:
             parser.error("give --secret-id and --project, or set WEBHOOK_RAW_SECRET")
         correlation_id = run_smoke_check(
-            _raw_route(args.webhook_url),
+            _raw_route(webhook_url),
             secret,
             args.release,
             args.attempts,
