@@ -59,7 +59,7 @@ def steps() -> list[dict[str, Any]]:
 
 
 def step_text(step: dict[str, Any]) -> str:
-    return " ".join([str(step.get("entrypoint", "")), *map(str, step["args"])])
+    return " ".join([str(step.get("entrypoint", "")), *map(str, step.get("args", []))])
 
 
 def index_of(fragment: str) -> int:
