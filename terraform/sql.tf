@@ -26,6 +26,8 @@ resource "google_sql_database_instance" "main" {
     deletion_protection_enabled = var.sql_deletion_protection
     disk_type                   = "PD_SSD"
     disk_autoresize             = true
+    # Only the Cloud SQL connectors / Auth Proxy may connect.
+    connector_enforcement = "REQUIRED"
 
     backup_configuration {
       enabled                        = true
@@ -40,9 +42,8 @@ resource "google_sql_database_instance" "main" {
     }
 
     ip_configuration {
-      ipv4_enabled          = true
-      ssl_mode              = "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"
-      connector_enforcement = "REQUIRED"
+      ipv4_enabled = true
+      ssl_mode     = "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"
       # No authorized_networks block: no address range may connect directly.
     }
 

@@ -687,7 +687,7 @@ def test_cloud_sql_is_postgres_15_with_backups_pitr_and_iam_auth() -> None:
     assert "max_connections" in flags
     ip = one(settings, "ip_configuration")
     assert "authorized_networks" not in ip
-    assert ip["connector_enforcement"] == "REQUIRED"
+    assert settings["connector_enforcement"] == "REQUIRED"
 
 
 def test_processor_and_rollup_log_in_as_iam_database_users() -> None:
