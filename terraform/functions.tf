@@ -44,6 +44,10 @@ locals {
   webhook_timeout_seconds = 60
   rollup_timeout_seconds  = 900 # Cloud Scheduler waits as long (max 1800)
 
+  # Named here, not taken from the resource: the subscription pushes to the
+  # processor, so the processor cannot depend on the subscription resource.
+  processor_subscription_name = "emails-processor-${local.suffix}"
+
   # Non-secret settings every function reads.
   common_env = {
     APP_ENV                         = "production"
@@ -54,13 +58,16 @@ locals {
     PUBSUB_TOPIC                    = google_pubsub_topic.emails.name
     PUBSUB_DEAD_LETTER_TOPIC        = google_pubsub_topic.dead_letter.name
     PUBSUB_DEAD_LETTER_SUBSCRIPTION = google_pubsub_subscription.dead_letter.name
+    PUBSUB_PROCESSOR_SUBSCRIPTION   = local.processor_subscription_name
     RAW_EMAIL_BUCKET                = google_storage_bucket.raw_email.name
   }
 
-  # Settings of the functions that use Postgres (never the webhook).
+  # Where Postgres is. The instance has only a public IP, reached through the
+  # connector (see sql.tf), hence DB_IP_TYPE = PUBLIC.
   db_env = {
     INSTANCE_CONNECTION_NAME = google_sql_database_instance.main.connection_name
     DB_NAME                  = google_sql_database.app.name
+    DB_IP_TYPE               = "PUBLIC"
   }
 }
 
@@ -104,8 +111,13 @@ resource "google_cloudfunctions2_function" "webhook" {
     ingress_settings                 = "ALLOW_ALL"
     all_traffic_on_latest_revision   = true
 
-    environment_variables = merge(local.common_env, {
+    # The shared configuration insists on the database settings whenever
+    # APP_ENV=production, so the webhook gets them too. It still cannot reach
+    # Postgres: its service account has no Cloud SQL role and no database
+    # user, and its code never opens the engine.
+    environment_variables = merge(local.common_env, local.db_env, {
       THREADS                = tostring(local.webhook_concurrency)
+      DB_USER                = trimsuffix(google_service_account.sa["webhook"].email, ".gserviceaccount.com")
       WEBHOOK_MAX_BODY_BYTES = tostring(var.webhook_max_body_bytes)
     })
 

@@ -42,7 +42,7 @@ resource "google_pubsub_subscription" "dead_letter" {
 }
 
 resource "google_pubsub_subscription" "processor" {
-  name    = "emails-processor-${local.suffix}"
+  name    = local.processor_subscription_name
   project = var.project_id
   topic   = google_pubsub_topic.emails.id
 

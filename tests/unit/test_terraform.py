@@ -601,12 +601,19 @@ def test_functions_get_every_agreed_setting() -> None:
         )
     )
     assert keys >= PLAIN_ENV, f"missing: {sorted(PLAIN_ENV - keys)}"
-    webhook_keys = env_expression_keys(
-        one(function("webhook"), "service_config")["environment_variables"]
-    )
-    assert not {"INSTANCE_CONNECTION_NAME", "DB_USER"} & webhook_keys, (
-        "the webhook never touches Postgres"
-    )
+
+
+def test_the_webhook_cannot_reach_postgres() -> None:
+    """The webhook gets the connection settings (the shared config requires them in
+    production) but no way in: no Cloud SQL role and no database user."""
+    for resource_type in ("google_project_iam_member", "google_sql_user"):
+        for name, body in resources(resource_type).items():
+            role = str(body.get("role", ""))
+            if resource_type == "google_project_iam_member" and "cloudsql" not in role:
+                continue
+            assert '"webhook"' not in str(body.get("for_each", "")), (resource_type, name)
+            assert 'sa["webhook"]' not in str(body.get("member", "")), (resource_type, name)
+            assert 'sa["webhook"]' not in str(body.get("name", "")), (resource_type, name)
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
