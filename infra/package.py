@@ -46,10 +46,7 @@ def _is_packaged(path: Path, root: Path) -> bool:
     relative = path.relative_to(root)
     if any(part.startswith(".") for part in relative.parts):
         return False
-    if any(
-        part in _EXCLUDED_DIRS or part.endswith(".egg-info")
-        for part in relative.parts[:-1]
-    ):
+    if any(part in _EXCLUDED_DIRS or part.endswith(".egg-info") for part in relative.parts[:-1]):
         return False
     return path.suffix not in _EXCLUDED_SUFFIXES
 
@@ -74,13 +71,10 @@ def archive_entries(name: str, repo_root: Path = REPO_ROOT) -> dict[str, Path]:
             raise PackagingError(f"cannot package {name!r}: {required} is missing")
 
     entries = {
-        path.relative_to(function_dir).as_posix(): path
-        for path in _files_under(function_dir)
+        path.relative_to(function_dir).as_posix(): path for path in _files_under(function_dir)
     }
     clashes = [
-        member
-        for member in entries
-        if member.startswith("shared/") or member == "requirements.txt"
+        member for member in entries if member.startswith("shared/") or member == "requirements.txt"
     ]
     if clashes:
         msg = f"functions/{name}/{clashes[0]} would shadow the repository's copy"

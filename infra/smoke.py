@@ -76,8 +76,7 @@ def build_test_email(release: str, correlation_id: str) -> bytes:
     message["Message-ID"] = make_msgid(idstring=correlation_id, domain="smoke.invalid")
     message["X-Smoke-Test"] = "1"
     message.set_content(
-        "Automated deployment smoke test. No account is referenced; "
-        "no action is needed.\n"
+        "Automated deployment smoke test. No account is referenced; no action is needed.\n"
     )
     return message.as_bytes()
 

@@ -106,13 +106,10 @@ def extracted(
 
 
 @pytest.fixture(scope="module")
-def venv_python(
-    extracted: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
-) -> Path:
+def venv_python(extracted: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtualenv with the archives' requirements.txt installed."""
     requirements = {
-        name: (directory / "requirements.txt").read_bytes()
-        for name, directory in extracted.items()
+        name: (directory / "requirements.txt").read_bytes() for name, directory in extracted.items()
     }
     assert len(set(requirements.values())) == 1, "archives ship different requirements"
     venv = tmp_path_factory.mktemp("venv")
@@ -155,9 +152,7 @@ def test_archives_hold_main_shared_and_requirements(
         assert not [m for m in members if any(p.startswith(".") for p in m.split("/"))]
 
 
-def test_archives_are_byte_for_byte_reproducible(
-    archives: dict[str, Path], tmp_path: Path
-) -> None:
+def test_archives_are_byte_for_byte_reproducible(archives: dict[str, Path], tmp_path: Path) -> None:
     rebuilt = {path.stem: path for path in package.build_all(tmp_path)}
     for name, archive in archives.items():
         assert rebuilt[name].read_bytes() == archive.read_bytes(), name

@@ -70,9 +70,7 @@ def index_of(fragment: str) -> int:
 
 def substitute(text: str) -> str:
     """What Cloud Build hands the step: substitutions applied, `$$` -> `$`."""
-    values = {name: "x" for name in config()["substitutions"]} | dict.fromkeys(
-        _BUILTINS, "x"
-    )
+    values = {name: "x" for name in config()["substitutions"]} | dict.fromkeys(_BUILTINS, "x")
 
     def replace(match: re.Match[str]) -> str:
         return values.get(match.group(1), match.group(0))

@@ -93,8 +93,7 @@ def _parsed() -> dict[str, dict[str, Any]]:
     files = sorted(TERRAFORM_DIR.glob("*.tf"))
     assert files, f"no .tf files under {TERRAFORM_DIR}"
     return {
-        path.name: hcl2.loads(path.read_text(), serialization_options=_OPTIONS)
-        for path in files
+        path.name: hcl2.loads(path.read_text(), serialization_options=_OPTIONS) for path in files
     }
 
 
@@ -145,9 +144,7 @@ def function(name: str) -> dict[str, Any]:
 
 def refers_to(expression: object, address: str) -> bool:
     """Whether an expression references a Terraform address (by word boundary)."""
-    return isinstance(expression, str) and bool(
-        re.search(rf"\b{re.escape(address)}\b", expression)
-    )
+    return isinstance(expression, str) and bool(re.search(rf"\b{re.escape(address)}\b", expression))
 
 
 def service_account_key(expression: str) -> str:
@@ -189,9 +186,7 @@ def secret_env_vars(name: str) -> dict[str, str]:
             value = value[part]
         assert content["key"] == "${secret_environment_variables.value}"
         for key in value:
-            found[key] = content["secret"].replace(
-                "secret_environment_variables.value", f'"{key}"'
-            )
+            found[key] = content["secret"].replace("secret_environment_variables.value", f'"{key}"')
     return found
 
 
@@ -200,9 +195,7 @@ def secret_env_vars(name: str) -> dict[str, str]:
 
 def test_terraform_fmt_check_passes() -> None:
     terraform = shutil.which("terraform") or (
-        "/usr/local/bin/terraform"
-        if Path("/usr/local/bin/terraform").exists()
-        else None
+        "/usr/local/bin/terraform" if Path("/usr/local/bin/terraform").exists() else None
     )
     if terraform is None:
         pytest.fail(
@@ -216,9 +209,7 @@ def test_terraform_fmt_check_passes() -> None:
         timeout=120,
         check=False,
     )
-    assert result.returncode == 0, (
-        f"terraform fmt -check failed:\n{result.stdout}\n{result.stderr}"
-    )
+    assert result.returncode == 0, f"terraform fmt -check failed:\n{result.stdout}\n{result.stderr}"
 
 
 def test_every_tf_file_parses() -> None:
@@ -243,9 +234,7 @@ def test_every_tf_file_parses() -> None:
 
 def test_every_variable_has_a_description() -> None:
     missing = [
-        name
-        for name, body in variables().items()
-        if not str(body.get("description", "")).strip()
+        name for name, body in variables().items() if not str(body.get("description", "")).strip()
     ]
     assert not missing, f"variables without a description: {missing}"
 
@@ -447,9 +436,7 @@ def test_processor_push_uses_an_oidc_identity_that_may_invoke_it() -> None:
     push = one(_processor_subscription(), "push_config")
     oidc = one(push, "oidc_token")
     assert refers_to(oidc["audience"], "google_cloudfunctions2_function.processor")
-    assert service_account_key(oidc["service_account_email"]) in _invokers_of(
-        "processor"
-    )
+    assert service_account_key(oidc["service_account_email"]) in _invokers_of("processor")
 
 
 def test_pubsub_service_agent_can_dead_letter() -> None:
@@ -529,9 +516,7 @@ def test_secret_looking_attributes_hold_references_not_values() -> None:
                 or "${" in value  # a reference or an expression
                 or re.fullmatch(r"[A-Z][A-Z0-9_]*", value)  # an env var's name
             )
-            assert harmless, (
-                f"{file_name}: {path} = {value!r} looks like a literal secret"
-            )
+            assert harmless, f"{file_name}: {path} = {value!r} looks like a literal secret"
 
 
 def test_no_secret_value_enters_terraform() -> None:
@@ -539,12 +524,8 @@ def test_no_secret_value_enters_terraform() -> None:
         "a secret version in Terraform puts the secret value into the state"
     )
     for name, body in variables().items():
-        assert not _SECRET_ATTRIBUTE.search(name), (
-            f"variable {name} looks like a secret input"
-        )
-        assert body.get("sensitive") is not True, (
-            f"variable {name} is a sensitive input"
-        )
+        assert not _SECRET_ATTRIBUTE.search(name), f"variable {name} looks like a secret input"
+        assert body.get("sensitive") is not True, f"variable {name} is a sensitive input"
 
 
 def test_secret_manager_holds_every_agreed_secret() -> None:
@@ -560,12 +541,8 @@ def test_secret_env_vars_come_from_secret_manager(name: str) -> None:
         assert key in SECRET_ENV, f"{name}: {key} is not an agreed secret"
         assert refers_to(expression, "google_secret_manager_secret.app"), expression
         assert key in declared
-    plain = env_expression_keys(
-        one(function(name), "service_config")["environment_variables"]
-    )
-    assert not plain & SECRET_ENV, (
-        f"{name} gets a secret as a plain variable: {plain & SECRET_ENV}"
-    )
+    plain = env_expression_keys(one(function(name), "service_config")["environment_variables"])
+    assert not plain & SECRET_ENV, f"{name} gets a secret as a plain variable: {plain & SECRET_ENV}"
 
 
 def test_each_function_reads_only_the_secrets_it_needs() -> None:
@@ -594,9 +571,7 @@ def test_each_function_reads_only_the_secrets_it_needs() -> None:
 def test_functions_get_every_agreed_setting() -> None:
     keys = set().union(
         *(
-            env_expression_keys(
-                one(function(name), "service_config")["environment_variables"]
-            )
+            env_expression_keys(one(function(name), "service_config")["environment_variables"])
             for name in FUNCTIONS
         )
     )
@@ -645,20 +620,11 @@ def test_connection_budget_is_checked_and_explained() -> None:
     text = (TERRAFORM_DIR / "functions.tf").read_text()
     assert "max_instances x (pool + overflow)" in text
     precondition = one(one(function("processor"), "lifecycle"), "precondition")
-    assert (
-        "local.db_connections_worst_case < var.sql_max_connections"
-        in precondition["condition"]
-    )
+    assert "local.db_connections_worst_case < var.sql_max_connections" in precondition["condition"]
     # with the defaults: 2 x (4 x (8 + 2) + 1 x (2 + 0)) + 2 + 3 = 89 < 100
     defaults = {name: body.get("default") for name, body in variables().items()}
     worst = (
-        2
-        * (
-            defaults["processor_max_instances"]
-            * (defaults["processor_concurrency"] + 2)
-            + 2
-        )
-        + 5
+        2 * (defaults["processor_max_instances"] * (defaults["processor_concurrency"] + 2) + 2) + 5
     )
     assert worst < defaults["sql_max_connections"]
 
@@ -770,10 +736,6 @@ def test_outputs_give_an_operator_what_they_need() -> None:
     urls = outputs()["webhook_urls"]["value"]
     for route in ("mailgun", "sendgrid", "postmark", "raw"):
         assert route in urls
-    assert (
-        outputs()["logs_query_template"]["value"] == 'jsonPayload.correlation_id="<ID>"'
-    )
+    assert outputs()["logs_query_template"]["value"] == 'jsonPayload.correlation_id="<ID>"'
     for name, body in outputs().items():
-        assert str(body.get("description", "")).strip(), (
-            f"output {name} has no description"
-        )
+        assert str(body.get("description", "")).strip(), f"output {name} has no description"
