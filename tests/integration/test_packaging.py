@@ -25,6 +25,9 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
+# Installing requirements.txt into a fresh venv dominates: allow a cold pip cache.
+pytestmark = pytest.mark.timeout(900)
+
 
 def _load_packager() -> ModuleType:
     spec = importlib.util.spec_from_file_location(
