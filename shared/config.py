@@ -83,7 +83,8 @@ class Settings(BaseSettings):
     decision_notify_threshold: float = Field(default=0.60, gt=0, le=1)
 
     # Processor.
-    processor_lease_seconds: int = Field(default=300, ge=10)
+    # Longer than the processor's timeout (300 s), so a live attempt never loses its lease.
+    processor_lease_seconds: int = Field(default=360, ge=1)
 
     # Webhook intake.
     webhook_max_body_bytes: int = Field(default=30 * 1024 * 1024, ge=1024, le=32 * 1024 * 1024)
@@ -108,10 +109,9 @@ class Settings(BaseSettings):
             raise ValueError(
                 "DECISION_NOTIFY_THRESHOLD must not exceed DECISION_AUTO_UPDATE_THRESHOLD"
             )
-        if self.app_env != "production":
-            return self
-        if not self.instance_connection_name and not self.database_url:
-            raise ValueError("INSTANCE_CONNECTION_NAME is required in production")
+        # The database is checked where it is used (the webhook never needs it):
+        # shared.db.engine raises ConfigError when neither DATABASE_URL nor
+        # INSTANCE_CONNECTION_NAME is set.
         if self.instance_connection_name and not self.db_user:
             raise ValueError("DB_USER is required with INSTANCE_CONNECTION_NAME")
         return self

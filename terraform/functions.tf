@@ -111,13 +111,10 @@ resource "google_cloudfunctions2_function" "webhook" {
     ingress_settings                 = "ALLOW_ALL"
     all_traffic_on_latest_revision   = true
 
-    # The shared configuration insists on the database settings whenever
-    # APP_ENV=production, so the webhook gets them too. It still cannot reach
-    # Postgres: its service account has no Cloud SQL role and no database
-    # user, and its code never opens the engine.
-    environment_variables = merge(local.common_env, local.db_env, {
+    # No database settings: the webhook never touches Postgres (an outage of
+    # the database loses no mail), and its service account has no Cloud SQL role.
+    environment_variables = merge(local.common_env, {
       THREADS                = tostring(local.webhook_concurrency)
-      DB_USER                = trimsuffix(google_service_account.sa["webhook"].email, ".gserviceaccount.com")
       WEBHOOK_MAX_BODY_BYTES = tostring(var.webhook_max_body_bytes)
     })
 

@@ -739,3 +739,13 @@ def test_outputs_give_an_operator_what_they_need() -> None:
     assert outputs()["logs_query_template"]["value"] == 'jsonPayload.correlation_id="<ID>"'
     for name, body in outputs().items():
         assert str(body.get("description", "")).strip(), f"output {name} has no description"
+
+
+def test_the_webhook_gets_no_database_settings() -> None:
+    plain = env_expression_keys(one(function("webhook"), "service_config")["environment_variables"])
+    assert "THREADS" in plain
+    assert not {"INSTANCE_CONNECTION_NAME", "DB_USER", "DB_NAME", "DATABASE_URL"} & plain
+    processor = env_expression_keys(
+        one(function("processor"), "service_config")["environment_variables"]
+    )
+    assert {"INSTANCE_CONNECTION_NAME", "DB_USER"} <= processor
