@@ -188,7 +188,9 @@ def test_hidden_html_is_dropped(html: str) -> None:
 
 
 def test_white_text_on_dark_background_stays() -> None:
-    result = html_to_text('<td style="background-color:#003366"><p style="color:#fff">KEPT</p></td>')
+    result = html_to_text(
+        '<td style="background-color:#003366"><p style="color:#fff">KEPT</p></td>'
+    )
     assert "KEPT" in result.text and not result.hidden_found
 
 

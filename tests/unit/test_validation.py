@@ -64,7 +64,8 @@ def test_amounts_accepted(value: Any, expected: float) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", [0, -5, 1.234, 100_000_000.01, float("nan"), float("inf"), True, "1,234.56", "abc", None]
+    "value",
+    [0, -5, 1.234, 100_000_000.01, float("nan"), float("inf"), True, "1,234.56", "abc", None],
 )
 def test_amounts_rejected(value: Any) -> None:
     with pytest.raises(InvalidValue):
