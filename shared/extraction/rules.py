@@ -443,8 +443,7 @@ def _new_address(body: str) -> _Hit | None:
     if len(rest) >= 8 and any(c.isdigit() for c in rest):
         value = re.split(r"(?<=[a-z])\.\s", rest, maxsplit=1)[0].strip(" .,")
         return _Hit(value, body[match.start() : match.start("rest") + len(value)], match.start())
-    lines = []
-    end = match.end()
+    lines: list[str] = []
     for line in body[match.end() :].lstrip("\n").splitlines():
         if not line.strip() or len(lines) == 3:
             break

@@ -28,7 +28,8 @@ def with_pdf(pdf: bytes, filename: str = "doc.pdf", text: str = "See attached.")
         "From: A <a@example.com>\nSubject: pdf\nMIME-Version: 1.0\n"
         'Content-Type: multipart/mixed; boundary="b"\n\n'
         f"--b\nContent-Type: text/plain\n\n{text}\n"
-        f'--b\nContent-Type: application/pdf\nContent-Disposition: attachment; filename="{filename}"\n'
+        "--b\nContent-Type: application/pdf\n"
+        f'Content-Disposition: attachment; filename="{filename}"\n'
         f"Content-Transfer-Encoding: base64\n\n{encoded}\n--b--\n"
     ).encode()
 
@@ -250,7 +251,8 @@ def test_pdf_page_cap_and_size_cap() -> None:
 
 def test_pdf_count_cap_and_scanned_cap() -> None:
     parts = "".join(
-        f'--b\nContent-Type: application/pdf\nContent-Disposition: attachment; filename="s{i}.pdf"\n'
+        "--b\nContent-Type: application/pdf\n"
+        f'Content-Disposition: attachment; filename="s{i}.pdf"\n'
         f"Content-Transfer-Encoding: base64\n\n{base64.encodebytes(scanned_pdf()).decode()}\n"
         for i in range(4)
     )
@@ -280,7 +282,7 @@ def test_deep_nesting_stops_at_the_depth_cap() -> None:
 
 def test_non_bytes_and_empty_input() -> None:
     assert parse_email(b"").text == ""
-    assert "not_bytes" in parse_email("text".encode().decode()).notes  # type: ignore[arg-type]
+    assert "not_bytes" in parse_email("text").notes  # type: ignore[arg-type]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -112,7 +112,7 @@ def test_confidence_never_reaches_auto_update() -> None:
         assert all(f.confidence <= 0.3 for f in result.fields.values())
     default = rules()
     result = default.extract(parse_email((EMAILS / "payment_confirmation_plain.eml").read_bytes()))
-    assert max(f.confidence for f in result.fields.values()) <= 0.6 < 0.9
+    assert max(f.confidence for f in result.fields.values()) <= 0.6
     assert result.overall_confidence < 0.9
 
 
@@ -156,8 +156,8 @@ def test_injection_email_is_flagged() -> None:
         ("Ich habe am 4. März 2026 bezahlt", "payment_date", "2026-03-04"),
         ("J'ai payé le 4 mars 2026", "payment_date", "2026-03-04"),
         ("He pagado el 4 de marzo de 2026", "payment_date", "2026-03-04"),
-        ("My new address: 5 High Street, Leeds LS1 4AB", "new_address", "5 High Street, Leeds LS1 4AB"),
-        ("New address:\n12 Rue de la Paix\n75002 Paris\n\nThanks", "new_address", "12 Rue de la Paix, 75002 Paris"),
+        ("My new address: 5 High St, Leeds LS1 4AB", "new_address", "5 High St, Leeds LS1 4AB"),
+        ("New address:\n12 Rue X\n75002 Paris\n\nThanks", "new_address", "12 Rue X, 75002 Paris"),
         ("I moved. My e-mail address is Me@New.example", "debtor_email", "me@new.example"),
     ],
 )  # fmt: skip
