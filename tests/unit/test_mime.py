@@ -13,7 +13,7 @@ from shared.extraction.html_text import html_to_text
 from shared.extraction.mime import MimeLimits, decode_bytes, parse_email
 from shared.extraction.models import ParsedEmail
 from shared.extraction.quotes import split_quoted
-from tests.fixtures.pdfs import scanned_pdf, text_pdf
+from tests.fixtures.pdfs import flate_bomb_pdf, scanned_pdf, text_pdf
 
 EMAILS = Path(__file__).resolve().parents[1] / "fixtures" / "emails"
 
@@ -247,6 +247,20 @@ def test_pdf_page_cap_and_size_cap() -> None:
 
     big = parse_email(with_pdf(text_pdf(["x" * 50])), limits=MimeLimits(max_pdf_bytes=100))
     assert big.attachments[0].text is None and "pdf_too_large" in big.notes
+
+
+def test_pdf_decompression_bomb_is_refused_quickly() -> None:
+    import time
+
+    from pypdf import get_configuration
+
+    bomb = with_pdf(flate_bomb_pdf(200_000_000))  # ~200 kB that inflates to 200 MB
+    started = time.monotonic()
+    email = parse_email(bomb)
+    assert time.monotonic() - started < 2
+    assert email.attachments[0].text is None and "pdf_unreadable" in email.notes
+    assert email.scanned_pdfs == ()
+    assert get_configuration().zlib_maximum_output_length == 75_000_000  # caps were scoped
 
 
 def test_pdf_count_cap_and_scanned_cap() -> None:
