@@ -68,6 +68,13 @@ def test_html_only_drops_hidden_text_and_scripts_and_flags_it() -> None:
     assert "html_only" in email.notes
 
 
+def test_html_reply_quote_is_separated() -> None:
+    email = load("html_reply_gmail_quote_de.eml")
+    assert email.text.endswith("ab dem 01.01.2027.\n\nStefan Braun")
+    assert email.quoted_text.startswith("Am Mo., 23. Nov. 2026 um 09:00 Uhr schrieb")
+    assert "> die Forderung von 1.800,00 EUR" in email.quoted_text
+
+
 def test_multipart_alternative_prefers_the_plain_part() -> None:
     email = load("payment_plan_request.eml")
     assert "£200.00 per month, starting on 2027-01-01" in email.text

@@ -97,6 +97,15 @@ def extract_text(text: str, subject: str = "") -> dict[str, object]:
         ("forwarded_message_attached_rfc822.eml", {"intent": "dispute"}),
         ("pdf_attachment_remittance.eml", {"account_reference": "ACC-101178", "amount": 2050.0}),
         ("scanned_pdf_attachment.eml", {"intent": "other"}),
+        (
+            "html_reply_gmail_quote_de.eml",
+            {
+                "intent": "payment_plan_request",
+                "case_number": "CASE-2026-01012",
+                "plan_installment_amount": 150.0,
+                "plan_start_date": "2027-01-01",
+            },
+        ),
     ],
 )
 def test_corpus(name: str, expected: dict[str, object]) -> None:
