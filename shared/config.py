@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     claude_timeout_seconds: float = Field(default=60.0, gt=0)
     claude_max_retries: int = Field(default=2, ge=0, le=10)
     claude_max_input_chars: int = Field(default=40_000, ge=1000)
+    # Extraction (issue 4, extraction half): scanned PDFs sent as document blocks, strict tools.
+    claude_max_documents: int = Field(default=2, ge=0, le=5)
+    claude_max_document_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=32 * 1024 * 1024)
+    claude_strict_tool: bool = True
 
     # Decisions.
     decision_auto_update_threshold: float = Field(default=0.90, gt=0, le=1)
