@@ -50,7 +50,12 @@ def test_records_known_metrics_with_allowed_labels() -> None:
         ("error", 1, {"stage": "load", "error_type": "jane.doe@example.com"}, "identifier"),
         ("match_score", 0.9, {"method": "1234.56"}, "identifier"),
         ("extraction_confidence", 0.5, {"field": "x" * 41}, "identifier"),
-        ("breaker_transition", 1, {"breaker": "claude", "from": "closed", "to": "broken"}, "identifier"),
+        (
+            "breaker_transition",
+            1,
+            {"breaker": "claude", "from": "closed", "to": "broken"},
+            "identifier",
+        ),
         ("queue_lag_seconds", float("nan"), {}, "finite"),
         ("queue_lag_seconds", "3", {}, "number"),
         ("queue_lag_seconds", True, {}, "number"),
