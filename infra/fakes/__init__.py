@@ -57,19 +57,13 @@ class Server(ThreadingHTTPServer):
     stopping: threading.Event
 
 
-def serve_http(
-    handler: type[BaseHTTPRequestHandler], host: str, port: int, name: str
-) -> None:
+def serve_http(handler: type[BaseHTTPRequestHandler], host: str, port: int, name: str) -> None:
     """Serve until SIGTERM/SIGINT, then shut down and return."""
     server = Server((host, port), handler)
     server.stopping = threading.Event()
-    thread = threading.Thread(
-        target=server.serve_forever, name=f"{name}-serve", daemon=True
-    )
+    thread = threading.Thread(target=server.serve_forever, name=f"{name}-serve", daemon=True)
     thread.start()
-    logging.getLogger(name).info(
-        "listening on http://%s:%s", host, server.server_address[1]
-    )
+    logging.getLogger(name).info("listening on http://%s:%s", host, server.server_address[1])
     try:
         wait_for_stop_signal()
     finally:
@@ -86,9 +80,7 @@ class JsonHandler(BaseHTTPRequestHandler):
     logger_name = "infra.fakes"
 
     def log_message(self, format: str, *args: Any) -> None:
-        logging.getLogger(self.logger_name).info(
-            "%s %s", self.address_string(), format % args
-        )
+        logging.getLogger(self.logger_name).info("%s %s", self.address_string(), format % args)
 
     def read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
@@ -113,7 +105,5 @@ class JsonHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def send_json(
-        self, status: int, payload: Any, headers: dict[str, str] | None = None
-    ) -> None:
+    def send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         self.send_bytes(status, json.dumps(payload).encode(), headers=headers)

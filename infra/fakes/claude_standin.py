@@ -48,9 +48,7 @@ class BadBehaviour(ValueError):
 
 def validate_behaviour(behaviour: Any) -> dict[str, Any]:
     if not isinstance(behaviour, dict) or behaviour.get("kind") not in KINDS:
-        raise BadBehaviour(
-            f"a behaviour needs 'kind' in {sorted(KINDS)}, got {behaviour!r}"
-        )
+        raise BadBehaviour(f"a behaviour needs 'kind' in {sorted(KINDS)}, got {behaviour!r}")
     if behaviour["kind"] == "error" and not isinstance(behaviour.get("status"), int):
         raise BadBehaviour("an error behaviour needs an integer 'status'")
     return copy.deepcopy(behaviour)
@@ -126,9 +124,7 @@ def cacheable_prefix(body: dict[str, Any]) -> tuple[str, int, str] | None:
     else:
         return None
     prefix = units[: end + 1]
-    canonical = [
-        {k: v for k, v in unit.items() if k != "cache_control"} for unit, _ in prefix
-    ]
+    canonical = [{k: v for k, v in unit.items() if k != "cache_control"} for unit, _ in prefix]
     key = hashlib.sha256(
         json.dumps([body.get("model"), canonical], sort_keys=True).encode()
     ).hexdigest()
@@ -239,9 +235,9 @@ def _usage(body: dict[str, Any], output_text: str) -> dict[str, Any]:
             usage["cache_read_input_tokens"] = tokens
         else:
             usage["cache_creation_input_tokens"] = tokens
-            usage["cache_creation"][
-                f"ephemeral_{'1h' if ttl == '1h' else '5m'}_input_tokens"
-            ] = tokens
+            usage["cache_creation"][f"ephemeral_{'1h' if ttl == '1h' else '5m'}_input_tokens"] = (
+                tokens
+            )
     return usage
 
 
@@ -291,18 +287,14 @@ def error_answer(
     return status, json.dumps(payload).encode(), {"request-id": request_id}
 
 
-def answer(
-    body: dict[str, Any], behaviour: dict[str, Any]
-) -> tuple[int, bytes, dict[str, str]]:
+def answer(body: dict[str, Any], behaviour: dict[str, Any]) -> tuple[int, bytes, dict[str, str]]:
     """(status, body, extra headers) for a /v1/messages request under a behaviour."""
     kind = behaviour["kind"]
     headers = {"request-id": f"req_{uuid.uuid4().hex[:24]}"}
     if kind == "error":
         status = int(behaviour["status"])
         message = behaviour.get("message") or f"stand-in scripted error {status}"
-        status, raw, headers = error_answer(
-            status, message, behaviour.get("error_type")
-        )
+        status, raw, headers = error_answer(status, message, behaviour.get("error_type"))
         if behaviour.get("retry_after") is not None:
             headers["retry-after"] = str(behaviour["retry_after"])
         return status, raw, headers
@@ -321,9 +313,7 @@ def answer(
         message = _message(body, content, "max_tokens")
     else:  # tool_use
         name = behaviour.get("name") or default_tool_name(body)
-        message = _message(
-            body, [_tool_block(name, behaviour.get("input", {}))], "tool_use"
-        )
+        message = _message(body, [_tool_block(name, behaviour.get("input", {}))], "tool_use")
     return 200, json.dumps(message).encode(), headers
 
 
@@ -342,9 +332,7 @@ class Handler(JsonHandler):
             self.send_json(200, {"requests": STATE.snapshot()})
         elif path == "/_control/stats":
             records = STATE.snapshot()
-            by_status = Counter(
-                str(r["status"]) for r in records if r["status"] is not None
-            )
+            by_status = Counter(str(r["status"]) for r in records if r["status"] is not None)
             in_flight = sum(1 for r in records if r["status"] is None)
             self.send_json(
                 200,
@@ -382,9 +370,7 @@ class Handler(JsonHandler):
                 with STATE.lock:
                     STATE.default = behaviour
             elif path == "/_control/enqueue":
-                behaviours = [
-                    validate_behaviour(b) for b in payload.get("behaviours", [])
-                ]
+                behaviours = [validate_behaviour(b) for b in payload.get("behaviours", [])]
                 with STATE.lock:
                     STATE.queue.extend(behaviours)
             elif path == "/_control/rules":
@@ -477,9 +463,7 @@ class Handler(JsonHandler):
             self.send_bytes(status, body, headers=headers)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
-            log.info(
-                "client went away before the %s answer to %s", status, entry["path"]
-            )
+            log.info("client went away before the %s answer to %s", status, entry["path"])
 
 
 def main() -> None:

@@ -19,9 +19,7 @@ class StandinError(RuntimeError):
     pass
 
 
-def _call(
-    base_url: str, method: str, path: str, payload: Any = None, timeout: float = 10.0
-) -> Any:
+def _call(base_url: str, method: str, path: str, payload: Any = None, timeout: float = 10.0) -> Any:
     data = None if payload is None else json.dumps(payload).encode()
     request = urllib.request.Request(
         base_url.rstrip("/") + path,
@@ -50,13 +48,9 @@ class ClaudeStandin:
         _call(self.base_url, "POST", "/_control/default", behaviour)
 
     def enqueue(self, *behaviours: Behaviour) -> None:
-        _call(
-            self.base_url, "POST", "/_control/enqueue", {"behaviours": list(behaviours)}
-        )
+        _call(self.base_url, "POST", "/_control/enqueue", {"behaviours": list(behaviours)})
 
-    def add_rule(
-        self, when_contains: str, behaviour: Behaviour, times: int | None = None
-    ) -> None:
+    def add_rule(self, when_contains: str, behaviour: Behaviour, times: int | None = None) -> None:
         rule: dict[str, Any] = {"when_contains": when_contains, "behaviour": behaviour}
         if times is not None:
             rule["times"] = times
@@ -93,9 +87,7 @@ class SentrySink:
     def events(self) -> list[dict[str, Any]]:
         """The payloads of all ``event`` items, in arrival order."""
         return [
-            item["payload"]
-            for item in self.items("event")
-            if isinstance(item["payload"], dict)
+            item["payload"] for item in self.items("event") if isinstance(item["payload"], dict)
         ]
 
     def wait_for_events(self, n: int, timeout: float = 5.0) -> list[dict[str, Any]]:
@@ -122,9 +114,7 @@ class Mailbox:
     def _files(self) -> list[Path]:
         if not self.mail_dir.is_dir():
             return []
-        return sorted(
-            p for p in self.mail_dir.glob("*.eml") if not p.name.startswith(".")
-        )
+        return sorted(p for p in self.mail_dir.glob("*.eml") if not p.name.startswith("."))
 
     def messages(self) -> list[EmailMessage]:
         """Every kept message, parsed with ``policy.default``, in arrival order."""

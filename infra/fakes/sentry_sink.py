@@ -133,9 +133,7 @@ class Handler(JsonHandler):
             else:  # legacy store endpoint: the body is one event
                 envelope = {
                     "headers": {},
-                    "items": [
-                        {"headers": {"type": "event"}, "payload": json.loads(data)}
-                    ],
+                    "items": [{"headers": {"type": "event"}, "payload": json.loads(data)}],
                 }
         except (ValueError, OSError, EOFError) as exc:
             log.warning("rejected %s: %s", path, exc)
@@ -144,14 +142,10 @@ class Handler(JsonHandler):
         envelope["raw"] = data.decode("utf-8", "replace")
         envelope["project_id"] = match["project"]
         envelope["endpoint"] = match["kind"]
-        envelope["request_headers"] = {
-            key.lower(): value for key, value in self.headers.items()
-        }
+        envelope["request_headers"] = {key.lower(): value for key, value in self.headers.items()}
         envelope["received_at"] = time.time()
         STORE.add(envelope)
-        item_types = ",".join(
-            str(item["headers"].get("type")) for item in envelope["items"]
-        )
+        item_types = ",".join(str(item["headers"].get("type")) for item in envelope["items"])
         log.info("kept %s with items [%s]", match["kind"], item_types)
         self.send_json(200, {})
 

@@ -66,9 +66,7 @@ class MailKeeper:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(
-        self, server: SMTP, session: Session, envelope: Envelope
-    ) -> str:
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self._refusing_at() is not None:
             log.info("refusing DATA from %s", envelope.mail_from)
             return REFUSAL

@@ -57,11 +57,7 @@ class Running:
         return f"http://127.0.0.1:{self.port}"
 
     def log_tail(self) -> str:
-        return (
-            self.log_path.read_text(errors="replace")[-2000:]
-            if self.log_path.exists()
-            else ""
-        )
+        return self.log_path.read_text(errors="replace")[-2000:] if self.log_path.exists() else ""
 
 
 def free_port() -> int:
@@ -75,9 +71,7 @@ def http_ready(port: int) -> bool:
         with urllib.request.urlopen(
             f"http://127.0.0.1:{port}/_control/health", timeout=1
         ) as response:
-            return response.status == 200 and json.loads(response.read()) == {
-                "ok": True
-            }
+            return response.status == 200 and json.loads(response.read()) == {"ok": True}
     except OSError:
         return False
 
@@ -107,17 +101,13 @@ def start(module: str, tmp: Path, ready: Callable[[int], bool]) -> Running:
     ]
     cmd += ["--state-dir", str(state_dir)]
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     running = Running(module, proc, port, state_dir, log_path)
     deadline = time.monotonic() + READY_TIMEOUT
     while not ready(port):
         if proc.poll() is not None or time.monotonic() > deadline:
             stop(running)
-            pytest.fail(
-                f"stand-in {module} did not come up on port {port}:\n{running.log_tail()}"
-            )
+            pytest.fail(f"stand-in {module} did not come up on port {port}:\n{running.log_tail()}")
         time.sleep(0.05)
     return running
 
@@ -144,9 +134,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Runn
         yield started
     finally:
         codes = {name: stop(running) for name, running in started.items()}
-    assert all(code == 0 for code in codes.values()), (
-        f"stand-ins did not exit cleanly: {codes}"
-    )
+    assert all(code == 0 for code in codes.values()), f"stand-ins did not exit cleanly: {codes}"
 
 
 @pytest.fixture
@@ -173,14 +161,10 @@ def mailbox(servers: dict[str, Running]) -> Iterator[Mailbox]:
 
 
 def client(standin: ClaudeStandin, **kwargs: object) -> anthropic.Anthropic:
-    return anthropic.Anthropic(
-        api_key="test-key-123", base_url=standin.base_url, **kwargs
-    )  # type: ignore[arg-type]
+    return anthropic.Anthropic(api_key="test-key-123", base_url=standin.base_url, **kwargs)  # type: ignore[arg-type]
 
 
-def extract(
-    api: anthropic.Anthropic, text: str, **kwargs: object
-) -> anthropic.types.Message:
+def extract(api: anthropic.Anthropic, text: str, **kwargs: object) -> anthropic.types.Message:
     return api.messages.create(  # type: ignore[call-overload, no-any-return]
         model=MODEL,
         max_tokens=512,
@@ -204,26 +188,16 @@ TOOL_TEXT = "record_extractionRecord what the email says." + json.dumps(
 
 
 def test_scripted_tool_use_answer_has_the_real_shape(claude: ClaudeStandin) -> None:
-    claude.set_default(
-        {"kind": "tool_use", "input": {"intent": "payment_confirmation"}}
-    )
+    claude.set_default({"kind": "tool_use", "input": {"intent": "payment_confirmation"}})
     message = extract(client(claude, max_retries=0), "I paid invoice 42 yesterday.")
 
-    assert (
-        message.type == "message"
-        and message.role == "assistant"
-        and message.model == MODEL
-    )
+    assert message.type == "message" and message.role == "assistant" and message.model == MODEL
     assert message.id.startswith("msg_")
     assert message.stop_reason == "tool_use" and message.stop_sequence is None
     [block] = message.content
     assert block.type == "tool_use" and block.id.startswith("toolu_")
-    assert block.name == "record_extraction" and block.input == {
-        "intent": "payment_confirmation"
-    }
-    assert message.usage.input_tokens == expected_tokens(
-        TOOL_TEXT, "I paid invoice 42 yesterday."
-    )
+    assert block.name == "record_extraction" and block.input == {"intent": "payment_confirmation"}
+    assert message.usage.input_tokens == expected_tokens(TOOL_TEXT, "I paid invoice 42 yesterday.")
     assert message.usage.output_tokens >= 1
     assert (
         message.usage.cache_creation_input_tokens == 0
@@ -257,9 +231,7 @@ def test_cache_control_is_created_once_then_read(claude: ClaudeStandin) -> None:
         and second.usage.cache_creation_input_tokens == 0
     )
     # As the real API: input_tokens + cached tokens = the whole prompt.
-    whole = expected_tokens(
-        TOOL_TEXT, system[0]["text"], "Email two: I dispute this debt."
-    )
+    whole = expected_tokens(TOOL_TEXT, system[0]["text"], "Email two: I dispute this debt.")
     assert second.usage.input_tokens + prefix == whole
 
 
@@ -324,27 +296,16 @@ def test_rules_route_answers_by_email_text(claude: ClaudeStandin) -> None:
     claude.add_rule("EMAIL-B", {"kind": "text", "text": "no tool for you"}, times=1)
     api = client(claude, max_retries=0)
 
-    assert extract(api, "Subject: EMAIL-A I dispute").content[0].input == {
-        "intent": "dispute"
-    }  # type: ignore[union-attr]
+    assert extract(api, "Subject: EMAIL-A I dispute").content[0].input == {"intent": "dispute"}  # type: ignore[union-attr]
     b_first = extract(api, "Subject: EMAIL-B hello")
-    assert (
-        b_first.stop_reason == "end_turn"
-        and b_first.content[0].text == "no tool for you"
-    )  # type: ignore[union-attr]
-    b_second = extract(
-        api, "Subject: EMAIL-B hello again"
-    )  # times=1 used up: the default answers
+    assert b_first.stop_reason == "end_turn" and b_first.content[0].text == "no tool for you"  # type: ignore[union-attr]
+    b_second = extract(api, "Subject: EMAIL-B hello again")  # times=1 used up: the default answers
     assert b_second.stop_reason == "tool_use" and b_second.content[0].input == {}  # type: ignore[union-attr]
-    assert extract(api, "Subject: EMAIL-A again").content[0].input == {
-        "intent": "dispute"
-    }  # type: ignore[union-attr]
+    assert extract(api, "Subject: EMAIL-A again").content[0].input == {"intent": "dispute"}  # type: ignore[union-attr]
 
 
 def test_delayed_requests_are_served_in_parallel(claude: ClaudeStandin) -> None:
-    claude.set_default(
-        {"kind": "tool_use", "input": {"ok": True}, "delay_seconds": 1.0}
-    )
+    claude.set_default({"kind": "tool_use", "input": {"ok": True}, "delay_seconds": 1.0})
     api = client(claude, max_retries=0, timeout=5.0)  # fail fast if served one by one
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -368,9 +329,7 @@ def test_malformed_body_surfaces_as_a_decode_error(claude: ClaudeStandin) -> Non
     claude.enqueue({"kind": "malformed"})
     with pytest.raises(ValueError):
         extract(client(claude, max_retries=2), "garbage please")
-    assert [r["status"] for r in claude.requests()] == [
-        200
-    ]  # the SDK does not retry it
+    assert [r["status"] for r in claude.requests()] == [200]  # the SDK does not retry it
 
 
 def test_count_tokens_via_the_sdk(claude: ClaudeStandin) -> None:
@@ -431,9 +390,7 @@ def test_sentry_sdk_exception_reaches_the_sink(
     assert event["exception"]["values"][-1]["type"] == "PaymentLookupFailed"
     assert message_event["message"] == "with attachment"
     envelopes = sink.envelopes()
-    assert all(
-        e["endpoint"] == "envelope" and e["project_id"] == "1" for e in envelopes
-    )
+    assert all(e["endpoint"] == "envelope" and e["project_id"] == "1" for e in envelopes)
     assert "sentry_key=public" in envelopes[0]["request_headers"]["x-sentry-auth"]
     assert envelopes[0]["request_headers"]["content-encoding"] in ("gzip", "br")
     assert envelopes[0]["headers"]["event_id"] == event["event_id"]
@@ -443,9 +400,7 @@ def test_sentry_sdk_exception_reaches_the_sink(
 
 
 def test_legacy_store_endpoint_with_gzip(sink: SentrySink) -> None:
-    body = gzip.compress(
-        json.dumps({"event_id": "ab" * 16, "message": "legacy"}).encode()
-    )
+    body = gzip.compress(json.dumps({"event_id": "ab" * 16, "message": "legacy"}).encode())
     request = urllib.request.Request(
         f"{sink.base_url}/api/7/store/",
         data=body,
@@ -483,9 +438,7 @@ def test_smtp_keeps_the_message(mailbox: Mailbox, servers: dict[str, Running]) -
     assert kept.get_content().strip() == "An account needs a look."
 
 
-def test_smtp_accepts_login_without_tls(
-    mailbox: Mailbox, servers: dict[str, Running]
-) -> None:
+def test_smtp_accepts_login_without_tls(mailbox: Mailbox, servers: dict[str, Running]) -> None:
     with smtplib.SMTP("127.0.0.1", servers["smtp"].port, timeout=5) as smtp:
         smtp.login("relay-user", "secret")
         smtp.send_message(notification("After login"))
@@ -493,9 +446,7 @@ def test_smtp_accepts_login_without_tls(
     assert kept["X-Smtp-Auth-User"] == "relay-user"
 
 
-def test_smtp_refuses_with_451_then_recovers(
-    mailbox: Mailbox, servers: dict[str, Running]
-) -> None:
+def test_smtp_refuses_with_451_then_recovers(mailbox: Mailbox, servers: dict[str, Running]) -> None:
     port = servers["smtp"].port
     mailbox.refuse(True)
     with (

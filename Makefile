@@ -1,0 +1,44 @@
+# Two commands for a newcomer: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+
+.PHONY: run test lint format typecheck package bench soak clean deps
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@echo "==> preparing $(VENV) and installing pinned dependencies"
+	@bash infra/check_system.sh
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt 2> >(grep -v "is ignored: it is neither" >&2)
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+deps: $(STAMP)
+
+run: $(STAMP)
+	@echo "==> starting the local stack (Ctrl-C stops everything)"
+	@$(PY) -m infra.run $(if $(ONCE),--once,)
+
+test: $(STAMP) lint typecheck
+	@echo "==> running the test suite against the local stack of real servers"
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	@echo "==> ruff check and format check"
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	@$(VENV)/bin/ruff format .
+	@$(VENV)/bin/ruff check --fix .
+
+typecheck: $(STAMP)
+	@echo "==> mypy (strict) over shared/"
+	@$(VENV)/bin/mypy
+
+package: $(STAMP)
+	@$(PY) -m infra.package
+
+clean:
+	rm -rf .local dist .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,15 @@
+"""Pub/Sub push subscriber: one inbound email per delivery. Thin: the pipeline is in
+:mod:`shared.processing`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import functions_framework
+
+
+@functions_framework.cloud_event
+def process_email(cloud_event: Any) -> None:
+    from shared.processing.entrypoint import handle_delivery
+
+    handle_delivery(cloud_event)

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Checks (and where possible installs) the system programs the local stack needs.
+set -euo pipefail
+missing=()
+pg_bin="${PG_BIN:-/usr/lib/postgresql/15/bin}"
+if [ ! -x "$pg_bin/initdb" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "==> installing PostgreSQL 15 (apt-get)"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null
+  fi
+  [ -x "$pg_bin/initdb" ] || missing+=("PostgreSQL 15 server binaries in $pg_bin (Debian: postgresql-15)")
+fi
+if [ ! -x /usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator ]; then
+  missing+=("Google's Pub/Sub emulator (gcloud component pubsub-emulator, /usr/lib/google-cloud-sdk/platform/pubsub-emulator)")
+fi
+if ! command -v java >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "==> installing a Java runtime for the Pub/Sub emulator (apt-get)"
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null
+fi
+command -v java >/dev/null || missing+=("a Java runtime for the Pub/Sub emulator (Debian: default-jre-headless)")
+if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+  missing+=("the 'postgres' system user (created by the postgresql-15 package)")
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  printf 'local stack prerequisites missing:\n' >&2
+  printf '  - %s\n' "${missing[@]}" >&2
+  exit 1
+fi

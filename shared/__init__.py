@@ -1,0 +1,1 @@
+"""The package every Cloud Function imports: configuration, data, adapters, pipeline."""

@@ -1,0 +1,187 @@
+"""One configuration object, read once from the environment.
+
+Every setting has a default that works on the local stack (``make run``), except the few that
+production cannot do without: with ``APP_ENV=production`` a missing one raises
+:class:`ConfigError` naming the variable. Secrets are :class:`pydantic.SecretStr`, so ``repr`` and
+``str`` of the settings never show them.
+
+The names are the operators' (``SENTRY_DSN``, ``SMTP_*``, ``CIRCUIT_BREAKER_*`` …): keep them.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or invalid; the message names the variable, never its value."""
+
+
+class Settings(BaseSettings):
+    """Typed settings; field ``foo_bar`` is read from the variable ``FOO_BAR``."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    app_env: Literal["local", "test", "production"] = "local"
+    google_cloud_project: str = "local-project"
+    log_level: str = "INFO"
+
+    # Postgres: a plain URL locally, the Cloud SQL connector (IAM auth) in production.
+    database_url: str | None = None
+    instance_connection_name: str | None = None
+    db_name: str = "emails"
+    db_user: str | None = None
+    db_ip_type: Literal["PUBLIC", "PRIVATE", "PSC"] = "PRIVATE"
+    db_pool_size: int = Field(default=5, ge=1, le=50)
+    db_max_overflow: int = Field(default=2, ge=0, le=50)
+    db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    db_pool_recycle_seconds: int = Field(default=1800, gt=0)
+
+    # Pub/Sub and Cloud Storage.
+    pubsub_topic: str = "inbound-emails"
+    pubsub_dead_letter_topic: str = "inbound-emails-dead-letter"
+    pubsub_processor_subscription: str = "inbound-emails-processor"
+    pubsub_dead_letter_subscription: str = "inbound-emails-dead-letter"
+    pubsub_publish_timeout_seconds: float = Field(default=30.0, gt=0)
+    raw_email_bucket: str = "raw-emails"
+
+    # MongoDB: the client database of debtor accounts.
+    mongodb_uri: SecretStr = SecretStr("mongodb://127.0.0.1:27017")
+    mongodb_database: str = "collections"
+    mongodb_timeout_ms: int = Field(default=5000, gt=0)
+
+    # SMTP: staff notifications and breaker alerts.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=587, gt=0, lt=65536)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    smtp_from: str = "inbound-processor@localhost"
+    admin_email: str = "collections-staff@localhost"
+
+    # Circuit breakers.
+    circuit_breaker_alert_email: str = "ops@localhost"
+    circuit_breaker_fail_max: int = Field(default=5, ge=1)
+    circuit_breaker_reset_timeout: float = Field(default=60.0, gt=0)
+
+    # Claude.
+    anthropic_api_key: SecretStr | None = None
+    anthropic_base_url: str | None = None
+    claude_model: str = "claude-sonnet-4-5"
+    claude_max_tokens: int = Field(default=2048, ge=256)
+    claude_timeout_seconds: float = Field(default=60.0, gt=0)
+    claude_max_retries: int = Field(default=2, ge=0, le=10)
+    claude_max_input_chars: int = Field(default=40_000, ge=1000)
+    # Extraction (issue 4, extraction half): scanned PDFs sent as document blocks, strict tools.
+    claude_max_documents: int = Field(default=2, ge=0, le=5)
+    claude_max_document_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=32 * 1024 * 1024)
+    claude_strict_tool: bool = True
+
+    # Decisions.
+    decision_auto_update_threshold: float = Field(default=0.90, gt=0, le=1)
+    decision_notify_threshold: float = Field(default=0.60, gt=0, le=1)
+
+    # Processor.
+    # Longer than the processor's timeout (300 s), so a live attempt never loses its lease.
+    processor_lease_seconds: int = Field(default=360, ge=1)
+
+    # Webhook intake.
+    webhook_max_body_bytes: int = Field(default=30 * 1024 * 1024, ge=1024, le=32 * 1024 * 1024)
+    webhook_timestamp_tolerance_seconds: int = Field(default=300, ge=1)
+    webhook_mailgun_signing_key: SecretStr | None = None
+    webhook_sendgrid_username: SecretStr | None = None
+    webhook_sendgrid_password: SecretStr | None = None
+    webhook_postmark_username: SecretStr | None = None
+    webhook_postmark_password: SecretStr | None = None
+    webhook_raw_secret: SecretStr | None = None
+
+    # Observability.
+    sentry_dsn: SecretStr | None = None
+    sentry_environment: str = "local"
+    sentry_release: str | None = None
+    metrics_retention_days: int = Field(default=30, ge=1)
+    rollup_time_zone: str = "UTC"
+
+    # Observability (issue 6): rollup retention batches, who may call the rollup in
+    # production (OIDC: comma-separated service-account emails and audiences), the Cloud
+    # Scheduler job the ops command triggers, Sentry flush on each invocation's end.
+    metrics_retention_batch_size: int = Field(default=10_000, ge=1, le=50_000)
+    rollup_allowed_invokers: str = ""
+    rollup_audience: str = ""
+    rollup_scheduler_job: str = "rollup-nightly"
+    rollup_scheduler_location: str = "europe-west1"
+    sentry_flush_timeout_seconds: float = Field(default=2.0, ge=0, le=30)
+    stack_log_dir: str | None = None  # the local stack's per-function JSON-lines logs
+
+    @model_validator(mode="after")
+    def _check_production(self) -> Settings:
+        if self.decision_notify_threshold > self.decision_auto_update_threshold:
+            raise ValueError(
+                "DECISION_NOTIFY_THRESHOLD must not exceed DECISION_AUTO_UPDATE_THRESHOLD"
+            )
+        # The database is checked where it is used (the webhook never needs it):
+        # shared.db.engine raises ConfigError when neither DATABASE_URL nor
+        # INSTANCE_CONNECTION_NAME is set.
+        if self.instance_connection_name and not self.db_user:
+            raise ValueError("DB_USER is required with INSTANCE_CONNECTION_NAME")
+        return self
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build settings from ``environ`` (default: the process environment).
+
+    Raises :class:`ConfigError` naming each bad variable; values are never echoed.
+    """
+    try:
+        if environ is None:
+            return Settings()
+        lowered = {key.lower(): value for key, value in environ.items()}
+        return Settings.model_validate(lowered)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_input=False, include_url=False):
+            name = "_".join(str(part) for part in error["loc"]).upper()
+            problems.append(f"{name}: {error['msg']}" if name else error["msg"])
+        raise ConfigError("invalid configuration: " + "; ".join(problems)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read on first use (never at import)."""
+    return load_settings()
+
+
+def reset_settings_cache() -> None:
+    """Forget the cached settings (tests that change the environment call this)."""
+    get_settings.cache_clear()
+
+
+# Ops command line (issue 6): a dotenv-style file (``.local/stack.env``) into the environment.
+def load_env_file(path: str | Path) -> list[str]:
+    """Set each ``KEY=VALUE`` line of ``path`` in ``os.environ`` unless the variable is already
+    set (the caller's environment wins); skip blank lines and ``#`` comments. Resets the cached
+    settings and returns the keys it set. Raises :class:`ConfigError` for an unreadable file."""
+    import os
+
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError as exc:
+        raise ConfigError(f"cannot read env file {path}: {exc.strerror}") from None
+    applied = []
+    for line in lines:
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#") or "=" not in stripped:
+            continue
+        key, value = stripped.split("=", 1)
+        key = key.strip()
+        if key and key not in os.environ:
+            os.environ[key] = value.strip()
+            applied.append(key)
+    reset_settings_cache()
+    return applied

@@ -1,0 +1,1 @@
+"""Postgres: the models, the lazily created engine and sessions."""

@@ -1,0 +1,119 @@
+"""What an extractor returns, whichever it is (the seam between extraction and the pipeline)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+INTENTS = (
+    "payment_confirmation",
+    "payment_promise",
+    "payment_plan_request",
+    "dispute",
+    "cease_and_desist",
+    "bankruptcy_notice",
+    "address_change",
+    "settlement_offer",
+    "other",
+)
+# Intents the law requires to stop collection: always hold + notify, never silently applied.
+COMPLIANCE_INTENTS = frozenset({"dispute", "cease_and_desist", "bankruptcy_notice"})
+
+FIELD_NAMES = (
+    "case_number",
+    "account_reference",
+    "debtor_name",
+    "debtor_email",
+    "creditor_name",
+    "amount",
+    "currency",
+    "payment_date",
+    "plan_installment_amount",
+    "plan_start_date",
+    "new_address",
+    "new_phone",
+)
+
+FieldValue = str | float
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    filename: str
+    content_type: str
+    size: int
+    text: str | None = None  # extracted text (PDF), None when not read
+
+
+@dataclass(frozen=True)
+class ParsedEmail:
+    """An inbound email reduced to what extraction and matching need."""
+
+    message_id: str | None
+    subject: str
+    sender: str  # address only, lower-cased
+    sender_name: str | None
+    date: datetime | None
+    text: str  # the new part: plain text, or HTML converted to text, hidden content dropped
+    quoted_text: str = ""  # quoted history (replies/forwards), kept separately
+    attachments: tuple[AttachmentInfo, ...] = ()
+    scanned_pdfs: tuple[bytes, ...] = ()  # PDFs without a text layer (sent as documents)
+    signals: tuple[str, ...] = ()  # detected prompt-injection signals, e.g. "hidden_html"
+    notes: tuple[str, ...] = ()  # parsing notes, e.g. "part_truncated", "pdf_unreadable"
+
+    def searchable_text(self) -> str:
+        """All text evidence may be quoted from (subject, body, quoted part, attachment text)."""
+        parts = [self.subject, self.text, self.quoted_text]
+        parts += [a.text for a in self.attachments if a.text]
+        return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class ExtractedField:
+    value: FieldValue
+    confidence: float  # 0..1 after validation
+    evidence: str | None = None
+
+
+@dataclass(frozen=True)
+class TokenUsage:
+    input: int = 0
+    output: int = 0
+    cache_read: int = 0
+    cache_write: int = 0
+
+
+@dataclass(frozen=True)
+class Extraction:
+    intent: str
+    intent_confidence: float
+    fields: dict[str, ExtractedField]
+    extractor: Literal["claude", "rules"]
+    degraded: bool  # True when the rules fallback stood in for Claude
+    prompt_version: str
+    model: str | None = None
+    usage: TokenUsage = field(default_factory=TokenUsage)
+    warnings: tuple[str, ...] = ()  # e.g. "evidence_not_found:amount", "injection_suspected"
+
+    @property
+    def missing_fields(self) -> list[str]:
+        return [name for name in FIELD_NAMES if name not in self.fields]
+
+    @property
+    def overall_confidence(self) -> float:
+        """Intent confidence, capped by the weakest identifying field present."""
+        ids = [
+            self.fields[n].confidence
+            for n in ("case_number", "account_reference")
+            if n in self.fields
+        ]
+        return min([self.intent_confidence, *ids]) if ids else self.intent_confidence * 0.8
+
+
+class Extractor(Protocol):
+    name: str
+
+    def extract(self, email: ParsedEmail) -> Extraction:
+        """Raises :class:`shared.errors.TransientError` subclasses for retryable faults."""
+        ...

@@ -1,0 +1,94 @@
+"""Structured logging: one JSON object per line on stdout, in Cloud Logging's format.
+
+Built on google-cloud-logging's :class:`StructuredLogHandler` (severity, trace from the request's
+``X-Cloud-Trace-Context``/``traceparent`` header, labels, source location). A filter adds the
+invocation's ``correlation_id``, ``email_id`` and the function name to every record, so
+``jsonPayload.correlation_id="…"`` in Logs Explorer finds the whole story of one email.
+
+Log events, not prose, and never personal data: ``log_event(logger, "email_stored", size=123)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import google.cloud.logging_v2
+from google.cloud.logging_v2.handlers import StructuredLogHandler
+
+from shared.context import current_correlation_id, current_email_id
+
+_configured_for: str | None = None
+
+
+class _ContextFilter(logging.Filter):
+    """Adds correlation id, email id and function name as ``jsonPayload`` fields."""
+
+    def __init__(self, function_name: str) -> None:
+        super().__init__()
+        self._function_name = function_name
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        fields: dict[str, Any] = {
+            "correlation_id": current_correlation_id(),
+            "function": self._function_name,
+            "logger": record.name,
+        }
+        email_id = current_email_id()
+        if email_id is not None:
+            fields["email_id"] = email_id
+        given = getattr(record, "json_fields", None)
+        if isinstance(given, dict):
+            fields.update(given)
+        record.json_fields = fields
+        labels = dict(getattr(record, "labels", None) or {})
+        labels.setdefault("function", self._function_name)
+        record.labels = labels
+        return True
+
+
+def configure_logging(
+    function_name: str, *, level: str = "INFO", project_id: str | None = None, stream: Any = None
+) -> None:
+    """Send every record of the process through the structured handler (idempotent)."""
+    global _configured_for
+    root = logging.getLogger()
+    if _configured_for == function_name and stream is None:
+        return
+    for handler in list(root.handlers):
+        if getattr(handler, "_shared_structured", False):
+            root.removeHandler(handler)
+    # The library's one-off diagnostic line carries no correlation id and no value for us.
+    google.cloud.logging_v2._instrumentation_emitted = True
+    handler = StructuredLogHandler(  # type: ignore[no-untyped-call]
+        project_id=project_id, stream=stream or sys.stdout
+    )
+    # Before the library's own filter, which turns ``record.labels`` into the labels field.
+    handler.filters.insert(0, _ContextFilter(function_name))
+    handler._shared_structured = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    # Chatty client libraries stay at WARNING: their INFO lines carry no correlation value.
+    noisy_loggers = (
+        "urllib3",
+        "google",
+        "grpc",
+        "httpx",
+        "httpx2",
+        "httpcore",
+        "httpcore2",
+        "anthropic",
+        "pymongo",
+        "sqlalchemy",
+    )
+    for noisy in noisy_loggers:
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    _configured_for = function_name
+
+
+def log_event(
+    logger: logging.Logger, event: str, *, level: int = logging.INFO, **fields: Any
+) -> None:
+    """Log ``event`` as the message with ``fields`` as structured ``jsonPayload`` keys."""
+    logger.log(level, event, extra={"json_fields": fields})

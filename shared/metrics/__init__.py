@@ -1,0 +1,1 @@
+"""Operational metrics: the collector, the nightly rollup, queries."""

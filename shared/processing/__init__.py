@@ -1,0 +1,1 @@
+"""The processing pipeline: claim, read, extract, match, decide, apply, notify, report."""

@@ -1,0 +1,83 @@
+"""The wrapper every function invocation runs in.
+
+Fresh context per invocation: logging configured once per instance, the correlation id bound
+(from a valid ``X-Correlation-ID`` header or a Pub/Sub attribute, otherwise new) and reset when
+the invocation ends, so a reused instance never leaks one request's id into the next.
+Sentry is initialised once per instance (when ``SENTRY_DSN`` is set) and each invocation runs
+in its own Sentry isolation scope, tagged with the function name, correlation id and the
+caller's ``tags`` (see :mod:`shared.observability.sentry`); telemetry can never break the
+function.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from shared.config import get_settings
+from shared.context import CORRELATION_HEADER, correlation_id_from, invocation_context
+from shared.logs import configure_logging
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def prepare_instance(function_name: str) -> None:
+    """Per-instance set-up done on first invocation (never at import): structured logging,
+    Sentry (a no-op without ``SENTRY_DSN``), breaker transitions recorded as metrics."""
+    from shared.metrics.collector import register_breaker_metrics
+    from shared.observability.sentry import init_sentry
+
+    settings = get_settings()
+    configure_logging(
+        function_name, level=settings.log_level, project_id=settings.google_cloud_project
+    )
+    init_sentry(settings)
+    register_breaker_metrics()
+
+
+@contextmanager
+def invocation(
+    function_name: str,
+    correlation_id: str | None,
+    *,
+    tags: Mapping[str, object] | None = None,
+) -> Iterator[str]:
+    """Run one invocation with its correlation id bound; yields the id in force.
+
+    ``tags`` (e.g. ``pubsub_message_id``, ``delivery_attempt``) go on the invocation's Sentry
+    scope; an exception is captured, then re-raised.
+    """
+    from shared.observability.sentry import sentry_invocation
+
+    prepare_instance(function_name)
+    with (
+        invocation_context(correlation_id_from(correlation_id)) as cid,
+        sentry_invocation(function_name, cid, tags),
+    ):
+        yield cid
+
+
+def http_function(function_name: str) -> Callable[[F], F]:
+    """Decorate a functions-framework HTTP handler: correlation id in, ``X-Correlation-ID`` out."""
+
+    def decorate(handler: F) -> F:
+        @functools.wraps(handler)
+        def wrapper(request: Any) -> Any:
+            from flask import make_response
+
+            with invocation(function_name, request.headers.get(CORRELATION_HEADER)) as cid:
+                response = make_response(handler(request))
+                response.headers[CORRELATION_HEADER] = cid
+                return response
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def function_name_from_env(default: str) -> str:
+    """The deployed function's name (``K_SERVICE`` on Cloud Functions 2nd gen)."""
+    return os.environ.get("K_SERVICE") or os.environ.get("FUNCTION_NAME") or default

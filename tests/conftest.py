@@ -1,0 +1,86 @@
+"""Fixtures shared by every tier.
+
+- ``os.environ`` is restored after every test, and the cached settings and engine dropped.
+- ``stack`` is the local stack of real servers, started once per session on free loopback ports
+  and stopped at the end (also on failure or Ctrl-C). If a server of it dies, the run stops at
+  the next test that needs the stack with a message naming the server and its log.
+- ``stack_env`` puts the stack's addresses into ``os.environ`` for the test's own clients.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from infra.fakes.clients import ClaudeStandin, Mailbox, SentrySink
+from infra.stack import REPO_ROOT, LocalStack, StackError
+from shared.config import reset_settings_cache
+from shared.db.engine import dispose_engine
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environ() -> Iterator[None]:
+    saved = dict(os.environ)
+    reset_settings_cache()
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+    reset_settings_cache()
+    dispose_engine()
+
+
+@pytest.fixture(scope="session")
+def _session_stack() -> Iterator[LocalStack]:
+    stack = LocalStack(REPO_ROOT / ".local" / f"test-stack-{os.getpid()}", claude="standin")
+    atexit.register(stack.stop)
+    try:
+        stack.start()
+    except StackError as exc:
+        pytest.exit(f"local stack failed to start: {exc}", returncode=3)
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture
+def stack(_session_stack: LocalStack) -> LocalStack:
+    try:
+        _session_stack.assert_healthy()
+    except StackError as exc:
+        pytest.exit(str(exc), returncode=3)
+    return _session_stack
+
+
+@pytest.fixture
+def stack_env(stack: LocalStack) -> dict[str, str]:
+    env = stack.env()
+    os.environ.update(env)
+    reset_settings_cache()
+    return env
+
+
+@pytest.fixture
+def claude_standin(stack: LocalStack) -> ClaudeStandin:
+    """The Anthropic stand-in, reset for this test."""
+    standin = ClaudeStandin(stack.url("claude"))
+    standin.reset()
+    return standin
+
+
+@pytest.fixture
+def sentry_sink(stack: LocalStack) -> SentrySink:
+    sink = SentrySink(stack.url("sentry"))
+    sink.reset()
+    return sink
+
+
+@pytest.fixture
+def mailbox(stack: LocalStack) -> Iterator[Mailbox]:
+    """The SMTP server's mailbox, emptied for this test and accepting mail."""
+    box = Mailbox(stack.mailbox_dir)
+    box.refuse(False)
+    box.clear()
+    yield box
+    box.refuse(False)

@@ -1,0 +1,88 @@
+import pytest
+
+from shared.config import ConfigError, get_settings, load_settings, reset_settings_cache
+
+
+def test_defaults_work_on_the_local_stack() -> None:
+    settings = load_settings({})
+    assert settings.app_env == "local"
+    assert settings.smtp_port == 587
+    assert settings.circuit_breaker_fail_max == 5
+    assert settings.circuit_breaker_reset_timeout == 60
+    assert settings.metrics_retention_days == 30
+    assert settings.webhook_max_body_bytes == 30 * 1024 * 1024
+
+
+def test_operator_names_are_read_from_the_environment() -> None:
+    settings = load_settings(
+        {
+            "CIRCUIT_BREAKER_FAIL_MAX": "7",
+            "CIRCUIT_BREAKER_RESET_TIMEOUT": "90",
+            "CIRCUIT_BREAKER_ALERT_EMAIL": "oncall@example.com",
+            "SMTP_PORT": "2525",
+            "ADMIN_EMAIL": "staff@example.com",
+            "METRICS_RETENTION_DAYS": "45",
+        }
+    )
+    assert settings.circuit_breaker_fail_max == 7
+    assert settings.circuit_breaker_reset_timeout == 90
+    assert settings.circuit_breaker_alert_email == "oncall@example.com"
+    assert settings.smtp_port == 2525
+    assert settings.admin_email == "staff@example.com"
+    assert settings.metrics_retention_days == 45
+
+
+def test_secrets_are_masked_in_repr_and_str() -> None:
+    settings = load_settings(
+        {
+            "ANTHROPIC_API_KEY": "sk-ant-very-secret",
+            "SMTP_PASSWORD": "hunter2-smtp",
+            "SENTRY_DSN": "https://abc@sentry.example/1",
+            "MONGODB_URI": "mongodb://user:pw-mongo@db",
+            "WEBHOOK_RAW_SECRET": "raw-shared-secret",
+        }
+    )
+    shown = repr(settings) + str(settings)
+    for secret in ("sk-ant-very-secret", "hunter2-smtp", "abc@sentry", "pw-mongo", "raw-shared"):
+        assert secret not in shown
+    assert settings.anthropic_api_key is not None
+    assert settings.anthropic_api_key.get_secret_value() == "sk-ant-very-secret"
+
+
+def test_invalid_value_names_the_variable_without_echoing_it() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings({"SMTP_PORT": "not-a-port-secretish"})
+    assert "SMTP_PORT" in str(info.value)
+    assert "not-a-port-secretish" not in str(info.value)
+
+
+def test_cloud_sql_needs_its_iam_user() -> None:
+    with pytest.raises(ConfigError, match="DB_USER"):
+        load_settings({"APP_ENV": "production", "INSTANCE_CONNECTION_NAME": "p:r:i"})
+    ok = load_settings(
+        {"APP_ENV": "production", "INSTANCE_CONNECTION_NAME": "p:r:i", "DB_USER": "svc@p.iam"}
+    )
+    assert ok.instance_connection_name == "p:r:i"
+
+
+def test_the_engine_names_the_missing_database_setting() -> None:
+    from shared.db.engine import create_db_engine
+
+    with pytest.raises(ConfigError, match="DATABASE_URL or INSTANCE_CONNECTION_NAME"):
+        create_db_engine(load_settings({"APP_ENV": "production"}))
+
+
+def test_thresholds_must_be_ordered() -> None:
+    with pytest.raises(ConfigError, match="DECISION_NOTIFY_THRESHOLD"):
+        load_settings({"DECISION_AUTO_UPDATE_THRESHOLD": "0.5", "DECISION_NOTIFY_THRESHOLD": "0.8"})
+
+
+def test_get_settings_reads_the_environment_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMTP_PORT", "2600")
+    reset_settings_cache()
+    first = get_settings()
+    monkeypatch.setenv("SMTP_PORT", "2700")
+    assert get_settings() is first
+    assert first.smtp_port == 2600
+    reset_settings_cache()
+    assert get_settings().smtp_port == 2700
