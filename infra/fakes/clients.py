@@ -10,7 +10,7 @@ import urllib.request
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 Behaviour = dict[str, Any]
 
@@ -119,10 +119,7 @@ class Mailbox:
     def messages(self) -> list[EmailMessage]:
         """Every kept message, parsed with ``policy.default``, in arrival order."""
         return [
-            cast(
-                EmailMessage,
-                email.message_from_bytes(path.read_bytes(), policy=policy.default),
-            )
+            email.message_from_bytes(path.read_bytes(), policy=policy.default)
             for path in self._files()
         ]
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import anthropic
 import pytest
 import sentry_sdk
+from anthropic.types import TextBlockParam, ToolParam
 
 from infra.fakes.clients import ClaudeStandin, Mailbox, SentrySink, StandinError
 
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.timeout(60)
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODEL = "claude-sonnet-5"
 READY_TIMEOUT = 15.0
-TOOLS = [
+TOOLS: list[ToolParam] = [
     {
         "name": "record_extraction",
         "description": "Record what the email says.",
@@ -71,7 +72,7 @@ def http_ready(port: int) -> bool:
         with urllib.request.urlopen(
             f"http://127.0.0.1:{port}/_control/health", timeout=1
         ) as response:
-            return response.status == 200 and json.loads(response.read()) == {"ok": True}
+            return bool(response.status == 200 and json.loads(response.read()) == {"ok": True})
     except OSError:
         return False
 
@@ -207,7 +208,7 @@ def test_scripted_tool_use_answer_has_the_real_shape(claude: ClaudeStandin) -> N
 
 def test_cache_control_is_created_once_then_read(claude: ClaudeStandin) -> None:
     api = client(claude, max_retries=0)
-    system = [
+    system: list[TextBlockParam] = [
         {
             "type": "text",
             "text": "You extract facts from emails. " * 20,
