@@ -73,7 +73,8 @@ class Settings(BaseSettings):
     # Claude.
     anthropic_api_key: SecretStr | None = None
     anthropic_base_url: str | None = None
-    claude_model: str = "claude-sonnet-4-5"
+    # claude-sonnet-4-5 reaches end-of-life on 2026-11-30 (anthropic SDK 2.14 warns).
+    claude_model: str = "claude-sonnet-5-5"
     claude_max_tokens: int = Field(default=2048, ge=256)
     claude_timeout_seconds: float = Field(default=60.0, gt=0)
     claude_max_retries: int = Field(default=2, ge=0, le=10)
