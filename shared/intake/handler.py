@@ -109,7 +109,9 @@ def read_body(request: Any, limit: int) -> bytes:
     """The body, at most ``limit`` bytes (413 beyond, also for chunked uploads)."""
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(f"body exceeds {limit} bytes")
-    request.max_content_length = limit
+    # One byte more than allowed: werkzeug stops a streamed (chunked) body at the limit
+    # without an error, so reading ``limit + 1`` is how an oversized one is recognised.
+    request.max_content_length = limit + 1
     try:
         body: bytes = request.get_data(cache=True)
     except RequestEntityTooLarge:
