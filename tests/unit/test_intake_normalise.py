@@ -179,7 +179,7 @@ def test_mailgun_signed_but_malformed_is_rejected_with_a_named_problem(
     rejection = _settings_request("/mailgun", body, content_type)
     assert isinstance(rejection, MalformedPayload)
     assert problem in rejection.message
-    assert ROUTES["/mailgun"].malformed_status == 406
+    assert ROUTES["/mailgun"].final_status == 406
 
 
 def test_mailgun_unsupported_content_type_is_415() -> None:
@@ -253,7 +253,7 @@ def test_postmark_malformed_json_is_rejected(body: bytes, problem: str) -> None:
     rejection = _settings_request("/postmark", body, "application/json")
     assert isinstance(rejection, MalformedPayload)
     assert problem in rejection.message
-    assert ROUTES["/postmark"].malformed_status == 403
+    assert ROUTES["/postmark"].final_status == 403
 
 
 def test_postmark_message_id_comes_from_headers_and_postmarks_own_id_is_kept_apart() -> None:
