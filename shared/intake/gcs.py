@@ -68,14 +68,6 @@ class GcsObjectStore:
             raise IntakeUnavailable("gcs", type(exc).__name__) from exc
         return data
 
-    def delete(self, name: str) -> None:
-        try:
-            self._bucket.blob(name).delete(timeout=self._timeout, retry=self._retry)
-        except api_exceptions.NotFound:
-            return
-        except _FAILURES as exc:
-            raise IntakeUnavailable("gcs", type(exc).__name__) from exc
-
     def uri(self, name: str) -> str:
         return f"gs://{self._bucket_name}/{name}"
 

@@ -23,8 +23,6 @@ class ObjectStore(Protocol):
         """The object's bytes, or ``None`` when there is no such object."""
         ...
 
-    def delete(self, name: str) -> None: ...
-
     def uri(self, name: str) -> str:
         """``gs://bucket/name``."""
         ...
@@ -55,10 +53,6 @@ class InMemoryObjectStore:
         self._check()
         stored = self.objects.get(name)
         return None if stored is None else stored[0]
-
-    def delete(self, name: str) -> None:
-        self._check()
-        self.objects.pop(name, None)
 
     def uri(self, name: str) -> str:
         return f"gs://{self.bucket}/{name}"

@@ -24,7 +24,7 @@ from tests.intake_payloads.probes import Bucket, TopicProbe, topic_probe, webhoo
 
 pytestmark = pytest.mark.stack
 
-EXAMPLES_PER_ROUTE = 650
+EXAMPLES_PER_ROUTE = 550
 ALLOWED = {400, 401, 403, 404, 405, 406, 413, 415}
 MALFORMED = {"/mailgun": 406, "/sendgrid": 400, "/postmark": 403, "/raw": 400}
 
