@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     webhook_postmark_username: SecretStr | None = None
     webhook_postmark_password: SecretStr | None = None
     webhook_raw_secret: SecretStr | None = None
+    # Webhook intake (issue 3): bounded GCS calls, so an outage is a quick 503.
+    webhook_gcs_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_gcs_retry_deadline_seconds: float = Field(default=5.0, ge=0, le=60)
 
     # Observability.
     sentry_dsn: SecretStr | None = None
