@@ -47,7 +47,8 @@ class Settings(BaseSettings):
     pubsub_dead_letter_topic: str = "inbound-emails-dead-letter"
     pubsub_processor_subscription: str = "inbound-emails-processor"
     pubsub_dead_letter_subscription: str = "inbound-emails-dead-letter"
-    pubsub_publish_timeout_seconds: float = Field(default=30.0, gt=0)
+    # The webhook answers 503 after this long without a confirmed publish (providers retry).
+    pubsub_publish_timeout_seconds: float = Field(default=10.0, gt=0)
     raw_email_bucket: str = "raw-emails"
 
     # MongoDB: the client database of debtor accounts.
