@@ -91,6 +91,7 @@ class SharedBreaker(pybreaker.CircuitBreaker):
             raise ValueError("reset_timeout and trial_timeout must be > 0, cache_seconds >= 0")
         self._store = store
         self._clock = clock
+        self._now()  # a clock returning naive datetimes is refused here, clearly
         self._trial_timeout = trial_timeout
         self._cache_seconds = cache_seconds
         self._alerter = alerter

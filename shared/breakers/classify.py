@@ -155,9 +155,10 @@ def _classify_http_clients(exc: BaseException) -> bool | None:
         | urllib3_exc.MaxRetryError,
     ):
         return True
-    httpx = _module("httpx")
-    if httpx is not None and isinstance(exc, httpx.TransportError):
-        return True
+    for name in ("httpx", "httpx2"):  # anthropic's transport, under either name
+        httpx = _module(name)
+        if httpx is not None and isinstance(exc, httpx.TransportError):
+            return True
     return None
 
 
