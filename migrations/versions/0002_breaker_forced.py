@@ -1,4 +1,5 @@
-"""circuit_breakers.forced: an operator's force-open holds until force-close or reset
+"""circuit_breakers.forced: an operator's force-open holds until force-close or reset;
+rows for the known breakers (claude, mongodb, gcs), so the ops listing shows them from the start
 
 Revision ID: 0002_breaker_forced
 Revises: 0001
@@ -20,6 +21,10 @@ def upgrade() -> None:
     op.add_column(
         "circuit_breakers",
         sa.Column("forced", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+    )
+    op.execute(
+        "INSERT INTO circuit_breakers (name) VALUES ('claude'), ('mongodb'), ('gcs') "
+        "ON CONFLICT (name) DO NOTHING"
     )
 
 

@@ -13,7 +13,14 @@ from sqlalchemy import create_engine, text
 
 from infra.fakes.clients import Mailbox
 from infra.stack import free_port
-from shared.breakers import force_close, force_open, get_breaker, list_breakers, reset
+from shared.breakers import (
+    KNOWN_BREAKERS,
+    force_close,
+    force_open,
+    get_breaker,
+    list_breakers,
+    reset,
+)
 from shared.breakers.alerts import BreakerAlerter
 from shared.breakers.breaker import SharedBreaker
 from shared.breakers.registry import validate_name
@@ -242,6 +249,7 @@ def test_operator_actions_and_listing(stack_env: dict[str, str], mailbox: Mailbo
         breaker.call(ok)
     listed = {b.name: b for b in list_breakers()}
     assert listed[name].state == "open"
+    assert set(KNOWN_BREAKERS) <= set(listed)  # seeded by migration 0002
     assert force_close(name).state == "closed"
     assert breaker.call(ok) == "ok"
     [all_clear] = mailbox.wait_for(1)
