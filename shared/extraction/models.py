@@ -60,6 +60,7 @@ class ParsedEmail:
     attachments: tuple[AttachmentInfo, ...] = ()
     scanned_pdfs: tuple[bytes, ...] = ()  # PDFs without a text layer (sent as documents)
     signals: tuple[str, ...] = ()  # detected prompt-injection signals, e.g. "hidden_html"
+    notes: tuple[str, ...] = ()  # parsing notes, e.g. "part_truncated", "pdf_unreadable"
 
     def searchable_text(self) -> str:
         """All text evidence may be quoted from (subject, body, quoted part, attachment text)."""

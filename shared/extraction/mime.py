@@ -1,0 +1,446 @@
+"""Raw MIME → :class:`ParsedEmail`, with the standard library's modern email API.
+
+Robust by design: whatever bytes come in, :func:`parse_email` returns what could be read and
+never raises. Malformed structure is recorded in ``ParsedEmail.notes`` (``mime_defects``,
+``part_truncated``, ``pdf_unreadable`` …); content that may carry hidden instructions in
+``ParsedEmail.signals`` (``hidden_html``, ``zero_width_chars``, ``bidi_control_chars``,
+``unicode_tag_chars``, ``injection_in_hidden_text``).
+
+What is read:
+
+- headers: Message-ID, Subject, From (address lower-cased, display name), Date;
+- the body: ``text/plain`` parts when there is any text in them, else ``text/html`` converted
+  to visible text (:mod:`shared.extraction.html_text`); charsets decoded by their declared
+  name (ISO-8859-1 read as its superset windows-1252, as mail clients do), undecodable bytes
+  replaced; the quoted history split off into ``quoted_text`` (:mod:`shared.extraction.quotes`);
+- attached messages (``message/rfc822``, forwarded as attachment): their text is added to
+  ``quoted_text`` under a ``Forwarded message`` line;
+- attachments: listed (name, type, size); PDFs read with pypdf up to :class:`MimeLimits`
+  (pages, bytes, characters); a PDF with no text layer is kept in ``scanned_pdfs`` so it can be
+  sent to the model as a document.
+"""
+
+from __future__ import annotations
+
+import email
+import io
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import policy
+from email.message import Message
+from email.utils import getaddresses, parsedate_to_datetime
+
+from shared.extraction.html_text import html_to_text
+from shared.extraction.injection import looks_like_injection, strip_invisible
+from shared.extraction.models import AttachmentInfo, ParsedEmail
+from shared.extraction.quotes import split_quoted
+from shared.logs import log_event
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MimeLimits:
+    """Caps that keep one hostile email from exhausting memory or CPU."""
+
+    max_message_bytes: int = 40 * 1024 * 1024  # the raw message (webhook caps at 32 MiB)
+    max_text_part_bytes: int = 2 * 1024 * 1024  # each text/plain or text/html part
+    max_text_chars: int = 200_000  # body text and quoted text, each
+    max_parts: int = 200  # MIME parts walked
+    max_depth: int = 10  # nesting of multiparts and attached messages
+    max_attachments: int = 50  # listed
+    max_pdf_bytes: int = 10 * 1024 * 1024  # a PDF bigger than this is listed, not read
+    max_pdf_pages: int = 30  # pages read per PDF
+    max_pdf_text_chars: int = 100_000  # text kept per PDF
+    max_pdfs: int = 5  # PDFs read per email
+    max_scanned_pdfs: int = 3  # scanned PDFs kept for the model
+    min_pdf_text_chars: int = 20  # fewer non-blank characters than this = no text layer
+    max_pdf_stream_bytes: int = 16 * 1024 * 1024  # inflated size of any one PDF stream (bombs)
+
+
+DEFAULT_LIMITS = MimeLimits()
+
+# Declared charsets mail clients read as a superset (WHATWG encoding standard).
+_CHARSET_ALIASES = {
+    "iso-8859-1": "cp1252",
+    "iso8859-1": "cp1252",
+    "latin1": "cp1252",
+    "latin-1": "cp1252",
+    "us-ascii": "cp1252",
+    "ascii": "cp1252",
+    "iso-8859-9": "cp1254",
+    "tis-620": "cp874",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "ks_c_5601-1987": "cp949",
+    "euc-kr": "cp949",
+    "x-sjis": "shift_jis",
+    "shift-jis": "shift_jis",
+    "unicode-1-1-utf-7": "utf-7",
+}
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+# Errors the stdlib email package and header parser raise on hostile input.
+_PARSE_ERRORS = (ValueError, TypeError, LookupError, AttributeError, AssertionError, IndexError)
+
+
+@dataclass
+class _Acc:
+    limits: MimeLimits
+    plain: list[str] = field(default_factory=list)
+    html: list[str] = field(default_factory=list)
+    forwarded: list[str] = field(default_factory=list)
+    attachments: list[AttachmentInfo] = field(default_factory=list)
+    scanned: list[bytes] = field(default_factory=list)
+    signals: set[str] = field(default_factory=set)
+    notes: set[str] = field(default_factory=set)
+    parts: int = 0
+    pdfs: int = 0
+
+
+def parse_email(raw: bytes, *, limits: MimeLimits = DEFAULT_LIMITS) -> ParsedEmail:
+    """Parse a raw RFC 5322 message; never raises, a malformed message yields what was read."""
+    acc = _Acc(limits)
+    if not isinstance(raw, bytes | bytearray):
+        raw = b""
+        acc.notes.add("not_bytes")
+    if len(raw) > limits.max_message_bytes:
+        raw = raw[: limits.max_message_bytes]
+        acc.notes.add("message_truncated")
+    try:
+        message = email.message_from_bytes(bytes(raw), policy=policy.default)
+    except _PARSE_ERRORS:
+        acc.notes.add("mime_unparseable")
+        return _assemble(acc, None)
+    try:
+        _walk(message, acc, depth=0)
+    except (*_PARSE_ERRORS, RecursionError):
+        acc.notes.add("mime_walk_failed")
+    return _assemble(acc, message)
+
+
+# --- headers -------------------------------------------------------------------
+
+
+def _header(message: Message, name: str) -> str:
+    try:
+        value = message.get(name)
+    except _PARSE_ERRORS:
+        return ""
+    if value is None:
+        return ""
+    try:
+        text = str(value)
+    except _PARSE_ERRORS:
+        return ""
+    return re.sub(r"\s+", " ", text).strip()[:2000]
+
+
+def _sender(message: Message) -> tuple[str, str | None]:
+    raw_from = _header(message, "From")
+    try:
+        pairs = getaddresses([raw_from])
+    except _PARSE_ERRORS:
+        pairs = []
+    for name, address in pairs:
+        if "@" in address:
+            return address.strip().lower(), (name.strip() or None)
+    return "", None
+
+
+def _date(message: Message) -> datetime | None:
+    value = _header(message, "Date")
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value)
+    except (*_PARSE_ERRORS, OverflowError):
+        return None
+
+
+# --- walking parts -------------------------------------------------------------
+
+
+def _walk(part: Message, acc: _Acc, depth: int) -> None:
+    acc.parts += 1
+    if acc.parts > acc.limits.max_parts:
+        acc.notes.add("too_many_parts")
+        return
+    if depth > acc.limits.max_depth:
+        acc.notes.add("mime_too_deep")
+        return
+    if getattr(part, "defects", None):
+        acc.notes.add("mime_defects")
+    content_type = _content_type(part)
+    if content_type == "message/rfc822" or (
+        content_type.startswith("message/") and part.is_multipart()
+    ):
+        _attached_message(part, acc, depth)
+        return
+    if part.is_multipart():
+        payload = part.get_payload()
+        for child in payload if isinstance(payload, list) else []:
+            if isinstance(child, Message):
+                _walk(child, acc, depth + 1)
+        return
+    filename = _filename(part)
+    disposition = _disposition(part)
+    if content_type in ("text/plain", "text/html") and disposition != "attachment":
+        text = _decode_text(part, acc)
+        (acc.plain if content_type == "text/plain" else acc.html).append(text)
+        return
+    if content_type.startswith("multipart/"):
+        return  # a multipart without parts: nothing to read
+    _attachment(part, acc, content_type, filename)
+
+
+def _content_type(part: Message) -> str:
+    try:
+        return str(part.get_content_type()).lower()
+    except _PARSE_ERRORS:
+        return "application/octet-stream"
+
+
+def _filename(part: Message) -> str:
+    try:
+        name = part.get_filename()
+    except _PARSE_ERRORS:
+        return ""
+    if not name:
+        return ""
+    clean, _ = strip_invisible(str(name))
+    return re.sub(r"[\x00-\x1f\x7f]", "", clean).strip()[:255]
+
+
+def _disposition(part: Message) -> str:
+    try:
+        return str(part.get_content_disposition() or "").lower()
+    except _PARSE_ERRORS:
+        return ""
+
+
+def _payload_bytes(part: Message) -> bytes:
+    try:
+        payload = part.get_payload(decode=True)
+    except _PARSE_ERRORS:
+        return b""
+    return payload if isinstance(payload, bytes) else b""
+
+
+def _decode_text(part: Message, acc: _Acc) -> str:
+    data = _payload_bytes(part)
+    if len(data) > acc.limits.max_text_part_bytes:
+        data = data[: acc.limits.max_text_part_bytes]
+        acc.notes.add("part_truncated")
+    try:
+        declared = part.get_content_charset() or "utf-8"
+    except _PARSE_ERRORS:
+        declared = "utf-8"
+    return decode_bytes(data, declared)
+
+
+def decode_bytes(data: bytes, declared_charset: str) -> str:
+    """Decode with the declared charset (or its usual superset); bad bytes are replaced."""
+    charset = declared_charset.strip().strip('"').lower()
+    charset = _CHARSET_ALIASES.get(charset, charset)
+    if charset in ("utf-8", "utf8"):
+        return data.decode("utf-8", errors="replace")
+    try:
+        return data.decode(charset, errors="replace")
+    except (LookupError, ValueError):
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data.decode("cp1252", errors="replace")
+
+
+def _attached_message(part: Message, acc: _Acc, depth: int) -> None:
+    payload = part.get_payload()
+    inner = payload[0] if isinstance(payload, list) and payload else None
+    if not isinstance(inner, Message):
+        return
+    sub = _Acc(acc.limits, parts=acc.parts, pdfs=acc.pdfs)
+    _walk(inner, sub, depth + 1)
+    body, quoted = _body(sub)
+    acc.parts = sub.parts
+    acc.signals |= sub.signals
+    acc.notes |= sub.notes
+    acc.attachments.extend(sub.attachments)
+    acc.scanned.extend(sub.scanned)
+    acc.pdfs = sub.pdfs
+    header_lines = [
+        "---------- Forwarded message ----------",
+        f"From: {_header(inner, 'From')}",
+        f"Date: {_header(inner, 'Date')}",
+        f"Subject: {_header(inner, 'Subject')}",
+    ]
+    acc.forwarded.append("\n".join([*header_lines, "", body, quoted, *sub.forwarded]).strip())
+
+
+# --- attachments ---------------------------------------------------------------
+
+
+def _attachment(part: Message, acc: _Acc, content_type: str, filename: str) -> None:
+    if len(acc.attachments) >= acc.limits.max_attachments:
+        acc.notes.add("too_many_attachments")
+        return
+    data = _payload_bytes(part)
+    is_pdf = (
+        content_type == "application/pdf"
+        or filename.lower().endswith(".pdf")
+        or data[:1024].lstrip().startswith(b"%PDF-")
+    )
+    text: str | None = None
+    if is_pdf:
+        text = _read_pdf(data, acc)
+    acc.attachments.append(
+        AttachmentInfo(
+            filename=filename or "(unnamed)",
+            content_type="application/pdf" if is_pdf else content_type,
+            size=len(data),
+            text=text,
+        )
+    )
+
+
+def _read_pdf(data: bytes, acc: _Acc) -> str | None:
+    limits = acc.limits
+    if acc.pdfs >= limits.max_pdfs:
+        acc.notes.add("pdf_limit")
+        return None
+    acc.pdfs += 1
+    if len(data) > limits.max_pdf_bytes:
+        acc.notes.add("pdf_too_large")
+        return None
+    if b"%PDF-" not in data[:1024]:
+        acc.notes.add("pdf_unreadable")
+        return None
+    text = extract_pdf_text(data, limits, acc.notes)
+    if text is None:
+        return None
+    text, found = strip_invisible(text)
+    acc.signals |= found
+    if len(re.sub(r"\s", "", text)) < limits.min_pdf_text_chars:
+        if len(acc.scanned) < limits.max_scanned_pdfs:
+            acc.scanned.append(data)
+        else:
+            acc.notes.add("scanned_pdf_limit")
+        return None
+    return text
+
+
+def extract_pdf_text(data: bytes, limits: MimeLimits, notes: set[str]) -> str | None:
+    """Text of the first ``max_pdf_pages`` pages, capped; None when pypdf cannot read it."""
+    from pypdf import apply_configuration
+
+    stream_cap = limits.max_pdf_stream_bytes
+    try:
+        with apply_configuration(  # pypdf's own resource caps, for this context only
+            zlib_maximum_output_length=stream_cap,
+            lzw_maximum_output_length=stream_cap,
+            run_length_maximum_output_length=stream_cap,
+            brotli_maximum_output_length=stream_cap,
+            jbig2_maximum_output_length=stream_cap,
+            array_based_stream_maximum_output_length=stream_cap,
+            maximum_declared_stream_length=stream_cap,
+            image_maximum_buffer_size=stream_cap,
+            stream_decoding_work_maximum_length=4 * stream_cap,
+            page_tree_maximum_entries=10_000,
+            xform_maximum_invocations_per_extraction=500,
+        ):
+            return _read_pages(data, limits, notes)
+    # pypdf raises many exception types (PdfReadError, LimitReachedError, KeyError, zlib.error,
+    # RecursionError …) on hostile files; an unreadable PDF must never fail the email.
+    except Exception as exc:
+        notes.add("pdf_unreadable")
+        log_event(logger, "pdf_unreadable", error_type=type(exc).__name__)
+        return None
+
+
+def _read_pages(data: bytes, limits: MimeLimits, notes: set[str]) -> str | None:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data), strict=False)
+    if reader.is_encrypted:
+        notes.add("pdf_encrypted")
+        return None
+    pages = reader.pages
+    if len(pages) > limits.max_pdf_pages:
+        notes.add("pdf_pages_truncated")
+    chunks: list[str] = []
+    total = 0
+    for index in range(min(len(pages), limits.max_pdf_pages)):
+        page_text = pages[index].extract_text() or ""
+        chunks.append(page_text)
+        total += len(page_text)
+        if total >= limits.max_pdf_text_chars:
+            notes.add("pdf_text_truncated")
+            break
+    return "\n".join(chunks)[: limits.max_pdf_text_chars]
+
+
+# --- assembling ----------------------------------------------------------------
+
+
+def _body(acc: _Acc) -> tuple[str, str]:
+    plain = "\n\n".join(t for t in acc.plain if t.strip())
+    hidden_found = False
+    hidden_text = ""
+    if acc.html:
+        converted = [html_to_text(h) for h in acc.html]
+        hidden_found = any(c.hidden_found for c in converted)
+        hidden_text = " ".join(c.hidden_text for c in converted)
+        if not plain.strip():
+            plain = "\n\n".join(c.text for c in converted if c.text)
+            if plain:
+                acc.notes.add("html_only")
+    if hidden_found:
+        acc.signals.add("hidden_html")
+        if looks_like_injection(hidden_text):
+            acc.signals.add("injection_in_hidden_text")
+    plain = plain.replace("\r\n", "\n").replace("\r", "\n")
+    plain = _CONTROL_CHARS.sub("", plain)
+    plain, found = strip_invisible(plain)
+    acc.signals |= found
+    text, quoted = split_quoted(plain)
+    return text, quoted
+
+
+def _cap(text: str, limit: int, acc: _Acc) -> str:
+    if len(text) <= limit:
+        return text
+    acc.notes.add("text_truncated")
+    return text[:limit]
+
+
+def _assemble(acc: _Acc, message: Message | None) -> ParsedEmail:
+    text, quoted = _body(acc)
+    quoted = "\n\n".join(q for q in (quoted, *acc.forwarded) if q.strip())
+    subject = message_id = ""
+    sender, sender_name = "", None
+    date = None
+    if message is not None:
+        subject, found = strip_invisible(_header(message, "Subject"))
+        acc.signals |= found
+        message_id = _header(message, "Message-ID")
+        sender, sender_name = _sender(message)
+        if sender_name:
+            sender_name, found = strip_invisible(sender_name)
+            acc.signals |= found
+        date = _date(message)
+    return ParsedEmail(
+        message_id=message_id or None,
+        subject=subject,
+        sender=sender,
+        sender_name=sender_name,
+        date=date,
+        text=_cap(text, acc.limits.max_text_chars, acc),
+        quoted_text=_cap(quoted, acc.limits.max_text_chars, acc),
+        attachments=tuple(acc.attachments),
+        scanned_pdfs=tuple(acc.scanned),
+        signals=tuple(sorted(acc.signals)),
+        notes=tuple(sorted(acc.notes)),
+    )

@@ -1,0 +1,472 @@
+"""The deterministic fallback extractor: regular expressions and keywords, no network.
+
+Used when no API key is configured (``make run`` out of the box) and whenever the Claude
+breaker is open. Its confidences never exceed ``min(DECISION_NOTIFY_THRESHOLD,
+DECISION_AUTO_UPDATE_THRESHOLD - 0.01)``, so its results never auto-update an account.
+
+``degraded`` tells whether it stands in for Claude: :func:`shared.extraction.factory
+.build_extractors` builds it with ``degraded=True`` when an API key is configured (then it only
+runs as a fallback) and ``degraded=False`` when it is the configured extractor.
+
+Accepted formats (case-insensitive):
+
+- case numbers: ``CASE-2024-00123`` (also ``CASE 2024/00123``, ``CASE2024-123``), or a value
+  with at least one digit after a label: ``case number:``, ``case no.``, ``case #``, ``case
+  ref``, ``file number``, ``claim number``, ``Aktenzeichen``, ``Az.``, ``dossier n°``,
+  ``référence dossier``, ``expediente``, ``número de caso``;
+- account references: ``ACC-123456`` (4–10 digits), or a labelled value with a digit:
+  ``account number/no./#/ref/reference``, ``customer number``, ``reference:``, ``invoice
+  number``, ``Kundennummer``, ``Vertragsnummer``, ``Rechnungsnummer``, ``numéro de compte``,
+  ``número de cuenta``;
+- amounts with a currency before or after: ``€1.234,56``, ``$1,234.56``, ``1234.56 EUR``,
+  ``GBP 99``, ``250 euros``, ``£40``; the last of ``.``/``,`` followed by two digits is the
+  decimal separator; an amount next to ``per month``/``monthly``/``instalment``/``Rate``/
+  ``mensualité``/``cuota`` is the plan instalment;
+- dates: ``2024-06-15``, ``15.06.2024``, ``15/06/2024`` (day first unless impossible),
+  ``15 June 2024``, ``June 15, 2024``, ``15th of June 2024``, ``15. Juni 2024``, ``15 juin
+  2024``, ``15 de junio de 2024``;
+- phone numbers after ``phone``/``tel``/``mobile``/``Telefon``/``téléphone``/``teléfono``;
+- a new address after ``new address``/``neue Adresse``/``nouvelle adresse``/``nueva
+  dirección`` (the rest of the line, or the next two lines);
+- e-mail addresses after ``email:``/``e-mail address is``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from shared.config import Settings, get_settings
+from shared.extraction.models import Extraction, ParsedEmail
+from shared.extraction.validation import (
+    EvidenceIndex,
+    injection_suspected,
+    validate_field,
+)
+
+RULES_VERSION = "rules-2025-06-v1"
+
+_I = re.IGNORECASE
+
+# --- references ------------------------------------------------------------------
+
+_CASE_RE = re.compile(r"\bCASE[-_ /]?\d{4}[-_ /]?\d{3,8}\b", _I)
+_CASE_LABEL_RE = re.compile(
+    r"\b(?:case|file|claim)\s*(?:number|no\.?|nr\.?|#|id|ref(?:erence)?)\s*[:#]?\s*"
+    r"|\baktenzeichen\s*:?\s*|\baz\.\s*:?\s*|\bdossier\s*n[°o]\.?\s*:?\s*"
+    r"|\bréférence\s+(?:du\s+)?dossier\s*:?\s*|\bexpediente\s*(?:n[°oº]\.?)?\s*:?\s*"
+    r"|\bnúmero\s+de\s+caso\s*:?\s*",
+    _I,
+)
+_ACCOUNT_RE = re.compile(r"\bACC[-_ ]?\d{4,10}\b", _I)
+_ACCOUNT_LABEL_RE = re.compile(
+    r"\b(?:account|acct|customer|client|invoice|contract)\s*"
+    r"(?:number|no\.?|nr\.?|#|id|ref(?:erence)?)\s*[:#]?\s*"
+    r"|\b(?:your\s+|our\s+)?reference\s*(?:number|no\.?)?\s*:\s*"
+    r"|\b(?:kunden|vertrags|rechnungs|konto)nummer\s*:?\s*"
+    r"|\bnuméro\s+de\s+(?:compte|client|facture)\s*:?\s*"
+    r"|\bnúmero\s+de\s+(?:cuenta|cliente|factura)\s*:?\s*",
+    _I,
+)
+_LABELLED_VALUE_RE = re.compile(r"[A-Z0-9][A-Z0-9\-/.]{2,40}", _I)
+
+# --- amounts -----------------------------------------------------------------------
+
+_CURRENCY_TOKENS = {
+    "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR",
+    "$": "USD", "usd": "USD", "us$": "USD", "dollar": "USD", "dollars": "USD",
+    "£": "GBP", "gbp": "GBP", "pound": "GBP", "pounds": "GBP",
+    "chf": "CHF",
+    "¥": "JPY", "jpy": "JPY", "円": "JPY", "yen": "JPY",
+}  # fmt: skip
+_NUMBER = r"\d{1,3}(?:[.,' ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
+_CUR_BEFORE = r"€|\$|£|¥|\bUS\$|\b(?:EUR|USD|GBP|CHF|JPY)\b"
+_CUR_AFTER = r"€|\$|£|円|\b(?:EUR|USD|GBP|CHF|JPY|euros?|dollars?|pounds?|yen)\b"
+_AMOUNT_RE = re.compile(
+    rf"(?P<c1>{_CUR_BEFORE})\s?(?P<n1>{_NUMBER})(?!\d)|(?<![\d.,])(?P<n2>{_NUMBER})\s?(?P<c2>{_CUR_AFTER})",
+    _I,
+)
+_OFFER_RE = re.compile(r"offer|propos|settle|pay|anbiete|biete|propone|ofrezco", _I)
+_INSTALMENT_RE = re.compile(
+    r"per\s+month|a\s+month|monthly|instal+ments?|/\s*month|pro\s+monat|monatlich|\braten?\b"
+    r"|par\s+mois|mensualités?|por\s+mes|al\s+mes|mensual(?:es|idad)?|cuotas?",
+    _I,
+)
+
+# --- dates -------------------------------------------------------------------------
+
+_MONTH_NAMES = {
+    "january": 1, "jan": 1, "januar": 1, "janvier": 1, "enero": 1,
+    "february": 2, "feb": 2, "februar": 2, "février": 2, "fevrier": 2, "febrero": 2,
+    "march": 3, "mar": 3, "märz": 3, "maerz": 3, "mars": 3, "marzo": 3,
+    "april": 4, "apr": 4, "avril": 4, "abril": 4,
+    "may": 5, "mai": 5, "mayo": 5,
+    "june": 6, "jun": 6, "juni": 6, "juin": 6, "junio": 6,
+    "july": 7, "jul": 7, "juli": 7, "juillet": 7, "julio": 7,
+    "august": 8, "aug": 8, "août": 8, "aout": 8, "agosto": 8,
+    "september": 9, "sep": 9, "sept": 9, "septembre": 9, "septiembre": 9,
+    "october": 10, "oct": 10, "oktober": 10, "octobre": 10, "octubre": 10,
+    "november": 11, "nov": 11, "novembre": 11, "noviembre": 11,
+    "december": 12, "dec": 12, "dezember": 12, "décembre": 12, "decembre": 12,
+    "diciembre": 12,
+}  # fmt: skip
+_MONTH_ALT = "|".join(sorted(_MONTH_NAMES, key=len, reverse=True))
+_DATE_RE = re.compile(
+    r"(?P<iso>\b(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})\b)"
+    r"|(?P<num>\b(?P<na>\d{1,2})[./](?P<nb>\d{1,2})[./](?P<ny>\d{4})\b)"
+    rf"|(?P<dmy>\b(?P<dd>\d{{1,2}})(?:st|nd|rd|th|\.)?\s+(?:of\s+|de\s+)?(?P<dm>{_MONTH_ALT})\.?"
+    r",?\s+(?:de\s+)?(?P<dy>\d{4})\b)"
+    rf"|(?P<mdy>\b(?P<mm>{_MONTH_ALT})\.?\s+(?P<md>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<my>\d{{4}})\b)",
+    _I,
+)
+_PLAN_START_RE = re.compile(
+    r"start(?:ing)?|beginn?(?:ing|end)?|from|first|ab\s+dem|à\s+partir|a\s+partir|desde", _I
+)
+
+# --- contact changes ------------------------------------------------------------------
+
+_PHONE_RE = re.compile(
+    r"\b(?:phone|tel(?:ephone)?|mobile|cell|telefon(?:nummer)?|handy|téléphone|teléfono|móvil)"
+    r"(?:\s+(?:number|no\.?|nummer))?\s*(?:is|:|ist|est)?\s*(?P<phone>\+?[\d][\d ()./-]{5,25}\d)",
+    _I,
+)
+_ADDRESS_RE = re.compile(
+    r"\b(?:new\s+(?:postal\s+|home\s+)?address|neue\s+(?:anschrift|adresse)|nouvelle\s+adresse"
+    r"|nueva\s+dirección)(?:\s+is|\s+ist|\s+est|\s+es)?\s*:?[ \t]*(?P<rest>[^\n]*)",
+    _I,
+)
+_CREDITOR_RE = re.compile(
+    r"\b(?:original\s+)?(?:creditor|gläubiger|créancier|acreedor)\s*:[ \t]*(?P<name>[^\n]{2,80})",
+    _I,
+)
+_EMAIL_RE = re.compile(
+    r"\be-?mail(?:\s+address)?\s*(?:is|:)\s*(?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)", _I
+)
+
+# --- intent ---------------------------------------------------------------------------
+
+# (intent, strong keywords, weak keywords); checked in this order, the first hit wins.
+_INTENT_KEYWORDS: tuple[tuple[str, str, str], ...] = (
+    (
+        "bankruptcy_notice",
+        r"bankrupt|insolven|chapter\s+(?:7|11|13)|automatic\s+stay|trustee\s+in\s+bankruptcy"
+        r"|insolvenzverfahren|faillite|liquidation\s+judiciaire|concurso\s+de\s+acreedores|quiebra",
+        r"administrator\s+appointed|debt\s+relief\s+order",
+    ),
+    (
+        "cease_and_desist",
+        r"cease\s+(?:and|&)\s+desist|cease\s+(?:all\s+)?(?:communication|contact|collection)"
+        r"|stop\s+(?:contacting|calling|all\s+contact)|do\s+not\s+contact\s+me"
+        r"|unterlassungserklärung|unterlassen\s+sie|cessez\s+de\s+me\s+contacter|mise\s+en\s+demeure"
+        r"|dejen?\s+de\s+contactar",
+        r"harass|no\s+further\s+contact|my\s+(?:attorney|lawyer|solicitor)",
+    ),
+    (
+        "dispute",
+        r"\bdisput|do\s+not\s+owe|don't\s+owe|not\s+my\s+debt|validation\s+of\s+(?:the\s+)?debt"
+        r"|verify\s+(?:this|the)\s+debt|never\s+(?:had|opened)|identity\s+theft|fraudulent"
+        r"|widerspruch|bestreite|forderung\s+ist\s+unberechtigt|conteste|contestation|no\s+debo"
+        r"|disputa",
+        r"incorrect\s+amount|wrong\s+amount|already\s+paid\s+in\s+full|not\s+correct",
+    ),
+    (
+        "settlement_offer",
+        r"settle(?:ment)?\s+(?:offer|for|the\s+(?:debt|account|balance))|full\s+and\s+final"
+        r"|offer\s+(?:to\s+pay|of)\s|vergleich(?:sangebot)?|abfindung|règlement\s+forfaitaire"
+        r"|propuesta\s+de\s+(?:acuerdo|liquidación)",
+        r"\bsettle\b|lump\s+sum|reduced\s+amount",
+    ),
+    (
+        "payment_plan_request",
+        r"payment\s+plan|instal+ments?|pay\s+in\s+(?:parts|monthly)|monthly\s+payments?"
+        r"|ratenzahlung|in\s+raten|échéancier|paiement\s+échelonné|plan\s+de\s+pagos"
+        r"|pago\s+a\s+plazos",
+        r"per\s+month|each\s+month|monatlich|par\s+mois|al\s+mes",
+    ),
+    (
+        "payment_confirmation",
+        r"\b(?:i|we)\s+(?:have\s+|had\s+)?(?:already\s+|just\s+)?(?:paid|transferred|wired)\b"
+        r"|(?:have|has|just)\s+(?:been\s+)?(?:paid|transferred|sent\s+the\s+payment|wired)"
+        r"|(?:transfer|payment|money)\s+(?:went\s+out|was\s+sent|has\s+gone)"
+        r"|支払いました|振り込みました|振込みました|入金しました"
+        r"|payment\s+(?:was|has\s+been)\s+(?:made|sent|completed)|proof\s+of\s+payment"
+        r"|remittance|paid\s+(?:in\s+full|the\s+(?:balance|amount|invoice|debt))"
+        r"|habe\s+(?:\w+\s+){0,3}(?:überwiesen|bezahlt)|zahlungsbestätigung|j'ai\s+(?:payé|réglé|viré)"
+        r"|he\s+pagado|transferencia\s+realizada",
+        r"\bpaid\b|receipt|bezahlt|überwiesen|payé|pagado",
+    ),
+    (
+        "payment_promise",
+        r"(?:i|we)\s+will\s+pay|(?:i|we)\s+(?:shall|am\s+going\s+to|intend\s+to)\s+pay"
+        r"|promise\s+to\s+pay|payment\s+will\s+be\s+made|ich\s+werde\s+(?:\w+\s+){0,3}(?:zahlen|überweisen)"
+        r"|je\s+(?:vais\s+payer|paierai)|pagaré|voy\s+a\s+pagar|お支払いします|支払います",
+        r"will\s+(?:transfer|send)|by\s+the\s+end\s+of|next\s+week",
+    ),
+    (
+        "address_change",
+        r"new\s+(?:postal\s+)?address|(?:i|we)\s+(?:have\s+)?moved|change\s+of\s+address"
+        r"|address\s+change|neue\s+(?:anschrift|adresse)|umgezogen|nouvelle\s+adresse"
+        r"|déménag|nueva\s+dirección|me\s+he\s+mudado",
+        r"new\s+phone|new\s+(?:mobile|number)|neue\s+telefonnummer",
+    ),
+)
+_INTENT_RES = tuple(
+    (intent, re.compile(strong, _I), re.compile(weak, _I))
+    for intent, strong, weak in _INTENT_KEYWORDS
+)
+
+
+@dataclass(frozen=True)
+class _Hit:
+    value: str
+    evidence: str
+    start: int
+
+
+def _labelled(label_re: re.Pattern[str], text: str) -> _Hit | None:
+    for match in label_re.finditer(text):
+        candidate = _LABELLED_VALUE_RE.match(text, match.end())
+        if candidate and any(c.isdigit() for c in candidate.group()):
+            value = candidate.group().rstrip(".-/")
+            evidence = text[match.start() : candidate.start() + len(value)]
+            return _Hit(value, evidence, match.start())
+    return None
+
+
+def _reference(pattern: re.Pattern[str], label_re: re.Pattern[str], text: str) -> _Hit | None:
+    match = pattern.search(text)
+    if match:
+        value = re.sub(r"[_ /]", "-", match.group().upper())
+        return _Hit(
+            value if value != match.group() else match.group(), match.group(), match.start()
+        )
+    return _labelled(label_re, text)
+
+
+def parse_number(raw: str) -> Decimal | None:
+    """``1.234,56`` / ``1,234.56`` / ``1 234`` / ``1234.5`` → Decimal (None when unclear)."""
+    cleaned = raw.replace(" ", "").replace("'", "")
+    last_sep = max(cleaned.rfind("."), cleaned.rfind(","))
+    if last_sep >= 0 and len(cleaned) - last_sep - 1 in (1, 2):
+        whole, fraction = cleaned[:last_sep], cleaned[last_sep + 1 :]
+        whole = whole.replace(".", "").replace(",", "")
+        return Decimal(f"{whole}.{fraction}") if whole.isdigit() else None
+    digits = cleaned.replace(".", "").replace(",", "")
+    return Decimal(digits) if digits.isdigit() else None
+
+
+@dataclass(frozen=True)
+class _Amount:
+    value: Decimal
+    currency: str
+    evidence: str
+    start: int
+    instalment: bool
+
+
+def _amounts(text: str) -> list[_Amount]:
+    found = []
+    for match in _AMOUNT_RE.finditer(text):
+        number = match.group("n1") or match.group("n2")
+        currency_token = (match.group("c1") or match.group("c2") or "").lower()
+        value = parse_number(number)
+        currency = _CURRENCY_TOKENS.get(currency_token)
+        if value is None or value <= 0 or currency is None:
+            continue
+        window = text[max(match.start() - 40, 0) : match.end() + 40]
+        found.append(
+            _Amount(
+                value, currency, match.group(), match.start(), bool(_INSTALMENT_RE.search(window))
+            )
+        )
+    return found
+
+
+def _date_value(match: re.Match[str]) -> str | None:
+    try:
+        if match.group("iso"):
+            year, month, day = int(match["iy"]), int(match["im"]), int(match["id"])
+        elif match.group("num"):
+            first, second, year = int(match["na"]), int(match["nb"]), int(match["ny"])
+            day, month = (first, second) if second <= 12 else (second, first)
+        elif match.group("dmy"):
+            day, year = int(match["dd"]), int(match["dy"])
+            month = _MONTH_NAMES[match["dm"].lower()]
+        else:
+            day, year = int(match["md"]), int(match["my"])
+            month = _MONTH_NAMES[match["mm"].lower()]
+        return date(year, month, day).isoformat()
+    except (ValueError, KeyError):
+        return None
+
+
+_HEADER_LINE_RE = re.compile(
+    r"^[ \t>]*(?:\*?(?:date|sent|datum|gesendet|envoyé|enviado|fecha)\s*:.*"
+    r"|(?:on|am|le|el)\s.*\d{4}.*(?:wrote|schrieb|écrit|escribió|@).*)$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _dates(text: str) -> list[_Hit]:
+    """Dates in ``text``, ignoring the dates of quoted headers ("Date:", "On … wrote:")."""
+    text = _HEADER_LINE_RE.sub(lambda m: " " * len(m.group()), text)
+    hits = []
+    for match in _DATE_RE.finditer(text):
+        value = _date_value(match)
+        if value:
+            hits.append(_Hit(value, match.group(), match.start()))
+    return hits
+
+
+def _intent(text: str) -> tuple[str, float, str | None]:
+    for intent, strong, _weak in _INTENT_RES:
+        match = strong.search(text)
+        if match:
+            return intent, 0.6, match.group()
+    for intent, _strong, weak in _INTENT_RES:
+        match = weak.search(text)
+        if match:
+            return intent, 0.4, match.group()
+    return "other", 0.3, None
+
+
+class RulesExtractor:
+    """:class:`~shared.extraction.models.Extractor` from regular expressions and keywords."""
+
+    name = "rules"
+
+    def __init__(self, settings: Settings | None = None, *, degraded: bool = True) -> None:
+        settings = settings or get_settings()
+        self.degraded = degraded
+        self.confidence_cap = min(
+            settings.decision_notify_threshold, settings.decision_auto_update_threshold - 0.01
+        )
+
+    def extract(self, email: ParsedEmail) -> Extraction:
+        new_text = "\n".join(p for p in (email.subject, email.text) if p)
+        everything = email.searchable_text()
+        intent, intent_confidence, _ = _intent(new_text)
+        if intent == "other":  # the new text said nothing recognisable: look at the rest
+            intent, intent_confidence, _ = _intent(everything)
+            intent_confidence = min(intent_confidence, 0.4)
+
+        candidates: _Candidates = {}
+        candidates.update(_reference_candidates(everything))
+        candidates.update(_amount_candidates(intent, new_text, everything))
+        candidates.update(_date_candidates(intent, new_text, everything))
+        candidates.update(_contact_candidates(intent, new_text, email.text))
+
+        index = EvidenceIndex(email)
+        warnings: list[str] = []
+        today = date.today()
+        fields = {}
+        for name, (value, evidence, confidence) in candidates.items():
+            raw = {
+                "value": value,
+                "confidence": min(confidence, self.confidence_cap),
+                "evidence": evidence,
+            }
+            checked = validate_field(name, raw, index, today, warnings)
+            if checked is not None:
+                fields[name] = checked
+        if injection_suspected(email):
+            warnings.append("injection_suspected")
+        return Extraction(
+            intent=intent,
+            intent_confidence=min(intent_confidence, self.confidence_cap),
+            fields=fields,
+            extractor="rules",
+            degraded=self.degraded,
+            prompt_version=RULES_VERSION,
+            model=None,
+            warnings=tuple(warnings),
+        )
+
+
+_Candidates = dict[str, tuple[str, str, float]]  # field → (value, evidence, confidence)
+
+
+def _reference_candidates(text: str) -> _Candidates:
+    found: _Candidates = {}
+    case = _reference(_CASE_RE, _CASE_LABEL_RE, text)
+    if case:
+        found["case_number"] = (case.value, case.evidence, 0.6)
+    account = _reference(_ACCOUNT_RE, _ACCOUNT_LABEL_RE, text)
+    if account and (not case or account.value != case.value):
+        found["account_reference"] = (account.value, account.evidence, 0.6)
+    return found
+
+
+def _amount_candidates(intent: str, new_text: str, everything: str) -> _Candidates:
+    found: _Candidates = {}
+    amounts = _amounts(new_text) or _amounts(everything)
+    instalments = [a for a in amounts if a.instalment]
+    others = [a for a in amounts if not a.instalment]
+    planning = intent == "payment_plan_request"
+    if planning and instalments:
+        first = instalments[0]
+        found["plan_installment_amount"] = (str(first.value), first.evidence, 0.5)
+    if intent == "settlement_offer":  # the offered sum, not the balance it settles
+        others.sort(key=lambda a: not _OFFER_RE.search(new_text[max(a.start - 40, 0) : a.start]))
+    main = others[0] if others else (amounts[0] if amounts and not planning else None)
+    if main:
+        found["amount"] = (str(main.value), main.evidence, 0.5)
+    chosen = main or (instalments[0] if instalments else None)
+    if chosen:
+        found["currency"] = (chosen.currency, chosen.evidence, 0.5)
+    return found
+
+
+def _date_candidates(intent: str, new_text: str, everything: str) -> _Candidates:
+    dates = _dates(new_text) or _dates(everything)
+    if not dates:
+        return {}
+    if intent == "payment_plan_request":
+        start = next(
+            (d for d in dates if _PLAN_START_RE.search(new_text[max(d.start - 30, 0) : d.start])),
+            dates[0],
+        )
+        return {"plan_start_date": (start.value, start.evidence, 0.45)}
+    if intent in ("payment_confirmation", "payment_promise", "settlement_offer"):
+        return {"payment_date": (dates[0].value, dates[0].evidence, 0.45)}
+    return {}
+
+
+def _new_address(body: str) -> _Hit | None:
+    """The rest of the line after "new address:", or the (up to 3) lines below it."""
+    match = _ADDRESS_RE.search(body)
+    if not match:
+        return None
+    rest = match["rest"].strip()
+    if len(rest) >= 8 and any(c.isdigit() for c in rest):
+        value = re.split(r"(?<=[a-z])\.\s", rest, maxsplit=1)[0].strip(" .,")
+        return _Hit(value, body[match.start() : match.start("rest") + len(value)], match.start())
+    lines: list[str] = []
+    for line in body[match.end() :].lstrip("\n").splitlines():
+        if not line.strip() or len(lines) == 3:
+            break
+        lines.append(line.strip())
+    if not lines:
+        return None
+    end = body.find(lines[-1], match.end()) + len(lines[-1])
+    return _Hit(", ".join(lines).strip(" .,"), body[match.start() : end], match.start())
+
+
+def _contact_candidates(intent: str, text: str, body: str) -> _Candidates:
+    found: _Candidates = {}
+    phone = _PHONE_RE.search(text)
+    if phone and intent == "address_change":
+        found["new_phone"] = (phone["phone"].strip(), phone.group(), 0.5)
+    address = _new_address(body)
+    if address:
+        found["new_address"] = (address.value, address.evidence, 0.45)
+    creditor = _CREDITOR_RE.search(body)
+    if creditor:
+        name = creditor["name"].strip(" .,")
+        found["creditor_name"] = (name, creditor.group().strip(" .,"), 0.45)
+    mail = _EMAIL_RE.search(text)
+    if mail:
+        found["debtor_email"] = (mail["email"], mail.group(), 0.5)
+    return found

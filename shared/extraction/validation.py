@@ -1,0 +1,379 @@
+"""Validation of every extracted value, whichever extractor produced it.
+
+A value that fails its check is dropped (warning ``invalid:<field>``); a value whose evidence
+quote is missing (``evidence_missing:<field>``), not found in the email
+(``evidence_not_found:<field>``) or does not support the value (``evidence_mismatch:<field>``,
+e.g. the amount's digits are not in the quote) keeps its value but its confidence is halved and
+capped at :data:`UNSUPPORTED_CONFIDENCE_CAP`. Confidences are clamped to [0, 1].
+
+Checks: references 1–64 characters of letters, digits and ``-_/.# ``; names 2–200
+characters without control characters; e-mail addresses by syntax; amounts positive, at most
+two decimals, at most :data:`MAX_AMOUNT`; currencies from :data:`CURRENCIES` (ISO 4217); dates
+ISO ``YYYY-MM-DD`` between :data:`MIN_DATE_YEARS_BACK` years ago and
+:data:`MAX_DATE_YEARS_AHEAD` years ahead; addresses 5–500 characters; phone numbers 6–15 digits.
+The email text is also checked for prompt-injection phrases (warning ``injection_suspected``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from shared.extraction.injection import looks_like_injection
+from shared.extraction.models import FIELD_NAMES, INTENTS, ExtractedField, FieldValue, ParsedEmail
+
+MAX_AMOUNT = Decimal("100000000")  # 100 million: above this an amount is a misreading
+MIN_DATE_YEARS_BACK = 10
+MAX_DATE_YEARS_AHEAD = 5
+UNSUPPORTED_CONFIDENCE_CAP = 0.5
+MAX_EVIDENCE_CHARS = 1000
+
+_CURRENCY_LIST = """AED ARS AUD BGN BRL CAD CHF CLP CNY COP CZK DKK EGP EUR GBP HKD HUF IDR ILS
+INR ISK JPY KRW MAD MXN MYR NGN NOK NZD PEN PHP PKR PLN RON RSD RUB SAR SEK SGD THB TRY TWD UAH
+USD VND ZAR"""
+CURRENCIES = frozenset(_CURRENCY_LIST.split())
+_CURRENCY_WORDS = {
+    "EUR": ("€", "eur", "euro"),
+    "USD": ("$", "usd", "dollar"),
+    "GBP": ("£", "gbp", "pound", "sterling"),
+    "CHF": ("chf", "franc", "fr."),
+    "JPY": ("¥", "jpy", "yen"),
+    "SEK": ("sek", "kr", "krona", "kronor"),
+    "NOK": ("nok", "kr", "krone"),
+    "DKK": ("dkk", "kr", "krone"),
+    "PLN": ("pln", "zł", "zloty", "złoty"),
+    "INR": ("₹", "inr", "rupee"),
+}
+
+_REFERENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-_/.# ]{0,63}$")
+_EMAIL_RE = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
+    r"(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{6,30}$")
+_MONTHS = (
+    ("jan", "januar", "janvier", "enero"),
+    ("feb", "februar", "février", "fevrier", "febrero"),
+    ("mar", "märz", "maerz", "mars", "marzo"),
+    ("apr", "april", "avril", "abril"),
+    ("may", "mai", "mayo"),
+    ("jun", "juni", "juin", "junio"),
+    ("jul", "juli", "juillet", "julio"),
+    ("aug", "august", "août", "aout", "agosto"),
+    ("sep", "september", "septembre", "septiembre"),
+    ("oct", "okt", "oktober", "octobre", "octubre"),
+    ("nov", "november", "novembre", "noviembre"),
+    ("dec", "dez", "dezember", "décembre", "decembre", "diciembre"),
+)
+
+
+class InvalidValue(ValueError):
+    """A value failed its check (the message names the rule, never the value)."""
+
+
+# --- value checks ------------------------------------------------------------
+
+
+def _text(value: Any, min_len: int, max_len: int, rule: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidValue(f"{rule}: not a string")
+    cleaned = re.sub(r"\s+", " ", value).strip()
+    if not min_len <= len(cleaned) <= max_len or _CONTROL_RE.search(cleaned):
+        raise InvalidValue(f"{rule}: length or characters")
+    return cleaned
+
+
+def check_reference(value: Any) -> str:
+    cleaned = _text(value, 1, 64, "reference")
+    if not _REFERENCE_RE.match(cleaned):
+        raise InvalidValue("reference: characters")
+    return cleaned
+
+
+def check_name(value: Any) -> str:
+    cleaned = _text(value, 2, 200, "name")
+    if "@" in cleaned or not any(c.isalpha() for c in cleaned):
+        raise InvalidValue("name: not a name")
+    return cleaned
+
+
+def check_email(value: Any) -> str:
+    cleaned = _text(value, 3, 254, "email").lower()
+    if not _EMAIL_RE.match(cleaned):
+        raise InvalidValue("email: syntax")
+    return cleaned
+
+
+def parse_amount(value: Any) -> Decimal:
+    """A positive amount with at most two decimals, at most :data:`MAX_AMOUNT`."""
+    if isinstance(value, bool):
+        raise InvalidValue("amount: boolean")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidValue("amount: not finite")
+        amount = Decimal(repr(value))
+    elif isinstance(value, int):
+        amount = Decimal(value)
+    elif isinstance(value, str) and re.fullmatch(r"\s*\d{1,12}(?:\.\d{1,2})?\s*", value):
+        amount = Decimal(value.strip())
+    else:
+        raise InvalidValue("amount: not a number")
+    try:
+        if amount <= 0 or amount > MAX_AMOUNT:
+            raise InvalidValue("amount: out of range")
+        if amount != amount.quantize(Decimal("0.01")):
+            raise InvalidValue("amount: more than two decimals")
+    except InvalidOperation as exc:
+        raise InvalidValue("amount: not a number") from exc
+    return amount.quantize(Decimal("0.01"))
+
+
+def check_amount(value: Any) -> float:
+    return float(parse_amount(value))
+
+
+def check_currency(value: Any) -> str:
+    if not isinstance(value, str) or value.strip().upper() not in CURRENCIES:
+        raise InvalidValue("currency: not an accepted ISO 4217 code")
+    return value.strip().upper()
+
+
+def check_date(value: Any, today: date) -> str:
+    if not isinstance(value, str) or not _DATE_RE.match(value.strip()):
+        raise InvalidValue("date: not YYYY-MM-DD")
+    try:
+        parsed = date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise InvalidValue("date: no such day") from exc
+    earliest = date(today.year - MIN_DATE_YEARS_BACK, 1, 1)
+    latest = date(today.year + MAX_DATE_YEARS_AHEAD, 12, 31)
+    if not earliest <= parsed <= latest:
+        raise InvalidValue("date: out of range")
+    return parsed.isoformat()
+
+
+def check_address(value: Any) -> str:
+    cleaned = _text(value, 5, 500, "address")
+    if not any(c.isalpha() for c in cleaned):
+        raise InvalidValue("address: no letters")
+    return cleaned
+
+
+def check_phone(value: Any) -> str:
+    cleaned = _text(value, 6, 30, "phone")
+    digits = re.sub(r"\D", "", cleaned)
+    if not _PHONE_RE.match(cleaned) or not 6 <= len(digits) <= 15:
+        raise InvalidValue("phone: not a phone number")
+    return cleaned
+
+
+def _checker(name: str, today: date) -> Callable[[Any], FieldValue]:
+    checkers: dict[str, Callable[[Any], FieldValue]] = {
+        "case_number": check_reference,
+        "account_reference": check_reference,
+        "debtor_name": check_name,
+        "creditor_name": check_name,
+        "debtor_email": check_email,
+        "amount": check_amount,
+        "plan_installment_amount": check_amount,
+        "currency": check_currency,
+        "payment_date": lambda v: check_date(v, today),
+        "plan_start_date": lambda v: check_date(v, today),
+        "new_address": check_address,
+        "new_phone": check_phone,
+    }
+    return checkers[name]
+
+
+def clamp_confidence(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not math.isfinite(value):
+        return None
+    return min(max(float(value), 0.0), 1.0)
+
+
+# --- evidence -------------------------------------------------------------------
+
+_QUOTE_MAP = str.maketrans(
+    {"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"',
+     "–": "-", "—": "-", "‑": "-", "\u00a0": " "}
+)  # fmt: skip
+
+
+def normalise_for_search(text: str) -> str:
+    """Case-, whitespace-, quote-style- and ``>``-prefix-insensitive form of ``text``."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTE_MAP)
+    text = re.sub(r"(?m)^[ \t]*(?:>[ \t]?)+", "", text)
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+class EvidenceIndex:
+    """The email's searchable text, normalised once, to look quotes up in."""
+
+    def __init__(self, email: ParsedEmail) -> None:
+        self.text = normalise_for_search(email.searchable_text())
+
+    def contains(self, quote: str) -> bool:
+        pieces = [p for p in re.split(r"\.\.\.|…", normalise_for_search(quote)) if p.strip()]
+        return bool(pieces) and all(p.strip() in self.text for p in pieces)
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def _supports_amount(value: FieldValue, quote: str) -> bool:
+    amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    whole, cents = f"{amount:.2f}".split(".")
+    digits = _digits(quote)
+    return (whole + cents) in digits or (cents == "00" and whole in digits)
+
+
+def _supports_date(value: FieldValue, quote: str) -> bool:
+    _year, month, day = (int(x) for x in str(value).split("-"))
+    if str(value) in quote:
+        return True
+    has_day = re.search(rf"(?<!\d)0?{day}(?!\d)", quote) is not None
+    has_month = re.search(rf"(?<!\d)0?{month}(?!\d)", quote) is not None or any(
+        word in quote for word in _MONTHS[month - 1]
+    )
+    return has_day and has_month
+
+
+def _supports_reference(value: FieldValue, quote: str) -> bool:
+    return re.sub(r"[\W_]", "", str(value).casefold()) in re.sub(r"[\W_]", "", quote)
+
+
+def _supports_currency(value: FieldValue, quote: str) -> bool:
+    words = _CURRENCY_WORDS.get(str(value), ())
+    return str(value).lower() in quote or any(w in quote for w in words)
+
+
+def _supports_phone(value: FieldValue, quote: str) -> bool:
+    return _digits(str(value))[-6:] in _digits(quote)
+
+
+def _supports_email(value: FieldValue, quote: str) -> bool:
+    return str(value).casefold() in quote
+
+
+def _supports_words(value: FieldValue, quote: str) -> bool:
+    tokens = [t for t in re.findall(r"\w+", str(value).casefold()) if len(t) > 1]
+    found = sum(1 for t in tokens if t in quote)
+    return bool(tokens) and found * 2 >= len(tokens)
+
+
+_SUPPORTS: dict[str, Callable[[FieldValue, str], bool]] = {
+    "amount": _supports_amount,
+    "plan_installment_amount": _supports_amount,
+    "payment_date": _supports_date,
+    "plan_start_date": _supports_date,
+    "case_number": _supports_reference,
+    "account_reference": _supports_reference,
+    "currency": _supports_currency,
+    "new_phone": _supports_phone,
+    "debtor_email": _supports_email,
+}
+
+
+def evidence_supports(name: str, value: FieldValue, evidence: str) -> bool:
+    """Whether ``evidence`` plausibly states ``value`` (cheap, per-type heuristics)."""
+    return _SUPPORTS.get(name, _supports_words)(value, normalise_for_search(evidence))
+
+
+# --- the whole answer -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ValidatedAnswer:
+    intent: str
+    intent_confidence: float
+    fields: dict[str, ExtractedField]
+    warnings: tuple[str, ...]
+
+
+def _penalise(confidence: float) -> float:
+    return min(confidence * 0.5, UNSUPPORTED_CONFIDENCE_CAP)
+
+
+def validate_field(
+    name: str, raw: Any, index: EvidenceIndex, today: date, warnings: list[str]
+) -> ExtractedField | None:
+    """One field of an answer: ``{value, confidence, evidence}`` → a checked field or None."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or "value" not in raw:
+        warnings.append(f"invalid:{name}")
+        return None
+    if raw["value"] is None or raw["value"] == "":
+        return None
+    try:
+        value = _checker(name, today)(raw["value"])
+    except InvalidValue:
+        warnings.append(f"invalid:{name}")
+        return None
+    confidence = clamp_confidence(raw.get("confidence"))
+    if confidence is None:
+        warnings.append(f"invalid_confidence:{name}")
+        confidence = 0.0
+    evidence = raw.get("evidence")
+    if not isinstance(evidence, str) or not evidence.strip():
+        warnings.append(f"evidence_missing:{name}")
+        return ExtractedField(value, _penalise(confidence), None)
+    evidence = evidence.strip()[:MAX_EVIDENCE_CHARS]
+    if not index.contains(evidence):
+        warnings.append(f"evidence_not_found:{name}")
+        confidence = _penalise(confidence)
+    elif not evidence_supports(name, value, evidence):
+        warnings.append(f"evidence_mismatch:{name}")
+        confidence = _penalise(confidence)
+    return ExtractedField(value, confidence, evidence)
+
+
+def injection_suspected(email: ParsedEmail) -> bool:
+    """Injection phrases in the visible text, or hidden text that carried some."""
+    return "injection_in_hidden_text" in email.signals or looks_like_injection(
+        email.searchable_text()
+    )
+
+
+def validate_answer(
+    answer: Mapping[str, Any], email: ParsedEmail, *, today: date | None = None
+) -> ValidatedAnswer:
+    """Check a tool answer (already known to be a mapping) against the rules above."""
+    today = today or date.today()
+    warnings: list[str] = []
+    index = EvidenceIndex(email)
+    intent = answer.get("intent")
+    intent_confidence = clamp_confidence(answer.get("intent_confidence"))
+    if intent not in INTENTS:
+        warnings.append("invalid:intent")
+        intent, intent_confidence = "other", 0.0
+    if intent_confidence is None:
+        warnings.append("invalid_confidence:intent")
+        intent_confidence = 0.0
+    intent_evidence = answer.get("intent_evidence")
+    if intent != "other":
+        if not isinstance(intent_evidence, str) or not intent_evidence.strip():
+            warnings.append("evidence_missing:intent")
+            intent_confidence = _penalise(intent_confidence)
+        elif not index.contains(intent_evidence[:MAX_EVIDENCE_CHARS]):
+            warnings.append("evidence_not_found:intent")
+            intent_confidence = _penalise(intent_confidence)
+    fields: dict[str, ExtractedField] = {}
+    for name in FIELD_NAMES:
+        checked = validate_field(name, answer.get(name), index, today, warnings)
+        if checked is not None:
+            fields[name] = checked
+    if answer.get("contains_instructions_to_ai") is True or injection_suspected(email):
+        warnings.append("injection_suspected")
+    return ValidatedAnswer(str(intent), intent_confidence, fields, tuple(warnings))
