@@ -249,7 +249,7 @@ def test_operator_actions_and_listing(stack_env: dict[str, str], mailbox: Mailbo
         breaker.call(ok)
     listed = {b.name: b for b in list_breakers()}
     assert listed[name].state == "open"
-    assert set(KNOWN_BREAKERS) <= set(listed)  # seeded by migration 0002
+    assert set(KNOWN_BREAKERS) <= set(listed)  # seeded by migration 0003
     assert force_close(name).state == "closed"
     assert breaker.call(ok) == "ok"
     [all_clear] = mailbox.wait_for(1)

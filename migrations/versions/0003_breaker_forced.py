@@ -1,8 +1,8 @@
 """circuit_breakers.forced: an operator's force-open holds until force-close or reset;
 rows for the known breakers (claude, mongodb, gcs), so the ops listing shows them from the start
 
-Revision ID: 0002_breaker_forced
-Revises: 0001
+Revision ID: 0003_breaker_forced
+Revises: 0002_metrics_rollup_days
 Create Date: 2026-11-29 10:00:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002_breaker_forced"
-down_revision: str | None = "0001"
+revision: str = "0003_breaker_forced"
+down_revision: str | None = "0002_metrics_rollup_days"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
