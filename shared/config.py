@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     circuit_breaker_alert_email: str = "ops@localhost"
     circuit_breaker_fail_max: int = Field(default=5, ge=1)
     circuit_breaker_reset_timeout: float = Field(default=60.0, gt=0)
+    # Circuit breakers (issue 5): how long a half-open trial call may hold its reservation before
+    # another instance may take the trial, and how old a cached row may be on the hot path.
+    circuit_breaker_trial_timeout: float = Field(default=300.0, gt=0)
+    circuit_breaker_cache_seconds: float = Field(default=1.0, ge=0, le=10)
 
     # Claude.
     anthropic_api_key: SecretStr | None = None
