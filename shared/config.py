@@ -106,6 +106,16 @@ class Settings(BaseSettings):
     metrics_retention_days: int = Field(default=30, ge=1)
     rollup_time_zone: str = "UTC"
 
+    # Observability (issue 6): rollup retention batches, who may call the rollup in
+    # production (OIDC: comma-separated service-account emails and audiences), the Cloud
+    # Scheduler job the ops command triggers, Sentry flush on each invocation's end.
+    metrics_retention_batch_size: int = Field(default=10_000, ge=1, le=50_000)
+    rollup_allowed_invokers: str = ""
+    rollup_audience: str = ""
+    rollup_scheduler_job: str = "rollup-nightly"
+    rollup_scheduler_location: str = "europe-west1"
+    sentry_flush_timeout_seconds: float = Field(default=2.0, ge=0, le=30)
+
     @model_validator(mode="after")
     def _check_production(self) -> Settings:
         if self.decision_notify_threshold > self.decision_auto_update_threshold:
