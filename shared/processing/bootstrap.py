@@ -138,6 +138,13 @@ def get_pipeline() -> Pipeline:
     return _pipeline
 
 
+def install_pipeline(pipeline: Pipeline | None) -> None:
+    """Make ``pipeline`` the instance's pipeline (tools and framework-level tests)."""
+    global _pipeline
+    with _lock:
+        _pipeline = pipeline
+
+
 def reset_pipeline() -> None:
     """Forget the cached pipeline (tests that change settings; shutdown)."""
     global _pipeline
@@ -150,4 +157,4 @@ def reset_pipeline() -> None:
                 close()
 
 
-__all__ = ["NoTelemetry", "bootstrap", "get_pipeline", "reset_pipeline"]
+__all__ = ["NoTelemetry", "bootstrap", "get_pipeline", "install_pipeline", "reset_pipeline"]
