@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     circuit_breaker_alert_email: str = "ops@localhost"
     circuit_breaker_fail_max: int = Field(default=5, ge=1)
     circuit_breaker_reset_timeout: float = Field(default=60.0, gt=0)
+    # Circuit breakers (issue 5): how long a half-open trial call may hold its reservation before
+    # another instance may take the trial, and how old a cached row may be on the hot path.
+    circuit_breaker_trial_timeout: float = Field(default=180.0, gt=0)
+    circuit_breaker_cache_seconds: float = Field(default=1.0, ge=0, le=10)
 
     # Claude.
     anthropic_api_key: SecretStr | None = None
@@ -113,6 +117,9 @@ class Settings(BaseSettings):
     webhook_postmark_username: SecretStr | None = None
     webhook_postmark_password: SecretStr | None = None
     webhook_raw_secret: SecretStr | None = None
+    # Webhook intake (issue 3): bounded GCS calls, so an outage is a quick 503.
+    webhook_gcs_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_gcs_retry_deadline_seconds: float = Field(default=5.0, ge=0, le=60)
 
     # Observability.
     sentry_dsn: SecretStr | None = None

@@ -17,7 +17,12 @@ never email content or the API key.
 
 from __future__ import annotations
 
-from shared.errors import DependencyUnavailable, PermanentError, TransientError
+from shared.errors import (
+    DependencyUnavailable,
+    PermanentError,
+    ProcessingError,
+    TransientError,
+)
 
 DEPENDENCY = "claude"
 STAGE = "extract"
@@ -64,7 +69,17 @@ class ClaudeRequestRejected(PermanentError):
 
 
 def is_outage(exc: BaseException) -> bool:
-    """True when ``exc`` means Claude is down or unreachable (what a breaker should count)."""
+    """True when ``exc`` means Claude is down or unreachable (what a breaker should count).
+
+    Accepts the errors of this module and raw anthropic SDK exceptions alike.
+    """
+    if not isinstance(exc, ProcessingError):
+        from shared.extraction.claude import map_sdk_error
+
+        mapped = map_sdk_error(exc)
+        if mapped is None:
+            return False
+        exc = mapped
     if isinstance(exc, ClaudeRateLimited):
         return False
     if isinstance(exc, ClaudeUnavailable):

@@ -57,6 +57,7 @@ class MimeLimits:
     max_pdfs: int = 5  # PDFs read per email
     max_scanned_pdfs: int = 3  # scanned PDFs kept for the model
     min_pdf_text_chars: int = 20  # fewer non-blank characters than this = no text layer
+    max_pdf_stream_bytes: int = 16 * 1024 * 1024  # inflated size of any one PDF stream (bombs)
 
 
 DEFAULT_LIMITS = MimeLimits()
@@ -333,31 +334,51 @@ def _read_pdf(data: bytes, acc: _Acc) -> str | None:
 
 def extract_pdf_text(data: bytes, limits: MimeLimits, notes: set[str]) -> str | None:
     """Text of the first ``max_pdf_pages`` pages, capped; None when pypdf cannot read it."""
-    from pypdf import PdfReader
+    from pypdf import apply_configuration
 
-    chunks: list[str] = []
-    total = 0
+    stream_cap = limits.max_pdf_stream_bytes
     try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            notes.add("pdf_encrypted")
-            return None
-        pages = reader.pages
-        if len(pages) > limits.max_pdf_pages:
-            notes.add("pdf_pages_truncated")
-        for index in range(min(len(pages), limits.max_pdf_pages)):
-            page_text = pages[index].extract_text() or ""
-            chunks.append(page_text)
-            total += len(page_text)
-            if total >= limits.max_pdf_text_chars:
-                notes.add("pdf_text_truncated")
-                break
-    # pypdf raises many exception types (PdfReadError, KeyError, struct.error, zlib.error,
+        with apply_configuration(  # pypdf's own resource caps, for this context only
+            zlib_maximum_output_length=stream_cap,
+            lzw_maximum_output_length=stream_cap,
+            run_length_maximum_output_length=stream_cap,
+            brotli_maximum_output_length=stream_cap,
+            jbig2_maximum_output_length=stream_cap,
+            array_based_stream_maximum_output_length=stream_cap,
+            maximum_declared_stream_length=stream_cap,
+            image_maximum_buffer_size=stream_cap,
+            stream_decoding_work_maximum_length=4 * stream_cap,
+            page_tree_maximum_entries=10_000,
+            xform_maximum_invocations_per_extraction=500,
+        ):
+            return _read_pages(data, limits, notes)
+    # pypdf raises many exception types (PdfReadError, LimitReachedError, KeyError, zlib.error,
     # RecursionError …) on hostile files; an unreadable PDF must never fail the email.
     except Exception as exc:
         notes.add("pdf_unreadable")
         log_event(logger, "pdf_unreadable", error_type=type(exc).__name__)
         return None
+
+
+def _read_pages(data: bytes, limits: MimeLimits, notes: set[str]) -> str | None:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data), strict=False)
+    if reader.is_encrypted:
+        notes.add("pdf_encrypted")
+        return None
+    pages = reader.pages
+    if len(pages) > limits.max_pdf_pages:
+        notes.add("pdf_pages_truncated")
+    chunks: list[str] = []
+    total = 0
+    for index in range(min(len(pages), limits.max_pdf_pages)):
+        page_text = pages[index].extract_text() or ""
+        chunks.append(page_text)
+        total += len(page_text)
+        if total >= limits.max_pdf_text_chars:
+            notes.add("pdf_text_truncated")
+            break
     return "\n".join(chunks)[: limits.max_pdf_text_chars]
 
 

@@ -79,14 +79,16 @@ _CURRENCY_TOKENS = {
     "$": "USD", "usd": "USD", "us$": "USD", "dollar": "USD", "dollars": "USD",
     "£": "GBP", "gbp": "GBP", "pound": "GBP", "pounds": "GBP",
     "chf": "CHF",
+    "¥": "JPY", "jpy": "JPY", "円": "JPY", "yen": "JPY",
 }  # fmt: skip
 _NUMBER = r"\d{1,3}(?:[.,' ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
-_CUR_BEFORE = r"€|\$|£|\bUS\$|\b(?:EUR|USD|GBP|CHF)\b"
-_CUR_AFTER = r"€|\$|£|\b(?:EUR|USD|GBP|CHF|euros?|dollars?|pounds?)\b"
+_CUR_BEFORE = r"€|\$|£|¥|\bUS\$|\b(?:EUR|USD|GBP|CHF|JPY)\b"
+_CUR_AFTER = r"€|\$|£|円|\b(?:EUR|USD|GBP|CHF|JPY|euros?|dollars?|pounds?|yen)\b"
 _AMOUNT_RE = re.compile(
     rf"(?P<c1>{_CUR_BEFORE})\s?(?P<n1>{_NUMBER})(?!\d)|(?<![\d.,])(?P<n2>{_NUMBER})\s?(?P<c2>{_CUR_AFTER})",
     _I,
 )
+_OFFER_RE = re.compile(r"offer|propos|settle|pay|anbiete|biete|propone|ofrezco", _I)
 _INSTALMENT_RE = re.compile(
     r"per\s+month|a\s+month|monthly|instal+ments?|/\s*month|pro\s+monat|monatlich|\braten?\b"
     r"|par\s+mois|mensualités?|por\s+mes|al\s+mes|mensual(?:es|idad)?|cuotas?",
@@ -131,8 +133,12 @@ _PHONE_RE = re.compile(
     _I,
 )
 _ADDRESS_RE = re.compile(
-    r"\b(?:new\s+(?:postal\s+)?address|neue\s+(?:anschrift|adresse)|nouvelle\s+adresse"
-    r"|nueva\s+dirección|moved\s+to)\s*(?:is|:|ist|est|es)?\s*:?\s*(?P<addr>[^\n]{5,200}(?:\n[^\n]{3,100}){0,2})",
+    r"\b(?:new\s+(?:postal\s+|home\s+)?address|neue\s+(?:anschrift|adresse)|nouvelle\s+adresse"
+    r"|nueva\s+dirección)(?:\s+is|\s+ist|\s+est|\s+es)?\s*:?[ \t]*(?P<rest>[^\n]*)",
+    _I,
+)
+_CREDITOR_RE = re.compile(
+    r"\b(?:original\s+)?(?:creditor|gläubiger|créancier|acreedor)\s*:[ \t]*(?P<name>[^\n]{2,80})",
     _I,
 )
 _EMAIL_RE = re.compile(
@@ -181,7 +187,10 @@ _INTENT_KEYWORDS: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "payment_confirmation",
-        r"(?:have|has|just)\s+(?:been\s+)?(?:paid|transferred|sent\s+the\s+payment|wired)"
+        r"\b(?:i|we)\s+(?:have\s+|had\s+)?(?:already\s+|just\s+)?(?:paid|transferred|wired)\b"
+        r"|(?:have|has|just)\s+(?:been\s+)?(?:paid|transferred|sent\s+the\s+payment|wired)"
+        r"|(?:transfer|payment|money)\s+(?:went\s+out|was\s+sent|has\s+gone)"
+        r"|支払いました|振り込みました|振込みました|入金しました"
         r"|payment\s+(?:was|has\s+been)\s+(?:made|sent|completed)|proof\s+of\s+payment"
         r"|remittance|paid\s+(?:in\s+full|the\s+(?:balance|amount|invoice|debt))"
         r"|habe\s+(?:\w+\s+){0,3}(?:überwiesen|bezahlt)|zahlungsbestätigung|j'ai\s+(?:payé|réglé|viré)"
@@ -192,7 +201,7 @@ _INTENT_KEYWORDS: tuple[tuple[str, str, str], ...] = (
         "payment_promise",
         r"(?:i|we)\s+will\s+pay|(?:i|we)\s+(?:shall|am\s+going\s+to|intend\s+to)\s+pay"
         r"|promise\s+to\s+pay|payment\s+will\s+be\s+made|ich\s+werde\s+(?:\w+\s+){0,3}(?:zahlen|überweisen)"
-        r"|je\s+(?:vais\s+payer|paierai)|pagaré|voy\s+a\s+pagar",
+        r"|je\s+(?:vais\s+payer|paierai)|pagaré|voy\s+a\s+pagar|お支払いします|支払います",
         r"will\s+(?:transfer|send)|by\s+the\s+end\s+of|next\s+week",
     ),
     (
@@ -293,7 +302,16 @@ def _date_value(match: re.Match[str]) -> str | None:
         return None
 
 
+_HEADER_LINE_RE = re.compile(
+    r"^[ \t>]*(?:\*?(?:date|sent|datum|gesendet|envoyé|enviado|fecha)\s*:.*"
+    r"|(?:on|am|le|el)\s.*\d{4}.*(?:wrote|schrieb|écrit|escribió|@).*)$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
 def _dates(text: str) -> list[_Hit]:
+    """Dates in ``text``, ignoring the dates of quoted headers ("Date:", "On … wrote:")."""
+    text = _HEADER_LINE_RE.sub(lambda m: " " * len(m.group()), text)
     hits = []
     for match in _DATE_RE.finditer(text):
         value = _date_value(match)
@@ -338,7 +356,7 @@ class RulesExtractor:
         candidates.update(_reference_candidates(everything))
         candidates.update(_amount_candidates(intent, new_text, everything))
         candidates.update(_date_candidates(intent, new_text, everything))
-        candidates.update(_contact_candidates(intent, new_text))
+        candidates.update(_contact_candidates(intent, new_text, email.text))
 
         index = EvidenceIndex(email)
         warnings: list[str] = []
@@ -390,6 +408,8 @@ def _amount_candidates(intent: str, new_text: str, everything: str) -> _Candidat
     if planning and instalments:
         first = instalments[0]
         found["plan_installment_amount"] = (str(first.value), first.evidence, 0.5)
+    if intent == "settlement_offer":  # the offered sum, not the balance it settles
+        others.sort(key=lambda a: not _OFFER_RE.search(new_text[max(a.start - 40, 0) : a.start]))
     main = others[0] if others else (amounts[0] if amounts and not planning else None)
     if main:
         found["amount"] = (str(main.value), main.evidence, 0.5)
@@ -414,15 +434,38 @@ def _date_candidates(intent: str, new_text: str, everything: str) -> _Candidates
     return {}
 
 
-def _contact_candidates(intent: str, text: str) -> _Candidates:
+def _new_address(body: str) -> _Hit | None:
+    """The rest of the line after "new address:", or the (up to 3) lines below it."""
+    match = _ADDRESS_RE.search(body)
+    if not match:
+        return None
+    rest = match["rest"].strip()
+    if len(rest) >= 8 and any(c.isdigit() for c in rest):
+        value = re.split(r"(?<=[a-z])\.\s", rest, maxsplit=1)[0].strip(" .,")
+        return _Hit(value, body[match.start() : match.start("rest") + len(value)], match.start())
+    lines: list[str] = []
+    for line in body[match.end() :].lstrip("\n").splitlines():
+        if not line.strip() or len(lines) == 3:
+            break
+        lines.append(line.strip())
+    if not lines:
+        return None
+    end = body.find(lines[-1], match.end()) + len(lines[-1])
+    return _Hit(", ".join(lines).strip(" .,"), body[match.start() : end], match.start())
+
+
+def _contact_candidates(intent: str, text: str, body: str) -> _Candidates:
     found: _Candidates = {}
     phone = _PHONE_RE.search(text)
     if phone and intent == "address_change":
         found["new_phone"] = (phone["phone"].strip(), phone.group(), 0.5)
-    address = _ADDRESS_RE.search(text)
+    address = _new_address(body)
     if address:
-        lines = [line.strip() for line in address["addr"].splitlines() if line.strip()]
-        found["new_address"] = (", ".join(lines).strip(" .,"), address.group(), 0.45)
+        found["new_address"] = (address.value, address.evidence, 0.45)
+    creditor = _CREDITOR_RE.search(body)
+    if creditor:
+        name = creditor["name"].strip(" .,")
+        found["creditor_name"] = (name, creditor.group().strip(" .,"), 0.45)
     mail = _EMAIL_RE.search(text)
     if mail:
         found["debtor_email"] = (mail["email"], mail.group(), 0.5)

@@ -1,0 +1,324 @@
+"""parse_email on the sample corpus and on hostile input."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shared.extraction.html_text import html_to_text
+from shared.extraction.mime import MimeLimits, decode_bytes, parse_email
+from shared.extraction.models import ParsedEmail
+from shared.extraction.quotes import split_quoted
+from tests.fixtures.pdfs import flate_bomb_pdf, scanned_pdf, text_pdf
+
+EMAILS = Path(__file__).resolve().parents[1] / "fixtures" / "emails"
+
+
+def load(name: str) -> ParsedEmail:
+    return parse_email((EMAILS / name).read_bytes())
+
+
+def with_pdf(pdf: bytes, filename: str = "doc.pdf", text: str = "See attached.") -> bytes:
+    encoded = base64.encodebytes(pdf).decode("ascii")
+    return (
+        "From: A <a@example.com>\nSubject: pdf\nMIME-Version: 1.0\n"
+        'Content-Type: multipart/mixed; boundary="b"\n\n'
+        f"--b\nContent-Type: text/plain\n\n{text}\n"
+        "--b\nContent-Type: application/pdf\n"
+        f'Content-Disposition: attachment; filename="{filename}"\n'
+        f"Content-Transfer-Encoding: base64\n\n{encoded}\n--b--\n"
+    ).encode()
+
+
+# --- the corpus -------------------------------------------------------------------
+
+
+def test_every_sample_parses_with_a_sender_and_some_text() -> None:
+    names = sorted(p.name for p in EMAILS.glob("*.eml"))
+    assert len(names) >= 20
+    for name in names:
+        email = load(name)
+        assert email.text or email.quoted_text or email.attachments, name
+        if name != "broken_mime_missing_boundary.eml":
+            assert "@" in email.sender and email.sender == email.sender.lower(), name
+            assert email.date is not None and email.message_id, name
+
+
+def test_plain_headers_and_body() -> None:
+    email = load("payment_confirmation_plain.eml")
+    assert email.message_id == "<pc-plain-0001@mail.example.com>"
+    assert email.subject == "Payment made - CASE-2026-00123"
+    assert (email.sender, email.sender_name) == ("maria.keller@example.com", "Maria Keller")
+    assert email.date is not None and email.date.isoformat() == "2026-11-16T09:12:44+01:00"
+    assert "EUR 450.00 on 2026-11-14" in email.text
+    assert email.quoted_text == "" and email.signals == () and email.attachments == ()
+
+
+def test_html_only_drops_hidden_text_and_scripts_and_flags_it() -> None:
+    email = load("html_only_hidden_injection.eml")
+    assert "I will pay £120.00 on 2026-12-10 towards account ACC-100845." in email.text
+    for hidden in ("Ignore previous", "assistant:", "Disregard", "close the account", "var a"):
+        assert hidden not in email.searchable_text()
+    assert ".x{color" not in email.text
+    assert {"hidden_html", "injection_in_hidden_text"} <= set(email.signals)
+    assert "html_only" in email.notes
+
+
+def test_html_reply_quote_is_separated() -> None:
+    email = load("html_reply_gmail_quote_de.eml")
+    assert email.text.endswith("ab dem 01.01.2027.\n\nStefan Braun")
+    assert email.quoted_text.startswith("Am Mo., 23. Nov. 2026 um 09:00 Uhr schrieb")
+    assert "> die Forderung von 1.800,00 EUR" in email.quoted_text
+
+
+def test_multipart_alternative_prefers_the_plain_part() -> None:
+    email = load("payment_plan_request.eml")
+    assert "£200.00 per month, starting on 2027-01-01" in email.text
+    assert "<p>" not in email.text and email.text.count("£2,400.00") == 1
+
+
+def test_iso_8859_1_body_and_encoded_words_decode() -> None:
+    email = load("latin1_payment_confirmation_de.eml")
+    assert email.subject == "Zahlungsbestätigung CASE-2026-00345"
+    assert email.sender_name == "Jürgen Müller"
+    assert "1.234,56 EUR für das Aktenzeichen" in email.text and "Grüßen" in email.text
+
+
+def test_iso_2022_jp_decodes() -> None:
+    email = load("iso2022jp_payment_promise.eml")
+    assert email.sender_name == "山田太郎"
+    assert email.subject == "お支払いのご連絡 CASE-2026-00567"
+    assert "12月10日に 50,000 JPY をお支払いします" in email.text
+
+
+def test_windows_1252_euro_sign_decodes() -> None:
+    email = load("windows1252_settlement_offer_fr.eml")
+    assert "règlement forfaitaire de 800,00 €" in email.text
+    assert email.subject == "Proposition de règlement – CASE-2026-00678"
+
+
+def test_iso_8859_1_label_is_read_as_windows_1252() -> None:
+    assert decode_bytes(b"\x80 100", "iso-8859-1") == "€ 100"
+    assert decode_bytes("déjà".encode(), "no-such-charset") == "déjà"
+    assert decode_bytes(b"caf\xe9", "no-such-charset") == "café"
+
+
+def test_reply_keeps_quoted_history_apart() -> None:
+    email = load("reply_with_quoted_history.eml")
+    assert email.text == "Done, the transfer went out this morning as agreed.\n\nAhmed"
+    assert "you will pay EUR 780.00 on" in email.quoted_text
+    assert "2026-11-27 to settle case CASE-2026-00234" in email.quoted_text
+    assert email.quoted_text.startswith("On Mon, 23 Nov 2026")
+
+
+def test_outlook_original_message_is_quoted() -> None:
+    email = load("outlook_reply_original_message.eml")
+    assert "already paid" in email.text and "EUR 310.00" not in email.text
+    assert email.quoted_text.startswith("-----Original Message-----")
+    assert "Transfer of EUR 310.00 executed on 20.11.2026" in email.quoted_text
+
+
+def test_inline_forward_is_quoted() -> None:
+    email = load("forwarded_message_inline.eml")
+    assert email.text == "FYI - our customer says he paid you directly. Please check."
+    assert "I paid GBP 640.00 to the collection agency on 2026-11-25." in email.quoted_text
+
+
+def test_attached_message_is_read_into_quoted_text() -> None:
+    email = load("forwarded_message_attached_rfc822.eml")
+    assert email.text == "Forwarding the debtor's message below for your file."
+    assert "Forwarded message" in email.quoted_text
+    assert "Subject: Please stop writing to me" in email.quoted_text
+    assert "I do not owe EUR 95.40." in email.quoted_text
+
+
+def test_pdf_attachment_text_is_extracted() -> None:
+    email = load("pdf_attachment_remittance.eml")
+    [attachment] = email.attachments
+    assert attachment.filename == "remittance-advice.pdf"
+    assert attachment.content_type == "application/pdf" and attachment.size > 500
+    assert attachment.text is not None and "Amount paid: EUR 2,050.00" in attachment.text
+    assert "ACC-101178" in email.searchable_text() and email.scanned_pdfs == ()
+
+
+def test_scanned_pdf_is_kept_for_the_model() -> None:
+    email = load("scanned_pdf_attachment.eml")
+    [attachment] = email.attachments
+    assert attachment.text is None
+    [pdf] = email.scanned_pdfs
+    assert pdf.startswith(b"%PDF-") and len(pdf) == attachment.size
+
+
+def test_zero_width_bidi_and_tag_characters_are_removed_and_flagged() -> None:
+    email = load("zero_width_injection.eml")
+    assert "\u200b" not in email.text and "\u202e" not in email.text
+    assert not any(0xE0000 <= ord(c) <= 0xE007F for c in email.text)
+    assert "ignore previous instructions" in email.text  # now visible to every check
+    assert {"zero_width_chars", "bidi_control_chars", "unicode_tag_chars"} <= set(email.signals)
+
+
+def test_broken_mime_yields_what_could_be_read() -> None:
+    email = load("broken_mime_missing_boundary.eml")
+    assert "ACC-100999" in email.text
+    assert "mime_defects" in email.notes and "pdf_unreadable" in email.notes
+    assert [a.filename for a in email.attachments] == ["truncated.pdf"]
+
+
+# --- HTML ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<div style="display: none !important">SECRET</div>',
+        '<span style="visibility:hidden">SECRET</span>',
+        '<p style="font-size:0">SECRET</p>',
+        '<p style="font-size: 0px; line-height:0">SECRET</p>',
+        '<p style="opacity:0">SECRET</p>',
+        '<div style="max-height:0;overflow:hidden">SECRET</div>',
+        "<p hidden>SECRET</p>",
+        '<p style="color:#FFF">SECRET</p>',
+        '<td bgcolor="#000000"><font color="black">SECRET</font></td>',
+        '<div style="background:#123456"><span style="color:rgb(18, 52, 86)">SECRET</span></div>',
+        "<script>SECRET</script>",
+        "<style>SECRET</style>",
+        "<template>SECRET</template>",
+    ],
+)
+def test_hidden_html_is_dropped(html: str) -> None:
+    result = html_to_text(f"<p>visible</p>{html}<p>after</p>")
+    assert "SECRET" not in result.text
+    assert "visible" in result.text and "after" in result.text
+
+
+def test_white_text_on_dark_background_stays() -> None:
+    result = html_to_text(
+        '<td style="background-color:#003366"><p style="color:#fff">KEPT</p></td>'
+    )
+    assert "KEPT" in result.text and not result.hidden_found
+
+
+def test_html_structure_becomes_lines_and_blockquote_is_quoted() -> None:
+    result = html_to_text(
+        "<p>Hi</p><p>I paid &euro;10<br>today</p><blockquote>old <b>text</b></blockquote>"
+        "<table><tr><td>a</td><td>b</td></tr></table>"
+    )
+    lines = [line for line in result.text.splitlines() if line]
+    assert lines == ["Hi", "I paid €10", "today", "> old text", "a b"]
+    assert "\n\n\n" not in result.text
+    assert not result.hidden_found
+
+
+def test_unclosed_paragraph_does_not_hide_what_follows() -> None:
+    result = html_to_text('<p style="display:none">x<p>shown')
+    assert result.text == "shown" and result.hidden_found
+
+
+# --- quotes ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "new", "quoted_start"),
+    [
+        ("ok\n\nOn Tue, 1 Jan 2026, Bob <b@x> wrote:\n> hi", "ok", "On Tue"),
+        ("ok\nAm 01.01.2026 um 10:00 schrieb Bob <b@x>:\n> hallo", "ok", "Am 01"),
+        ("ok\nLe 1 janv. 2026, Bob a écrit :\n> salut", "ok", "Le 1"),
+        ("ok\n-----Original Message-----\nFrom: x", "ok", "-----Original"),
+        ("ok\nBegin forwarded message:\nFrom: x", "ok", "Begin forwarded"),
+        ("ok\n________________\nFrom: Bob\nSent: Monday\nTo: me\nSubject: s\nbody", "ok", "____"),
+        ("> top quote\nanswer", "answer", "> top quote"),
+    ],
+)
+def test_split_quoted(text: str, new: str, quoted_start: str) -> None:
+    got_new, got_quoted = split_quoted(text)
+    assert got_new == new and got_quoted.startswith(quoted_start)
+
+
+def test_text_without_quotes_is_all_new() -> None:
+    assert split_quoted("From: me\nhello") == ("From: me\nhello", "")
+
+
+# --- caps and hostile input ------------------------------------------------------
+
+
+def test_pdf_page_cap_and_size_cap() -> None:
+    many_pages = with_pdf(text_pdf(["Page text CASE-2026-00001"], pages=8))
+    email = parse_email(many_pages, limits=MimeLimits(max_pdf_pages=3))
+    assert "pdf_pages_truncated" in email.notes
+    assert email.attachments[0].text is not None
+    assert email.attachments[0].text.count("CASE-2026-00001") == 3
+
+    big = parse_email(with_pdf(text_pdf(["x" * 50])), limits=MimeLimits(max_pdf_bytes=100))
+    assert big.attachments[0].text is None and "pdf_too_large" in big.notes
+
+
+def test_pdf_decompression_bomb_is_refused_quickly() -> None:
+    import time
+
+    from pypdf import get_configuration
+
+    bomb = with_pdf(flate_bomb_pdf(200_000_000))  # ~200 kB that inflates to 200 MB
+    started = time.monotonic()
+    email = parse_email(bomb)
+    assert time.monotonic() - started < 2
+    assert email.attachments[0].text is None and "pdf_unreadable" in email.notes
+    assert email.scanned_pdfs == ()
+    assert get_configuration().zlib_maximum_output_length == 75_000_000  # caps were scoped
+
+
+def test_pdf_count_cap_and_scanned_cap() -> None:
+    parts = "".join(
+        "--b\nContent-Type: application/pdf\n"
+        f'Content-Disposition: attachment; filename="s{i}.pdf"\n'
+        f"Content-Transfer-Encoding: base64\n\n{base64.encodebytes(scanned_pdf()).decode()}\n"
+        for i in range(4)
+    )
+    raw = f'Subject: s\nContent-Type: multipart/mixed; boundary="b"\n\n{parts}--b--\n'.encode()
+    email = parse_email(raw, limits=MimeLimits(max_pdfs=3, max_scanned_pdfs=2))
+    assert len(email.attachments) == 4 and len(email.scanned_pdfs) == 2
+    assert {"pdf_limit", "scanned_pdf_limit"} <= set(email.notes)
+
+
+def test_garbage_pdf_and_huge_text_part_are_contained() -> None:
+    email = parse_email(with_pdf(b"%PDF-1.7\n" + b"\x00garbage" * 100))
+    assert email.attachments[0].text is None and "pdf_unreadable" in email.notes
+
+    huge = b"Subject: big\n\n" + b"A" * 5000
+    capped = parse_email(huge, limits=MimeLimits(max_text_part_bytes=1000))
+    assert len(capped.text) == 1000 and "part_truncated" in capped.notes
+
+
+def test_deep_nesting_stops_at_the_depth_cap() -> None:
+    raw = "Subject: deep\n"
+    for i in range(30):
+        raw += f'Content-Type: multipart/mixed; boundary="b{i}"\n\n--b{i}\n'
+    raw += "Content-Type: text/plain\n\ndeep text\n"
+    email = parse_email(raw.encode(), limits=MimeLimits(max_depth=5))
+    assert "mime_too_deep" in email.notes and "deep text" not in email.text
+
+
+def test_non_bytes_and_empty_input() -> None:
+    assert parse_email(b"").text == ""
+    assert "not_bytes" in parse_email("text").notes  # type: ignore[arg-type]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=2000))
+def test_random_bytes_never_raise(raw: bytes) -> None:
+    assert isinstance(parse_email(raw), ParsedEmail)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(sorted(p.name for p in EMAILS.glob("*.eml"))),
+    st.integers(min_value=0, max_value=10_000),
+    st.binary(min_size=1, max_size=40),
+)
+def test_corrupted_samples_never_raise(name: str, position: int, junk: bytes) -> None:
+    raw = (EMAILS / name).read_bytes()
+    position %= len(raw)
+    assert isinstance(parse_email(raw[:position] + junk + raw[position + len(junk) :]), ParsedEmail)

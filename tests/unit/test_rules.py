@@ -1,0 +1,228 @@
+"""The deterministic fallback extractor on the sample corpus and on the formats it documents."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from shared.config import load_settings
+from shared.extraction.factory import build_extractors
+from shared.extraction.mime import parse_email
+from shared.extraction.models import ParsedEmail
+from shared.extraction.rules import RulesExtractor, parse_number
+
+EMAILS = Path(__file__).resolve().parents[1] / "fixtures" / "emails"
+
+
+def rules(**env: str) -> RulesExtractor:
+    return RulesExtractor(load_settings(env), degraded=False)
+
+
+def extract_file(name: str) -> dict[str, object]:
+    result = rules().extract(parse_email((EMAILS / name).read_bytes()))
+    values: dict[str, object] = {k: f.value for k, f in result.fields.items()}
+    values["intent"] = result.intent
+    return values
+
+
+def extract_text(text: str, subject: str = "") -> dict[str, object]:
+    email = ParsedEmail(
+        message_id=None, subject=subject, sender="a@example.com", sender_name=None, date=None,
+        text=text,
+    )  # fmt: skip
+    result = rules().extract(email)
+    values: dict[str, object] = {k: f.value for k, f in result.fields.items()}
+    values["intent"] = result.intent
+    return values
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "payment_confirmation_plain.eml",
+            {
+                "intent": "payment_confirmation",
+                "case_number": "CASE-2026-00123",
+                "account_reference": "ACC-100234",
+                "amount": 450.0,
+                "currency": "EUR",
+                "payment_date": "2026-11-14",
+            },
+        ),
+        (
+            "payment_promise_plain.eml",
+            {"intent": "payment_promise", "amount": 1280.5, "payment_date": "2026-12-05"},
+        ),
+        (
+            "payment_plan_request.eml",
+            {
+                "intent": "payment_plan_request",
+                "plan_installment_amount": 200.0,
+                "plan_start_date": "2027-01-01",
+                "currency": "GBP",
+            },
+        ),
+        ("dispute.eml", {"intent": "dispute", "account_reference": "ACC-100477"}),
+        ("cease_and_desist_lawyer.eml", {"intent": "cease_and_desist"}),
+        (
+            "bankruptcy_notice.eml",
+            {"intent": "bankruptcy_notice", "creditor_name": "Brightside Energy Ltd"},
+        ),
+        (
+            "address_change.eml",
+            {
+                "intent": "address_change",
+                "new_address": "Via Roma 12, 20121 Milano, Italy",
+                "new_phone": "+39 02 1234 5678",
+            },
+        ),
+        (
+            "settlement_offer.eml",
+            {"intent": "settlement_offer", "amount": 3000.0, "currency": "USD"},
+        ),
+        (
+            "latin1_payment_confirmation_de.eml",
+            {"intent": "payment_confirmation", "amount": 1234.56, "payment_date": "2026-11-26"},
+        ),
+        ("iso2022jp_payment_promise.eml", {"intent": "payment_promise", "currency": "JPY"}),
+        ("windows1252_settlement_offer_fr.eml", {"intent": "settlement_offer", "amount": 800.0}),
+        (
+            "reply_with_quoted_history.eml",
+            {"case_number": "CASE-2026-00234", "amount": 780.0, "payment_date": "2026-11-27"},
+        ),
+        ("forwarded_message_inline.eml", {"payment_date": "2026-11-25", "amount": 640.0}),
+        ("forwarded_message_attached_rfc822.eml", {"intent": "dispute"}),
+        ("pdf_attachment_remittance.eml", {"account_reference": "ACC-101178", "amount": 2050.0}),
+        ("scanned_pdf_attachment.eml", {"intent": "other"}),
+        (
+            "html_reply_gmail_quote_de.eml",
+            {
+                "intent": "payment_plan_request",
+                "case_number": "CASE-2026-01012",
+                "plan_installment_amount": 150.0,
+                "plan_start_date": "2027-01-01",
+            },
+        ),
+    ],
+)
+def test_corpus(name: str, expected: dict[str, object]) -> None:
+    got = extract_file(name)
+    assert {k: got.get(k) for k in expected} == expected
+
+
+def test_confidence_never_reaches_auto_update() -> None:
+    extractor = rules(DECISION_AUTO_UPDATE_THRESHOLD="0.5", DECISION_NOTIFY_THRESHOLD="0.3")
+    for path in EMAILS.glob("*.eml"):
+        result = extractor.extract(parse_email(path.read_bytes()))
+        assert result.intent_confidence <= 0.3
+        assert all(f.confidence <= 0.3 for f in result.fields.values())
+    default = rules()
+    result = default.extract(parse_email((EMAILS / "payment_confirmation_plain.eml").read_bytes()))
+    assert max(f.confidence for f in result.fields.values()) <= 0.6
+    assert result.overall_confidence < 0.9
+
+
+def test_evidence_is_the_matched_text_and_is_in_the_email() -> None:
+    email = parse_email((EMAILS / "latin1_payment_confirmation_de.eml").read_bytes())
+    result = rules().extract(email)
+    assert result.fields["amount"].evidence == "1.234,56 EUR"
+    assert result.fields["payment_date"].evidence == "26.11.2026"
+    assert result.warnings == ()
+    assert result.extractor == "rules" and result.model is None
+    assert result.prompt_version.startswith("rules-")
+
+
+def test_injection_email_is_flagged() -> None:
+    for name in ("prompt_injection_plain.eml", "html_only_hidden_injection.eml"):
+        result = rules().extract(parse_email((EMAILS / name).read_bytes()))
+        assert "injection_suspected" in result.warnings
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "value"),
+    [
+        ("Case number: AB/2026/771", "case_number", "AB/2026/771"),
+        ("Aktenzeichen: 4711-2026", "case_number", "4711-2026"),
+        ("CASE 2026/00123", "case_number", "CASE-2026-00123"),
+        ("account no. 55-1234", "account_reference", "55-1234"),
+        ("Kundennummer 99887766", "account_reference", "99887766"),
+        ("ACC 123456", "account_reference", "ACC-123456"),
+        ("I paid €1.234,56", "amount", 1234.56),
+        ("I paid $1,234.56", "amount", 1234.56),
+        ("I paid 1234.56 EUR", "amount", 1234.56),
+        ("I paid GBP 99", "amount", 99.0),
+        ("I paid 250 euros", "amount", 250.0),
+        ("I paid £40", "currency", "GBP"),
+        ("I have paid on 2026-03-04", "payment_date", "2026-03-04"),
+        ("I have paid on 04.03.2026", "payment_date", "2026-03-04"),
+        ("I have paid on 03/25/2026", "payment_date", "2026-03-25"),
+        ("I have paid on 4 March 2026", "payment_date", "2026-03-04"),
+        ("I have paid on March 4th, 2026", "payment_date", "2026-03-04"),
+        ("I have paid on the 4th of March 2026", "payment_date", "2026-03-04"),
+        ("Ich habe am 4. März 2026 bezahlt", "payment_date", "2026-03-04"),
+        ("J'ai payé le 4 mars 2026", "payment_date", "2026-03-04"),
+        ("He pagado el 4 de marzo de 2026", "payment_date", "2026-03-04"),
+        ("My new address: 5 High St, Leeds LS1 4AB", "new_address", "5 High St, Leeds LS1 4AB"),
+        ("New address:\n12 Rue X\n75002 Paris\n\nThanks", "new_address", "12 Rue X, 75002 Paris"),
+        ("I moved. My e-mail address is Me@New.example", "debtor_email", "me@new.example"),
+    ],
+)  # fmt: skip
+def test_documented_formats(text: str, field: str, value: object) -> None:
+    assert extract_text(text).get(field) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("We have filed for bankruptcy.", "bankruptcy_notice"),
+        ("Insolvenzverfahren eröffnet", "bankruptcy_notice"),
+        ("Please cease and desist.", "cease_and_desist"),
+        ("Stop contacting me.", "cease_and_desist"),
+        ("I do not owe this money.", "dispute"),
+        ("Je conteste cette dette.", "dispute"),
+        ("I can offer to pay half as a full and final settlement.", "settlement_offer"),
+        ("Can I get a payment plan?", "payment_plan_request"),
+        ("Ich möchte in Raten zahlen, Ratenzahlung bitte.", "payment_plan_request"),
+        ("Propongo un plan de pagos.", "payment_plan_request"),
+        ("I have paid yesterday.", "payment_confirmation"),
+        ("Ich habe gestern überwiesen.", "payment_confirmation"),
+        ("He pagado la factura.", "payment_confirmation"),
+        ("I will pay next Friday.", "payment_promise"),
+        ("Je vais payer demain.", "payment_promise"),
+        ("I have moved, new address below.", "address_change"),
+        ("What are your opening hours?", "other"),
+    ],
+)
+def test_intent_keywords(text: str, intent: str) -> None:
+    assert extract_text(text)["intent"] == intent
+
+
+def test_compliance_intents_win_over_payment_words() -> None:
+    assert extract_text("I paid nothing and I dispute this debt.")["intent"] == "dispute"
+    assert extract_text("I will pay, but we are insolvent.")["intent"] == "bankruptcy_notice"
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("1.234,56", Decimal("1234.56")),
+        ("1,234.56", Decimal("1234.56")),
+        ("1 234", Decimal("1234")),
+        ("1.234", Decimal("1234")),
+        ("12,5", Decimal("12.5")),
+        ("1'000.00", Decimal("1000.00")),
+    ],
+)
+def test_parse_number(raw: str, value: Decimal) -> None:
+    assert parse_number(raw) == value
+
+
+def test_factory_degraded_flag_follows_the_api_key() -> None:
+    claude, fallback = build_extractors(load_settings({}))
+    assert claude is None and fallback.degraded is False
+    claude, fallback = build_extractors(load_settings({"ANTHROPIC_API_KEY": "k"}))
+    assert claude is not None and claude.name == "claude" and fallback.degraded is True
+    assert claude._client is None  # nothing created before the first call
