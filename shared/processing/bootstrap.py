@@ -24,7 +24,6 @@ from shared.processing.ports import (
     MetricsFactory,
     NoTelemetry,
     Telemetry,
-    no_breakers,
 )
 from shared.processing.raw_emails import GcsRawEmailStore, RawEmailStore
 from shared.processing.store import PostgresProcessingStore, ProcessingStore
@@ -36,10 +35,8 @@ _UNSET: Any = object()
 
 
 def _default_breakers() -> BreakerLookup:
-    try:
-        from shared.breakers import get_breaker
-    except ImportError:  # the shared breakers (issue 5) are not part of this build
-        return no_breakers
+    from shared.breakers import get_breaker
+
     lookup: BreakerLookup = get_breaker
     return lookup
 
@@ -51,20 +48,16 @@ def _default_metrics() -> MetricsFactory:
 
 
 class _SentryTelemetry:
-    """Breadcrumbs and tags through :mod:`shared.observability.sentry`; never raises."""
+    """Breadcrumbs and tags through :mod:`shared.observability.sentry` (which never raises)."""
 
     def stage_breadcrumb(self, stage: str, seconds: float) -> None:
-        try:
-            from shared.observability.sentry import stage_breadcrumb
-        except ImportError:
-            return
+        from shared.observability.sentry import stage_breadcrumb
+
         stage_breadcrumb(stage, seconds)
 
     def set_invocation_tags(self, **tags: str | int | None) -> None:
-        try:
-            from shared.observability.sentry import set_invocation_tags
-        except ImportError:
-            return
+        from shared.observability.sentry import set_invocation_tags
+
         set_invocation_tags(**tags)
 
 

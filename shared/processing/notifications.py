@@ -9,9 +9,10 @@ Three kinds, one per email at most (dedup key ``<email_id>:<kind>``):
 
 ``AUTO_UPDATE`` sends nothing: the account's history and the processing report record it.
 
-Subjects carry only our own identifiers (kind, intent, decision, account id), never inbound
-text. Bodies are plain text (``text/plain``, no HTML); every value that came from the email is
-collapsed to one line and bounded, so it cannot forge extra lines or headers.
+Subjects carry only our own identifiers (kind, intent, account id), never inbound text, and
+stay short enough not to be folded. Bodies are plain text (``text/plain``, no HTML); every
+value that came from the email is collapsed to one line and bounded, so it cannot forge extra
+lines or headers.
 :func:`shared.mail.build_message` also strips CR/LF from every header.
 """
 
@@ -56,8 +57,8 @@ def dedup_key(email_id: str, kind: str) -> str:
 
 def _subject(kind_label: str, extraction: Extraction, decision: Decision, match: Match) -> str:
     account = match.account
-    target = f"account {account.account_id}" if account else "no account matched"
-    return f"[{kind_label}] {extraction.intent} - {target} - {decision.decision}"
+    target = account.account_id if account else "no account matched"
+    return f"[{kind_label}] {extraction.intent} - {target}"
 
 
 def _body(

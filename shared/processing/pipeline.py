@@ -130,6 +130,7 @@ class Pipeline:
             email_id=run.email_id,
             attempt=claim.attempts,
             delivery_attempt=delivery.delivery_attempt,
+            pubsub_message_id=delivery.pubsub_message_id,
         )
         log_event(logger, "email_claimed", attempt=claim.attempts)
         try:

@@ -108,6 +108,10 @@ def done_report(
     trace: PipelineTrace,
 ) -> Report:
     errors = [{"type": "warning", "code": w} for w in dict.fromkeys(trace.warnings)]
+    errors += [
+        {"type": "warning", "code": w, "source": "extraction"}
+        for w in dict.fromkeys(extraction.warnings)
+    ]
     return Report(
         email_id=email_id,
         correlation_id=correlation_id,

@@ -33,10 +33,7 @@ def _compose(kind: str, ext: object, match: Match = MATCH, subject: str = HOSTIL
 
 def test_subject_carries_only_our_identifiers() -> None:
     message = _compose("debt_update", extraction("payment_plan_request", debtor_name=HOSTILE))
-    assert (
-        message.subject
-        == "[Debt update] payment_plan_request - account ACC-1001 - UPDATE_AND_NOTIFY"
-    )
+    assert message.subject == "[Debt update] payment_plan_request - ACC-1001"
     assert message.dedup_key == dedup_key("em-notify-1", "debt_update") == "em-notify-1:debt_update"
 
 

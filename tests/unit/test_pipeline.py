@@ -176,7 +176,7 @@ def test_cease_and_desist_holds_the_account_and_queues_a_compliance_alert() -> N
     assert {a["type"] for a in report.actions} >= {"hold", "notification"}
     assert [m.kind for m in h.store.outbox] == ["compliance_alert"]
     assert len(h.mailer.sent) == 1
-    assert h.mailer.sent[0]["Subject"].startswith("[Compliance alert] cease_and_desist")
+    assert h.mailer.sent[0]["Subject"].strip().startswith("[Compliance alert] cease_and_desist")
 
 
 def test_injection_suspected_never_moves_money() -> None:
