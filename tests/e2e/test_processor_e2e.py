@@ -241,3 +241,104 @@ def wait_rows(e2e: E2E, sql: str, timeout: float = 60, **params: object) -> list
     from tests.e2e.conftest import wait_until
 
     return wait_until(lambda: e2e.query(sql, **params), timeout, "rows")
+
+
+def test_provider_route_and_logs_without_email_content(e2e: E2E) -> None:
+    marker, case, account_id = unique("MK"), unique("CASE"), unique("ACC")
+    secret_name = unique("Zelda")
+    e2e.seed(account(account_id, case, name=f"{secret_name} Debtor"))
+    body = f"Dear team, {secret_name} here. New address for {case}: 9 Harbour Way. {marker}"
+    e2e.claude.add_rule(
+        marker,
+        {
+            "kind": "tool_use",
+            "input": tool_input(
+                "address_change",
+                0.95,
+                "New address",
+                case_number=(case, 0.99, case),
+                debtor_name=(f"{secret_name} Debtor", 0.6, secret_name),
+                new_address=("9 Harbour Way", 0.95, "9 Harbour Way"),
+            ),
+        },
+    )
+    email_id = e2e.post(make_mime(body, subject=f"Address {secret_name}"), route="postmark")
+    report = e2e.wait_for_report(email_id)
+    assert report["intent"] == "address_change" and report["status"] == "done"
+    assert e2e.account(account_id)["debtor"]["address"] == "9 Harbour Way"
+    log = (e2e.stack.logs / "processor.log").read_text(errors="replace")
+    mine = [line for line in log.splitlines() if email_id in line]
+    assert any('"email_processed"' in line for line in mine)
+    assert all("corr-" not in line or '"correlation_id"' in line for line in mine)
+    for needle in (marker, secret_name, "Harbour", case):
+        assert needle not in log, needle
+
+
+def test_concurrent_deliveries_call_claude_in_parallel(e2e: E2E) -> None:
+    """The emulator pushes at most two messages at a time, so this test pushes itself: four
+    push requests at once, straight to the processor process (THREADS=8)."""
+    import base64
+    import json
+    import urllib.request
+
+    delay = 4.0
+    markers = [unique("PAR") for _ in range(4)]
+    for marker in markers:
+        e2e.claude.add_rule(
+            marker,
+            {"kind": "tool_use", "delay_seconds": delay, "input": tool_input("other", 0.9, "hi")},
+        )
+    email_ids = [unique("em-par") for _ in markers]
+    pushes = []
+    for i, (email_id, marker) in enumerate(zip(email_ids, markers, strict=True)):
+        data = e2e.notice(email_id, e2e.store_mime(email_id, make_mime(f"hi {marker}")))
+        pushes.append(
+            {
+                "message": {
+                    "data": base64.b64encode(data).decode(),
+                    "attributes": {"correlation_id": f"corr-{email_id}", "email_id": email_id},
+                    "messageId": f"par-{i}",
+                    "publishTime": "2026-01-02T03:04:06Z",
+                },
+                "subscription": "projects/local-project/subscriptions/inbound-emails-processor",
+            }
+        )
+    statuses: list[int] = []
+
+    def push(body: dict) -> None:
+        request = urllib.request.Request(
+            e2e.stack.url("processor") + "/",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            statuses.append(response.status)
+
+    # warm the instance up (first-use clients) with a delivery whose object is missing
+    warm = unique("em-warm")
+    push(
+        {
+            **pushes[0],
+            "message": {
+                **pushes[0]["message"],
+                "data": base64.b64encode(
+                    e2e.notice(warm, f"gs://raw-emails/2026/01/02/{warm}.eml")
+                ).decode(),
+                "attributes": {"correlation_id": f"corr-{warm}"},
+            },
+        }
+    )
+    statuses.clear()
+    started = time.monotonic()
+    threads = [threading.Thread(target=push, args=(body,)) for body in pushes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    assert statuses == [200] * 4
+    assert all(e2e.report(email_id)["status"] == "done" for email_id in email_ids)
+    # four 4-second Claude calls in well under 2 × 4 s: they ran side by side
+    stages = [e2e.report(i)["pipeline"]["stage_seconds"] for i in email_ids]
+    assert elapsed < 2 * delay, (elapsed, stages)
