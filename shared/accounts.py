@@ -35,7 +35,7 @@ from typing import Any, Literal, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.config import Settings, get_settings
-from shared.errors import DependencyUnavailable
+from shared.errors import DependencyUnavailable, ProcessingError
 from shared.logs import log_event
 
 logger = logging.getLogger(__name__)
@@ -135,6 +135,14 @@ class AccountRepository(Protocol):
     def apply(self, account: Account, email_id: str, update: AccountUpdate) -> ApplyResult: ...
 
 
+class AccountQueryFailed(ProcessingError):
+    """MongoDB refused a query or update (a bug or a schema problem, not an outage).
+
+    Neither transient nor permanent: raised, so the delivery is retried and, if it keeps
+    failing, dead-lettered for replay once fixed. Breakers do not count it.
+    """
+
+
 class UnsafeFilterValue(ValueError):
     """A value may not be used in a query filter."""
 
@@ -232,13 +240,22 @@ class MongoAccountRepository:
         return self._client[self._settings.mongodb_database][self._collection_name]
 
     def _call(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
+        from pymongo.errors import (
+            ConnectionFailure,
+            ExecutionTimeout,
+            OperationFailure,
+            PyMongoError,
+        )
 
         def run() -> T:
             try:
                 return func(*args, **kwargs)
-            except (ConnectionFailure, OperationFailure) as exc:
+            except (ConnectionFailure, ExecutionTimeout) as exc:  # unreachable, timed out
                 raise DependencyUnavailable("mongodb", type(exc).__name__, stage="match") from None
+            except OperationFailure as exc:  # the server refused this request: not an outage
+                raise AccountQueryFailed(
+                    f"mongodb: {type(exc).__name__} code={exc.code}", stage="match"
+                ) from None
             except PyMongoError as exc:
                 raise DependencyUnavailable("mongodb", type(exc).__name__, stage="match") from None
 

@@ -32,10 +32,10 @@ from typing import Protocol
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from shared.db.engine import transaction
 from shared.errors import DependencyUnavailable
 from shared.logs import log_event
 from shared.mail import Mailer
+from shared.processing.db import transaction
 from shared.processing.notifications import OutboxMessage
 
 logger = logging.getLogger(__name__)

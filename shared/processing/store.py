@@ -17,10 +17,10 @@ from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from shared.db.engine import transaction
 from shared.db.models import ProcessingReport
 from shared.errors import LeaseHeldError
 from shared.processing.claim import Claim, claim_email, release_lease
+from shared.processing.db import transaction
 from shared.processing.envelope import EmailNotice
 from shared.processing.notifications import OutboxMessage
 from shared.processing.outbox import add_to_outbox

@@ -183,3 +183,21 @@ def test_claim_timing_is_short(stack_env: dict) -> None:
     for _ in range(20):
         store.claim(notice(), correlation_id="corr-time-0001", owner="t")
     assert (time.perf_counter() - started) / 20 < 0.1
+
+
+def test_unreachable_postgres_is_a_transient_error(stack_env: dict) -> None:
+    import os
+
+    from shared.config import reset_settings_cache
+    from shared.db.engine import dispose_engine
+    from shared.errors import DependencyUnavailable
+
+    os.environ["DATABASE_URL"] = "postgresql+pg8000://postgres@127.0.0.1:1/emails"
+    os.environ["DB_POOL_TIMEOUT_SECONDS"] = "2"
+    reset_settings_cache()
+    dispose_engine()
+    with pytest.raises(DependencyUnavailable) as caught:
+        PostgresProcessingStore(lease_seconds=60).claim(
+            notice(), correlation_id="corr-down-0001", owner="me"
+        )
+    assert caught.value.dependency == "postgres"
