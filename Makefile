@@ -20,7 +20,7 @@ run: $(STAMP)
 	@echo "==> starting the local stack (Ctrl-C stops everything)"
 	@$(PY) -m infra.run $(if $(ONCE),--once,)
 
-test: $(STAMP) lint
+test: $(STAMP) lint typecheck
 	@echo "==> running the test suite against the local stack of real servers"
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -34,6 +34,7 @@ format: $(STAMP)
 	@$(VENV)/bin/ruff check --fix .
 
 typecheck: $(STAMP)
+	@echo "==> mypy (strict) over shared/"
 	@$(VENV)/bin/mypy
 
 package: $(STAMP)

@@ -11,6 +11,7 @@ The names are the operators' (``SENTRY_DSN``, ``SMTP_*``, ``CIRCUIT_BREAKER_*`` 
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
@@ -76,7 +77,8 @@ class Settings(BaseSettings):
     # Claude.
     anthropic_api_key: SecretStr | None = None
     anthropic_base_url: str | None = None
-    claude_model: str = "claude-sonnet-4-5"
+    # claude-sonnet-4-5 reaches end-of-life on 2026-11-30 (anthropic SDK 2.14 warns).
+    claude_model: str = "claude-sonnet-5-5"
     claude_max_tokens: int = Field(default=2048, ge=256)
     claude_timeout_seconds: float = Field(default=60.0, gt=0)
     claude_max_retries: int = Field(default=2, ge=0, le=10)
@@ -91,7 +93,8 @@ class Settings(BaseSettings):
     decision_notify_threshold: float = Field(default=0.60, gt=0, le=1)
 
     # Processor.
-    processor_lease_seconds: int = Field(default=300, ge=10)
+    # Longer than the processor's timeout (300 s), so a live attempt never loses its lease.
+    processor_lease_seconds: int = Field(default=360, ge=1)
     # Processor (issue 4): GCS reads, extraction fallback, matching, outbox.
     processor_gcs_timeout_seconds: float = Field(default=30.0, gt=0)
     processor_max_raw_email_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
@@ -137,6 +140,7 @@ class Settings(BaseSettings):
     rollup_scheduler_job: str = "rollup-nightly"
     rollup_scheduler_location: str = "europe-west1"
     sentry_flush_timeout_seconds: float = Field(default=2.0, ge=0, le=30)
+    stack_log_dir: str | None = None  # the local stack's per-function JSON-lines logs
 
     @model_validator(mode="after")
     def _check_production(self) -> Settings:
@@ -144,10 +148,9 @@ class Settings(BaseSettings):
             raise ValueError(
                 "DECISION_NOTIFY_THRESHOLD must not exceed DECISION_AUTO_UPDATE_THRESHOLD"
             )
-        if self.app_env != "production":
-            return self
-        if not self.instance_connection_name and not self.database_url:
-            raise ValueError("INSTANCE_CONNECTION_NAME is required in production")
+        # The database is checked where it is used (the webhook never needs it):
+        # shared.db.engine raises ConfigError when neither DATABASE_URL nor
+        # INSTANCE_CONNECTION_NAME is set.
         if self.instance_connection_name and not self.db_user:
             raise ValueError("DB_USER is required with INSTANCE_CONNECTION_NAME")
         return self
@@ -180,3 +183,28 @@ def get_settings() -> Settings:
 def reset_settings_cache() -> None:
     """Forget the cached settings (tests that change the environment call this)."""
     get_settings.cache_clear()
+
+
+# Ops command line (issue 6): a dotenv-style file (``.local/stack.env``) into the environment.
+def load_env_file(path: str | Path) -> list[str]:
+    """Set each ``KEY=VALUE`` line of ``path`` in ``os.environ`` unless the variable is already
+    set (the caller's environment wins); skip blank lines and ``#`` comments. Resets the cached
+    settings and returns the keys it set. Raises :class:`ConfigError` for an unreadable file."""
+    import os
+
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError as exc:
+        raise ConfigError(f"cannot read env file {path}: {exc.strerror}") from None
+    applied = []
+    for line in lines:
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#") or "=" not in stripped:
+            continue
+        key, value = stripped.split("=", 1)
+        key = key.strip()
+        if key and key not in os.environ:
+            os.environ[key] = value.strip()
+            applied.append(key)
+    reset_settings_cache()
+    return applied

@@ -61,14 +61,28 @@ def configure_logging(
             root.removeHandler(handler)
     # The library's one-off diagnostic line carries no correlation id and no value for us.
     google.cloud.logging_v2._instrumentation_emitted = True
-    handler = StructuredLogHandler(project_id=project_id, stream=stream or sys.stdout)
+    handler = StructuredLogHandler(  # type: ignore[no-untyped-call]
+        project_id=project_id, stream=stream or sys.stdout
+    )
     # Before the library's own filter, which turns ``record.labels`` into the labels field.
     handler.filters.insert(0, _ContextFilter(function_name))
     handler._shared_structured = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level.upper())
     # Chatty client libraries stay at WARNING: their INFO lines carry no correlation value.
-    for noisy in ("urllib3", "google", "grpc", "httpx", "anthropic", "pymongo", "sqlalchemy"):
+    noisy_loggers = (
+        "urllib3",
+        "google",
+        "grpc",
+        "httpx",
+        "httpx2",
+        "httpcore",
+        "httpcore2",
+        "anthropic",
+        "pymongo",
+        "sqlalchemy",
+    )
+    for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     _configured_for = function_name
 

@@ -26,7 +26,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def prepare_instance(function_name: str) -> None:
     """Per-instance set-up done on first invocation (never at import): structured logging,
-    Sentry (a no-op without ``SENTRY_DSN``)."""
+    Sentry (a no-op without ``SENTRY_DSN``), breaker transitions recorded as metrics."""
+    from shared.metrics.collector import register_breaker_metrics
     from shared.observability.sentry import init_sentry
 
     settings = get_settings()
@@ -34,6 +35,7 @@ def prepare_instance(function_name: str) -> None:
         function_name, level=settings.log_level, project_id=settings.google_cloud_project
     )
     init_sentry(settings)
+    register_breaker_metrics()
 
 
 @contextmanager

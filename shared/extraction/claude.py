@@ -183,6 +183,7 @@ class ClaudeExtractor:
             answer = tool_answer(response)
         except MalformedModelAnswer as exc:
             log_event(logger, "claude_answer_malformed", reason=exc.reason)
+            exc.usage = usage
             raise
         checked = validate_answer(answer, email)
         return Extraction(

@@ -23,6 +23,7 @@ from shared.errors import (
     ProcessingError,
     TransientError,
 )
+from shared.extraction.models import TokenUsage
 
 DEPENDENCY = "claude"
 STAGE = "extract"
@@ -54,9 +55,10 @@ class ClaudeRateLimited(DependencyUnavailable):
 class MalformedModelAnswer(TransientError):
     """The model answered, but not with a usable tool call; ``reason`` is a short code."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, usage: TokenUsage | None = None) -> None:
         super().__init__(f"claude: malformed answer ({reason})", stage=STAGE)
         self.reason = reason
+        self.usage = usage  # tokens spent on the useless answer, when there was one
 
 
 class ClaudeRequestRejected(PermanentError):

@@ -206,3 +206,18 @@ def record_breaker_transition(name: str, from_state: str, to_state: str) -> None
             error_type=type(exc).__name__,
             rows=1,
         )
+
+
+def register_breaker_metrics() -> bool:
+    """Record every breaker transition as a metric (once per process; idempotent).
+
+    Returns ``False`` when the breakers package is not available in this build.
+    """
+    import importlib
+
+    try:
+        events = importlib.import_module("shared.breakers.events")
+    except ImportError:
+        return False
+    events.add_transition_listener(record_breaker_transition)
+    return True

@@ -257,6 +257,8 @@ def test_malformed_answers(
             sample("payment_confirmation_plain.eml")
         )
     assert caught.value.reason == reason and isinstance(caught.value, TransientError)
+    if reason != "undecodable_body":
+        assert caught.value.usage is not None and caught.value.usage.input > 0
     assert not is_outage(caught.value)
 
 

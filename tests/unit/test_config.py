@@ -56,15 +56,20 @@ def test_invalid_value_names_the_variable_without_echoing_it() -> None:
     assert "not-a-port-secretish" not in str(info.value)
 
 
-def test_production_requires_the_database_connection_settings() -> None:
-    with pytest.raises(ConfigError, match="INSTANCE_CONNECTION_NAME"):
-        load_settings({"APP_ENV": "production"})
+def test_cloud_sql_needs_its_iam_user() -> None:
     with pytest.raises(ConfigError, match="DB_USER"):
         load_settings({"APP_ENV": "production", "INSTANCE_CONNECTION_NAME": "p:r:i"})
     ok = load_settings(
         {"APP_ENV": "production", "INSTANCE_CONNECTION_NAME": "p:r:i", "DB_USER": "svc@p.iam"}
     )
     assert ok.instance_connection_name == "p:r:i"
+
+
+def test_the_engine_names_the_missing_database_setting() -> None:
+    from shared.db.engine import create_db_engine
+
+    with pytest.raises(ConfigError, match="DATABASE_URL or INSTANCE_CONNECTION_NAME"):
+        create_db_engine(load_settings({"APP_ENV": "production"}))
 
 
 def test_thresholds_must_be_ordered() -> None:
@@ -81,3 +86,9 @@ def test_get_settings_reads_the_environment_once(monkeypatch: pytest.MonkeyPatch
     assert first.smtp_port == 2600
     reset_settings_cache()
     assert get_settings().smtp_port == 2700
+
+
+def test_the_default_model_is_not_deprecated() -> None:
+    from anthropic._data import DEPRECATED_MODELS
+
+    assert load_settings({}).claude_model not in DEPRECATED_MODELS

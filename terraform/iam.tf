@@ -1,0 +1,204 @@
+# Identities and who may do what. One service account per function, one for
+# Cloud Scheduler, one that Pub/Sub pushes as, one that builds the functions
+# and one that runs the pipeline. Grants are on the single resource concerned
+# wherever GCP allows it; project-level only where the role has no resource
+# level (Cloud SQL, build logging, Artifact Registry).
+
+locals {
+  service_accounts = {
+    webhook   = "Webhook function: writes the raw-email bucket, publishes to the emails topic."
+    processor = "Processor function: reads raw mail, Cloud SQL IAM user, its secrets."
+    rollup    = "Rollup function: Cloud SQL IAM user."
+    scheduler = "Cloud Scheduler: invokes the rollup function, nothing else."
+    push      = "Pub/Sub push identity: invokes the processor function, nothing else."
+    build     = "Builds the function images from the source archives."
+    deployer  = "Runs cloudbuild.yaml: terraform apply, migrations (Cloud SQL IAM user), smoke check."
+  }
+
+  # Which Secret Manager secret each function reads as an environment variable.
+  function_secrets = {
+    webhook = [
+      "SENTRY_DSN",
+      "WEBHOOK_MAILGUN_SIGNING_KEY",
+      "WEBHOOK_SENDGRID_USERNAME",
+      "WEBHOOK_SENDGRID_PASSWORD",
+      "WEBHOOK_POSTMARK_USERNAME",
+      "WEBHOOK_POSTMARK_PASSWORD",
+      "WEBHOOK_RAW_SECRET",
+    ]
+    processor = [
+      "ANTHROPIC_API_KEY",
+      "SENTRY_DSN",
+      "SMTP_PASSWORD",
+      "MONGODB_URI",
+    ]
+    rollup = [
+      "SENTRY_DSN",
+    ]
+  }
+
+  secret_grants = merge([
+    for fn, names in local.function_secrets : {
+      for name in names : "${fn}/${name}" => { function = fn, secret = name }
+    }
+  ]...)
+}
+
+resource "google_service_account" "sa" {
+  for_each = local.service_accounts
+
+  project      = var.project_id
+  account_id   = "${each.key}-${local.suffix}"
+  display_name = "${each.key} (${var.environment})"
+  description  = each.value
+
+  depends_on = [google_project_service.apis]
+}
+
+# --- webhook ---------------------------------------------------------------
+
+# Create + read, but neither overwrite nor delete: the webhook writes each
+# object with a create-if-absent precondition, so raw mail kept for the legal
+# retention cannot be altered through the public endpoint.
+resource "google_storage_bucket_iam_member" "webhook_raw_create" {
+  bucket = google_storage_bucket.raw_email.name
+  role   = "roles/storage.objectCreator"
+  member = google_service_account.sa["webhook"].member
+}
+
+resource "google_storage_bucket_iam_member" "webhook_raw_read" {
+  bucket = google_storage_bucket.raw_email.name
+  role   = "roles/storage.objectViewer"
+  member = google_service_account.sa["webhook"].member
+}
+
+resource "google_pubsub_topic_iam_member" "webhook_publish" {
+  topic  = google_pubsub_topic.emails.id
+  role   = "roles/pubsub.publisher"
+  member = google_service_account.sa["webhook"].member
+}
+
+# --- processor -------------------------------------------------------------
+
+resource "google_storage_bucket_iam_member" "processor_raw_read" {
+  bucket = google_storage_bucket.raw_email.name
+  role   = "roles/storage.objectViewer"
+  member = google_service_account.sa["processor"].member
+}
+
+# --- Cloud SQL: processor, rollup and the migrations (deployer) ------------
+
+# Cloud SQL roles have no instance-level binding; the project holds one
+# instance of this system. client = connect through the connector,
+# instanceUser = log in as the IAM database user.
+resource "google_project_iam_member" "sql_client" {
+  for_each = toset(["processor", "rollup", "deployer"])
+
+  project = var.project_id
+  role    = "roles/cloudsql.client"
+  member  = google_service_account.sa[each.key].member
+}
+
+resource "google_project_iam_member" "sql_instance_user" {
+  for_each = toset(["processor", "rollup", "deployer"])
+
+  project = var.project_id
+  role    = "roles/cloudsql.instanceUser"
+  member  = google_service_account.sa[each.key].member
+}
+
+# --- secrets: each function reads only its own -----------------------------
+
+resource "google_secret_manager_secret_iam_member" "function_reads" {
+  for_each = local.secret_grants
+
+  secret_id = google_secret_manager_secret.app[each.value.secret].id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = google_service_account.sa[each.value.function].member
+}
+
+# The pipeline's smoke check signs a test email with the raw-route secret.
+resource "google_secret_manager_secret_iam_member" "deployer_reads_raw_secret" {
+  secret_id = google_secret_manager_secret.app["WEBHOOK_RAW_SECRET"].id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = google_service_account.sa["deployer"].member
+}
+
+# --- invokers ----------------------------------------------------------------
+
+# Providers cannot present a Google identity, so the webhook is public; it
+# authenticates every request itself (signatures / basic auth).
+resource "google_cloud_run_v2_service_iam_member" "webhook_public" {
+  project  = var.project_id
+  location = var.region
+  name     = google_cloudfunctions2_function.webhook.name
+  role     = "roles/run.invoker"
+  member   = "allUsers"
+}
+
+# The processor is private: only the Pub/Sub push identity may call it.
+resource "google_cloud_run_v2_service_iam_member" "processor_push_invoker" {
+  project  = var.project_id
+  location = var.region
+  name     = google_cloudfunctions2_function.processor.name
+  role     = "roles/run.invoker"
+  member   = google_service_account.sa["push"].member
+}
+
+# The rollup is private: only Cloud Scheduler's identity may call it.
+resource "google_cloud_run_v2_service_iam_member" "rollup_scheduler_invoker" {
+  project  = var.project_id
+  location = var.region
+  name     = google_cloudfunctions2_function.rollup.name
+  role     = "roles/run.invoker"
+  member   = google_service_account.sa["scheduler"].member
+}
+
+# --- Pub/Sub service agent ----------------------------------------------------
+
+# Forwarding to the dead-letter topic is done by the Pub/Sub service agent.
+resource "google_pubsub_topic_iam_member" "agent_publishes_dead_letters" {
+  topic  = google_pubsub_topic.dead_letter.id
+  role   = "roles/pubsub.publisher"
+  member = local.pubsub_service_agent
+}
+
+# ... and it must be able to acknowledge the message it dead-lettered.
+resource "google_pubsub_subscription_iam_member" "agent_subscribes_processor" {
+  subscription = google_pubsub_subscription.processor.id
+  role         = "roles/pubsub.subscriber"
+  member       = local.pubsub_service_agent
+}
+
+# The agent mints the push OIDC token as the push identity.
+resource "google_service_account_iam_member" "agent_mints_push_token" {
+  service_account_id = google_service_account.sa["push"].name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = local.pubsub_service_agent
+}
+
+# --- function builds -----------------------------------------------------------
+
+resource "google_project_iam_member" "build" {
+  for_each = toset(["roles/logging.logWriter", "roles/artifactregistry.writer"])
+
+  project = var.project_id
+  role    = each.value
+  member  = google_service_account.sa["build"].member
+}
+
+resource "google_storage_bucket_iam_member" "build_reads_sources" {
+  bucket = google_storage_bucket.sources.name
+  role   = "roles/storage.objectViewer"
+  member = google_service_account.sa["build"].member
+}
+
+# --- pipeline ------------------------------------------------------------------
+
+resource "google_project_iam_member" "deployer" {
+  for_each = toset(var.deployer_project_roles)
+
+  project = var.project_id
+  role    = each.value
+  member  = google_service_account.sa["deployer"].member
+}

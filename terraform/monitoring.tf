@@ -1,0 +1,301 @@
+# Log-based metrics from the functions' structured JSON logs, the alerts an
+# operator must see, and one dashboard for the same signals.
+
+locals {
+  run_service_filter = {
+    for fn, name in local.function_names :
+    fn => "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"${name}\""
+  }
+
+  log_metric_prefix = "logging.googleapis.com/user"
+}
+
+# --- log-based metrics -------------------------------------------------------------
+
+resource "google_logging_metric" "webhook_received" {
+  name        = "webhook_received_${local.suffix}"
+  project     = var.project_id
+  description = "Inbound emails accepted by the webhook, by provider."
+  filter      = "${local.run_service_filter.webhook} AND jsonPayload.message=\"webhook_received\""
+
+  metric_descriptor {
+    metric_kind = "DELTA"
+    value_type  = "INT64"
+    unit        = "1"
+
+    labels {
+      key         = "provider"
+      value_type  = "STRING"
+      description = "mailgun, sendgrid, postmark or raw"
+    }
+  }
+
+  label_extractors = {
+    provider = "EXTRACT(jsonPayload.provider)"
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+resource "google_logging_metric" "processing_errors" {
+  name        = "processing_errors_${local.suffix}"
+  project     = var.project_id
+  description = "Processor errors, by pipeline stage and error type."
+  filter      = "${local.run_service_filter.processor} AND jsonPayload.message=\"processing_error\""
+
+  metric_descriptor {
+    metric_kind = "DELTA"
+    value_type  = "INT64"
+    unit        = "1"
+
+    labels {
+      key         = "error_type"
+      value_type  = "STRING"
+      description = "Exception class of the error"
+    }
+
+    labels {
+      key         = "stage"
+      value_type  = "STRING"
+      description = "Pipeline stage that failed"
+    }
+  }
+
+  label_extractors = {
+    error_type = "EXTRACT(jsonPayload.error_type)"
+    stage      = "EXTRACT(jsonPayload.stage)"
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+resource "google_logging_metric" "breaker_opened" {
+  name        = "breaker_opened_${local.suffix}"
+  project     = var.project_id
+  description = "Circuit breaker openings, by breaker (claude, mongodb, gcs)."
+  filter      = "${local.run_service_filter.processor} AND jsonPayload.message=\"breaker_opened\""
+
+  metric_descriptor {
+    metric_kind = "DELTA"
+    value_type  = "INT64"
+    unit        = "1"
+
+    labels {
+      key         = "breaker"
+      value_type  = "STRING"
+      description = "Name of the breaker that opened"
+    }
+  }
+
+  label_extractors = {
+    breaker = "EXTRACT(jsonPayload.breaker)"
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+# A rollup fails either inside the function (it logs rollup_failed) or before
+# it: the Cloud Scheduler attempt itself errors (timeout, 5xx, 403).
+resource "google_logging_metric" "rollup_failed" {
+  name        = "rollup_failed_${local.suffix}"
+  project     = var.project_id
+  description = "Failed nightly rollups (function log line or failed Cloud Scheduler attempt)."
+  filter = join(" OR ", [
+    "(${local.run_service_filter.rollup} AND jsonPayload.message=\"rollup_failed\")",
+    "(resource.type=\"cloud_scheduler_job\" AND resource.labels.job_id=\"${google_cloud_scheduler_job.rollup.name}\" AND severity>=ERROR)",
+  ])
+
+  metric_descriptor {
+    metric_kind = "DELTA"
+    value_type  = "INT64"
+    unit        = "1"
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+# --- where alerts go -------------------------------------------------------------------
+
+resource "google_monitoring_notification_channel" "ops_email" {
+  project      = var.project_id
+  display_name = "Ops email (${var.environment})"
+  type         = "email"
+
+  labels = {
+    email_address = var.ops_email
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+# --- alert policies -------------------------------------------------------------------
+
+resource "google_monitoring_alert_policy" "breaker_opened" {
+  project      = var.project_id
+  display_name = "Circuit breaker opened (${var.environment})"
+  combiner     = "OR"
+
+  conditions {
+    display_name = "A breaker opened"
+
+    condition_threshold {
+      filter          = "metric.type=\"${local.log_metric_prefix}/${google_logging_metric.breaker_opened.name}\" AND resource.type=\"cloud_run_revision\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+
+      aggregations {
+        alignment_period     = "60s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+        group_by_fields      = ["metric.label.breaker"]
+      }
+
+      trigger {
+        count = 1
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "A dependency (label `breaker`: claude, mongodb or gcs) failed ${var.circuit_breaker_fail_max} times in a row. Emails keep flowing (fallback extractor or Pub/Sub redelivery). Check the dependency's status, then the processor logs: `jsonPayload.message=\"breaker_opened\"`."
+  }
+
+  alert_strategy {
+    auto_close = "86400s"
+  }
+
+  notification_channels = [google_monitoring_notification_channel.ops_email.id]
+}
+
+resource "google_monitoring_alert_policy" "dead_letters" {
+  project      = var.project_id
+  display_name = "Emails in the dead-letter subscription (${var.environment})"
+  combiner     = "OR"
+
+  conditions {
+    display_name = "Dead-letter subscription is not empty"
+
+    condition_threshold {
+      filter          = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" AND resource.type=\"pubsub_subscription\" AND resource.labels.subscription_id=\"${google_pubsub_subscription.dead_letter.name}\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+
+      aggregations {
+        alignment_period   = "300s"
+        per_series_aligner = "ALIGN_MAX"
+      }
+
+      trigger {
+        count = 1
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "An email failed ${var.max_delivery_attempts} deliveries to the processor and was dead-lettered to `${google_pubsub_subscription.dead_letter.name}`. Nothing is lost: find the cause with the message's `correlation_id` attribute (`jsonPayload.correlation_id=\"<ID>\"`), fix it, then replay the message (ops command, see README)."
+  }
+
+  alert_strategy {
+    auto_close = "86400s"
+  }
+
+  notification_channels = [google_monitoring_notification_channel.ops_email.id]
+}
+
+resource "google_monitoring_alert_policy" "backlog_age" {
+  project      = var.project_id
+  display_name = "Processor backlog is old (${var.environment})"
+  combiner     = "OR"
+
+  conditions {
+    display_name = "Oldest unacked message older than ${var.backlog_alert_age_seconds}s"
+
+    condition_threshold {
+      filter          = "metric.type=\"pubsub.googleapis.com/subscription/oldest_unacked_message_age\" AND resource.type=\"pubsub_subscription\" AND resource.labels.subscription_id=\"${google_pubsub_subscription.processor.name}\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = var.backlog_alert_age_seconds
+      duration        = "300s"
+
+      aggregations {
+        alignment_period   = "60s"
+        per_series_aligner = "ALIGN_MAX"
+      }
+
+      trigger {
+        count = 1
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "The processor is not keeping up or keeps failing: emails wait longer than ${var.backlog_alert_age_seconds} s. Look at the dashboard (processing errors, open breakers, processor instances at max) and the processor logs."
+  }
+
+  alert_strategy {
+    auto_close = "86400s"
+  }
+
+  notification_channels = [google_monitoring_notification_channel.ops_email.id]
+}
+
+resource "google_monitoring_alert_policy" "rollup_failed" {
+  project      = var.project_id
+  display_name = "Nightly rollup failed (${var.environment})"
+  combiner     = "OR"
+
+  conditions {
+    display_name = "Rollup function logged rollup_failed"
+
+    condition_threshold {
+      filter          = "metric.type=\"${local.log_metric_prefix}/${google_logging_metric.rollup_failed.name}\" AND resource.type=\"cloud_run_revision\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+
+      aggregations {
+        alignment_period   = "300s"
+        per_series_aligner = "ALIGN_SUM"
+      }
+
+      trigger {
+        count = 1
+      }
+    }
+  }
+
+  conditions {
+    display_name = "Cloud Scheduler attempt failed"
+
+    condition_threshold {
+      filter          = "metric.type=\"${local.log_metric_prefix}/${google_logging_metric.rollup_failed.name}\" AND resource.type=\"cloud_scheduler_job\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+
+      aggregations {
+        alignment_period   = "300s"
+        per_series_aligner = "ALIGN_SUM"
+      }
+
+      trigger {
+        count = 1
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "The nightly rollup failed. It catches up on missed days on its next run; run it now with `gcloud scheduler jobs run ${google_cloud_scheduler_job.rollup.name} --location=${var.region}` once the cause (rollup logs: `jsonPayload.message=\"rollup_failed\"`) is fixed."
+  }
+
+  alert_strategy {
+    auto_close = "86400s"
+  }
+
+  notification_channels = [google_monitoring_notification_channel.ops_email.id]
+}

@@ -1,0 +1,92 @@
+output "webhook_url" {
+  description = "Base URL of the public webhook function."
+  value       = google_cloudfunctions2_function.webhook.service_config[0].uri
+}
+
+output "webhook_urls" {
+  description = "Inbound webhook URL to configure at each provider (basic-auth credentials go into the SendGrid/Postmark URL, see docs/deploy.md)."
+  value = {
+    for route in ["mailgun", "sendgrid", "postmark", "raw"] :
+    route => "${google_cloudfunctions2_function.webhook.service_config[0].uri}/${route}"
+  }
+}
+
+output "processor_url" {
+  description = "URL of the private processor function (Pub/Sub pushes here)."
+  value       = google_cloudfunctions2_function.processor.service_config[0].uri
+}
+
+output "rollup_url" {
+  description = "URL of the private rollup function (Cloud Scheduler calls it)."
+  value       = google_cloudfunctions2_function.rollup.service_config[0].uri
+}
+
+output "raw_email_bucket" {
+  description = "Bucket holding the raw inbound mail (RAW_EMAIL_BUCKET)."
+  value       = google_storage_bucket.raw_email.name
+}
+
+output "source_bucket" {
+  description = "Bucket holding the function source archives."
+  value       = google_storage_bucket.sources.name
+}
+
+output "pubsub_topic" {
+  description = "Topic the webhook publishes to (PUBSUB_TOPIC)."
+  value       = google_pubsub_topic.emails.name
+}
+
+output "pubsub_subscription" {
+  description = "Push subscription that delivers emails to the processor."
+  value       = google_pubsub_subscription.processor.name
+}
+
+output "pubsub_dead_letter_topic" {
+  description = "Dead-letter topic (PUBSUB_DEAD_LETTER_TOPIC)."
+  value       = google_pubsub_topic.dead_letter.name
+}
+
+output "pubsub_dead_letter_subscription" {
+  description = "Subscription keeping dead letters for inspection and replay (PUBSUB_DEAD_LETTER_SUBSCRIPTION)."
+  value       = google_pubsub_subscription.dead_letter.name
+}
+
+output "instance_connection_name" {
+  description = "Cloud SQL instance connection name (INSTANCE_CONNECTION_NAME)."
+  value       = google_sql_database_instance.main.connection_name
+}
+
+output "database_name" {
+  description = "Application database (DB_NAME)."
+  value       = google_sql_database.app.name
+}
+
+output "database_users" {
+  description = "IAM database users (DB_USER) of the processor, the rollup and the migrations (deployer)."
+  value       = { for key, user in google_sql_user.iam : key => user.name }
+}
+
+output "service_accounts" {
+  description = "Service account email of each identity."
+  value       = { for key, account in google_service_account.sa : key => account.email }
+}
+
+output "secret_ids" {
+  description = "Secret Manager secret id of each secret environment variable; add values with `gcloud secrets versions add`."
+  value       = { for env_name, secret in google_secret_manager_secret.app : env_name => secret.secret_id }
+}
+
+output "scheduler_job" {
+  description = "Cloud Scheduler job that runs the nightly rollup."
+  value       = google_cloud_scheduler_job.rollup.name
+}
+
+output "logs_query_template" {
+  description = "Logs Explorer query that finds the whole story of one email; replace <ID> with its correlation id."
+  value       = "jsonPayload.correlation_id=\"<ID>\""
+}
+
+output "dashboard_url" {
+  description = "Cloud Monitoring dashboard."
+  value       = "https://console.cloud.google.com/monitoring/dashboards/builder/${basename(google_monitoring_dashboard.main.id)}?project=${var.project_id}"
+}

@@ -1,0 +1,41 @@
+# Nightly rollup at 01:30 in var.time_zone. Cloud Scheduler calls the private
+# rollup function with an OIDC token minted for the scheduler service account,
+# the only identity (besides owners) allowed to invoke it. The rollup is
+# idempotent (daily rows are upserted), so retries are safe.
+resource "google_cloud_scheduler_job" "rollup" {
+  name        = "rollup-nightly-${local.suffix}"
+  project     = var.project_id
+  region      = var.region
+  description = "Roll up yesterday's operational metrics and prune raw rows."
+  schedule    = "30 1 * * *"
+  time_zone   = var.time_zone
+
+  # How long one attempt may take: as long as the function may run.
+  attempt_deadline = "${local.rollup_timeout_seconds}s"
+
+  retry_config {
+    retry_count          = 3
+    min_backoff_duration = "60s"
+    max_backoff_duration = "900s"
+    max_doublings        = 3
+  }
+
+  http_target {
+    http_method = "POST"
+    uri         = local.rollup_url
+    headers = {
+      "Content-Type" = "application/json"
+    }
+    body = base64encode("{}")
+
+    oidc_token {
+      service_account_email = google_service_account.sa["scheduler"].email
+      audience              = local.rollup_url
+    }
+  }
+
+  depends_on = [
+    google_cloudfunctions2_function.rollup,
+    google_cloud_run_v2_service_iam_member.rollup_scheduler_invoker,
+  ]
+}

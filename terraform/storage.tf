@@ -1,0 +1,56 @@
+# Raw inbound mail, exactly as received (gs://<bucket>/<yyyy>/<mm>/<dd>/<email_id>.eml).
+resource "google_storage_bucket" "raw_email" {
+  name     = "${var.project_id}-raw-email-${local.suffix}"
+  project  = var.project_id
+  location = var.region
+
+  storage_class               = "STANDARD"
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = false
+
+  # Each email is written once (create-if-absent); no history to keep.
+  versioning {
+    enabled = false
+  }
+
+  # Keep mail for the legal retention period, then delete it.
+  lifecycle_rule {
+    condition {
+      age = var.raw_email_retention_days
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  # Mail older than 90 days is rarely read again (replays, disputes).
+  lifecycle_rule {
+    condition {
+      age                   = 90
+      matches_storage_class = ["STANDARD"]
+    }
+    action {
+      type          = "SetStorageClass"
+      storage_class = "NEARLINE"
+    }
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+# Source archives of the functions (dist/<name>.zip, uploaded by Terraform).
+resource "google_storage_bucket" "sources" {
+  name     = "${var.project_id}-function-sources-${local.suffix}"
+  project  = var.project_id
+  location = var.region
+
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = true
+
+  # No lifecycle rule: a new build changes the object name, and Terraform
+  # deletes the previous archive when it replaces the object.
+
+  depends_on = [google_project_service.apis]
+}

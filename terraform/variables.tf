@@ -1,0 +1,407 @@
+# ---------------------------------------------------------------------------
+# Project and placement
+# ---------------------------------------------------------------------------
+
+variable "project_id" {
+  description = "GCP project id that hosts the whole system."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
+    error_message = "project_id must be a valid GCP project id (6-30 lowercase letters, digits, hyphens)."
+  }
+}
+
+variable "region" {
+  description = "Region for the functions, Cloud SQL, the buckets, Cloud Scheduler (e.g. europe-west1)."
+  type        = string
+  default     = "europe-west1"
+
+  validation {
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]$", var.region))
+    error_message = "region must look like a GCP region, e.g. europe-west1."
+  }
+}
+
+variable "environment" {
+  description = "Environment name (production, staging, ...). Suffixes every resource name and is the Sentry environment."
+  type        = string
+  default     = "production"
+
+  validation {
+    # Service account ids are limited to 30 characters: "processor-" + 12 fits.
+    condition     = can(regex("^[a-z][a-z0-9]{1,11}$", var.environment))
+    error_message = "environment must be 2-12 lowercase letters or digits, starting with a letter."
+  }
+}
+
+variable "dist_dir" {
+  description = "Directory holding the function archives built by `make package` (webhook.zip, processor.zip, rollup.zip). Relative paths are resolved from the terraform/ directory."
+  type        = string
+  default     = "../dist"
+}
+
+variable "release" {
+  description = "Release identifier reported to Sentry (SENTRY_RELEASE); Cloud Build passes the commit SHA."
+  type        = string
+  default     = "manual"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._-]{1,64}$", var.release))
+    error_message = "release must be 1-64 characters of letters, digits, '.', '_' or '-'."
+  }
+}
+
+# ---------------------------------------------------------------------------
+# People and external services (non-secret settings)
+# ---------------------------------------------------------------------------
+
+variable "ops_email" {
+  description = "Email address of the on-call/ops mailbox that receives Cloud Monitoring alerts."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.ops_email))
+    error_message = "ops_email must be an email address."
+  }
+}
+
+variable "admin_email" {
+  description = "ADMIN_EMAIL: staff mailbox that receives account-update notifications."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.admin_email))
+    error_message = "admin_email must be an email address."
+  }
+}
+
+variable "circuit_breaker_alert_email" {
+  description = "CIRCUIT_BREAKER_ALERT_EMAIL: who is emailed (once per opening) when a circuit breaker opens."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.circuit_breaker_alert_email))
+    error_message = "circuit_breaker_alert_email must be an email address."
+  }
+}
+
+variable "circuit_breaker_fail_max" {
+  description = "CIRCUIT_BREAKER_FAIL_MAX: consecutive dependency failures (across all instances) that open a breaker."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.circuit_breaker_fail_max >= 1 && var.circuit_breaker_fail_max <= 100
+    error_message = "circuit_breaker_fail_max must be between 1 and 100."
+  }
+}
+
+variable "circuit_breaker_reset_timeout" {
+  description = "CIRCUIT_BREAKER_RESET_TIMEOUT: seconds an open breaker waits before one half-open trial call."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.circuit_breaker_reset_timeout >= 1 && var.circuit_breaker_reset_timeout <= 3600
+    error_message = "circuit_breaker_reset_timeout must be between 1 and 3600 seconds."
+  }
+}
+
+variable "smtp_host" {
+  description = "SMTP_HOST: SMTP relay used for staff notifications and breaker alerts."
+  type        = string
+
+  validation {
+    condition     = length(var.smtp_host) > 0
+    error_message = "smtp_host must not be empty."
+  }
+}
+
+variable "smtp_port" {
+  description = "SMTP_PORT: SMTP relay port (587 = submission with STARTTLS)."
+  type        = number
+  default     = 587
+
+  validation {
+    condition     = var.smtp_port > 0 && var.smtp_port < 65536
+    error_message = "smtp_port must be a TCP port number."
+  }
+}
+
+variable "smtp_username" {
+  description = "SMTP_USERNAME: SMTP login (the password is the SMTP_PASSWORD secret, never a variable)."
+  type        = string
+}
+
+variable "smtp_from" {
+  description = "SMTP_FROM: sender address of notifications and alerts."
+  type        = string
+
+  validation {
+    condition     = can(regex("@", var.smtp_from))
+    error_message = "smtp_from must contain an email address."
+  }
+}
+
+variable "mongodb_database" {
+  description = "MONGODB_DATABASE: database name of the client (debtor accounts) MongoDB; its URI is the MONGODB_URI secret."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,63}$", var.mongodb_database))
+    error_message = "mongodb_database must be 1-63 letters, digits, '_' or '-'."
+  }
+}
+
+variable "claude_model" {
+  description = "CLAUDE_MODEL: Anthropic model id used for extraction."
+  type        = string
+
+  validation {
+    condition     = can(regex("^claude-[a-z0-9.-]+$", var.claude_model))
+    error_message = "claude_model must be an Anthropic model id starting with 'claude-'."
+  }
+}
+
+variable "log_level" {
+  description = "LOG_LEVEL of every function."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], var.log_level)
+    error_message = "log_level must be DEBUG, INFO, WARNING or ERROR."
+  }
+}
+
+variable "time_zone" {
+  description = "IANA time zone of the nightly rollup: the Cloud Scheduler job runs at 01:30 there and ROLLUP_TIME_ZONE cuts days there."
+  type        = string
+  default     = "Europe/Berlin"
+
+  validation {
+    condition     = can(regex("^(UTC|[A-Za-z_]+/[A-Za-z0-9_+/-]+)$", var.time_zone))
+    error_message = "time_zone must be an IANA time zone name such as Europe/Berlin or UTC."
+  }
+}
+
+variable "metrics_retention_days" {
+  description = "METRICS_RETENTION_DAYS: raw operational metrics older than this are deleted by the nightly rollup."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.metrics_retention_days >= 1 && var.metrics_retention_days <= 3650
+    error_message = "metrics_retention_days must be between 1 and 3650."
+  }
+}
+
+# ---------------------------------------------------------------------------
+# Storage and messaging
+# ---------------------------------------------------------------------------
+
+variable "raw_email_retention_days" {
+  description = "Legal retention of raw inbound mail in the raw-email bucket, in days; objects are deleted after it (default 3 years)."
+  type        = number
+  default     = 1095
+
+  validation {
+    condition     = var.raw_email_retention_days >= 30
+    error_message = "raw_email_retention_days must be at least 30 days."
+  }
+}
+
+variable "max_delivery_attempts" {
+  description = "Deliveries of one message to the processor before Pub/Sub moves it to the dead-letter topic."
+  type        = number
+  default     = 10
+
+  validation {
+    # Pub/Sub's own limits for dead_letter_policy.max_delivery_attempts.
+    condition     = var.max_delivery_attempts >= 5 && var.max_delivery_attempts <= 100
+    error_message = "max_delivery_attempts must be between 5 and 100."
+  }
+}
+
+variable "backlog_alert_age_seconds" {
+  description = "Alert when the oldest unacknowledged message on the processor subscription is older than this many seconds."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.backlog_alert_age_seconds >= 60
+    error_message = "backlog_alert_age_seconds must be at least 60."
+  }
+}
+
+# ---------------------------------------------------------------------------
+# Cloud SQL
+# ---------------------------------------------------------------------------
+
+variable "db_name" {
+  description = "DB_NAME: the application database inside the Cloud SQL instance."
+  type        = string
+  default     = "inbound_email"
+
+  validation {
+    condition     = can(regex("^[a-z_][a-z0-9_]{0,62}$", var.db_name))
+    error_message = "db_name must be a lowercase Postgres identifier."
+  }
+}
+
+variable "sql_tier" {
+  description = "Cloud SQL machine tier. Its memory sets Postgres' default connection limit; sql_max_connections sets it explicitly."
+  type        = string
+  default     = "db-custom-1-3840"
+
+  validation {
+    condition     = can(regex("^db-(custom-[0-9]+-[0-9]+|perf-optimized-N-[0-9]+|g1-small|f1-micro)$", var.sql_tier))
+    error_message = "sql_tier must be a Cloud SQL tier such as db-custom-1-3840."
+  }
+}
+
+variable "sql_max_connections" {
+  description = "Postgres max_connections flag. Must exceed the worst case of all function pools (checked at plan time)."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.sql_max_connections >= 25 && var.sql_max_connections <= 1000
+    error_message = "sql_max_connections must be between 25 and 1000."
+  }
+}
+
+variable "sql_availability_type" {
+  description = "Cloud SQL availability: REGIONAL (high availability, recommended for production) or ZONAL."
+  type        = string
+  default     = "REGIONAL"
+
+  validation {
+    condition     = contains(["REGIONAL", "ZONAL"], var.sql_availability_type)
+    error_message = "sql_availability_type must be REGIONAL or ZONAL."
+  }
+}
+
+variable "sql_backup_retained_count" {
+  description = "Number of automated daily Cloud SQL backups kept."
+  type        = number
+  default     = 14
+
+  validation {
+    condition     = var.sql_backup_retained_count >= 1 && var.sql_backup_retained_count <= 365
+    error_message = "sql_backup_retained_count must be between 1 and 365."
+  }
+}
+
+variable "sql_deletion_protection" {
+  description = "Deletion protection on the Cloud SQL instance (both Terraform's and the API's). Leave true outside throw-away projects."
+  type        = bool
+  default     = true
+}
+
+# ---------------------------------------------------------------------------
+# Function sizing (see the connection arithmetic in functions.tf)
+# ---------------------------------------------------------------------------
+
+variable "webhook_min_instances" {
+  description = "Instances of the webhook kept warm (0 = scale to zero; providers retry, so a cold start loses nothing)."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.webhook_min_instances >= 0 && var.webhook_min_instances <= 10
+    error_message = "webhook_min_instances must be between 0 and 10."
+  }
+}
+
+variable "webhook_max_instances" {
+  description = "Upper bound on webhook instances (the webhook never connects to Postgres)."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.webhook_max_instances >= 1 && var.webhook_max_instances <= 1000
+    error_message = "webhook_max_instances must be between 1 and 1000."
+  }
+}
+
+variable "webhook_max_body_bytes" {
+  description = "WEBHOOK_MAX_BODY_BYTES: largest accepted request body; Cloud Run caps HTTP/1 requests at 32 MiB."
+  type        = number
+  default     = 31457280
+
+  validation {
+    condition     = var.webhook_max_body_bytes >= 1048576 && var.webhook_max_body_bytes <= 33554432
+    error_message = "webhook_max_body_bytes must be between 1 MiB and 32 MiB."
+  }
+}
+
+variable "processor_min_instances" {
+  description = "Processor instances kept warm."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.processor_min_instances >= 0 && var.processor_min_instances <= 10
+    error_message = "processor_min_instances must be between 0 and 10."
+  }
+}
+
+variable "processor_max_instances" {
+  description = "Upper bound on processor instances; each holds up to DB_POOL_SIZE + DB_MAX_OVERFLOW Postgres connections."
+  type        = number
+  default     = 4
+
+  validation {
+    condition     = var.processor_max_instances >= 1 && var.processor_max_instances <= 100
+    error_message = "processor_max_instances must be between 1 and 100."
+  }
+}
+
+variable "processor_concurrency" {
+  description = "Concurrent requests (emails) per processor instance: max_instance_request_concurrency and THREADS."
+  type        = number
+  default     = 8
+
+  validation {
+    condition     = var.processor_concurrency >= 1 && var.processor_concurrency <= 32
+    error_message = "processor_concurrency must be between 1 and 32."
+  }
+}
+
+variable "processor_timeout_seconds" {
+  description = "Processor request timeout. Stays below the subscription's 600 s ack deadline so Pub/Sub never redelivers a message still being worked on."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.processor_timeout_seconds >= 60 && var.processor_timeout_seconds <= 540
+    error_message = "processor_timeout_seconds must be between 60 and 540 (the ack deadline is 600)."
+  }
+}
+
+# ---------------------------------------------------------------------------
+# Deployment pipeline
+# ---------------------------------------------------------------------------
+
+variable "deployer_project_roles" {
+  description = "Project roles of the deployer service account that runs cloudbuild.yaml (terraform apply, migrations, smoke check)."
+  type        = list(string)
+  default = [
+    "roles/editor",
+    "roles/resourcemanager.projectIamAdmin",
+    "roles/iam.serviceAccountUser",
+    "roles/run.admin",
+    "roles/secretmanager.admin",
+    "roles/storage.admin",
+    "roles/pubsub.admin",
+    "roles/cloudsql.admin",
+    "roles/logging.logWriter",
+  ]
+
+  validation {
+    condition     = alltrue([for role in var.deployer_project_roles : startswith(role, "roles/")])
+    error_message = "deployer_project_roles must be role names starting with 'roles/'."
+  }
+}

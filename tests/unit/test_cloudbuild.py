@@ -1,0 +1,197 @@
+"""cloudbuild.yaml is a valid pipeline in the agreed order.
+
+Cloud Build itself is out of reach offline, so these tests check what it
+would reject (a step without an image or arguments, an undeclared
+substitution under MUST_MATCH, a shell script that does not parse) and what
+the deployment relies on (tests before packaging, migrations before the new
+code goes live, a smoke check last).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CLOUDBUILD = REPO_ROOT / "cloudbuild.yaml"
+
+_USER_SUBSTITUTION = re.compile(r"(?<!\$)\$(?:\{(_[A-Z0-9_]+)\}|(_[A-Z0-9_]+))")
+_BUILTIN_SUBSTITUTION = re.compile(r"(?<!\$)\$\{?([A-Z][A-Z0-9_]*)\}?")
+_BUILTINS = {
+    "PROJECT_ID",
+    "PROJECT_NUMBER",
+    "BUILD_ID",
+    "LOCATION",
+    "TRIGGER_NAME",
+    "COMMIT_SHA",
+    "REVISION_ID",
+    "SHORT_SHA",
+    "REPO_NAME",
+    "REPO_FULL_NAME",
+    "BRANCH_NAME",
+    "TAG_NAME",
+    "REF_NAME",
+    "TRIGGER_BUILD_CONFIG_PATH",
+    "SERVICE_ACCOUNT_EMAIL",
+    "SERVICE_ACCOUNT",
+}
+
+
+@cache
+def config() -> dict[str, Any]:
+    loaded = yaml.safe_load(CLOUDBUILD.read_text())
+    assert isinstance(loaded, dict), "cloudbuild.yaml must be a mapping"
+    return loaded
+
+
+def steps() -> list[dict[str, Any]]:
+    found = config().get("steps")
+    assert isinstance(found, list), "cloudbuild.yaml needs a list of steps"
+    assert found, "cloudbuild.yaml has no steps"
+    return found
+
+
+def step_text(step: dict[str, Any]) -> str:
+    return " ".join([str(step.get("entrypoint", "")), *map(str, step.get("args", []))])
+
+
+def index_of(fragment: str) -> int:
+    matches = [i for i, step in enumerate(steps()) if fragment in step_text(step)]
+    assert len(matches) == 1, f"expected one step running {fragment!r}, found {matches}"
+    return matches[0]
+
+
+def substitute(text: str) -> str:
+    """What Cloud Build hands the step: substitutions applied, `$$` -> `$`."""
+    values = {name: "x" for name in config()["substitutions"]} | dict.fromkeys(_BUILTINS, "x")
+
+    def replace(match: re.Match[str]) -> str:
+        return values.get(match.group(1), match.group(0))
+
+    return _BUILTIN_SUBSTITUTION.sub(
+        replace,
+        _USER_SUBSTITUTION.sub(lambda m: values[m.group(1) or m.group(2)], text),
+    ).replace("$$", "$")
+
+
+def test_yaml_parses_into_steps() -> None:
+    assert steps()
+
+
+@pytest.mark.parametrize("index", range(len(steps())))
+def test_every_step_names_an_image_and_its_arguments(index: int) -> None:
+    step = steps()[index]
+    assert isinstance(step.get("name"), str), f"step {index} names no image"
+    assert step["name"].strip(), f"step {index} names no image"
+    args = step.get("args")
+    assert isinstance(args, list), f"step {index} ({step['name']}) has no args list"
+    assert args, f"step {index} ({step['name']}) has no args"
+    assert all(isinstance(arg, str) for arg in args), f"step {index}: args not strings"
+    if "entrypoint" in step:
+        assert isinstance(step["entrypoint"], str)
+        assert step["entrypoint"].strip()
+    assert set(step) <= {"id", "name", "entrypoint", "args", "env", "dir", "waitFor"}
+
+
+def test_step_ids_are_unique() -> None:
+    ids = [step.get("id") for step in steps()]
+    assert all(ids), "every step needs an id (it names the step in the build log)"
+    assert len(ids) == len(set(ids)), ids
+
+
+def test_steps_run_in_the_deployment_order() -> None:
+    order = [
+        index_of("make test"),
+        index_of("infra.package"),
+        index_of("alembic upgrade head"),
+        index_of("terraform apply"),
+        index_of("infra/smoke.py"),
+    ]
+    assert order == sorted(order), order
+    assert not any("waitFor" in step for step in steps()), "steps must run in sequence"
+
+
+def test_substitutions_cover_project_region_and_environment() -> None:
+    declared = config().get("substitutions", {})
+    assert {"_PROJECT_ID", "_REGION", "_ENVIRONMENT"} <= set(declared)
+    assert all(name.startswith("_") for name in declared)
+
+
+def test_every_substitution_is_declared_and_used() -> None:
+    text = CLOUDBUILD.read_text()
+    body = text.split("\nsteps:", 1)[1]
+    used = {a or b for a, b in _USER_SUBSTITUTION.findall(body)}
+    declared = set(config()["substitutions"])
+    for value in config()["substitutions"].values():
+        used |= {a or b for a, b in _USER_SUBSTITUTION.findall(str(value))}
+    assert used <= declared, f"undeclared: {sorted(used - declared)}"
+    assert declared <= used, f"declared but unused: {sorted(declared - used)}"
+    assert config()["options"]["substitutionOption"] == "MUST_MATCH"
+
+
+def test_terraform_apply_gets_project_region_environment() -> None:
+    apply = step_text(steps()[index_of("terraform apply")])
+    for fragment in (
+        "-auto-approve",
+        'project_id=${_PROJECT_ID}"',
+        'region=${_REGION}"',
+        'environment=${_ENVIRONMENT}"',
+        "environments/${_ENVIRONMENT}.tfvars",
+    ):
+        assert fragment in apply, fragment
+    init = step_text(steps()[index_of("terraform init")])
+    assert "backend-config" in init
+
+
+def test_migrations_use_the_cloud_sql_connector_settings() -> None:
+    migrate = steps()[index_of("alembic upgrade head")]
+    text = step_text(migrate)
+    for name in ("INSTANCE_CONNECTION_NAME", "DB_NAME", "DB_USER"):
+        assert f"export {name}=" in text, name
+    assert "APP_ENV=production" in migrate.get("env", [])
+
+
+def test_smoke_check_uses_the_deployed_outputs() -> None:
+    smoke = steps()[index_of("infra/smoke.py")]
+    assert "--terraform-outputs=/workspace/tf-outputs.json" in smoke["args"]
+    assert any(arg.startswith("--project=") for arg in smoke["args"])
+
+
+def test_referenced_repository_files_exist() -> None:
+    assert (REPO_ROOT / "infra" / "smoke.py").is_file()
+    assert (REPO_ROOT / "infra" / "package.py").is_file()
+    for step in steps():
+        if "dir" in step:
+            assert (REPO_ROOT / step["dir"]).is_dir(), step["dir"]
+
+
+@pytest.mark.parametrize("index", range(len(steps())))
+def test_shell_scripts_parse(index: int) -> None:
+    step = steps()[index]
+    shell = step.get("entrypoint")
+    if shell not in ("bash", "sh"):
+        return
+    assert step["args"][0].startswith("-c") or step["args"][0].startswith("-e")
+    assert shutil.which(shell), f"{shell} is needed to check the step scripts"
+    script = substitute(step["args"][-1])
+    checked = subprocess.run(
+        [shell, "-n", "-c", script], capture_output=True, text=True, check=False
+    )
+    assert checked.returncode == 0, f"step {step.get('id')}: {checked.stderr}"
+
+
+def test_no_secret_literal_in_the_pipeline() -> None:
+    text = CLOUDBUILD.read_text()
+    for pattern in (
+        r"sk-ant-[A-Za-z0-9_-]{8,}",
+        r"-----BEGIN [A-Z ]*PRIVATE KEY-----",
+        r"(?i)(password|secret|api_key|token)\s*[:=]\s*['\"]?[A-Za-z0-9+/_-]{12,}",
+    ):
+        assert not re.search(pattern, text), pattern

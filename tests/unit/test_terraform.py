@@ -1,0 +1,756 @@
+"""Wiring of the Terraform configuration, checked by parsing it.
+
+The Google provider cannot be downloaded here, so `terraform validate` and
+`plan` are out of reach; python-hcl2 parses every `.tf` file and these tests
+assert the properties the system relies on: identities, who may invoke what,
+the Pub/Sub dead-letter path, secrets only from Secret Manager, and so on.
+`terraform fmt -check` runs for real.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+
+TERRAFORM_DIR = Path(__file__).resolve().parents[2] / "terraform"
+
+FUNCTIONS = ("webhook", "processor", "rollup")
+ENTRY_POINTS = {"webhook": "webhook", "processor": "process_email", "rollup": "rollup"}
+
+SECRET_ENV = {
+    "ANTHROPIC_API_KEY",
+    "SENTRY_DSN",
+    "SMTP_PASSWORD",
+    "MONGODB_URI",
+    "WEBHOOK_MAILGUN_SIGNING_KEY",
+    "WEBHOOK_SENDGRID_USERNAME",
+    "WEBHOOK_SENDGRID_PASSWORD",
+    "WEBHOOK_POSTMARK_USERNAME",
+    "WEBHOOK_POSTMARK_PASSWORD",
+    "WEBHOOK_RAW_SECRET",
+}
+PLAIN_ENV = {
+    "APP_ENV",
+    "GOOGLE_CLOUD_PROJECT",
+    "INSTANCE_CONNECTION_NAME",
+    "DB_NAME",
+    "DB_USER",
+    "DB_POOL_SIZE",
+    "DB_MAX_OVERFLOW",
+    "PUBSUB_TOPIC",
+    "PUBSUB_DEAD_LETTER_TOPIC",
+    "PUBSUB_DEAD_LETTER_SUBSCRIPTION",
+    "RAW_EMAIL_BUCKET",
+    "MONGODB_DATABASE",
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_USERNAME",
+    "SMTP_FROM",
+    "ADMIN_EMAIL",
+    "CIRCUIT_BREAKER_ALERT_EMAIL",
+    "CIRCUIT_BREAKER_FAIL_MAX",
+    "CIRCUIT_BREAKER_RESET_TIMEOUT",
+    "CLAUDE_MODEL",
+    "SENTRY_ENVIRONMENT",
+    "SENTRY_RELEASE",
+    "METRICS_RETENTION_DAYS",
+    "ROLLUP_TIME_ZONE",
+    "WEBHOOK_MAX_BODY_BYTES",
+    "LOG_LEVEL",
+    "THREADS",
+}
+INVOKER_IAM_TYPES = (
+    "google_cloud_run_v2_service_iam_member",
+    "google_cloud_run_v2_service_iam_binding",
+    "google_cloud_run_v2_service_iam_policy",
+    "google_cloud_run_service_iam_member",
+    "google_cloud_run_service_iam_binding",
+    "google_cloud_run_service_iam_policy",
+    "google_cloudfunctions2_function_iam_member",
+    "google_cloudfunctions2_function_iam_binding",
+    "google_cloudfunctions2_function_iam_policy",
+)
+PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
+
+_OPTIONS = hcl2.SerializationOptions(
+    strip_string_quotes=True, explicit_blocks=False, with_comments=False
+)
+
+
+# --- parsing helpers ---------------------------------------------------------
+
+
+@cache
+def _parsed() -> dict[str, dict[str, Any]]:
+    files = sorted(TERRAFORM_DIR.glob("*.tf"))
+    assert files, f"no .tf files under {TERRAFORM_DIR}"
+    return {
+        path.name: hcl2.loads(path.read_text(), serialization_options=_OPTIONS) for path in files
+    }
+
+
+def _blocks(kind: str) -> Iterator[dict[str, Any]]:
+    for document in _parsed().values():
+        yield from document.get(kind, [])
+
+
+def resources(resource_type: str) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for block in _blocks("resource"):
+        for name, body in block.get(resource_type, {}).items():
+            assert name not in found, f"{resource_type}.{name} defined twice"
+            found[name] = body
+    return found
+
+
+def variables() -> dict[str, dict[str, Any]]:
+    return {name: body for block in _blocks("variable") for name, body in block.items()}
+
+
+def outputs() -> dict[str, dict[str, Any]]:
+    return {name: body for block in _blocks("output") for name, body in block.items()}
+
+
+def locals_() -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for block in _blocks("locals"):
+        for name, value in block.items():
+            assert name not in merged, f"local.{name} defined twice"
+            merged[name] = value
+    return merged
+
+
+def one(body: dict[str, Any], key: str) -> dict[str, Any]:
+    """The single nested block `key` of a resource body."""
+    value = body.get(key)
+    assert isinstance(value, list), f"expected a {key!r} block"
+    assert len(value) == 1, f"expected exactly one {key!r} block"
+    return value[0]
+
+
+def function(name: str) -> dict[str, Any]:
+    functions = resources("google_cloudfunctions2_function")
+    assert name in functions, f"google_cloudfunctions2_function.{name} is missing"
+    return functions[name]
+
+
+def refers_to(expression: object, address: str) -> bool:
+    """Whether an expression references a Terraform address (by word boundary)."""
+    return isinstance(expression, str) and bool(re.search(rf"\b{re.escape(address)}\b", expression))
+
+
+def service_account_key(expression: str) -> str:
+    """`${google_service_account.sa["webhook"].email}` -> `sa["webhook"]`."""
+    match = re.search(r'google_service_account\.(\w+(?:\["[\w-]+"\])?)', expression)
+    assert match, f"{expression!r} does not reference a google_service_account"
+    return match.group(1)
+
+
+def env_expression_keys(expression: str | dict[str, Any]) -> set[str]:
+    """Keys of an environment_variables value: a map, or merge() of locals and maps."""
+    if isinstance(expression, dict):
+        return set(expression)
+    keys: set[str] = set()
+    merged = re.findall(r"(?:merge\(|,\s*)local\.(\w+)(?=\s*[,)])", expression)
+    for local_name in merged:
+        value = locals_()[local_name]
+        assert isinstance(value, dict), f"local.{local_name} is not a map"
+        keys |= set(value)
+    keys |= set(re.findall(r"[{,]\s*([A-Z][A-Z0-9_]*)\s*=", expression))
+    return keys
+
+
+def secret_env_vars(name: str) -> dict[str, str]:
+    """Secret environment variable name -> `secret` expression of one function."""
+    service = one(function(name), "service_config")
+    found: dict[str, str] = {}
+    for block in service.get("secret_environment_variables", []):
+        found[block["key"]] = block["secret"]
+    for dynamic in service.get("dynamic", []):
+        block = dynamic.get("secret_environment_variables")
+        if block is None:
+            continue
+        content = one(block, "content")
+        match = re.fullmatch(r"\$\{(?:toset\()?local\.([\w.]+)\)?\}", block["for_each"])
+        assert match, f"unexpected for_each {block['for_each']!r} in {name}"
+        value: Any = locals_()
+        for part in match.group(1).split("."):
+            value = value[part]
+        assert content["key"] == "${secret_environment_variables.value}"
+        for key in value:
+            found[key] = content["secret"].replace("secret_environment_variables.value", f'"{key}"')
+    return found
+
+
+# --- formatting --------------------------------------------------------------
+
+
+def test_terraform_fmt_check_passes() -> None:
+    terraform = shutil.which("terraform") or (
+        "/usr/local/bin/terraform" if Path("/usr/local/bin/terraform").exists() else None
+    )
+    if terraform is None:
+        pytest.fail(
+            "the `terraform` binary (>= 1.5) is not on PATH; install it to run "
+            "`terraform fmt -check -recursive terraform/`"
+        )
+    result = subprocess.run(
+        [terraform, "fmt", "-check", "-recursive", "-diff", str(TERRAFORM_DIR)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, f"terraform fmt -check failed:\n{result.stdout}\n{result.stderr}"
+
+
+def test_every_tf_file_parses() -> None:
+    assert set(_parsed()) >= {
+        "versions.tf",
+        "variables.tf",
+        "apis.tf",
+        "iam.tf",
+        "storage.tf",
+        "pubsub.tf",
+        "sql.tf",
+        "secrets.tf",
+        "functions.tf",
+        "scheduler.tf",
+        "monitoring.tf",
+        "outputs.tf",
+    }
+
+
+# --- variables and versions --------------------------------------------------
+
+
+def test_every_variable_has_a_description() -> None:
+    missing = [
+        name for name, body in variables().items() if not str(body.get("description", "")).strip()
+    ]
+    assert not missing, f"variables without a description: {missing}"
+
+
+def test_numeric_and_string_variables_are_validated() -> None:
+    free_text = {"dist_dir", "smtp_username"}  # any value is legitimate
+    unvalidated = [
+        name
+        for name, body in variables().items()
+        if body.get("type") in ("${number}", "number", "${string}", "string")
+        and name not in free_text
+        and not body.get("validation")
+    ]
+    assert not unvalidated, f"variables without validation: {unvalidated}"
+
+
+def test_terraform_and_provider_versions_are_pinned() -> None:
+    terraform_block = next(_blocks("terraform"))
+    assert terraform_block["required_version"] == ">= 1.5"
+    google = terraform_block["required_providers"][0]["google"]
+    assert google["source"] == "hashicorp/google"
+
+
+# --- identities --------------------------------------------------------------
+
+
+def test_each_function_runs_as_its_own_service_account() -> None:
+    keys = {}
+    for name in FUNCTIONS:
+        expression = one(function(name), "service_config")["service_account_email"]
+        keys[name] = service_account_key(expression)
+        assert keys[name] == f'sa["{name}"]', f"{name} runs as {keys[name]}"
+    assert len(set(keys.values())) == len(FUNCTIONS), keys
+    accounts = locals_()["service_accounts"]
+    assert set(FUNCTIONS) | {"scheduler"} <= set(accounts)
+
+
+def test_functions_use_the_agreed_runtime_and_entry_points() -> None:
+    for name, entry in ENTRY_POINTS.items():
+        build = one(function(name), "build_config")
+        assert build["runtime"] == "python311"
+        assert build["entry_point"] == entry
+        storage = one(one(build, "source"), "storage_source")
+        assert refers_to(storage["object"], "google_storage_bucket_object.source")
+
+
+def test_source_object_name_carries_the_archive_md5() -> None:
+    source = resources("google_storage_bucket_object")["source"]
+    assert "filemd5(each.value)" in source["name"]
+    assert source["source"] == "${each.value}"
+    assert "${fn}.zip" in locals_()["archives"]
+
+
+# --- who may invoke what -----------------------------------------------------
+
+
+def _invoker_grants() -> list[tuple[str, str, dict[str, Any]]]:
+    grants = []
+    for resource_type in INVOKER_IAM_TYPES:
+        for name, body in resources(resource_type).items():
+            grants.append((resource_type, name, body))
+    return grants
+
+
+def _grant_targets(body: dict[str, Any], function_name: str) -> bool:
+    target = body.get("name") or body.get("service") or body.get("cloud_function") or ""
+    return refers_to(target, f"google_cloudfunctions2_function.{function_name}")
+
+
+def _grant_members(body: dict[str, Any]) -> list[str]:
+    members = body.get("members") or [body.get("member", "")]
+    return [str(member) for member in members]
+
+
+@pytest.mark.parametrize("name", ["processor", "rollup"])
+def test_private_functions_have_no_public_invoker(name: str) -> None:
+    for resource_type, grant_name, body in _invoker_grants():
+        if _grant_targets(body, name):
+            public = [m for m in _grant_members(body) if m in PUBLIC_MEMBERS]
+            assert not public, f"{resource_type}.{grant_name} makes {name} public"
+    ingress = one(function(name), "service_config")["ingress_settings"]
+    assert ingress == "ALLOW_INTERNAL_ONLY"
+
+
+def test_no_public_member_anywhere_but_the_webhook_invoker() -> None:
+    public_grants = []
+    for resource_type in {*INVOKER_IAM_TYPES, *_all_iam_types()}:
+        for name, body in resources(resource_type).items():
+            if any(member in PUBLIC_MEMBERS for member in _grant_members(body)):
+                public_grants.append((resource_type, name, body))
+    assert len(public_grants) == 1, public_grants
+    resource_type, _, body = public_grants[0]
+    assert resource_type in INVOKER_IAM_TYPES
+    assert _grant_targets(body, "webhook")
+    assert body["role"] == "roles/run.invoker"
+
+
+def _all_iam_types() -> set[str]:
+    return {
+        resource_type
+        for block in _blocks("resource")
+        for resource_type in block
+        if "_iam_" in resource_type
+    }
+
+
+def _invokers_of(function_name: str) -> set[str]:
+    invokers = set()
+    for _, _, body in _invoker_grants():
+        if _grant_targets(body, function_name) and body.get("role") in (
+            "roles/run.invoker",
+            "roles/cloudfunctions.invoker",
+        ):
+            invokers |= {
+                service_account_key(m)
+                for m in _grant_members(body)
+                if "google_service_account" in m
+            }
+    return invokers
+
+
+def test_scheduler_calls_rollup_with_an_oidc_token_that_may_invoke_it() -> None:
+    jobs = resources("google_cloud_scheduler_job")
+    assert "rollup" in jobs
+    job = jobs["rollup"]
+    assert job["schedule"] == "30 1 * * *"
+    assert job["time_zone"] == "${var.time_zone}"
+    assert job.get("retry_config"), "the scheduler job needs a retry config"
+    target = one(job, "http_target")
+    assert refers_to(target["uri"], "local.rollup_url")
+    oidc = one(target, "oidc_token")
+    assert refers_to(oidc["audience"], "local.rollup_url")
+    rollup_url = str(locals_()["rollup_url"])
+    assert "cloudfunctions.net/${local.function_names.rollup}" in rollup_url
+    env = one(function("rollup"), "service_config")["environment_variables"]
+    assert "ROLLUP_AUDIENCE" in env_expression_keys(env)
+    assert "ROLLUP_ALLOWED_INVOKERS" in env_expression_keys(env)
+    scheduler_account = service_account_key(oidc["service_account_email"])
+    assert scheduler_account in _invokers_of("rollup")
+    # ... and that identity may invoke nothing else.
+    for other in ("webhook", "processor"):
+        assert scheduler_account not in _invokers_of(other)
+
+
+# --- Pub/Sub -----------------------------------------------------------------
+
+
+def _processor_subscription() -> dict[str, Any]:
+    subscriptions = [
+        body
+        for body in resources("google_pubsub_subscription").values()
+        if body.get("push_config")
+        and refers_to(
+            one(body, "push_config")["push_endpoint"],
+            "google_cloudfunctions2_function.processor",
+        )
+    ]
+    assert len(subscriptions) == 1, "expected one push subscription to the processor"
+    return subscriptions[0]
+
+
+def _topic_name(expression: str) -> str:
+    match = re.search(r"google_pubsub_topic\.(\w+)", expression)
+    assert match, f"{expression!r} is not a google_pubsub_topic reference"
+    return match.group(1)
+
+
+def test_processor_subscription_dead_letters_to_a_topic_that_keeps_them() -> None:
+    subscription = _processor_subscription()
+    dead_letter = one(subscription, "dead_letter_policy")
+    dead_topic = _topic_name(dead_letter["dead_letter_topic"])
+    assert dead_topic != _topic_name(subscription["topic"])
+    keepers = [
+        body
+        for body in resources("google_pubsub_subscription").values()
+        if _topic_name(body["topic"]) == dead_topic
+    ]
+    assert keepers, f"nothing subscribes to {dead_topic}: dead letters would be lost"
+    assert dead_letter["max_delivery_attempts"] == "${var.max_delivery_attempts}"
+    assert variables()["max_delivery_attempts"]["default"] == 10
+
+
+def test_processor_subscription_backs_off_and_outlasts_the_processor() -> None:
+    subscription = _processor_subscription()
+    retry = one(subscription, "retry_policy")
+    assert retry["minimum_backoff"]
+    assert retry["maximum_backoff"]
+    assert subscription["message_retention_duration"] in (
+        "604800s",
+        "${local.message_retention}",
+    )
+    assert locals_().get("message_retention", "604800s") == "604800s"
+    ack = subscription["ack_deadline_seconds"]
+    if isinstance(ack, str):
+        ack = locals_()[ack.removeprefix("${local.").removesuffix("}")]
+    timeout = variables()["processor_timeout_seconds"]
+    assert ack > timeout["default"]
+    max_timeout = re.search(r"<= (\d+)", one(timeout, "validation")["condition"])
+    assert max_timeout, "processor_timeout_seconds needs an upper bound"
+    assert ack > int(max_timeout.group(1))
+
+
+def test_processor_push_uses_an_oidc_identity_that_may_invoke_it() -> None:
+    push = one(_processor_subscription(), "push_config")
+    oidc = one(push, "oidc_token")
+    assert refers_to(oidc["audience"], "google_cloudfunctions2_function.processor")
+    assert service_account_key(oidc["service_account_email"]) in _invokers_of("processor")
+
+
+def test_pubsub_service_agent_can_dead_letter() -> None:
+    agent = locals_()["pubsub_service_agent"]
+    assert "gcp-sa-pubsub.iam.gserviceaccount.com" in agent
+    topic_grants = resources("google_pubsub_topic_iam_member").values()
+    assert any(
+        g["member"] == "${local.pubsub_service_agent}"
+        and g["role"] == "roles/pubsub.publisher"
+        and _topic_name(g["topic"]) == "dead_letter"
+        for g in topic_grants
+    )
+    subscription_grants = resources("google_pubsub_subscription_iam_member").values()
+    assert any(
+        g["member"] == "${local.pubsub_service_agent}"
+        and g["role"] == "roles/pubsub.subscriber"
+        and refers_to(g["subscription"], "google_pubsub_subscription.processor")
+        for g in subscription_grants
+    )
+
+
+# --- secrets -----------------------------------------------------------------
+
+_SECRET_LITERALS = [
+    re.compile(p)
+    for p in (
+        r"sk-ant-[A-Za-z0-9_-]{8,}",  # Anthropic
+        r"AKIA[0-9A-Z]{16}",  # AWS
+        r"AIza[0-9A-Za-z_-]{35}",  # Google API key
+        r"-----BEGIN [A-Z ]*PRIVATE KEY-----",
+        r"\"private_key_id\"",
+        r"https://[0-9a-f]{16,}@[\w.-]*sentry",  # Sentry DSN
+        r"mongodb(?:\+srv)?://[^\s\"/:@]+:[^\s\"@]+@",  # URI with credentials
+        r"\bkey-[0-9a-f]{32}\b",  # Mailgun
+        r"\bSG\.[\w-]{16,}\.[\w-]{16,}",  # SendGrid
+        r"\bxox[abposr]-[\w-]{10,}",
+        r"\bgh[pousr]_[A-Za-z0-9]{30,}",
+    )
+]
+_SECRET_ATTRIBUTE = re.compile(
+    r"(password|passwd|secret|api_key|apikey|token|dsn|private_key)", re.IGNORECASE
+)
+
+
+def _attributes(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _attributes(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _attributes(value, f"{path}[{index}]")
+    else:
+        yield path, node
+
+
+def test_no_secret_literal_in_any_tf_file() -> None:
+    for path in sorted(TERRAFORM_DIR.rglob("*.tf*")):
+        if ".terraform" in path.parts or ".tfstate" in path.name:
+            continue
+        text = path.read_text()
+        for pattern in _SECRET_LITERALS:
+            assert not pattern.search(text), (
+                f"{path.name} contains a secret-like literal ({pattern.pattern})"
+            )
+
+
+def test_secret_looking_attributes_hold_references_not_values() -> None:
+    for file_name, document in _parsed().items():
+        for path, value in _attributes(document):
+            last = re.sub(r"\[\d+\]$", "", path.rsplit(".", 1)[-1])
+            if not isinstance(value, str) or not _SECRET_ATTRIBUTE.search(last):
+                continue
+            if last in ("description", "error_message"):
+                continue
+            harmless = (
+                value in ("", "latest")
+                or "${" in value  # a reference or an expression
+                or re.fullmatch(r"[A-Z][A-Z0-9_]*", value)  # an env var's name
+            )
+            assert harmless, f"{file_name}: {path} = {value!r} looks like a literal secret"
+
+
+def test_no_secret_value_enters_terraform() -> None:
+    assert not resources("google_secret_manager_secret_version"), (
+        "a secret version in Terraform puts the secret value into the state"
+    )
+    for name, body in variables().items():
+        assert not _SECRET_ATTRIBUTE.search(name), f"variable {name} looks like a secret input"
+        assert body.get("sensitive") is not True, f"variable {name} is a sensitive input"
+
+
+def test_secret_manager_holds_every_agreed_secret() -> None:
+    secret = resources("google_secret_manager_secret")["app"]
+    assert secret["for_each"] == "${toset(local.secret_names)}"
+    assert set(locals_()["secret_names"]) == SECRET_ENV
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_secret_env_vars_come_from_secret_manager(name: str) -> None:
+    declared = set(locals_()["secret_names"])
+    for key, expression in secret_env_vars(name).items():
+        assert key in SECRET_ENV, f"{name}: {key} is not an agreed secret"
+        assert refers_to(expression, "google_secret_manager_secret.app"), expression
+        assert key in declared
+    plain = env_expression_keys(one(function(name), "service_config")["environment_variables"])
+    assert not plain & SECRET_ENV, f"{name} gets a secret as a plain variable: {plain & SECRET_ENV}"
+
+
+def test_each_function_reads_only_the_secrets_it_needs() -> None:
+    webhook = set(secret_env_vars("webhook"))
+    processor = set(secret_env_vars("processor"))
+    rollup = set(secret_env_vars("rollup"))
+    assert {k for k in SECRET_ENV if k.startswith("WEBHOOK_")} <= webhook
+    assert not {"ANTHROPIC_API_KEY", "MONGODB_URI", "SMTP_PASSWORD"} & webhook
+    assert {
+        "ANTHROPIC_API_KEY",
+        "MONGODB_URI",
+        "SMTP_PASSWORD",
+        "SENTRY_DSN",
+    } <= processor
+    assert not {k for k in processor | rollup if k.startswith("WEBHOOK_")}
+    assert webhook | processor | rollup == SECRET_ENV
+    # the accessor grants follow the same map
+    grants = resources("google_secret_manager_secret_iam_member")["function_reads"]
+    assert grants["for_each"] == "${local.secret_grants}"
+    assert "local.function_secrets" in locals_()["secret_grants"]
+
+
+# --- environment and sizing --------------------------------------------------
+
+
+def test_functions_get_every_agreed_setting() -> None:
+    keys = set().union(
+        *(
+            env_expression_keys(one(function(name), "service_config")["environment_variables"])
+            for name in FUNCTIONS
+        )
+    )
+    assert keys >= PLAIN_ENV, f"missing: {sorted(PLAIN_ENV - keys)}"
+
+
+def test_the_webhook_cannot_reach_postgres() -> None:
+    """The webhook gets the connection settings (the shared config requires them in
+    production) but no way in: no Cloud SQL role and no database user."""
+    for resource_type in ("google_project_iam_member", "google_sql_user"):
+        for name, body in resources(resource_type).items():
+            role = str(body.get("role", ""))
+            if resource_type == "google_project_iam_member" and "cloudsql" not in role:
+                continue
+            assert '"webhook"' not in str(body.get("for_each", "")), (resource_type, name)
+            assert 'sa["webhook"]' not in str(body.get("member", "")), (resource_type, name)
+            assert 'sa["webhook"]' not in str(body.get("name", "")), (resource_type, name)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_threads_match_request_concurrency(name: str) -> None:
+    service = one(function(name), "service_config")
+    env = service["environment_variables"]
+    match = re.search(r'THREADS = (?:tostring\(([\w.]+)\)|"(\d+)")', env)
+    assert match, f"{name} sets no THREADS"
+    threads = match.group(1) or match.group(2)
+    concurrency = str(service["max_instance_request_concurrency"])
+    assert concurrency in (threads, f"${{{threads}}}"), (name, concurrency, threads)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_functions_are_sized_explicitly(name: str) -> None:
+    service = one(function(name), "service_config")
+    for key in (
+        "available_cpu",
+        "available_memory",
+        "max_instance_request_concurrency",
+        "min_instance_count",
+        "max_instance_count",
+        "timeout_seconds",
+    ):
+        assert key in service, f"{name} does not set {key}"
+
+
+def test_connection_budget_is_checked_and_explained() -> None:
+    text = (TERRAFORM_DIR / "functions.tf").read_text()
+    assert "max_instances x (pool + overflow)" in text
+    precondition = one(one(function("processor"), "lifecycle"), "precondition")
+    assert "local.db_connections_worst_case < var.sql_max_connections" in precondition["condition"]
+    # with the defaults: 2 x (4 x (8 + 2) + 1 x (2 + 0)) + 2 + 3 = 89 < 100
+    defaults = {name: body.get("default") for name, body in variables().items()}
+    worst = (
+        2 * (defaults["processor_max_instances"] * (defaults["processor_concurrency"] + 2) + 2) + 5
+    )
+    assert worst < defaults["sql_max_connections"]
+
+
+# --- storage and database ----------------------------------------------------
+
+
+def test_raw_email_bucket_is_private_and_keeps_mail_for_the_retention() -> None:
+    bucket = resources("google_storage_bucket")["raw_email"]
+    assert bucket["uniform_bucket_level_access"] is True
+    assert bucket["public_access_prevention"] == "enforced"
+    assert one(bucket, "versioning")["enabled"] is False
+    deletes = [
+        one(rule, "condition")
+        for rule in bucket["lifecycle_rule"]
+        if one(rule, "action")["type"] == "Delete"
+    ]
+    assert deletes == [{"age": "${var.raw_email_retention_days}"}]
+    assert variables()["raw_email_retention_days"]["default"] == 3 * 365
+
+
+def test_cloud_sql_is_postgres_15_with_backups_pitr_and_iam_auth() -> None:
+    instance = resources("google_sql_database_instance")["main"]
+    assert instance["database_version"] == "POSTGRES_15"
+    assert instance["deletion_protection"] == "${var.sql_deletion_protection}"
+    assert variables()["sql_deletion_protection"]["default"] is True
+    settings = one(instance, "settings")
+    backup = one(settings, "backup_configuration")
+    assert backup["enabled"] is True
+    assert backup["point_in_time_recovery_enabled"] is True
+    flags = {flag["name"]: flag["value"] for flag in settings["database_flags"]}
+    assert flags["cloudsql.iam_authentication"] == "on"
+    assert "max_connections" in flags
+    ip = one(settings, "ip_configuration")
+    assert "authorized_networks" not in ip
+    assert settings["connector_enforcement"] == "REQUIRED"
+
+
+def test_processor_and_rollup_log_in_as_iam_database_users() -> None:
+    users = resources("google_sql_user")["iam"]
+    assert users["type"] == "CLOUD_IAM_SERVICE_ACCOUNT"
+    assert "password" not in users
+    assert {"processor", "rollup"} <= set(re.findall(r'"(\w+)"', users["for_each"]))
+    for name in ("processor", "rollup"):
+        env = one(function(name), "service_config")["environment_variables"]
+        assert f'google_sql_user.iam["{name}"].name' in env
+
+
+# --- monitoring --------------------------------------------------------------
+
+
+def test_log_based_metrics_follow_the_agreed_log_lines() -> None:
+    metrics = resources("google_logging_metric")
+    expected = {
+        "webhook_received": 'jsonPayload.message="webhook_received"',
+        "processing_errors": 'jsonPayload.message="processing_error"',
+        "breaker_opened": 'jsonPayload.message="breaker_opened"',
+        "rollup_failed": 'jsonPayload.message="rollup_failed"',
+    }
+    for name, fragment in expected.items():
+        assert name in metrics, f"log metric {name} is missing"
+        metric_filter = metrics[name]["filter"].replace('\\"', '"')
+        assert fragment in metric_filter, metric_filter
+    assert metrics["webhook_received"]["label_extractors"] == {
+        "provider": "EXTRACT(jsonPayload.provider)"
+    }
+    assert metrics["breaker_opened"]["label_extractors"] == {
+        "breaker": "EXTRACT(jsonPayload.breaker)"
+    }
+
+
+def test_alerts_cover_the_agreed_signals_and_reach_ops() -> None:
+    policies = resources("google_monitoring_alert_policy")
+    assert set(policies) >= {
+        "breaker_opened",
+        "dead_letters",
+        "backlog_age",
+        "rollup_failed",
+    }
+    channel = resources("google_monitoring_notification_channel")["ops_email"]
+    assert channel["type"] == "email"
+    assert channel["labels"] == {"email_address": "${var.ops_email}"}
+    for name, policy in policies.items():
+        assert policy["notification_channels"] == [
+            "${google_monitoring_notification_channel.ops_email.id}"
+        ], name
+    dead = one(one(policies["dead_letters"], "conditions"), "condition_threshold")
+    assert "num_undelivered_messages" in dead["filter"]
+    assert "google_pubsub_subscription.dead_letter.name" in dead["filter"]
+    backlog = one(one(policies["backlog_age"], "conditions"), "condition_threshold")
+    assert "oldest_unacked_message_age" in backlog["filter"]
+    assert backlog["threshold_value"] == "${var.backlog_alert_age_seconds}"
+    assert resources("google_monitoring_dashboard")
+
+
+def test_outputs_give_an_operator_what_they_need() -> None:
+    names = set(outputs())
+    assert names >= {
+        "webhook_urls",
+        "raw_email_bucket",
+        "pubsub_topic",
+        "pubsub_subscription",
+        "pubsub_dead_letter_topic",
+        "pubsub_dead_letter_subscription",
+        "instance_connection_name",
+        "logs_query_template",
+        "secret_ids",
+    }
+    urls = outputs()["webhook_urls"]["value"]
+    for route in ("mailgun", "sendgrid", "postmark", "raw"):
+        assert route in urls
+    assert outputs()["logs_query_template"]["value"] == 'jsonPayload.correlation_id="<ID>"'
+    for name, body in outputs().items():
+        assert str(body.get("description", "")).strip(), f"output {name} has no description"
+
+
+def test_the_webhook_gets_no_database_settings() -> None:
+    plain = env_expression_keys(one(function("webhook"), "service_config")["environment_variables"])
+    assert "THREADS" in plain
+    assert not {"INSTANCE_CONNECTION_NAME", "DB_USER", "DB_NAME", "DATABASE_URL"} & plain
+    processor = env_expression_keys(
+        one(function("processor"), "service_config")["environment_variables"]
+    )
+    assert {"INSTANCE_CONNECTION_NAME", "DB_USER"} <= processor
