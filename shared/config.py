@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     circuit_breaker_reset_timeout: float = Field(default=60.0, gt=0)
     # Circuit breakers (issue 5): how long a half-open trial call may hold its reservation before
     # another instance may take the trial, and how old a cached row may be on the hot path.
-    circuit_breaker_trial_timeout: float = Field(default=180.0, gt=0)
+    circuit_breaker_trial_timeout: float = Field(default=300.0, gt=0)
     circuit_breaker_cache_seconds: float = Field(default=1.0, ge=0, le=10)
 
     # Claude.

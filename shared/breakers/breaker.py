@@ -79,7 +79,7 @@ class SharedBreaker(pybreaker.CircuitBreaker):
         clock: Clock = utc_now,
         fail_max: int = 5,
         reset_timeout: float = 60.0,
-        trial_timeout: float = 120.0,
+        trial_timeout: float = 300.0,
         cache_seconds: float = 1.0,
         alerter: BreakerAlerter | None = None,
         classify: Callable[[BaseException], bool | None] = counts_as_failure,

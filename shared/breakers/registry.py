@@ -80,5 +80,5 @@ def reset(name: str) -> BreakerSnapshot:
 
 
 def list_breakers() -> list[BreakerSnapshot]:
-    """Every breaker row in Postgres (the known names first appear after their first use)."""
+    """Every breaker row in Postgres, by name (migration 0003 seeds the known ones)."""
     return PostgresBreakerStore().list_all()

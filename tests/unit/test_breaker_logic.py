@@ -401,3 +401,32 @@ def test_pybreaker_surface() -> None:
 def test_invalid_options_are_refused() -> None:
     with pytest.raises(ValueError, match="fail_max"):
         SharedBreaker("x", store=MemoryBreakerStore(), fail_max=0)
+
+
+def test_transition_log_lines_carry_breaker_and_correlation_id() -> None:
+    import io
+    import json
+
+    from shared.context import invocation_context
+    from shared.logs import configure_logging
+
+    stream = io.StringIO()
+    configure_logging("unit-test", stream=stream)
+    breaker, _, clock, _ = make()
+    with invocation_context("corr-breaker-0001"):
+        trip(breaker)
+    with invocation_context("corr-breaker-0002"):
+        clock.advance(60)
+        breaker.call(ok)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+    transitions = {
+        line["message"]: line
+        for line in lines
+        if line["message"] in ("breaker_opened", "breaker_half_open", "breaker_closed")
+    }
+    assert transitions["breaker_opened"]["correlation_id"] == "corr-breaker-0001"
+    assert transitions["breaker_opened"]["breaker"] == "claude"
+    assert transitions["breaker_opened"]["severity"] == "WARNING"
+    assert transitions["breaker_opened"]["failure_count"] == 5
+    assert transitions["breaker_closed"]["correlation_id"] == "corr-breaker-0002"
+    assert transitions["breaker_half_open"]["breaker"] == "claude"
