@@ -29,6 +29,7 @@ from shared.intake.errors import (
     IntakeUnavailable,
     MalformedPayload,
     PayloadTooLarge,
+    UnsupportedMediaType,
 )
 from shared.intake.providers import mailgun, postmark, raw, sendgrid
 from shared.intake.service import accept_email
@@ -42,27 +43,31 @@ Authenticate = Callable[[Mapping[str, str], Settings], None]
 
 @dataclass(frozen=True)
 class Route:
+    """One provider's route. ``final_status`` is the provider's "do not retry" answer, used for
+    requests that can never succeed (malformed body, wrong content type); ``None`` keeps the
+    rejection's own 400/415."""
+
     provider: str
     parse: Parse
-    malformed_status: int
+    final_status: int | None
     authenticate: Authenticate | None = None
 
 
 ROUTES: dict[str, Route] = {
-    "/mailgun": Route("mailgun", mailgun.parse_mailgun, mailgun.MALFORMED_STATUS),
+    "/mailgun": Route("mailgun", mailgun.parse_mailgun, mailgun.FINAL_STATUS),
     "/sendgrid": Route(
         "sendgrid",
         sendgrid.parse_sendgrid,
-        sendgrid.MALFORMED_STATUS,
+        sendgrid.FINAL_STATUS,
         sendgrid.authenticate_sendgrid,
     ),
     "/postmark": Route(
         "postmark",
         postmark.parse_postmark,
-        postmark.MALFORMED_STATUS,
+        postmark.FINAL_STATUS,
         postmark.authenticate_postmark,
     ),
-    "/raw": Route("raw", raw.parse_raw, raw.MALFORMED_STATUS),
+    "/raw": Route("raw", raw.parse_raw, raw.FINAL_STATUS),
 }
 
 
@@ -124,7 +129,8 @@ def read_body(request: Any, limit: int) -> bytes:
 
 
 def _reject(route: Route, rejection: IntakeRejection) -> tuple[dict[str, Any], int, dict[str, str]]:
-    status = route.malformed_status if isinstance(rejection, MalformedPayload) else rejection.status
+    permanent = isinstance(rejection, (MalformedPayload, UnsupportedMediaType))
+    status = route.final_status if permanent and route.final_status else rejection.status
     unavailable = isinstance(rejection, IntakeUnavailable)
     log_event(
         logger,

@@ -42,6 +42,23 @@ _CONTENT_TYPE = re.compile(
 )
 _IDENTIFYING = ("from", "message-id", "date", "subject", "to")
 _MAX_HEADER_VALUE = 16_000
+_MAX_HEADER_CHARS = 128_000
+_MAX_EXPENSIVE_VALUE = 1_000
+_MAX_EXPENSIVE_CHARS = 8_000
+_KEEP_ALWAYS = frozenset(
+    {
+        "from",
+        "to",
+        "cc",
+        "reply-to",
+        "sender",
+        "subject",
+        "date",
+        "message-id",
+        "in-reply-to",
+        "references",
+    }
+)
 _MAX_HEADERS = 500
 
 # Errors the stdlib's structured header parser and folder are known to raise on odd input.
@@ -53,14 +70,25 @@ class _RebuildPolicy(EmailPolicy):
     structured one fails (stdlib corner cases), so odd but harmless headers are kept."""
 
     def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
+        if not _structured_is_cheap(value):
+            header = _UNSTRUCTURED(name, value)
+            self.fold_binary(name, header)
+            return (name, header)
         try:
             stored = super().header_store_parse(name, value)
-            stored[1].fold(policy=self)
+            self.fold_binary(name, stored[1])  # what the generator will do, tried now
         except _HEADER_ERRORS:
             header = _UNSTRUCTURED(name, value)
-            header.fold(policy=self)  # raises if even that cannot be written: caller drops it
+            self.fold_binary(name, header)  # raises if even that cannot be written: dropped
             return (name, header)
         return stored
+
+
+def _structured_is_cheap(value: Any) -> bool:
+    """The stdlib's structured (address) folding is slow on non-ASCII text and encoded words
+    (seconds for a few hundred words); such values are kept as unstructured text, which folds
+    in linear time and still parses back to the same addresses."""
+    return isinstance(value, str) and value.isascii() and "=?" not in value and len(value) < 998
 
 
 _UNSTRUCTURED = HeaderRegistry(use_default_map=False)
@@ -143,7 +171,7 @@ def _raw_header(message: Message, name: str) -> str | None:
 
 def clean_header_value(value: str) -> str:
     """Unfold, drop control characters, bound the length: one safe header line."""
-    unfolded = _FOLD.sub(" ", value)
+    unfolded = _FOLD.sub(" ", value).encode("utf-8", "replace").decode("utf-8")
     return _CONTROL.sub(" ", unfolded).strip()[:_MAX_HEADER_VALUE]
 
 
@@ -171,16 +199,7 @@ def build_mime(
     """
     text, html = text or None, html or None  # providers send "" for a missing body
     message = EmailMessage(policy=_POLICY)
-    dropped = 0
-    for name, value in headers[:_MAX_HEADERS]:
-        if not _FIELD_NAME.match(name) or name.lower() in _REGENERATED:
-            dropped += name.lower() not in _REGENERATED
-            continue
-        try:
-            message[name] = clean_header_value(value)
-        except _HEADER_ERRORS:
-            dropped += 1
-    dropped += max(0, len(headers) - _MAX_HEADERS)
+    dropped = _copy_headers(message, headers)
     if text is not None:
         message.set_content(_clean_body(text), subtype="plain", charset="utf-8")
         if html is not None:
@@ -199,6 +218,43 @@ def build_mime(
         attachment_count=len(attachments),
         dropped_headers=dropped,
     )
+
+
+def _copy_headers(message: EmailMessage, headers: Sequence[tuple[str, str]]) -> int:
+    """Set the provider's headers on ``message``; returns how many were dropped.
+
+    The stdlib folds headers at roughly 10 µs a character, and far slower for non-ASCII text
+    and encoded words, so the work is bounded per message: at most ``_MAX_HEADERS`` headers and
+    ``_MAX_HEADER_CHARS`` characters (``_MAX_EXPENSIVE_CHARS`` of them non-ASCII). The first
+    From/To/Cc/Subject/Date/Message-ID/… are always kept (each value is capped on its own).
+    """
+    dropped = max(0, len(headers) - _MAX_HEADERS)
+    chars_left, expensive_left = _MAX_HEADER_CHARS, _MAX_EXPENSIVE_CHARS
+    seen: set[str] = set()
+    for name, value in headers[:_MAX_HEADERS]:
+        lowered = name.lower()
+        if lowered in _REGENERATED:
+            continue
+        if not _FIELD_NAME.match(name):
+            dropped += 1
+            continue
+        cleaned = clean_header_value(value)
+        expensive = not cleaned.isascii() or "=?" in cleaned
+        if expensive:
+            cleaned = cleaned[:_MAX_EXPENSIVE_VALUE]
+        exempt = lowered in _KEEP_ALWAYS and lowered not in seen
+        seen.add(lowered)
+        if not exempt:
+            chars_left -= len(cleaned)
+            expensive_left -= len(cleaned) if expensive else 0
+            if chars_left < 0 or expensive_left < 0:
+                dropped += 1
+                continue
+        try:
+            message[name] = cleaned
+        except _HEADER_ERRORS:
+            dropped += 1
+    return dropped
 
 
 def _clean_body(value: str) -> str:

@@ -69,7 +69,12 @@ class TopicProbe:
             if now > deadline or (settle_until is not None and now > settle_until):
                 return received
             answer = self.subscriber.pull(
-                request={"subscription": self.path, "max_messages": 100}, timeout=5
+                request={
+                    "subscription": self.path,
+                    "max_messages": 100,
+                    "return_immediately": True,
+                },
+                timeout=5,
             )
             if answer.received_messages:
                 self.subscriber.acknowledge(

@@ -131,6 +131,19 @@ def test_malformed_bodies_get_the_providers_do_not_retry_status(
     assert harness.publisher.published == [] and harness.store.objects == {}
 
 
+@pytest.mark.parametrize(
+    ("route", "status"), [("mailgun", 406), ("sendgrid", 415), ("postmark", 403), ("raw", 415)]
+)
+def test_wrong_content_type_is_final_where_the_provider_has_a_final_status(
+    harness: Harness, route: str, status: int
+) -> None:
+    request = sign_request.build_request(route, emails.html_only().mime, LOCAL_WEBHOOK_SECRETS)
+    answer = _post(harness, request, **{"Content-Type": "text/csv"})
+    assert answer.status_code == status
+    assert answer.json["error"] == "unsupported_media_type"
+    assert harness.publisher.published == []
+
+
 def _fields_of(request: sign_request.SignedRequest) -> list[tuple[str, bytes]]:
     from shared.intake.forms import parse_form
 

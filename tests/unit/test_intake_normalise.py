@@ -179,7 +179,7 @@ def test_mailgun_signed_but_malformed_is_rejected_with_a_named_problem(
     rejection = _settings_request("/mailgun", body, content_type)
     assert isinstance(rejection, MalformedPayload)
     assert problem in rejection.message
-    assert ROUTES["/mailgun"].malformed_status == 406
+    assert ROUTES["/mailgun"].final_status == 406
 
 
 def test_mailgun_unsupported_content_type_is_415() -> None:
@@ -253,7 +253,7 @@ def test_postmark_malformed_json_is_rejected(body: bytes, problem: str) -> None:
     rejection = _settings_request("/postmark", body, "application/json")
     assert isinstance(rejection, MalformedPayload)
     assert problem in rejection.message
-    assert ROUTES["/postmark"].malformed_status == 403
+    assert ROUTES["/postmark"].final_status == 403
 
 
 def test_postmark_message_id_comes_from_headers_and_postmarks_own_id_is_kept_apart() -> None:
@@ -270,3 +270,18 @@ def test_raw_requires_message_rfc822() -> None:
     headers = {**request.headers, "Content-Type": "text/plain"}
     with pytest.raises(UnsupportedMediaType):
         ROUTES["/raw"].parse(request.body, headers, SETTINGS, time.time())
+
+
+def test_header_work_is_bounded_and_the_identifying_headers_survive() -> None:
+    """Folding non-ASCII headers is slow in the stdlib; a hostile email with hundreds of long
+    ones is cut down instead of holding the request for minutes."""
+    long_value = "日本語 ü " * 2000
+    headers = [("Subject", "Zahlung " + long_value), ("Message-ID", "<bounded@example.com>")]
+    headers += [(f"X-Junk-{i}", long_value) for i in range(500)]
+    started = time.monotonic()
+    rebuilt = build_mime(headers, text="body", html=None)
+    assert time.monotonic() - started < 10
+    parsed = email.message_from_bytes(rebuilt.mime, policy=policy.default)
+    assert str(parsed["Subject"]).startswith("Zahlung 日本語 ü")
+    assert rebuilt.message_id == "<bounded@example.com>"
+    assert rebuilt.dropped_headers > 400

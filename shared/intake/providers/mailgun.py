@@ -22,7 +22,7 @@ from shared.intake.forms import Form, parse_form
 from shared.intake.mime import Attachment, build_mime, check_original
 from shared.intake.providers._common import attachment_count, merge_headers, numbered
 
-MALFORMED_STATUS = 406  # Mailgun does not retry a 406
+FINAL_STATUS = 406  # Mailgun does not retry a 406
 _FIELD_HEADERS = (
     "From",
     "To",

@@ -23,7 +23,7 @@ from shared.intake.forms import media_type
 from shared.intake.mime import Attachment, build_mime, check_original
 from shared.intake.providers._common import MAX_ATTACHMENTS, merge_headers
 
-MALFORMED_STATUS = 403  # Postmark stops retrying on a 403
+FINAL_STATUS = 403  # Postmark stops retrying on a 403
 
 
 def authenticate_postmark(headers: Mapping[str, str], settings: Settings) -> None:

@@ -12,7 +12,7 @@ from shared.intake.errors import UnsupportedMediaType
 from shared.intake.forms import media_type
 from shared.intake.mime import check_original
 
-MALFORMED_STATUS = 400
+FINAL_STATUS = None  # our own relays: plain 400/415
 
 
 def parse_raw(

@@ -21,7 +21,7 @@ from shared.intake.forms import Form, parse_form
 from shared.intake.mime import Attachment, build_mime, check_original
 from shared.intake.providers._common import attachment_count, merge_headers, numbered
 
-MALFORMED_STATUS = 400  # SendGrid retries every non-2xx for up to three days
+FINAL_STATUS = None  # SendGrid retries every non-2xx for up to three days: keep 400/415
 
 
 def authenticate_sendgrid(headers: Mapping[str, str], settings: Settings) -> None:
