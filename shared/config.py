@@ -11,6 +11,7 @@ The names are the operators' (``SENTRY_DSN``, ``SMTP_*``, ``CIRCUIT_BREAKER_*`` 
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
@@ -107,6 +108,17 @@ class Settings(BaseSettings):
     metrics_retention_days: int = Field(default=30, ge=1)
     rollup_time_zone: str = "UTC"
 
+    # Observability (issue 6): rollup retention batches, who may call the rollup in
+    # production (OIDC: comma-separated service-account emails and audiences), the Cloud
+    # Scheduler job the ops command triggers, Sentry flush on each invocation's end.
+    metrics_retention_batch_size: int = Field(default=10_000, ge=1, le=50_000)
+    rollup_allowed_invokers: str = ""
+    rollup_audience: str = ""
+    rollup_scheduler_job: str = "rollup-nightly"
+    rollup_scheduler_location: str = "europe-west1"
+    sentry_flush_timeout_seconds: float = Field(default=2.0, ge=0, le=30)
+    stack_log_dir: str | None = None  # the local stack's per-function JSON-lines logs
+
     @model_validator(mode="after")
     def _check_production(self) -> Settings:
         if self.decision_notify_threshold > self.decision_auto_update_threshold:
@@ -148,3 +160,28 @@ def get_settings() -> Settings:
 def reset_settings_cache() -> None:
     """Forget the cached settings (tests that change the environment call this)."""
     get_settings.cache_clear()
+
+
+# Ops command line (issue 6): a dotenv-style file (``.local/stack.env``) into the environment.
+def load_env_file(path: str | Path) -> list[str]:
+    """Set each ``KEY=VALUE`` line of ``path`` in ``os.environ`` unless the variable is already
+    set (the caller's environment wins); skip blank lines and ``#`` comments. Resets the cached
+    settings and returns the keys it set. Raises :class:`ConfigError` for an unreadable file."""
+    import os
+
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError as exc:
+        raise ConfigError(f"cannot read env file {path}: {exc.strerror}") from None
+    applied = []
+    for line in lines:
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#") or "=" not in stripped:
+            continue
+        key, value = stripped.split("=", 1)
+        key = key.strip()
+        if key and key not in os.environ:
+            os.environ[key] = value.strip()
+            applied.append(key)
+    reset_settings_cache()
+    return applied

@@ -3,14 +3,17 @@
 Fresh context per invocation: logging configured once per instance, the correlation id bound
 (from a valid ``X-Correlation-ID`` header or a Pub/Sub attribute, otherwise new) and reset when
 the invocation ends, so a reused instance never leaks one request's id into the next.
-Telemetry hooks (Sentry) plug in here and can never break the function.
+Sentry is initialised once per instance (when ``SENTRY_DSN`` is set) and each invocation runs
+in its own Sentry isolation scope, tagged with the function name, correlation id and the
+caller's ``tags`` (see :mod:`shared.observability.sentry`); telemetry can never break the
+function.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -22,18 +25,38 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def prepare_instance(function_name: str) -> None:
-    """Per-instance set-up done on first invocation (never at import): structured logging."""
+    """Per-instance set-up done on first invocation (never at import): structured logging,
+    Sentry (a no-op without ``SENTRY_DSN``), breaker transitions recorded as metrics."""
+    from shared.metrics.collector import register_breaker_metrics
+    from shared.observability.sentry import init_sentry
+
     settings = get_settings()
     configure_logging(
         function_name, level=settings.log_level, project_id=settings.google_cloud_project
     )
+    init_sentry(settings)
+    register_breaker_metrics()
 
 
 @contextmanager
-def invocation(function_name: str, correlation_id: str | None) -> Iterator[str]:
-    """Run one invocation with its correlation id bound; yields the id in force."""
+def invocation(
+    function_name: str,
+    correlation_id: str | None,
+    *,
+    tags: Mapping[str, object] | None = None,
+) -> Iterator[str]:
+    """Run one invocation with its correlation id bound; yields the id in force.
+
+    ``tags`` (e.g. ``pubsub_message_id``, ``delivery_attempt``) go on the invocation's Sentry
+    scope; an exception is captured, then re-raised.
+    """
+    from shared.observability.sentry import sentry_invocation
+
     prepare_instance(function_name)
-    with invocation_context(correlation_id_from(correlation_id)) as cid:
+    with (
+        invocation_context(correlation_id_from(correlation_id)) as cid,
+        sentry_invocation(function_name, cid, tags),
+    ):
         yield cid
 
 

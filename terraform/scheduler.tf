@@ -22,7 +22,7 @@ resource "google_cloud_scheduler_job" "rollup" {
 
   http_target {
     http_method = "POST"
-    uri         = google_cloudfunctions2_function.rollup.service_config[0].uri
+    uri         = local.rollup_url
     headers = {
       "Content-Type" = "application/json"
     }
@@ -30,9 +30,12 @@ resource "google_cloud_scheduler_job" "rollup" {
 
     oidc_token {
       service_account_email = google_service_account.sa["scheduler"].email
-      audience              = google_cloudfunctions2_function.rollup.service_config[0].uri
+      audience              = local.rollup_url
     }
   }
 
-  depends_on = [google_cloud_run_v2_service_iam_member.rollup_scheduler_invoker]
+  depends_on = [
+    google_cloudfunctions2_function.rollup,
+    google_cloud_run_v2_service_iam_member.rollup_scheduler_invoker,
+  ]
 }

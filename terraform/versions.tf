@@ -39,5 +39,10 @@ locals {
     rollup    = "rollup-${local.suffix}"
   }
 
+  # The rollup's address, known before the function exists: Cloud Scheduler
+  # calls it and mints the OIDC token for it as audience, and the function
+  # checks that audience itself (ROLLUP_AUDIENCE) — no dependency cycle.
+  rollup_url = "https://${var.region}-${var.project_id}.cloudfunctions.net/${local.function_names.rollup}"
+
   pubsub_service_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
 }

@@ -6,6 +6,7 @@
 ``circuit_breakers``          one row per breaker, shared by every instance
 ``operational_metrics``       raw metric rows (kept ``METRICS_RETENTION_DAYS``)
 ``operational_metrics_daily`` one row per day × metric × label set, kept for good
+``metrics_rollup_days``       which days the rollup has aggregated (and retention purged)
 """
 
 from __future__ import annotations
@@ -182,3 +183,16 @@ class OperationalMetricDaily(Base):
     computed_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+class MetricsRollupDay(Base):
+    """Bookkeeping of the nightly rollup: which days are aggregated, and whether retention has
+    started deleting their raw rows (a purged day is never re-aggregated)."""
+
+    __tablename__ = "metrics_rollup_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    rolled_up_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    rows: Mapped[int] = mapped_column(BigInteger)
+    groups: Mapped[int] = mapped_column(Integer)
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -364,9 +364,14 @@ def test_scheduler_calls_rollup_with_an_oidc_token_that_may_invoke_it() -> None:
     assert job["time_zone"] == "${var.time_zone}"
     assert job.get("retry_config"), "the scheduler job needs a retry config"
     target = one(job, "http_target")
-    assert refers_to(target["uri"], "google_cloudfunctions2_function.rollup")
+    assert refers_to(target["uri"], "local.rollup_url")
     oidc = one(target, "oidc_token")
-    assert refers_to(oidc["audience"], "google_cloudfunctions2_function.rollup")
+    assert refers_to(oidc["audience"], "local.rollup_url")
+    rollup_url = str(locals_()["rollup_url"])
+    assert "cloudfunctions.net/${local.function_names.rollup}" in rollup_url
+    env = one(function("rollup"), "service_config")["environment_variables"]
+    assert "ROLLUP_AUDIENCE" in env_expression_keys(env)
+    assert "ROLLUP_ALLOWED_INVOKERS" in env_expression_keys(env)
     scheduler_account = service_account_key(oidc["service_account_email"])
     assert scheduler_account in _invokers_of("rollup")
     # ... and that identity may invoke nothing else.

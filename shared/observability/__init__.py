@@ -1,0 +1,1 @@
+"""Error reporting (Sentry) with privacy scrubbing."""
