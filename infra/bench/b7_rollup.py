@@ -80,11 +80,11 @@ def _generate(engine: Any, day: date, rows: int, tag: str) -> None:
     sql = f"""
         INSERT INTO operational_metrics (recorded_at, name, value, labels, email_id,
                                          correlation_id)
-        SELECT CAST(:start AS timestamptz) + (g * :step) * interval '1 second',
+        SELECT CAST(:start AS timestamptz) + (g * CAST(:step AS float8)) * interval '1 second',
                s.name, round((random() * s.scale)::numeric, 4)::float8, s.labels,
                :tag || (g / {ROWS_PER_EMAIL}), :tag || 'c' || (g / {ROWS_PER_EMAIL})
-          FROM generate_series(0, :n - 1) AS g
-          JOIN (VALUES {values}) AS s(i, name, labels, scale) ON s.i = g % {ROWS_PER_EMAIL}
+          FROM generate_series(0, CAST(:n AS integer) - 1) AS g
+          JOIN (VALUES {values}) AS s(i, name, labels, scale) ON s.i = mod(g, {ROWS_PER_EMAIL})
     """  # noqa: S608 - the VALUES list is built from the constants above
     with engine.begin() as conn:
         conn.execute(text(sql), {"start": start, "step": 86399.0 / rows, "n": rows, "tag": tag})
