@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import time
 from email import policy
 from email.message import EmailMessage
 from typing import Any
@@ -81,21 +82,25 @@ def _topic(create: bool) -> tuple[Any, Any]:
     return publisher, subscriber
 
 
-def _drain_topic() -> list[str]:
-    """Every message on the benchmark's subscription (acknowledged): their email ids."""
+def _drain_topic(expected: set[str], timeout: float = 60.0) -> list[str]:
+    """Messages on the benchmark's subscription (acknowledged) until every ``expected`` email
+    id was seen or ``timeout`` passed: their email ids."""
+    from google.api_core.exceptions import DeadlineExceeded
+
     publisher, subscriber = _topic(create=False)
     subscription = subscriber.subscription_path(PROJECT, SUBSCRIPTION)
     ids: list[str] = []
-    empty = 0
+    deadline = time.monotonic() + timeout
     try:
-        while empty < 3:
-            answer = subscriber.pull(
-                request={"subscription": subscription, "max_messages": 1000}, timeout=10
-            )
-            if not answer.received_messages:
-                empty += 1
+        while not expected <= set(ids) and time.monotonic() < deadline:
+            try:
+                answer = subscriber.pull(
+                    request={"subscription": subscription, "max_messages": 1000}, timeout=5
+                )
+            except DeadlineExceeded:
                 continue
-            empty = 0
+            if not answer.received_messages:
+                continue
             ids += [m.message.attributes.get("email_id", "") for m in answer.received_messages]
             subscriber.acknowledge(
                 request={
@@ -169,9 +174,9 @@ def run(ctx: BenchContext) -> Measurement:
     finally:
         for server in servers.values():
             server.stop()
-    on_topic = set(_drain_topic())
     webhook_runs = results["webhook"] + [warmups[1]]
     accepted = [email_id for r in webhook_runs for email_id in r.accepted]
+    on_topic = set(_drain_topic(set(accepted)))
     errors = sum(r.status_errors + r.socket_errors for r in webhook_runs)
     missing = len(set(accepted) - on_topic)
     reused = sum(max(0, r.requests - ROWS_PER_RUN) for r in webhook_runs)

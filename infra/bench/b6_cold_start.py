@@ -15,10 +15,12 @@ intake's test ``tests/integration/test_webhook_process.py``.
 from __future__ import annotations
 
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,12 +46,18 @@ class Subject:
     next_request: Callable[[], Request]
 
 
-def _first_success(process: ManagedProcess, request: Callable[[], Request]) -> float:
+@dataclass
+class ColdStart:
+    seconds: float  # process start → first 200
+    refused: list[str]  # statuses answered before the first success
+
+
+def _first_success(process: ManagedProcess, request: Callable[[], Request]) -> ColdStart:
     started = time.perf_counter()
     process.start()  # returns at once: ``ready`` is always true here
     deadline = started + GIVE_UP_SECONDS
     path, body, headers = request()
-    last = "no answer"
+    refused: list[str] = []
     while time.perf_counter() < deadline:
         try:
             answer = urllib.request.Request(
@@ -57,17 +65,17 @@ def _first_success(process: ManagedProcess, request: Callable[[], Request]) -> f
             )
             with urllib.request.urlopen(answer, timeout=GIVE_UP_SECONDS) as response:
                 if response.status == 200:
-                    return time.perf_counter() - started
-                last = str(response.status)
+                    return ColdStart(time.perf_counter() - started, refused)
+                refused.append(str(response.status))
         except urllib.error.HTTPError as exc:
-            last = str(exc.code)
+            refused.append(str(exc.code))
             path, body, headers = request()  # reached the app: never resend a used request
         except OSError:
             pass  # not listening yet
         if not process.alive():
             raise RuntimeError(f"{process.name} exited while starting; log {process.log_path}")
         time.sleep(0.02)
-    raise RuntimeError(f"{process.name}: no successful answer in {GIVE_UP_SECONDS}s ({last})")
+    raise RuntimeError(f"{process.name}: no successful answer in {GIVE_UP_SECONDS}s {refused}")
 
 
 def _subjects(ctx: BenchContext, skipped: dict[str, str]) -> list[Subject]:
@@ -101,9 +109,12 @@ def _subjects(ctx: BenchContext, skipped: dict[str, str]) -> list[Subject]:
         emails = workload.make_emails(ctx.sizes.b6_repeats * 2 + 4, "b6")
         workload.prepare(env, emails)
         pending = list(emails)
+        lock = threading.Lock()
 
         def processor_request() -> Request:
-            body = json.dumps(workload.push_body(pending.pop())).encode()
+            with lock:
+                email = pending.pop()
+            body = json.dumps(workload.push_body(email)).encode()
             return "/", body, {"Content-Type": "application/json"}
 
         subjects.append(Subject("processor", "processor_imports.py", processor_request))
@@ -128,24 +139,42 @@ def run(ctx: BenchContext) -> Measurement:
     subjects = _subjects(ctx, skipped)
     if not subjects:
         raise NotMeasured("; ".join(f"{k}: {v}" for k, v in skipped.items()))
+    starts = [
+        (subject, index, side)
+        for subject in subjects
+        for index in range(ctx.sizes.b6_repeats)
+        for side in ("function", "baseline")
+    ]
+
+    def cold_start(start: tuple[Subject, int, str]) -> ColdStart:
+        subject, index, side = start
+        process = function_process(
+            ctx,
+            f"b6-{subject.function}-{side}-{index}",
+            function=subject.function,
+            source=BASELINES / subject.baseline_source if side == "baseline" else None,
+            target="baseline" if side == "baseline" else None,
+        )
+        process.ready = lambda _server: True
+        try:
+            return _first_success(process, subject.next_request)
+        finally:
+            process.stop()
+
+    if ctx.sizes.b6_parallel:
+        with ThreadPoolExecutor(len(starts)) as pool:
+            colds = list(pool.map(cold_start, starts))
+    else:
+        colds = [cold_start(start) for start in starts]
     timings: dict[str, dict[str, list[float]]] = {}
-    for subject in subjects:
-        times: dict[str, list[float]] = {"function": [], "baseline": []}
-        for index in range(ctx.sizes.b6_repeats):
-            for side in ("function", "baseline"):
-                process = function_process(
-                    ctx,
-                    f"b6-{subject.function}-{side}-{index}",
-                    function=subject.function,
-                    source=BASELINES / subject.baseline_source if side == "baseline" else None,
-                    target="baseline" if side == "baseline" else None,
-                )
-                process.ready = lambda _server: True
-                try:
-                    times[side].append(_first_success(process, subject.next_request))
-                finally:
-                    process.stop()
-        timings[subject.function] = times
+    refusals: dict[str, dict[str, list[str]]] = {}
+    for (subject, _, side), cold in zip(starts, colds, strict=True):
+        timings.setdefault(subject.function, {"function": [], "baseline": []})[side].append(
+            cold.seconds
+        )
+        refusals.setdefault(subject.function, {"function": [], "baseline": []})[side] += (
+            cold.refused
+        )
     per_function: dict[str, dict[str, Any]] = {}
     for function, times in timings.items():
         figure, base = median(times["function"]), median(times["baseline"])
@@ -154,6 +183,7 @@ def run(ctx: BenchContext) -> Measurement:
             "baseline_seconds": round(base, 3),
             "ratio": round(figure / base, 3),
             "runs": {side: [round(t, 3) for t in ts] for side, ts in times.items()},
+            "answers_before_success": refusals[function],
         }
     worst = max(per_function, key=lambda f: per_function[f]["ratio"])
     return Measurement(

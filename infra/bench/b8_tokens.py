@@ -60,6 +60,8 @@ def run(ctx: BenchContext) -> Measurement:
     require("shared.extraction.claude", "ClaudeExtractor")
     require("shared.extraction.mime", "parse_email")
     files = sorted(CORPUS.glob("*.eml"))
+    if ctx.sizes.b8_emails:
+        files = files[: ctx.sizes.b8_emails]
     if not files:
         raise NotMeasured(f"no sample corpus at {CORPUS.relative_to(REPO_ROOT)}")
     ctx.use_stack_env()

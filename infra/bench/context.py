@@ -31,7 +31,9 @@ class Sizes:
     b5_seconds: int
     b5_connections: int
     b6_repeats: int
+    b6_parallel: bool  # smoke only: start all processes at once (figures meaningless)
     b7_rows: int
+    b8_emails: int  # how many sample emails (0: all)
     b9_emails: int
     b9_claude_seconds: float
     b9_timeout_seconds: float
@@ -49,7 +51,9 @@ FULL = Sizes(
     b5_seconds=8,
     b5_connections=8,
     b6_repeats=3,
+    b6_parallel=False,
     b7_rows=2_000_000,
+    b8_emails=0,
     b9_emails=1000,
     b9_claude_seconds=0.2,
     b9_timeout_seconds=240.0,
@@ -67,7 +71,9 @@ SMOKE = Sizes(
     b5_seconds=1,
     b5_connections=2,
     b6_repeats=1,
+    b6_parallel=True,
     b7_rows=20_000,
+    b8_emails=4,
     b9_emails=6,
     b9_claude_seconds=0.05,
     b9_timeout_seconds=60.0,
