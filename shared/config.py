@@ -47,7 +47,8 @@ class Settings(BaseSettings):
     pubsub_dead_letter_topic: str = "inbound-emails-dead-letter"
     pubsub_processor_subscription: str = "inbound-emails-processor"
     pubsub_dead_letter_subscription: str = "inbound-emails-dead-letter"
-    pubsub_publish_timeout_seconds: float = Field(default=30.0, gt=0)
+    # The webhook answers 503 after this long without a confirmed publish (providers retry).
+    pubsub_publish_timeout_seconds: float = Field(default=10.0, gt=0)
     raw_email_bucket: str = "raw-emails"
 
     # MongoDB: the client database of debtor accounts.
@@ -69,11 +70,16 @@ class Settings(BaseSettings):
     circuit_breaker_alert_email: str = "ops@localhost"
     circuit_breaker_fail_max: int = Field(default=5, ge=1)
     circuit_breaker_reset_timeout: float = Field(default=60.0, gt=0)
+    # Circuit breakers (issue 5): how long a half-open trial call may hold its reservation before
+    # another instance may take the trial, and how old a cached row may be on the hot path.
+    circuit_breaker_trial_timeout: float = Field(default=300.0, gt=0)
+    circuit_breaker_cache_seconds: float = Field(default=1.0, ge=0, le=10)
 
     # Claude.
     anthropic_api_key: SecretStr | None = None
     anthropic_base_url: str | None = None
-    claude_model: str = "claude-sonnet-4-5"
+    # claude-sonnet-4-5 reaches end-of-life on 2026-11-30 (anthropic SDK 2.14 warns).
+    claude_model: str = "claude-sonnet-5-5"
     claude_max_tokens: int = Field(default=2048, ge=256)
     claude_timeout_seconds: float = Field(default=60.0, gt=0)
     claude_max_retries: int = Field(default=2, ge=0, le=10)
@@ -100,6 +106,9 @@ class Settings(BaseSettings):
     webhook_postmark_username: SecretStr | None = None
     webhook_postmark_password: SecretStr | None = None
     webhook_raw_secret: SecretStr | None = None
+    # Webhook intake (issue 3): bounded GCS calls, so an outage is a quick 503.
+    webhook_gcs_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_gcs_retry_deadline_seconds: float = Field(default=5.0, ge=0, le=60)
 
     # Observability.
     sentry_dsn: SecretStr | None = None

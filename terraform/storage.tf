@@ -24,6 +24,18 @@ resource "google_storage_bucket" "raw_email" {
     }
   }
 
+  # Mailgun replay-protection markers (replay/<token>) only matter within the
+  # signature's timestamp tolerance; keep them a week.
+  lifecycle_rule {
+    condition {
+      age            = 7
+      matches_prefix = ["replay/"]
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
   # Mail older than 90 days is rarely read again (replays, disputes).
   lifecycle_rule {
     condition {

@@ -35,8 +35,9 @@ def setup_logging(name: str) -> logging.Logger:
     return logging.getLogger(name)
 
 
-def wait_for_stop_signal() -> None:
-    """Block the main thread until SIGTERM or SIGINT arrives."""
+def install_stop_handler() -> threading.Event:
+    """Route SIGTERM/SIGINT to an event. Call it before the port opens, so that a
+    signal sent as soon as the server looks ready still ends the process cleanly."""
     stop = threading.Event()
 
     def _handle(signum: int, _frame: object) -> None:
@@ -45,6 +46,11 @@ def wait_for_stop_signal() -> None:
 
     signal.signal(signal.SIGTERM, _handle)
     signal.signal(signal.SIGINT, _handle)
+    return stop
+
+
+def wait_until(stop: threading.Event) -> None:
+    """Block the main thread (waking now and then, so signals are handled) until stop is set."""
     while not stop.wait(0.5):
         pass
 
@@ -52,19 +58,21 @@ def wait_for_stop_signal() -> None:
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 256  # listen backlog: benchmarks open many connections at once
     # Set when the process is stopping so that sleeping handlers wake up early.
     stopping: threading.Event
 
 
 def serve_http(handler: type[BaseHTTPRequestHandler], host: str, port: int, name: str) -> None:
     """Serve until SIGTERM/SIGINT, then shut down and return."""
+    stop = install_stop_handler()
     server = Server((host, port), handler)
     server.stopping = threading.Event()
     thread = threading.Thread(target=server.serve_forever, name=f"{name}-serve", daemon=True)
     thread.start()
     logging.getLogger(name).info("listening on http://%s:%s", host, server.server_address[1])
     try:
-        wait_for_stop_signal()
+        wait_until(stop)
     finally:
         server.stopping.set()
         server.shutdown()

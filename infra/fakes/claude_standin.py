@@ -133,7 +133,7 @@ def cacheable_prefix(body: dict[str, Any]) -> tuple[str, int, str] | None:
 
 
 def user_text(body: dict[str, Any]) -> str:
-    parts = []
+    parts: list[str] = []
     for message in body.get("messages") or []:
         if message.get("role") != "user":
             continue

@@ -10,7 +10,7 @@ import urllib.request
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 Behaviour = dict[str, Any]
 
@@ -75,13 +75,19 @@ class SentrySink:
     def envelopes(self) -> list[dict[str, Any]]:
         return list(_call(self.base_url, "GET", "/_control/envelopes")["envelopes"])
 
+    def items(self, item_type: str | None = None) -> list[dict[str, Any]]:
+        """All envelope items (``{"headers", "payload"}``), optionally of one type."""
+        return [
+            item
+            for envelope in self.envelopes()
+            for item in envelope["items"]
+            if item_type is None or item["headers"].get("type") == item_type
+        ]
+
     def events(self) -> list[dict[str, Any]]:
         """The payloads of all ``event`` items, in arrival order."""
         return [
-            item["payload"]
-            for envelope in self.envelopes()
-            for item in envelope["items"]
-            if item["headers"].get("type") == "event" and isinstance(item["payload"], dict)
+            item["payload"] for item in self.items("event") if isinstance(item["payload"], dict)
         ]
 
     def wait_for_events(self, n: int, timeout: float = 5.0) -> list[dict[str, Any]]:
@@ -113,10 +119,7 @@ class Mailbox:
     def messages(self) -> list[EmailMessage]:
         """Every kept message, parsed with ``policy.default``, in arrival order."""
         return [
-            cast(
-                EmailMessage,
-                email.message_from_bytes(path.read_bytes(), policy=policy.default),
-            )
+            email.message_from_bytes(path.read_bytes(), policy=policy.default)
             for path in self._files()
         ]
 

@@ -22,7 +22,7 @@ from typing import Any
 from infra.fakes import JsonHandler, parse_args, serve_http, setup_logging
 
 try:  # optional, as in the SDK: it compresses with br only when brotli is importable
-    import brotli  # type: ignore[import-not-found]
+    import brotli
 except ImportError:  # pragma: no cover - depends on the environment
     brotli = None
 

@@ -24,7 +24,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from infra.fakes import parse_args, setup_logging, wait_for_stop_signal
+from infra.fakes import install_stop_handler, parse_args, setup_logging, wait_until
 
 NAME = "smtp-server"
 log = logging.getLogger(NAME)
@@ -99,6 +99,7 @@ def main() -> None:
     setup_logging(NAME)
     if not args.state_dir:
         raise SystemExit("--state-dir is required for the SMTP stand-in")
+    stop = install_stop_handler()
     controller = Controller(
         MailKeeper(Path(args.state_dir)),
         hostname=args.host,
@@ -115,7 +116,7 @@ def main() -> None:
         Path(args.state_dir) / "mail",
     )
     try:
-        wait_for_stop_signal()
+        wait_until(stop)
     finally:
         controller.stop()
         log.info("stopped")

@@ -1,9 +1,151 @@
-"""Routes a webhook request to its provider (filled in by the intake issue)."""
+"""Routes a webhook request to its provider, then stores and publishes the email.
+
+    POST /mailgun    Mailgun route (form fields; HMAC signature + one-time token)
+    POST /sendgrid   SendGrid Inbound Parse (multipart; Basic credentials)
+    POST /postmark   Postmark inbound JSON (Basic credentials)
+    POST /raw        message/rfc822 (X-Signature: t=…,v1=…)
+
+Answers ``200 {"email_id", "correlation_id"}`` once the MIME is in GCS and Pub/Sub confirmed
+the publish; otherwise the status of the :mod:`~shared.intake.errors` rejection, with a JSON
+error and a warning log line that names the reason, never the payload.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-def handle_webhook(request: Any) -> Any:
-    return {"error": "unknown route", "path": request.path}, 404
+from shared.config import Settings, get_settings
+from shared.context import current_correlation_id, new_correlation_id
+from shared.intake.bootstrap import get_dependencies
+from shared.intake.canonical import InboundEmail
+from shared.intake.errors import (
+    IntakeRejection,
+    IntakeUnavailable,
+    MalformedPayload,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
+from shared.intake.providers import mailgun, postmark, raw, sendgrid
+from shared.intake.service import accept_email
+from shared.logs import log_event
+
+logger = logging.getLogger(__name__)
+
+Parse = Callable[[bytes, Mapping[str, str], Settings, float], InboundEmail]
+Authenticate = Callable[[Mapping[str, str], Settings], None]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One provider's route. ``final_status`` is the provider's "do not retry" answer, used for
+    requests that can never succeed (malformed body, wrong content type); ``None`` keeps the
+    rejection's own 400/415."""
+
+    provider: str
+    parse: Parse
+    final_status: int | None
+    authenticate: Authenticate | None = None
+
+
+ROUTES: dict[str, Route] = {
+    "/mailgun": Route("mailgun", mailgun.parse_mailgun, mailgun.FINAL_STATUS),
+    "/sendgrid": Route(
+        "sendgrid",
+        sendgrid.parse_sendgrid,
+        sendgrid.FINAL_STATUS,
+        sendgrid.authenticate_sendgrid,
+    ),
+    "/postmark": Route(
+        "postmark",
+        postmark.parse_postmark,
+        postmark.FINAL_STATUS,
+        postmark.authenticate_postmark,
+    ),
+    "/raw": Route("raw", raw.parse_raw, raw.FINAL_STATUS),
+}
+
+
+def handle_webhook(request: Any) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """The whole request: route, authenticate, normalise, store, publish, answer."""
+    path = request.path.rstrip("/") or "/"
+    route = ROUTES.get(path)
+    if route is None:
+        return _error(404, "unknown_route", "POST to /mailgun, /sendgrid, /postmark or /raw")
+    if request.method != "POST":
+        return _error(405, "method_not_allowed", "use POST", {"Allow": "POST"})
+    settings = get_settings()
+    correlation_id = current_correlation_id() or new_correlation_id()
+    try:
+        if route.authenticate is not None:
+            route.authenticate(request.headers, settings)
+        body = read_body(request, settings.webhook_max_body_bytes)
+        dependencies = get_dependencies()
+        email = route.parse(body, request.headers, settings, dependencies.clock())
+        accepted = accept_email(
+            email,
+            store=dependencies.store,
+            publisher=dependencies.publisher,
+            correlation_id=correlation_id,
+            received_at=datetime.fromtimestamp(dependencies.clock(), UTC),
+        )
+    except IntakeRejection as rejection:
+        return _reject(route, rejection)
+    log_event(
+        logger,
+        "webhook_received",
+        provider=route.provider,
+        size_bytes=len(email.mime),
+        attachment_count=email.attachment_count,
+        content_source=email.source,
+        has_message_id=email.message_id is not None,
+        duplicate=accepted.duplicate,
+        dropped_headers=email.dropped_headers,
+    )
+    return {"email_id": accepted.email_id, "correlation_id": correlation_id}, 200, {}
+
+
+def read_body(request: Any, limit: int) -> bytes:
+    """The body, at most ``limit`` bytes (413 beyond, also for chunked uploads)."""
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"body exceeds {limit} bytes")
+    # One byte more than allowed: werkzeug stops a streamed (chunked) body at the limit
+    # without an error, so reading ``limit + 1`` is how an oversized one is recognised.
+    request.max_content_length = limit + 1
+    try:
+        body: bytes = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise PayloadTooLarge(f"body exceeds {limit} bytes") from None
+    except HTTPException:
+        raise MalformedPayload("body could not be read") from None
+    if len(body) > limit:
+        raise PayloadTooLarge(f"body exceeds {limit} bytes")
+    return body
+
+
+def _reject(route: Route, rejection: IntakeRejection) -> tuple[dict[str, Any], int, dict[str, str]]:
+    permanent = isinstance(rejection, (MalformedPayload, UnsupportedMediaType))
+    status = route.final_status if permanent and route.final_status else rejection.status
+    unavailable = isinstance(rejection, IntakeUnavailable)
+    log_event(
+        logger,
+        "webhook_unavailable" if unavailable else "webhook_rejected",
+        level=logging.ERROR if status >= 500 else logging.WARNING,
+        provider=route.provider,
+        status=status,
+        reason=rejection.code,
+        detail=rejection.message,
+    )
+    headers = {"Retry-After": "30"} if status == 503 else {}
+    return _error(status, rejection.code, rejection.message, headers)
+
+
+def _error(
+    status: int, code: str, detail: str, headers: dict[str, str] | None = None
+) -> tuple[dict[str, Any], int, dict[str, str]]:
+    return {"error": code, "detail": detail}, status, headers or {}

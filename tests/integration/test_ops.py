@@ -84,7 +84,7 @@ def seeded(stack_env: dict[str, str]) -> Iterator[dict[str, Any]]:
                     intent=intent,
                     overall_confidence=confidence,
                     fields=fields,
-                    pipeline={"model": "claude-sonnet-4-5", "stages": {"extract": 0.4}},
+                    pipeline={"model": "claude-sonnet-5-5", "stages": {"extract": 0.4}},
                     errors=[{"stage": "load", "error_type": "MissingObject"}]
                     if status == "failed"
                     else [],

@@ -95,7 +95,7 @@ def test_captured_email_failure_carries_no_personal_data(
             api_key=stack_env["ANTHROPIC_API_KEY"], base_url=stack_env["ANTHROPIC_BASE_URL"]
         )
         client.messages.create(
-            model="claude-sonnet-4-5",
+            model="claude-sonnet-5-5",
             max_tokens=256,
             messages=[{"role": "user", "content": raw.decode()}],
         )

@@ -21,6 +21,7 @@ from pathlib import Path
 import anthropic
 import pytest
 import sentry_sdk
+from anthropic.types import TextBlockParam, ToolParam
 
 from infra.fakes.clients import ClaudeStandin, Mailbox, SentrySink, StandinError
 
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.timeout(60)
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODEL = "claude-sonnet-5"
 READY_TIMEOUT = 15.0
-TOOLS = [
+TOOLS: list[ToolParam] = [
     {
         "name": "record_extraction",
         "description": "Record what the email says.",
@@ -71,7 +72,7 @@ def http_ready(port: int) -> bool:
         with urllib.request.urlopen(
             f"http://127.0.0.1:{port}/_control/health", timeout=1
         ) as response:
-            return response.status == 200 and json.loads(response.read()) == {"ok": True}
+            return bool(response.status == 200 and json.loads(response.read()) == {"ok": True})
     except OSError:
         return False
 
@@ -207,7 +208,7 @@ def test_scripted_tool_use_answer_has_the_real_shape(claude: ClaudeStandin) -> N
 
 def test_cache_control_is_created_once_then_read(claude: ClaudeStandin) -> None:
     api = client(claude, max_retries=0)
-    system = [
+    system: list[TextBlockParam] = [
         {
             "type": "text",
             "text": "You extract facts from emails. " * 20,
@@ -306,7 +307,7 @@ def test_rules_route_answers_by_email_text(claude: ClaudeStandin) -> None:
 
 def test_delayed_requests_are_served_in_parallel(claude: ClaudeStandin) -> None:
     claude.set_default({"kind": "tool_use", "input": {"ok": True}, "delay_seconds": 1.0})
-    api = client(claude, max_retries=0)
+    api = client(claude, max_retries=0, timeout=5.0)  # fail fast if served one by one
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda i: extract(api, f"email {i}"), range(8)))
@@ -394,10 +395,9 @@ def test_sentry_sdk_exception_reaches_the_sink(
     assert "sentry_key=public" in envelopes[0]["request_headers"]["x-sentry-auth"]
     assert envelopes[0]["request_headers"]["content-encoding"] in ("gzip", "br")
     assert envelopes[0]["headers"]["event_id"] == event["event_id"]
-    attachments = [
-        i for e in envelopes for i in e["items"] if i["headers"].get("type") == "attachment"
-    ]
-    assert attachments and attachments[0]["payload"] == "AP9iaW5hcnkK"  # base64 of the raw bytes
+    [attachment] = sink.items("attachment")
+    assert attachment["headers"]["length"] == 9
+    assert attachment["payload"] == "AP9iaW5hcnkK"  # base64 of the raw bytes, "\n" kept
 
 
 def test_legacy_store_endpoint_with_gzip(sink: SentrySink) -> None:

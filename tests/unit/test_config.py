@@ -86,3 +86,9 @@ def test_get_settings_reads_the_environment_once(monkeypatch: pytest.MonkeyPatch
     assert first.smtp_port == 2600
     reset_settings_cache()
     assert get_settings().smtp_port == 2700
+
+
+def test_the_default_model_is_not_deprecated() -> None:
+    from anthropic._data import DEPRECATED_MODELS
+
+    assert load_settings({}).claude_model not in DEPRECATED_MODELS

@@ -1,0 +1,70 @@
+"""Why the webhook refuses a request, and which HTTP status says so.
+
+    IntakeRejection                      answered with its ``status`` and a JSON error
+    ├── Unauthenticated (401)            bad/missing signature or credentials, stale timestamp
+    ├── ReplayedRequest (403)            a Mailgun token seen before
+    ├── PayloadTooLarge (413)            body over WEBHOOK_MAX_BODY_BYTES
+    ├── UnsupportedMediaType (415)       wrong Content-Type for the route
+    ├── MalformedPayload (400; the provider's "do not retry" status where it has one)
+    ├── NotConfigured (503)              the route's secret is not set: the provider retries
+    └── IntakeUnavailable (503)          GCS or Pub/Sub failed or timed out: the provider retries
+
+Messages name the problem ("field 'subject' is not valid UTF-8"), never the payload's content,
+so they are safe to return and to log.
+"""
+
+from __future__ import annotations
+
+
+class IntakeRejection(Exception):
+    """The request is answered with ``status`` and ``{"error": code, "detail": message}``."""
+
+    status: int = 400
+    code: str = "rejected"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Unauthenticated(IntakeRejection):
+    status = 401
+    code = "unauthenticated"
+
+
+class ReplayedRequest(IntakeRejection):
+    status = 403
+    code = "replayed"
+
+
+class PayloadTooLarge(IntakeRejection):
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(IntakeRejection):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class MalformedPayload(IntakeRejection):
+    """The body can never become an email. The route maps it to the provider's final status."""
+
+    status = 400
+    code = "malformed_payload"
+
+
+class NotConfigured(IntakeRejection):
+    status = 503
+    code = "not_configured"
+
+
+class IntakeUnavailable(IntakeRejection):
+    """A dependency (``gcs`` or ``pubsub``) failed; nothing was acknowledged."""
+
+    status = 503
+    code = "unavailable"
+
+    def __init__(self, dependency: str, message: str) -> None:
+        super().__init__(f"{dependency}: {message}")
+        self.dependency = dependency

@@ -1,0 +1,157 @@
+"""Request bodies as bytes: the Content-Type, multipart/form-data and urlencoded forms.
+
+Form fields are kept as bytes, because providers send them in the charset of the email
+(SendGrid names it per field in ``charsets``); decoding is the provider module's decision.
+Multipart is decoded with werkzeug's sans-IO decoder, bounded in parts and size.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.http import parse_options_header
+from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
+
+from shared.intake.errors import MalformedPayload, PayloadTooLarge, UnsupportedMediaType
+
+MAX_FORM_PARTS = 1000
+
+
+@dataclass(frozen=True)
+class Part:
+    """One form field or uploaded file, with its raw bytes."""
+
+    name: str
+    data: bytes
+    filename: str | None = None
+    content_type: str | None = None
+
+
+@dataclass
+class Form:
+    """Fields by name (first wins), files by name, in order of arrival."""
+
+    fields: dict[str, bytes] = field(default_factory=dict)
+    files: dict[str, Part] = field(default_factory=dict)
+
+    def text(
+        self, name: str, *, charset: str | None = "utf-8", required: bool = False
+    ) -> str | None:
+        """The field decoded as ``charset``; bad bytes in a body never reject the email."""
+        raw = self.fields.get(name)
+        if raw is None:
+            if required:
+                raise MalformedPayload(f"missing required field {name!r}")
+            return None
+        return decode_text(raw, charset)
+
+    def strict_text(self, name: str, *, required: bool = False) -> str | None:
+        """The field as strict UTF-8 (for structured fields: JSON, signatures, ids)."""
+        raw = self.fields.get(name)
+        if raw is None:
+            if required:
+                raise MalformedPayload(f"missing required field {name!r}")
+            return None
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise MalformedPayload(f"field {name!r} is not valid UTF-8") from None
+
+    def json(self, name: str) -> Any:
+        value = self.strict_text(name)
+        if value is None:
+            return None
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise MalformedPayload(f"field {name!r} is not valid JSON") from None
+
+
+def decode_text(raw: bytes, charset: str | None) -> str:
+    """Decode with the declared charset (UTF-8 when unknown), replacing undecodable bytes."""
+    try:
+        return raw.decode(charset or "utf-8", "replace")
+    except LookupError:
+        return raw.decode("utf-8", "replace")
+
+
+def media_type(content_type: str | None) -> tuple[str, dict[str, str]]:
+    """``("multipart/form-data", {"boundary": …})`` from a Content-Type header."""
+    mimetype, options = parse_options_header(content_type or "")
+    return mimetype.lower(), options
+
+
+def parse_form(body: bytes, content_type: str | None, *, max_bytes: int) -> Form:
+    """Parse a multipart or urlencoded body; anything else is a 415."""
+    mimetype, options = media_type(content_type)
+    if mimetype == "multipart/form-data":
+        boundary = options.get("boundary", "")
+        if not boundary or len(boundary) > 200:
+            raise MalformedPayload("multipart body without a usable boundary")
+        return _parse_multipart(body, boundary.encode("latin-1", "replace"), max_bytes)
+    if mimetype == "application/x-www-form-urlencoded":
+        return _parse_urlencoded(body)
+    raise UnsupportedMediaType("expected multipart/form-data or application/x-www-form-urlencoded")
+
+
+def _parse_multipart(body: bytes, boundary: bytes, max_bytes: int) -> Form:
+    decoder = MultipartDecoder(boundary, max_bytes, max_parts=MAX_FORM_PARTS)
+    form = Form()
+    current: Field | File | None = None
+    chunks: list[bytes] = []
+    try:
+        decoder.receive_data(body)
+        decoder.receive_data(None)
+        while True:
+            event = decoder.next_event()
+            if isinstance(event, (Field, File)):
+                current, chunks = event, []
+            elif isinstance(event, Data):
+                chunks.append(event.data)
+                if not event.more_data and current is not None:
+                    _add_part(form, current, b"".join(chunks))
+                    current = None
+            elif isinstance(event, Epilogue):
+                break
+            elif isinstance(event, NeedData):
+                raise MalformedPayload("multipart body ends before its closing boundary")
+    except RequestEntityTooLarge:
+        raise PayloadTooLarge(f"multipart body has more than {MAX_FORM_PARTS} parts") from None
+    except ValueError:  # werkzeug: missing Content-Disposition, truncated body, bad bytes
+        raise MalformedPayload("multipart body is malformed") from None
+    return form
+
+
+def _add_part(form: Form, event: Field | File, data: bytes) -> None:
+    if not isinstance(event.name, str) or not event.name:
+        raise MalformedPayload("multipart part without a name")
+    if isinstance(event, File):
+        part = Part(event.name, data, event.filename, event.headers.get("content-type"))
+        form.files.setdefault(event.name, part)
+    else:
+        form.fields.setdefault(event.name, data)
+
+
+def _parse_urlencoded(body: bytes) -> Form:
+    try:
+        text = body.decode("ascii")
+        pairs = parse_qsl(
+            text,
+            keep_blank_values=True,
+            strict_parsing=False,
+            encoding="utf-8",
+            errors="strict",
+            max_num_fields=MAX_FORM_PARTS,
+        )
+    except UnicodeDecodeError:
+        raise MalformedPayload("urlencoded body is not valid (non-ASCII or bad UTF-8)") from None
+    except ValueError:
+        raise PayloadTooLarge(f"urlencoded body has more than {MAX_FORM_PARTS} fields") from None
+    form = Form()
+    for name, value in pairs:
+        form.fields.setdefault(name, value.encode("utf-8"))
+    return form

@@ -1,0 +1,135 @@
+"""Mailgun inbound routes (``forward()``/``store(notify=…)``): form-urlencoded or multipart.
+
+Fields: ``recipient``, ``sender``, ``from``, ``subject``, ``body-plain``, ``body-html``,
+``stripped-text``, ``message-headers`` (JSON list of ``[name, value]``), ``attachment-count``,
+``attachment-1..N`` (files), ``content-id-map``, the top-level headers (``Message-Id``, ``Date``,
+``To`` …), and ``timestamp``/``token``/``signature``. A route whose URL ends in ``mime`` posts
+the original message in ``body-mime`` instead of the parsed bodies.
+
+Authenticity: hex HMAC-SHA256 of ``timestamp + token`` with the signing key; each token is
+claimed in the replay cache by the intake service (a token may carry only one email).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from shared.config import Settings
+from shared.intake.auth import verify_mailgun
+from shared.intake.canonical import InboundEmail
+from shared.intake.errors import MalformedPayload
+from shared.intake.forms import Form, parse_form
+from shared.intake.mime import Attachment, build_mime, check_original
+from shared.intake.providers._common import attachment_count, merge_headers, numbered
+
+FINAL_STATUS = 406  # Mailgun does not retry a 406
+_FIELD_HEADERS = (
+    "From",
+    "To",
+    "Cc",
+    "Reply-To",
+    "Subject",
+    "Date",
+    "Message-Id",
+    "In-Reply-To",
+    "References",
+)
+
+
+def parse_mailgun(
+    body: bytes, headers: Mapping[str, str], settings: Settings, now: float
+) -> InboundEmail:
+    form = parse_form(body, headers.get("Content-Type"), max_bytes=settings.webhook_max_body_bytes)
+    token = form.text("token")
+    verify_mailgun(
+        timestamp=form.text("timestamp"),
+        token=token,
+        signature=form.text("signature"),
+        signing_key=settings.webhook_mailgun_signing_key,
+        now=now,
+        tolerance_seconds=settings.webhook_timestamp_tolerance_seconds,
+    )
+    assert token is not None
+    form.strict_text("recipient", required=True)
+    raw_mime = form.fields.get("body-mime")
+    if raw_mime is not None:
+        original = check_original(raw_mime, what="field 'body-mime'")
+        return InboundEmail(
+            provider="mailgun",
+            mime=original.mime,
+            source="original",
+            message_id=original.message_id,
+            attachment_count=original.attachment_count,
+            replay_token=token,
+        )
+    rebuilt = build_mime(
+        _headers(form),
+        text=form.text("body-plain"),
+        html=form.text("body-html"),
+        attachments=_attachments(form),
+    )
+    return InboundEmail(
+        provider="mailgun",
+        mime=rebuilt.mime,
+        source="rebuilt",
+        message_id=rebuilt.message_id,
+        attachment_count=rebuilt.attachment_count,
+        replay_token=token,
+        dropped_headers=rebuilt.dropped_headers,
+    )
+
+
+def _headers(form: Form) -> list[tuple[str, str]]:
+    listed = form.json("message-headers")
+    headers: list[tuple[str, str]] = []
+    if listed is not None:
+        if not isinstance(listed, list):
+            raise MalformedPayload("field 'message-headers' is not a list of [name, value]")
+        for pair in listed:
+            if (
+                not isinstance(pair, list)
+                or len(pair) != 2
+                or not all(isinstance(item, str) for item in pair)
+            ):
+                raise MalformedPayload("field 'message-headers' is not a list of [name, value]")
+            headers.append((pair[0], pair[1]))
+    fields = {name.lower(): name for name in form.fields}
+    fallback = [
+        (name, form.text(fields[name.lower()]) if name.lower() in fields else None)
+        for name in _FIELD_HEADERS
+    ]
+    merged = merge_headers(headers, fallback)
+    if not merged:
+        raise MalformedPayload("no message headers (neither 'message-headers' nor 'from')")
+    return merged
+
+
+def _attachments(form: Form) -> list[Attachment]:
+    declared = attachment_count(form.strict_text("attachment-count"), "attachment-count")
+    present = numbered(form.files, "attachment-")
+    if declared is not None and [n for n, _ in present] != list(range(1, declared + 1)):
+        raise MalformedPayload("'attachment-count' does not match the attachment-N files")
+    content_ids = _content_ids(form)
+    attachments = []
+    for _, name in present:
+        part = form.files[name]
+        attachments.append(
+            Attachment(
+                filename=part.filename,
+                content_type=part.content_type or "application/octet-stream",
+                data=part.data,
+                content_id=content_ids.get(name),
+            )
+        )
+    return attachments
+
+
+def _content_ids(form: Form) -> dict[str, str]:
+    mapping = form.json("content-id-map")
+    if mapping is None:
+        return {}
+    if not isinstance(mapping, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
+    ):
+        raise MalformedPayload("field 'content-id-map' is not an object of strings")
+    return {attachment: cid for cid, attachment in mapping.items()}

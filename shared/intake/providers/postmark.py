@@ -1,0 +1,146 @@
+"""Postmark inbound webhook: one JSON object, HTTP Basic credentials in the webhook URL.
+
+``From``/``FromName``/``FromFull``, ``To``, ``Cc``, ``Bcc``, ``ReplyTo``, ``Subject``, ``Date``,
+``MessageID`` (Postmark's own id: kept as ``provider_message_id``), ``TextBody``, ``HtmlBody``,
+``Headers`` (``[{Name, Value}]``: the real Message-ID is there), ``Attachments``
+(``[{Name, Content (base64), ContentType, ContentLength, ContentID}]``), optional ``RawEmail``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from email.utils import formataddr
+from typing import Any
+
+from shared.config import Settings
+from shared.intake.auth import verify_basic_auth
+from shared.intake.canonical import InboundEmail
+from shared.intake.errors import MalformedPayload, UnsupportedMediaType
+from shared.intake.forms import media_type
+from shared.intake.mime import Attachment, build_mime, check_original
+from shared.intake.providers._common import MAX_ATTACHMENTS, merge_headers
+
+FINAL_STATUS = 403  # Postmark stops retrying on a 403
+
+
+def authenticate_postmark(headers: Mapping[str, str], settings: Settings) -> None:
+    verify_basic_auth(
+        headers.get("Authorization"),
+        username=settings.webhook_postmark_username,
+        password=settings.webhook_postmark_password,
+        provider="postmark",
+    )
+
+
+def parse_postmark(
+    body: bytes, headers: Mapping[str, str], settings: Settings, now: float
+) -> InboundEmail:
+    mimetype, _ = media_type(headers.get("Content-Type"))
+    if mimetype != "application/json":
+        raise UnsupportedMediaType("expected application/json")
+    try:
+        payload = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise MalformedPayload("body is not valid UTF-8 JSON") from None
+    if not isinstance(payload, dict):
+        raise MalformedPayload("body is not a JSON object")
+    provider_id = _string(payload, "MessageID")
+    raw = _string(payload, "RawEmail")
+    if raw:
+        original = check_original(raw.encode("utf-8", "surrogatepass"), what="'RawEmail'")
+        return InboundEmail(
+            provider="postmark",
+            mime=original.mime,
+            source="original",
+            message_id=original.message_id,
+            attachment_count=original.attachment_count,
+            provider_message_id=provider_id,
+        )
+    sender = _string(payload, "From")
+    if not sender:
+        raise MalformedPayload("missing required field 'From'")
+    rebuilt = build_mime(
+        _headers(payload, sender),
+        text=_string(payload, "TextBody"),
+        html=_string(payload, "HtmlBody"),
+        attachments=_attachments(payload),
+    )
+    return InboundEmail(
+        provider="postmark",
+        mime=rebuilt.mime,
+        source="rebuilt",
+        message_id=rebuilt.message_id,
+        attachment_count=rebuilt.attachment_count,
+        provider_message_id=provider_id,
+        dropped_headers=rebuilt.dropped_headers,
+    )
+
+
+def _string(obj: Mapping[str, Any], key: str) -> str | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise MalformedPayload(f"field {key!r} is not a string")
+    return value
+
+
+def _headers(payload: Mapping[str, Any], sender: str) -> list[tuple[str, str]]:
+    name = _string(payload, "FromName")
+    from_full = payload.get("FromFull")
+    if isinstance(from_full, dict) and isinstance(from_full.get("Name"), str):
+        name = name or from_full["Name"]
+    top = [
+        ("From", formataddr((name, sender)) if name else sender),
+        ("To", _string(payload, "To")),
+        ("Cc", _string(payload, "Cc")),
+        ("Reply-To", _string(payload, "ReplyTo")),
+        ("Subject", _string(payload, "Subject")),
+        ("Date", _string(payload, "Date")),
+    ]
+    listed = payload.get("Headers")
+    listed = [] if listed is None else listed
+    if not isinstance(listed, list):
+        raise MalformedPayload("field 'Headers' is not a list")
+    extra: list[tuple[str, str | None]] = []
+    for item in listed:
+        if not isinstance(item, dict):
+            raise MalformedPayload("field 'Headers' holds a non-object")
+        extra.append((_header_name(item), _string(item, "Value")))
+    primary = [(n, v) for n, v in top if v]
+    return merge_headers(primary, extra)
+
+
+def _header_name(item: Mapping[str, Any]) -> str:
+    value = _string(item, "Name")
+    if not value:
+        raise MalformedPayload("a header in 'Headers' has no Name")
+    return value
+
+
+def _attachments(payload: Mapping[str, Any]) -> list[Attachment]:
+    listed = payload.get("Attachments")
+    listed = [] if listed is None else listed
+    if not isinstance(listed, list) or len(listed) > MAX_ATTACHMENTS:
+        raise MalformedPayload("field 'Attachments' is not a list of attachments")
+    attachments = []
+    for index, item in enumerate(listed, start=1):
+        if not isinstance(item, dict):
+            raise MalformedPayload(f"attachment {index} is not an object")
+        content = _string(item, "Content") or ""
+        try:
+            data = base64.b64decode(content.encode("ascii"), validate=True)
+        except (binascii.Error, UnicodeEncodeError):
+            raise MalformedPayload(f"attachment {index} has invalid base64 content") from None
+        attachments.append(
+            Attachment(
+                filename=_string(item, "Name"),
+                content_type=_string(item, "ContentType") or "application/octet-stream",
+                data=data,
+                content_id=_string(item, "ContentID"),
+            )
+        )
+    return attachments

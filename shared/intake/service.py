@@ -1,0 +1,148 @@
+"""Accept one normalised email: claim its replay token, store it, publish its reference.
+
+Idempotent by ``email_id``: the object path is ``<yyyy>/<mm>/<dd>/<email_id>.eml`` and is written
+create-if-absent, so a retry after a failed publish finds the object already there and publishes
+the same reference again (never a second, different email). The first stored copy wins; its
+metadata (``.json``) describes what the Pub/Sub message announces.
+
+A Mailgun token is claimed under ``replay/mailgun/<sha256(token)>`` with a create-if-absent
+write, which every instance sees. The claim records the ``email_id``: the token presented again
+with a *different* email is a forgery (Mailgun's signature does not cover the body) and is
+refused; presented again with the *same* email it is a redelivery of a request that may not
+have finished, and is handled like any other duplicate (nothing new is stored).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.context import set_email_id
+from shared.intake.canonical import InboundEmail
+from shared.intake.errors import ReplayedRequest
+from shared.intake.ports import ObjectStore, Publisher
+from shared.logs import log_event
+
+logger = logging.getLogger(__name__)
+
+REPLAY_PREFIX = "replay/"
+
+
+@dataclass(frozen=True)
+class AcceptedEmail:
+    email_id: str
+    gcs_uri: str
+    pubsub_message_id: str
+    duplicate: bool
+    announcement: dict[str, Any]
+
+
+def object_base(email_id: str, received_at: datetime) -> str:
+    """``yyyy/mm/dd/<email_id>`` (UTC day of receipt)."""
+    return f"{received_at.astimezone(UTC):%Y/%m/%d}/{email_id}"
+
+
+def accept_email(
+    email: InboundEmail,
+    *,
+    store: ObjectStore,
+    publisher: Publisher,
+    correlation_id: str,
+    received_at: datetime,
+) -> AcceptedEmail:
+    """Store (if absent) and publish; raises :class:`IntakeUnavailable` or
+    :class:`ReplayedRequest`, having published nothing."""
+    email_id = email.email_id
+    set_email_id(email_id)
+    if email.replay_token is not None:
+        claim_replay_token(store, email.provider, email.replay_token, email_id)
+    base = object_base(email_id, received_at)
+    metadata = _metadata(email, email_id, correlation_id, received_at)
+    created = store.create_if_absent(base + ".eml", email.mime, "message/rfc822")
+    if not created:
+        stored = _read_json(store, base + ".json")
+        if stored is not None:
+            log_event(
+                logger,
+                "email_duplicate",
+                first_provider=stored.get("provider"),
+                same_content=stored.get("sha256") == metadata["sha256"],
+            )
+            metadata = {**metadata, **{k: stored[k] for k in _ANNOUNCED if k in stored}}
+    store.create_if_absent(
+        base + ".json", json.dumps(metadata, sort_keys=True).encode(), "application/json"
+    )
+    announcement = {
+        "email_id": email_id,
+        "gcs_uri": store.uri(base + ".eml"),
+        **{key: metadata[key] for key in _ANNOUNCED},
+    }
+    message_id = publisher.publish(
+        json.dumps(announcement, sort_keys=True).encode(),
+        {"correlation_id": correlation_id, "email_id": email_id},
+    )
+    return AcceptedEmail(
+        email_id=email_id,
+        gcs_uri=announcement["gcs_uri"],
+        pubsub_message_id=message_id,
+        duplicate=not created,
+        announcement=announcement,
+    )
+
+
+_ANNOUNCED = ("provider", "received_at", "size_bytes", "attachment_count", "message_id")
+
+
+def _metadata(
+    email: InboundEmail, email_id: str, correlation_id: str, received_at: datetime
+) -> dict[str, Any]:
+    return {
+        "email_id": email_id,
+        "provider": email.provider,
+        "received_at": iso_utc(received_at),
+        "size_bytes": len(email.mime),
+        "attachment_count": email.attachment_count,
+        "message_id": email.message_id,
+        "provider_message_id": email.provider_message_id,
+        "content_source": email.source,
+        "dropped_headers": email.dropped_headers,
+        "sha256": hashlib.sha256(email.mime).hexdigest(),
+        "correlation_id": correlation_id,
+    }
+
+
+def iso_utc(moment: datetime) -> str:
+    """``2024-05-01T12:00:00.123Z``."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _read_json(store: ObjectStore, name: str) -> dict[str, Any] | None:
+    raw = store.read(name)
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def replay_object_name(provider: str, token: str) -> str:
+    digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{REPLAY_PREFIX}{provider}/{digest}"
+
+
+def claim_replay_token(store: ObjectStore, provider: str, token: str, email_id: str) -> None:
+    """Record ``token`` as used for ``email_id``; refuse it for any other email."""
+    name = replay_object_name(provider, token)
+    record = json.dumps({"email_id": email_id}).encode()
+    if store.create_if_absent(name, record, "application/json"):
+        return
+    claimed = _read_json(store, name)
+    if claimed is None or claimed.get("email_id") != email_id:
+        raise ReplayedRequest("token already used for another request")
+    log_event(logger, "replay_token_redelivered", provider=provider)

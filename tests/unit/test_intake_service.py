@@ -1,0 +1,132 @@
+"""Store-then-publish, idempotency and the replay cache, with the fake store and publisher."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from shared.intake.canonical import InboundEmail
+from shared.intake.errors import IntakeUnavailable, ReplayedRequest
+from shared.intake.ports import InMemoryObjectStore, RecordingPublisher
+from shared.intake.service import accept_email, replay_object_name
+from tests.intake_payloads import emails
+
+RECEIVED = datetime(2025, 3, 4, 23, 59, 58, 123456, tzinfo=UTC)
+
+
+def _inbound(mime: bytes | None = None, token: str | None = None) -> InboundEmail:
+    sample = emails.with_attachments("<fixed-id@example.com>")
+    return InboundEmail(
+        provider="mailgun" if token else "raw",
+        mime=mime or sample.mime,
+        source="original",
+        message_id="<fixed-id@example.com>",
+        attachment_count=2,
+        replay_token=token,
+    )
+
+
+def _accept(
+    inbound: InboundEmail,
+    store: InMemoryObjectStore,
+    publisher: RecordingPublisher,
+    cid: str = "corr-00000001",
+):
+    return accept_email(
+        inbound, store=store, publisher=publisher, correlation_id=cid, received_at=RECEIVED
+    )
+
+
+def test_stores_mime_and_metadata_by_day_then_publishes_the_contract_shape() -> None:
+    store, publisher = InMemoryObjectStore(), RecordingPublisher()
+    inbound = _inbound()
+    accepted = _accept(inbound, store, publisher)
+    base = f"2025/03/04/{inbound.email_id}"
+    assert store.objects[base + ".eml"] == (inbound.mime, "message/rfc822")
+    metadata = json.loads(store.objects[base + ".json"][0])
+    assert metadata["sha256"] and metadata["content_source"] == "original"
+    ((data, attributes),) = publisher.published
+    assert json.loads(data) == {
+        "email_id": inbound.email_id,
+        "gcs_uri": f"gs://raw-emails/{base}.eml",
+        "provider": "raw",
+        "received_at": "2025-03-04T23:59:58.123Z",
+        "size_bytes": len(inbound.mime),
+        "attachment_count": 2,
+        "message_id": "<fixed-id@example.com>",
+    }
+    assert attributes == {"correlation_id": "corr-00000001", "email_id": inbound.email_id}
+    assert accepted.duplicate is False
+
+
+def test_a_retry_after_a_failed_publish_reuses_the_stored_object() -> None:
+    store, publisher = InMemoryObjectStore(), RecordingPublisher(down=True)
+    inbound = _inbound()
+    with pytest.raises(IntakeUnavailable, match="pubsub"):
+        _accept(inbound, store, publisher)
+    stored = dict(store.objects)
+    assert len(stored) == 2 and publisher.published == []
+    publisher.down = False
+    accepted = _accept(inbound, store, publisher, cid="corr-00000002")
+    assert store.objects == stored
+    assert accepted.duplicate is True
+    ((data, attributes),) = publisher.published
+    assert json.loads(data)["email_id"] == inbound.email_id
+    assert attributes["correlation_id"] == "corr-00000002"
+
+
+def test_the_same_email_id_with_other_bytes_keeps_the_first_copy_and_announces_it() -> None:
+    store, publisher = InMemoryObjectStore(), RecordingPublisher()
+    first = _inbound()
+    _accept(first, store, publisher)
+    second = _inbound(mime=emails.with_attachments("<fixed-id@example.com>").mime + b"\r\n")
+    assert second.email_id == first.email_id
+    _accept(second, store, publisher)
+    base = f"2025/03/04/{first.email_id}"
+    assert store.objects[base + ".eml"][0] == first.mime
+    announced = [json.loads(data) for data, _ in publisher.published]
+    assert announced[0] == announced[1]
+    assert announced[1]["size_bytes"] == len(first.mime)
+
+
+def test_storage_down_publishes_nothing() -> None:
+    store, publisher = InMemoryObjectStore(down=True), RecordingPublisher()
+    with pytest.raises(IntakeUnavailable, match="gcs"):
+        _accept(_inbound(), store, publisher)
+    assert publisher.published == []
+
+
+def test_a_token_carries_one_email_only() -> None:
+    store, publisher = InMemoryObjectStore(), RecordingPublisher()
+    _accept(_inbound(token="tok-1"), store, publisher)
+    assert replay_object_name("mailgun", "tok-1") in store.objects
+    other = InboundEmail(
+        provider="mailgun",
+        mime=b"From: x@example.com\r\n\r\nforged\r\n",
+        source="original",
+        message_id=None,
+        attachment_count=0,
+        replay_token="tok-1",
+    )
+    with pytest.raises(ReplayedRequest):
+        _accept(other, store, publisher)
+    assert len(publisher.published) == 1
+    assert not any(other.email_id in name for name in store.objects)
+
+
+def test_the_same_token_with_the_same_email_is_a_redelivery_not_a_new_email() -> None:
+    store, publisher = InMemoryObjectStore(), RecordingPublisher()
+    inbound = _inbound(token="tok-2")
+    _accept(inbound, store, publisher)
+    before = dict(store.objects)
+    again = _accept(inbound, store, publisher)
+    assert again.duplicate is True
+    assert store.objects == before
+    assert {json.loads(d)["email_id"] for d, _ in publisher.published} == {inbound.email_id}
+
+
+def test_token_names_in_the_bucket_do_not_reveal_the_token() -> None:
+    name = replay_object_name("mailgun", "../../etc/passwd")
+    assert name.startswith("replay/mailgun/") and ".." not in name and len(name) == 15 + 64
