@@ -74,6 +74,10 @@ def run(ctx: BenchContext) -> Measurement:
     ]
     checks.append(Check.equal("emails decided as scripted", len(emails) - len(wrong), len(emails)))
     return Measurement(
+        summary=(
+            f"per email: {median(trips):g} round trips = {median(statements):g} SQL statements "
+            "+ implicit BEGIN, COMMIT and pool pre-ping per transaction"
+        ),
         figure=median(trips),
         unit="rt",
         checks=checks,

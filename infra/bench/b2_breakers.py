@@ -61,6 +61,7 @@ def run(ctx: BenchContext) -> Measurement:
     stale = median(stale_trips)
     fresh = median(fresh_trips)
     return Measurement(
+        summary=f"per call without a fresh snapshot: {median(stale_statements):g} SQL statement(s)",
         figure=stale,
         unit="rt",
         checks=[

@@ -145,7 +145,13 @@ def run(ctx: BenchContext) -> Measurement:
         ):
             once += 1
     statuses = posted["statuses"]
+    p50 = percentile(latencies, 0.5) if latencies else float("nan")
+    p95 = percentile(latencies, 0.95) if latencies else float("nan")
     return Measurement(
+        summary=(
+            f"{len(reports)} of {len(emails)} reported; webhook→report latency "
+            f"p50 {p50:.1f} s, p95 {p95:.1f} s (burst posted in {posted_seconds:.0f} s)"
+        ),
         figure=rate,
         unit="email/s",
         checks=[
