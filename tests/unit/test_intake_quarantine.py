@@ -33,25 +33,10 @@ from shared.intake.providers.raw import parse_raw
 from shared.intake.quarantine import RejectedRequest, keep_rejected, should_keep
 from shared.intake.service import replay_object_name
 from tests.intake_payloads import emails
+from tests.intake_payloads.malformed import malformed_mailgun
 from tests.intake_payloads.probes import WEBHOOK_SOURCE
 
-KEY = LOCAL_WEBHOOK_SECRETS["WEBHOOK_MAILGUN_SIGNING_KEY"]
 WHEN = datetime(2025, 3, 4, 23, 59, 59, tzinfo=UTC)
-
-
-def malformed_mailgun(token: str, *, key: str = KEY, note: bytes = b"") -> Any:
-    """A signed Mailgun post whose ``message-headers`` is not JSON (406 when authentic)."""
-    stamp = str(int(time.time()))
-    fields = [
-        ("recipient", b"inbound@example.com"),
-        ("timestamp", stamp.encode()),
-        ("token", token.encode()),
-        ("signature", sign_request.sign_mailgun(key, stamp, token).encode()),
-        ("message-headers", b"[['From', 'x'" + note),
-        ("body-plain", "Zahlung über 120 EUR".encode()),
-    ]
-    body, content_type = sign_request.encode_multipart(fields, [])
-    return sign_request.SignedRequest("/mailgun", {"Content-Type": content_type}, body)
 
 
 def _rejected(
