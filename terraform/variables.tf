@@ -213,9 +213,9 @@ variable "raw_email_retention_days" {
 }
 
 variable "rejected_request_retention_days" {
-  description = "Days the raw-email bucket keeps bodies of authenticated webhook requests refused as malformed (rejected/), for an operator to replay; then they are deleted."
+  description = "Days the raw-email bucket keeps bodies of authenticated webhook requests refused as malformed (rejected/), for an operator to replay; then they are deleted. Each is a real email that was never processed, so the default is the mail retention (3 years)."
   type        = number
-  default     = 90
+  default     = 1095
 
   validation {
     condition     = var.rejected_request_retention_days >= 7

@@ -658,7 +658,7 @@ def test_raw_email_bucket_is_private_and_keeps_mail_for_the_retention() -> None:
         "age": "${var.rejected_request_retention_days}",
         "matches_prefix": ["rejected/"],
     } in deletes
-    assert variables()["rejected_request_retention_days"]["default"] == 90
+    assert variables()["rejected_request_retention_days"]["default"] == 3 * 365
     assert variables()["raw_email_retention_days"]["default"] == 3 * 365
 
 
