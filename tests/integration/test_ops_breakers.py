@@ -175,7 +175,7 @@ def test_bad_breaker_name_is_refused_and_changes_nothing(
     db = Db(stack.database_url)
     try:
         before = db.rows("SELECT name, state, updated_at FROM circuit_breakers ORDER BY name")
-        for bad in ("Claude", "claude; DROP TABLE circuit_breakers", "1abc", "x" * 65):
+        for bad in ("Claude", "claude; DROP TABLE circuit_breakers"):  # more: unit tests
             done = ops(env_file, "breaker", "open", bad)
             assert done.returncode == 2, (bad, done.stdout, done.stderr)
             assert "breaker name must be" in done.stderr and done.stdout == ""
