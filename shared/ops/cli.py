@@ -230,7 +230,10 @@ def cmd_breakers(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_breaker(args: argparse.Namespace, out: TextIO) -> int:
+    from shared.metrics.collector import register_breaker_metrics
+
     breakers = _breakers_module()
+    register_breaker_metrics()  # a forced change is a transition too: one metric row, like any
     action = {"open": breakers.force_open, "close": breakers.force_close, "reset": breakers.reset}
     try:
         row = _as_dict(action[args.action](args.name))
