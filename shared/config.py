@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     mongodb_uri: SecretStr = SecretStr("mongodb://127.0.0.1:27017")
     mongodb_database: str = "collections"
     mongodb_timeout_ms: int = Field(default=5000, gt=0)
+    # Database performance (issue 8): the processor creates the indexes its account lookups
+    # need (case number, account reference, debtor email) once per instance; a no-op when they
+    # exist. Set false where the client database's owners manage indexes themselves.
+    mongodb_ensure_indexes: bool = True
 
     # SMTP: staff notifications and breaker alerts.
     smtp_host: str = "127.0.0.1"
