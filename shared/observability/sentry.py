@@ -8,7 +8,8 @@ the other AI SDKs, PyMongo), and :mod:`shared.observability.scrub` as ``before_s
 
 :func:`sentry_invocation` is the serverless wrapper (sentry-python's ``serverless_function``
 behaviour; its GCP integration does nothing on the 3.11/3.12 runtimes): a fresh isolation
-scope with the invocation's tags, capture and re-raise, flush in ``finally`` (when something was captured). The pipeline adds
+scope with the invocation's tags, capture and re-raise, flush in ``finally``
+(when something was captured). The pipeline adds
 context with :func:`set_invocation_tags` and :func:`stage_breadcrumb`. None of this can break
 the function: every call into the SDK is guarded.
 """
