@@ -186,15 +186,24 @@ def _capture(exc: BaseException) -> None:
         sentry_sdk.capture_event(event, hint=hint)
 
 
-def _flush_if_captured() -> None:
-    """Flush when this invocation captured an event (its isolation scope holds the event id):
-    the CPU is throttled after the response, so a queued event must go now. Invocations that
-    captured nothing skip the flush and its cost."""
+def _last_event_id() -> str | None:
     with contextlib.suppress(Exception):
         import sentry_sdk
 
-        if sentry_sdk.get_isolation_scope().last_event_id() is not None:
-            sentry_sdk.flush(timeout=get_settings().sentry_flush_timeout_seconds)
+        return sentry_sdk.get_isolation_scope().last_event_id()
+    return None
+
+
+def _flush_if_captured(event_id_at_start: str | None) -> None:
+    """Flush when this invocation captured an event (the isolation scope's last event id
+    changed — a forked scope inherits its parent's): the CPU is throttled after the response,
+    so a queued event must go now. Invocations that captured nothing skip the flush."""
+    if _last_event_id() == event_id_at_start:
+        return
+    with contextlib.suppress(Exception):
+        import sentry_sdk
+
+        sentry_sdk.flush(timeout=get_settings().sentry_flush_timeout_seconds)
 
 
 @contextmanager
@@ -218,10 +227,11 @@ def sentry_invocation(
             log_event(
                 logger, "sentry_scope_failed", level=logging.WARNING, error_type=type(exc).__name__
             )
+        event_id_at_start = _last_event_id()
         try:
             yield
         except Exception as exc:
             _capture(exc)
             raise
         finally:
-            _flush_if_captured()
+            _flush_if_captured(event_id_at_start)

@@ -40,3 +40,10 @@ def test_a_handled_capture_is_flushed_too(flushes: list) -> None:
     with sentry.sentry_invocation("unit", "corr-00000004"):
         pass
     assert len(flushes) == 1  # a fresh isolation scope: the earlier event does not count
+
+
+def test_an_event_captured_before_the_invocation_does_not_count(flushes: list) -> None:
+    sentry_sdk.capture_message("outside any invocation")  # the parent scope now has an id
+    with sentry.sentry_invocation("unit", "corr-00000005"):
+        pass
+    assert flushes == []
