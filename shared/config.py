@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     circuit_breaker_alert_email: str = "ops@localhost"
     circuit_breaker_fail_max: int = Field(default=5, ge=1)
     circuit_breaker_reset_timeout: float = Field(default=60.0, gt=0)
+    # Circuit breakers (issue 5): how long a half-open trial call may hold its reservation before
+    # another instance may take the trial, and how old a cached row may be on the hot path.
+    circuit_breaker_trial_timeout: float = Field(default=300.0, gt=0)
+    circuit_breaker_cache_seconds: float = Field(default=1.0, ge=0, le=10)
 
     # Claude.
     anthropic_api_key: SecretStr | None = None
@@ -92,6 +96,21 @@ class Settings(BaseSettings):
     # Processor.
     # Longer than the processor's timeout (300 s), so a live attempt never loses its lease.
     processor_lease_seconds: int = Field(default=360, ge=1)
+    # Processor (issue 4): GCS reads, extraction fallback, matching, outbox.
+    processor_gcs_timeout_seconds: float = Field(default=30.0, gt=0)
+    processor_max_raw_email_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    # From this attempt on, a malformed Claude answer falls back to the rules extractor.
+    processor_rules_fallback_attempt: int = Field(default=3, ge=1)
+    # Two candidates whose match scores differ by less than this are ambiguous.
+    match_ambiguity_margin: float = Field(default=0.05, ge=0, le=1)
+    # Fuzzy debtor-name matches need at least this rapidfuzz score (0–100).
+    match_fuzzy_min_score: float = Field(default=85.0, ge=0, le=100)
+    # Outbox: give up on a notification after this many SMTP attempts (status ``failed``).
+    notification_max_attempts: int = Field(default=10, ge=1)
+    # Each delivery also retries up to this many older pending notifications (the sweep).
+    notification_sweep_batch: int = Field(default=5, ge=0)
+    # A pending notification is swept only once it is this old (its own delivery sends it).
+    notification_sweep_min_age_seconds: int = Field(default=60, ge=0)
 
     # Webhook intake.
     webhook_max_body_bytes: int = Field(default=30 * 1024 * 1024, ge=1024, le=32 * 1024 * 1024)

@@ -10,6 +10,6 @@ import functions_framework
 
 @functions_framework.cloud_event
 def process_email(cloud_event: Any) -> None:
-    from shared.processing.entrypoint import handle_delivery
+    from shared.processing.entrypoint import current_push_envelope, handle_delivery
 
-    handle_delivery(cloud_event)
+    handle_delivery(cloud_event, push_envelope=current_push_envelope())

@@ -144,6 +144,8 @@ class CircuitBreakerRow(Base):
     alerted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_failure_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error_type: Mapped[str | None] = mapped_column(String(128))
+    # Set by an operator's force-open (revision 0003): no trial call until force-close/reset.
+    forced: Mapped[bool] = mapped_column(server_default=text("false"))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

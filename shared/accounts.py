@@ -1,0 +1,353 @@
+"""The client database of debtor accounts (MongoDB), behind a small repository.
+
+One document per debtor account::
+
+    {account_id, case_number, account_reference,
+     debtor: {name, email, phone, address}, creditor,
+     balance: {amount, currency}, status, hold: {active, reason, since},
+     applied_email_ids: [email_id, …],     # scalar array: the idempotency guard
+     history: [{email_id, decision, intent, action, fields, at, …}, …]}
+
+Every document read is validated (:class:`Account`); a malformed one is skipped with an
+``account_document_invalid`` warning (its ``_id`` and the failing field names, never values)
+and never crashes the pipeline. Filters are built only from validated scalar strings and
+numbers (:func:`safe_str`), so nothing read from an email can become a query operator.
+
+Updates are idempotent: the filter carries ``{"applied_email_ids": {"$nin": [email_id]}}`` and
+the update ``$addToSet``s the id, so a redelivered email matches nothing the second time. The
+history entry is added with ``$addToSet`` too (each entry is unique by its email id): the
+local wire server (nx-27017 0.8.1) turns documents appended with ``$push`` into JSON strings,
+and on MongoDB both operators do the same for a unique entry. A balance change also guards on
+the balance it was computed from (optimistic concurrency, retried). The operators used here
+are pinned in ``tests/integration/test_mongo_conformance.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shared.config import Settings, get_settings
+from shared.errors import DependencyUnavailable, ProcessingError
+from shared.logs import log_event
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+MAX_CANDIDATES = 50
+MAX_FILTER_STRING = 320
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+
+class Debtor(_Strict):
+    name: str = Field(min_length=1, max_length=300)
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=64)
+    address: str | None = Field(default=None, max_length=1000)
+
+
+class Balance(_Strict):
+    amount: float | int
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+    @property
+    def decimal(self) -> Decimal:
+        return Decimal(str(self.amount)).quantize(Decimal("0.01"))
+
+
+class Hold(_Strict):
+    active: bool = False
+    reason: str | None = None
+    since: datetime | None = None
+
+
+class Account(_Strict):
+    """A validated account document (``key`` is the document's ``_id``)."""
+
+    key: Any = Field(alias="_id")
+    account_id: str = Field(min_length=1, max_length=128)
+    case_number: str = Field(min_length=1, max_length=128)
+    account_reference: str = Field(min_length=1, max_length=128)
+    debtor: Debtor
+    creditor: str = Field(min_length=1, max_length=300)
+    balance: Balance
+    status: str = Field(min_length=1, max_length=32)
+    hold: Hold = Hold()
+    applied_email_ids: list[str] = []
+    history: list[dict[str, Any]] = []
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """Valid accounts found, and how many malformed documents were skipped."""
+
+    accounts: list[Account]
+    skipped: int = 0
+
+
+@dataclass(frozen=True)
+class AccountUpdate:
+    """What applying an email changes: fields to set, the history entry, a payment."""
+
+    set_fields: dict[str, Any] = field(default_factory=dict)
+    history_entry: dict[str, Any] = field(default_factory=dict)
+    payment: Decimal | None = None  # subtracted from the balance, guarded
+
+
+ApplyStatus = Literal["applied", "already_applied", "not_applied"]
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    status: ApplyStatus
+    balance_before: Decimal | None = None
+    balance_after: Decimal | None = None
+    reason: str | None = None
+
+
+class AccountRepository(Protocol):
+    """The port the matcher and the pipeline use; the fake lives in the unit tests."""
+
+    def find_by_case_number(self, value: str) -> Lookup: ...
+
+    def find_by_account_reference(self, value: str) -> Lookup: ...
+
+    def find_by_debtor_email(self, value: str) -> Lookup: ...
+
+    def find_by_balance_amount(self, amount: Decimal) -> Lookup: ...
+
+    def find_by_creditors(self, creditors: list[str]) -> Lookup: ...
+
+    def creditor_names(self) -> list[str]: ...
+
+    def get(self, key: Any) -> Account | None: ...
+
+    def apply(self, account: Account, email_id: str, update: AccountUpdate) -> ApplyResult: ...
+
+
+class AccountQueryFailed(ProcessingError):
+    """MongoDB refused a query or update (a bug or a schema problem, not an outage).
+
+    Neither transient nor permanent: raised, so the delivery is retried and, if it keeps
+    failing, dead-lettered for replay once fixed. Breakers do not count it.
+    """
+
+
+class UnsafeFilterValue(ValueError):
+    """A value may not be used in a query filter."""
+
+
+def safe_str(value: object, *, max_length: int = MAX_FILTER_STRING) -> str:
+    """A plain string usable as an equality value; refuses operators and control characters."""
+    if not isinstance(value, str):
+        raise UnsafeFilterValue("filter values must be strings")
+    cleaned = value.strip()
+    if not cleaned or len(cleaned) > max_length:
+        raise UnsafeFilterValue("filter value is empty or too long")
+    if cleaned.startswith("$") or any(not ch.isprintable() for ch in cleaned):
+        raise UnsafeFilterValue("filter value looks like an operator or has control characters")
+    return cleaned
+
+
+def validate_account(document: Mapping[str, Any]) -> Account | None:
+    """The validated account, or ``None`` (logged) for a malformed document."""
+    try:
+        return Account.model_validate(dict(document))
+    except ValidationError as exc:
+        fields = sorted(
+            {
+                ".".join(str(p) for p in error["loc"])
+                for error in exc.errors(include_input=False, include_url=False)
+            }
+        )
+        log_event(
+            logger,
+            "account_document_invalid",
+            level=logging.WARNING,
+            document_id=str(document.get("_id"))[:64],
+            fields=fields[:10],
+        )
+        return None
+
+
+def _validated(documents: Any) -> Lookup:
+    accounts: list[Account] = []
+    skipped = 0
+    for document in documents:
+        account = validate_account(document) if isinstance(document, Mapping) else None
+        if account is None:
+            skipped += 1
+        else:
+            accounts.append(account)
+    return Lookup(accounts, skipped)
+
+
+Guard = Callable[..., Any]
+
+
+def _unguarded(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    return func(*args, **kwargs)
+
+
+class MongoAccountRepository:
+    """pymongo adapter; every call goes through ``guard`` (the "mongodb" circuit breaker).
+
+    The client is created on first use and shared by every thread of the instance (pymongo's
+    ``MongoClient`` is thread-safe and pools connections); timeouts are explicit.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        guard: Guard = _unguarded,
+        collection_name: str = "accounts",
+    ) -> None:
+        self._settings = settings or get_settings()
+        self._guard = guard
+        self._collection_name = collection_name
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _collection(self) -> Any:
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    import pymongo
+
+                    timeout = self._settings.mongodb_timeout_ms
+                    self._client = pymongo.MongoClient(
+                        self._settings.mongodb_uri.get_secret_value(),
+                        serverSelectionTimeoutMS=timeout,
+                        connectTimeoutMS=timeout,
+                        socketTimeoutMS=timeout,
+                        maxPoolSize=20,
+                        tz_aware=True,
+                        appname="inbound-processor",
+                    )
+        return self._client[self._settings.mongodb_database][self._collection_name]
+
+    def _call(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        from pymongo.errors import (
+            ConnectionFailure,
+            ExecutionTimeout,
+            OperationFailure,
+            PyMongoError,
+        )
+
+        def run() -> T:
+            try:
+                return func(*args, **kwargs)
+            except (ConnectionFailure, ExecutionTimeout) as exc:  # unreachable, timed out
+                raise DependencyUnavailable("mongodb", type(exc).__name__, stage="match") from None
+            except OperationFailure as exc:  # the server refused this request: not an outage
+                raise AccountQueryFailed(
+                    f"mongodb: {type(exc).__name__} code={exc.code}", stage="match"
+                ) from None
+            except PyMongoError as exc:
+                raise DependencyUnavailable("mongodb", type(exc).__name__, stage="match") from None
+
+        result: T = self._guard(run)
+        return result
+
+    def _find(self, query: dict[str, Any]) -> Lookup:
+        def run() -> list[Any]:
+            return list(self._collection().find(query, limit=MAX_CANDIDATES))
+
+        return _validated(self._call(run))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def find_by_case_number(self, value: str) -> Lookup:
+        return self._find({"case_number": safe_str(value, max_length=128)})
+
+    def find_by_account_reference(self, value: str) -> Lookup:
+        return self._find({"account_reference": safe_str(value, max_length=128)})
+
+    def find_by_debtor_email(self, value: str) -> Lookup:
+        return self._find({"debtor.email": safe_str(value).lower()})
+
+    def find_by_balance_amount(self, amount: Decimal) -> Lookup:
+        if not isinstance(amount, Decimal) or not amount.is_finite():
+            raise UnsafeFilterValue("amount must be a finite Decimal")
+        return self._find({"balance.amount": float(amount)})
+
+    def find_by_creditors(self, creditors: list[str]) -> Lookup:
+        names = [safe_str(name) for name in creditors][:MAX_CANDIDATES]
+        if not names:
+            return Lookup([])
+        return self._find({"creditor": {"$in": names}})
+
+    def creditor_names(self) -> list[str]:
+        def run() -> list[Any]:
+            return list(self._collection().distinct("creditor"))
+
+        return [name for name in self._call(run) if isinstance(name, str)]
+
+    def get(self, key: Any) -> Account | None:
+        def run() -> Any:
+            return self._collection().find_one({"_id": key})
+
+        document = self._call(run)
+        return validate_account(document) if isinstance(document, Mapping) else None
+
+    # -- the one write --------------------------------------------------------------------
+
+    def apply(self, account: Account, email_id: str, update: AccountUpdate) -> ApplyResult:
+        """Apply ``update`` once per email (see the module docstring)."""
+        email_id = safe_str(email_id, max_length=128)
+        current: Account | None = account
+        for _ in range(3):
+            if current is None:
+                return ApplyResult("not_applied", reason="account_vanished")
+            if email_id in current.applied_email_ids:
+                return ApplyResult("already_applied")
+            query: dict[str, Any] = {
+                "_id": current.key,
+                "applied_email_ids": {"$nin": [email_id]},
+            }
+            set_fields = dict(update.set_fields)
+            before = after = None
+            if update.payment is not None:
+                before = current.balance.decimal
+                after = before - update.payment
+                if after < 0:
+                    return ApplyResult(
+                        "not_applied", before, None, reason="payment_exceeds_balance"
+                    )
+                query["balance.amount"] = current.balance.amount
+                set_fields["balance.amount"] = float(after)
+                if after == 0:
+                    set_fields["status"] = "paid"
+            document: dict[str, Any] = {
+                "$addToSet": {"applied_email_ids": email_id, "history": update.history_entry}
+            }
+            if set_fields:
+                document["$set"] = set_fields
+
+            def run(q: dict[str, Any] = query, d: dict[str, Any] = document) -> Any:
+                return self._collection().update_one(q, d)
+
+            result = self._call(run)
+            if result.modified_count == 1:
+                return ApplyResult("applied", before, after)
+            current = self.get(current.key)
+        return ApplyResult("not_applied", reason="concurrent_balance_change")

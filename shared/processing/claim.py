@@ -1,0 +1,92 @@
+"""Claiming an email for processing: one atomic statement on the ``emails`` row.
+
+``INSERT … ON CONFLICT (email_id) DO UPDATE … WHERE <claimable> RETURNING`` either creates the
+row already leased to us, or takes over a row that is not finished and whose lease is free or
+expired — in both cases ``attempts`` counts this delivery. When the statement returns nothing,
+a second read says why: the email is ``done``/``failed`` (a duplicate delivery: acknowledge) or
+another instance holds an unexpired lease (raise :class:`~shared.errors.LeaseHeldError`, Pub/Sub
+redelivers later). Two deliveries racing on the same id serialise on the row lock: exactly one
+of them gets the lease.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from shared.processing.envelope import EmailNotice
+
+ClaimStatus = Literal["claimed", "done", "failed", "held"]
+
+_CLAIM = text(
+    """
+    INSERT INTO emails (email_id, correlation_id, provider, gcs_uri, received_at, status,
+                        attempts, lease_owner, lease_expires_at, created_at, updated_at)
+    VALUES (:email_id, :correlation_id, :provider, :gcs_uri, :received_at, 'processing',
+            1, :owner, now() + make_interval(secs => :lease), now(), now())
+    ON CONFLICT (email_id) DO UPDATE
+       SET status = 'processing',
+           lease_owner = :owner,
+           lease_expires_at = now() + make_interval(secs => :lease),
+           attempts = emails.attempts + 1,
+           correlation_id = EXCLUDED.correlation_id,
+           provider = COALESCE(emails.provider, EXCLUDED.provider),
+           gcs_uri = COALESCE(emails.gcs_uri, EXCLUDED.gcs_uri),
+           received_at = COALESCE(emails.received_at, EXCLUDED.received_at),
+           updated_at = now()
+     WHERE emails.status NOT IN ('done', 'failed')
+       AND (emails.lease_expires_at IS NULL OR emails.lease_expires_at < now())
+    RETURNING attempts
+    """
+)
+
+_STATUS = text("SELECT status, attempts FROM emails WHERE email_id = :email_id")
+
+_RELEASE = text(
+    """
+    UPDATE emails SET lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+     WHERE email_id = :email_id AND lease_owner = :owner AND status = 'processing'
+    """
+)
+
+
+@dataclass(frozen=True)
+class Claim:
+    status: ClaimStatus
+    attempts: int
+
+
+def claim_email(
+    session: Session, notice: EmailNotice, *, correlation_id: str, owner: str, lease_seconds: int
+) -> Claim:
+    """Insert-or-lease the email's row (see the module docstring)."""
+    attempts = session.execute(
+        _CLAIM,
+        {
+            "email_id": notice.email_id,
+            "correlation_id": correlation_id,
+            "provider": notice.provider,
+            "gcs_uri": notice.gcs_uri,
+            "received_at": notice.received_at,
+            "owner": owner,
+            "lease": float(lease_seconds),
+        },
+    ).scalar_one_or_none()
+    if attempts is not None:
+        return Claim("claimed", int(attempts))
+    row = session.execute(_STATUS, {"email_id": notice.email_id}).one_or_none()
+    if row is None:  # deleted in between: treat as held, the redelivery will insert it
+        return Claim("held", 0)
+    status, seen_attempts = row
+    if status in ("done", "failed"):
+        return Claim(status, int(seen_attempts))
+    return Claim("held", int(seen_attempts))
+
+
+def release_lease(session: Session, *, email_id: str, owner: str) -> bool:
+    """Give the lease back (a transient failure) so the redelivery need not wait for expiry."""
+    result = session.execute(_RELEASE, {"email_id": email_id, "owner": owner})
+    return bool(getattr(result, "rowcount", 0))

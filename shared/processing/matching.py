@@ -1,0 +1,255 @@
+"""Finding the debtor's account for an extraction, with a method and a score.
+
+The methods, in order; the first that finds anything decides:
+
+=================  =====  ==================================================================
+method             score  how
+=================  =====  ==================================================================
+case_number        1.00   exact ``case_number`` (0.85 when the extracted debtor name clearly
+                          disagrees with the account's)
+account_reference  1.00   exact ``account_reference`` (same name check)
+sender_email       0.80   the sender's address is the debtor's; +0.05 each when the creditor
+                          or the amount agrees (max 0.90)
+fuzzy_name         ≤0.85  rapidfuzz ``token_sort_ratio`` of the debtor name over the accounts
+                          with the extracted balance amount or a creditor whose name matches
+                          the extracted one; never tried without such a constraint
+=================  =====  ==================================================================
+
+Case number and account reference pointing at two different accounts is a conflict: both are
+candidates and the match is ambiguous. Whenever the two best candidates are closer than
+``MATCH_AMBIGUITY_MARGIN`` the match is ``ambiguous`` and is never applied automatically.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from shared.accounts import Account, AccountRepository, Lookup, UnsafeFilterValue
+from shared.extraction.models import Extraction, ParsedEmail
+
+EXACT_SCORE = 1.0
+NAME_MISMATCH_SCORE = 0.85
+SENDER_SCORE = 0.80
+SENDER_BONUS = 0.05
+FUZZY_MAX_SCORE = 0.85
+NAME_MISMATCH_BELOW = 50.0
+CREDITOR_MIN_SCORE = 85.0
+MIN_FIELD_CONFIDENCE = 0.3  # fields the extractor is less sure of are not used to match
+
+
+@dataclass(frozen=True)
+class Candidate:
+    account: Account
+    score: float
+
+    def summary(self) -> dict[str, Any]:
+        return {"account_id": self.account.account_id, "score": round(self.score, 4)}
+
+
+@dataclass(frozen=True)
+class Match:
+    method: str | None  # None: no account found
+    score: float
+    candidates: tuple[Candidate, ...] = ()
+    ambiguous: bool = False
+    skipped_documents: int = 0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def account(self) -> Account | None:
+        """The single best account, or ``None`` when nothing or nothing unambiguous matched."""
+        if self.ambiguous or not self.candidates:
+            return None
+        return self.candidates[0].account
+
+    @property
+    def exact_reference(self) -> bool:
+        return self.method in ("case_number", "account_reference") and not self.ambiguous
+
+    def to_report(self) -> dict[str, Any]:
+        best = self.account
+        return {
+            "method": self.method,
+            "score": round(self.score, 4),
+            "account_id": best.account_id if best else None,
+            "ambiguous": self.ambiguous,
+            "candidates": [c.summary() for c in self.candidates[:5]],
+            "skipped_documents": self.skipped_documents,
+            "notes": list(self.notes),
+        }
+
+
+NO_MATCH = Match(method=None, score=0.0)
+
+
+def normalise_name(value: str) -> str:
+    """Casefolded, accents and punctuation removed, single spaces."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(re.sub(r"[^\w\s]", " ", stripped.casefold()).split())
+
+
+def _field_text(extraction: Extraction, name: str) -> str | None:
+    found = extraction.fields.get(name)
+    if found is None or found.confidence < MIN_FIELD_CONFIDENCE:
+        return None
+    value = found.value
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _field_amount(extraction: Extraction) -> Decimal | None:
+    found = extraction.fields.get("amount")
+    if found is None or found.confidence < MIN_FIELD_CONFIDENCE:
+        return None
+    if isinstance(found.value, bool):
+        return None
+    try:
+        amount = Decimal(str(found.value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        return None
+    return amount if amount.is_finite() and amount > 0 else None
+
+
+def _name_disagrees(extraction: Extraction, account: Account) -> bool:
+    name = _field_text(extraction, "debtor_name")
+    if name is None:
+        return False
+    score = fuzz.token_sort_ratio(normalise_name(name), normalise_name(account.debtor.name))
+    return score < NAME_MISMATCH_BELOW
+
+
+def _creditor_agrees(creditor: str | None, account: Account) -> bool:
+    if creditor is None:
+        return False
+    score = fuzz.token_set_ratio(normalise_name(creditor), normalise_name(account.creditor))
+    return score >= CREDITOR_MIN_SCORE
+
+
+class AccountMatcher:
+    """Runs the methods above against an :class:`AccountRepository`."""
+
+    def __init__(
+        self, accounts: AccountRepository, *, ambiguity_margin: float, fuzzy_min_score: float
+    ) -> None:
+        self._accounts = accounts
+        self._margin = ambiguity_margin
+        self._fuzzy_min = fuzzy_min_score
+
+    def match(self, extraction: Extraction, email: ParsedEmail) -> Match:
+        skipped = 0
+        notes: list[str] = []
+
+        exact: dict[str, Candidate] = {}
+        method: str | None = None
+        for name, finder in (
+            ("case_number", self._accounts.find_by_case_number),
+            ("account_reference", self._accounts.find_by_account_reference),
+        ):
+            value = _field_text(extraction, name)
+            if value is None:
+                continue
+            lookup = self._lookup(finder, value, notes, name)
+            skipped += lookup.skipped
+            for account in lookup.accounts:
+                score = EXACT_SCORE
+                if _name_disagrees(extraction, account):
+                    score = NAME_MISMATCH_SCORE
+                    notes.append("debtor_name_disagrees")
+                if account.account_id not in exact:
+                    exact[account.account_id] = Candidate(account, score)
+                method = method or name
+        if exact:
+            return self._finish(method, list(exact.values()), skipped, notes)
+
+        if email.sender:
+            lookup = self._lookup(
+                self._accounts.find_by_debtor_email, email.sender, notes, "sender"
+            )
+            skipped += lookup.skipped
+            if lookup.accounts:
+                creditor = _field_text(extraction, "creditor_name")
+                amount = _field_amount(extraction)
+                candidates = []
+                for account in lookup.accounts:
+                    score = SENDER_SCORE
+                    if _creditor_agrees(creditor, account):
+                        score += SENDER_BONUS
+                    if amount is not None and account.balance.decimal == amount:
+                        score += SENDER_BONUS
+                    candidates.append(Candidate(account, score))
+                return self._finish("sender_email", candidates, skipped, notes)
+
+        fuzzy, fuzzy_skipped = self._fuzzy(extraction, notes)
+        skipped += fuzzy_skipped
+        if fuzzy:
+            return self._finish("fuzzy_name", fuzzy, skipped, notes)
+        return Match(method=None, score=0.0, skipped_documents=skipped, notes=tuple(notes))
+
+    def _lookup(self, finder: Any, value: Any, notes: list[str], label: str) -> Lookup:
+        try:
+            result: Lookup = finder(value)
+        except UnsafeFilterValue:
+            notes.append(f"unsafe_value:{label}")
+            return Lookup([])
+        return result
+
+    def _fuzzy(self, extraction: Extraction, notes: list[str]) -> tuple[list[Candidate], int]:
+        name = _field_text(extraction, "debtor_name")
+        if name is None:
+            return [], 0
+        amount = _field_amount(extraction)
+        creditor = _field_text(extraction, "creditor_name")
+        pool: dict[str, Account] = {}
+        skipped = 0
+        if amount is not None:
+            lookup = self._accounts.find_by_balance_amount(amount)
+            skipped += lookup.skipped
+            pool.update({a.account_id: a for a in lookup.accounts})
+        if creditor is not None:
+            known = self._accounts.creditor_names()
+            similar = process.extract(
+                normalise_name(creditor),
+                {name_: normalise_name(name_) for name_ in known},
+                scorer=fuzz.token_set_ratio,
+                score_cutoff=CREDITOR_MIN_SCORE,
+                limit=10,
+            )
+            names = [str(key) for _, _, key in similar]
+            if names:
+                lookup = self._lookup(self._accounts.find_by_creditors, names, notes, "creditor")
+                skipped += lookup.skipped
+                pool.update({a.account_id: a for a in lookup.accounts})
+        if not pool:
+            return [], skipped
+        wanted = normalise_name(name)
+        candidates = []
+        for account in pool.values():
+            ratio = fuzz.token_sort_ratio(wanted, normalise_name(account.debtor.name))
+            if ratio < self._fuzzy_min:
+                continue
+            constraints = int(amount is not None and account.balance.decimal == amount) + int(
+                _creditor_agrees(creditor, account)
+            )
+            score = FUZZY_MAX_SCORE * (ratio / 100.0) * (1.0 if constraints >= 2 else 0.95)
+            candidates.append(Candidate(account, score))
+        return candidates, skipped
+
+    def _finish(
+        self, method: str | None, candidates: list[Candidate], skipped: int, notes: list[str]
+    ) -> Match:
+        ordered = sorted(candidates, key=lambda c: (-c.score, c.account.account_id))
+        ambiguous = len(ordered) > 1 and ordered[0].score - ordered[1].score < self._margin
+        return Match(
+            method=method,
+            score=ordered[0].score,
+            candidates=tuple(ordered),
+            ambiguous=ambiguous,
+            skipped_documents=skipped,
+            notes=tuple(dict.fromkeys(notes)),
+        )

@@ -1,0 +1,185 @@
+"""The notifications outbox: rows written with the report, sent after commit, never twice.
+
+Rows are inserted by :func:`add_to_outbox` in the same transaction as the processing report
+(``ON CONFLICT (dedup_key) DO NOTHING``: the key ``<email_id>:<kind>`` is unique). After the
+commit, :meth:`PostgresOutbox.send_pending` sends them, one row per short transaction:
+
+1. ``SELECT … WHERE id = :id AND status = 'pending' FOR UPDATE SKIP LOCKED`` — the row lock is
+   the claim. A concurrent sender (a redelivery of the same email, another instance's sweep)
+   skips a locked row instead of sending it again; if this process dies, the lock dies with
+   its connection and the row is pending again (no stale claims to time out).
+2. send it through the :class:`~shared.mail.Mailer` while holding the lock;
+3. ``UPDATE … SET status = 'sent' WHERE id = :id AND status = 'pending'`` and commit.
+
+An SMTP failure (``DependencyUnavailable``) leaves the row ``pending`` with ``attempts + 1`` and
+the error type in ``last_error``; after ``NOTIFICATION_MAX_ATTEMPTS`` it becomes ``failed``
+(logged as an error for operators). The email itself stays ``done``. Pending rows are retried
+(a) by a redelivery of the same email — a ``done`` email with pending rows sends them before it
+is acknowledged — and (b) by the sweep every delivery runs after its own work: up to
+``NOTIFICATION_SWEEP_BATCH`` rows older than ``NOTIFICATION_SWEEP_MIN_AGE_SECONDS``.
+
+The remaining window: a crash after the SMTP server accepted a message but before the commit
+sends it again on repair (at-least-once towards SMTP, like every outbox).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from shared.errors import DependencyUnavailable
+from shared.logs import log_event
+from shared.mail import Mailer
+from shared.processing.db import transaction
+from shared.processing.notifications import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+_INSERT = text(
+    """
+    INSERT INTO notifications (dedup_key, email_id, correlation_id, kind, recipient, subject,
+                               body, status, attempts, created_at)
+    VALUES (:dedup_key, :email_id, :correlation_id, :kind, :recipient, :subject, :body,
+            'pending', 0, now())
+    ON CONFLICT (dedup_key) DO NOTHING
+    """
+)
+
+_PENDING_FOR_EMAIL = text(
+    "SELECT id FROM notifications WHERE email_id = :email_id AND status = 'pending' ORDER BY id"
+)
+
+_PENDING_OLD = text(
+    """
+    SELECT id FROM notifications
+     WHERE status = 'pending' AND created_at < now() - make_interval(secs => :min_age)
+     ORDER BY created_at LIMIT :limit
+    """
+)
+
+_LOCK_ROW = text(
+    """
+    SELECT id, email_id, kind, recipient, subject, body, attempts, correlation_id
+      FROM notifications WHERE id = :id AND status = 'pending'
+       FOR UPDATE SKIP LOCKED
+    """
+)
+
+_MARK_SENT = text(
+    """
+    UPDATE notifications SET status = 'sent', sent_at = now(), attempts = attempts + 1,
+                             last_error = NULL
+     WHERE id = :id AND status = 'pending'
+    """
+)
+
+_MARK_FAILED_ATTEMPT = text(
+    """
+    UPDATE notifications SET attempts = attempts + 1, last_error = :error,
+                             status = CASE WHEN attempts + 1 >= :max_attempts
+                                           THEN 'failed' ELSE 'pending' END
+     WHERE id = :id AND status = 'pending'
+    RETURNING status
+    """
+)
+
+
+def add_to_outbox(
+    session: Session, messages: Iterable[OutboxMessage], *, email_id: str, correlation_id: str
+) -> None:
+    """Insert the rows inside the caller's transaction (duplicates by dedup key ignored)."""
+    for message in messages:
+        session.execute(
+            _INSERT,
+            {
+                "dedup_key": message.dedup_key,
+                "email_id": email_id,
+                "correlation_id": correlation_id,
+                "kind": message.kind,
+                "recipient": message.recipient,
+                "subject": message.subject,
+                "body": message.body,
+            },
+        )
+
+
+@dataclass
+class SendSummary:
+    sent: int = 0
+    failed: int = 0  # attempts that failed this time (row still pending or now failed)
+    skipped: int = 0  # locked by another sender, or no longer pending
+
+    def add(self, other: SendSummary) -> None:
+        self.sent += other.sent
+        self.failed += other.failed
+        self.skipped += other.skipped
+
+
+class Outbox(Protocol):
+    def send_pending(
+        self, mailer: Mailer, *, email_id: str | None = None, limit: int = 10
+    ) -> SendSummary:
+        """Send this email's pending rows (or, without ``email_id``, the oldest stale ones)."""
+        ...
+
+
+class PostgresOutbox:
+    def __init__(self, *, max_attempts: int, sweep_min_age_seconds: int) -> None:
+        self._max_attempts = max_attempts
+        self._min_age = sweep_min_age_seconds
+
+    def send_pending(
+        self, mailer: Mailer, *, email_id: str | None = None, limit: int = 10
+    ) -> SendSummary:
+        with transaction() as session:
+            if email_id is not None:
+                ids = list(session.scalars(_PENDING_FOR_EMAIL, {"email_id": email_id}))[:limit]
+            else:
+                ids = list(
+                    session.scalars(_PENDING_OLD, {"min_age": float(self._min_age), "limit": limit})
+                )
+        summary = SendSummary()
+        for row_id in ids:
+            summary.add(self._send_one(mailer, int(row_id)))
+        return summary
+
+    def _send_one(self, mailer: Mailer, row_id: int) -> SendSummary:
+        with transaction() as session:
+            row = session.execute(_LOCK_ROW, {"id": row_id}).mappings().one_or_none()
+            if row is None:
+                return SendSummary(skipped=1)
+            headers = {"X-Inbound-Email-Id": str(row["email_id"] or "")}
+            if row["correlation_id"]:
+                headers["X-Correlation-ID"] = str(row["correlation_id"])
+            try:
+                mailer.send(
+                    to=row["recipient"], subject=row["subject"], body=row["body"], headers=headers
+                )
+            except DependencyUnavailable as exc:
+                status = session.execute(
+                    _MARK_FAILED_ATTEMPT,
+                    {
+                        "id": row_id,
+                        "error": type(exc).__name__ + ": " + str(exc)[:200],
+                        "max_attempts": self._max_attempts,
+                    },
+                ).scalar_one_or_none()
+                log_event(
+                    logger,
+                    "notification_send_failed",
+                    level=logging.ERROR if status == "failed" else logging.WARNING,
+                    notification_id=row_id,
+                    kind=row["kind"],
+                    attempts=int(row["attempts"]) + 1,
+                    gave_up=status == "failed",
+                    error_type=type(exc).__name__,
+                )
+                return SendSummary(failed=1)
+            session.execute(_MARK_SENT, {"id": row_id})
+        log_event(logger, "notification_sent", notification_id=row_id, kind=row["kind"])
+        return SendSummary(sent=1)

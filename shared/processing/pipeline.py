@@ -1,0 +1,425 @@
+"""The processor's pipeline for one delivery: claim → read → parse → extract → match → decide →
+apply → report (one transaction) → notify.
+
+Built once per instance by :mod:`shared.processing.bootstrap` from its adapters; holds no
+per-request state (every request's data lives in locals), so one instance serves concurrent
+requests (``THREADS`` > 1) without locks around the slow calls.
+
+Outcomes (:meth:`Pipeline.process`): ``"done"``, ``"failed"`` (a permanent error: reported and
+acknowledged) or ``"duplicate"`` (already finished: acknowledged, pending notifications sent).
+Transient errors propagate after the lease is released (Pub/Sub redelivers).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.accounts import AccountRepository, AccountUpdate, ApplyResult
+from shared.config import Settings
+from shared.errors import BreakerOpenError, LeaseHeldError, PermanentError, ProcessingError
+from shared.extraction.errors import ClaudeRequestRejected, MalformedModelAnswer
+from shared.extraction.models import Extraction, Extractor, ParsedEmail
+from shared.logs import log_event
+from shared.mail import Mailer
+from shared.processing import decision as rules
+from shared.processing.decision import Decision, Thresholds, decide
+from shared.processing.envelope import Delivery
+from shared.processing.matching import AccountMatcher, Match
+from shared.processing.notifications import OutboxMessage, compose, one_line
+from shared.processing.outbox import Outbox
+from shared.processing.ports import BreakerLookup, Metrics, MetricsFactory, Telemetry
+from shared.processing.raw_emails import RawEmailStore
+from shared.processing.report import PipelineTrace, Report, done_report, failed_report
+from shared.processing.store import ProcessingStore
+
+logger = logging.getLogger(__name__)
+
+_HOST = socket.gethostname()[:40]
+
+
+def new_lease_owner() -> str:
+    """Unique per delivery (two threads of one instance never share a lease)."""
+    return f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+@dataclass(frozen=True)
+class PipelineDeps:
+    """Everything the pipeline talks to; see :func:`shared.processing.bootstrap.bootstrap`."""
+
+    settings: Settings
+    store: ProcessingStore
+    outbox: Outbox
+    raw_emails: RawEmailStore
+    parse_email: Callable[[bytes], ParsedEmail]
+    claude: Extractor | None
+    rules: Extractor
+    accounts: AccountRepository
+    mailer: Mailer
+    breakers: BreakerLookup
+    new_metrics: MetricsFactory
+    telemetry: Telemetry
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+@dataclass
+class _Run:
+    """Per-delivery working state (a local of :meth:`Pipeline.process`, never shared)."""
+
+    delivery: Delivery
+    owner: str
+    metrics: Metrics
+    trace: PipelineTrace
+
+    @property
+    def email_id(self) -> str:
+        return self.delivery.email_id
+
+
+class Pipeline:
+    def __init__(self, deps: PipelineDeps) -> None:
+        self.deps = deps
+        settings = deps.settings
+        self._thresholds = Thresholds(
+            auto_update=settings.decision_auto_update_threshold,
+            notify=settings.decision_notify_threshold,
+        )
+        self._matcher = AccountMatcher(
+            deps.accounts,
+            ambiguity_margin=settings.match_ambiguity_margin,
+            fuzzy_min_score=settings.match_fuzzy_min_score,
+        )
+
+    # -- entry ----------------------------------------------------------------------------
+
+    def process(self, delivery: Delivery) -> str:
+        """Run one delivery; raises :class:`~shared.errors.TransientError` to be redelivered."""
+        run = _Run(
+            delivery=delivery,
+            owner=new_lease_owner(),
+            metrics=self.deps.new_metrics(
+                email_id=delivery.email_id, correlation_id=delivery.correlation_id
+            ),
+            trace=PipelineTrace(
+                delivery_attempt=delivery.delivery_attempt,
+                pubsub_message_id=delivery.pubsub_message_id,
+            ),
+        )
+        self._record_arrival(run)
+        started = time.perf_counter()
+        claim = self.deps.store.claim(
+            delivery.notice, correlation_id=delivery.correlation_id, owner=run.owner
+        )
+        if claim.status in ("done", "failed"):
+            log_event(logger, "delivery_duplicate", status=claim.status, attempts=claim.attempts)
+            self._send_notifications(run.email_id)
+            return "duplicate"
+        if claim.status == "held":
+            log_event(logger, "delivery_lease_held", attempts=claim.attempts)
+            raise LeaseHeldError("another delivery holds the lease", stage="claim")
+        run.trace.attempt = claim.attempts
+        self.deps.telemetry.set_invocation_tags(
+            email_id=run.email_id,
+            attempt=claim.attempts,
+            delivery_attempt=delivery.delivery_attempt,
+            pubsub_message_id=delivery.pubsub_message_id,
+        )
+        log_event(logger, "email_claimed", attempt=claim.attempts)
+        try:
+            outcome = self._run(run, started)
+        except PermanentError as exc:
+            outcome = self._fail(run, exc, started)
+        except BaseException as exc:
+            self._on_transient(run, exc)
+            raise
+        self._send_notifications(run.email_id)
+        return outcome
+
+    def reject(self, report: Report, *, provider: str | None) -> str:
+        """Record an undecodable delivery (already keyed and described by the caller)."""
+        metrics = self.deps.new_metrics(
+            email_id=report.email_id, correlation_id=report.correlation_id
+        )
+        metrics.record("error", 1, stage="envelope", error_type="InvalidEnvelope")
+        return self.deps.store.record_invalid(report, provider=provider, metrics=metrics)
+
+    # -- stages ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _stage(self, run: _Run, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            seconds = time.perf_counter() - started
+            run.trace.stage_seconds[stage] = seconds
+            run.metrics.record("processing_seconds", seconds, stage=stage)
+            self.deps.telemetry.stage_breadcrumb(stage, seconds)
+
+    def _run(self, run: _Run, started: float) -> str:
+        notice = run.delivery.notice
+        with self._stage(run, "read"):
+            raw = self.deps.raw_emails.read(notice.bucket, notice.object_name)
+        with self._stage(run, "parse"):
+            email = self.deps.parse_email(raw)
+        with self._stage(run, "extract"):
+            extraction = self._extract(run, email)
+        with self._stage(run, "match"):
+            match = self._matcher.match(extraction, email)
+        if match.skipped_documents:
+            run.trace.warnings.append("account_document_invalid")
+        decision = decide(extraction, match, self._thresholds)
+        with self._stage(run, "apply"):
+            decision, actions = self._apply(run, extraction, match, decision)
+        notifications = self._notifications(
+            run, email=email, extraction=extraction, match=match, decision=decision, actions=actions
+        )
+        actions += [
+            {"type": "notification", "kind": n.kind, "dedup_key": n.dedup_key}
+            for n in notifications
+        ]
+        self._record_results(run, extraction, match, decision)
+        run.metrics.record("processing_seconds", time.perf_counter() - started, stage="total")
+        report = done_report(
+            email_id=run.email_id,
+            correlation_id=run.delivery.correlation_id,
+            extraction=extraction,
+            match=match,
+            decision=decision,
+            actions=actions,
+            trace=run.trace,
+        )
+        result = self.deps.store.finish(
+            report, owner=run.owner, notifications=notifications, metrics=run.metrics
+        )
+        log_event(
+            logger,
+            "email_processed" if result == "done" else "delivery_duplicate",
+            decision=decision.decision,
+            intent=extraction.intent,
+            extractor=extraction.extractor,
+            degraded=extraction.degraded,
+            match_method=match.method,
+            actions=[a["type"] for a in actions],
+            seconds=round(time.perf_counter() - started, 3),
+        )
+        return result
+
+    def _extract(self, run: _Run, email: ParsedEmail) -> Extraction:
+        claude = self.deps.claude
+        if claude is None:
+            run.trace.warnings.append("claude_not_configured")
+            return self._rules(email)
+        breaker = self.deps.breakers("claude")
+        if breaker.is_open():
+            run.trace.warnings.append("claude_breaker_open")
+            return self._rules(email)
+        try:
+            extraction: Extraction = breaker.call(claude.extract, email)
+        except BreakerOpenError:
+            run.trace.warnings.append("claude_breaker_open")
+            return self._rules(email)
+        except ClaudeRequestRejected as exc:
+            log_event(
+                logger,
+                "claude_request_rejected",
+                level=logging.ERROR,
+                status_code=exc.status_code,
+                error_type=exc.error_type,
+            )
+            run.trace.warnings.append(f"claude_request_rejected:{exc.status_code}")
+            return self._rules(email)
+        except MalformedModelAnswer as exc:
+            if run.trace.attempt < self.deps.settings.processor_rules_fallback_attempt:
+                raise
+            log_event(logger, "claude_malformed_fallback", level=logging.WARNING, reason=exc.reason)
+            run.trace.warnings.append(f"claude_malformed_answer_fallback:{exc.reason}")
+            return self._rules(email)
+        return extraction
+
+    def _rules(self, email: ParsedEmail) -> Extraction:
+        extraction = self.deps.rules.extract(email)
+        return extraction if extraction.degraded else replace(extraction, degraded=True)
+
+    def _apply(
+        self, run: _Run, extraction: Extraction, match: Match, decision: Decision
+    ) -> tuple[Decision, list[dict[str, Any]]]:
+        account = match.account
+        if not decision.applies or account is None:
+            return decision, []
+        update = self._update_for(run, extraction, decision)
+        result: ApplyResult = self.deps.accounts.apply(account, run.email_id, update)
+        action: dict[str, Any] = {
+            "type": decision.action,
+            "account_id": account.account_id,
+            "result": result.status,
+        }
+        if result.balance_before is not None:
+            action["balance_before"] = str(result.balance_before)
+        if result.balance_after is not None:
+            action["balance_after"] = str(result.balance_after)
+        if result.reason:
+            action["reason"] = result.reason
+        if result.status == "already_applied":
+            run.trace.warnings.append("account_already_updated")
+        if result.status == "not_applied":
+            run.trace.warnings.append(f"apply_skipped:{result.reason}")
+            notification = decision.notification
+            if notification != rules.NOTIFY_COMPLIANCE:
+                notification = rules.NOTIFY_REVIEW
+            decision = replace(
+                decision,
+                decision=rules.MANUAL_REVIEW,
+                notification=notification,
+                reasons=(*decision.reasons, f"not_applied:{result.reason}"),
+            )
+        return decision, [action]
+
+    def _update_for(self, run: _Run, extraction: Extraction, decision: Decision) -> AccountUpdate:
+        now = self.deps.clock()
+        entry: dict[str, Any] = {
+            "email_id": run.email_id,
+            "correlation_id": run.delivery.correlation_id,
+            "at": now,
+            "decision": decision.decision,
+            "intent": extraction.intent,
+            "action": decision.action,
+            "extractor": extraction.extractor,
+            "confidence": decision.confidence,
+            "fields": {
+                name: {"value": found.value, "confidence": round(found.confidence, 4)}
+                for name, found in extraction.fields.items()
+            },
+        }
+        set_fields: dict[str, Any] = {}
+        payment = None
+        if decision.action == rules.ACTION_HOLD:
+            set_fields["status"] = "on_hold"
+            set_fields["hold"] = {
+                "active": True,
+                "reason": extraction.intent,
+                "since": now,
+                "email_id": run.email_id,
+            }
+        elif decision.action == rules.ACTION_RECORD_PAYMENT:
+            payment = rules.payment_amount(extraction)
+        elif decision.action == rules.ACTION_UPDATE_CONTACT:
+            for field_name, path in (
+                ("new_address", "debtor.address"),
+                ("new_phone", "debtor.phone"),
+            ):
+                found = extraction.fields.get(field_name)
+                if found is not None and isinstance(found.value, str):
+                    set_fields[path] = one_line(found.value, 500)
+        return AccountUpdate(set_fields=set_fields, history_entry=entry, payment=payment)
+
+    def _notifications(
+        self,
+        run: _Run,
+        *,
+        email: ParsedEmail,
+        extraction: Extraction,
+        match: Match,
+        decision: Decision,
+        actions: list[dict[str, Any]],
+    ) -> list[OutboxMessage]:
+        if decision.notification is None:
+            return []
+        return [
+            compose(
+                decision.notification,
+                recipient=self.deps.settings.admin_email,
+                email_id=run.email_id,
+                correlation_id=run.delivery.correlation_id,
+                email=email,
+                extraction=extraction,
+                match=match,
+                decision=decision,
+                actions=actions,
+            )
+        ]
+
+    # -- endings --------------------------------------------------------------------------
+
+    def _fail(self, run: _Run, exc: PermanentError, started: float) -> str:
+        stage = exc.stage
+        error_type = type(exc).__name__
+        log_event(logger, "email_failed", level=logging.WARNING, stage=stage, error_type=error_type)
+        run.metrics.record("error", 1, stage=stage, error_type=error_type)
+        run.metrics.record("processing_seconds", time.perf_counter() - started, stage="total")
+        report = failed_report(
+            email_id=run.email_id,
+            correlation_id=run.delivery.correlation_id,
+            stage=stage,
+            error_type=error_type,
+            message=str(exc)[:500],
+            trace=run.trace,
+        )
+        result = self.deps.store.fail(report, owner=run.owner, metrics=run.metrics)
+        return "failed" if result == "done" else result
+
+    def _on_transient(self, run: _Run, exc: BaseException) -> None:
+        stage = exc.stage if isinstance(exc, ProcessingError) else "unknown"
+        log_event(
+            logger,
+            "email_retry",
+            level=logging.WARNING,
+            stage=stage,
+            error_type=type(exc).__name__,
+            attempt=run.trace.attempt,
+        )
+        run.metrics.record("error", 1, stage=stage, error_type=type(exc).__name__)
+        # Best effort: a lease left behind only delays the redelivery until it expires.
+        with suppress(Exception):
+            self.deps.store.release(run.email_id, owner=run.owner)
+        with suppress(Exception):
+            self.deps.store.write_metrics(run.metrics)
+
+    def _send_notifications(self, email_id: str) -> None:
+        settings = self.deps.settings
+        mine = self.deps.outbox.send_pending(self.deps.mailer, email_id=email_id)
+        if settings.notification_sweep_batch > 0:
+            swept = self.deps.outbox.send_pending(
+                self.deps.mailer, limit=settings.notification_sweep_batch
+            )
+            if swept.sent or swept.failed:
+                log_event(logger, "notifications_swept", sent=swept.sent, failed=swept.failed)
+        if mine.failed:
+            log_event(logger, "notifications_pending", level=logging.WARNING, failed=mine.failed)
+
+    # -- metrics --------------------------------------------------------------------------
+
+    def _record_arrival(self, run: _Run) -> None:
+        delivery = run.delivery
+        if delivery.publish_time is not None:
+            lag = (self.deps.clock() - delivery.publish_time).total_seconds()
+            run.metrics.record("queue_lag_seconds", max(0.0, lag))
+        if delivery.delivery_attempt is not None:
+            run.metrics.record("delivery_attempt", delivery.delivery_attempt)
+
+    def _record_results(
+        self, run: _Run, extraction: Extraction, match: Match, decision: Decision
+    ) -> None:
+        metrics = run.metrics
+        usage = extraction.usage
+        for name, value in (
+            ("tokens_input", usage.input),
+            ("tokens_output", usage.output),
+            ("tokens_cache_read", usage.cache_read),
+            ("tokens_cache_write", usage.cache_write),
+        ):
+            metrics.record(name, value)
+        metrics.record("extraction_confidence", extraction.overall_confidence, field="overall")
+        metrics.record("extraction_confidence", extraction.intent_confidence, field="intent")
+        for name, found in extraction.fields.items():
+            metrics.record("extraction_confidence", found.confidence, field=name)
+        metrics.record("match_score", match.score, method=match.method or "none")
+        metrics.record("decision", 1, decision=decision.decision)

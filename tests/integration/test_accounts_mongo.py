@@ -1,0 +1,128 @@
+"""The Mongo account repository against the stack's MongoDB wire server."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pymongo
+import pytest
+
+from shared.accounts import AccountUpdate, MongoAccountRepository, UnsafeFilterValue
+from shared.config import get_settings
+from shared.errors import DependencyUnavailable
+from tests.processing_fakes import account_document
+
+
+@pytest.fixture
+def repo(stack_env: dict) -> Iterator[tuple[MongoAccountRepository, Any, str]]:
+    name = f"accounts_{uuid.uuid4().hex}"
+    repository = MongoAccountRepository(get_settings(), collection_name=name)
+    client: Any = pymongo.MongoClient(stack_env["MONGODB_URI"], tz_aware=True)
+    coll = client[get_settings().mongodb_database][name]
+    yield repository, coll, name
+    coll.drop()
+    client.close()
+    repository.close()
+
+
+def test_finders_validate_documents_and_skip_malformed(repo: Any) -> None:
+    repository, coll, _ = repo
+    coll.insert_many(
+        [
+            account_document("A1", case_number="C-1", email="ann@example.org", amount=50.0),
+            account_document("A2", case_number="C-2", account_reference="R-2", creditor="Beta"),
+            {**account_document("X1", case_number="C-1"), "balance": "a lot"},
+            {"_id": "X2", "case_number": "C-1"},
+        ]
+    )
+    found = repository.find_by_case_number("C-1")
+    assert [a.account_id for a in found.accounts] == ["A1"] and found.skipped == 2
+    assert [a.account_id for a in repository.find_by_account_reference("R-2").accounts] == ["A2"]
+    by_email = repository.find_by_debtor_email("ANN@example.org")
+    assert [a.account_id for a in by_email.accounts] == ["A1"]
+    assert [a.account_id for a in repository.find_by_balance_amount(Decimal("50.00")).accounts] == [
+        "A1"
+    ]
+    assert {a.account_id for a in repository.find_by_creditors(["Beta"]).accounts} == {"A2"}
+    assert "Beta" in repository.creditor_names()
+
+
+@pytest.mark.parametrize("value", [{"$ne": None}, "$where", ["C-1"], 7, "", "C-1\x00"])
+def test_unsafe_values_never_become_queries(repo: Any, value: Any) -> None:
+    repository, coll, _ = repo
+    coll.insert_one(account_document("A1", case_number="C-1"))
+    with pytest.raises(UnsafeFilterValue):
+        repository.find_by_case_number(value)
+
+
+def test_apply_is_idempotent_and_guards_the_balance(repo: Any) -> None:
+    repository, coll, _ = repo
+    coll.insert_one(account_document("A1", amount=100.10))
+    account = repository.find_by_case_number("CASE-2024-0001").accounts[0]
+    update = AccountUpdate(
+        set_fields={"last_contact": "email"},
+        history_entry={"email_id": "e1", "action": "record_payment"},
+        payment=Decimal("40.05"),
+    )
+    first = repository.apply(account, "e1", update)
+    assert (first.status, first.balance_before, first.balance_after) == (
+        "applied",
+        Decimal("100.10"),
+        Decimal("60.05"),
+    )
+    assert repository.apply(account, "e1", update).status == "already_applied"
+    doc = coll.find_one({"_id": "A1"})
+    assert doc["balance"]["amount"] == 60.05
+    assert doc["applied_email_ids"] == ["e1"] and doc["history"] == [
+        {"email_id": "e1", "action": "record_payment"}
+    ]
+    # stale account object (balance moved meanwhile): re-read and retried, not lost
+    second = repository.apply(
+        account,
+        "e2",
+        AccountUpdate(history_entry={"email_id": "e2"}, payment=Decimal("60.05")),
+    )
+    assert (second.status, second.balance_after) == ("applied", Decimal("0.00"))
+    doc = coll.find_one({"_id": "A1"})
+    assert doc["status"] == "paid" and doc["balance"]["amount"] == 0.0
+    too_much = repository.apply(
+        account, "e3", AccountUpdate(history_entry={"email_id": "e3"}, payment=Decimal("1"))
+    )
+    assert (too_much.status, too_much.reason) == ("not_applied", "payment_exceeds_balance")
+
+
+def test_concurrent_payments_of_different_emails_are_all_counted(repo: Any) -> None:
+    repository, coll, _ = repo
+    coll.insert_one(account_document("A1", amount=100.0))
+    account = repository.find_by_case_number("CASE-2024-0001").accounts[0]
+    results: list[str] = []
+
+    def pay(i: int) -> None:
+        update = AccountUpdate(history_entry={"email_id": f"p{i}"}, payment=Decimal("10"))
+        results.append(repository.apply(account, f"p{i}", update).status)
+
+    threads = [threading.Thread(target=pay, args=(i,)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    doc = coll.find_one({"_id": "A1"})
+    # each writer retries on a stale balance; with three writers nobody runs out of retries
+    assert results == ["applied"] * 3
+    assert doc["balance"]["amount"] == pytest.approx(70.0)
+    assert sorted(doc["applied_email_ids"]) == ["p0", "p1", "p2"]
+
+
+def test_unreachable_mongodb_is_a_transient_error(stack_env: dict) -> None:
+    from shared.config import load_settings
+
+    settings = load_settings({"MONGODB_URI": "mongodb://127.0.0.1:1", "MONGODB_TIMEOUT_MS": "300"})
+    repository = MongoAccountRepository(settings)
+    with pytest.raises(DependencyUnavailable) as caught:
+        repository.find_by_case_number("C-1")
+    assert caught.value.dependency == "mongodb"
+    repository.close()

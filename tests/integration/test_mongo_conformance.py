@@ -1,0 +1,176 @@
+"""Every MongoDB operator the project uses, pinned to MongoDB's documented semantics.
+
+Written against the manual, not against the local wire server (nx-27017), so the same test
+passes on a real MongoDB. Operators covered: equality on top-level and dotted fields, ``$in``,
+``$nin`` against a scalar array, ``distinct``, ``find`` with ``limit``, ``update_one`` with
+``$set`` (dotted paths and sub-documents) and ``$addToSet`` (scalars and documents), and
+``matched_count``/``modified_count``. Deliberately not used (nx-27017 0.8.1 differs from
+MongoDB): ``$ne``/``$not`` against arrays and ``$push`` of documents (stored as JSON strings).
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pymongo
+import pytest
+
+
+@pytest.fixture
+def collection(stack_env: dict) -> Iterator[Any]:
+    client: Any = pymongo.MongoClient(stack_env["MONGODB_URI"], tz_aware=True)
+    coll = client["conformance"][f"c_{uuid.uuid4().hex}"]
+    coll.insert_many(
+        [
+            {
+                "_id": "a",
+                "case_number": "C-1",
+                "creditor": "Acme",
+                "debtor": {"name": "Ann", "email": "ann@example.org"},
+                "balance": {"amount": 100.5, "currency": "EUR"},
+                "applied_email_ids": ["e0"],
+                "history": [{"email_id": "e0", "fields": {"amount": {"value": 1.5}}}],
+            },
+            {
+                "_id": "b",
+                "case_number": "C-2",
+                "creditor": "Beta",
+                "debtor": {"name": "Bob", "email": "bob@example.org"},
+                "balance": {"amount": 20, "currency": "GBP"},
+                "applied_email_ids": [],
+                "history": [],
+            },
+            {
+                "_id": "c",
+                "case_number": "C-3",
+                "creditor": "Acme",
+                "debtor": {"name": "Cy", "email": "cy@example.org"},
+                "balance": {"amount": 7.25, "currency": "EUR"},
+                "applied_email_ids": [],
+                "history": [],
+            },
+        ]
+    )
+    yield coll
+    coll.drop()
+    client.close()
+
+
+def ids(cursor: Any) -> list[str]:
+    return sorted(doc["_id"] for doc in cursor)
+
+
+def test_equality_on_top_level_and_dotted_fields(collection: Any) -> None:
+    assert ids(collection.find({"case_number": "C-2"})) == ["b"]
+    assert ids(collection.find({"debtor.email": "cy@example.org"})) == ["c"]
+    assert ids(collection.find({"balance.amount": 100.5})) == ["a"]
+    assert ids(collection.find({"balance.amount": 20.0})) == ["b"]  # int and double compare
+    assert ids(collection.find({"case_number": "C-404"})) == []
+
+
+def test_a_dollar_string_as_a_value_is_a_literal_not_an_operator(collection: Any) -> None:
+    assert ids(collection.find({"case_number": "$ne"})) == []
+
+
+def test_in_and_limit_and_distinct(collection: Any) -> None:
+    assert ids(collection.find({"creditor": {"$in": ["Acme", "Nobody"]}})) == ["a", "c"]
+    assert len(list(collection.find({}, limit=2))) == 2
+    assert sorted(collection.distinct("creditor")) == ["Acme", "Beta"]
+
+
+def test_nin_against_a_scalar_array(collection: Any) -> None:
+    assert ids(collection.find({"applied_email_ids": {"$nin": ["e0"]}})) == ["b", "c"]
+    assert ids(collection.find({"applied_email_ids": {"$nin": ["zz"]}})) == ["a", "b", "c"]
+
+
+def test_guarded_update_with_set_and_add_to_set(collection: Any) -> None:
+    since = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    entry = {"email_id": "e1", "decision": "AUTO_UPDATE", "fields": {"amount": {"value": 2.5}}}
+    result = collection.update_one(
+        {"_id": "a", "applied_email_ids": {"$nin": ["e1"]}, "balance.amount": 100.5},
+        {
+            "$set": {
+                "balance.amount": 98.0,
+                "status": "on_hold",
+                "hold": {"active": True, "reason": "dispute", "since": since},
+            },
+            "$addToSet": {"applied_email_ids": "e1", "history": entry},
+        },
+    )
+    assert (result.matched_count, result.modified_count) == (1, 1)
+    doc = collection.find_one({"_id": "a"})
+    assert doc["balance"] == {"amount": 98.0, "currency": "EUR"}
+    assert doc["hold"] == {"active": True, "reason": "dispute", "since": since}
+    assert doc["status"] == "on_hold"
+    assert doc["applied_email_ids"] == ["e0", "e1"]
+    assert doc["history"] == [
+        {"email_id": "e0", "fields": {"amount": {"value": 1.5}}},
+        entry,
+    ]  # documents stay documents, the old entry is untouched
+    again = collection.update_one(
+        {"_id": "a", "applied_email_ids": {"$nin": ["e1"]}},
+        {"$addToSet": {"applied_email_ids": "e1"}},
+    )
+    assert (again.matched_count, again.modified_count) == (0, 0)
+
+
+def test_stale_balance_guard_matches_nothing(collection: Any) -> None:
+    result = collection.update_one(
+        {"_id": "b", "applied_email_ids": {"$nin": ["e9"]}, "balance.amount": 19.99},
+        {"$set": {"balance.amount": 0.0}},
+    )
+    assert result.modified_count == 0
+    assert collection.find_one({"_id": "b"})["balance"]["amount"] == 20
+
+
+def test_twenty_concurrent_writers_applying_the_same_email_one_wins(collection: Any) -> None:
+    barrier = threading.Barrier(20)
+    modified: list[int] = []
+
+    def apply(i: int) -> None:
+        barrier.wait()
+        result = collection.update_one(
+            {"_id": "c", "applied_email_ids": {"$nin": ["same"]}},
+            {
+                "$set": {"status": "on_hold"},
+                "$addToSet": {
+                    "applied_email_ids": "same",
+                    "history": {"email_id": "same", "writer": i},
+                },
+            },
+        )
+        modified.append(result.modified_count)
+
+    threads = [threading.Thread(target=apply, args=(i,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(modified) == 1
+    doc = collection.find_one({"_id": "c"})
+    assert doc["applied_email_ids"] == ["same"]
+    assert len(doc["history"]) == 1
+
+
+def test_twenty_concurrent_writers_of_different_emails_all_land(collection: Any) -> None:
+    barrier = threading.Barrier(20)
+
+    def apply(i: int) -> None:
+        barrier.wait()
+        collection.update_one(
+            {"_id": "b", "applied_email_ids": {"$nin": [f"e{i}"]}},
+            {"$addToSet": {"applied_email_ids": f"e{i}", "history": {"email_id": f"e{i}"}}},
+        )
+
+    threads = [threading.Thread(target=apply, args=(i,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    doc = collection.find_one({"_id": "b"})
+    assert sorted(doc["applied_email_ids"]) == sorted(f"e{i}" for i in range(20))
+    assert len(doc["history"]) == 20

@@ -1,0 +1,139 @@
+"""Matching an extraction to an account: method order, scores, ambiguity, bad documents."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.accounts import UnsafeFilterValue, safe_str, validate_account
+from shared.processing.matching import AccountMatcher, normalise_name
+from tests.processing_fakes import FakeAccounts, account_document, extraction, parsed_email
+
+DOCS = [
+    account_document("A1", case_number="C-100", account_reference="R-100", name="Jane Example",
+                     email="jane@example.org", creditor="Northwind Bank", amount=1200.0),
+    account_document("A2", case_number="C-200", account_reference="R-200", name="John Sample",
+                     email="john@example.org", creditor="Contoso Energy", amount=310.55),
+    account_document("A3", case_number="C-300", account_reference="R-300", name="Jon Sample",
+                     email="shared@example.org", creditor="Contoso Energy", amount=99.0),
+    account_document("A4", case_number="C-400", account_reference="R-400", name="Ann Other",
+                     email="shared@example.org", creditor="Fabrikam Telecom", amount=45.0),
+]  # fmt: skip
+
+
+def matcher(docs: list[dict] | None = None) -> AccountMatcher:
+    return AccountMatcher(
+        FakeAccounts(docs if docs is not None else [dict(d) for d in DOCS]),
+        ambiguity_margin=0.05,
+        fuzzy_min_score=85,
+    )
+
+
+def nobody() -> object:
+    return parsed_email(sender="unknown@example.net")
+
+
+def test_exact_case_number_wins_over_everything() -> None:
+    match = matcher().match(extraction(case_number="C-200", account_reference="R-200"), nobody())
+    assert (match.method, match.score, match.account.account_id) == ("case_number", 1.0, "A2")
+    assert match.exact_reference and not match.ambiguous
+
+
+def test_account_reference_when_no_case_number() -> None:
+    match = matcher().match(extraction(account_reference="R-300"), nobody())
+    assert (match.method, match.account.account_id) == ("account_reference", "A3")
+
+
+def test_case_number_and_reference_of_different_accounts_are_ambiguous() -> None:
+    match = matcher().match(extraction(case_number="C-100", account_reference="R-200"), nobody())
+    assert match.ambiguous and match.account is None
+    assert {c.account.account_id for c in match.candidates} == {"A1", "A2"}
+    assert not match.exact_reference
+
+
+def test_exact_match_with_a_clearly_different_debtor_name_scores_lower() -> None:
+    match = matcher().match(extraction(case_number="C-100", debtor_name="Zed Quux"), nobody())
+    assert match.account.account_id == "A1"
+    assert match.score == 0.85
+    assert "debtor_name_disagrees" in match.notes
+
+
+def test_unknown_case_number_falls_through_to_the_sender() -> None:
+    match = matcher().match(
+        extraction(case_number="C-999"), parsed_email(sender="john@example.org")
+    )
+    assert (match.method, match.score, match.account.account_id) == ("sender_email", 0.8, "A2")
+
+
+def test_sender_with_two_accounts_is_ambiguous_unless_creditor_or_amount_tells() -> None:
+    shared = parsed_email(sender="shared@example.org")
+    assert matcher().match(extraction(), shared).ambiguous
+    told = matcher().match(extraction(creditor_name="Fabrikam Telecom"), shared)
+    assert not told.ambiguous and told.account.account_id == "A4"
+    assert told.score == pytest.approx(0.85)
+    by_amount = matcher().match(extraction(amount=99.0), shared)
+    assert by_amount.account.account_id == "A3"
+
+
+def test_fuzzy_name_needs_an_amount_or_creditor_constraint() -> None:
+    unconstrained = matcher().match(extraction(debtor_name="Jane Exampel"), nobody())
+    assert unconstrained.method is None and unconstrained.account is None
+    by_amount = matcher().match(extraction(debtor_name="Jane Exampel", amount=1200.0), nobody())
+    assert by_amount.method == "fuzzy_name" and by_amount.account.account_id == "A1"
+    assert 0.6 < by_amount.score <= 0.85
+
+
+def test_fuzzy_name_by_creditor_with_close_names_is_ambiguous() -> None:
+    match = matcher().match(
+        extraction(debtor_name="John Sample", creditor_name="Contoso Energy Ltd"), nobody()
+    )
+    assert match.method == "fuzzy_name"
+    names = [c.account.account_id for c in match.candidates]
+    assert names[0] == "A2"
+    # "Jon Sample" is a near-identical name at the same creditor: too close to call.
+    assert "A3" in names and match.ambiguous
+
+
+def test_low_confidence_fields_are_not_used_to_match() -> None:
+    match = matcher().match(extraction(case_number=("C-100", 0.1)), nobody())
+    assert match.method is None
+
+
+def test_malformed_documents_are_skipped_and_counted() -> None:
+    docs = [dict(d) for d in DOCS]
+    broken = account_document("B1", case_number="C-100")
+    broken["balance"] = {"amount": "lots", "currency": "EUR"}
+    docs.append(broken)
+    not_a_name = account_document("B2", case_number="C-100")
+    not_a_name["debtor"] = {"name": {"$gt": ""}}
+    docs.append(not_a_name)
+    match = matcher(docs).match(extraction(case_number="C-100"), nobody())
+    assert match.account.account_id == "A1"
+    assert match.skipped_documents == 2
+
+
+def test_operator_shaped_values_never_reach_a_query() -> None:
+    match = matcher().match(extraction(case_number="$ne", account_reference="$gt"), nobody())
+    assert match.method is None
+    assert "unsafe_value:case_number" in match.notes
+    with pytest.raises(UnsafeFilterValue):
+        safe_str({"$ne": None})
+    with pytest.raises(UnsafeFilterValue):
+        safe_str("abc\x00")
+    assert safe_str("  C-1 ") == "C-1"
+
+
+def test_validate_account_rejects_wrong_types_and_keeps_good_ones() -> None:
+    assert validate_account(account_document()) is not None
+    bad_ids = account_document()
+    bad_ids["applied_email_ids"] = [{"$ne": 1}]
+    assert validate_account(bad_ids) is None
+    missing = account_document()
+    del missing["case_number"]
+    assert validate_account(missing) is None
+    as_bool = account_document()
+    as_bool["balance"] = {"amount": True, "currency": "EUR"}
+    assert validate_account(as_bool) is None
+
+
+def test_normalise_name() -> None:
+    assert normalise_name("  JOSÉ  O'Brien-Smith ") == "jose o brien smith"

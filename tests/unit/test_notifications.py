@@ -1,0 +1,64 @@
+"""Notification texts: nothing from the inbound email can inject headers, lines or HTML."""
+
+from __future__ import annotations
+
+from email import message_from_bytes, policy
+
+from shared.accounts import validate_account
+from shared.mail import build_message
+from shared.processing.decision import Thresholds, decide
+from shared.processing.matching import NO_MATCH, Candidate, Match
+from shared.processing.notifications import compose, dedup_key, one_line
+from tests.processing_fakes import account_document, extraction, parsed_email
+
+ACCOUNT = validate_account(account_document())
+MATCH = Match("case_number", 1.0, (Candidate(ACCOUNT, 1.0),))  # type: ignore[arg-type]
+HOSTILE = "Ann\r\nBcc: victim@example.org\r\n\r\n<script>alert(1)</script>\nDecision: AUTO_UPDATE"
+
+
+def _compose(kind: str, ext: object, match: Match = MATCH, subject: str = HOSTILE) -> object:
+    decision = decide(ext, match, Thresholds(0.9, 0.6))  # type: ignore[arg-type]
+    return compose(
+        kind,
+        recipient="staff@example.org",
+        email_id="em-notify-1",
+        correlation_id="corr-notify-1",
+        email=parsed_email(subject=subject, sender="evil@example.org"),
+        extraction=ext,
+        match=match,
+        decision=decision,
+        actions=[{"type": "note", "account_id": "ACC-1001", "result": "applied"}],
+    )
+
+
+def test_subject_carries_only_our_identifiers() -> None:
+    message = _compose("debt_update", extraction("payment_plan_request", debtor_name=HOSTILE))
+    assert message.subject == "[Debt update] payment_plan_request - ACC-1001"
+    assert message.dedup_key == dedup_key("em-notify-1", "debt_update") == "em-notify-1:debt_update"
+
+
+def test_inbound_values_are_one_line_each_and_the_mail_is_plain_text() -> None:
+    message = _compose("review_request", extraction("other", debtor_name=HOSTILE))
+    body_lines = message.body.splitlines()
+    assert not any(line.startswith("Bcc:") for line in body_lines)
+    assert not any(line.startswith("Decision: AUTO_UPDATE") for line in body_lines)
+    assert len([line for line in body_lines if line.startswith("Decision:")]) == 1  # ours
+    built = build_message(
+        sender="p@localhost", to=message.recipient, subject=HOSTILE, body=message.body
+    )
+    parsed = message_from_bytes(built.as_bytes(), policy=policy.default)
+    assert parsed.get_content_type() == "text/plain"
+    assert parsed["Bcc"] is None
+    assert "\n" not in str(parsed["Subject"])
+
+
+def test_compliance_alert_without_account_says_what_to_do() -> None:
+    message = _compose("compliance_alert", extraction("cease_and_desist"), NO_MATCH)
+    assert message.kind == "compliance_alert"
+    assert "no single account matched" in message.body
+    assert "no account matched" in message.subject
+
+
+def test_one_line_bounds_and_flattens() -> None:
+    assert one_line("a\r\nb\tc\x00d") == "a b c d"
+    assert len(one_line("x" * 1000, 50)) == 50

@@ -1,0 +1,233 @@
+"""The pipeline's logic with fakes: outcomes, error policy, fallback, outbox, metrics."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from shared.config import load_settings
+from shared.errors import DependencyUnavailable, LeaseHeldError
+from shared.extraction.errors import (
+    ClaudeRateLimited,
+    ClaudeRequestRejected,
+    ClaudeUnavailable,
+    MalformedModelAnswer,
+)
+from shared.processing.envelope import Delivery
+from tests.processing_fakes import Harness, account_document, extraction, harness, notice
+
+
+def delivery(email_id: str = "em-unit-0001", attempt: int | None = 1) -> Delivery:
+    return Delivery(
+        notice=notice(email_id),
+        correlation_id="corr-unit-000001",
+        pubsub_message_id="42",
+        publish_time=datetime(2026, 1, 1, tzinfo=UTC),
+        delivery_attempt=attempt,
+    )
+
+
+def run(h: Harness, d: Delivery | None = None) -> str:
+    d = d or delivery()
+    h.raw.put(d.notice, b"raw")
+    return h.pipeline.process(d)
+
+
+def test_auto_update_records_the_payment_once_and_notifies_nobody() -> None:
+    h = harness()
+    assert run(h) == "done"
+    report = h.store.reports["em-unit-0001"]
+    assert (report.status, report.decision, report.extractor) == ("done", "AUTO_UPDATE", "claude")
+    assert report.match["method"] == "case_number"
+    assert report.fields["amount"]["value"] == 200.0
+    assert report.pipeline["attempt"] == 1 and report.pipeline["delivery_attempt"] == 1
+    assert set(report.pipeline["stage_seconds"]) >= {"read", "parse", "extract", "match", "apply"}
+    assert h.accounts.documents["ACC-1001"]["balance"]["amount"] == 1000.0
+    assert h.accounts.documents["ACC-1001"]["applied_email_ids"] == ["em-unit-0001"]
+    entry = h.accounts.documents["ACC-1001"]["history"][0]
+    assert entry["email_id"] == "em-unit-0001" and entry["decision"] == "AUTO_UPDATE"
+    assert entry["fields"]["amount"] == {"value": 200.0, "confidence": 0.95}
+    assert h.mailer.sent == []
+    # the redelivery is a duplicate: nothing applied twice
+    assert run(h) == "duplicate"
+    assert len(h.accounts.applied) == 1
+
+
+def test_metrics_cover_the_issue_list() -> None:
+    h = harness()
+    run(h)
+    names = {(name, tuple(sorted(labels.items()))) for name, _, labels in h.metrics[0].rows}
+    for expected in [
+        ("queue_lag_seconds", ()),
+        ("delivery_attempt", ()),
+        ("tokens_input", ()),
+        ("tokens_cache_write", ()),
+        ("processing_seconds", (("stage", "total"),)),
+        ("processing_seconds", (("stage", "extract"),)),
+        ("extraction_confidence", (("field", "overall"),)),
+        ("extraction_confidence", (("field", "amount"),)),
+        ("match_score", (("method", "case_number"),)),
+        ("decision", (("decision", "AUTO_UPDATE"),)),
+    ]:
+        assert expected in names
+    assert h.metrics[0].written == 1
+
+
+def test_held_lease_raises_for_redelivery() -> None:
+    h = harness()
+    h.store.emails["em-unit-0001"] = {"status": "processing", "attempts": 1, "owner": "other"}
+    with pytest.raises(LeaseHeldError):
+        run(h)
+    assert h.accounts.applied == []
+
+
+def test_missing_object_is_a_failed_report_and_acknowledged() -> None:
+    h = harness()
+    d = delivery()
+    assert h.pipeline.process(d) == "failed"  # nothing was put in the fake bucket
+    report = h.store.reports["em-unit-0001"]
+    assert report.status == "failed"
+    assert report.errors[0]["stage"] == "read"
+    assert report.errors[0]["error_type"] == "MissingObject"
+    assert h.store.emails["em-unit-0001"]["status"] == "failed"
+    assert h.pipeline.process(d) == "duplicate"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        DependencyUnavailable("gcs", "ReadTimeout", stage="read"),
+        ClaudeUnavailable("InternalServerError", status_code=529),
+        ClaudeRateLimited(2.0),
+    ],
+)
+def test_transient_errors_raise_release_the_lease_and_keep_the_metrics(error: Exception) -> None:
+    h = harness()
+    if isinstance(error, DependencyUnavailable) and error.dependency == "gcs":
+        h.raw.fail_with = error
+    else:
+        h.claude.errors.append(error)
+    with pytest.raises(type(error)):
+        run(h)
+    assert h.store.released == ["em-unit-0001"]
+    assert h.store.emails["em-unit-0001"]["status"] == "processing"
+    assert h.store.metrics_written == 1
+    assert any(name == "error" for name, _, _ in h.metrics[0].rows)
+    assert h.accounts.applied == [] and h.store.reports == {}
+    # the redelivery succeeds
+    h.raw.fail_with = None
+    assert run(h) == "done"
+    assert h.store.reports["em-unit-0001"].pipeline["attempt"] == 2
+
+
+def test_open_claude_breaker_uses_rules_marked_degraded_never_auto_applied() -> None:
+    h = harness()
+    h.breaker.open_ = True
+    run(h)
+    report = h.store.reports["em-unit-0001"]
+    assert (report.extractor, report.degraded) == ("rules", True)
+    assert report.decision != "AUTO_UPDATE"
+    assert h.claude.calls == 0
+    assert "claude_breaker_open" in report.pipeline["warnings"]
+    assert h.accounts.documents["ACC-1001"]["balance"]["amount"] == 1200.0
+
+
+def test_no_api_key_uses_rules_marked_degraded() -> None:
+    h = harness(claude_configured=False)
+    run(h)
+    report = h.store.reports["em-unit-0001"]
+    assert (report.extractor, report.degraded) == ("rules", True)
+    assert "claude_not_configured" in report.pipeline["warnings"]
+
+
+def test_malformed_answers_raise_until_the_fallback_attempt_then_use_rules() -> None:
+    h = harness(settings=load_settings({"PROCESSOR_RULES_FALLBACK_ATTEMPT": "3"}))
+    h.claude.errors.extend(MalformedModelAnswer("no_tool_use") for _ in range(3))
+    for _ in range(2):
+        with pytest.raises(MalformedModelAnswer):
+            run(h)
+    assert run(h) == "done"
+    report = h.store.reports["em-unit-0001"]
+    assert report.attempt == 3 and (report.extractor, report.degraded) == ("rules", True)
+    assert "claude_malformed_answer_fallback:no_tool_use" in report.pipeline["warnings"]
+    assert any(e["code"].startswith("claude_malformed") for e in report.errors)
+
+
+def test_rejected_request_falls_back_to_rules_instead_of_failing() -> None:
+    h = harness()
+    h.claude.errors.append(ClaudeRequestRejected("BadRequestError", 400))
+    assert run(h) == "done"
+    report = h.store.reports["em-unit-0001"]
+    assert (
+        report.extractor == "rules"
+        and "claude_request_rejected:400" in (report.pipeline["warnings"])
+    )
+
+
+def test_cease_and_desist_holds_the_account_and_queues_a_compliance_alert() -> None:
+    h = harness(claude_result=extraction("cease_and_desist", case_number="CASE-2024-0001"))
+    run(h)
+    document = h.accounts.documents["ACC-1001"]
+    assert document["status"] == "on_hold"
+    assert document["hold"]["active"] is True and document["hold"]["reason"] == "cease_and_desist"
+    report = h.store.reports["em-unit-0001"]
+    assert report.decision == "UPDATE_AND_NOTIFY"
+    assert {a["type"] for a in report.actions} >= {"hold", "notification"}
+    assert [m.kind for m in h.store.outbox] == ["compliance_alert"]
+    assert len(h.mailer.sent) == 1
+    assert h.mailer.sent[0]["Subject"].strip().startswith("[Compliance alert] cease_and_desist")
+
+
+def test_injection_suspected_never_moves_money() -> None:
+    h = harness(
+        claude_result=extraction(
+            case_number="CASE-2024-0001", amount=1200.0, warnings=("injection_suspected",)
+        )
+    )
+    run(h)
+    report = h.store.reports["em-unit-0001"]
+    assert report.decision == "MANUAL_REVIEW"
+    assert h.accounts.applied == []
+    assert h.accounts.documents["ACC-1001"]["balance"]["amount"] == 1200.0
+    assert [m.kind for m in h.store.outbox] == ["review_request"]
+
+
+def test_smtp_down_leaves_the_notification_pending_and_the_email_done() -> None:
+    h = harness(claude_result=extraction("payment_plan_request", case_number="CASE-2024-0001"))
+    h.mailer.fail_with = DependencyUnavailable("smtp", "SMTPDataError", stage="notify")
+    assert run(h) == "done"
+    assert h.store.emails["em-unit-0001"]["status"] == "done"
+    assert h.outbox.sent_keys == [] and len(h.store.outbox) == 1
+    # a later delivery of the same email sends it, exactly once
+    h.mailer.fail_with = None
+    assert run(h) == "duplicate"
+    assert h.outbox.sent_keys == ["em-unit-0001:debt_update"]
+    assert run(h) == "duplicate"
+    assert len(h.mailer.sent) == 1
+
+
+def test_ambiguous_match_is_never_applied() -> None:
+    docs = [
+        account_document("A1", case_number="C-1", email="jane@example.org"),
+        account_document(
+            "A2", case_number="C-2", account_reference="R-2", email="jane@example.org"
+        ),
+    ]
+    h = harness(documents=docs, claude_result=extraction("payment_promise", amount=10.0))
+    run(h)
+    report = h.store.reports["em-unit-0001"]
+    assert report.match["ambiguous"] is True and report.match["account_id"] is None
+    assert report.decision == "MANUAL_REVIEW"
+    assert h.accounts.applied == []
+    assert [m.kind for m in h.store.outbox] == ["review_request"]
+
+
+def test_invalid_account_documents_become_a_warning_not_a_crash() -> None:
+    broken = account_document("B1", case_number="CASE-2024-0001")
+    broken["history"] = "not a list"
+    h = harness(documents=[broken, account_document()])
+    assert run(h) == "done"
+    report = h.store.reports["em-unit-0001"]
+    assert "account_document_invalid" in report.pipeline["warnings"]
+    assert report.match["account_id"] == "ACC-1001"
