@@ -227,6 +227,8 @@ class Harness(E2E):
 
     def prepare(self, cases: list[MailCase]) -> None:
         """Seed the cases' accounts and script Claude's answer for each."""
+        if not cases:
+            return
         with self._mongo() as client:
             coll = client["collections"]["accounts"]
             coll.insert_many([case.account_document() for case in cases])
