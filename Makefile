@@ -40,5 +40,9 @@ typecheck: $(STAMP)
 package: $(STAMP)
 	@$(PY) -m infra.package
 
+bench: $(STAMP)
+	@echo "==> benchmarks on a local stack of their own (under 10 minutes; see docs/bench.md)"
+	@$(PY) -m infra.bench $(BENCH_ARGS)
+
 clean:
 	rm -rf .local dist .pytest_cache .ruff_cache .mypy_cache

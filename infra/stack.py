@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import signal
 import socket
@@ -53,11 +54,29 @@ class StackError(RuntimeError):
     """A server of the local stack did not start, or died."""
 
 
+# Ports for our servers come from below Linux's ephemeral range (32768-60999): a port taken
+# with bind(0) lies inside it, where any outgoing connection may grab it before the server binds.
+_PORT_RANGE = (20000, 32000)
+_port_random = random.SystemRandom()
+_ports_handed_out: set[int] = set()
+_port_lock = threading.Lock()
+
+
 def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A TCP port free on 127.0.0.1 right now, outside the ephemeral range, never reused."""
+    with _port_lock:
+        for _ in range(200):
+            port = _port_random.randint(*_PORT_RANGE)
+            if port in _ports_handed_out:
+                continue
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            _ports_handed_out.add(port)
+            return port
+    raise StackError("no free TCP port found on 127.0.0.1")
 
 
 def _tail(path: Path, lines: int = 15) -> str:

@@ -25,9 +25,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def prepare_instance(function_name: str) -> None:
-    """Per-instance set-up done on first invocation (never at import): structured logging,
-    Sentry (a no-op without ``SENTRY_DSN``), breaker transitions recorded as metrics."""
-    from shared.metrics.collector import register_breaker_metrics
+    """Per-instance set-up done on first invocation (never at import): structured logging and
+    Sentry (a no-op without ``SENTRY_DSN``). Nothing here may pull in the database or breaker
+    modules: the webhook runs it too and must never import them."""
     from shared.observability.sentry import init_sentry
 
     settings = get_settings()
@@ -35,7 +35,6 @@ def prepare_instance(function_name: str) -> None:
         function_name, level=settings.log_level, project_id=settings.google_cloud_project
     )
     init_sentry(settings)
-    register_breaker_metrics()
 
 
 @contextmanager

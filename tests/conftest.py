@@ -41,7 +41,16 @@ def _session_stack() -> Iterator[LocalStack]:
     except StackError as exc:
         pytest.exit(f"local stack failed to start: {exc}", returncode=3)
     yield stack
+    _close_sentry()  # flush while the sink is still up, not at interpreter exit
     stack.stop()
+
+
+def _close_sentry() -> None:
+    import sentry_sdk
+
+    client = sentry_sdk.get_client()
+    if client.is_active():
+        client.close(timeout=2)
 
 
 @pytest.fixture

@@ -38,35 +38,6 @@ logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _active = False
 
-# (module, class) of integrations that would send prompts, completions or query documents.
-_DISABLED_INTEGRATIONS = (
-    ("sentry_sdk.integrations.anthropic", "AnthropicIntegration"),
-    ("sentry_sdk.integrations.openai", "OpenAIIntegration"),
-    ("sentry_sdk.integrations.openai_agents", "OpenAIAgentsIntegration"),
-    ("sentry_sdk.integrations.langchain", "LangchainIntegration"),
-    ("sentry_sdk.integrations.langgraph", "LanggraphIntegration"),
-    ("sentry_sdk.integrations.cohere", "CohereIntegration"),
-    ("sentry_sdk.integrations.google_genai", "GoogleGenAIIntegration"),
-    ("sentry_sdk.integrations.huggingface_hub", "HuggingfaceHubIntegration"),
-    ("sentry_sdk.integrations.pydantic_ai", "PydanticAIIntegration"),
-    ("sentry_sdk.integrations.mcp", "MCPIntegration"),
-    ("sentry_sdk.integrations.litellm", "LiteLLMIntegration"),
-    ("sentry_sdk.integrations.pymongo", "PyMongoIntegration"),
-)
-
-
-def _disabled_integrations() -> list[type]:
-    """The classes to disable; an integration whose library is absent cannot enable anyway."""
-    import importlib
-
-    from sentry_sdk.integrations import DidNotEnable
-
-    found = []
-    for module_name, class_name in _DISABLED_INTEGRATIONS:
-        with contextlib.suppress(DidNotEnable, ImportError):  # library not installed
-            found.append(getattr(importlib.import_module(module_name), class_name))
-    return found
-
 
 def before_send(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any] | None:
     """Scrub every event; add the invocation's ids; drop the event if scrubbing fails."""
@@ -103,7 +74,10 @@ def sentry_options(settings: Settings) -> dict[str, Any]:
         "max_request_body_size": "never",
         "before_send": before_send,
         "before_breadcrumb": before_breadcrumb,
-        "disabled_integrations": _disabled_integrations(),
+        # No auto-enabled integrations: the AI ones (anthropic, …) would record prompts, the
+        # database ones query documents, and importing them would load those libraries into
+        # the webhook. The defaults (logging, threading, excepthook, …) stay.
+        "auto_enabling_integrations": False,
         "traces_sample_rate": None,
         "attach_stacktrace": False,
         "max_breadcrumbs": 50,

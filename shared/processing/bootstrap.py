@@ -127,6 +127,9 @@ def get_pipeline() -> Pipeline:
     if _pipeline is None:
         with _lock:
             if _pipeline is None:
+                from shared.metrics.collector import register_breaker_metrics
+
+                register_breaker_metrics()  # breaker transitions become metrics rows
                 _pipeline = bootstrap()
     return _pipeline
 

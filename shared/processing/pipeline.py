@@ -27,7 +27,7 @@ from shared.accounts import AccountRepository, AccountUpdate, ApplyResult
 from shared.config import Settings
 from shared.errors import BreakerOpenError, LeaseHeldError, PermanentError, ProcessingError
 from shared.extraction.errors import ClaudeRequestRejected, MalformedModelAnswer
-from shared.extraction.models import Extraction, Extractor, ParsedEmail
+from shared.extraction.models import Extraction, Extractor, ParsedEmail, TokenUsage
 from shared.logs import log_event
 from shared.mail import Mailer
 from shared.processing import decision as rules
@@ -238,6 +238,8 @@ class Pipeline:
             run.trace.warnings.append(f"claude_request_rejected:{exc.status_code}")
             return self._rules(email)
         except MalformedModelAnswer as exc:
+            if exc.usage is not None:  # the tokens were spent even if the answer was useless
+                _record_tokens(run.metrics, exc.usage)
             if run.trace.attempt < self.deps.settings.processor_rules_fallback_attempt:
                 raise
             log_event(logger, "claude_malformed_fallback", level=logging.WARNING, reason=exc.reason)
@@ -409,17 +411,20 @@ class Pipeline:
         self, run: _Run, extraction: Extraction, match: Match, decision: Decision
     ) -> None:
         metrics = run.metrics
-        usage = extraction.usage
-        for name, value in (
-            ("tokens_input", usage.input),
-            ("tokens_output", usage.output),
-            ("tokens_cache_read", usage.cache_read),
-            ("tokens_cache_write", usage.cache_write),
-        ):
-            metrics.record(name, value)
+        _record_tokens(metrics, extraction.usage)
         metrics.record("extraction_confidence", extraction.overall_confidence, field="overall")
         metrics.record("extraction_confidence", extraction.intent_confidence, field="intent")
         for name, found in extraction.fields.items():
             metrics.record("extraction_confidence", found.confidence, field=name)
         metrics.record("match_score", match.score, method=match.method or "none")
         metrics.record("decision", 1, decision=decision.decision)
+
+
+def _record_tokens(metrics: Metrics, usage: TokenUsage) -> None:
+    for name, value in (
+        ("tokens_input", usage.input),
+        ("tokens_output", usage.output),
+        ("tokens_cache_read", usage.cache_read),
+        ("tokens_cache_write", usage.cache_write),
+    ):
+        metrics.record(name, value)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
-from tests.e2e.conftest import E2E, account, make_mime, tool_input, unique
+from tests.e2e.conftest import E2E, account, make_mime, tool_input, unique, wait_until
 
 
 def test_payment_with_exact_case_number_is_auto_applied_once(e2e: E2E) -> None:
@@ -342,3 +342,38 @@ def test_concurrent_deliveries_call_claude_in_parallel(e2e: E2E) -> None:
     # four 4-second Claude calls in well under 2 × 4 s: they ran side by side
     stages = [e2e.report(i)["pipeline"]["stage_seconds"] for i in email_ids]
     assert elapsed < 2 * delay, (elapsed, stages)
+
+
+def test_smtp_down_then_a_redelivery_sends_the_pending_notification_once(e2e: E2E) -> None:
+    marker, case, account_id = unique("MK"), unique("CASE"), unique("ACC")
+    e2e.seed(account(account_id, case))
+    body = f"About {case}: I dispute this debt, it is not mine. {marker}"
+    e2e.claude.add_rule(
+        marker,
+        {
+            "kind": "tool_use",
+            "input": tool_input(
+                "dispute", 0.95, "I dispute this debt", case_number=(case, 0.99, case)
+            ),
+        },
+    )
+    email_id = unique("em-smtp")
+    gcs_uri = e2e.store_mime(email_id, make_mime(body))
+    e2e.mailbox.refuse(True)
+    e2e.publish(e2e.notice(email_id, gcs_uri), correlation_id=f"corr-{email_id}")
+    report = e2e.wait_for_report(email_id)
+    assert report["status"] == "done"
+    assert e2e.account(account_id)["hold"]["active"] is True  # the hold does not wait for SMTP
+    pending = wait_until(
+        lambda: [n for n in e2e.notifications(email_id) if n["attempts"] >= 1], 30, "attempt"
+    )
+    assert pending[0]["status"] == "pending" and pending[0]["kind"] == "compliance_alert"
+    assert e2e.mails_for(email_id) == []
+    e2e.mailbox.refuse(False)
+    # any later delivery of the same email repairs it (the email itself is already done)
+    e2e.publish(e2e.notice(email_id, gcs_uri), correlation_id=f"corr-{email_id}")
+    mails = e2e.wait_for_mail(email_id)
+    e2e.publish(e2e.notice(email_id, gcs_uri), correlation_id=f"corr-{email_id}")
+    time.sleep(3)
+    assert len(e2e.mails_for(email_id)) == len(mails) == 1
+    assert [n["status"] for n in e2e.notifications(email_id)] == ["sent"]

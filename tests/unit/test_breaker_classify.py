@@ -132,3 +132,23 @@ def test_describe_error_names_type_and_status_only() -> None:
     wrapped = ClaudeUnavailable(None)
     assert describe_error(wrapped) == "ClaudeUnavailable(APITimeoutError)"
     assert describe_error(ValueError("debtor John Doe owes 100")) == "ValueError"
+
+
+def test_agrees_with_the_extraction_errors_is_outage() -> None:
+    from shared.extraction import errors as extraction
+
+    samples: list[BaseException] = [
+        extraction.ClaudeUnavailable("APITimeoutError"),
+        extraction.ClaudeUnavailable("InternalServerError", status_code=500),
+        extraction.ClaudeUnavailable("OverloadedError", status_code=529),
+        extraction.ClaudeUnavailable("RequestTimeoutError", status_code=408),
+        extraction.ClaudeRateLimited(retry_after=2.0),
+        extraction.ClaudeRequestRejected("BadRequestError", 400),
+        extraction.MalformedModelAnswer("no_tool_use"),
+        _status(503),
+        _status(429),
+        _status(400),
+        anthropic.APITimeoutError(request=_REQUEST),
+    ]
+    for exc in samples:
+        assert (counts_as_failure(exc) is True) == extraction.is_outage(exc), repr(exc)

@@ -14,6 +14,7 @@ from shared.extraction.errors import (
     ClaudeUnavailable,
     MalformedModelAnswer,
 )
+from shared.extraction.models import TokenUsage
 from shared.processing.envelope import Delivery
 from tests.processing_fakes import Harness, account_document, extraction, harness, notice
 
@@ -143,7 +144,9 @@ def test_no_api_key_uses_rules_marked_degraded() -> None:
 
 def test_malformed_answers_raise_until_the_fallback_attempt_then_use_rules() -> None:
     h = harness(settings=load_settings({"PROCESSOR_RULES_FALLBACK_ATTEMPT": "3"}))
-    h.claude.errors.extend(MalformedModelAnswer("no_tool_use") for _ in range(3))
+    h.claude.errors.extend(
+        MalformedModelAnswer("no_tool_use", TokenUsage(input=100, output=7)) for _ in range(3)
+    )
     for _ in range(2):
         with pytest.raises(MalformedModelAnswer):
             run(h)
@@ -152,6 +155,8 @@ def test_malformed_answers_raise_until_the_fallback_attempt_then_use_rules() -> 
     assert report.attempt == 3 and (report.extractor, report.degraded) == ("rules", True)
     assert "claude_malformed_answer_fallback:no_tool_use" in report.pipeline["warnings"]
     assert any(e["code"].startswith("claude_malformed") for e in report.errors)
+    spent = [v for m in h.metrics for name, v, _ in m.rows if name == "tokens_input"]
+    assert spent.count(100.0) == 3  # every useless answer's tokens are counted
 
 
 def test_rejected_request_falls_back_to_rules_instead_of_failing() -> None:

@@ -1,0 +1,5 @@
+import sys
+
+from infra.bench.runner import main
+
+sys.exit(main())

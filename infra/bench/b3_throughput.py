@@ -1,0 +1,120 @@
+"""B3 — processor overhead: emails per second vs. only the unavoidable I/O.
+
+Both sides run in this process, one email after another, with warm clients, on emails of
+their own (fresh accounts, stored MIME):
+
+- processor: the real pipeline with an instant Claude stand-in (as B1);
+- baseline: per email only what cannot be avoided — read the object from GCS, one MongoDB
+  update of the account, one Postgres insert (a row in ``emails``, committed).
+
+Each side runs ``repeats`` times, alternating; the figure and the baseline are the median
+rates. Target: processor / baseline ≥ 0.5.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from infra.bench import workload
+from infra.bench.b1_roundtrips import deliver, processor_pipeline
+from infra.bench.context import BenchContext
+from infra.bench.results import Check, Measurement, median
+
+KEY = "B3"
+TITLE = "processor throughput"
+TARGET = "processor/baseline ≥ 0.5"
+LIMIT = 0.5
+
+
+class UnavoidableIo:
+    """The baseline: GCS read, one Mongo update, one Postgres insert, warm clients."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        import pymongo
+
+        from shared.db.engine import get_engine
+
+        self._storage = workload.storage_client()
+        self._bucket = self._storage.bucket("raw-emails")
+        self._mongo: Any = pymongo.MongoClient(env["MONGODB_URI"])
+        self._accounts = self._mongo[env.get("MONGODB_DATABASE", "collections")][
+            workload.ACCOUNTS_COLLECTION
+        ]
+        self._engine = get_engine()
+
+    def handle(self, email: workload.BenchEmail) -> None:
+        from sqlalchemy import text
+
+        raw = self._bucket.blob(email.object_name).download_as_bytes()
+        if not raw:
+            raise RuntimeError("empty object")
+        done = self._accounts.update_one(
+            {"_id": email.account_id, "applied_email_ids": {"$nin": [email.email_id]}},
+            {"$inc": {"balance.amount": -120.5}, "$push": {"applied_email_ids": email.email_id}},
+        )
+        if done.modified_count != 1:
+            raise RuntimeError("baseline account update matched nothing")
+        with self._engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO emails (email_id, correlation_id, provider, gcs_uri, status) "
+                    "VALUES (:id, :cid, 'raw', :uri, 'done')"
+                ),
+                {"id": email.email_id, "cid": f"bench-{email.marker}", "uri": email.gcs_uri},
+            )
+
+    def close(self) -> None:
+        self._mongo.close()
+        self._storage.close()
+
+
+def _rate(emails: list[workload.BenchEmail], handle: Any) -> float:
+    started = time.perf_counter()
+    for email in emails:
+        handle(email)
+    return len(emails) / (time.perf_counter() - started)
+
+
+def run(ctx: BenchContext) -> Measurement:
+    pipeline = processor_pipeline(ctx)
+    sizes = ctx.sizes
+    runs = sizes.repeats
+    warm = workload.make_emails(3, "b3w")
+    baseline_warm = workload.make_emails(1, "b3bw")
+    batches = [workload.make_emails(sizes.b3_emails, f"b3p{i}") for i in range(runs)]
+    baseline_batches = [workload.make_emails(sizes.b3_emails, f"b3b{i}") for i in range(runs)]
+    every = warm + baseline_warm + [e for batch in batches + baseline_batches for e in batch]
+    workload.prepare(ctx.env(), every)
+    for email in warm:
+        deliver(email, pipeline)
+    baseline = UnavoidableIo(ctx.env())
+    outcomes: list[str] = []
+    processor_rates: list[float] = []
+    baseline_rates: list[float] = []
+    try:
+        baseline.handle(baseline_warm[0])
+        for batch, baseline_batch in zip(batches, baseline_batches, strict=True):
+            processor_rates.append(
+                _rate(batch, lambda email: outcomes.append(deliver(email, pipeline)))
+            )
+            baseline_rates.append(_rate(baseline_batch, baseline.handle))
+    finally:
+        baseline.close()
+    if outcomes.count("done") != len(outcomes):
+        raise RuntimeError(f"not every email was processed: {sorted(set(outcomes))}")
+    figure, base = median(processor_rates), median(baseline_rates)
+    ratio = figure / base
+    return Measurement(
+        figure=figure,
+        unit="email/s",
+        baseline=base,
+        ratio=ratio,
+        checks=[Check.at_least("processor/baseline", ratio, LIMIT, "{:.2f}")],
+        details={
+            "emails_per_run": sizes.b3_emails,
+            "runs": runs,
+            "processor_rates": [round(r, 1) for r in processor_rates],
+            "baseline_rates": [round(r, 1) for r in baseline_rates],
+        },
+    )

@@ -1,0 +1,203 @@
+"""B6 — cold start: from starting a function's process to its first successful answer.
+
+For each function, a fresh ``functions-framework`` process (started as the stack starts it) is
+sent its real first request as soon as its port accepts connections, retried every 20 ms until
+the first success: the webhook a signed Mailgun POST (→ 200, email stored and published), the
+processor a Pub/Sub push of a prepared email (→ 200, processed), the rollup ``POST {}`` (→ 200).
+The baseline is a process started the same way from :mod:`infra.bench.baselines` that only
+imports functions-framework and the client libraries that function truly needs, and answers
+the same request. Runs alternate; figures are medians. Target: ≤ 1.3× for each function.
+
+That the webhook never imports anthropic, SQLAlchemy, pymongo or pybreaker is checked by the
+intake's test ``tests/integration/test_webhook_process.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from infra.bench import workload
+from infra.bench.context import BenchContext, require
+from infra.bench.processes import BASELINES, function_process
+from infra.bench.results import Check, Measurement, NotMeasured, median
+from infra.stack import ManagedProcess
+
+KEY = "B6"
+TITLE = "cold start (worst function)"
+TARGET = "≤ 1.3 × baseline, each function"
+LIMIT = 1.3
+GIVE_UP_SECONDS = 60.0
+
+Request = tuple[str, bytes, dict[str, str]]  # path, body, headers
+
+
+@dataclass
+class Subject:
+    function: str
+    baseline_source: str
+    next_request: Callable[[], Request]
+
+
+@dataclass
+class ColdStart:
+    seconds: float  # process start → first 200
+    refused: list[str]  # statuses answered before the first success
+
+
+def _first_success(process: ManagedProcess, request: Callable[[], Request]) -> ColdStart:
+    started = time.perf_counter()
+    process.start()  # returns at once: ``ready`` is always true here
+    deadline = started + GIVE_UP_SECONDS
+    path, body, headers = request()
+    refused: list[str] = []
+    while time.perf_counter() < deadline:
+        try:
+            answer = urllib.request.Request(
+                f"http://127.0.0.1:{process.port}{path}", data=body, headers=headers, method="POST"
+            )
+            with urllib.request.urlopen(answer, timeout=GIVE_UP_SECONDS) as response:
+                if response.status == 200:
+                    return ColdStart(time.perf_counter() - started, refused)
+                refused.append(str(response.status))
+        except urllib.error.HTTPError as exc:
+            refused.append(str(exc.code))
+            path, body, headers = request()  # reached the app: never resend a used request
+        except OSError:
+            pass  # not listening yet
+        if not process.alive():
+            raise RuntimeError(f"{process.name} exited while starting; log {process.log_path}")
+        time.sleep(0.02)
+    raise RuntimeError(f"{process.name}: no successful answer in {GIVE_UP_SECONDS}s {refused}")
+
+
+def _subjects(ctx: BenchContext, skipped: dict[str, str]) -> list[Subject]:
+    env = ctx.env()
+    subjects: list[Subject] = []
+    try:
+        require("shared.intake.handler", "ROUTES")
+        mailgun_request = require("infra.sign_request", "mailgun_request").mailgun_request
+    except NotMeasured as exc:
+        skipped["webhook"] = str(exc)
+    else:
+        from infra.bench.b5_intake import _mime
+
+        mime = _mime()
+
+        def webhook_request() -> Request:
+            marker = f"<cold-{time.time_ns()}@bench.example>"
+            signed = mailgun_request(
+                mime.replace(b"<BENCHMID" + b"0" * 24 + b"@bench.example>", marker.encode()),
+                signing_key=env["WEBHOOK_MAILGUN_SIGNING_KEY"],
+            )
+            return signed.path, signed.body, dict(signed.headers)
+
+        subjects.append(Subject("webhook", "webhook_imports.py", webhook_request))
+    try:
+        require("shared.processing.bootstrap", "get_pipeline")
+        require("shared.breakers", "get_breaker")
+    except NotMeasured as exc:
+        skipped["processor"] = str(exc)
+    else:
+        emails = workload.make_emails(ctx.sizes.b6_repeats * 2 + 4, "b6")
+        workload.prepare(env, emails)
+        pending = list(emails)
+        lock = threading.Lock()
+
+        def processor_request() -> Request:
+            with lock:
+                email = pending.pop()
+            body = json.dumps(workload.push_body(email)).encode()
+            return "/", body, {"Content-Type": "application/json"}
+
+        subjects.append(Subject("processor", "processor_imports.py", processor_request))
+    try:
+        require("shared.metrics.rollup", "run_rollup")
+    except NotMeasured as exc:
+        skipped["rollup"] = str(exc)
+    else:
+        subjects.append(
+            Subject(
+                "rollup",
+                "rollup_imports.py",
+                lambda: ("/", b"{}", {"Content-Type": "application/json"}),
+            )
+        )
+    return subjects
+
+
+def run(ctx: BenchContext) -> Measurement:
+    ctx.use_stack_env()
+    skipped: dict[str, str] = {}
+    subjects = _subjects(ctx, skipped)
+    if not subjects:
+        raise NotMeasured("; ".join(f"{k}: {v}" for k, v in skipped.items()))
+    starts = [
+        (subject, index, side)
+        for subject in subjects
+        for index in range(ctx.sizes.b6_repeats)
+        for side in ("function", "baseline")
+    ]
+
+    def cold_start(start: tuple[Subject, int, str]) -> ColdStart:
+        subject, index, side = start
+        process = function_process(
+            ctx,
+            f"b6-{subject.function}-{side}-{index}",
+            function=subject.function,
+            source=BASELINES / subject.baseline_source if side == "baseline" else None,
+            target="baseline" if side == "baseline" else None,
+        )
+        process.ready = lambda _server: True
+        try:
+            return _first_success(process, subject.next_request)
+        finally:
+            process.stop()
+
+    if ctx.sizes.b6_parallel:
+        with ThreadPoolExecutor(len(starts)) as pool:
+            colds = list(pool.map(cold_start, starts))
+    else:
+        colds = [cold_start(start) for start in starts]
+    timings: dict[str, dict[str, list[float]]] = {}
+    refusals: dict[str, dict[str, list[str]]] = {}
+    for (subject, _, side), cold in zip(starts, colds, strict=True):
+        timings.setdefault(subject.function, {"function": [], "baseline": []})[side].append(
+            cold.seconds
+        )
+        refusals.setdefault(subject.function, {"function": [], "baseline": []})[side] += (
+            cold.refused
+        )
+    per_function: dict[str, dict[str, Any]] = {}
+    for function, times in timings.items():
+        figure, base = median(times["function"]), median(times["baseline"])
+        per_function[function] = {
+            "seconds": round(figure, 3),
+            "baseline_seconds": round(base, 3),
+            "ratio": round(figure / base, 3),
+            "runs": {side: [round(t, 3) for t in ts] for side, ts in times.items()},
+            "answers_before_success": refusals[function],
+        }
+    worst = max(per_function, key=lambda f: per_function[f]["ratio"])
+    return Measurement(
+        figure=per_function[worst]["seconds"],
+        unit=f"s ({worst})",
+        baseline=per_function[worst]["baseline_seconds"],
+        ratio=per_function[worst]["ratio"],
+        checks=[
+            Check.at_most(f"{function} / baseline", data["ratio"], LIMIT, "{:.2f}")
+            for function, data in per_function.items()
+        ]
+        + [
+            Check(f"{function} measured", False, f"not measured: {why}")
+            for function, why in skipped.items()
+        ],
+        details={"functions": per_function, "not_measured": skipped},
+    )

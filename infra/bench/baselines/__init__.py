@@ -1,0 +1,1 @@
+"""Baseline functions (``functions-framework`` sources) the benchmarks compare with."""

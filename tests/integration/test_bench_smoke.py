@@ -1,0 +1,53 @@
+"""``python -m infra.bench --smoke``'s code path on the session's stack: every benchmark runs
+with tiny sizes and ends as a measured row or an explicit "not measured: <reason>" — never a
+crash, never a row without a figure that claims a result. The figures of a smoke run mean
+nothing (tiny sizes, B6's processes started all at once)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from infra.bench.runner import ORDER, run_suite
+from infra.stack import LocalStack
+
+pytestmark = pytest.mark.stack
+
+
+def test_smoke_run_prints_one_table_and_writes_the_same_rows_as_json(
+    stack: LocalStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    json_path = tmp_path / "bench.json"
+    started = time.monotonic()
+    rows = run_suite(stack, smoke=True, json_path=json_path)
+    elapsed = time.monotonic() - started
+    table = capsys.readouterr().out
+
+    assert [row.key for row in rows] == list(ORDER)
+    errors = {row.key: row.reason for row in rows if row.status == "error"}
+    assert errors == {}
+    for row in rows:
+        assert row.status in ("measured", "not measured")
+        if row.status == "measured":
+            assert row.figure is not None and row.checks, row.key
+            assert row.met == all(check.ok for check in row.checks)
+        else:
+            assert row.reason and row.figure is None, row.key
+            assert f"{row.key}: not measured: {row.reason}" in table
+    header = next(line for line in table.splitlines() if line.startswith("#"))
+    assert header.split() == ["#", "benchmark", "figure", "baseline", "ratio", "target", "result"]
+    for row in rows:
+        assert any(line.startswith(f"{row.key} ") for line in table.splitlines()), row.key
+
+    saved = json.loads(json_path.read_text())
+    assert saved["mode"] == "smoke"
+    assert [(r["key"], r["status"], r["figure"], r["verdict"]) for r in saved["rows"]] == [
+        (row.key, row.status, row.figure, row.verdict) for row in rows
+    ]
+    # B8 needs only the extraction, which is on main: it must always be measured.
+    b8 = next(row for row in rows if row.key == "B8")
+    assert b8.status == "measured" and b8.details["cacheable_prefix_tokens"] > 0
+    assert elapsed < 60, f"the smoke run took {elapsed:.0f}s"
