@@ -115,6 +115,15 @@ def stack_log_dirs() -> list[Path]:
     return sorted((REPO_ROOT / ".local").glob(f"test-*-{os.getpid()}/logs"))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Faults and the soak outlast the project's 300 s default per test."""
+    limit = 3600 if sizes().name == "soak" else 900
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.timeout(limit))
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not (SUMMARY.faults or SUMMARY.counts or SUMMARY.losses):
         return
