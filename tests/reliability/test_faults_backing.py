@@ -78,7 +78,7 @@ def test_pubsub_emulator_restarted(harness: Harness, size: Sizes) -> None:
     restarted_at = time.monotonic()
     join()
     with contextlib.suppress(AssertionError):
-        harness.wait_for_reports(cases, timeout=45, record=False)
+        harness.wait_for_reports(cases, timeout=25, record=False, stall_seconds=10)
     done = {r["email_id"] for r in harness.report_rows([str(c.email_id) for c in cases])}
     missing = [c for c in cases if c.email_id not in done]
     late = [c.email_id for c in missing if harness.accepted_at[str(c.email_id)] > restarted_at]

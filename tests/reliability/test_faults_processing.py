@@ -124,5 +124,5 @@ def test_smtp_refusing_then_notifications_sent_once(harness: Harness, size: Size
     ]
     harness.mailbox.refuse(False)
     harness.wait_for_notifications_sent(cases)
-    counts = harness.verify(cases)
+    counts = harness.verify(cases, known_issue=True)
     assert counts["mails"] >= len([c for c in cases if c.email_id])
