@@ -495,8 +495,10 @@ class Harness(E2E):
                 problems.append(f"{email_id}: report status {report['status']}")
             if expect_decisions and report["decision"] != case.expected_decision:
                 problems.append(f"{email_id}: decision {report['decision']}")
+            # "already_applied": an earlier attempt changed the account and then failed before
+            # its report was written (e.g. Postgres went away); the change is there, once
             applied = any(
-                a.get("result") == "applied" for a in (report["actions"] or []) if "result" in a
+                a.get("result") in ("applied", "already_applied") for a in (report["actions"] or [])
             )
             doc = docs.get(case.account_id)
             if doc is None:

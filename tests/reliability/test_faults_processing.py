@@ -90,7 +90,9 @@ def test_claude_standin_faults(harness: Harness, size: Sizes) -> None:
     for case in liars:
         report = reports[str(case.email_id)]
         assert report["decision"] != "AUTO_UPDATE", "a payment was applied on invented evidence"
-        assert not any(a.get("result") == "applied" for a in report["actions"] or [])
+        assert not any(
+            a.get("result") in ("applied", "already_applied") for a in report["actions"] or []
+        )
     stats = harness.claude.stats()
     assert stats, "the stand-in saw no requests"
 

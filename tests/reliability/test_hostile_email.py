@@ -144,7 +144,7 @@ def test_prompt_injection_corpus_never_moves_money(harness: Harness) -> None:
     for where, case, _ in corpus:
         report = reports[str(case.email_id)]
         if report["decision"] == "AUTO_UPDATE" or any(
-            a.get("result") == "applied" for a in report["actions"] or []
+            a.get("result") in ("applied", "already_applied") for a in report["actions"] or []
         ):
             moved.append(where)
         codes = {e.get("code") for e in report["errors"] or [] if isinstance(e, dict)}
