@@ -212,6 +212,17 @@ variable "raw_email_retention_days" {
   }
 }
 
+variable "rejected_request_retention_days" {
+  description = "Days the raw-email bucket keeps bodies of authenticated webhook requests refused as malformed (rejected/), for an operator to replay; then they are deleted. Each is a real email that was never processed, so the default is the mail retention (3 years)."
+  type        = number
+  default     = 1095
+
+  validation {
+    condition     = var.rejected_request_retention_days >= 7
+    error_message = "rejected_request_retention_days must be at least 7 days."
+  }
+}
+
 variable "max_delivery_attempts" {
   description = "Deliveries of one message to the processor before Pub/Sub moves it to the dead-letter topic."
   type        = number

@@ -32,8 +32,26 @@ def _isolated_environ() -> Iterator[None]:
     dispose_engine()
 
 
+def _remove_stale_test_stacks() -> None:
+    """Logs of earlier runs' stacks (``.local/test-*stack-<pid>``) whose process is gone."""
+    import re
+    import shutil
+
+    for path in (REPO_ROOT / ".local").glob("test-*stack-*"):
+        found = re.search(r"-(\d+)$", path.name)
+        if found is None or int(found.group(1)) == os.getpid():
+            continue
+        try:
+            os.kill(int(found.group(1)), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except PermissionError:
+            continue
+
+
 @pytest.fixture(scope="session")
 def _session_stack() -> Iterator[LocalStack]:
+    _remove_stale_test_stacks()
     stack = LocalStack(REPO_ROOT / ".local" / f"test-stack-{os.getpid()}", claude="standin")
     atexit.register(stack.stop)
     try:

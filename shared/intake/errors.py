@@ -11,9 +11,16 @@
 
 Messages name the problem ("field 'subject' is not valid UTF-8"), never the payload's content,
 so they are safe to return and to log.
+
+A rejection raised inside :func:`after_authentication` is marked ``authenticated``: the sender
+proved who it is before the body was refused, so the handler keeps the body (see
+:mod:`shared.intake.quarantine`) when the rejection is :data:`FINAL` (malformed, wrong type).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 class IntakeRejection(Exception):
@@ -25,6 +32,8 @@ class IntakeRejection(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        self.authenticated = False
+        self.replay_token: str | None = None
 
 
 class Unauthenticated(IntakeRejection):
@@ -68,3 +77,19 @@ class IntakeUnavailable(IntakeRejection):
     def __init__(self, dependency: str, message: str) -> None:
         super().__init__(f"{dependency}: {message}")
         self.dependency = dependency
+
+
+FINAL: tuple[type[IntakeRejection], ...] = (MalformedPayload, UnsupportedMediaType)
+"""Rejections that can never succeed on retry: answered with the provider's "do not retry"."""
+
+
+@contextmanager
+def after_authentication(replay_token: str | None = None) -> Iterator[None]:
+    """Mark every rejection raised inside as coming from an authenticated request (with the
+    Mailgun token that authenticated it, when there is one)."""
+    try:
+        yield
+    except IntakeRejection as rejection:
+        rejection.authenticated = True
+        rejection.replay_token = replay_token
+        raise

@@ -7,7 +7,9 @@
 
 Answers ``200 {"email_id", "correlation_id"}`` once the MIME is in GCS and Pub/Sub confirmed
 the publish; otherwise the status of the :mod:`~shared.intake.errors` rejection, with a JSON
-error and a warning log line that names the reason, never the payload.
+error and a warning log line that names the reason, never the payload. The body of an
+authenticated request refused as malformed is kept first (:mod:`~shared.intake.quarantine`);
+if it cannot be kept the answer is 503, so the provider retries.
 """
 
 from __future__ import annotations
@@ -25,13 +27,15 @@ from shared.context import current_correlation_id, new_correlation_id
 from shared.intake.bootstrap import get_dependencies
 from shared.intake.canonical import InboundEmail
 from shared.intake.errors import (
+    FINAL,
     IntakeRejection,
     IntakeUnavailable,
     MalformedPayload,
     PayloadTooLarge,
-    UnsupportedMediaType,
+    after_authentication,
 )
 from shared.intake.providers import mailgun, postmark, raw, sendgrid
+from shared.intake.quarantine import RejectedRequest, keep_rejected, should_keep
 from shared.intake.service import accept_email
 from shared.logs import log_event
 
@@ -81,12 +85,13 @@ def handle_webhook(request: Any) -> tuple[dict[str, Any], int, dict[str, str]]:
         return _error(405, "method_not_allowed", "use POST", {"Allow": "POST"})
     settings = get_settings()
     correlation_id = current_correlation_id() or new_correlation_id()
+    body: bytes | None = None
     try:
         if route.authenticate is not None:
             route.authenticate(request.headers, settings)
         body = read_body(request, settings.webhook_max_body_bytes)
         dependencies = get_dependencies()
-        email = route.parse(body, request.headers, settings, dependencies.clock())
+        email = _parse(route, body, request.headers, settings, dependencies.clock())
         accepted = accept_email(
             email,
             store=dependencies.store,
@@ -95,7 +100,9 @@ def handle_webhook(request: Any) -> tuple[dict[str, Any], int, dict[str, str]]:
             received_at=datetime.fromtimestamp(dependencies.clock(), UTC),
         )
     except IntakeRejection as rejection:
-        return _reject(route, rejection)
+        return _refuse(
+            route, rejection, path=path, request=request, body=body, correlation_id=correlation_id
+        )
     log_event(
         logger,
         "webhook_received",
@@ -108,6 +115,58 @@ def handle_webhook(request: Any) -> tuple[dict[str, Any], int, dict[str, str]]:
         dropped_headers=email.dropped_headers,
     )
     return {"email_id": accepted.email_id, "correlation_id": correlation_id}, 200, {}
+
+
+def _parse(
+    route: Route, body: bytes, headers: Mapping[str, str], settings: Settings, now: float
+) -> InboundEmail:
+    if route.authenticate is None:  # the body carries its own proof, checked by ``parse``
+        return route.parse(body, headers, settings, now)
+    with after_authentication():  # the credentials were checked before the body was read
+        return route.parse(body, headers, settings, now)
+
+
+def _refuse(
+    route: Route,
+    rejection: IntakeRejection,
+    *,
+    path: str,
+    request: Any,
+    body: bytes | None,
+    correlation_id: str,
+) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Answer a rejection; first keep the body of an authenticated, malformed request (or
+    answer 503 when it cannot be kept, so the provider retries)."""
+    status = _status(route, rejection)
+    if body is not None and should_keep(rejection):
+        dependencies = get_dependencies()
+        kept = RejectedRequest(
+            provider=route.provider,
+            route=path,
+            content_type=request.headers.get("Content-Type"),
+            body=body,
+            rejection=rejection,
+            status=status,
+        )
+        try:
+            uri = keep_rejected(
+                dependencies.store,
+                kept,
+                correlation_id=correlation_id,
+                received_at=datetime.fromtimestamp(dependencies.clock(), UTC),
+            )
+        except IntakeRejection as failure:  # bucket down (503) or a reused Mailgun token (403)
+            return _reject(route, failure)
+        log_event(
+            logger,
+            "webhook_rejected_stored",
+            level=logging.WARNING,
+            provider=route.provider,
+            reason=rejection.code,
+            size_bytes=len(body),
+            object=uri,
+        )
+    return _reject(route, rejection)
 
 
 def read_body(request: Any, limit: int) -> bytes:
@@ -128,9 +187,13 @@ def read_body(request: Any, limit: int) -> bytes:
     return body
 
 
+def _status(route: Route, rejection: IntakeRejection) -> int:
+    final = isinstance(rejection, FINAL)
+    return route.final_status if final and route.final_status else rejection.status
+
+
 def _reject(route: Route, rejection: IntakeRejection) -> tuple[dict[str, Any], int, dict[str, str]]:
-    permanent = isinstance(rejection, (MalformedPayload, UnsupportedMediaType))
-    status = route.final_status if permanent and route.final_status else rejection.status
+    status = _status(route, rejection)
     unavailable = isinstance(rejection, IntakeUnavailable)
     log_event(
         logger,

@@ -41,6 +41,8 @@ _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _DECISION = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
 _ERROR_TYPE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,79}$")
 _BREAKER_STATES = frozenset({"closed", "open", "half_open"})
+# Every name shared.breakers.registry.validate_name accepts (e.g. ``claude-1a2b3c4d``).
+_BREAKER_NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
 
 # Label key → the rule its values must satisfy.
 LABEL_RULES: dict[str, re.Pattern[str] | frozenset[str]] = {
@@ -49,7 +51,7 @@ LABEL_RULES: dict[str, re.Pattern[str] | frozenset[str]] = {
     "method": _IDENTIFIER,
     "decision": _DECISION,
     "error_type": _ERROR_TYPE,
-    "breaker": _IDENTIFIER,
+    "breaker": _BREAKER_NAME,
     "from": _BREAKER_STATES,
     "to": _BREAKER_STATES,
 }

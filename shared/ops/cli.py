@@ -230,8 +230,19 @@ def cmd_breakers(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_breaker(args: argparse.Namespace, out: TextIO) -> int:
+    from shared.metrics.collector import register_breaker_metrics
+
     breakers = _breakers_module()
+    register_breaker_metrics()  # a forced change is a transition too: one metric row, like any
     action = {"open": breakers.force_open, "close": breakers.force_close, "reset": breakers.reset}
+    known = set(getattr(breakers, "KNOWN_BREAKERS", ()))
+    if known and args.name not in known:
+        # Any well-formed name is a breaker (tests use their own); a typo must not pass unseen.
+        print(
+            f"warning: {args.name!r} is not one of the system's breakers "
+            f"({', '.join(sorted(known))}); acting on it anyway",
+            file=sys.stderr,
+        )
     try:
         row = _as_dict(action[args.action](args.name))
     except ValueError as exc:

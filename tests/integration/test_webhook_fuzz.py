@@ -3,10 +3,14 @@ functions-framework app on the real GCS and Pub/Sub: never a 5xx, never a publis
 
 Authenticated cases are malformed by construction (a required field is missing or the
 attachment count cannot match), so whatever Hypothesis generates, nothing may be accepted.
+The only objects they may leave are their own bodies under ``rejected/`` (with the metadata
+JSON) and, for Mailgun, the claim of their token; a forged request leaves nothing at all.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import time
 from collections import Counter
@@ -20,6 +24,7 @@ from hypothesis import strategies as st
 
 from infra import sign_request
 from infra.stack import LOCAL_WEBHOOK_SECRETS
+from shared.intake.service import replay_object_name
 from tests.intake_payloads.probes import Bucket, TopicProbe, topic_probe, webhook_client
 
 pytestmark = pytest.mark.stack
@@ -117,6 +122,17 @@ class Case:
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
     method: str = "POST"
+    signed: bool = False  # carries valid credentials or a valid signature
+    token: str | None = None  # the Mailgun token it was signed with
+
+
+@dataclass
+class Expected:
+    """What the authenticated cases may leave in the bucket."""
+
+    bodies: dict[str, str] = field(default_factory=dict)  # rejected/…/<cid>.body → base64 MD5
+    tokens: set[str] = field(default_factory=set)  # replay claims of kept Mailgun bodies
+    kept: Counter[str] = field(default_factory=Counter)  # per route
 
 
 def _basic(provider: str) -> str:
@@ -186,7 +202,7 @@ def signed_mailgun(draw: st.DrawFn) -> Case:
     if draw(st.booleans()):  # recipient present, but the attachment count cannot match
         chosen += [("recipient", b"inbound@example.com"), ("attachment-count", b"3")]
     body, content_type = sign_request.encode_multipart(chosen, [])
-    return Case("/mailgun", body, {"Content-Type": content_type})
+    return Case("/mailgun", body, {"Content-Type": content_type}, signed=True, token=token)
 
 
 @st.composite
@@ -197,7 +213,7 @@ def signed_sendgrid(draw: st.DrawFn) -> Case:
         chosen += [("headers", draw(field_values)), ("attachments", b"2")]
     body, content_type = sign_request.encode_multipart(chosen, [])
     headers = {"Content-Type": content_type, "Authorization": _basic("sendgrid")}
-    return Case("/sendgrid", body, headers)
+    return Case("/sendgrid", body, headers, signed=True)
 
 
 @st.composite
@@ -212,7 +228,7 @@ def signed_postmark(draw: st.DrawFn) -> Case:
     if draw(st.booleans()):
         body = body[: draw(st.integers(0, len(body)))]
     headers = {"Content-Type": "application/json", "Authorization": _basic("postmark")}
-    return Case("/postmark", body, headers)
+    return Case("/postmark", body, headers, signed=True)
 
 
 @st.composite
@@ -225,7 +241,7 @@ def signed_raw(draw: st.DrawFn) -> Case:
         "Content-Type": content_type,
         "X-Signature": sign_request.sign_raw(secret, int(time.time()), body),
     }
-    return Case("/raw", body, headers)
+    return Case("/raw", body, headers, signed=True)
 
 
 CASES = {
@@ -237,7 +253,7 @@ CASES = {
 
 
 @pytest.fixture(scope="module")
-def fuzz_target(_session_stack: Any) -> Iterator[tuple[Any, TopicProbe, set[str]]]:
+def fuzz_target(_session_stack: Any) -> Iterator[tuple[Any, TopicProbe, Expected]]:
     import os
 
     from shared.config import reset_settings_cache
@@ -248,20 +264,33 @@ def fuzz_target(_session_stack: Any) -> Iterator[tuple[Any, TopicProbe, set[str]
     try:
         with webhook_client() as client, topic_probe() as probe:
             before = set(Bucket().names(""))
-            yield client, probe, before
+            expected = Expected()
+            yield client, probe, expected
             assert probe.pull(expected=0, settle=1.0) == [], "a malformed request was published"
-            assert set(Bucket().names("")) == before, "a malformed request was stored"
+            _assert_only_kept_bodies_were_stored(before, expected)
     finally:
         os.environ.clear()
         os.environ.update(saved)
         reset_settings_cache()
 
 
+def _assert_only_kept_bodies_were_stored(before: set[str], expected: Expected) -> None:
+    """New objects: exactly the kept bodies (byte for byte, by MD5), their metadata, and the
+    Mailgun tokens they claimed. Nothing from a forged request, nothing else."""
+    blobs = {blob.name: blob for blob in Bucket().bucket.list_blobs()}
+    new = set(blobs) - before
+    claims = {replay_object_name("mailgun", token) for token in expected.tokens}
+    metadata = {name.removesuffix(".body") + ".json" for name in expected.bodies}
+    assert new == set(expected.bodies) | metadata | (claims - before), "unexpected objects"
+    for name, md5 in expected.bodies.items():
+        assert blobs[name].md5_hash == md5, name
+
+
 @pytest.mark.parametrize("path", sorted(CASES))
 def test_malformed_requests_never_5xx_and_never_publish(
-    fuzz_target: tuple[Any, TopicProbe, set[str]], path: str
+    fuzz_target: tuple[Any, TopicProbe, Expected], path: str
 ) -> None:
-    client, _, _ = fuzz_target
+    client, _, expected = fuzz_target
     statuses: Counter[int] = Counter()
 
     @settings(
@@ -276,9 +305,25 @@ def test_malformed_requests_never_5xx_and_never_publish(
         assert answer.status_code in ALLOWED, (answer.status_code, answer.get_data()[:300])
         assert answer.is_json and "error" in answer.json
         statuses[answer.status_code] += 1
+        if case.signed and answer.json["error"] in KEPT_ERRORS:
+            _expect_kept(expected, case, answer)
 
     check()
     assert sum(statuses.values()) >= EXAMPLES_PER_ROUTE
     # Both halves were exercised: forged requests and signed-but-malformed ones.
     assert statuses[401] > 0
     assert statuses[MALFORMED[path]] > 0, statuses
+    assert expected.kept[path] > 0
+
+
+KEPT_ERRORS = {"malformed_payload", "unsupported_media_type"}
+
+
+def _expect_kept(expected: Expected, case: Case, answer: Any) -> None:
+    cid = answer.headers["X-Correlation-ID"]
+    day = time.strftime("%Y/%m/%d", time.gmtime())
+    md5 = base64.b64encode(hashlib.md5(case.body).digest()).decode()  # noqa: S324 (GCS's hash)
+    expected.bodies[f"rejected/{day}/{cid}.body"] = md5
+    expected.kept[case.path] += 1
+    if case.token is not None:
+        expected.tokens.add(case.token)

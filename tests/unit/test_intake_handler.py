@@ -128,7 +128,17 @@ def test_malformed_bodies_get_the_providers_do_not_retry_status(
     assert answer.status_code == status
     assert answer.json["error"] == "malformed_payload"
     assert answer.json["detail"]
-    assert harness.publisher.published == [] and harness.store.objects == {}
+    assert harness.publisher.published == []
+    # Authenticated, so the body is kept for a person to look at (and the Mailgun token used).
+    kept = {n for n in harness.store.objects if n.startswith("rejected/")}
+    cid = answer.headers["X-Correlation-ID"]
+    assert {n.rsplit("/", 1)[1] for n in kept} == {f"{cid}.body", f"{cid}.json"}
+    (body_name,) = [n for n in kept if n.endswith(".body")]
+    assert harness.store.objects[body_name][0] == request.body
+    others = set(harness.store.objects) - kept
+    assert all(n.startswith("replay/mailgun/") for n in others) and len(others) == int(
+        route == "mailgun"
+    )
 
 
 @pytest.mark.parametrize(

@@ -36,8 +36,10 @@ class FakeBreakers(types.ModuleType):
             Snapshot("gcs", "closed", 0),
         ]
 
+    KNOWN_BREAKERS = ("claude", "mongodb", "gcs")
+
     def _act(self, action: str, name: str, state: str) -> Snapshot:
-        if name not in {"claude", "gcs", "mongodb"}:
+        if name not in {"claude", "gcs", "mongodb", "claude-test"}:
             raise ValueError(f"unknown breaker {name!r}")
         self.calls.append((action, name))
         return Snapshot(name, state, 0)
@@ -194,3 +196,15 @@ def test_breaker_transitions_become_metrics(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setitem(sys.modules, "shared.breakers.events", events)
     assert collector.register_breaker_metrics() is True
     assert registered == [collector.record_breaker_transition]
+
+
+def test_acting_on_a_breaker_outside_the_system_set_warns(
+    monkeypatch: pytest.MonkeyPatch, no_default_env_file: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = FakeBreakers()
+    monkeypatch.setitem(sys.modules, "shared.breakers", fake)
+    assert run("breaker", "open", "claude")[0] == 0
+    assert "warning" not in capsys.readouterr().err
+    assert run("breaker", "open", "claude-test")[0] == 0
+    assert "'claude-test' is not one of the system's breakers" in capsys.readouterr().err
+    assert fake.calls[-1] == ("force_open", "claude-test")

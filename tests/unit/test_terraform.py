@@ -647,11 +647,18 @@ def test_raw_email_bucket_is_private_and_keeps_mail_for_the_retention() -> None:
         for rule in bucket["lifecycle_rule"]
         if one(rule, "action")["type"] == "Delete"
     ]
-    # Mail itself is kept for the whole retention; only replay markers expire early.
+    # Mail itself is kept for the whole retention; only replay markers and the bodies of
+    # refused requests (rejected/) expire early.
     assert {"age": "${var.raw_email_retention_days}"} in deletes
+    allowed_prefixes = (["replay/"], ["rejected/"])
     for condition in deletes:
         if condition != {"age": "${var.raw_email_retention_days}"}:
-            assert condition["matches_prefix"] == ["replay/"], condition
+            assert condition["matches_prefix"] in allowed_prefixes, condition
+    assert {
+        "age": "${var.rejected_request_retention_days}",
+        "matches_prefix": ["rejected/"],
+    } in deletes
+    assert variables()["rejected_request_retention_days"]["default"] == 3 * 365
     assert variables()["raw_email_retention_days"]["default"] == 3 * 365
 
 

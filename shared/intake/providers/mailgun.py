@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from shared.config import Settings
 from shared.intake.auth import verify_mailgun
 from shared.intake.canonical import InboundEmail
-from shared.intake.errors import MalformedPayload
+from shared.intake.errors import MalformedPayload, after_authentication
 from shared.intake.forms import Form, parse_form
 from shared.intake.mime import Attachment, build_mime, check_original
 from shared.intake.providers._common import attachment_count, merge_headers, numbered
@@ -50,6 +50,11 @@ def parse_mailgun(
         tolerance_seconds=settings.webhook_timestamp_tolerance_seconds,
     )
     assert token is not None
+    with after_authentication(replay_token=token):
+        return _email_from_form(form, token)
+
+
+def _email_from_form(form: Form, token: str) -> InboundEmail:
     form.strict_text("recipient", required=True)
     raw_mime = form.fields.get("body-mime")
     if raw_mime is not None:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from shared.config import Settings
 from shared.intake.auth import verify_raw_signature
 from shared.intake.canonical import InboundEmail
-from shared.intake.errors import UnsupportedMediaType
+from shared.intake.errors import UnsupportedMediaType, after_authentication
 from shared.intake.forms import media_type
 from shared.intake.mime import check_original
 
@@ -25,10 +25,11 @@ def parse_raw(
         now=now,
         tolerance_seconds=settings.webhook_timestamp_tolerance_seconds,
     )
-    mimetype, _ = media_type(headers.get("Content-Type"))
-    if mimetype != "message/rfc822":
-        raise UnsupportedMediaType("expected Content-Type: message/rfc822")
-    original = check_original(body, what="body")
+    with after_authentication():
+        mimetype, _ = media_type(headers.get("Content-Type"))
+        if mimetype != "message/rfc822":
+            raise UnsupportedMediaType("expected Content-Type: message/rfc822")
+        original = check_original(body, what="body")
     return InboundEmail(
         provider="raw",
         mime=original.mime,
