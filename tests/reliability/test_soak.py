@@ -145,14 +145,22 @@ def test_soak_two_instances_mixed_sizes_and_duplicates(
     harness.wait_for_reports(warmup, timeout=120)
     rss_start = {name: _rss_mb(server) for name, server in servers.items()}
     started = time.monotonic()
-    harness.send_all(cases[10:], senders=8, per_second=n / size.soak_seconds, duplicates=0.10)
+    rate = n / size.soak_seconds
+    half = 10 + (n - 10) // 2
+    harness.send_all(cases[10:half], senders=8, per_second=rate, duplicates=0.10)
+    # the middle: tells a leak (still growing) from the allocator's high-water mark (flat)
+    rss_mid = {name: _rss_mb(server) for name, server in servers.items()}
+    harness.send_all(cases[half:], senders=8, per_second=rate, duplicates=0.10)
     harness.wait_for_reports(cases, timeout=max(300.0, size.soak_seconds))
     elapsed = time.monotonic() - started
     harness.wait_for_notifications_sent(cases, timeout=300)
     rss_end = {name: _rss_mb(server) for name, server in servers.items()}
     harness.verify(cases, expect_decisions=False)
     for name in servers:
-        SUMMARY.note(f"RSS {name}: start {rss_start[name]:.0f} MB, end {rss_end[name]:.0f} MB")
+        SUMMARY.note(
+            f"RSS {name}: start {rss_start[name]:.0f} MB, middle {rss_mid[name]:.0f} MB, "
+            f"end {rss_end[name]:.0f} MB"
+        )
     SUMMARY.note(f"soak: {n} emails in {elapsed:.0f}s over two processor instances")
     # both instances did work (the proxy spread the deliveries)
     for name in ("processor.log", "processor-2.log"):
