@@ -13,6 +13,11 @@ Every document read is validated (:class:`Account`); a malformed one is skipped 
 and never crashes the pipeline. Filters are built only from validated scalar strings and
 numbers (:func:`safe_str`), so nothing read from an email can become a query operator.
 
+Reads leave out ``history`` (a projection: the pipeline never reads it, and it grows with every
+email applied). The equality lookups (case number, account reference, debtor email) have
+indexes, created once per instance on first use (``MONGODB_ENSURE_INDEXES``; best effort: a
+failure is logged and the lookups still work, only slower).
+
 Updates are idempotent: the filter carries ``{"applied_email_ids": {"$nin": [email_id]}}`` and
 the update ``$addToSet``s the id, so a redelivered email matches nothing the second time. The
 history entry is added with ``$addToSet`` too (each entry is unique by its email id): the
@@ -43,6 +48,8 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_CANDIDATES = 50
 MAX_FILTER_STRING = 320
+PROJECTION: dict[str, Any] = {"history": False}  # never read; grows with every email
+LOOKUP_INDEXES = ("case_number", "account_reference", "debtor.email")
 
 
 class _Strict(BaseModel):
@@ -195,6 +202,22 @@ def _validated(documents: Any) -> Lookup:
 Guard = Callable[..., Any]
 
 
+def _ensure_indexes(collection: Any) -> None:
+    """One ``createIndexes`` command for the lookups' fields; never raises."""
+    from pymongo import IndexModel
+    from pymongo.errors import PyMongoError
+
+    try:
+        collection.create_indexes([IndexModel(name) for name in LOOKUP_INDEXES])
+    except PyMongoError as exc:
+        log_event(
+            logger,
+            "mongodb_indexes_not_ensured",
+            level=logging.WARNING,
+            error_type=type(exc).__name__,
+        )
+
+
 def _unguarded(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return func(*args, **kwargs)
 
@@ -237,6 +260,11 @@ class MongoAccountRepository:
                         tz_aware=True,
                         appname="inbound-processor",
                     )
+                    collection = self._client[self._settings.mongodb_database][
+                        self._collection_name
+                    ]
+                    if self._settings.mongodb_ensure_indexes:
+                        _ensure_indexes(collection)
         return self._client[self._settings.mongodb_database][self._collection_name]
 
     def _call(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -264,7 +292,7 @@ class MongoAccountRepository:
 
     def _find(self, query: dict[str, Any]) -> Lookup:
         def run() -> list[Any]:
-            return list(self._collection().find(query, limit=MAX_CANDIDATES))
+            return list(self._collection().find(query, PROJECTION, limit=MAX_CANDIDATES))
 
         return _validated(self._call(run))
 
@@ -304,7 +332,7 @@ class MongoAccountRepository:
 
     def get(self, key: Any) -> Account | None:
         def run() -> Any:
-            return self._collection().find_one({"_id": key})
+            return self._collection().find_one({"_id": key}, PROJECTION)
 
         document = self._call(run)
         return validate_account(document) if isinstance(document, Mapping) else None

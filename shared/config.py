@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=2, ge=0, le=50)
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
     db_pool_recycle_seconds: int = Field(default=1800, gt=0)
+    # Database performance (issue 8): a pooled connection is pinged on checkout only when it
+    # sat idle longer than this (0: on every checkout, SQLAlchemy's pre-ping). A busy instance
+    # pays no ping; one waking from a quiet spell checks its connections first.
+    db_ping_idle_seconds: float = Field(default=30.0, ge=0)
 
     # Pub/Sub and Cloud Storage.
     pubsub_topic: str = "inbound-emails"
@@ -55,6 +59,10 @@ class Settings(BaseSettings):
     mongodb_uri: SecretStr = SecretStr("mongodb://127.0.0.1:27017")
     mongodb_database: str = "collections"
     mongodb_timeout_ms: int = Field(default=5000, gt=0)
+    # Database performance (issue 8): the processor creates the indexes its account lookups
+    # need (case number, account reference, debtor email) once per instance; a no-op when they
+    # exist. Set false where the client database's owners manage indexes themselves.
+    mongodb_ensure_indexes: bool = True
 
     # SMTP: staff notifications and breaker alerts.
     smtp_host: str = "127.0.0.1"
@@ -111,6 +119,9 @@ class Settings(BaseSettings):
     notification_sweep_batch: int = Field(default=5, ge=0)
     # A pending notification is swept only once it is this old (its own delivery sends it).
     notification_sweep_min_age_seconds: int = Field(default=60, ge=0)
+    # Outbox (issue 8): an instance sweeps at most once per this many seconds (0: after every
+    # delivery); a delivery's own notifications are always sent right after its commit.
+    notification_sweep_interval_seconds: float = Field(default=30.0, ge=0)
 
     # Webhook intake.
     webhook_max_body_bytes: int = Field(default=30 * 1024 * 1024, ge=1024, le=32 * 1024 * 1024)

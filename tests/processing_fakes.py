@@ -229,10 +229,12 @@ class FakeOutbox:
     store: FakeStore
     sent_keys: list[str] = field(default_factory=list)
     attempts: dict[str, int] = field(default_factory=dict)
+    calls: list[str | None] = field(default_factory=list)  # email_id, or None for a sweep
 
     def send_pending(
         self, mailer: Any, *, email_id: str | None = None, limit: int = 10
     ) -> SendSummary:
+        self.calls.append(email_id)
         summary = SendSummary()
         for message in self.store.outbox:
             if message.dedup_key in self.sent_keys:

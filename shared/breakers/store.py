@@ -13,6 +13,9 @@ each other agree without locks held across calls:
 
 Times are bound parameters from the caller's clock (never the database's ``now()``), so tests
 can inject a clock; columns are ``timestamptz`` and read back timezone-aware.
+
+Being single statements, they run in autocommit (:func:`shared.db.engine.autocommit`): one round
+trip each, no ``BEGIN``/``COMMIT`` — a state read of a closed breaker costs exactly one.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Engine, RowMapping, text
+from sqlalchemy import Engine, RowMapping, TextClause, text
 
 from shared.breakers.model import BreakerSnapshot, BreakerState, ForcedChange
+from shared.db.engine import autocommit
 
 _SELECT = "SELECT * FROM circuit_breakers WHERE name = :name"
 _INSERT = (
@@ -111,14 +115,21 @@ class PostgresBreakerStore:
 
             engine = get_engine
         self._engine = engine
+        self._statements: dict[str, TextClause] = {}
+
+    def _text(self, sql: str) -> TextClause:
+        statement = self._statements.get(sql)
+        if statement is None:
+            statement = self._statements[sql] = text(sql)
+        return statement
 
     def _one(self, sql: str, **params: Any) -> RowMapping | None:
-        with self._engine().begin() as conn:
-            return conn.execute(text(sql), params).mappings().first()
+        with autocommit(self._engine()) as conn:
+            return conn.execute(self._text(sql), params).mappings().first()
 
     def _exec(self, sql: str, **params: Any) -> None:
-        with self._engine().begin() as conn:
-            conn.execute(text(sql), params)
+        with autocommit(self._engine()) as conn:
+            conn.execute(self._text(sql), params)
 
     def _ensure(self, name: str, now: datetime) -> None:
         self._exec(_INSERT, name=name, now=now)

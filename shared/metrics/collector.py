@@ -8,6 +8,11 @@
         session.add(report)
         collector.write(session)     # one INSERT, inside a SAVEPOINT; never raises
 
+A caller that writes the rows itself, inside a statement of its own (the processor folds them
+into the one statement that finishes an email), takes :meth:`MetricsCollector.pending` and,
+once that statement committed, calls :meth:`MetricsCollector.mark_written`; if its statement
+fails it falls back to :meth:`MetricsCollector.write`, so a metric still never fails an email.
+
 Only the metric names of :data:`METRICS` are accepted, each with its own allow-listed label
 keys; label values are short identifiers (a letter first, no spaces, no ``@``, no digits-only
 strings), so a label can never carry an email address, a name or an amount. An invalid metric
@@ -157,6 +162,14 @@ class MetricsCollector:
     def rows(self) -> list[dict[str, Any]]:
         """Every row recorded so far (copies)."""
         return [dict(row, labels=dict(row["labels"])) for row in self._rows]
+
+    def pending(self) -> list[dict[str, Any]]:
+        """The rows not written yet (copies), in the order recorded."""
+        return [dict(row, labels=dict(row["labels"])) for row in self._rows[self._written :]]
+
+    def mark_written(self, rows: int) -> None:
+        """The first ``rows`` of :meth:`pending` were written by the caller."""
+        self._written = min(len(self._rows), self._written + max(0, rows))
 
     def write(self, session: Any) -> bool:
         """Insert the rows not yet written, in one multi-row INSERT inside a SAVEPOINT of the

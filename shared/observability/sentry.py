@@ -8,7 +8,8 @@ the other AI SDKs, PyMongo), and :mod:`shared.observability.scrub` as ``before_s
 
 :func:`sentry_invocation` is the serverless wrapper (sentry-python's ``serverless_function``
 behaviour; its GCP integration does nothing on the 3.11/3.12 runtimes): a fresh isolation
-scope with the invocation's tags, capture and re-raise, flush in ``finally``. The pipeline adds
+scope with the invocation's tags, capture and re-raise, flush in ``finally``
+(when something was captured). The pipeline adds
 context with :func:`set_invocation_tags` and :func:`stage_breadcrumb`. None of this can break
 the function: every call into the SDK is guarded.
 """
@@ -185,11 +186,15 @@ def _capture(exc: BaseException) -> None:
         sentry_sdk.capture_event(event, hint=hint)
 
 
-def _flush() -> None:
+def _flush_if_captured() -> None:
+    """Flush when this invocation captured an event (its isolation scope holds the event id):
+    the CPU is throttled after the response, so a queued event must go now. Invocations that
+    captured nothing skip the flush and its cost."""
     with contextlib.suppress(Exception):
         import sentry_sdk
 
-        sentry_sdk.flush(timeout=get_settings().sentry_flush_timeout_seconds)
+        if sentry_sdk.get_isolation_scope().last_event_id() is not None:
+            sentry_sdk.flush(timeout=get_settings().sentry_flush_timeout_seconds)
 
 
 @contextmanager
@@ -219,4 +224,4 @@ def sentry_invocation(
             _capture(exc)
             raise
         finally:
-            _flush()
+            _flush_if_captured()

@@ -2,11 +2,14 @@
 
 ``INSERT … ON CONFLICT (email_id) DO UPDATE … WHERE <claimable> RETURNING`` either creates the
 row already leased to us, or takes over a row that is not finished and whose lease is free or
-expired — in both cases ``attempts`` counts this delivery. When the statement returns nothing,
-a second read says why: the email is ``done``/``failed`` (a duplicate delivery: acknowledge) or
-another instance holds an unexpired lease (raise :class:`~shared.errors.LeaseHeldError`, Pub/Sub
-redelivers later). Two deliveries racing on the same id serialise on the row lock: exactly one
-of them gets the lease.
+expired — in both cases ``attempts`` counts this delivery. When the upsert claims nothing, the
+same statement says why, from the row as it was when the statement started: the email is
+``done``/``failed`` (a duplicate delivery: acknowledge) or another instance holds an unexpired
+lease (raise :class:`~shared.errors.LeaseHeldError`, Pub/Sub redelivers later). Two deliveries
+racing on the same id serialise on the row lock: exactly one of them gets the lease; a loser
+that started before the winner's row existed sees no row and is told "held" as well.
+
+One statement, run in autocommit by the store: one round trip per claim.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from shared.processing.envelope import EmailNotice
@@ -23,6 +26,7 @@ ClaimStatus = Literal["claimed", "done", "failed", "held"]
 
 _CLAIM = text(
     """
+    WITH claimed AS (
     INSERT INTO emails (email_id, correlation_id, provider, gcs_uri, received_at, status,
                         attempts, lease_owner, lease_expires_at, created_at, updated_at)
     VALUES (:email_id, :correlation_id, :provider, :gcs_uri, :received_at, 'processing',
@@ -40,10 +44,13 @@ _CLAIM = text(
      WHERE emails.status NOT IN ('done', 'failed')
        AND (emails.lease_expires_at IS NULL OR emails.lease_expires_at < now())
     RETURNING attempts
+    )
+    SELECT 'claimed' AS status, attempts FROM claimed
+    UNION ALL
+    SELECT status, attempts FROM emails
+     WHERE email_id = :email_id AND NOT EXISTS (SELECT 1 FROM claimed)
     """
 )
-
-_STATUS = text("SELECT status, attempts FROM emails WHERE email_id = :email_id")
 
 _RELEASE = text(
     """
@@ -60,10 +67,15 @@ class Claim:
 
 
 def claim_email(
-    session: Session, notice: EmailNotice, *, correlation_id: str, owner: str, lease_seconds: int
+    session: Connection | Session,
+    notice: EmailNotice,
+    *,
+    correlation_id: str,
+    owner: str,
+    lease_seconds: int,
 ) -> Claim:
     """Insert-or-lease the email's row (see the module docstring)."""
-    attempts = session.execute(
+    row = session.execute(
         _CLAIM,
         {
             "email_id": notice.email_id,
@@ -74,19 +86,16 @@ def claim_email(
             "owner": owner,
             "lease": float(lease_seconds),
         },
-    ).scalar_one_or_none()
-    if attempts is not None:
-        return Claim("claimed", int(attempts))
-    row = session.execute(_STATUS, {"email_id": notice.email_id}).one_or_none()
-    if row is None:  # deleted in between: treat as held, the redelivery will insert it
+    ).first()
+    if row is None:  # inserted by a racing delivery after we started, or deleted: held
         return Claim("held", 0)
-    status, seen_attempts = row
-    if status in ("done", "failed"):
-        return Claim(status, int(seen_attempts))
-    return Claim("held", int(seen_attempts))
+    status, attempts = row
+    if status in ("claimed", "done", "failed"):
+        return Claim(status, int(attempts))
+    return Claim("held", int(attempts))
 
 
-def release_lease(session: Session, *, email_id: str, owner: str) -> bool:
+def release_lease(session: Connection | Session, *, email_id: str, owner: str) -> bool:
     """Give the lease back (a transient failure) so the redelivery need not wait for expiry."""
     result = session.execute(_RELEASE, {"email_id": email_id, "owner": owner})
     return bool(getattr(result, "rowcount", 0))

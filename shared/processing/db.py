@@ -1,10 +1,15 @@
-"""Postgres transactions for the processor, with outages mapped to the error hierarchy."""
+"""Postgres for the processor, with outages mapped to the error hierarchy.
+
+:func:`transaction` for multi-statement work; :func:`autocommit` for a single statement (no
+``BEGIN``/``COMMIT`` round trips, see :func:`shared.db.engine.autocommit`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
@@ -14,15 +19,28 @@ from shared.errors import DependencyUnavailable
 
 
 @contextmanager
-def transaction() -> Iterator[Session]:
-    """:func:`shared.db.engine.transaction`, with lost connections and timeouts mapped to
-    :class:`~shared.errors.DependencyUnavailable` (Pub/Sub redelivers)."""
+def _outages_are_transient() -> Iterator[None]:
     try:
-        with db.transaction() as session:
-            yield session
+        yield
     except PoolTimeout:
         raise DependencyUnavailable("postgres", "PoolTimeout") from None
     except DBAPIError as exc:
         if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
             raise DependencyUnavailable("postgres", type(exc).__name__) from None
         raise
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """:func:`shared.db.engine.transaction`, with lost connections and timeouts mapped to
+    :class:`~shared.errors.DependencyUnavailable` (Pub/Sub redelivers)."""
+    with _outages_are_transient(), db.transaction() as session:
+        yield session
+
+
+@contextmanager
+def autocommit() -> Iterator[Connection]:
+    """:func:`shared.db.engine.autocommit` (each statement commits by itself), with outages
+    mapped like :func:`transaction`."""
+    with _outages_are_transient(), db.autocommit() as conn:
+        yield conn

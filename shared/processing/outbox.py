@@ -1,21 +1,27 @@
 """The notifications outbox: rows written with the report, sent after commit, never twice.
 
-Rows are inserted by :func:`add_to_outbox` in the same transaction as the processing report
-(``ON CONFLICT (dedup_key) DO NOTHING``: the key ``<email_id>:<kind>`` is unique). After the
-commit, :meth:`PostgresOutbox.send_pending` sends them, one row per short transaction:
+Rows are inserted in the same transaction as the processing report (by the store's finishing
+statement, or :func:`add_to_outbox` inside a transaction; ``ON CONFLICT (dedup_key) DO
+NOTHING``: the key ``<email_id>:<kind>`` is unique). After the commit,
+:meth:`PostgresOutbox.send_pending` sends them in short transactions — one per email (its own
+rows), or one per row (the sweep):
 
-1. ``SELECT … WHERE id = :id AND status = 'pending' FOR UPDATE SKIP LOCKED`` — the row lock is
-   the claim. A concurrent sender (a redelivery of the same email, another instance's sweep)
-   skips a locked row instead of sending it again; if this process dies, the lock dies with
-   its connection and the row is pending again (no stale claims to time out).
-2. send it through the :class:`~shared.mail.Mailer` while holding the lock;
-3. ``UPDATE … SET status = 'sent' WHERE id = :id AND status = 'pending'`` and commit.
+1. ``SELECT … WHERE … status = 'pending' FOR UPDATE SKIP LOCKED`` — the row lock is the claim.
+   A concurrent sender (a redelivery of the same email, another instance's sweep) skips a
+   locked row instead of sending it again; if this process dies, the lock dies with its
+   connection and the row is pending again (no stale claims to time out).
+2. send each through the :class:`~shared.mail.Mailer` while holding the lock;
+3. ``UPDATE … SET status = 'sent' WHERE id = … AND status = 'pending'`` and commit.
+
+An email's own rows cost four round trips (``BEGIN``, the locking ``SELECT``, the ``UPDATE``,
+``COMMIT``), however many there are.
 
 An SMTP failure (``DependencyUnavailable``) leaves the row ``pending`` with ``attempts + 1`` and
 the error type in ``last_error``; after ``NOTIFICATION_MAX_ATTEMPTS`` it becomes ``failed``
 (logged as an error for operators). The email itself stays ``done``. Pending rows are retried
 (a) by a redelivery of the same email — a ``done`` email with pending rows sends them before it
-is acknowledged — and (b) by the sweep every delivery runs after its own work: up to
+is acknowledged — and (b) by the sweep a delivery runs after its own work (at most once per
+``NOTIFICATION_SWEEP_INTERVAL_SECONDS`` per instance, see the pipeline): up to
 ``NOTIFICATION_SWEEP_BATCH`` rows older than ``NOTIFICATION_SWEEP_MIN_AGE_SECONDS``.
 
 The remaining window: a crash after the SMTP server accepted a message but before the commit
@@ -27,15 +33,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import text
+from sqlalchemy import RowMapping, text
 from sqlalchemy.orm import Session
 
 from shared.errors import DependencyUnavailable
 from shared.logs import log_event
 from shared.mail import Mailer
-from shared.processing.db import transaction
+from shared.processing.db import autocommit, transaction
 from shared.processing.notifications import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -50,8 +56,13 @@ _INSERT = text(
     """
 )
 
-_PENDING_FOR_EMAIL = text(
-    "SELECT id FROM notifications WHERE email_id = :email_id AND status = 'pending' ORDER BY id"
+_LOCK_EMAIL_ROWS = text(
+    """
+    SELECT id, email_id, kind, recipient, subject, body, attempts, correlation_id
+      FROM notifications WHERE email_id = :email_id AND status = 'pending'
+     ORDER BY id LIMIT :limit
+       FOR UPDATE SKIP LOCKED
+    """
 )
 
 _PENDING_OLD = text(
@@ -74,7 +85,7 @@ _MARK_SENT = text(
     """
     UPDATE notifications SET status = 'sent', sent_at = now(), attempts = attempts + 1,
                              last_error = NULL
-     WHERE id = :id AND status = 'pending'
+     WHERE id = ANY(:ids) AND status = 'pending'
     """
 )
 
@@ -136,50 +147,79 @@ class PostgresOutbox:
     def send_pending(
         self, mailer: Mailer, *, email_id: str | None = None, limit: int = 10
     ) -> SendSummary:
-        with transaction() as session:
-            if email_id is not None:
-                ids = list(session.scalars(_PENDING_FOR_EMAIL, {"email_id": email_id}))[:limit]
-            else:
+        if email_id is None:
+            with autocommit() as conn:
                 ids = list(
-                    session.scalars(_PENDING_OLD, {"min_age": float(self._min_age), "limit": limit})
+                    conn.scalars(_PENDING_OLD, {"min_age": float(self._min_age), "limit": limit})
                 )
+            summary = SendSummary()
+            for row_id in ids:
+                summary.add(self._send_rows(mailer, _LOCK_ROW, {"id": int(row_id)}, missing=1))
+            return summary
+        params = {"email_id": email_id, "limit": limit}
+        return self._send_rows(mailer, _LOCK_EMAIL_ROWS, params, missing=0)
+
+    def _send_rows(
+        self, mailer: Mailer, lock: Any, params: dict[str, Any], *, missing: int
+    ) -> SendSummary:
+        """One transaction: lock the rows, send each, mark the sent ones, commit.
+
+        An unexpected error from the mailer stops the loop; the rows sent before it are still
+        marked and committed, then the error is raised.
+        """
         summary = SendSummary()
-        for row_id in ids:
-            summary.add(self._send_one(mailer, int(row_id)))
+        sent: list[RowMapping] = []
+        error: BaseException | None = None
+        with transaction() as session:
+            rows = list(session.execute(lock, params).mappings().all())
+            if not rows:  # locked by another sender, or no longer pending
+                return SendSummary(skipped=missing)
+            for row in rows:
+                try:
+                    delivered = self._send_row(session, mailer, row)
+                except BaseException as exc:  # re-raised below, once the sent rows are marked
+                    error = exc
+                    break
+                if delivered:
+                    sent.append(row)
+                else:
+                    summary.failed += 1
+            if sent:
+                session.execute(_MARK_SENT, {"ids": [int(row["id"]) for row in sent]})
+        if error is not None:
+            raise error
+        for row in sent:
+            log_event(logger, "notification_sent", notification_id=row["id"], kind=row["kind"])
+        summary.sent = len(sent)
         return summary
 
-    def _send_one(self, mailer: Mailer, row_id: int) -> SendSummary:
-        with transaction() as session:
-            row = session.execute(_LOCK_ROW, {"id": row_id}).mappings().one_or_none()
-            if row is None:
-                return SendSummary(skipped=1)
-            headers = {"X-Inbound-Email-Id": str(row["email_id"] or "")}
-            if row["correlation_id"]:
-                headers["X-Correlation-ID"] = str(row["correlation_id"])
-            try:
-                mailer.send(
-                    to=row["recipient"], subject=row["subject"], body=row["body"], headers=headers
-                )
-            except DependencyUnavailable as exc:
-                status = session.execute(
-                    _MARK_FAILED_ATTEMPT,
-                    {
-                        "id": row_id,
-                        "error": type(exc).__name__ + ": " + str(exc)[:200],
-                        "max_attempts": self._max_attempts,
-                    },
-                ).scalar_one_or_none()
-                log_event(
-                    logger,
-                    "notification_send_failed",
-                    level=logging.ERROR if status == "failed" else logging.WARNING,
-                    notification_id=row_id,
-                    kind=row["kind"],
-                    attempts=int(row["attempts"]) + 1,
-                    gave_up=status == "failed",
-                    error_type=type(exc).__name__,
-                )
-                return SendSummary(failed=1)
-            session.execute(_MARK_SENT, {"id": row_id})
-        log_event(logger, "notification_sent", notification_id=row_id, kind=row["kind"])
-        return SendSummary(sent=1)
+    def _send_row(self, session: Session, mailer: Mailer, row: Any) -> bool:
+        row_id = int(row["id"])
+        headers = {"X-Inbound-Email-Id": str(row["email_id"] or "")}
+        if row["correlation_id"]:
+            headers["X-Correlation-ID"] = str(row["correlation_id"])
+        try:
+            mailer.send(
+                to=row["recipient"], subject=row["subject"], body=row["body"], headers=headers
+            )
+        except DependencyUnavailable as exc:
+            status = session.execute(
+                _MARK_FAILED_ATTEMPT,
+                {
+                    "id": row_id,
+                    "error": type(exc).__name__ + ": " + str(exc)[:200],
+                    "max_attempts": self._max_attempts,
+                },
+            ).scalar_one_or_none()
+            log_event(
+                logger,
+                "notification_send_failed",
+                level=logging.ERROR if status == "failed" else logging.WARNING,
+                notification_id=row_id,
+                kind=row["kind"],
+                attempts=int(row["attempts"]) + 1,
+                gave_up=status == "failed",
+                error_type=type(exc).__name__,
+            )
+            return False
+        return True

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -78,6 +79,7 @@ class _Run:
     owner: str
     metrics: Metrics
     trace: PipelineTrace
+    queued_notifications: int = 0  # outbox rows this delivery's finish wrote
 
     @property
     def email_id(self) -> str:
@@ -97,6 +99,8 @@ class Pipeline:
             ambiguity_margin=settings.match_ambiguity_margin,
             fuzzy_min_score=settings.match_fuzzy_min_score,
         )
+        self._sweep_lock = threading.Lock()
+        self._next_sweep = 0.0  # time.monotonic() from which the next sweep may run
 
     # -- entry ----------------------------------------------------------------------------
 
@@ -120,7 +124,7 @@ class Pipeline:
         )
         if claim.status in ("done", "failed"):
             log_event(logger, "delivery_duplicate", status=claim.status, attempts=claim.attempts)
-            self._send_notifications(run.email_id)
+            self._send_notifications(run.email_id, own=True)
             return "duplicate"
         if claim.status == "held":
             log_event(logger, "delivery_lease_held", attempts=claim.attempts)
@@ -140,7 +144,9 @@ class Pipeline:
         except BaseException as exc:
             self._on_transient(run, exc)
             raise
-        self._send_notifications(run.email_id)
+        # Finished here with nothing queued: this email has no outbox rows to look for.
+        own = outcome == "duplicate" or run.queued_notifications > 0
+        self._send_notifications(run.email_id, own=own)
         return outcome
 
     def reject(self, report: Report, *, provider: str | None) -> str:
@@ -200,6 +206,8 @@ class Pipeline:
         result = self.deps.store.finish(
             report, owner=run.owner, notifications=notifications, metrics=run.metrics
         )
+        if result == "done":
+            run.queued_notifications = len(notifications)
         log_event(
             logger,
             "email_processed" if result == "done" else "delivery_duplicate",
@@ -385,17 +393,30 @@ class Pipeline:
         with suppress(Exception):
             self.deps.store.write_metrics(run.metrics)
 
-    def _send_notifications(self, email_id: str) -> None:
+    def _send_notifications(self, email_id: str, *, own: bool) -> None:
+        """This email's pending rows (when it may have any), then the sweep if it is due."""
         settings = self.deps.settings
-        mine = self.deps.outbox.send_pending(self.deps.mailer, email_id=email_id)
-        if settings.notification_sweep_batch > 0:
+        if own:
+            mine = self.deps.outbox.send_pending(self.deps.mailer, email_id=email_id)
+            if mine.failed:
+                log_event(
+                    logger, "notifications_pending", level=logging.WARNING, failed=mine.failed
+                )
+        if settings.notification_sweep_batch > 0 and self._sweep_due():
             swept = self.deps.outbox.send_pending(
                 self.deps.mailer, limit=settings.notification_sweep_batch
             )
             if swept.sent or swept.failed:
                 log_event(logger, "notifications_swept", sent=swept.sent, failed=swept.failed)
-        if mine.failed:
-            log_event(logger, "notifications_pending", level=logging.WARNING, failed=mine.failed)
+
+    def _sweep_due(self) -> bool:
+        """At most one sweep per ``NOTIFICATION_SWEEP_INTERVAL_SECONDS`` on this instance."""
+        now = time.monotonic()
+        with self._sweep_lock:
+            if now < self._next_sweep:
+                return False
+            self._next_sweep = now + self.deps.settings.notification_sweep_interval_seconds
+            return True
 
     # -- metrics --------------------------------------------------------------------------
 

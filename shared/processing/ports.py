@@ -26,6 +26,10 @@ BreakerLookup = Callable[[str], Breaker]
 class Metrics(Protocol):
     def record(self, name: str, value: float, **labels: str) -> bool: ...
 
+    def pending(self) -> list[dict[str, Any]]: ...
+
+    def mark_written(self, rows: int) -> None: ...
+
     def write(self, session: Any) -> bool: ...
 
 
@@ -63,6 +67,12 @@ class RecordingMetrics:
     def record(self, name: str, value: float, **labels: str) -> bool:
         self.rows.append((name, float(value), dict(labels)))
         return True
+
+    def pending(self) -> list[dict[str, Any]]:
+        return []  # nothing for the database: the rows stay here for the test to read
+
+    def mark_written(self, rows: int) -> None:
+        self.written += 1
 
     def write(self, session: Any) -> bool:
         self.written += 1

@@ -6,30 +6,49 @@
 outbox rows are written. A delivery that lost its lease (it ran past the lease and another
 delivery took over) writes nothing: if the other one finished, it is a duplicate; if not,
 :class:`~shared.errors.LeaseHeldError` makes Pub/Sub redeliver.
+
+That transaction is **one statement** (:data:`_FINISH_ALL`), run in autocommit, so ending an
+email costs one round trip: the guarded ``UPDATE`` of ``emails`` is a data-modifying CTE whose
+``RETURNING`` feeds the report, outbox and metrics ``INSERT … SELECT … FROM done`` — if the
+lease was lost, ``done`` is empty and nothing is written. Postgres runs the whole statement
+atomically. The metrics ride in it as a JSON array; should that statement fail for a reason
+other than an outage (a metric row the table refuses, say), the email is finished again the
+old way — a transaction of separate statements with the metrics in a savepoint — so a metric
+never fails an email. The claim and the release are single statements in autocommit too.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Sequence
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from shared.db.models import ProcessingReport
 from shared.errors import LeaseHeldError
+from shared.logs import log_event
 from shared.processing.claim import Claim, claim_email, release_lease
-from shared.processing.db import transaction
+from shared.processing.db import autocommit, transaction
 from shared.processing.envelope import EmailNotice
 from shared.processing.notifications import OutboxMessage
 from shared.processing.outbox import add_to_outbox
 from shared.processing.report import Report
 
+logger = logging.getLogger(__name__)
+
 FinishResult = Literal["done", "duplicate"]
 
 
 class MetricsWriter(Protocol):
+    def pending(self) -> list[dict[str, Any]]: ...
+
+    def mark_written(self, rows: int) -> None: ...
+
     def write(self, session: Any) -> bool: ...
 
 
@@ -65,6 +84,53 @@ _FINISH = text(
     """
 )
 
+_FINISH_ALL = text(
+    """
+    WITH done AS (
+        UPDATE emails SET status = :status, completed_at = now(), updated_at = now(),
+                          lease_owner = NULL, lease_expires_at = NULL
+         WHERE email_id = :email_id AND status = 'processing' AND lease_owner = :owner
+        RETURNING email_id
+    ), report AS (
+        INSERT INTO processing_reports (
+            email_id, correlation_id, status, attempt, decision, intent, extractor, degraded,
+            overall_confidence, fields, missing_fields, match, actions, pipeline, errors)
+        SELECT email_id, CAST(:correlation_id AS text), CAST(:report_status AS text),
+               CAST(:attempt AS integer), CAST(:decision AS text), CAST(:intent AS text),
+               CAST(:extractor AS text), CAST(:degraded AS boolean),
+               CAST(:overall_confidence AS double precision), CAST(:fields AS jsonb),
+               CAST(:missing_fields AS jsonb), CAST(:match AS jsonb), CAST(:actions AS jsonb),
+               CAST(:pipeline AS jsonb), CAST(:errors AS jsonb)
+          FROM done
+        ON CONFLICT (email_id) DO NOTHING
+        RETURNING id
+    ), outbox AS (
+        INSERT INTO notifications (dedup_key, email_id, correlation_id, kind, recipient,
+                                   subject, body, status, attempts, created_at)
+        SELECT n.dedup_key, done.email_id, CAST(:correlation_id AS text), n.kind, n.recipient,
+               n.subject, n.body, 'pending', 0, now()
+          FROM done CROSS JOIN jsonb_to_recordset(CAST(:notifications AS jsonb))
+               AS n(dedup_key text, kind text, recipient text, subject text, body text)
+        ON CONFLICT (dedup_key) DO NOTHING
+        RETURNING id
+    ), metric_rows AS (
+        INSERT INTO operational_metrics (recorded_at, name, value, labels, email_id,
+                                         correlation_id)
+        SELECT m.recorded_at, m.name, m.value, COALESCE(m.labels, '{}'), m.email_id,
+               m.correlation_id
+          FROM done CROSS JOIN jsonb_to_recordset(CAST(:metrics AS jsonb))
+               AS m(recorded_at timestamptz, name text, value double precision, labels jsonb,
+                    email_id text, correlation_id text)
+        RETURNING id
+    )
+    SELECT (SELECT email_id FROM done) AS ended,
+           (SELECT status FROM emails WHERE email_id = :email_id) AS status_before,
+           (SELECT count(*) FROM metric_rows) AS metric_rows
+    """
+)
+
+_REPORT_JSON_COLUMNS = ("fields", "missing_fields", "match", "actions", "pipeline", "errors")
+
 _INVALID_EMAIL = text(
     """
     INSERT INTO emails (email_id, correlation_id, provider, status, attempts, completed_at,
@@ -81,14 +147,68 @@ def _insert_report(session: Session, report: Report) -> None:
     session.execute(statement.on_conflict_do_nothing(index_elements=["email_id"]))
 
 
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _metric_json(row: dict[str, Any]) -> dict[str, Any]:
+    recorded_at = row.get("recorded_at")
+    return {
+        **row,
+        "recorded_at": recorded_at.isoformat() if recorded_at is not None else None,
+    }
+
+
+def _finish_parameters(
+    report: Report,
+    *,
+    owner: str,
+    status: str,
+    notifications: Sequence[OutboxMessage],
+    metric_rows: list[dict[str, Any]],
+) -> dict[str, Any]:
+    row = report.row()
+    unique: dict[str, OutboxMessage] = {}
+    for message in notifications:  # the first of each dedup key, in order
+        unique.setdefault(message.dedup_key, message)
+    params: dict[str, Any] = {
+        "status": status,
+        "email_id": report.email_id,
+        "owner": owner,
+        "correlation_id": row["correlation_id"],
+        "report_status": row["status"],
+        "attempt": row["attempt"],
+        "decision": row["decision"],
+        "intent": row["intent"],
+        "extractor": row["extractor"],
+        "degraded": bool(row["degraded"]),
+        "overall_confidence": row["overall_confidence"],
+        "notifications": _json(
+            [
+                {
+                    "dedup_key": m.dedup_key,
+                    "kind": m.kind,
+                    "recipient": m.recipient,
+                    "subject": m.subject,
+                    "body": m.body,
+                }
+                for m in unique.values()
+            ]
+        ),
+        "metrics": _json([_metric_json(r) for r in metric_rows]),
+    }
+    params.update({column: _json(row[column]) for column in _REPORT_JSON_COLUMNS})
+    return params
+
+
 class PostgresProcessingStore:
     def __init__(self, *, lease_seconds: int) -> None:
         self._lease_seconds = lease_seconds
 
     def claim(self, notice: EmailNotice, *, correlation_id: str, owner: str) -> Claim:
-        with transaction() as session:
+        with autocommit() as conn:
             return claim_email(
-                session,
+                conn,
                 notice,
                 correlation_id=correlation_id,
                 owner=owner,
@@ -96,10 +216,49 @@ class PostgresProcessingStore:
             )
 
     def release(self, email_id: str, *, owner: str) -> None:
-        with transaction() as session:
-            release_lease(session, email_id=email_id, owner=owner)
+        with autocommit() as conn:
+            release_lease(conn, email_id=email_id, owner=owner)
 
     def _end(
+        self,
+        report: Report,
+        *,
+        owner: str,
+        status: str,
+        notifications: Sequence[OutboxMessage],
+        metrics: MetricsWriter,
+    ) -> FinishResult:
+        """The finishing statement; the transaction of separate statements if it fails."""
+        metric_rows = metrics.pending()
+        params = _finish_parameters(
+            report,
+            owner=owner,
+            status=status,
+            notifications=notifications,
+            metric_rows=metric_rows,
+        )
+        try:
+            with autocommit() as conn:
+                ended, status_before, written = conn.execute(_FINISH_ALL, params).one()
+        except DBAPIError as exc:  # outages were raised as DependencyUnavailable already
+            log_event(
+                logger,
+                "finish_statement_failed",
+                level=logging.WARNING,
+                error_type=type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__,
+                metric_rows=len(metric_rows),
+            )
+            return self._end_in_transaction(
+                report, owner=owner, status=status, notifications=notifications, metrics=metrics
+            )
+        if ended is not None:
+            metrics.mark_written(int(written))
+            return "done"
+        if status_before in ("done", "failed"):
+            return "duplicate"
+        raise LeaseHeldError("lease lost before finishing", stage="finish")
+
+    def _end_in_transaction(
         self,
         report: Report,
         *,

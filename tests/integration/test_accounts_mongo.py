@@ -126,3 +126,22 @@ def test_unreachable_mongodb_is_a_transient_error(stack_env: dict) -> None:
         repository.find_by_case_number("C-1")
     assert caught.value.dependency == "mongodb"
     repository.close()
+
+
+def test_lookups_are_indexed_and_reads_leave_out_the_history(repo: Any) -> None:
+    repository, coll, _ = repo
+    coll.insert_one(
+        {
+            **account_document("H1", case_number="C-H1"),
+            "history": [{"email_id": "old", "decision": "AUTO_UPDATE"}],
+        }
+    )
+    found = repository.find_by_case_number("C-H1").accounts
+    assert [a.account_id for a in found] == ["H1"] and found[0].history == []
+    got = repository.get("H1")
+    assert got is not None and got.history == []
+    assert coll.find_one({"_id": "H1"})["history"] == [
+        {"email_id": "old", "decision": "AUTO_UPDATE"}
+    ]
+    keys = {tuple(spec["key"]) for spec in coll.index_information().values()}
+    assert {(("case_number", 1),), (("account_reference", 1),), (("debtor.email", 1),)} <= keys

@@ -2,7 +2,8 @@
 
 Written against the manual, not against the local wire server (nx-27017), so the same test
 passes on a real MongoDB. Operators covered: equality on top-level and dotted fields, ``$in``,
-``$nin`` against a scalar array, ``distinct``, ``find`` with ``limit``, ``update_one`` with
+``$nin`` against a scalar array, ``distinct``, ``find`` with ``limit`` and an exclusion
+projection, ``create_indexes`` (idempotent), ``update_one`` with
 ``$set`` (dotted paths and sub-documents) and ``$addToSet`` (scalars and documents), and
 ``matched_count``/``modified_count``. Deliberately not used (nx-27017 0.8.1 differs from
 MongoDB): ``$ne``/``$not`` against arrays and ``$push`` of documents (stored as JSON strings).
@@ -174,3 +175,23 @@ def test_twenty_concurrent_writers_of_different_emails_all_land(collection: Any)
     doc = collection.find_one({"_id": "b"})
     assert sorted(doc["applied_email_ids"]) == sorted(f"e{i}" for i in range(20))
     assert len(doc["history"]) == 20
+
+
+def test_exclusion_projection_leaves_out_only_that_field(collection: Any) -> None:
+    found = collection.find_one({"_id": "a"}, {"history": False})
+    assert "history" not in found
+    assert found["debtor"] == {"name": "Ann", "email": "ann@example.org"}
+    assert found["applied_email_ids"] == ["e0"] and found["case_number"] == "C-1"
+    listed = list(collection.find({"creditor": "Acme"}, {"history": False}, limit=10))
+    assert sorted(d["_id"] for d in listed) == ["a", "c"]
+    assert all("history" not in d for d in listed)
+
+
+def test_create_indexes_is_idempotent_and_keeps_equality_lookups(collection: Any) -> None:
+    models = [pymongo.IndexModel("case_number"), pymongo.IndexModel("debtor.email")]
+    first = collection.create_indexes(models)
+    assert collection.create_indexes(models) == first  # a no-op the second time
+    keys = [list(spec["key"]) for spec in collection.index_information().values()]
+    assert [("case_number", 1)] in keys and [("debtor.email", 1)] in keys
+    assert [d["_id"] for d in collection.find({"case_number": "C-2"})] == ["b"]
+    assert [d["_id"] for d in collection.find({"debtor.email": "cy@example.org"})] == ["c"]

@@ -97,3 +97,22 @@ def test_timer_records_the_stage_even_when_the_block_raises() -> None:
     assert row["name"] == "processing_seconds"
     assert row["labels"] == {"stage": "extract"}
     assert 0 <= row["value"] < 1
+
+
+def test_pending_rows_are_handed_out_until_marked_written() -> None:
+    collector = MetricsCollector(email_id="em-pending-1", correlation_id="cid-pending-1")
+    collector.record("decision", 1, decision="AUTO_UPDATE")
+    collector.record("processing_seconds", 0.25, stage="total")
+    pending = collector.pending()
+    assert [(r["name"], r["labels"], r["email_id"]) for r in pending] == [
+        ("decision", {"decision": "AUTO_UPDATE"}, "em-pending-1"),
+        ("processing_seconds", {"stage": "total"}, "em-pending-1"),
+    ]
+    pending[0]["labels"]["decision"] = "changed"  # copies: the collector keeps its rows
+    assert collector.pending()[0]["labels"] == {"decision": "AUTO_UPDATE"}
+    collector.mark_written(len(pending))
+    assert collector.pending() == []
+    collector.record("delivery_attempt", 2)
+    assert [r["name"] for r in collector.pending()] == ["delivery_attempt"]
+    collector.mark_written(99)  # never past what was recorded
+    assert collector.pending() == []

@@ -236,3 +236,31 @@ def test_invalid_account_documents_become_a_warning_not_a_crash() -> None:
     report = h.store.reports["em-unit-0001"]
     assert "account_document_invalid" in report.pipeline["warnings"]
     assert report.match["account_id"] == "ACC-1001"
+
+
+def test_an_email_finished_without_notifications_does_not_look_for_outbox_rows() -> None:
+    h = harness(settings=load_settings({"NOTIFICATION_SWEEP_INTERVAL_SECONDS": "3600"}))
+    assert run(h) == "done"
+    assert h.store.reports["em-unit-0001"].decision == "AUTO_UPDATE"
+    assert h.outbox.calls == [None]  # the instance's first sweep only, no lookup of its own
+    # a redelivery of a finished email always looks (it may repair a crash after commit)
+    assert run(h) == "duplicate"
+    assert h.outbox.calls == [None, "em-unit-0001"]
+
+
+def test_queued_notifications_are_sent_right_after_the_finish() -> None:
+    h = harness(
+        claude_result=extraction("payment_plan_request", case_number="CASE-2024-0001"),
+        settings=load_settings({"NOTIFICATION_SWEEP_INTERVAL_SECONDS": "3600"}),
+    )
+    assert run(h) == "done"
+    assert h.outbox.calls == ["em-unit-0001", None]
+    assert h.outbox.sent_keys == ["em-unit-0001:debt_update"]
+
+
+@pytest.mark.parametrize(("interval", "sweeps"), [("3600", 1), ("0", 3)])
+def test_the_sweep_runs_at_most_once_per_interval(interval: str, sweeps: int) -> None:
+    h = harness(settings=load_settings({"NOTIFICATION_SWEEP_INTERVAL_SECONDS": interval}))
+    for number in range(3):
+        assert run(h, delivery(f"em-unit-sweep-{number}")) == "done"
+    assert h.outbox.calls.count(None) == sweeps
