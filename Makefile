@@ -37,6 +37,10 @@ typecheck: $(STAMP)
 	@echo "==> mypy (strict) over shared/"
 	@$(VENV)/bin/mypy
 
+soak: $(STAMP)
+	@echo "==> reliability suite at full sizes (5,000-email soak; about 30 minutes; see docs/reliability.md)"
+	@RELIABILITY_SIZE=soak $(PY) -m pytest tests/reliability -p no:cacheprovider $(PYTEST_ARGS)
+
 package: $(STAMP)
 	@$(PY) -m infra.package
 
