@@ -113,7 +113,9 @@ class Settings(BaseSettings):
     match_ambiguity_margin: float = Field(default=0.05, ge=0, le=1)
     # Fuzzy debtor-name matches need at least this rapidfuzz score (0–100).
     match_fuzzy_min_score: float = Field(default=85.0, ge=0, le=100)
-    # Outbox: give up on a notification after this many SMTP attempts (status ``failed``).
+    # Outbox: a notification is given up (status ``failed``, logged at ERROR) only once it has
+    # had at least this many SMTP attempts AND is older than NOTIFICATION_GIVE_UP_AFTER_SECONDS;
+    # compliance alerts are never given up (see docs/processor.md, outbox).
     notification_max_attempts: int = Field(default=10, ge=1)
     # Each delivery also retries up to this many older pending notifications (the sweep).
     notification_sweep_batch: int = Field(default=5, ge=0)
@@ -122,6 +124,12 @@ class Settings(BaseSettings):
     # Outbox (issue 8): an instance sweeps at most once per this many seconds (0: after every
     # delivery); a delivery's own notifications are always sent right after its commit.
     notification_sweep_interval_seconds: float = Field(default=30.0, ge=0)
+    # Outbox backoff (outbox-backoff): a failed send schedules the next attempt
+    # base * 2^(attempts-1) seconds later, capped at the max (30 s, 1 min, 2 min … 1 h).
+    notification_retry_base_seconds: float = Field(default=30.0, gt=0)
+    notification_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    # A failing notification is kept pending (and retried) for at least this long (3 days).
+    notification_give_up_after_seconds: float = Field(default=3 * 24 * 3600.0, ge=0)
 
     # Webhook intake.
     webhook_max_body_bytes: int = Field(default=30 * 1024 * 1024, ge=1024, le=32 * 1024 * 1024)

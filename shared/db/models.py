@@ -115,6 +115,11 @@ class Notification(Base):
             "created_at",
             postgresql_where=text("status = 'pending'"),
         ),
+        Index(
+            "ix_notifications_due",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
@@ -129,6 +134,9 @@ class Notification(Base):
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # When a pending row may be tried again (set by a failed send: exponential backoff);
+    # NULL: due now.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

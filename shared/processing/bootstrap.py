@@ -107,6 +107,9 @@ def bootstrap(
         or PostgresOutbox(
             max_attempts=settings.notification_max_attempts,
             sweep_min_age_seconds=settings.notification_sweep_min_age_seconds,
+            retry_base_seconds=settings.notification_retry_base_seconds,
+            retry_max_seconds=settings.notification_retry_max_seconds,
+            give_up_after_seconds=settings.notification_give_up_after_seconds,
         ),
         raw_emails=raw_emails or GcsRawEmailStore(settings, guard=_guard(breakers, "gcs")),
         parse_email=parse_email or _default_parser(),

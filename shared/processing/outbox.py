@@ -16,13 +16,28 @@ rows), or one per row (the sweep):
 An email's own rows cost four round trips (``BEGIN``, the locking ``SELECT``, the ``UPDATE``,
 ``COMMIT``), however many there are.
 
-An SMTP failure (``DependencyUnavailable``) leaves the row ``pending`` with ``attempts + 1`` and
-the error type in ``last_error``; after ``NOTIFICATION_MAX_ATTEMPTS`` it becomes ``failed``
-(logged as an error for operators). The email itself stays ``done``. Pending rows are retried
-(a) by a redelivery of the same email — a ``done`` email with pending rows sends them before it
-is acknowledged — and (b) by the sweep a delivery runs after its own work (at most once per
-``NOTIFICATION_SWEEP_INTERVAL_SECONDS`` per instance, see the pipeline): up to
-``NOTIFICATION_SWEEP_BATCH`` rows older than ``NOTIFICATION_SWEEP_MIN_AGE_SECONDS``.
+An SMTP failure (``DependencyUnavailable``) leaves the row ``pending`` with ``attempts + 1``,
+the error type in ``last_error`` and ``next_attempt_at = now() + backoff``: exponential,
+``NOTIFICATION_RETRY_BASE_SECONDS`` × 2^(attempts − 1) capped at
+``NOTIFICATION_RETRY_MAX_SECONDS`` (30 s, 1 min, 2 min … 1 h). Only *due* rows
+(``next_attempt_at`` NULL — new rows — or past) are picked, by either sender, so an SMTP outage
+under traffic costs each row a handful of attempts, not its whole budget within seconds.
+
+Giving up: a failed send turns the row ``failed`` only when it has had at least
+``NOTIFICATION_MAX_ATTEMPTS`` attempts **and** is older than
+``NOTIFICATION_GIVE_UP_AFTER_SECONDS`` (3 days) — an outage, however long, is ridden out for
+three days. Compliance alerts (:data:`NEVER_GIVE_UP`, legally required) are never given up:
+they stay pending and keep being retried at the capped interval. Giving up logs
+``notification_failed`` at ERROR; a failed attempt of a row past the give-up age that is kept
+(a compliance alert) logs ``notification_send_failed`` at ERROR with ``overdue=true``, others
+at WARNING. The email itself stays ``done``.
+
+Pending rows are retried (a) by a redelivery of the same email — a ``done`` email with due
+pending rows sends them before it is acknowledged — and (b) by the sweep a delivery runs after
+its own work (at most once per ``NOTIFICATION_SWEEP_INTERVAL_SECONDS`` per instance, see the
+pipeline): up to ``NOTIFICATION_SWEEP_BATCH`` due rows, most overdue first; a row never tried
+is swept only once older than ``NOTIFICATION_SWEEP_MIN_AGE_SECONDS`` (its own delivery sends
+it).
 
 The remaining window: a crash after the SMTP server accepted a message but before the commit
 sends it again on repair (at-least-once towards SMTP, like every outbox).
@@ -56,27 +71,38 @@ _INSERT = text(
     """
 )
 
+# Kinds never marked ``failed``: retried until sent (legally required).
+NEVER_GIVE_UP: tuple[str, ...] = ("compliance_alert",)
+
 _LOCK_EMAIL_ROWS = text(
     """
     SELECT id, email_id, kind, recipient, subject, body, attempts, correlation_id
       FROM notifications WHERE email_id = :email_id AND status = 'pending'
+       AND (next_attempt_at IS NULL OR next_attempt_at <= now())
      ORDER BY id LIMIT :limit
        FOR UPDATE SKIP LOCKED
     """
 )
 
-_PENDING_OLD = text(
+# Due retries (ix_notifications_due) and never-tried rows old enough that their own delivery
+# did not send them (ix_notifications_pending), most overdue first.
+_PENDING_DUE = text(
     """
     SELECT id FROM notifications
-     WHERE status = 'pending' AND created_at < now() - make_interval(secs => :min_age)
-     ORDER BY created_at LIMIT :limit
+     WHERE status = 'pending'
+       AND (next_attempt_at <= now()
+            OR (next_attempt_at IS NULL
+                AND created_at < now() - make_interval(secs => :min_age)))
+     ORDER BY COALESCE(next_attempt_at, created_at), id LIMIT :limit
     """
 )
 
+# Re-checks "due": another sender may have tried (and rescheduled) the row since it was listed.
 _LOCK_ROW = text(
     """
     SELECT id, email_id, kind, recipient, subject, body, attempts, correlation_id
       FROM notifications WHERE id = :id AND status = 'pending'
+       AND (next_attempt_at IS NULL OR next_attempt_at <= now())
        FOR UPDATE SKIP LOCKED
     """
 )
@@ -89,13 +115,23 @@ _MARK_SENT = text(
     """
 )
 
+# Right-hand sides see the old row: the new attempts count is ``attempts + 1``, so the delay is
+# base * 2^(new attempts - 1), capped (the exponent too, so a long-lived row cannot overflow).
 _MARK_FAILED_ATTEMPT = text(
     """
-    UPDATE notifications SET attempts = attempts + 1, last_error = :error,
-                             status = CASE WHEN attempts + 1 >= :max_attempts
-                                           THEN 'failed' ELSE 'pending' END
+    UPDATE notifications
+       SET attempts = attempts + 1, last_error = :error,
+           next_attempt_at = now() + make_interval(secs => LEAST(
+               CAST(:base AS double precision) * power(2, LEAST(attempts, 40)),
+               CAST(:max_delay AS double precision))),
+           status = CASE WHEN kind <> ALL(CAST(:never_give_up AS text[]))
+                              AND attempts + 1 >= :max_attempts
+                              AND created_at <= now() - make_interval(secs => :give_up_after)
+                         THEN 'failed' ELSE 'pending' END
      WHERE id = :id AND status = 'pending'
-    RETURNING status
+    RETURNING status, attempts,
+              created_at <= now() - make_interval(secs => :give_up_after) AS overdue,
+              EXTRACT(EPOCH FROM next_attempt_at - now()) AS retry_in
     """
 )
 
@@ -140,9 +176,22 @@ class Outbox(Protocol):
 
 
 class PostgresOutbox:
-    def __init__(self, *, max_attempts: int, sweep_min_age_seconds: int) -> None:
+    def __init__(
+        self,
+        *,
+        max_attempts: int,
+        sweep_min_age_seconds: int,
+        retry_base_seconds: float = 30.0,
+        retry_max_seconds: float = 3600.0,
+        give_up_after_seconds: float = 3 * 24 * 3600.0,
+        never_give_up: tuple[str, ...] = NEVER_GIVE_UP,
+    ) -> None:
         self._max_attempts = max_attempts
         self._min_age = sweep_min_age_seconds
+        self._retry_base = retry_base_seconds
+        self._retry_max = retry_max_seconds
+        self._give_up_after = give_up_after_seconds
+        self._never_give_up = list(never_give_up)
 
     def send_pending(
         self, mailer: Mailer, *, email_id: str | None = None, limit: int = 10
@@ -150,7 +199,7 @@ class PostgresOutbox:
         if email_id is None:
             with autocommit() as conn:
                 ids = list(
-                    conn.scalars(_PENDING_OLD, {"min_age": float(self._min_age), "limit": limit})
+                    conn.scalars(_PENDING_DUE, {"min_age": float(self._min_age), "limit": limit})
                 )
             summary = SendSummary()
             for row_id in ids:
@@ -203,23 +252,46 @@ class PostgresOutbox:
                 to=row["recipient"], subject=row["subject"], body=row["body"], headers=headers
             )
         except DependencyUnavailable as exc:
-            status = session.execute(
-                _MARK_FAILED_ATTEMPT,
-                {
-                    "id": row_id,
-                    "error": type(exc).__name__ + ": " + str(exc)[:200],
-                    "max_attempts": self._max_attempts,
-                },
-            ).scalar_one_or_none()
-            log_event(
-                logger,
-                "notification_send_failed",
-                level=logging.ERROR if status == "failed" else logging.WARNING,
-                notification_id=row_id,
-                kind=row["kind"],
-                attempts=int(row["attempts"]) + 1,
-                gave_up=status == "failed",
-                error_type=type(exc).__name__,
+            marked = (
+                session.execute(
+                    _MARK_FAILED_ATTEMPT,
+                    {
+                        "id": row_id,
+                        "error": type(exc).__name__ + ": " + str(exc)[:200],
+                        "max_attempts": self._max_attempts,
+                        "base": self._retry_base,
+                        "max_delay": self._retry_max,
+                        "give_up_after": float(self._give_up_after),
+                        "never_give_up": self._never_give_up,
+                    },
+                )
+                .mappings()
+                .one_or_none()
             )
+            if marked is not None:  # None: no longer pending (cannot happen under the lock)
+                _log_failed_attempt(row, marked, error_type=type(exc).__name__)
             return False
         return True
+
+
+def _log_failed_attempt(row: Any, marked: RowMapping, *, error_type: str) -> None:
+    """``notification_failed`` (ERROR) when given up; otherwise ``notification_send_failed``,
+    at ERROR once the row is past the give-up age (a compliance alert still failing)."""
+    fields: dict[str, Any] = {
+        "notification_id": int(row["id"]),
+        "kind": row["kind"],
+        "attempts": int(marked["attempts"]),
+        "error_type": error_type,
+    }
+    if marked["status"] == "failed":
+        log_event(logger, "notification_failed", level=logging.ERROR, **fields)
+        return
+    overdue = bool(marked["overdue"])
+    log_event(
+        logger,
+        "notification_send_failed",
+        level=logging.ERROR if overdue else logging.WARNING,
+        retry_in_seconds=round(float(marked["retry_in"] or 0.0), 1),
+        overdue=overdue,
+        **fields,
+    )

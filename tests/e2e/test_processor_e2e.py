@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
+from sqlalchemy import create_engine, text
+
 from tests.e2e.conftest import E2E, account, make_mime, tool_input, unique, wait_until
 
 
@@ -344,6 +346,22 @@ def test_concurrent_deliveries_call_claude_in_parallel(e2e: E2E) -> None:
     assert elapsed < 2 * delay, (elapsed, stages)
 
 
+def _backoff_elapsed(e2e: E2E, email_id: str) -> None:
+    """Make the email's scheduled notification retries due now (instead of in 30 s)."""
+    engine = create_engine(e2e.stack.database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "UPDATE notifications SET next_attempt_at = now() "
+                    "WHERE email_id = :id AND status = 'pending'"
+                ),
+                {"id": email_id},
+            )
+    finally:
+        engine.dispose()
+
+
 def test_smtp_down_then_a_redelivery_sends_the_pending_notification_once(e2e: E2E) -> None:
     marker, case, account_id = unique("MK"), unique("CASE"), unique("ACC")
     e2e.seed(account(account_id, case))
@@ -368,9 +386,12 @@ def test_smtp_down_then_a_redelivery_sends_the_pending_notification_once(e2e: E2
         lambda: [n for n in e2e.notifications(email_id) if n["attempts"] >= 1], 30, "attempt"
     )
     assert pending[0]["status"] == "pending" and pending[0]["kind"] == "compliance_alert"
+    assert pending[0]["next_attempt_at"] is not None  # the failed send scheduled a retry
     assert e2e.mails_for(email_id) == []
     e2e.mailbox.refuse(False)
-    # any later delivery of the same email repairs it (the email itself is already done)
+    _backoff_elapsed(e2e, email_id)
+    # any later delivery of the same email, once the retry is due, repairs it (the email
+    # itself is already done)
     e2e.publish(e2e.notice(email_id, gcs_uri), correlation_id=f"corr-{email_id}")
     mails = e2e.wait_for_mail(email_id)
     e2e.publish(e2e.notice(email_id, gcs_uri), correlation_id=f"corr-{email_id}")

@@ -187,8 +187,8 @@ def test_claim_and_finish_are_one_round_trip_each(stack_env: dict[str, str]) -> 
         ).one()
         outbox = session.execute(
             text(
-                "SELECT kind, status, correlation_id FROM notifications WHERE email_id = :id "
-                "ORDER BY id"
+                "SELECT kind, status, correlation_id, next_attempt_at IS NULL "
+                "FROM notifications WHERE email_id = :id ORDER BY id"
             ),
             {"id": n.email_id},
         ).all()
@@ -198,8 +198,8 @@ def test_claim_and_finish_are_one_round_trip_each(stack_env: dict[str, str]) -> 
     assert report.missing_fields == ["payment_date"]
     assert report.pipeline == {"stage_seconds": {"read": 0.01}}
     assert [tuple(row) for row in outbox] == [
-        ("debt_update", "pending", "corr-rt-000001"),
-        ("review_request", "pending", "corr-rt-000001"),
+        ("debt_update", "pending", "corr-rt-000001", True),  # due at once
+        ("review_request", "pending", "corr-rt-000001", True),
     ]
     # a duplicate delivery learns it in one round trip as well
     trips, _ = _round_trips(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 
+import pytest
 from sqlalchemy import text
 
 from infra.fakes.clients import Mailbox
@@ -53,7 +55,9 @@ def _mine(mailbox: Mailbox, email_id: str) -> list:
     return [m for m in mailbox.messages() if m["X-Inbound-Email-Id"] == email_id]
 
 
-def test_pending_rows_are_sent_once_with_ids_in_headers(stack_env: dict, mailbox: Mailbox) -> None:
+def test_pending_rows_are_sent_once_with_ids_in_headers(
+    stack_env: dict[str, str], mailbox: Mailbox
+) -> None:
     email_id = f"em-outbox-{uuid.uuid4().hex}"
     _queue(email_id)
     outbox = PostgresOutbox(max_attempts=3, sweep_min_age_seconds=60)
@@ -67,7 +71,7 @@ def test_pending_rows_are_sent_once_with_ids_in_headers(stack_env: dict, mailbox
     assert sent[0].get_content_type() == "text/plain"
 
 
-def test_concurrent_senders_send_each_row_once(stack_env: dict, mailbox: Mailbox) -> None:
+def test_concurrent_senders_send_each_row_once(stack_env: dict[str, str], mailbox: Mailbox) -> None:
     email_ids = [f"em-outbox-{uuid.uuid4().hex}" for _ in range(3)]
     for email_id in email_ids:
         _queue(email_id, age_seconds=120)
@@ -92,24 +96,126 @@ def test_concurrent_senders_send_each_row_once(stack_env: dict, mailbox: Mailbox
         assert _row(email_id)[0] == "sent"
 
 
-def test_smtp_refusing_leaves_rows_pending_then_failed(stack_env: dict, mailbox: Mailbox) -> None:
+def _due_in(email_id: str) -> float | None:
+    """Seconds until the row's next attempt (None: due at once, never tried)."""
+    with transaction() as session:
+        seconds = session.execute(
+            text(
+                "SELECT EXTRACT(EPOCH FROM next_attempt_at - now()) FROM notifications "
+                "WHERE email_id = :id"
+            ),
+            {"id": email_id},
+        ).scalar_one()
+    return None if seconds is None else float(seconds)
+
+
+def _set(email_id: str, *, attempts: int | None = None, due_in: float | None = None) -> None:
+    """Overwrite the attempts count and/or schedule the next attempt ``due_in`` seconds away."""
+    with transaction() as session:
+        session.execute(
+            text(
+                "UPDATE notifications"
+                " SET attempts = COALESCE(CAST(:attempts AS integer), attempts),"
+                " next_attempt_at = CASE WHEN CAST(:due AS double precision) IS NULL"
+                " THEN next_attempt_at"
+                " ELSE now() + make_interval(secs => CAST(:due AS double precision)) END"
+                " WHERE email_id = :id"
+            ),
+            {"id": email_id, "attempts": attempts, "due": due_in},
+        )
+
+
+def test_a_failed_send_schedules_the_next_attempt_and_is_not_retried_before(
+    stack_env: dict[str, str], mailbox: Mailbox
+) -> None:
     email_id = f"em-outbox-{uuid.uuid4().hex}"
-    _queue(email_id)
-    outbox = PostgresOutbox(max_attempts=2, sweep_min_age_seconds=60)
+    _queue(email_id, age_seconds=120)
+    assert _due_in(email_id) is None  # a new row is due at once
+    outbox = PostgresOutbox(max_attempts=2, sweep_min_age_seconds=60, retry_base_seconds=30)
     mailbox.refuse(True)
-    assert outbox.send_pending(SmtpMailer(), email_id=email_id).failed == 1
-    status, attempts, last_error, _ = _row(email_id)
-    assert (status, attempts) == ("pending", 1)
-    assert last_error.startswith("DependencyUnavailable: smtp")
-    assert outbox.send_pending(SmtpMailer(), email_id=email_id).failed == 1
-    assert _row(email_id)[:2] == ("failed", 2)
-    mailbox.refuse(False)
+    try:
+        assert outbox.send_pending(SmtpMailer(), email_id=email_id).failed == 1
+        status, attempts, last_error, _ = _row(email_id)
+        assert (status, attempts) == ("pending", 1)
+        assert last_error.startswith("DependencyUnavailable: smtp")
+        assert 28 < float(_due_in(email_id) or 0) <= 30  # base * 2^0
+        # not due: neither its own redelivery nor the sweep tries it again (no attempt burnt)
+        assert outbox.send_pending(SmtpMailer(), email_id=email_id).failed == 0
+        outbox.send_pending(SmtpMailer(), limit=500)
+        assert _row(email_id)[:2] == ("pending", 1)
+    finally:
+        mailbox.refuse(False)
     assert outbox.send_pending(SmtpMailer(), email_id=email_id).sent == 0
     assert _mine(mailbox, email_id) == []
+    _set(email_id, due_in=-1)  # the backoff elapsed
+    assert outbox.send_pending(SmtpMailer(), limit=500).sent >= 1  # the sweep sends it
+    assert _row(email_id)[0::3] == ("sent", True)
+    assert outbox.send_pending(SmtpMailer(), email_id=email_id).sent == 0
+    assert len(_mine(mailbox, email_id)) == 1  # sent once
+
+
+def test_the_backoff_doubles_per_attempt_up_to_the_cap(
+    stack_env: dict[str, str], mailbox: Mailbox
+) -> None:
+    outbox = PostgresOutbox(
+        max_attempts=100, sweep_min_age_seconds=60, retry_base_seconds=30, retry_max_seconds=3600
+    )
+    expected = {0: 30, 1: 60, 3: 240, 6: 1920, 7: 3600, 500: 3600}  # attempts before -> delay
+    mailbox.refuse(True)
+    try:
+        for before, delay in expected.items():
+            email_id = f"em-outbox-{uuid.uuid4().hex}"
+            _queue(email_id)
+            _set(email_id, attempts=before)
+            assert outbox.send_pending(SmtpMailer(), email_id=email_id).failed == 1
+            assert _row(email_id)[:2] == ("pending", before + 1)
+            assert delay - 2 < float(_due_in(email_id) or 0) <= delay, before
+    finally:
+        mailbox.refuse(False)
+
+
+def test_giving_up_needs_the_attempts_and_the_age_and_never_a_compliance_alert(
+    stack_env: dict[str, str], mailbox: Mailbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    outbox = PostgresOutbox(
+        max_attempts=3, sweep_min_age_seconds=60, give_up_after_seconds=3 * 24 * 3600
+    )
+    young = f"em-outbox-{uuid.uuid4().hex}"  # many attempts, but not yet 3 days old
+    _queue(young)
+    _set(young, attempts=10)
+    old = f"em-outbox-{uuid.uuid4().hex}"  # 4 days old, the last allowed attempt
+    _queue(old, age_seconds=4 * 24 * 3600)
+    _set(old, attempts=2)
+    compliance = f"em-outbox-{uuid.uuid4().hex}"  # as old and tried, but legally required
+    _queue(compliance, kind="compliance_alert", age_seconds=4 * 24 * 3600)
+    _set(compliance, attempts=50)
+    mailbox.refuse(True)
+    try:
+        with caplog.at_level(logging.WARNING, logger="shared.processing.outbox"):
+            for email_id in (young, old, compliance):
+                assert outbox.send_pending(SmtpMailer(), email_id=email_id).failed == 1
+    finally:
+        mailbox.refuse(False)
+    assert _row(young)[:2] == ("pending", 11)
+    assert _row(old)[:2] == ("failed", 3)
+    assert _row(compliance)[:2] == ("pending", 51)
+    records = {r.json_fields["notification_id"]: r for r in caplog.records}  # type: ignore[attr-defined]
+    by_event = {(r.getMessage(), r.levelno, r.json_fields["kind"]) for r in records.values()}  # type: ignore[attr-defined]
+    assert by_event == {
+        ("notification_send_failed", logging.WARNING, "review_request"),  # young: retried
+        ("notification_failed", logging.ERROR, "review_request"),  # old: given up
+        ("notification_send_failed", logging.ERROR, "compliance_alert"),  # overdue, kept
+    }
+    # a failed row is never picked again; the compliance alert goes out once due
+    _set(old, due_in=-1)
+    _set(compliance, due_in=-1)
+    outbox.send_pending(SmtpMailer(), limit=500)
+    assert _row(old)[0] == "failed" and _mine(mailbox, old) == []
+    assert _row(compliance)[0] == "sent" and len(_mine(mailbox, compliance)) == 1
 
 
 def test_sweep_picks_only_rows_older_than_the_minimum_age(
-    stack_env: dict, mailbox: Mailbox
+    stack_env: dict[str, str], mailbox: Mailbox
 ) -> None:
     fresh = f"em-outbox-{uuid.uuid4().hex}"
     old = f"em-outbox-{uuid.uuid4().hex}"
@@ -119,3 +225,20 @@ def test_sweep_picks_only_rows_older_than_the_minimum_age(
     outbox.send_pending(SmtpMailer(), limit=500)
     assert _row(old)[0] == "sent"
     assert _row(fresh)[0] == "pending"
+
+
+def test_the_sweep_picks_due_retries_and_skips_scheduled_ones(
+    stack_env: dict[str, str], mailbox: Mailbox
+) -> None:
+    due = f"em-outbox-{uuid.uuid4().hex}"  # retried once, its backoff over (young row)
+    later = f"em-outbox-{uuid.uuid4().hex}"  # old, but its next attempt is in a minute
+    _queue(due)
+    _set(due, attempts=1, due_in=-1)
+    _queue(later, age_seconds=3600)
+    _set(later, attempts=1, due_in=60)
+    outbox = PostgresOutbox(max_attempts=3, sweep_min_age_seconds=60)
+    outbox.send_pending(SmtpMailer(), limit=500)
+    assert _row(due)[:2] == ("sent", 2)
+    assert _row(later)[:2] == ("pending", 1)
+    assert outbox.send_pending(SmtpMailer(), email_id=later).sent == 0
+    assert len(_mine(mailbox, due)) == 1 and _mine(mailbox, later) == []

@@ -3,9 +3,9 @@
 ``rel_stack`` is a second :class:`~infra.stack.LocalStack` (the session's ``stack`` is left
 alone, its tests assume default timings). It differs from the default in what the faults need:
 
-- a 10 s processor lease, a 3 s Claude timeout with one SDK retry, a 5 s breaker reset and
-  2 s before the outbox sweep retries a pending notification, so recoveries happen within a
-  test;
+- a 10 s processor lease, a 3 s Claude timeout with one SDK retry, a 5 s breaker reset, and
+  an outbox that sweeps every 5 s (a never-tried row once 2 s old) with a 1–8 s retry backoff
+  instead of 30 s–1 h, so recoveries happen within a test;
 - Pub/Sub push backoff 0.5–3 s and 100 delivery attempts (the most Pub/Sub allows), so a 30 s
   outage is retried, not dead-lettered;
 - MongoDB (nx-27017) on a SQLite *file* and fake-gcs-server on its *filesystem* backend, so
@@ -38,6 +38,9 @@ REL_ENV = {
     "CLAUDE_MAX_RETRIES": "1",
     "CIRCUIT_BREAKER_RESET_TIMEOUT": "5",
     "NOTIFICATION_SWEEP_MIN_AGE_SECONDS": "2",
+    "NOTIFICATION_SWEEP_INTERVAL_SECONDS": "5",
+    "NOTIFICATION_RETRY_BASE_SECONDS": "1",
+    "NOTIFICATION_RETRY_MAX_SECONDS": "8",
     "MONGODB_TIMEOUT_MS": "2000",
     "SMTP_TIMEOUT_SECONDS": "5",
     "PUBSUB_PUBLISH_TIMEOUT_SECONDS": "5",

@@ -7,8 +7,6 @@ import random
 import time
 from typing import Any
 
-import pytest
-
 from tests.reliability.helpers import Harness, MailCase, Sizes, make_cases
 from tests.reliability.summary import SUMMARY
 
@@ -97,14 +95,6 @@ def test_claude_standin_faults(harness: Harness, size: Sizes) -> None:
     assert stats, "the stand-in saw no requests"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "outbox: every delivery's sweep retries pending rows with no backoff, so during an SMTP "
-        "outage a row reaches NOTIFICATION_MAX_ATTEMPTS within seconds and becomes 'failed' "
-        "(never sent); reported to the lead — remove this mark when the outbox backs off"
-    ),
-)
 def test_smtp_refusing_then_notifications_sent_once(harness: Harness, size: Sizes) -> None:
     cases = make_cases(size.smtp_emails, kinds=("plan", "dispute"))
     harness.prepare(cases)
@@ -126,5 +116,5 @@ def test_smtp_refusing_then_notifications_sent_once(harness: Harness, size: Size
     ]
     harness.mailbox.refuse(False)
     harness.wait_for_notifications_sent(cases)
-    counts = harness.verify(cases, known_issue=True)
+    counts = harness.verify(cases)
     assert counts["mails"] >= len([c for c in cases if c.email_id])
