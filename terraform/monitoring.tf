@@ -41,7 +41,9 @@ resource "google_logging_metric" "processing_errors" {
   name        = "processing_errors_${local.suffix}"
   project     = var.project_id
   description = "Processor errors, by pipeline stage and error type."
-  filter      = "${local.run_service_filter.processor} AND jsonPayload.message=\"processing_error\""
+  # The processor's error events: a transient failure (redelivered), a permanent one (failed
+  # report) and a crash (a bug: redelivered, then dead-lettered).
+  filter = "${local.run_service_filter.processor} AND jsonPayload.message=(\"email_retry\" OR \"email_failed\" OR \"delivery_crashed\")"
 
   metric_descriptor {
     metric_kind = "DELTA"
@@ -104,6 +106,23 @@ resource "google_logging_metric" "rollup_failed" {
     "(${local.run_service_filter.rollup} AND jsonPayload.message=\"rollup_failed\")",
     "(resource.type=\"cloud_scheduler_job\" AND resource.labels.job_id=\"${google_cloud_scheduler_job.rollup.name}\" AND severity>=ERROR)",
   ])
+
+  metric_descriptor {
+    metric_kind = "DELTA"
+    value_type  = "INT64"
+    unit        = "1"
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+# A staff notification the outbox gave up on, or a compliance alert still unsent
+# after the give-up age (the outbox retries those forever): both logged at ERROR.
+resource "google_logging_metric" "notification_failed" {
+  name        = "notification_failed_${local.suffix}"
+  project     = var.project_id
+  description = "Staff notifications given up on, and compliance alerts overdue."
+  filter      = "${local.run_service_filter.processor} AND severity>=ERROR AND jsonPayload.message=(\"notification_failed\" OR \"notification_send_failed\")"
 
   metric_descriptor {
     metric_kind = "DELTA"
@@ -291,6 +310,44 @@ resource "google_monitoring_alert_policy" "rollup_failed" {
   documentation {
     mime_type = "text/markdown"
     content   = "The nightly rollup failed. It catches up on missed days on its next run; run it now with `gcloud scheduler jobs run ${google_cloud_scheduler_job.rollup.name} --location=${var.region}` once the cause (rollup logs: `jsonPayload.message=\"rollup_failed\"`) is fixed."
+  }
+
+  alert_strategy {
+    auto_close = "86400s"
+  }
+
+  notification_channels = [google_monitoring_notification_channel.ops_email.id]
+}
+
+resource "google_monitoring_alert_policy" "notification_failed" {
+  project      = var.project_id
+  display_name = "Staff notification not delivered (${var.environment})"
+  combiner     = "OR"
+
+  conditions {
+    display_name = "A notification was given up on, or a compliance alert is overdue"
+
+    condition_threshold {
+      filter          = "metric.type=\"${local.log_metric_prefix}/${google_logging_metric.notification_failed.name}\" AND resource.type=\"cloud_run_revision\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+
+      trigger {
+        count = 1
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "The SMTP relay has refused staff notifications for days. Compliance alerts (disputes, cease-and-desist, bankruptcy) keep being retried; others were marked failed. Check the relay, then the outbox: `SELECT kind, status, attempts, next_attempt_at FROM notifications WHERE status <> 'sent'`. Logs: `jsonPayload.message=\"notification_failed\"`."
   }
 
   alert_strategy {

@@ -696,7 +696,8 @@ def test_log_based_metrics_follow_the_agreed_log_lines() -> None:
     metrics = resources("google_logging_metric")
     expected = {
         "webhook_received": 'jsonPayload.message="webhook_received"',
-        "processing_errors": 'jsonPayload.message="processing_error"',
+        "processing_errors": 'jsonPayload.message=("email_retry" OR "email_failed"',
+        "notification_failed": '"notification_failed" OR "notification_send_failed"',
         "breaker_opened": 'jsonPayload.message="breaker_opened"',
         "rollup_failed": 'jsonPayload.message="rollup_failed"',
     }
@@ -765,3 +766,22 @@ def test_the_webhook_gets_no_database_settings() -> None:
         one(function("processor"), "service_config")["environment_variables"]
     )
     assert {"INSTANCE_CONNECTION_NAME", "DB_USER"} <= processor
+
+
+def test_log_based_metrics_match_events_the_code_logs() -> None:
+    """Every ``jsonPayload.message="…"`` a metric filters on is an event some function logs."""
+    shared = TERRAFORM_DIR.parent / "shared"
+    code = "\n".join(path.read_text() for path in shared.rglob("*.py"))
+    filters = [body["filter"] for body in resources("google_logging_metric").values()]
+    events = {
+        event
+        for expression in filters
+        for group in re.findall(
+            r"jsonPayload\.message=\(?((?:\\?\"[a-z_]+\\?\"(?: OR )?)+)", expression
+        )
+        for event in re.findall(r"([a-z_]+)", group)
+        if event != "OR"
+    }
+    assert {"webhook_received", "breaker_opened", "rollup_failed", "email_failed"} <= events
+    for event in sorted(events):
+        assert f'"{event}"' in code, f"no code logs the event {event!r} a log metric counts"
