@@ -52,7 +52,7 @@ def build_dependencies(settings: Settings) -> IntakeDependencies:
     from shared.intake.pubsub import PubSubPublisher, make_publisher_client
 
     storage_client = make_storage_client(settings.google_cloud_project)
-    publisher_client = make_publisher_client(settings.pubsub_publish_timeout_seconds)
+    publisher_client = make_publisher_client()
     store = GcsObjectStore(
         storage_client,
         settings.raw_email_bucket,
@@ -68,7 +68,7 @@ def build_dependencies(settings: Settings) -> IntakeDependencies:
     return IntakeDependencies(
         store=store,
         publisher=publisher,
-        _closers=[publisher_client.stop, storage_client.close],
+        _closers=[publisher.close, storage_client.close],
     )
 
 

@@ -3,7 +3,10 @@
 Idempotent by ``email_id``: the object path is ``<yyyy>/<mm>/<dd>/<email_id>.eml`` and is written
 create-if-absent, so a retry after a failed publish finds the object already there and publishes
 the same reference again (never a second, different email). The first stored copy wins; its
-metadata (``.json``) describes what the Pub/Sub message announces.
+metadata (the object's custom metadata, written in the same request as the MIME, so the two can
+never disagree or exist one without the other) describes what the Pub/Sub message announces.
+Objects stored before the metadata moved onto the object have a ``<email_id>.json`` beside them,
+still read on that (duplicate) path.
 
 A Mailgun token is claimed under ``replay/mailgun/<sha256(token)>`` with a create-if-absent
 write, which every instance sees. The claim records the ``email_id``: the token presented again
@@ -62,9 +65,11 @@ def accept_email(
         claim_replay_token(store, email.provider, email.replay_token, email_id)
     base = object_base(email_id, received_at)
     metadata = _metadata(email, email_id, correlation_id, received_at)
-    created = store.create_if_absent(base + ".eml", email.mime, "message/rfc822")
+    created = store.create_if_absent(
+        base + ".eml", email.mime, "message/rfc822", metadata=object_metadata(metadata)
+    )
     if not created:
-        stored = _read_json(store, base + ".json")
+        stored = _stored_metadata(store, base)
         if stored is not None:
             log_event(
                 logger,
@@ -73,9 +78,6 @@ def accept_email(
                 same_content=stored.get("sha256") == metadata["sha256"],
             )
             metadata = {**metadata, **{k: stored[k] for k in _ANNOUNCED if k in stored}}
-    store.create_if_absent(
-        base + ".json", json.dumps(metadata, sort_keys=True).encode(), "application/json"
-    )
     announcement = {
         "email_id": email_id,
         "gcs_uri": store.uri(base + ".eml"),
@@ -113,6 +115,44 @@ def _metadata(
         "sha256": hashlib.sha256(email.mime).hexdigest(),
         "correlation_id": correlation_id,
     }
+
+
+_INTEGERS = frozenset({"size_bytes", "attachment_count", "dropped_headers"})
+# Cloud Storage allows 8 KiB of custom metadata per object; every value but a provider's own id
+# is bounded ASCII already (a Message-ID is at most 995 characters).
+_MAX_METADATA_VALUE = 1024
+
+
+def object_metadata(metadata: dict[str, Any]) -> dict[str, str]:
+    """The metadata as the object's custom metadata: valid UTF-8 strings of bounded length,
+    ``None`` left out."""
+    return {
+        key: str(value).encode("utf-8", "replace").decode("utf-8")[:_MAX_METADATA_VALUE]
+        for key, value in metadata.items()
+        if value is not None
+    }
+
+
+def parse_object_metadata(stored: dict[str, str]) -> dict[str, Any]:
+    """Back from :func:`object_metadata`: counts as ints, absent optional fields as ``None``."""
+    metadata: dict[str, Any] = {"message_id": None, "provider_message_id": None}
+    for key, value in stored.items():
+        if key in _INTEGERS:
+            try:
+                metadata[key] = int(value)
+            except ValueError:
+                continue  # not ours: the current request's value stays
+        else:
+            metadata[key] = value
+    return metadata
+
+
+def _stored_metadata(store: ObjectStore, base: str) -> dict[str, Any] | None:
+    """What the first stored copy said about itself; ``None`` when it says nothing."""
+    on_object = store.read_metadata(base + ".eml")
+    if on_object:
+        return parse_object_metadata(on_object)
+    return _read_json(store, base + ".json")  # stored before metadata moved onto the object
 
 
 def iso_utc(moment: datetime) -> str:

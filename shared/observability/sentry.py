@@ -66,6 +66,9 @@ def before_breadcrumb(crumb: dict[str, Any], hint: dict[str, Any]) -> dict[str, 
 def sentry_options(settings: Settings) -> dict[str, Any]:
     """The ``sentry_sdk.init`` keyword arguments for ``settings`` (DSN included)."""
     assert settings.sentry_dsn is not None
+    from sentry_sdk.integrations.logging import LoggingIntegration
+    from sentry_sdk.integrations.stdlib import StdlibIntegration
+
     return {
         "dsn": settings.sentry_dsn.get_secret_value(),
         "environment": settings.sentry_environment,
@@ -79,6 +82,11 @@ def sentry_options(settings: Settings) -> dict[str, Any]:
         # database ones query documents, and importing them would load those libraries into
         # the webhook. The defaults (logging, threading, excepthook, …) stay.
         "auto_enabling_integrations": False,
+        # Only stage breadcrumbs are ever sent (``before_breadcrumb``), so recording one per
+        # log line and per outgoing HTTP call (and adding trace headers to every Cloud Storage
+        # request) is pure cost on the hot path: error log lines still become events.
+        "integrations": [LoggingIntegration(level=None, event_level=logging.ERROR)],
+        "disabled_integrations": [StdlibIntegration()],
         "traces_sample_rate": None,
         "attach_stacktrace": False,
         "max_breadcrumbs": 50,

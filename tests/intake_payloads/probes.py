@@ -124,6 +124,17 @@ class Bucket:
         )
         return bytes(self.bucket.blob(name).download_as_bytes())
 
+    def metadata(self, gcs_uri_or_name: str) -> dict[str, str]:
+        blob = self.bucket.get_blob(self._name(gcs_uri_or_name))
+        assert blob is not None, gcs_uri_or_name
+        return dict(blob.metadata or {})
+
+    @staticmethod
+    def _name(gcs_uri_or_name: str) -> str:
+        if gcs_uri_or_name.startswith("gs://"):
+            return gcs_uri_or_name.split("/", 3)[3]
+        return gcs_uri_or_name
+
     def generation(self, name: str) -> int | None:
         blob = self.bucket.get_blob(name)
         return None if blob is None else int(blob.generation)

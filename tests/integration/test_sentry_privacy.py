@@ -176,6 +176,7 @@ def test_ai_integrations_are_disabled(sentry_on: SentrySink) -> None:
     assert "anthropic" not in enabled
     assert "pymongo" not in enabled
     assert {"logging", "threading", "dedupe"} <= enabled
+    assert "stdlib" not in enabled  # no breadcrumb or trace header per outgoing HTTP call
     assert sentry_sdk.get_client().options["send_default_pii"] is False
     assert sentry_sdk.get_client().options["include_local_variables"] is False
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 
@@ -44,9 +45,14 @@ def test_stores_mime_and_metadata_by_day_then_publishes_the_contract_shape() -> 
     inbound = _inbound()
     accepted = _accept(inbound, store, publisher)
     base = f"2025/03/04/{inbound.email_id}"
+    assert list(store.objects) == [base + ".eml"]  # one object per email, metadata on it
     assert store.objects[base + ".eml"] == (inbound.mime, "message/rfc822")
-    metadata = json.loads(store.objects[base + ".json"][0])
-    assert metadata["sha256"] and metadata["content_source"] == "original"
+    metadata = store.metadata[base + ".eml"]
+    assert metadata["sha256"] == hashlib.sha256(inbound.mime).hexdigest()
+    assert metadata["content_source"] == "original"
+    assert metadata["correlation_id"] == "corr-00000001"
+    assert metadata["size_bytes"] == str(len(inbound.mime))
+    assert "provider_message_id" not in metadata  # None is left out
     ((data, attributes),) = publisher.published
     assert json.loads(data) == {
         "email_id": inbound.email_id,
@@ -67,7 +73,7 @@ def test_a_retry_after_a_failed_publish_reuses_the_stored_object() -> None:
     with pytest.raises(IntakeUnavailable, match="pubsub"):
         _accept(inbound, store, publisher)
     stored = dict(store.objects)
-    assert len(stored) == 2 and publisher.published == []
+    assert len(stored) == 1 and publisher.published == []
     publisher.down = False
     accepted = _accept(inbound, store, publisher, cid="corr-00000002")
     assert store.objects == stored
@@ -89,6 +95,40 @@ def test_the_same_email_id_with_other_bytes_keeps_the_first_copy_and_announces_i
     announced = [json.loads(data) for data, _ in publisher.published]
     assert announced[0] == announced[1]
     assert announced[1]["size_bytes"] == len(first.mime)
+
+
+def test_a_duplicate_of_an_email_stored_with_a_json_beside_it_announces_that_copy() -> None:
+    """Objects stored before the metadata moved onto the object keep ``<email_id>.json``."""
+    store, publisher = InMemoryObjectStore(), RecordingPublisher()
+    first = _inbound()
+    base = f"2025/03/04/{first.email_id}"
+    legacy = {"provider": "sendgrid", "received_at": "2025-03-04T01:02:03.000Z", "size_bytes": 7}
+    store.create_if_absent(base + ".eml", b"earlier", "message/rfc822")
+    store.create_if_absent(base + ".json", json.dumps(legacy).encode(), "application/json")
+    accepted = _accept(first, store, publisher)
+    assert accepted.duplicate is True
+    ((data, _),) = publisher.published
+    announced = json.loads(data)
+    assert {k: announced[k] for k in legacy} == legacy
+    assert announced["message_id"] == "<fixed-id@example.com>"
+
+
+def test_metadata_values_are_bounded_utf8_strings() -> None:
+    store, publisher = InMemoryObjectStore(), RecordingPublisher()
+    inbound = InboundEmail(
+        provider="postmark",
+        mime=_inbound().mime,
+        source="original",
+        message_id="<fixed-id@example.com>",
+        attachment_count=2,
+        provider_message_id="\ud800" + "x" * 5000,
+    )
+    _accept(inbound, store, publisher)
+    (metadata,) = store.metadata.values()
+    assert all(isinstance(value, str) for value in metadata.values())
+    assert metadata["provider_message_id"].encode("utf-8")  # no lone surrogate left
+    assert len(metadata["provider_message_id"]) == 1024
+    assert sum(len(k) + len(v.encode()) for k, v in metadata.items()) < 8192
 
 
 def test_storage_down_publishes_nothing() -> None:

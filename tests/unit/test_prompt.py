@@ -151,3 +151,24 @@ def test_scanned_pdfs_become_bounded_document_blocks() -> None:
     assert all(base64.b64decode(d["source"]["data"]) == small for d in documents)
     assert documents[0]["source"]["media_type"] == "application/pdf"
     assert "untrusted" in blocks[0]["text"] and "untrusted" in documents[0]["title"]
+
+
+def test_the_user_turn_is_only_the_email_and_evidence_quoted_from_it_is_found() -> None:
+    from shared.extraction.validation import EvidenceIndex
+
+    email = parse_email((EMAILS / "reply_with_quoted_history.eml").read_bytes())
+    request = build_request(email, settings())
+    [block] = request["messages"][0]["content"]
+    text = block["text"]
+    assert text.startswith("<untrusted_email>\n") and text.endswith("</untrusted_email>")
+    assert TOOL_NAME not in text and "Extract" not in text  # the instructions are cached
+    assert "  " not in text and "\n\n\n" not in text and "\n>" not in text
+    index = EvidenceIndex(email)
+    for line in text.splitlines():
+        if line and not line.startswith(("<", "From: ", "Date: ", "Subject: ")):
+            assert index.contains(line), line
+
+
+def test_the_fixed_text_is_in_the_cached_system_prompt() -> None:
+    assert "<untrusted_email>" in SYSTEM_PROMPT and "<quoted_history>" in SYSTEM_PROMPT
+    assert f"calling the tool {TOOL_NAME} exactly once" in SYSTEM_PROMPT
