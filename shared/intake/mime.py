@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage, Message
 from email.policy import EmailPolicy
-from typing import Any
+from typing import Any, ClassVar
 
-from shared.intake.canonical import normalise_message_id
+from shared.intake.canonical import ContentSource, InboundEmail, Provider, normalise_message_id
 from shared.intake.errors import MalformedPayload
 
 # Headers we regenerate from the parts we build; a provider's copy would contradict them.
@@ -116,18 +116,46 @@ class Attachment:
 
 
 @dataclass(frozen=True)
-class RebuiltMime:
+class MimeContent:
+    """The MIME to store and what it says about itself; ``source`` tells how it was obtained."""
+
     mime: bytes
     message_id: str | None
     attachment_count: int
-    dropped_headers: int
+    dropped_headers: int = 0
+    source: ClassVar[ContentSource]
+
+    def inbound(
+        self,
+        provider: Provider,
+        *,
+        provider_message_id: str | None = None,
+        replay_token: str | None = None,
+    ) -> InboundEmail:
+        return InboundEmail(
+            provider=provider,
+            mime=self.mime,
+            source=self.source,
+            message_id=self.message_id,
+            attachment_count=self.attachment_count,
+            provider_message_id=provider_message_id,
+            replay_token=replay_token,
+            dropped_headers=self.dropped_headers,
+        )
 
 
 @dataclass(frozen=True)
-class OriginalMime:
-    mime: bytes
-    message_id: str | None
-    attachment_count: int
+class OriginalMime(MimeContent):
+    """The provider's own raw message, checked and kept byte for byte."""
+
+    source: ClassVar[ContentSource] = "original"
+
+
+@dataclass(frozen=True)
+class RebuiltMime(MimeContent):
+    """MIME rebuilt from a provider's parsed fields (deterministic bytes)."""
+
+    source: ClassVar[ContentSource] = "rebuilt"
 
 
 def check_original(mime: bytes, *, what: str) -> OriginalMime:
