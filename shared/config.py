@@ -130,6 +130,10 @@ class Settings(BaseSettings):
     notification_retry_max_seconds: float = Field(default=3600.0, gt=0)
     # A failing notification is kept pending (and retried) for at least this long (3 days).
     notification_give_up_after_seconds: float = Field(default=3 * 24 * 3600.0, ge=0)
+    # Scheduled outbox sweep (Cloud Scheduler → rollup function, body {"task": "outbox_sweep"}):
+    # due rows sent per round, and how long one call may keep sending.
+    outbox_sweep_batch: int = Field(default=50, ge=1)
+    outbox_sweep_max_seconds: float = Field(default=120.0, gt=0)
 
     # Webhook intake.
     webhook_max_body_bytes: int = Field(default=30 * 1024 * 1024, ge=1024, le=32 * 1024 * 1024)

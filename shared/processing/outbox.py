@@ -53,6 +53,7 @@ from typing import Any, Protocol
 from sqlalchemy import RowMapping, text
 from sqlalchemy.orm import Session
 
+from shared.config import Settings
 from shared.errors import DependencyUnavailable
 from shared.logs import log_event
 from shared.mail import Mailer
@@ -272,6 +273,17 @@ class PostgresOutbox:
                 _log_failed_attempt(row, marked, error_type=type(exc).__name__)
             return False
         return True
+
+
+def outbox_from_settings(settings: Settings) -> PostgresOutbox:
+    """The outbox with the ``NOTIFICATION_*`` settings (the processor's and the sweep's)."""
+    return PostgresOutbox(
+        max_attempts=settings.notification_max_attempts,
+        sweep_min_age_seconds=settings.notification_sweep_min_age_seconds,
+        retry_base_seconds=settings.notification_retry_base_seconds,
+        retry_max_seconds=settings.notification_retry_max_seconds,
+        give_up_after_seconds=settings.notification_give_up_after_seconds,
+    )
 
 
 def _log_failed_attempt(row: Any, marked: RowMapping, *, error_type: str) -> None:
