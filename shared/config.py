@@ -148,6 +148,17 @@ class Settings(BaseSettings):
     webhook_gcs_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     webhook_gcs_retry_deadline_seconds: float = Field(default=5.0, ge=0, le=60)
 
+    # Memory (webhook-memory): glibc's allocator tuned once per instance (shared/allocator.py):
+    # blocks from this size are mmapped (a fixed threshold: glibc's dynamic one rises to 32 MB
+    # after a large free and leaves later large buffers fragmenting the heap), free heap above
+    # the trim threshold goes back to the system, at most this many malloc arenas, and the heap
+    # is trimmed after an invocation whose body was at least MEMORY_TRIM_AFTER_BYTES.
+    memory_tuning_enabled: bool = True
+    memory_mmap_threshold_bytes: int = Field(default=128 * 1024, ge=16 * 1024, le=32 * 1024**2)
+    memory_trim_threshold_bytes: int = Field(default=4 * 1024**2, ge=128 * 1024, le=256 * 1024**2)
+    memory_arena_max: int = Field(default=2, ge=1, le=64)
+    memory_trim_after_bytes: int = Field(default=4 * 1024**2, ge=0)
+
     # Observability.
     sentry_dsn: SecretStr | None = None
     sentry_environment: str = "local"

@@ -29,12 +29,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from email import policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 from infra.sign_request import build_request
+from infra.stack import ManagedProcess
 from tests.e2e.conftest import E2E, account, tool_input, wait_until
 from tests.reliability.summary import SUMMARY
 
@@ -561,6 +563,9 @@ class Sizes:
     soak_emails: int
     soak_seconds: float
     soak_max_bytes: int
+    # the memory test (test_memory.py): emails, of which this many of 5-25 MB
+    memory_emails: int
+    memory_large: int
     fuzz_examples: int
     rollup_rows: int
     extra: dict[str, Any] = field(default_factory=dict)
@@ -579,6 +584,8 @@ CI = Sizes(
     soak_emails=120,
     soak_seconds=30.0,
     soak_max_bytes=2 * 1024 * 1024,
+    memory_emails=80,
+    memory_large=12,
     fuzz_examples=60,
     rollup_rows=60_000,
 )
@@ -595,6 +602,27 @@ SOAK = Sizes(
     soak_emails=5000,
     soak_seconds=600.0,
     soak_max_bytes=25 * 1024 * 1024,
+    memory_emails=400,
+    memory_large=48,
     fuzz_examples=1000,
     rollup_rows=300_000,
 )
+
+
+def rss_mb(server: ManagedProcess) -> float:
+    """Resident memory of the server's whole process group (gunicorn master and worker)."""
+    assert server.process is not None
+    group = server.process.pid
+    total = 0
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = status.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) != group:  # pgrp
+                continue
+            rss = (status.parent / "status").read_text()
+        except (OSError, IndexError, ValueError):
+            continue
+        for line in rss.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total / 1024
