@@ -29,6 +29,7 @@ from shared.config import Settings
 from shared.errors import BreakerOpenError, LeaseHeldError, PermanentError, ProcessingError
 from shared.extraction.errors import ClaudeRequestRejected, MalformedModelAnswer
 from shared.extraction.models import Extraction, Extractor, ParsedEmail, TokenUsage
+from shared.extraction.validation import INJECTION_SITE_PREFIX, INJECTION_WARNING
 from shared.logs import log_event
 from shared.mail import Mailer
 from shared.processing import decision as rules
@@ -178,6 +179,7 @@ class Pipeline:
             email = self.deps.parse_email(raw)
         with self._stage(run, "extract"):
             extraction = self._extract(run, email)
+        _log_injection(extraction)
         with self._stage(run, "match"):
             match = self._matcher.match(extraction, email)
         if match.skipped_documents:
@@ -449,3 +451,21 @@ def _record_tokens(metrics: Metrics, usage: TokenUsage) -> None:
         ("tokens_cache_write", usage.cache_write),
     ):
         metrics.record(name, value)
+
+
+def _log_injection(extraction: Extraction) -> None:
+    """One line when an injection attempt is suspected: where (location kinds), never what."""
+    if INJECTION_WARNING not in extraction.warnings:
+        return
+    sites = [
+        w.removeprefix(INJECTION_SITE_PREFIX)
+        for w in extraction.warnings
+        if w.startswith(INJECTION_SITE_PREFIX)
+    ]
+    log_event(
+        logger,
+        "injection_suspected",
+        level=logging.WARNING,
+        sites=sites or ["model_flag"],
+        extractor=extraction.extractor,
+    )
