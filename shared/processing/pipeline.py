@@ -265,12 +265,20 @@ class Pipeline:
         self, run: _Run, extraction: Extraction, match: Match, decision: Decision
     ) -> tuple[Decision, list[dict[str, Any]]]:
         account = match.account
-        if not decision.applies or account is None:
+        if account is None:
             return decision, []
-        update = self._update_for(run, extraction, decision)
-        result: ApplyResult = self.deps.accounts.apply(account, run.email_id, update)
+        result: ApplyResult
+        if decision.applies:
+            update = self._update_for(run, extraction, decision)
+            result = self.deps.accounts.apply(account, run.email_id, update)
+        elif run.email_id in account.applied_email_ids:
+            # an earlier attempt changed the account and lost its report; this one would not
+            # change it: the report still says what was applied
+            result = self.deps.accounts.already_applied(account, run.email_id)
+        else:
+            return decision, []
         action: dict[str, Any] = {
-            "type": decision.action,
+            "type": decision.action or "none",
             "account_id": account.account_id,
             "result": result.status,
         }
@@ -282,6 +290,7 @@ class Pipeline:
             action["reason"] = result.reason
         if result.status == "already_applied":
             run.trace.warnings.append("account_already_updated")
+            run.trace.warnings.extend(_describe_earlier_apply(action, result))
         if result.status == "not_applied":
             run.trace.warnings.append(f"apply_skipped:{result.reason}")
             notification = decision.notification
@@ -469,3 +478,27 @@ def _log_injection(extraction: Extraction) -> None:
         sites=sites or ["model_flag"],
         extractor=extraction.extractor,
     )
+
+
+def _describe_earlier_apply(action: dict[str, Any], result: ApplyResult) -> list[str]:
+    """Report what the earlier delivery applied (its history entry), not this attempt's plan.
+
+    Its report was lost (e.g. Postgres went away after the update), so this one is the record
+    operators read: the balances come from the ``result``, the action type, decision and time
+    from the entry; this attempt's own action is kept as ``decided_now`` if it differs. Returns
+    the warnings for the report when that record could not be read back in full.
+    """
+    record = result.record
+    if record is None:
+        return [f"account_{result.reason or 'history_entry_invalid'}"]
+    if record.action and record.action != action["type"]:
+        action["decided_now"] = action["type"]
+        action["type"] = record.action
+    if record.decision:
+        action["applied_decision"] = record.decision
+    if record.at is not None:
+        action["applied_at"] = record.at.isoformat()
+    if action["type"] == rules.ACTION_RECORD_PAYMENT and result.balance_before is None:
+        action["reason"] = "balances_not_recorded"  # an entry written before they were
+        return ["account_balances_not_recorded"]
+    return []
