@@ -59,7 +59,7 @@ MAX_FILTER_STRING = 320
 PROJECTION: dict[str, Any] = {"history": False}  # read only on redelivery; grows with each email
 HISTORY_ONLY: dict[str, Any] = {"history": True}
 MONEY_PATTERN = r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$"  # str() of a finite Decimal, no exponent
-LOOKUP_INDEXES = ("case_number", "account_reference", "debtor.email")
+LOOKUP_INDEXES = ("case_number", "account_reference", "debtor.email", "applied_email_ids")
 
 
 class _Strict(BaseModel):
@@ -181,6 +181,10 @@ class AccountRepository(Protocol):
     def creditor_names(self) -> list[str]: ...
 
     def get(self, key: Any) -> Account | None: ...
+
+    def find_applied(self, email_id: str) -> Lookup:
+        """The accounts an earlier attempt of ``email_id`` already changed (normally none)."""
+        ...
 
     def apply(self, account: Account, email_id: str, update: AccountUpdate) -> ApplyResult: ...
 
@@ -418,6 +422,11 @@ class MongoAccountRepository:
             return list(self._collection().distinct("creditor"))
 
         return [name for name in self._call(run) if isinstance(name, str)]
+
+    def find_applied(self, email_id: str) -> Lookup:
+        # ``$in``, not plain equality: MongoDB treats both alike on an array field, but the local
+        # nx-27017 answers equality through its index as if the array were one value (no match)
+        return self._find({"applied_email_ids": {"$in": [safe_str(email_id, max_length=128)]}})
 
     def get(self, key: Any) -> Account | None:
         def run() -> Any:

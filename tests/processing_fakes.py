@@ -300,6 +300,9 @@ class FakeAccounts:
         value = safe_str(value)
         return self._lookup(lambda d: d.get("account_reference") == value)
 
+    def find_applied(self, email_id: str) -> Lookup:
+        return self._lookup(lambda d: email_id in d.get("applied_email_ids", []))
+
     def find_by_debtor_email(self, value: str) -> Lookup:
         value = safe_str(value).lower()
         return self._lookup(lambda d: (d.get("debtor") or {}).get("email") == value)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.accounts import AccountRepository, AccountUpdate, ApplyResult
+from shared.accounts import Account, AccountRepository, AccountUpdate, ApplyResult
 from shared.config import Settings
 from shared.errors import BreakerOpenError, LeaseHeldError, PermanentError, ProcessingError
 from shared.extraction.errors import ClaudeRequestRejected, MalformedModelAnswer
@@ -264,17 +264,20 @@ class Pipeline:
     def _apply(
         self, run: _Run, extraction: Extraction, match: Match, decision: Decision
     ) -> tuple[Decision, list[dict[str, Any]]]:
-        account = match.account
+        earlier = self._earlier_apply(run)
+        account = earlier or match.account
         if account is None:
             return decision, []
         result: ApplyResult
-        if decision.applies:
+        if earlier is not None or (
+            not decision.applies and run.email_id in account.applied_email_ids
+        ):
+            # an earlier attempt changed the account and lost its report: report that change,
+            # never apply a second one (to this account or, on a different reading, another)
+            result = self.deps.accounts.already_applied(account, run.email_id)
+        elif decision.applies:
             update = self._update_for(run, extraction, decision)
             result = self.deps.accounts.apply(account, run.email_id, update)
-        elif run.email_id in account.applied_email_ids:
-            # an earlier attempt changed the account and lost its report; this one would not
-            # change it: the report still says what was applied
-            result = self.deps.accounts.already_applied(account, run.email_id)
         else:
             return decision, []
         action: dict[str, Any] = {
@@ -288,6 +291,9 @@ class Pipeline:
             action["balance_after"] = str(result.balance_after)
         if result.reason:
             action["reason"] = result.reason
+        if earlier is not None and match.account is not None and match.account.key != earlier.key:
+            action["matched_now"] = match.account.account_id
+            run.trace.warnings.append("redelivery_matched_another_account")
         if result.status == "already_applied":
             run.trace.warnings.append("account_already_updated")
             run.trace.warnings.extend(_describe_earlier_apply(action, result))
@@ -303,6 +309,19 @@ class Pipeline:
                 reasons=(*decision.reasons, f"not_applied:{result.reason}"),
             )
         return decision, [action]
+
+    def _earlier_apply(self, run: _Run) -> Account | None:
+        """On a retry, the account an earlier attempt of this email already changed.
+
+        Claude may read the email differently the second time and match another account; the
+        once-per-email marker lives on each account, so it is looked up across all of them
+        (one indexed query, on retries only)."""
+        if run.trace.attempt <= 1:
+            return None
+        found = self.deps.accounts.find_applied(run.email_id).accounts
+        if len(found) > 1:
+            run.trace.warnings.append("applied_to_several_accounts")
+        return found[0] if found else None
 
     def _update_for(self, run: _Run, extraction: Extraction, decision: Decision) -> AccountUpdate:
         now = self.deps.clock()

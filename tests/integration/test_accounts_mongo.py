@@ -157,7 +157,27 @@ def test_lookups_are_indexed_and_reads_leave_out_the_history(repo: Any) -> None:
         {"email_id": "old", "decision": "AUTO_UPDATE"}
     ]
     keys = {tuple(spec["key"]) for spec in coll.index_information().values()}
-    assert {(("case_number", 1),), (("account_reference", 1),), (("debtor.email", 1),)} <= keys
+    assert {
+        (("case_number", 1),),
+        (("account_reference", 1),),
+        (("debtor.email", 1),),
+        (("applied_email_ids", 1),),
+    } <= keys
+
+
+def test_find_applied_finds_the_account_an_email_changed(repo: Any) -> None:
+    """The retry's guard: which account (if any) already holds this email's marker."""
+    repository, coll, _ = repo
+    coll.insert_many(
+        [
+            account_document("P1", case_number="C-P1", applied_email_ids=["e-other", "e-9"]),
+            account_document("P2", case_number="C-P2", applied_email_ids=["e-other-2"]),
+        ]
+    )
+    assert [a.account_id for a in repository.find_applied("e-9").accounts] == ["P1"]
+    assert repository.find_applied("e-nowhere").accounts == []
+    with pytest.raises(UnsafeFilterValue):
+        repository.find_applied("$ne")
 
 
 def test_already_applied_without_a_balance_change_and_with_a_malformed_entry(repo: Any) -> None:

@@ -53,7 +53,7 @@ class ReportLostOnce(PostgresProcessingStore):
 
 
 class RecordingAccounts(MongoAccountRepository):
-    """The real repository, keeping each ``apply`` result."""
+    """The real repository, keeping each ``apply``/``already_applied`` result."""
 
     def __init__(self, collection_name: str) -> None:
         super().__init__(get_settings(), collection_name=collection_name)
@@ -61,6 +61,11 @@ class RecordingAccounts(MongoAccountRepository):
 
     def apply(self, account: Account, email_id: str, update: AccountUpdate) -> ApplyResult:
         result = super().apply(account, email_id, update)
+        self.results.append(result)
+        return result
+
+    def already_applied(self, account: Account, email_id: str) -> ApplyResult:
+        result = super().already_applied(account, email_id)
         self.results.append(result)
         return result
 

@@ -12,7 +12,7 @@ import pytest
 from shared.accounts import already_applied_result
 from shared.errors import DependencyUnavailable
 from shared.processing.envelope import Delivery
-from tests.processing_fakes import Harness, harness, notice
+from tests.processing_fakes import Harness, account_document, extraction, harness, notice
 
 EMAIL_ID = "em-unit-lost-0001"
 
@@ -167,3 +167,38 @@ def test_a_duplicated_entry_is_not_trusted() -> None:
         Decimal("5.00"),
         None,
     )
+
+
+def test_a_redelivery_matching_another_account_moves_no_money_twice() -> None:
+    """The second reading points at a different account: the first account's change is
+    reported, the other account is left alone (the marker is searched across accounts)."""
+    other = account_document(
+        "ACC-2002", case_number="CASE-2024-0002", account_reference="REF-2002", email=None
+    )
+    h = harness(documents=[account_document(), other])
+    _lose_the_first_report(h)
+    h.claude.result = extraction(case_number="CASE-2024-0002", amount=200.0)
+    assert h.pipeline.process(_delivery()) == "done"
+    action = _account_action(h)
+    assert (action["account_id"], action["result"]) == ("ACC-1001", "already_applied")
+    assert action["matched_now"] == "ACC-2002"
+    assert (action["balance_before"], action["balance_after"]) == ("1200.00", "1000.00")
+    assert "redelivery_matched_another_account" in h.store.reports[EMAIL_ID].pipeline["warnings"]
+    assert h.accounts.documents["ACC-2002"]["balance"]["amount"] == 1200.0
+    assert h.accounts.documents["ACC-2002"]["applied_email_ids"] == []
+    assert len(h.accounts.applied) == 1
+
+
+def test_a_first_attempt_does_not_search_for_earlier_changes() -> None:
+    h = harness()
+    calls: list[str] = []
+    find_applied = h.accounts.find_applied
+
+    def counting(email_id: str) -> Any:
+        calls.append(email_id)
+        return find_applied(email_id)
+
+    h.accounts.find_applied = counting  # type: ignore[method-assign]
+    h.raw.put(_delivery().notice, b"raw")
+    assert h.pipeline.process(_delivery()) == "done"
+    assert calls == []
