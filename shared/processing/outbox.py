@@ -48,16 +48,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import RowMapping, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, RowMapping, text
 
 from shared.errors import DependencyUnavailable
 from shared.logs import log_event
 from shared.mail import Mailer
-from shared.processing.db import autocommit, transaction
+from shared.processing.db import autocommit, core_transaction
 from shared.processing.notifications import OutboxMessage
+
+if TYPE_CHECKING:  # the ORM loads with the first session only (cold start, B6)
+    from sqlalchemy.orm import Session
 
 logger = logging.getLogger(__name__)
 
@@ -219,13 +221,13 @@ class PostgresOutbox:
         summary = SendSummary()
         sent: list[RowMapping] = []
         error: BaseException | None = None
-        with transaction() as session:
-            rows = list(session.execute(lock, params).mappings().all())
+        with core_transaction() as conn:
+            rows = list(conn.execute(lock, params).mappings().all())
             if not rows:  # locked by another sender, or no longer pending
                 return SendSummary(skipped=missing)
             for row in rows:
                 try:
-                    delivered = self._send_row(session, mailer, row)
+                    delivered = self._send_row(conn, mailer, row)
                 except BaseException as exc:  # re-raised below, once the sent rows are marked
                     error = exc
                     break
@@ -234,7 +236,7 @@ class PostgresOutbox:
                 else:
                     summary.failed += 1
             if sent:
-                session.execute(_MARK_SENT, {"ids": [int(row["id"]) for row in sent]})
+                conn.execute(_MARK_SENT, {"ids": [int(row["id"]) for row in sent]})
         if error is not None:
             raise error
         for row in sent:
@@ -242,7 +244,7 @@ class PostgresOutbox:
         summary.sent = len(sent)
         return summary
 
-    def _send_row(self, session: Session, mailer: Mailer, row: Any) -> bool:
+    def _send_row(self, conn: Connection, mailer: Mailer, row: Any) -> bool:
         row_id = int(row["id"])
         headers = {"X-Inbound-Email-Id": str(row["email_id"] or "")}
         if row["correlation_id"]:
@@ -253,7 +255,7 @@ class PostgresOutbox:
             )
         except DependencyUnavailable as exc:
             marked = (
-                session.execute(
+                conn.execute(
                     _MARK_FAILED_ATTEMPT,
                     {
                         "id": row_id,
