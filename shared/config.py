@@ -279,6 +279,13 @@ class Settings:
     notification_retry_max_seconds: float = Field(default=3600.0, gt=0)
     # A failing notification is kept pending (and retried) for at least this long (3 days).
     notification_give_up_after_seconds: float = Field(default=3 * 24 * 3600.0, ge=0)
+    # Mail the relay accepted while Postgres went away before the commit: how long marking it
+    # sent is retried (on fresh connections) before the row is left pending, to be sent again.
+    notification_record_sent_within_seconds: float = Field(default=60.0, ge=0)
+    # Scheduled outbox sweep (Cloud Scheduler → rollup function, body {"task": "outbox_sweep"}):
+    # due rows sent per round, and how long one call may keep sending.
+    outbox_sweep_batch: int = Field(default=50, ge=1)
+    outbox_sweep_max_seconds: float = Field(default=120.0, gt=0)
 
     # Webhook intake.
     webhook_max_body_bytes: int = Field(default=30 * 1024 * 1024, ge=1024, le=32 * 1024 * 1024)
@@ -292,6 +299,17 @@ class Settings:
     # Webhook intake (issue 3): bounded GCS calls, so an outage is a quick 503.
     webhook_gcs_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     webhook_gcs_retry_deadline_seconds: float = Field(default=5.0, ge=0, le=60)
+
+    # Memory (webhook-memory): glibc's allocator tuned once per instance (shared/allocator.py):
+    # blocks from this size are mmapped (a fixed threshold: glibc's dynamic one rises to 32 MB
+    # after a large free and leaves later large buffers fragmenting the heap), free heap above
+    # the trim threshold goes back to the system, at most this many malloc arenas, and the heap
+    # is trimmed after an invocation whose body was at least MEMORY_TRIM_AFTER_BYTES.
+    memory_tuning_enabled: bool = True
+    memory_mmap_threshold_bytes: int = Field(default=128 * 1024, ge=16 * 1024, le=32 * 1024**2)
+    memory_trim_threshold_bytes: int = Field(default=4 * 1024**2, ge=128 * 1024, le=256 * 1024**2)
+    memory_arena_max: int = Field(default=2, ge=1, le=64)
+    memory_trim_after_bytes: int = Field(default=4 * 1024**2, ge=0)
 
     # Observability.
     sentry_dsn: SecretStr | None = None

@@ -6,7 +6,8 @@ the invocation ends, so a reused instance never leaks one request's id into the 
 Sentry is initialised once per instance (when ``SENTRY_DSN`` is set) and each invocation runs
 in its own Sentry isolation scope, tagged with the function name, correlation id and the
 caller's ``tags`` (see :mod:`shared.observability.sentry`); telemetry can never break the
-function.
+function. The C allocator is tuned once per instance and the heap trimmed after an invocation
+that moved a large body (:mod:`shared.allocator`), so a long-lived instance's memory stays flat.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from shared.allocator import released_after_invocation, tune_allocator
 from shared.config import get_settings
 from shared.context import CORRELATION_HEADER, correlation_id_from, invocation_context
 from shared.logs import configure_logging
@@ -25,12 +27,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def prepare_instance(function_name: str) -> None:
-    """Per-instance set-up done on first invocation (never at import): structured logging and
-    Sentry (a no-op without ``SENTRY_DSN``). Nothing here may pull in the database or breaker
-    modules: the webhook runs it too and must never import them."""
+    """Per-instance set-up done on first invocation (never at import): the C allocator's
+    settings, structured logging and Sentry (a no-op without ``SENTRY_DSN``). Nothing here may
+    pull in the database or breaker modules: the webhook runs it too and must never import
+    them."""
     from shared.observability.sentry import init_sentry
 
     settings = get_settings()
+    tune_allocator(settings)
     configure_logging(
         function_name, level=settings.log_level, project_id=settings.google_cloud_project
     )
@@ -53,6 +57,7 @@ def invocation(
 
     prepare_instance(function_name)
     with (
+        released_after_invocation(),
         invocation_context(correlation_id_from(correlation_id)) as cid,
         sentry_invocation(function_name, cid, tags),
     ):

@@ -254,6 +254,11 @@ resource "google_cloudfunctions2_function" "rollup" {
       DB_MAX_OVERFLOW        = tostring(local.rollup_max_overflow)
       METRICS_RETENTION_DAYS = tostring(var.metrics_retention_days)
       ROLLUP_TIME_ZONE       = var.time_zone
+      # The outbox sweep (scheduler.tf) sends staff notifications like the processor.
+      SMTP_HOST     = var.smtp_host
+      SMTP_PORT     = tostring(var.smtp_port)
+      SMTP_USERNAME = var.smtp_username
+      SMTP_FROM     = var.smtp_from
       # The function verifies Cloud Scheduler's OIDC token itself as well.
       ROLLUP_AUDIENCE         = local.rollup_url
       ROLLUP_ALLOWED_INVOKERS = google_service_account.sa["scheduler"].email

@@ -8,8 +8,8 @@ locals {
   service_accounts = {
     webhook   = "Webhook function: writes the raw-email bucket, publishes to the emails topic."
     processor = "Processor function: reads raw mail, Cloud SQL IAM user, its secrets."
-    rollup    = "Rollup function: Cloud SQL IAM user."
-    scheduler = "Cloud Scheduler: invokes the rollup function, nothing else."
+    rollup    = "Rollup function (nightly rollup, outbox sweep): Cloud SQL IAM user, its secrets."
+    scheduler = "Cloud Scheduler: invokes the rollup function (rollup, outbox sweep), nothing else."
     push      = "Pub/Sub push identity: invokes the processor function, nothing else."
     build     = "Builds the function images from the source archives."
     deployer  = "Runs cloudbuild.yaml: terraform apply, migrations (Cloud SQL IAM user), smoke check."
@@ -34,6 +34,7 @@ locals {
     ]
     rollup = [
       "SENTRY_DSN",
+      "SMTP_PASSWORD", # the outbox sweep sends staff notifications
     ]
   }
 

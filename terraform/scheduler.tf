@@ -39,3 +39,42 @@ resource "google_cloud_scheduler_job" "rollup" {
     google_cloud_run_v2_service_iam_member.rollup_scheduler_invoker,
   ]
 }
+
+# Every 5 minutes: the outbox sweep. The same private rollup function, body
+# {"task": "outbox_sweep"}: sends the staff notifications whose retry is due
+# (after an SMTP outage) even when no email arrives to trigger the
+# processor's own sweep — compliance alerts must not wait for the next email.
+# No retries: the next run is 5 minutes away. While the nightly rollup holds
+# the function's one instance, a sweep call is refused and the next one sends.
+resource "google_cloud_scheduler_job" "outbox_sweep" {
+  name             = "outbox-sweep-${local.suffix}"
+  project          = var.project_id
+  region           = var.region
+  description      = "Send due staff notifications (outbox retries) without waiting for mail."
+  schedule         = "*/5 * * * *"
+  time_zone        = var.time_zone
+  attempt_deadline = "300s"
+
+  retry_config {
+    retry_count = 0
+  }
+
+  http_target {
+    http_method = "POST"
+    uri         = local.rollup_url
+    headers = {
+      "Content-Type" = "application/json"
+    }
+    body = base64encode("{\"task\": \"outbox_sweep\"}")
+
+    oidc_token {
+      service_account_email = google_service_account.sa["scheduler"].email
+      audience              = local.rollup_url
+    }
+  }
+
+  depends_on = [
+    google_cloudfunctions2_function.rollup,
+    google_cloud_run_v2_service_iam_member.rollup_scheduler_invoker,
+  ]
+}

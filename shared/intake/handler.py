@@ -22,6 +22,7 @@ from typing import Any
 
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from shared.allocator import release_after_large_payload
 from shared.config import Settings, get_settings
 from shared.context import current_correlation_id, new_correlation_id
 from shared.intake.bootstrap import get_dependencies
@@ -182,6 +183,7 @@ def read_body(request: Any, limit: int) -> bytes:
         raise PayloadTooLarge(f"body exceeds {limit} bytes") from None
     except HTTPException:
         raise MalformedPayload("body could not be read") from None
+    release_after_large_payload(len(body))
     if len(body) > limit:
         raise PayloadTooLarge(f"body exceeds {limit} bytes")
     return body

@@ -7,7 +7,9 @@ is one of ``ROLLUP_ALLOWED_INVOKERS`` (the Cloud Scheduler service account). Loc
 are accepted unauthenticated.
 
 Body (optional JSON): ``{}`` catches up every complete day not yet rolled up (what Cloud
-Scheduler sends); ``{"date": "YYYY-MM-DD"}`` re-aggregates that day.
+Scheduler sends nightly); ``{"date": "YYYY-MM-DD"}`` re-aggregates that day;
+``{"task": "outbox_sweep"}`` sends the due staff notifications instead
+(:mod:`shared.processing.outbox_sweep`, called every 5 minutes by a second Scheduler job).
 """
 
 from __future__ import annotations
@@ -70,25 +72,31 @@ def check_caller(
     return str(email)
 
 
-def _requested_day(request: Any) -> date | None:
+TASKS = ("rollup", "outbox_sweep")
+_BAD_BODY = 'body must be {}, {"date": "YYYY-MM-DD"} or {"task": "outbox_sweep"}'
+
+
+def _requested(request: Any) -> tuple[str, date | None]:
+    """(task, day) from the body; ``ValueError`` for anything else."""
     raw_body = request.get_data(cache=True)
     body = request.get_json(force=True, silent=True) if raw_body.strip() else {}
     if body is None:
         raise ValueError("body must be JSON")
     if not isinstance(body, dict):
         raise ValueError("body must be a JSON object")
+    task = body.get("task", "rollup")
+    if task not in TASKS:
+        raise ValueError("unknown task")
     raw = body.get("date", request.args.get("date"))
     if raw is None:
-        return None
-    if not isinstance(raw, str):
-        raise ValueError("date must be a string YYYY-MM-DD")
-    return date.fromisoformat(raw)
+        return task, None
+    if not isinstance(raw, str) or task != "rollup":
+        raise ValueError("date must be a string YYYY-MM-DD, for the rollup only")
+    return task, date.fromisoformat(raw)
 
 
 def handle_rollup_request(request: Any, *, verify: TokenVerifier | None = None) -> Answer:
-    """Authenticate (production), run the rollup, answer with its JSON summary."""
-    from shared.metrics.rollup import RollupError, run_rollup
-
+    """Authenticate (production), run the rollup or the outbox sweep; answer a JSON summary."""
     if request.method != "POST":
         return {"error": "use POST (Cloud Scheduler sends POST {})"}, 405
     settings = get_settings()
@@ -106,9 +114,17 @@ def handle_rollup_request(request: Any, *, verify: TokenVerifier | None = None) 
         )
         return {"error": exc.reason}, exc.status
     try:
-        day = _requested_day(request)
+        task, day = _requested(request)
     except ValueError:
-        return {"error": 'body must be {} or {"date": "YYYY-MM-DD"}'}, 400
+        return {"error": _BAD_BODY}, 400
+    if task == "outbox_sweep":
+        return _sweep_outbox(settings)
+    return _roll_up(day, invoker)
+
+
+def _roll_up(day: date | None, invoker: str | None) -> Answer:
+    from shared.metrics.rollup import RollupError, run_rollup
+
     log_event(logger, "rollup_started", day=day.isoformat() if day else None, invoker=invoker)
     try:
         summary = run_rollup(day=day)
@@ -117,3 +133,19 @@ def handle_rollup_request(request: Any, *, verify: TokenVerifier | None = None) 
     except Exception as exc:  # logged as rollup_failed by run_rollup; answer 500
         return {"error": "rollup failed", "error_type": type(exc).__name__}, 500
     return summary.as_dict(), 200
+
+
+def _sweep_outbox(settings: Settings) -> Answer:
+    from shared.processing.outbox_sweep import run_outbox_sweep
+
+    try:
+        summary = run_outbox_sweep(settings)
+    except Exception as exc:  # Postgres unreachable, a bug: logged, 500 (the next run retries)
+        log_event(logger, "outbox_sweep_failed", level=logging.ERROR, error_type=type(exc).__name__)
+        return {"error": "outbox sweep failed", "error_type": type(exc).__name__}, 500
+    return {
+        "task": "outbox_sweep",
+        "sent": summary.sent,
+        "failed": summary.failed,
+        "skipped": summary.skipped,
+    }, 200

@@ -17,7 +17,7 @@ from shared.accounts import AccountRepository, MongoAccountRepository
 from shared.config import Settings, get_settings
 from shared.extraction.models import Extractor, ParsedEmail
 from shared.mail import Mailer, SmtpMailer
-from shared.processing.outbox import Outbox, PostgresOutbox
+from shared.processing.outbox import Outbox, outbox_from_settings
 from shared.processing.pipeline import Pipeline, PipelineDeps
 from shared.processing.ports import (
     BreakerLookup,
@@ -103,14 +103,7 @@ def bootstrap(
     deps = PipelineDeps(
         settings=settings,
         store=store or PostgresProcessingStore(lease_seconds=settings.processor_lease_seconds),
-        outbox=outbox
-        or PostgresOutbox(
-            max_attempts=settings.notification_max_attempts,
-            sweep_min_age_seconds=settings.notification_sweep_min_age_seconds,
-            retry_base_seconds=settings.notification_retry_base_seconds,
-            retry_max_seconds=settings.notification_retry_max_seconds,
-            give_up_after_seconds=settings.notification_give_up_after_seconds,
-        ),
+        outbox=outbox or outbox_from_settings(settings),
         raw_emails=raw_emails or GcsRawEmailStore(settings, guard=_guard(breakers, "gcs")),
         parse_email=parse_email or _default_parser(),
         claude=claude,

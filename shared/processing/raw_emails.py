@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Protocol
 
+from shared.allocator import release_after_large_payload
 from shared.config import Settings, get_settings
 from shared.errors import DependencyUnavailable, MissingObject, PermanentError
 
@@ -71,6 +72,7 @@ class GcsRawEmailStore:
             raise MissingObject("raw email object not found", stage=STAGE) from None
         except (gexc.GoogleAPICallError, gexc.RetryError, rexc.RequestException) as exc:
             raise DependencyUnavailable("gcs", type(exc).__name__, stage=STAGE) from None
+        release_after_large_payload(len(data))
         if len(data) > limit:
             raise RawEmailTooLarge("raw email exceeds PROCESSOR_MAX_RAW_EMAIL_BYTES", stage=STAGE)
         return data

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+import urllib.request
 import uuid
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -242,3 +245,84 @@ def test_the_sweep_picks_due_retries_and_skips_scheduled_ones(
     assert _row(later)[:2] == ("pending", 1)
     assert outbox.send_pending(SmtpMailer(), email_id=later).sent == 0
     assert len(_mine(mailbox, due)) == 1 and _mine(mailbox, later) == []
+
+
+def _scheduled_sweep(stack: Any) -> dict[str, Any]:
+    """What Cloud Scheduler's outbox job does: POST {"task": "outbox_sweep"} to the rollup."""
+    request = urllib.request.Request(
+        stack.url("rollup") + "/",
+        data=b'{"task": "outbox_sweep"}',
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=120) as response:
+        assert response.status == 200
+        answer: dict[str, Any] = json.loads(response.read())
+    return answer
+
+
+def test_the_scheduled_sweep_sends_what_waited_for_a_quiet_night(
+    stack: Any, stack_env: dict[str, str], mailbox: Mailbox
+) -> None:
+    """No email arrives after an SMTP outage: the rollup function's sweep task sends the due
+    rows once, keeps the not-yet-due ones for later, and a refusing relay reschedules them."""
+    waiting = [f"em-outbox-{uuid.uuid4().hex}" for _ in range(3)]
+    for email_id in waiting:
+        _queue(email_id, "compliance_alert", age_seconds=3600)
+    later = f"em-outbox-{uuid.uuid4().hex}"
+    _queue(later, age_seconds=3600)
+    _set(later, attempts=1, due_in=600)
+    mailbox.refuse(True)
+    try:
+        refused = _scheduled_sweep(stack)
+    finally:
+        mailbox.refuse(False)
+    assert refused["task"] == "outbox_sweep" and refused["sent"] == 0
+    assert refused["failed"] >= len(waiting)
+    for email_id in waiting:
+        assert _row(email_id)[:2] == ("pending", 1)
+        _set(email_id, due_in=-1)  # its backoff is over
+    answer = _scheduled_sweep(stack)
+    assert answer["sent"] >= len(waiting)
+    for email_id in waiting:
+        assert _row(email_id)[:2] == ("sent", 2)
+        assert len(_mine(mailbox, email_id)) == 1
+    assert _row(later)[:2] == ("pending", 1) and _mine(mailbox, later) == []
+    _scheduled_sweep(stack)
+    assert all(len(_mine(mailbox, email_id)) == 1 for email_id in waiting)
+
+
+class _KillsTheOutboxConnection(SmtpMailer):
+    """Sends for real, then terminates the outbox transaction's Postgres backend (it waits
+    idle in its transaction, holding the row locks): Postgres "goes away" after the relay
+    accepted the mail and before the row is marked sent."""
+
+    def send(self, **kwargs: Any) -> str:
+        message_id = super().send(**kwargs)
+        with transaction() as session:
+            killed = session.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE state = 'idle in transaction' AND query LIKE '%SKIP LOCKED%'"
+                    " AND pid <> pg_backend_pid()"
+                )
+            ).all()
+        assert killed, "the outbox transaction was not found"
+        return message_id
+
+
+def test_mail_accepted_before_postgres_went_away_is_recorded_not_sent_again(
+    stack_env: dict[str, str], mailbox: Mailbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    email_id = f"em-outbox-{uuid.uuid4().hex}"
+    _queue(email_id)
+    outbox = PostgresOutbox(max_attempts=3, sweep_min_age_seconds=60)
+    with caplog.at_level(logging.INFO):
+        summary = outbox.send_pending(_KillsTheOutboxConnection(), email_id=email_id)
+    assert summary.sent == 1
+    assert _row(email_id)[0::3] == ("sent", True)
+    assert outbox.send_pending(SmtpMailer(), email_id=email_id).sent == 0
+    assert len(_mine(mailbox, email_id)) == 1
+    events = [r.getMessage() for r in caplog.records]
+    assert "notification_sent_unrecorded" in events
+    assert "notification_sent_recorded_late" in events

@@ -29,12 +29,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from email import policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 from infra.sign_request import build_request
+from infra.stack import ManagedProcess
 from tests.e2e.conftest import E2E, account, tool_input, wait_until
 from tests.reliability.summary import SUMMARY
 
@@ -500,6 +502,8 @@ class Harness(E2E):
             applied = any(
                 a.get("result") in ("applied", "already_applied") for a in (report["actions"] or [])
             )
+            if applied and case.kind == "payment":
+                problems.extend(_balance_problems(email_id, case, report["actions"]))
             doc = docs.get(case.account_id)
             if doc is None:
                 problems.append(f"{email_id}: account {case.account_id} missing")
@@ -523,11 +527,37 @@ class Harness(E2E):
             if mails[email_id] != len(rows_n):
                 problems.append(f"{email_id}: {mails[email_id]} mails for {len(rows_n)} rows")
         SUMMARY.count("reports_checked", len(accepted))
+        SUMMARY.count(
+            "extra:already_applied reports (balances checked)",
+            sum(
+                any(a.get("result") == "already_applied" for a in (rows[0]["actions"] or []))
+                for rows in reports.values()
+                if rows
+            ),
+        )
         SUMMARY.count("notifications_checked", sum(len(v) for v in notifications.values()))
         for problem in problems:
             (SUMMARY.known_loss if known_issue else SUMMARY.loss)(problem)
         assert not problems, "\n".join(problems[:30])
         return {"accepted": len(accepted), "mails": sum(mails[i] for i in ids)}
+
+
+def _balance_problems(email_id: str, case: MailCase, actions: Any) -> list[str]:
+    """A payment's action, applied now or by an earlier attempt whose report was lost
+    (``already_applied``), must say what moved the money: the balance before and after."""
+    problems = []
+    for action in actions or []:
+        if action.get("result") not in ("applied", "already_applied"):
+            continue
+        try:
+            before = Decimal(action["balance_before"])
+            after = Decimal(action["balance_after"])
+        except (KeyError, TypeError, ArithmeticError):
+            problems.append(f"{email_id}: {action.get('result')} action without balances")
+            continue
+        if (before, after) != (case.balance, case.balance - case.amount):
+            problems.append(f"{email_id}: {action.get('result')} balances {before} -> {after}")
+    return problems
 
 
 def _entry_email(entry: Any) -> str | None:
@@ -561,6 +591,9 @@ class Sizes:
     soak_emails: int
     soak_seconds: float
     soak_max_bytes: int
+    # the memory test (test_memory.py): emails, of which this many of 5-25 MB
+    memory_emails: int
+    memory_large: int
     fuzz_examples: int
     rollup_rows: int
     extra: dict[str, Any] = field(default_factory=dict)
@@ -579,6 +612,8 @@ CI = Sizes(
     soak_emails=120,
     soak_seconds=30.0,
     soak_max_bytes=2 * 1024 * 1024,
+    memory_emails=80,
+    memory_large=12,
     fuzz_examples=60,
     rollup_rows=60_000,
 )
@@ -595,6 +630,27 @@ SOAK = Sizes(
     soak_emails=5000,
     soak_seconds=600.0,
     soak_max_bytes=25 * 1024 * 1024,
+    memory_emails=400,
+    memory_large=48,
     fuzz_examples=1000,
     rollup_rows=300_000,
 )
+
+
+def rss_mb(server: ManagedProcess) -> float:
+    """Resident memory of the server's whole process group (gunicorn master and worker)."""
+    assert server.process is not None
+    group = server.process.pid
+    total = 0
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = status.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) != group:  # pgrp
+                continue
+            rss = (status.parent / "status").read_text()
+        except (OSError, IndexError, ValueError):
+            continue
+        for line in rss.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total / 1024

@@ -18,13 +18,12 @@ import random
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from infra.stack import PROJECT, REPO_ROOT, LocalStack, ManagedProcess, _http_answers, free_port
 from tests.e2e.conftest import tool_input
-from tests.reliability.helpers import Harness, Sizes, make_cases
+from tests.reliability.helpers import Harness, Sizes, make_cases, rss_mb
 from tests.reliability.summary import SUMMARY
 
 
@@ -88,25 +87,6 @@ def two_processors(harness: Harness) -> Iterator[dict[str, ManagedProcess]]:
         second.stop()
 
 
-def _rss_mb(server: ManagedProcess) -> float:
-    """Resident memory of the server's whole process group (gunicorn master and worker)."""
-    assert server.process is not None
-    group = server.process.pid
-    total = 0
-    for status in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = status.read_text().rsplit(")", 1)[1].split()
-            if int(fields[2]) != group:  # pgrp
-                continue
-            rss = (status.parent / "status").read_text()
-        except (OSError, IndexError, ValueError):
-            continue
-        for line in rss.splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1])
-    return total / 1024
-
-
 def _size_mix(max_bytes: int):  # type: ignore[no-untyped-def]
     def pick(rng: random.Random) -> int:
         roll = rng.random()
@@ -143,18 +123,18 @@ def test_soak_two_instances_mixed_sizes_and_duplicates(
     warmup = cases[:10]
     harness.send_all(warmup, senders=2)
     harness.wait_for_reports(warmup, timeout=120)
-    rss_start = {name: _rss_mb(server) for name, server in servers.items()}
+    rss_start = {name: rss_mb(server) for name, server in servers.items()}
     started = time.monotonic()
     rate = n / size.soak_seconds
     half = 10 + (n - 10) // 2
     harness.send_all(cases[10:half], senders=8, per_second=rate, duplicates=0.10)
     # the middle: tells a leak (still growing) from the allocator's high-water mark (flat)
-    rss_mid = {name: _rss_mb(server) for name, server in servers.items()}
+    rss_mid = {name: rss_mb(server) for name, server in servers.items()}
     harness.send_all(cases[half:], senders=8, per_second=rate, duplicates=0.10)
     harness.wait_for_reports(cases, timeout=max(300.0, size.soak_seconds))
     elapsed = time.monotonic() - started
     harness.wait_for_notifications_sent(cases, timeout=300)
-    rss_end = {name: _rss_mb(server) for name, server in servers.items()}
+    rss_end = {name: rss_mb(server) for name, server in servers.items()}
     harness.verify(cases, expect_decisions=False)
     for name in servers:
         SUMMARY.note(
@@ -173,3 +153,6 @@ def test_soak_two_instances_mixed_sizes_and_duplicates(
         if rss_end[name] > rss_start[name] * 1.5 + 150
     }
     assert not grown, grown
+    # after warm-up the webhook's memory settles (shared/allocator.py): the second half of the
+    # run may not grow it by more than a margin (a leak keeps growing, see test_memory.py)
+    assert rss_end["webhook"] <= rss_mid["webhook"] + 96, (rss_mid, rss_end)

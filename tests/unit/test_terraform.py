@@ -379,6 +379,26 @@ def test_scheduler_calls_rollup_with_an_oidc_token_that_may_invoke_it() -> None:
         assert scheduler_account not in _invokers_of(other)
 
 
+def test_outbox_sweep_job_calls_the_rollup_function_with_the_sweep_task() -> None:
+    """Due notifications are sent every 5 minutes even when no email arrives."""
+    job = resources("google_cloud_scheduler_job")["outbox_sweep"]
+    assert job["schedule"] == "*/5 * * * *"
+    target = one(job, "http_target")
+    assert refers_to(target["uri"], "local.rollup_url")
+    assert target["body"] == '${base64encode("{\\"task\\": \\"outbox_sweep\\"}")}'
+    oidc = one(target, "oidc_token")
+    assert refers_to(oidc["audience"], "local.rollup_url")
+    scheduler = service_account_key(oidc["service_account_email"])
+    assert scheduler == service_account_key(
+        one(one(resources("google_cloud_scheduler_job")["rollup"], "http_target"), "oidc_token")[
+            "service_account_email"
+        ]
+    )
+    env = env_expression_keys(one(function("rollup"), "service_config")["environment_variables"])
+    assert {"SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_FROM"} <= env
+    assert "SMTP_PASSWORD" in secret_env_vars("rollup")
+
+
 # --- Pub/Sub -----------------------------------------------------------------
 
 

@@ -59,29 +59,14 @@ def _email_from_form(form: Form, token: str) -> InboundEmail:
     raw_mime = form.fields.get("body-mime")
     if raw_mime is not None:
         original = check_original(raw_mime, what="field 'body-mime'")
-        return InboundEmail(
-            provider="mailgun",
-            mime=original.mime,
-            source="original",
-            message_id=original.message_id,
-            attachment_count=original.attachment_count,
-            replay_token=token,
-        )
+        return original.inbound("mailgun", replay_token=token)
     rebuilt = build_mime(
         _headers(form),
         text=form.text("body-plain"),
         html=form.text("body-html"),
         attachments=_attachments(form),
     )
-    return InboundEmail(
-        provider="mailgun",
-        mime=rebuilt.mime,
-        source="rebuilt",
-        message_id=rebuilt.message_id,
-        attachment_count=rebuilt.attachment_count,
-        replay_token=token,
-        dropped_headers=rebuilt.dropped_headers,
-    )
+    return rebuilt.inbound("mailgun", replay_token=token)
 
 
 def _headers(form: Form) -> list[tuple[str, str]]:

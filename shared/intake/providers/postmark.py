@@ -51,14 +51,7 @@ def parse_postmark(
     raw = _string(payload, "RawEmail")
     if raw:
         original = check_original(raw.encode("utf-8", "surrogatepass"), what="'RawEmail'")
-        return InboundEmail(
-            provider="postmark",
-            mime=original.mime,
-            source="original",
-            message_id=original.message_id,
-            attachment_count=original.attachment_count,
-            provider_message_id=provider_id,
-        )
+        return original.inbound("postmark", provider_message_id=provider_id)
     sender = _string(payload, "From")
     if not sender:
         raise MalformedPayload("missing required field 'From'")
@@ -68,15 +61,7 @@ def parse_postmark(
         html=_string(payload, "HtmlBody"),
         attachments=_attachments(payload),
     )
-    return InboundEmail(
-        provider="postmark",
-        mime=rebuilt.mime,
-        source="rebuilt",
-        message_id=rebuilt.message_id,
-        attachment_count=rebuilt.attachment_count,
-        provider_message_id=provider_id,
-        dropped_headers=rebuilt.dropped_headers,
-    )
+    return rebuilt.inbound("postmark", provider_message_id=provider_id)
 
 
 def _string(obj: Mapping[str, Any], key: str) -> str | None:

@@ -30,10 +30,4 @@ def parse_raw(
         if mimetype != "message/rfc822":
             raise UnsupportedMediaType("expected Content-Type: message/rfc822")
         original = check_original(body, what="body")
-    return InboundEmail(
-        provider="raw",
-        mime=original.mime,
-        source="original",
-        message_id=original.message_id,
-        attachment_count=original.attachment_count,
-    )
+    return original.inbound("raw")

@@ -39,13 +39,7 @@ def parse_sendgrid(
     form = parse_form(body, headers.get("Content-Type"), max_bytes=settings.webhook_max_body_bytes)
     if form.fields.get("email") is not None:
         original = check_original(form.fields["email"], what="field 'email'")
-        return InboundEmail(
-            provider="sendgrid",
-            mime=original.mime,
-            source="original",
-            message_id=original.message_id,
-            attachment_count=original.attachment_count,
-        )
+        return original.inbound("sendgrid")
     charsets = _charsets(form)
     header_block = form.text("headers", charset=charsets.get("headers"), required=True)
     assert header_block is not None
@@ -64,14 +58,7 @@ def parse_sendgrid(
         html=form.text("html", charset=charsets.get("html")),
         attachments=_attachments(form),
     )
-    return InboundEmail(
-        provider="sendgrid",
-        mime=rebuilt.mime,
-        source="rebuilt",
-        message_id=rebuilt.message_id,
-        attachment_count=rebuilt.attachment_count,
-        dropped_headers=rebuilt.dropped_headers,
-    )
+    return rebuilt.inbound("sendgrid")
 
 
 def _charsets(form: Form) -> dict[str, str]:
