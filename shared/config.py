@@ -2,30 +2,179 @@
 
 Every setting has a default that works on the local stack (``make run``), except the few that
 production cannot do without: with ``APP_ENV=production`` a missing one raises
-:class:`ConfigError` naming the variable. Secrets are :class:`pydantic.SecretStr`, so ``repr`` and
+:class:`ConfigError` naming the variable. Secrets are :class:`SecretStr`, so ``repr`` and
 ``str`` of the settings never show them.
 
 The names are the operators' (``SENTRY_DSN``, ``SMTP_*``, ``CIRCUIT_BREAKER_*`` …): keep them.
+
+Add a setting as a typed field with a local default — ``name: int = 5``, or with bounds
+``name: int = Field(default=5, ge=1, le=50)`` — in the block of its concern. The field ``foo_bar``
+is read from the variable ``FOO_BAR`` (any case). Supported types: ``str``, ``int``, ``float``,
+``bool``, :class:`SecretStr`, ``Literal[...]`` of strings, and any of them ``| None``.
+
+Why not pydantic-settings (cold start, issue 8 / benchmark B6): every function reads the
+settings on its first request, and importing pydantic with pydantic-settings cost 0.12–0.15 s of
+CPU there — more than everything else the webhook and the rollup add to their client
+libraries. This module parses the same way with the standard library (about 3 ms): values as
+pydantic's lax mode reads strings (``" 7"``, ``"7.0"`` and ``"1_000"`` are integers; booleans
+``true/false, 1/0, yes/no, on/off, t/f, y/n`` in any case), the same bound checks, and the same
+error wording; ``tests/unit/test_config.py`` compares both on a grid of inputs.
 """
 
-from __future__ import annotations
-
+import dataclasses
+import re
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
-
-from pydantic import Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from types import NoneType, UnionType
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 
 class ConfigError(RuntimeError):
     """A setting is missing or invalid; the message names the variable, never its value."""
 
 
-class Settings(BaseSettings):
-    """Typed settings; field ``foo_bar`` is read from the variable ``FOO_BAR``."""
+class SecretStr:
+    """A secret setting: ``repr``/``str`` show ``**********``; ``get_secret_value()`` the value.
 
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+    The same interface as pydantic's ``SecretStr`` (equal when the values are equal)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get_secret_value(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "SecretStr('**********')" if self._value else "SecretStr('')"
+
+    def __str__(self) -> str:
+        return "**********" if self._value else ""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SecretStr) and other.get_secret_value() == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+
+T = TypeVar("T")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Bounds:
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    lt: float | None = None
+
+    def problem(self, value: float) -> str | None:
+        """pydantic's wording and order (le, lt, ge, gt: NaN breaks every bound)."""
+        if self.le is not None and not value <= self.le:
+            return f"Input should be less than or equal to {self.le}"
+        if self.lt is not None and not value < self.lt:
+            return f"Input should be less than {self.lt}"
+        if self.ge is not None and not value >= self.ge:
+            return f"Input should be greater than or equal to {self.ge}"
+        if self.gt is not None and not value > self.gt:
+            return f"Input should be greater than {self.gt}"
+        return None
+
+
+def Field(  # noqa: N802 - pydantic's spelling, so settings read (and merge) as before
+    *,
+    default: T,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
+) -> T:
+    """A setting with a default and numeric bounds (the subset of pydantic's ``Field`` used)."""
+    bounds = _Bounds(ge=ge, gt=gt, le=le, lt=lt)
+    return dataclasses.field(default=default, metadata={"bounds": bounds})
+
+
+class _Invalid(ValueError):
+    """One value cannot be read; the message is pydantic's wording, never the value."""
+
+
+_INT = re.compile(r"[+-]?[0-9](?:_?[0-9])*(?:\.0*)?", re.ASCII)
+_TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
+_FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
+
+
+def _parse_int(value: str) -> int:
+    text = value.strip()
+    if not _INT.fullmatch(text):
+        raise _Invalid("Input should be a valid integer, unable to parse string as an integer")
+    return int(text.partition(".")[0])
+
+
+def _parse_float(value: str) -> float:
+    try:
+        if not value.isascii():
+            raise ValueError(value)
+        return float(value)
+    except ValueError:
+        raise _Invalid(
+            "Input should be a valid number, unable to parse string as a number"
+        ) from None
+
+
+def _parse_bool(value: str) -> bool:
+    lowered = value.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise _Invalid("Input should be a valid boolean, unable to interpret input")
+
+
+def _literal_parser(choices: tuple[str, ...]) -> Any:
+    quoted = [f"'{choice}'" for choice in choices]
+    expected = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+    def parse(value: str) -> str:
+        if value not in choices:
+            raise _Invalid(f"Input should be {expected}")
+        return value
+
+    return parse
+
+
+_PARSERS: dict[Any, Any] = {
+    str: str,
+    int: _parse_int,
+    float: _parse_float,
+    bool: _parse_bool,
+    SecretStr: SecretStr,
+}
+
+
+def _parser_for(annotation: Any) -> Any:
+    """The string → value function for a field's type (``X | None`` reads as ``X``)."""
+    if get_origin(annotation) in (Union, UnionType):
+        inner = [arg for arg in get_args(annotation) if arg is not NoneType]
+        if len(inner) == 1:
+            return _parser_for(inner[0])
+    if get_origin(annotation) is Literal:
+        return _literal_parser(tuple(str(choice) for choice in get_args(annotation)))
+    if annotation in _PARSERS:
+        return _PARSERS[annotation]
+    raise TypeError(f"settings cannot read a field of type {annotation!r}")
+
+
+_LOCAL_MONGODB_URI = SecretStr("mongodb://127.0.0.1:27017")
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Typed settings; field ``foo_bar`` is read from the variable ``FOO_BAR``."""
 
     app_env: Literal["local", "test", "production"] = "local"
     google_cloud_project: str = "local-project"
@@ -56,7 +205,7 @@ class Settings(BaseSettings):
     raw_email_bucket: str = "raw-emails"
 
     # MongoDB: the client database of debtor accounts.
-    mongodb_uri: SecretStr = SecretStr("mongodb://127.0.0.1:27017")
+    mongodb_uri: SecretStr = _LOCAL_MONGODB_URI
     mongodb_database: str = "collections"
     mongodb_timeout_ms: int = Field(default=5000, gt=0)
     # Database performance (issue 8): the processor creates the indexes its account lookups
@@ -180,36 +329,59 @@ class Settings(BaseSettings):
     sentry_flush_timeout_seconds: float = Field(default=2.0, ge=0, le=30)
     stack_log_dir: str | None = None  # the local stack's per-function JSON-lines logs
 
-    @model_validator(mode="after")
-    def _check_production(self) -> Settings:
+    def _check(self) -> str | None:
+        """Rules across settings: the problem, or ``None``."""
         if self.decision_notify_threshold > self.decision_auto_update_threshold:
-            raise ValueError(
-                "DECISION_NOTIFY_THRESHOLD must not exceed DECISION_AUTO_UPDATE_THRESHOLD"
-            )
+            return "DECISION_NOTIFY_THRESHOLD must not exceed DECISION_AUTO_UPDATE_THRESHOLD"
         # The database is checked where it is used (the webhook never needs it):
         # shared.db.engine raises ConfigError when neither DATABASE_URL nor
         # INSTANCE_CONNECTION_NAME is set.
         if self.instance_connection_name and not self.db_user:
-            raise ValueError("DB_USER is required with INSTANCE_CONNECTION_NAME")
-        return self
+            return "DB_USER is required with INSTANCE_CONNECTION_NAME"
+        return None
 
 
-def load_settings(environ: dict[str, str] | None = None) -> Settings:
+@lru_cache(maxsize=1)
+def _readers() -> tuple[tuple[str, Any, Any, _Bounds | None], ...]:
+    """(name, parser, default, bounds) of every field, worked out once per process."""
+    readers = []
+    for spec in dataclasses.fields(Settings):
+        bounds = spec.metadata.get("bounds")
+        readers.append((spec.name, _parser_for(spec.type), spec.default, bounds))
+    return tuple(readers)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build settings from ``environ`` (default: the process environment).
 
     Raises :class:`ConfigError` naming each bad variable; values are never echoed.
     """
-    try:
-        if environ is None:
-            return Settings()
-        lowered = {key.lower(): value for key, value in environ.items()}
-        return Settings.model_validate(lowered)
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors(include_input=False, include_url=False):
-            name = "_".join(str(part) for part in error["loc"]).upper()
-            problems.append(f"{name}: {error['msg']}" if name else error["msg"])
-        raise ConfigError("invalid configuration: " + "; ".join(problems)) from None
+    if environ is None:
+        import os
+
+        environ = os.environ
+    lowered = {key.lower(): value for key, value in environ.items()}
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, parse, default, bounds in _readers():
+        raw = lowered.get(name)
+        try:
+            value = default if raw is None else parse(raw)
+            if bounds is not None and isinstance(value, int | float):
+                problem = bounds.problem(value)
+                if problem is not None:
+                    raise _Invalid(problem)
+        except _Invalid as exc:
+            problems.append(f"{name.upper()}: {exc}")
+            continue
+        values[name] = value
+    if problems:
+        raise ConfigError("invalid configuration: " + "; ".join(problems))
+    settings = Settings(**values)
+    problem = settings._check()
+    if problem is not None:
+        raise ConfigError("invalid configuration: " + problem)
+    return settings
 
 
 @lru_cache(maxsize=1)

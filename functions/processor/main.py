@@ -7,9 +7,15 @@ from typing import Any
 
 import functions_framework
 
+from shared.coldstart import freeze_import_heap
+
 
 @functions_framework.cloud_event
 def process_email(cloud_event: Any) -> None:
     from shared.processing.entrypoint import current_push_envelope, handle_delivery
 
     handle_delivery(cloud_event, push_envelope=current_push_envelope())
+
+
+# Last: the heap inherited by the forked worker stays out of its collections (cold start).
+freeze_import_heap()

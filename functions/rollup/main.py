@@ -7,6 +7,7 @@ from typing import Any
 
 import functions_framework
 
+from shared.coldstart import freeze_import_heap
 from shared.runtime import http_function
 
 
@@ -16,3 +17,7 @@ def rollup(request: Any) -> Any:
     from shared.metrics.rollup_handler import handle_rollup_request
 
     return handle_rollup_request(request)
+
+
+# Last: the heap inherited by the forked worker stays out of its collections (cold start).
+freeze_import_heap()

@@ -7,6 +7,7 @@ from typing import Any
 
 import functions_framework
 
+from shared.coldstart import freeze_import_heap
 from shared.runtime import http_function
 
 
@@ -16,3 +17,7 @@ def webhook(request: Any) -> Any:
     from shared.intake.handler import handle_webhook
 
     return handle_webhook(request)
+
+
+# Last: the heap inherited by the forked worker stays out of its collections (cold start).
+freeze_import_heap()

@@ -33,13 +33,15 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import Session, sessionmaker
 
 from shared.config import ConfigError, Settings, get_settings
+
+if TYPE_CHECKING:  # the ORM is loaded by the first session, not by the engine (cold start, B6)
+    from sqlalchemy.orm import Session, sessionmaker
 
 _lock = threading.Lock()
 _engine: Engine | None = None
@@ -153,20 +155,28 @@ def create_db_engine(settings: Settings) -> Engine:
 
 def get_engine() -> Engine:
     """The shared engine, created lazily (thread-safe)."""
-    global _engine, _sessions
+    global _engine
     if _engine is None:
         with _lock:
             if _engine is None:
-                engine = create_db_engine(get_settings())
-                _sessions = sessionmaker(engine, expire_on_commit=False)
-                _engine = engine
+                _engine = create_db_engine(get_settings())
     return _engine
 
 
 def session_factory() -> sessionmaker[Session]:
-    get_engine()
-    assert _sessions is not None
-    return _sessions
+    """The ORM sessions of the shared engine; the ORM is imported on first use (Core-only
+    callers such as the rollup never load it)."""
+    global _sessions
+    engine = get_engine()
+    sessions = _sessions
+    if sessions is None:
+        from sqlalchemy.orm import sessionmaker
+
+        with _lock:
+            if _sessions is None:  # dispose_engine() forgets both engine and sessions
+                _sessions = sessionmaker(engine, expire_on_commit=False)
+            sessions = _sessions
+    return sessions
 
 
 @contextmanager
@@ -174,6 +184,14 @@ def transaction() -> Iterator[Session]:
     """A session in one transaction: committed on success, rolled back on error."""
     with session_factory().begin() as session:
         yield session
+
+
+@contextmanager
+def core_transaction() -> Iterator[Connection]:
+    """A pooled Core connection in one transaction: committed on success, rolled back on
+    error. For work that is SQL text only: it never loads the ORM (cold start, B6)."""
+    with get_engine().begin() as conn:
+        yield conn
 
 
 @contextmanager

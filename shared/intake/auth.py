@@ -13,8 +13,7 @@ import hashlib
 import hmac
 import re
 
-from pydantic import SecretStr
-
+from shared.config import SecretStr
 from shared.intake.errors import NotConfigured, Unauthenticated
 
 _TIMESTAMP = re.compile(r"^[0-9]{1,12}$")

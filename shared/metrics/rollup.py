@@ -33,8 +33,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, text
 
 from shared.config import ConfigError, get_settings
 from shared.logs import log_event
@@ -150,23 +149,23 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _lock(session: Session) -> None:
-    session.execute(
-        text("SELECT pg_advisory_xact_lock(:c, :o)"), {"c": LOCK_CLASS, "o": LOCK_OBJECT}
-    )
+def _lock(conn: Connection) -> None:
+    conn.execute(text("SELECT pg_advisory_xact_lock(:c, :o)"), {"c": LOCK_CLASS, "o": LOCK_OBJECT})
 
 
-def _session() -> Session:
-    from shared.db.engine import session_factory
+def _connect() -> Connection:
+    """A pooled Core connection: the rollup runs SQL text only, so it never loads the ORM
+    (0.05 s of the function's cold start, benchmark B6)."""
+    from shared.db.engine import get_engine
 
-    return session_factory()()
+    return get_engine().connect()
 
 
 def pending_days(today: date, tz: ZoneInfo) -> list[date]:
     """Days before ``today`` that have raw rows and are not rolled up yet, oldest first."""
     until, _ = day_bounds(today, tz)
-    with _session() as session:
-        return list(session.scalars(_NEXT_DAYS, {"until": until, "tz": tz.key}))
+    with _connect() as conn:
+        return list(conn.scalars(_NEXT_DAYS, {"until": until, "tz": tz.key}))
 
 
 def rollup_day(day: date, tz: ZoneInfo, *, force: bool = False) -> tuple[int, int] | None:
@@ -177,9 +176,9 @@ def rollup_day(day: date, tz: ZoneInfo, *, force: bool = False) -> tuple[int, in
     started deleting its raw rows (:class:`RollupError`).
     """
     start, end = day_bounds(day, tz)
-    with _session() as session, session.begin():
-        _lock(session)
-        done = session.execute(
+    with _connect() as conn, conn.begin():
+        _lock(conn)
+        done = conn.execute(
             text("SELECT purged_at FROM metrics_rollup_days WHERE day = :day"), {"day": day}
         ).first()
         if done is not None and not force:
@@ -189,8 +188,8 @@ def rollup_day(day: date, tz: ZoneInfo, *, force: bool = False) -> tuple[int, in
                 f"{day.isoformat()}: raw rows of this day are past retention and partly "
                 "deleted; its daily aggregates are final"
             )
-        counts = list(session.scalars(_AGGREGATE, {"day": day, "start": start, "end": end}))
-        session.execute(_BOOKKEEP, {"day": day, "rows": sum(counts), "groups": len(counts)})
+        counts = list(conn.scalars(_AGGREGATE, {"day": day, "start": start, "end": end}))
+        conn.execute(_BOOKKEEP, {"day": day, "rows": sum(counts), "groups": len(counts)})
     return len(counts), sum(counts)
 
 
@@ -205,17 +204,17 @@ def delete_expired(
     """Delete raw rows older than the retention of rolled-up days; ``(rows, batches)``."""
     cutoff_day = today - timedelta(days=retention_days)
     cutoff, _ = day_bounds(cutoff_day, tz)
-    with _session() as session, session.begin():
-        _lock(session)
-        session.execute(_MARK_PURGED, {"cutoff_day": cutoff_day})
+    with _connect() as conn, conn.begin():
+        _lock(conn)
+        conn.execute(_MARK_PURGED, {"cutoff_day": cutoff_day})
     deleted = batches = 0
     while True:
-        with _session() as session, session.begin():
-            _lock(session)
-            result = session.execute(
+        with _connect() as conn, conn.begin():
+            _lock(conn)
+            result = conn.execute(
                 _DELETE_BATCH, {"cutoff": cutoff, "tz": tz.key, "batch": batch_size}
             )
-            count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+            count = int(result.rowcount or 0)
         batches += 1
         deleted += count
         if progress is not None and count:

@@ -15,12 +15,14 @@ One statement, run in autocommit by the store: one round trip per claim.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import Connection, text
-from sqlalchemy.orm import Session
 
 from shared.processing.envelope import EmailNotice
+
+if TYPE_CHECKING:  # the ORM loads with the first session only (cold start, B6)
+    from sqlalchemy.orm import Session
 
 ClaimStatus = Literal["claimed", "done", "failed", "held"]
 

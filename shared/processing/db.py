@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.orm import Session
 
 from shared.db import engine as db
 from shared.errors import DependencyUnavailable
+
+if TYPE_CHECKING:  # the ORM loads with the first session only (cold start, B6)
+    from sqlalchemy.orm import Session
 
 # SQLSTATE classes of a server that is unavailable rather than refusing the statement:
 # 08 connection exception, 53 insufficient resources (e.g. too many connections), 57 operator
@@ -57,6 +60,14 @@ def transaction() -> Iterator[Session]:
     :class:`~shared.errors.DependencyUnavailable` (Pub/Sub redelivers)."""
     with _outages_are_transient(), db.transaction() as session:
         yield session
+
+
+@contextmanager
+def core_transaction() -> Iterator[Connection]:
+    """:func:`shared.db.engine.core_transaction` (SQL text, no ORM), with outages mapped like
+    :func:`transaction`."""
+    with _outages_are_transient(), db.core_transaction() as conn:
+        yield conn
 
 
 @contextmanager

@@ -49,17 +49,19 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import RowMapping, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, RowMapping, text
 
 from shared.config import Settings
 from shared.errors import DependencyUnavailable
 from shared.logs import log_event
 from shared.mail import Mailer
-from shared.processing.db import autocommit, transaction
+from shared.processing.db import autocommit, core_transaction
 from shared.processing.notifications import OutboxMessage
+
+if TYPE_CHECKING:  # the ORM loads with the first session only (cold start, B6)
+    from sqlalchemy.orm import Session
 
 logger = logging.getLogger(__name__)
 
@@ -226,13 +228,13 @@ class PostgresOutbox:
         sent: list[RowMapping] = []
         error: BaseException | None = None
         try:
-            with transaction() as session:
-                rows = list(session.execute(lock, params).mappings().all())
+            with core_transaction() as conn:
+                rows = list(conn.execute(lock, params).mappings().all())
                 if not rows:  # locked by another sender, or no longer pending
                     return SendSummary(skipped=missing)
                 for row in rows:
                     try:
-                        delivered = self._send_row(session, mailer, row)
+                        delivered = self._send_row(conn, mailer, row)
                     except BaseException as exc:  # re-raised below, once the sent rows are marked
                         error = exc
                         break
@@ -241,7 +243,7 @@ class PostgresOutbox:
                     else:
                         summary.failed += 1
                 if sent:
-                    session.execute(_MARK_SENT, {"ids": [int(row["id"]) for row in sent]})
+                    conn.execute(_MARK_SENT, {"ids": [int(row["id"]) for row in sent]})
         except DependencyUnavailable:
             if not sent:
                 raise
@@ -277,7 +279,7 @@ class PostgresOutbox:
             log_event(logger, "notification_sent_recorded_late", count=len(ids))
             return
 
-    def _send_row(self, session: Session, mailer: Mailer, row: Any) -> bool:
+    def _send_row(self, conn: Connection, mailer: Mailer, row: Any) -> bool:
         row_id = int(row["id"])
         headers = {"X-Inbound-Email-Id": str(row["email_id"] or "")}
         if row["correlation_id"]:
@@ -288,7 +290,7 @@ class PostgresOutbox:
             )
         except DependencyUnavailable as exc:
             marked = (
-                session.execute(
+                conn.execute(
                     _MARK_FAILED_ATTEMPT,
                     {
                         "id": row_id,

@@ -22,14 +22,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 
-from shared.db.models import ProcessingReport
 from shared.errors import LeaseHeldError
 from shared.logs import log_event
 from shared.processing.claim import Claim, claim_email, release_lease
@@ -38,6 +36,9 @@ from shared.processing.envelope import EmailNotice
 from shared.processing.notifications import OutboxMessage
 from shared.processing.outbox import add_to_outbox
 from shared.processing.report import Report
+
+if TYPE_CHECKING:  # the ORM loads with the first session only (cold start, B6)
+    from sqlalchemy.orm import Session
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +144,8 @@ _INVALID_EMAIL = text(
 
 
 def _insert_report(session: Session, report: Report) -> None:
+    from shared.db.models import ProcessingReport  # ORM models only on this fallback path
+
     statement = insert(ProcessingReport).values(**report.row())
     session.execute(statement.on_conflict_do_nothing(index_elements=["email_id"]))
 

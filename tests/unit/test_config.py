@@ -1,3 +1,6 @@
+import math
+from typing import Any
+
 import pytest
 
 from shared.config import ConfigError, get_settings, load_settings, reset_settings_cache
@@ -92,3 +95,114 @@ def test_the_default_model_is_not_deprecated() -> None:
     from anthropic._data import DEPRECATED_MODELS
 
     assert load_settings({}).claude_model not in DEPRECATED_MODELS
+
+
+# Cold start (issue 8, B6): settings are read without pydantic; they must read exactly as the
+# pydantic-settings model did. The reference is a pydantic model built from the same fields.
+GRID = (
+    "",
+    " 7",
+    "7 ",
+    "7",
+    "7.0",
+    "7.5",
+    "1_000",
+    "+3",
+    "-1",
+    "0",
+    "1",
+    "0.5",
+    "1e3",
+    "nan",
+    "inf",
+    "0x10",
+    "\u0663",
+    "true",
+    "False",
+    "YES",
+    "off",
+    "t",
+    "2",
+    " true",
+    "local",
+    "production",
+    "Production",
+    "PRIVATE",
+    "PSC",
+    "abc",
+    "65535",
+    "65536",
+    "50",
+    "51",
+    "256",
+)
+
+
+def _reference_model() -> Any:
+    import dataclasses
+    import types
+    import typing
+
+    import pydantic
+
+    from shared.config import SecretStr, Settings
+
+    def pydantic_type(annotation: Any) -> Any:
+        if annotation is SecretStr:
+            return pydantic.SecretStr
+        if isinstance(annotation, types.UnionType):
+            return typing.Optional[pydantic_type(typing.get_args(annotation)[0])]  # noqa: UP045
+        return annotation
+
+    fields = {}
+    for spec in dataclasses.fields(Settings):
+        bounds = spec.metadata.get("bounds")
+        limits = dataclasses.asdict(bounds) if bounds else {}
+        fields[spec.name] = (pydantic_type(spec.type), pydantic.Field(default=None, **limits))
+    return pydantic.create_model("Reference", **fields)
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "get_secret_value"):
+        return ("secret", value.get_secret_value())
+    if isinstance(value, float) and math.isnan(value):
+        return "nan"
+    return (type(value).__name__, value)
+
+
+def test_every_setting_reads_strings_as_pydantic_did() -> None:
+    import pydantic
+
+    reference = _reference_model()
+    compared = 0
+    for name in reference.model_fields:
+        for raw in GRID:
+            try:
+                expected: Any = ("ok", _plain(getattr(reference(**{name: raw}), name)))
+            except pydantic.ValidationError as exc:
+                expected = ("error", exc.errors()[0]["msg"])
+            try:
+                actual: Any = ("ok", _plain(getattr(load_settings({name.upper(): raw}), name)))
+            except ConfigError as exc:
+                prefix = f"invalid configuration: {name.upper()}: "
+                if not str(exc).startswith(prefix):  # a rule across settings, not parsing
+                    assert "must not exceed" in str(exc) or "DB_USER" in str(exc)
+                    continue
+                actual = ("error", str(exc).removeprefix(prefix))
+            assert actual == expected, (name, raw)
+            compared += 1
+    assert compared >= 0.9 * len(reference.model_fields) * len(GRID)  # few cross-rule skips
+
+
+def test_reading_settings_does_not_import_pydantic() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from shared.config import get_settings; get_settings(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0].startswith('pydantic')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]"
