@@ -40,6 +40,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.config import ConfigError, Settings, get_settings
+from shared.db.statements import install_statement_cache
 
 _lock = threading.Lock()
 _engine: Engine | None = None
@@ -123,6 +124,7 @@ def _configure(engine: Engine, settings: Settings) -> Engine:
 def create_db_engine(settings: Settings) -> Engine:
     """Build a new engine for ``settings`` (callers normally want :func:`get_engine`)."""
     global _connector
+    install_statement_cache()  # pg8000 is the driver in production and on the local stack
     if settings.instance_connection_name:
         from google.cloud.sql.connector import Connector, IPTypes, RefreshStrategy
 
