@@ -47,4 +47,4 @@ def install_statement_cache() -> None:
     with _lock:
         current = pg8000.legacy.convert_paramstyle
         if not hasattr(current, _MARK):
-            pg8000.legacy.convert_paramstyle = cached_convert(current)  # type: ignore[attr-defined]
+            pg8000.legacy.convert_paramstyle = cached_convert(current)
