@@ -23,8 +23,16 @@ the update ``$addToSet``s the id, so a redelivered email matches nothing the sec
 history entry is added with ``$addToSet`` too (each entry is unique by its email id): the
 local wire server (nx-27017 0.8.1) turns documents appended with ``$push`` into JSON strings,
 and on MongoDB both operators do the same for a unique entry. A balance change also guards on
-the balance it was computed from (optimistic concurrency, retried). The operators used here
-are pinned in ``tests/integration/test_mongo_conformance.py``.
+the balance it was computed from (optimistic concurrency, retried); its history entry records
+``balance_before`` and ``balance_after`` (strings of the Decimals, as the report has them).
+
+A redelivery of an email already applied (the report of the first attempt was lost, e.g.
+Postgres went away between the update and the finish) reads this email's history entry back —
+only then, projecting only ``history`` and picking the entry in Python (nx-27017 0.8.1 refuses
+``$elemMatch``) — so its ``already_applied`` result carries the balances and the action that
+first attempt applied. The entry is validated (:class:`AppliedEntry`); a missing or malformed
+one gives a result without them and a ``history_entry_invalid`` warning, never a crash. The
+operators used here are pinned in ``tests/integration/test_mongo_conformance.py``.
 """
 
 from __future__ import annotations
@@ -37,7 +45,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from shared.config import Settings, get_settings
 from shared.errors import DependencyUnavailable, ProcessingError
@@ -48,8 +56,10 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_CANDIDATES = 50
 MAX_FILTER_STRING = 320
-PROJECTION: dict[str, Any] = {"history": False}  # never read; grows with every email
-LOOKUP_INDEXES = ("case_number", "account_reference", "debtor.email")
+PROJECTION: dict[str, Any] = {"history": False}  # read only on redelivery; grows with each email
+HISTORY_ONLY: dict[str, Any] = {"history": True}
+MONEY_PATTERN = r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$"  # str() of a finite Decimal, no exponent
+LOOKUP_INDEXES = ("case_number", "account_reference", "debtor.email", "applied_email_ids")
 
 
 class _Strict(BaseModel):
@@ -94,6 +104,23 @@ class Account(_Strict):
     history: list[dict[str, Any]] = []
 
 
+class AppliedEntry(_Strict):
+    """The history entry an earlier delivery of an email wrote (read back on redelivery)."""
+
+    email_id: str = Field(min_length=1, max_length=128)
+    action: str | None = Field(default=None, min_length=1, max_length=64)
+    decision: str | None = Field(default=None, min_length=1, max_length=64)
+    at: datetime | None = None
+    balance_before: str | None = Field(default=None, pattern=MONEY_PATTERN)
+    balance_after: str | None = Field(default=None, pattern=MONEY_PATTERN)
+
+    @model_validator(mode="after")
+    def _balances_come_in_pairs(self) -> AppliedEntry:
+        if (self.balance_before is None) != (self.balance_after is None):
+            raise ValueError("balance_before and balance_after come together")
+        return self
+
+
 @dataclass(frozen=True)
 class Lookup:
     """Valid accounts found, and how many malformed documents were skipped."""
@@ -115,11 +142,27 @@ ApplyStatus = Literal["applied", "already_applied", "not_applied"]
 
 
 @dataclass(frozen=True)
+class AppliedRecord:
+    """What the first delivery applied, as its history entry says (``already_applied`` only)."""
+
+    action: str | None = None
+    decision: str | None = None
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class ApplyResult:
+    """``applied`` / ``not_applied`` by this call, or ``already_applied`` by an earlier one.
+
+    For ``already_applied`` the balances and ``record`` come from that earlier delivery's
+    history entry; ``reason`` is ``history_entry_invalid`` when it could not be read back.
+    """
+
     status: ApplyStatus
     balance_before: Decimal | None = None
     balance_after: Decimal | None = None
     reason: str | None = None
+    record: AppliedRecord | None = None
 
 
 class AccountRepository(Protocol):
@@ -139,7 +182,13 @@ class AccountRepository(Protocol):
 
     def get(self, key: Any) -> Account | None: ...
 
+    def find_applied(self, email_id: str) -> Lookup:
+        """The accounts an earlier attempt of ``email_id`` already changed (normally none)."""
+        ...
+
     def apply(self, account: Account, email_id: str, update: AccountUpdate) -> ApplyResult: ...
+
+    def already_applied(self, account: Account, email_id: str) -> ApplyResult: ...
 
 
 class AccountQueryFailed(ProcessingError):
@@ -171,20 +220,64 @@ def validate_account(document: Mapping[str, Any]) -> Account | None:
     try:
         return Account.model_validate(dict(document))
     except ValidationError as exc:
-        fields = sorted(
-            {
-                ".".join(str(p) for p in error["loc"])
-                for error in exc.errors(include_input=False, include_url=False)
-            }
-        )
         log_event(
             logger,
             "account_document_invalid",
             level=logging.WARNING,
             document_id=str(document.get("_id"))[:64],
-            fields=fields[:10],
+            fields=_invalid_fields(exc),
         )
         return None
+
+
+def _invalid_fields(exc: ValidationError) -> list[str]:
+    return sorted(
+        {
+            ".".join(str(p) for p in error["loc"]) or "entry"
+            for error in exc.errors(include_input=False, include_url=False)
+        }
+    )[:10]
+
+
+def already_applied_result(document: Any, key: Any, email_id: str) -> ApplyResult:
+    """``already_applied`` with what ``email_id``'s history entry in ``document`` recorded.
+
+    ``document`` is what a read projecting only ``history`` returned. No entry, or a malformed
+    one, gives a result without balances, ``reason="history_entry_invalid"`` and an
+    ``account_history_entry_invalid`` warning (document id and field names, never values).
+    """
+    history = document.get("history") if isinstance(document, Mapping) else None
+    entries = [
+        entry
+        for entry in (history if isinstance(history, list) else [])
+        if isinstance(entry, Mapping) and entry.get("email_id") == email_id
+    ]
+    fields = ["history"]
+    if len(entries) == 1:
+        try:
+            entry = AppliedEntry.model_validate(dict(entries[0]))
+        except ValidationError as exc:
+            fields = [f"history.{name}" for name in _invalid_fields(exc)]
+        else:
+            return ApplyResult(
+                "already_applied",
+                _money(entry.balance_before),
+                _money(entry.balance_after),
+                record=AppliedRecord(entry.action, entry.decision, entry.at),
+            )
+    log_event(
+        logger,
+        "account_history_entry_invalid",
+        level=logging.WARNING,
+        document_id=str(key)[:64],
+        entries=len(entries),
+        fields=fields,
+    )
+    return ApplyResult("already_applied", reason="history_entry_invalid")
+
+
+def _money(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
 
 
 def _validated(documents: Any) -> Lookup:
@@ -334,12 +427,29 @@ class MongoAccountRepository:
 
         return [name for name in self._call(run) if isinstance(name, str)]
 
+    def find_applied(self, email_id: str) -> Lookup:
+        # ``$in``, not plain equality: MongoDB treats both alike on an array field, but the local
+        # nx-27017 answers equality through its index as if the array were one value (no match)
+        return self._find({"applied_email_ids": {"$in": [safe_str(email_id, max_length=128)]}})
+
     def get(self, key: Any) -> Account | None:
         def run() -> Any:
             return self._collection().find_one({"_id": key}, PROJECTION)
 
         document = self._call(run)
         return validate_account(document) if isinstance(document, Mapping) else None
+
+    def already_applied(self, account: Account, email_id: str) -> ApplyResult:
+        """What ``email_id`` applied to ``account`` earlier, read back from its history entry.
+
+        The rare path (a redelivery after a lost report): one read projecting only ``history``.
+        """
+        email_id = safe_str(email_id, max_length=128)
+
+        def run() -> Any:
+            return self._collection().find_one({"_id": account.key}, HISTORY_ONLY)
+
+        return already_applied_result(self._call(run), account.key, email_id)
 
     # -- the one write --------------------------------------------------------------------
 
@@ -351,12 +461,13 @@ class MongoAccountRepository:
             if current is None:
                 return ApplyResult("not_applied", reason="account_vanished")
             if email_id in current.applied_email_ids:
-                return ApplyResult("already_applied")
+                return self.already_applied(current, email_id)
             query: dict[str, Any] = {
                 "_id": current.key,
                 "applied_email_ids": {"$nin": [email_id]},
             }
             set_fields = dict(update.set_fields)
+            entry = dict(update.history_entry)
             before = after = None
             if update.payment is not None:
                 before = current.balance.decimal
@@ -369,8 +480,9 @@ class MongoAccountRepository:
                 set_fields["balance.amount"] = float(after)
                 if after == 0:
                     set_fields["status"] = "paid"
+                entry.update(balance_before=str(before), balance_after=str(after))
             document: dict[str, Any] = {
-                "$addToSet": {"applied_email_ids": email_id, "history": update.history_entry}
+                "$addToSet": {"applied_email_ids": email_id, "history": entry}
             }
             if set_fields:
                 document["$set"] = set_fields

@@ -136,6 +136,9 @@ class Settings(BaseSettings):
     notification_retry_max_seconds: float = Field(default=3600.0, gt=0)
     # A failing notification is kept pending (and retried) for at least this long (3 days).
     notification_give_up_after_seconds: float = Field(default=3 * 24 * 3600.0, ge=0)
+    # Mail the relay accepted while Postgres went away before the commit: how long marking it
+    # sent is retried (on fresh connections) before the row is left pending, to be sent again.
+    notification_record_sent_within_seconds: float = Field(default=60.0, ge=0)
     # Scheduled outbox sweep (Cloud Scheduler → rollup function, body {"task": "outbox_sweep"}):
     # due rows sent per round, and how long one call may keep sending.
     outbox_sweep_batch: int = Field(default=50, ge=1)

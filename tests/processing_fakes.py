@@ -16,6 +16,7 @@ from shared.accounts import (
     AccountUpdate,
     ApplyResult,
     Lookup,
+    already_applied_result,
     safe_str,
     validate_account,
 )
@@ -299,6 +300,9 @@ class FakeAccounts:
         value = safe_str(value)
         return self._lookup(lambda d: d.get("account_reference") == value)
 
+    def find_applied(self, email_id: str) -> Lookup:
+        return self._lookup(lambda d: email_id in d.get("applied_email_ids", []))
+
     def find_by_debtor_email(self, value: str) -> Lookup:
         value = safe_str(value).lower()
         return self._lookup(lambda d: (d.get("debtor") or {}).get("email") == value)
@@ -319,12 +323,14 @@ class FakeAccounts:
     def apply(self, account: Account, email_id: str, update: AccountUpdate) -> ApplyResult:
         document = self.documents[account.key]
         if email_id in document["applied_email_ids"]:
-            return ApplyResult("already_applied")
+            return self.already_applied(account, email_id)
         before = after = None
+        entry = dict(update.history_entry)
         if update.payment is not None:
             before = Decimal(str(document["balance"]["amount"])).quantize(Decimal("0.01"))
             after = before - update.payment
             document["balance"]["amount"] = float(after)
+            entry.update(balance_before=str(before), balance_after=str(after))
         for path, value in update.set_fields.items():
             target = document
             *parents, leaf = path.split(".")
@@ -332,9 +338,12 @@ class FakeAccounts:
                 target = target.setdefault(part, {})
             target[leaf] = value
         document["applied_email_ids"].append(email_id)
-        document["history"].append(update.history_entry)
+        document["history"].append(entry)
         self.applied.append((account.account_id, email_id, update))
         return ApplyResult("applied", before, after)
+
+    def already_applied(self, account: Account, email_id: str) -> ApplyResult:
+        return already_applied_result(self.documents.get(account.key), account.key, email_id)
 
 
 @dataclass

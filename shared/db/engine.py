@@ -56,6 +56,9 @@ def _pool_options(settings: Settings) -> dict[str, Any]:
         "pool_recycle": settings.db_pool_recycle_seconds,
         # Pinging every checkout is SQLAlchemy's pre-ping; otherwise see _watch_idle.
         "pool_pre_ping": settings.db_ping_idle_seconds == 0,
+        # A failed statement's message (and the pool's "Exception terminating connection" log
+        # line at ERROR) would otherwise carry its parameters: report fields, amounts, names.
+        "hide_parameters": True,
     }
 
 

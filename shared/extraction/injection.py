@@ -2,12 +2,15 @@
 
 Detection only flags; it never removes text (the extractor must still see what was written).
 The pipeline uses the ``injection_suspected`` warning to keep such an email away from automatic,
-money-moving changes.
+money-moving changes. :func:`injection_sites` says *where* phrases were seen, as location kinds
+(:data:`SITES`) that are safe to log and report; the matched text never leaves this module.
 """
 
 from __future__ import annotations
 
 import re
+
+from shared.extraction.models import ParsedEmail
 
 # Characters that render as nothing or reorder text: a known channel for hidden instructions.
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e\u034f"
@@ -62,3 +65,44 @@ def injection_markers(text: str) -> int:
 
 def looks_like_injection(text: str) -> bool:
     return _INJECTION_RE.search(text) is not None
+
+
+# Where an injection can sit, in the order they are reported. Safe to log: kinds, never text.
+SITES = (
+    "subject",
+    "sender_name",
+    "body",
+    "quoted_text",
+    "hidden_html",
+    "attachment_text",
+    "attachment_filename",
+)
+
+_FILENAME_SEPARATORS = re.compile(r"[_.+]+|%20")
+_CAMEL_CASE = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def filename_words(filename: str) -> str:
+    """A filename as the words it spells (``ignore_previous-instructions.txt``, dots, ``+``,
+    ``%20`` and camelCase split), so the phrase rules read it as they read text."""
+    return _CAMEL_CASE.sub(" ", _FILENAME_SEPARATORS.sub(" ", filename))
+
+
+def injection_sites(email: ParsedEmail) -> tuple[str, ...]:
+    """The kinds of place (from :data:`SITES`) where ``email`` holds injection phrases.
+
+    Everything that reaches the model is read with the same rules: the subject, the sender's
+    display name, the new and the quoted text, hidden HTML (flagged while parsing), the text
+    read from attachments (PDF and text files) and the attachments' filenames."""
+    found = {
+        "subject": looks_like_injection(email.subject),
+        "sender_name": looks_like_injection(email.sender_name or ""),
+        "body": looks_like_injection(email.text),
+        "quoted_text": looks_like_injection(email.quoted_text),
+        "hidden_html": "injection_in_hidden_text" in email.signals,
+        "attachment_text": any(looks_like_injection(a.text) for a in email.attachments if a.text),
+        "attachment_filename": any(
+            looks_like_injection(filename_words(a.filename)) for a in email.attachments
+        ),
+    }
+    return tuple(site for site in SITES if found[site])

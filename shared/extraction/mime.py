@@ -17,7 +17,9 @@ What is read:
   ``quoted_text`` under a ``Forwarded message`` line;
 - attachments: listed (name, type, size); PDFs read with pypdf up to :class:`MimeLimits`
   (pages, bytes, characters); a PDF with no text layer is kept in ``scanned_pdfs`` so it can be
-  sent to the model as a document.
+  sent to the model as a document; text files (``text/plain``, ``text/csv``,
+  ``text/tab-separated-values``, or ``.txt``/``.csv``/``.tsv`` sent as octet-stream) decoded
+  like body parts, up to :class:`MimeLimits` (files, bytes, characters).
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ class MimeLimits:
     max_scanned_pdfs: int = 3  # scanned PDFs kept for the model
     min_pdf_text_chars: int = 20  # fewer non-blank characters than this = no text layer
     max_pdf_stream_bytes: int = 16 * 1024 * 1024  # inflated size of any one PDF stream (bombs)
+    max_text_files: int = 5  # text attachments (.txt, .csv, .tsv) read per email
+    max_text_file_bytes: int = 1024 * 1024  # bytes read of each text attachment
+    max_text_file_chars: int = 100_000  # text kept per text attachment
 
 
 DEFAULT_LIMITS = MimeLimits()
@@ -131,6 +136,7 @@ class _Acc:
     notes: set[str] = field(default_factory=set)
     parts: int = 0
     pdfs: int = 0
+    text_files: int = 0
 
 
 def parse_email(raw: bytes, *, limits: MimeLimits = DEFAULT_LIMITS) -> ParsedEmail:
@@ -294,7 +300,7 @@ def _attached_message(part: Message, acc: _Acc, depth: int) -> None:
     inner = payload[0] if isinstance(payload, list) and payload else None
     if not isinstance(inner, Message):
         return
-    sub = _Acc(acc.limits, parts=acc.parts, pdfs=acc.pdfs)
+    sub = _Acc(acc.limits, parts=acc.parts, pdfs=acc.pdfs, text_files=acc.text_files)
     _walk(inner, sub, depth + 1)
     body, quoted = _body(sub)
     acc.parts = sub.parts
@@ -303,6 +309,7 @@ def _attached_message(part: Message, acc: _Acc, depth: int) -> None:
     acc.attachments.extend(sub.attachments)
     acc.scanned.extend(sub.scanned)
     acc.pdfs = sub.pdfs
+    acc.text_files = sub.text_files
     header_lines = [
         "---------- Forwarded message ----------",
         f"From: {_header(inner, 'From')}",
@@ -328,6 +335,8 @@ def _attachment(part: Message, acc: _Acc, content_type: str, filename: str) -> N
     text: str | None = None
     if is_pdf:
         text = _read_pdf(data, acc)
+    elif _is_text_file(content_type, filename):
+        text = _read_text_file(part, data, acc)
     acc.attachments.append(
         AttachmentInfo(
             filename=filename or "(unnamed)",
@@ -336,6 +345,41 @@ def _attachment(part: Message, acc: _Acc, content_type: str, filename: str) -> N
             text=text,
         )
     )
+
+
+_TEXT_FILE_TYPES = frozenset({"text/plain", "text/csv", "text/tab-separated-values"})
+_TEXT_FILE_SUFFIXES = (".txt", ".csv", ".tsv")
+
+
+def _is_text_file(content_type: str, filename: str) -> bool:
+    if content_type in _TEXT_FILE_TYPES:
+        return True
+    return content_type == "application/octet-stream" and filename.lower().endswith(
+        _TEXT_FILE_SUFFIXES
+    )
+
+
+def _read_text_file(part: Message, data: bytes, acc: _Acc) -> str | None:
+    """A text attachment decoded like a body part (declared charset), capped; None if empty."""
+    limits = acc.limits
+    if acc.text_files >= limits.max_text_files:
+        acc.notes.add("text_file_limit")
+        return None
+    acc.text_files += 1
+    if len(data) > limits.max_text_file_bytes:
+        data = data[: limits.max_text_file_bytes]
+        acc.notes.add("text_file_truncated")
+    try:
+        declared = part.get_content_charset() or "utf-8"
+    except _PARSE_ERRORS:
+        declared = "utf-8"
+    text = decode_bytes(data, declared).replace("\r\n", "\n").replace("\r", "\n")
+    text, found = strip_invisible(_CONTROL_CHARS.sub("", text))
+    acc.signals |= found
+    if len(text) > limits.max_text_file_chars:
+        text = text[: limits.max_text_file_chars]
+        acc.notes.add("text_file_truncated")
+    return text if text.strip() else None
 
 
 def _read_pdf(data: bytes, acc: _Acc) -> str | None:

@@ -43,7 +43,7 @@ class AttachmentInfo:
     filename: str
     content_type: str
     size: int
-    text: str | None = None  # extracted text (PDF), None when not read
+    text: str | None = None  # extracted text (PDF, text file), None when not read
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from shared.config import Settings, get_settings
 from shared.extraction.models import Extraction, ParsedEmail
 from shared.extraction.validation import (
     EvidenceIndex,
-    injection_suspected,
+    injection_warnings,
     validate_field,
 )
 
@@ -371,8 +371,7 @@ class RulesExtractor:
             checked = validate_field(name, raw, index, today, warnings)
             if checked is not None:
                 fields[name] = checked
-        if injection_suspected(email):
-            warnings.append("injection_suspected")
+        warnings += injection_warnings(email)
         return Extraction(
             intent=intent,
             intent_confidence=min(intent_confidence, self.confidence_cap),

@@ -11,7 +11,8 @@ characters without control characters; e-mail addresses by syntax; amounts posit
 two decimals, at most :data:`MAX_AMOUNT`; currencies from :data:`CURRENCIES` (ISO 4217); dates
 ISO ``YYYY-MM-DD`` between :data:`MIN_DATE_YEARS_BACK` years ago and
 :data:`MAX_DATE_YEARS_AHEAD` years ahead; addresses 5–500 characters; phone numbers 6–15 digits.
-The email text is also checked for prompt-injection phrases (warning ``injection_suspected``).
+The email is also checked for prompt-injection phrases wherever the model reads it (warning
+``injection_suspected`` plus ``injection_site:<kind>``, see :mod:`shared.extraction.injection`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from shared.extraction.injection import looks_like_injection
+from shared.extraction.injection import injection_sites
 from shared.extraction.models import FIELD_NAMES, INTENTS, ExtractedField, FieldValue, ParsedEmail
 
 MAX_AMOUNT = Decimal("100000000")  # 100 million: above this an amount is a misreading
@@ -339,11 +340,22 @@ def validate_field(
     return ExtractedField(value, confidence, evidence)
 
 
+INJECTION_WARNING = "injection_suspected"
+INJECTION_SITE_PREFIX = "injection_site:"
+
+
 def injection_suspected(email: ParsedEmail) -> bool:
-    """Injection phrases in the visible text, or hidden text that carried some."""
-    return "injection_in_hidden_text" in email.signals or looks_like_injection(
-        email.searchable_text()
-    )
+    """Injection phrases anywhere the model reads (text, hidden HTML, attachments, names)."""
+    return bool(injection_sites(email))
+
+
+def injection_warnings(email: ParsedEmail, *, model_flagged: bool = False) -> list[str]:
+    """``injection_suspected`` plus one ``injection_site:<kind>`` per place it was seen (kinds
+    only, never the text); empty when neither the detector nor the model saw an attempt."""
+    sites = injection_sites(email)
+    if not sites and not model_flagged:
+        return []
+    return [INJECTION_WARNING, *(INJECTION_SITE_PREFIX + site for site in sites)]
 
 
 def validate_answer(
@@ -374,6 +386,7 @@ def validate_answer(
         checked = validate_field(name, answer.get(name), index, today, warnings)
         if checked is not None:
             fields[name] = checked
-    if answer.get("contains_instructions_to_ai") is True or injection_suspected(email):
-        warnings.append("injection_suspected")
+    warnings += injection_warnings(
+        email, model_flagged=answer.get("contains_instructions_to_ai") is True
+    )
     return ValidatedAnswer(str(intent), intent_confidence, fields, tuple(warnings))

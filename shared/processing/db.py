@@ -17,6 +17,27 @@ from sqlalchemy.orm import Session
 from shared.db import engine as db
 from shared.errors import DependencyUnavailable
 
+# SQLSTATE classes of a server that is unavailable rather than refusing the statement:
+# 08 connection exception, 53 insufficient resources (e.g. too many connections), 57 operator
+# intervention (57P01 admin shutdown, 57P02 crash shutdown, 57P03 "the database system is
+# starting up / shutting down"). pg8000 raises these as ProgrammingError.
+_OUTAGE_SQLSTATE_CLASSES = ("08", "53", "57")
+
+
+def sqlstate(exc: DBAPIError) -> str | None:
+    """The server's SQLSTATE of a pg8000 error (its first argument is the error's fields)."""
+    args = getattr(exc.orig, "args", ())
+    fields = args[0] if args else None
+    code = fields.get("C") if isinstance(fields, dict) else None
+    return code if isinstance(code, str) else None
+
+
+def is_outage(exc: DBAPIError) -> bool:
+    if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+        return True
+    code = sqlstate(exc)
+    return code is not None and code[:2] in _OUTAGE_SQLSTATE_CLASSES
+
 
 @contextmanager
 def _outages_are_transient() -> Iterator[None]:
@@ -25,7 +46,7 @@ def _outages_are_transient() -> Iterator[None]:
     except PoolTimeout:
         raise DependencyUnavailable("postgres", "PoolTimeout") from None
     except DBAPIError as exc:
-        if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+        if is_outage(exc):
             raise DependencyUnavailable("postgres", type(exc).__name__) from None
         raise
 

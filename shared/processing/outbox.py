@@ -46,7 +46,8 @@ sends it again on repair (at-least-once towards SMTP, like every outbox).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -186,6 +187,8 @@ class PostgresOutbox:
         retry_max_seconds: float = 3600.0,
         give_up_after_seconds: float = 3 * 24 * 3600.0,
         never_give_up: tuple[str, ...] = NEVER_GIVE_UP,
+        record_sent_within_seconds: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._max_attempts = max_attempts
         self._min_age = sweep_min_age_seconds
@@ -193,6 +196,8 @@ class PostgresOutbox:
         self._retry_max = retry_max_seconds
         self._give_up_after = give_up_after_seconds
         self._never_give_up = list(never_give_up)
+        self._record_within = record_sent_within_seconds
+        self._sleep = sleep
 
     def send_pending(
         self, mailer: Mailer, *, email_id: str | None = None, limit: int = 10
@@ -220,28 +225,57 @@ class PostgresOutbox:
         summary = SendSummary()
         sent: list[RowMapping] = []
         error: BaseException | None = None
-        with transaction() as session:
-            rows = list(session.execute(lock, params).mappings().all())
-            if not rows:  # locked by another sender, or no longer pending
-                return SendSummary(skipped=missing)
-            for row in rows:
-                try:
-                    delivered = self._send_row(session, mailer, row)
-                except BaseException as exc:  # re-raised below, once the sent rows are marked
-                    error = exc
-                    break
-                if delivered:
-                    sent.append(row)
-                else:
-                    summary.failed += 1
-            if sent:
-                session.execute(_MARK_SENT, {"ids": [int(row["id"]) for row in sent]})
+        try:
+            with transaction() as session:
+                rows = list(session.execute(lock, params).mappings().all())
+                if not rows:  # locked by another sender, or no longer pending
+                    return SendSummary(skipped=missing)
+                for row in rows:
+                    try:
+                        delivered = self._send_row(session, mailer, row)
+                    except BaseException as exc:  # re-raised below, once the sent rows are marked
+                        error = exc
+                        break
+                    if delivered:
+                        sent.append(row)
+                    else:
+                        summary.failed += 1
+                if sent:
+                    session.execute(_MARK_SENT, {"ids": [int(row["id"]) for row in sent]})
+        except DependencyUnavailable:
+            if not sent:
+                raise
+            self._record_sent_late([int(row["id"]) for row in sent])
         if error is not None:
             raise error
         for row in sent:
             log_event(logger, "notification_sent", notification_id=row["id"], kind=row["kind"])
         summary.sent = len(sent)
         return summary
+
+    def _record_sent_late(self, ids: list[int]) -> None:
+        """The relay accepted these rows' mail, then Postgres went away before the commit.
+
+        Unrecorded, the rows would stay ``pending`` and be mailed again, so marking them sent is
+        retried on fresh connections for up to ``record_sent_within_seconds`` (their locks died
+        with the connection, but nobody else can pick them up while Postgres is down, and once it
+        is back this retry runs within a second). Past that, ``DependencyUnavailable`` is raised
+        and they will be sent again: the one window left (docs/processor.md, outbox)."""
+        log_event(logger, "notification_sent_unrecorded", level=logging.WARNING, count=len(ids))
+        deadline = time.monotonic() + self._record_within
+        delay = 0.25
+        while True:
+            try:
+                with autocommit() as conn:
+                    conn.execute(_MARK_SENT, {"ids": ids})
+            except DependencyUnavailable:
+                if time.monotonic() + delay > deadline:
+                    raise
+                self._sleep(delay)
+                delay = min(delay * 2, 2.0)
+                continue
+            log_event(logger, "notification_sent_recorded_late", count=len(ids))
+            return
 
     def _send_row(self, session: Session, mailer: Mailer, row: Any) -> bool:
         row_id = int(row["id"])
@@ -283,6 +317,7 @@ def outbox_from_settings(settings: Settings) -> PostgresOutbox:
         retry_base_seconds=settings.notification_retry_base_seconds,
         retry_max_seconds=settings.notification_retry_max_seconds,
         give_up_after_seconds=settings.notification_give_up_after_seconds,
+        record_sent_within_seconds=settings.notification_record_sent_within_seconds,
     )
 
 

@@ -24,11 +24,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.accounts import AccountRepository, AccountUpdate, ApplyResult
+from shared.accounts import Account, AccountRepository, AccountUpdate, ApplyResult
 from shared.config import Settings
 from shared.errors import BreakerOpenError, LeaseHeldError, PermanentError, ProcessingError
 from shared.extraction.errors import ClaudeRequestRejected, MalformedModelAnswer
 from shared.extraction.models import Extraction, Extractor, ParsedEmail, TokenUsage
+from shared.extraction.validation import INJECTION_SITE_PREFIX, INJECTION_WARNING
 from shared.logs import log_event
 from shared.mail import Mailer
 from shared.processing import decision as rules
@@ -178,6 +179,7 @@ class Pipeline:
             email = self.deps.parse_email(raw)
         with self._stage(run, "extract"):
             extraction = self._extract(run, email)
+        _log_injection(extraction)
         with self._stage(run, "match"):
             match = self._matcher.match(extraction, email)
         if match.skipped_documents:
@@ -262,13 +264,24 @@ class Pipeline:
     def _apply(
         self, run: _Run, extraction: Extraction, match: Match, decision: Decision
     ) -> tuple[Decision, list[dict[str, Any]]]:
-        account = match.account
-        if not decision.applies or account is None:
+        earlier = self._earlier_apply(run)
+        account = earlier or match.account
+        if account is None:
             return decision, []
-        update = self._update_for(run, extraction, decision)
-        result: ApplyResult = self.deps.accounts.apply(account, run.email_id, update)
+        result: ApplyResult
+        if earlier is not None or (
+            not decision.applies and run.email_id in account.applied_email_ids
+        ):
+            # an earlier attempt changed the account and lost its report: report that change,
+            # never apply a second one (to this account or, on a different reading, another)
+            result = self.deps.accounts.already_applied(account, run.email_id)
+        elif decision.applies:
+            update = self._update_for(run, extraction, decision)
+            result = self.deps.accounts.apply(account, run.email_id, update)
+        else:
+            return decision, []
         action: dict[str, Any] = {
-            "type": decision.action,
+            "type": decision.action or "none",
             "account_id": account.account_id,
             "result": result.status,
         }
@@ -278,8 +291,12 @@ class Pipeline:
             action["balance_after"] = str(result.balance_after)
         if result.reason:
             action["reason"] = result.reason
+        if earlier is not None and match.account is not None and match.account.key != earlier.key:
+            action["matched_now"] = match.account.account_id
+            run.trace.warnings.append("redelivery_matched_another_account")
         if result.status == "already_applied":
             run.trace.warnings.append("account_already_updated")
+            run.trace.warnings.extend(_describe_earlier_apply(action, result))
         if result.status == "not_applied":
             run.trace.warnings.append(f"apply_skipped:{result.reason}")
             notification = decision.notification
@@ -292,6 +309,19 @@ class Pipeline:
                 reasons=(*decision.reasons, f"not_applied:{result.reason}"),
             )
         return decision, [action]
+
+    def _earlier_apply(self, run: _Run) -> Account | None:
+        """On a retry, the account an earlier attempt of this email already changed.
+
+        Claude may read the email differently the second time and match another account; the
+        once-per-email marker lives on each account, so it is looked up across all of them
+        (one indexed query, on retries only)."""
+        if run.trace.attempt <= 1:
+            return None
+        found = self.deps.accounts.find_applied(run.email_id).accounts
+        if len(found) > 1:
+            run.trace.warnings.append("applied_to_several_accounts")
+        return found[0] if found else None
 
     def _update_for(self, run: _Run, extraction: Extraction, decision: Decision) -> AccountUpdate:
         now = self.deps.clock()
@@ -449,3 +479,45 @@ def _record_tokens(metrics: Metrics, usage: TokenUsage) -> None:
         ("tokens_cache_write", usage.cache_write),
     ):
         metrics.record(name, value)
+
+
+def _log_injection(extraction: Extraction) -> None:
+    """One line when an injection attempt is suspected: where (location kinds), never what."""
+    if INJECTION_WARNING not in extraction.warnings:
+        return
+    sites = [
+        w.removeprefix(INJECTION_SITE_PREFIX)
+        for w in extraction.warnings
+        if w.startswith(INJECTION_SITE_PREFIX)
+    ]
+    log_event(
+        logger,
+        "injection_suspected",
+        level=logging.WARNING,
+        sites=sites or ["model_flag"],
+        extractor=extraction.extractor,
+    )
+
+
+def _describe_earlier_apply(action: dict[str, Any], result: ApplyResult) -> list[str]:
+    """Report what the earlier delivery applied (its history entry), not this attempt's plan.
+
+    Its report was lost (e.g. Postgres went away after the update), so this one is the record
+    operators read: the balances come from the ``result``, the action type, decision and time
+    from the entry; this attempt's own action is kept as ``decided_now`` if it differs. Returns
+    the warnings for the report when that record could not be read back in full.
+    """
+    record = result.record
+    if record is None:
+        return [f"account_{result.reason or 'history_entry_invalid'}"]
+    if record.action and record.action != action["type"]:
+        action["decided_now"] = action["type"]
+        action["type"] = record.action
+    if record.decision:
+        action["applied_decision"] = record.decision
+    if record.at is not None:
+        action["applied_at"] = record.at.isoformat()
+    if action["type"] == rules.ACTION_RECORD_PAYMENT and result.balance_before is None:
+        action["reason"] = "balances_not_recorded"  # an entry written before they were
+        return ["account_balances_not_recorded"]
+    return []

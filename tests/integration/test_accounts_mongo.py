@@ -74,11 +74,24 @@ def test_apply_is_idempotent_and_guards_the_balance(repo: Any) -> None:
         Decimal("100.10"),
         Decimal("60.05"),
     )
-    assert repository.apply(account, "e1", update).status == "already_applied"
+    again = repository.apply(account, "e1", update)
+    # the redelivery reads the first attempt's balances back from its history entry
+    assert (again.status, again.balance_before, again.balance_after, again.reason) == (
+        "already_applied",
+        Decimal("100.10"),
+        Decimal("60.05"),
+        None,
+    )
+    assert again.record is not None and again.record.action == "record_payment"
     doc = coll.find_one({"_id": "A1"})
     assert doc["balance"]["amount"] == 60.05
     assert doc["applied_email_ids"] == ["e1"] and doc["history"] == [
-        {"email_id": "e1", "action": "record_payment"}
+        {
+            "email_id": "e1",
+            "action": "record_payment",
+            "balance_before": "100.10",
+            "balance_after": "60.05",
+        }
     ]
     # stale account object (balance moved meanwhile): re-read and retried, not lost
     second = repository.apply(
@@ -144,4 +157,46 @@ def test_lookups_are_indexed_and_reads_leave_out_the_history(repo: Any) -> None:
         {"email_id": "old", "decision": "AUTO_UPDATE"}
     ]
     keys = {tuple(spec["key"]) for spec in coll.index_information().values()}
-    assert {(("case_number", 1),), (("account_reference", 1),), (("debtor.email", 1),)} <= keys
+    assert {
+        (("case_number", 1),),
+        (("account_reference", 1),),
+        (("debtor.email", 1),),
+        (("applied_email_ids", 1),),
+    } <= keys
+
+
+def test_find_applied_finds_the_account_an_email_changed(repo: Any) -> None:
+    """The retry's guard: which account (if any) already holds this email's marker."""
+    repository, coll, _ = repo
+    coll.insert_many(
+        [
+            account_document("P1", case_number="C-P1", applied_email_ids=["e-other", "e-9"]),
+            account_document("P2", case_number="C-P2", applied_email_ids=["e-other-2"]),
+        ]
+    )
+    assert [a.account_id for a in repository.find_applied("e-9").accounts] == ["P1"]
+    assert repository.find_applied("e-nowhere").accounts == []
+    with pytest.raises(UnsafeFilterValue):
+        repository.find_applied("$ne")
+
+
+def test_already_applied_without_a_balance_change_and_with_a_malformed_entry(repo: Any) -> None:
+    repository, coll, _ = repo
+    coll.insert_one(account_document("A1"))
+    account = repository.get("A1")
+    assert account is not None
+    hold = AccountUpdate(
+        set_fields={"status": "on_hold"},
+        history_entry={"email_id": "h1", "action": "hold", "decision": "UPDATE_AND_NOTIFY"},
+    )
+    assert repository.apply(account, "h1", hold).status == "applied"
+    again = repository.apply(account, "h1", hold)
+    assert (again.status, again.balance_before, again.reason) == ("already_applied", None, None)
+    assert again.record is not None and again.record.decision == "UPDATE_AND_NOTIFY"
+    coll.update_one({"_id": "A1"}, {"$set": {"history": [{"email_id": "h1", "at": "soon"}]}})
+    broken = repository.already_applied(account, "h1")
+    assert (broken.status, broken.reason, broken.record) == (
+        "already_applied",
+        "history_entry_invalid",
+        None,
+    )

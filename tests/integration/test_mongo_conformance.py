@@ -3,10 +3,12 @@
 Written against the manual, not against the local wire server (nx-27017), so the same test
 passes on a real MongoDB. Operators covered: equality on top-level and dotted fields, ``$in``,
 ``$nin`` against a scalar array, ``distinct``, ``find`` with ``limit`` and an exclusion
-projection, ``create_indexes`` (idempotent), ``update_one`` with
+projection, ``find_one`` with an inclusion projection of one array of sub-documents (read back
+whole, filtered in Python), ``create_indexes`` (idempotent), ``update_one`` with
 ``$set`` (dotted paths and sub-documents) and ``$addToSet`` (scalars and documents), and
 ``matched_count``/``modified_count``. Deliberately not used (nx-27017 0.8.1 differs from
-MongoDB): ``$ne``/``$not`` against arrays and ``$push`` of documents (stored as JSON strings).
+MongoDB): ``$ne``/``$not`` against arrays, ``$push`` of documents (stored as JSON strings) and
+``$elemMatch`` (refused: "not supported in Python evaluation").
 """
 
 from __future__ import annotations
@@ -185,6 +187,23 @@ def test_exclusion_projection_leaves_out_only_that_field(collection: Any) -> Non
     listed = list(collection.find({"creditor": "Acme"}, {"history": False}, limit=10))
     assert sorted(d["_id"] for d in listed) == ["a", "c"]
     assert all("history" not in d for d in listed)
+
+
+def test_inclusion_projection_of_the_history_returns_it_whole_and_nothing_else(
+    collection: Any,
+) -> None:
+    entry = {"email_id": "e1", "balance_before": "100.50", "balance_after": "60.50"}
+    collection.update_one(
+        {"_id": "a", "applied_email_ids": {"$nin": ["e1"]}},
+        {"$addToSet": {"applied_email_ids": "e1", "history": entry}},
+    )
+    found = collection.find_one({"_id": "a"}, {"history": True})
+    assert set(found) == {"_id", "history"}
+    assert found["history"] == [
+        {"email_id": "e0", "fields": {"amount": {"value": 1.5}}},
+        entry,
+    ]
+    assert collection.find_one({"_id": "missing"}, {"history": True}) is None
 
 
 def test_create_indexes_is_idempotent_and_keeps_equality_lookups(collection: Any) -> None:

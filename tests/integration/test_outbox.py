@@ -290,3 +290,39 @@ def test_the_scheduled_sweep_sends_what_waited_for_a_quiet_night(
     assert _row(later)[:2] == ("pending", 1) and _mine(mailbox, later) == []
     _scheduled_sweep(stack)
     assert all(len(_mine(mailbox, email_id)) == 1 for email_id in waiting)
+
+
+class _KillsTheOutboxConnection(SmtpMailer):
+    """Sends for real, then terminates the outbox transaction's Postgres backend (it waits
+    idle in its transaction, holding the row locks): Postgres "goes away" after the relay
+    accepted the mail and before the row is marked sent."""
+
+    def send(self, **kwargs: Any) -> str:
+        message_id = super().send(**kwargs)
+        with transaction() as session:
+            killed = session.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE state = 'idle in transaction' AND query LIKE '%SKIP LOCKED%'"
+                    " AND pid <> pg_backend_pid()"
+                )
+            ).all()
+        assert killed, "the outbox transaction was not found"
+        return message_id
+
+
+def test_mail_accepted_before_postgres_went_away_is_recorded_not_sent_again(
+    stack_env: dict[str, str], mailbox: Mailbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    email_id = f"em-outbox-{uuid.uuid4().hex}"
+    _queue(email_id)
+    outbox = PostgresOutbox(max_attempts=3, sweep_min_age_seconds=60)
+    with caplog.at_level(logging.INFO):
+        summary = outbox.send_pending(_KillsTheOutboxConnection(), email_id=email_id)
+    assert summary.sent == 1
+    assert _row(email_id)[0::3] == ("sent", True)
+    assert outbox.send_pending(SmtpMailer(), email_id=email_id).sent == 0
+    assert len(_mine(mailbox, email_id)) == 1
+    events = [r.getMessage() for r in caplog.records]
+    assert "notification_sent_unrecorded" in events
+    assert "notification_sent_recorded_late" in events

@@ -502,6 +502,8 @@ class Harness(E2E):
             applied = any(
                 a.get("result") in ("applied", "already_applied") for a in (report["actions"] or [])
             )
+            if applied and case.kind == "payment":
+                problems.extend(_balance_problems(email_id, case, report["actions"]))
             doc = docs.get(case.account_id)
             if doc is None:
                 problems.append(f"{email_id}: account {case.account_id} missing")
@@ -525,11 +527,37 @@ class Harness(E2E):
             if mails[email_id] != len(rows_n):
                 problems.append(f"{email_id}: {mails[email_id]} mails for {len(rows_n)} rows")
         SUMMARY.count("reports_checked", len(accepted))
+        SUMMARY.count(
+            "extra:already_applied reports (balances checked)",
+            sum(
+                any(a.get("result") == "already_applied" for a in (rows[0]["actions"] or []))
+                for rows in reports.values()
+                if rows
+            ),
+        )
         SUMMARY.count("notifications_checked", sum(len(v) for v in notifications.values()))
         for problem in problems:
             (SUMMARY.known_loss if known_issue else SUMMARY.loss)(problem)
         assert not problems, "\n".join(problems[:30])
         return {"accepted": len(accepted), "mails": sum(mails[i] for i in ids)}
+
+
+def _balance_problems(email_id: str, case: MailCase, actions: Any) -> list[str]:
+    """A payment's action, applied now or by an earlier attempt whose report was lost
+    (``already_applied``), must say what moved the money: the balance before and after."""
+    problems = []
+    for action in actions or []:
+        if action.get("result") not in ("applied", "already_applied"):
+            continue
+        try:
+            before = Decimal(action["balance_before"])
+            after = Decimal(action["balance_after"])
+        except (KeyError, TypeError, ArithmeticError):
+            problems.append(f"{email_id}: {action.get('result')} action without balances")
+            continue
+        if (before, after) != (case.balance, case.balance - case.amount):
+            problems.append(f"{email_id}: {action.get('result')} balances {before} -> {after}")
+    return problems
 
 
 def _entry_email(entry: Any) -> str | None:

@@ -4,9 +4,10 @@ keeps arriving; after recovery every accepted email has one report, one effect, 
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 
-from tests.reliability.helpers import Harness, Sizes, make_cases
+from tests.reliability.helpers import Harness, MailCase, Sizes, make_cases
 from tests.reliability.summary import SUMMARY
 
 
@@ -17,20 +18,61 @@ def _flow(harness: Harness, n: int, seconds: float, senders: int = 4):  # type: 
     return cases, join
 
 
+CAUGHT_CLAUDE_DELAY = 2.0  # under the stack's 3 s Claude timeout
+
+
+def _catch_in_the_window(harness: Harness, n: int = 3) -> list[MailCase]:
+    """Payments whose first Claude answer is delayed, so that Postgres is stopped after their
+    claim and before their report: their account moves, the report is lost, and the redelivery
+    reports ``already_applied`` — the path whose report must still carry the balances."""
+    caught = make_cases(n, kinds=("payment",))
+    for case in caught:  # the first matching rule wins: the delayed answer once, then prepare's
+        answer = {"kind": "tool_use", "input": case.claude_answer()}
+        harness.claude.add_rule(
+            case.marker, {**answer, "delay_seconds": CAUGHT_CLAUDE_DELAY}, times=1
+        )
+    harness.prepare(caught)
+    return caught
+
+
+def _wait_until_claude_is_asked(harness: Harness, cases: list[MailCase]) -> None:
+    markers = {case.marker for case in cases}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        asked = {m for r in harness.claude.requests() for m in markers if m in json.dumps(r)}
+        if asked == markers:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the delayed payments never reached Claude")
+
+
 def test_postgres_stopped_while_mail_flows(harness: Harness, size: Sizes) -> None:
     outage = size.postgres_outage
+    caught = _catch_in_the_window(harness)
     cases, join = _flow(harness, size.postgres_emails, outage + 10)
     time.sleep(3)
+    for case in caught:
+        harness.send(case)
+    _wait_until_claude_is_asked(harness, caught)  # claimed: Postgres answered the claim
     postgres = harness.stack.servers["postgres"]
     postgres.stop()
     SUMMARY.fault(f"postgres stopped {outage:.0f}s")
     time.sleep(outage)
     postgres.start()
     join()
-    harness.wait_for_reports(cases, timeout=240)
-    harness.wait_for_notifications_sent(cases)
-    counts = harness.verify(cases)
-    assert counts["accepted"] == len(cases)
+    everything = cases + caught
+    harness.wait_for_reports(everything, timeout=240)
+    harness.wait_for_notifications_sent(everything)
+    # verify() also checks that each payment's action, "applied" or "already_applied" (its
+    # account moved before Postgres went away and the report was lost), carries the balances
+    counts = harness.verify(everything)
+    assert counts["accepted"] == len(everything)
+    redelivered = [
+        report
+        for report in harness.report_rows([str(case.email_id) for case in caught])
+        if any(a.get("result") == "already_applied" for a in report["actions"] or [])
+    ]
+    assert redelivered, "no payment was caught between its account update and its report"
 
 
 def test_mongodb_killed_and_restarted(harness: Harness, size: Sizes) -> None:

@@ -1,0 +1,36 @@
+"""Which Postgres errors are outages (the delivery is retried) and which are bugs."""
+
+from __future__ import annotations
+
+import pg8000.dbapi
+import pytest
+from sqlalchemy.exc import IntegrityError, ProgrammingError
+
+from shared.errors import DependencyUnavailable
+from shared.processing.db import _outages_are_transient, is_outage, sqlstate
+
+
+def _server_error(code: str) -> ProgrammingError:
+    fields = {"S": "FATAL", "C": code, "M": "server message"}
+    return ProgrammingError("SELECT 1", {}, pg8000.dbapi.ProgrammingError(fields))
+
+
+@pytest.mark.parametrize("code", ["57P01", "57P02", "57P03", "53300", "08006"])
+def test_a_server_going_away_or_starting_up_is_an_outage(code: str) -> None:
+    error = _server_error(code)
+    assert sqlstate(error) == code and is_outage(error)
+    with pytest.raises(DependencyUnavailable), _outages_are_transient():
+        raise error
+
+
+@pytest.mark.parametrize("code", ["42601", "22P02", "23505"])
+def test_a_refused_statement_is_not_an_outage(code: str) -> None:
+    error = _server_error(code)
+    assert not is_outage(error)
+    with pytest.raises(ProgrammingError), _outages_are_transient():
+        raise error
+
+
+def test_an_error_without_fields_is_not_an_outage() -> None:
+    error = IntegrityError("INSERT", {}, Exception("duplicate"))
+    assert sqlstate(error) is None and not is_outage(error)
