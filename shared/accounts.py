@@ -333,13 +333,17 @@ class MongoAccountRepository:
         self._guard = guard
         self._collection_name = collection_name
         self._client: Any = None
+        self._accounts: Any = None  # the collection object, made once with the client
         self._lock = threading.Lock()
 
     # -- plumbing -------------------------------------------------------------------------
 
     def _collection(self) -> Any:
-        if self._client is None:
-            with self._lock:
+        accounts = self._accounts
+        if accounts is not None:
+            return accounts
+        with self._lock:
+            if self._accounts is None:
                 if self._client is None:
                     import pymongo
 
@@ -353,12 +357,11 @@ class MongoAccountRepository:
                         tz_aware=True,
                         appname="inbound-processor",
                     )
-                    collection = self._client[self._settings.mongodb_database][
-                        self._collection_name
-                    ]
-                    if self._settings.mongodb_ensure_indexes:
-                        _ensure_indexes(collection)
-        return self._client[self._settings.mongodb_database][self._collection_name]
+                collection = self._client[self._settings.mongodb_database][self._collection_name]
+                if self._settings.mongodb_ensure_indexes:
+                    _ensure_indexes(collection)
+                self._accounts = collection
+            return self._accounts
 
     def _call(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         from pymongo.errors import (
@@ -394,6 +397,7 @@ class MongoAccountRepository:
             if self._client is not None:
                 self._client.close()
                 self._client = None
+                self._accounts = None
 
     # -- reads ----------------------------------------------------------------------------
 

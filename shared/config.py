@@ -222,6 +222,12 @@ class Settings:
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     smtp_from: str = "inbound-processor@localhost"
     admin_email: str = "collections-staff@localhost"
+    # SMTP sessions (perf-processor): a mailer keeps sessions open between its messages
+    # (NOOP-checked before reuse; STARTTLS and login once per session); closed once idle this
+    # long or after this many messages. False: one session per message, as before.
+    smtp_reuse_connections: bool = True
+    smtp_connection_idle_seconds: float = Field(default=30.0, gt=0)
+    smtp_max_messages_per_connection: int = Field(default=100, ge=1)
 
     # Circuit breakers.
     circuit_breaker_alert_email: str = "ops@localhost"

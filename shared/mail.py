@@ -12,10 +12,13 @@ import ssl
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import make_msgid
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from shared.config import Settings, get_settings
 from shared.errors import DependencyUnavailable
+
+if TYPE_CHECKING:
+    from shared.smtp_connections import SmtpConnections
 
 
 class Mailer(Protocol):
@@ -52,10 +55,22 @@ def build_message(
 
 
 class SmtpMailer:
-    """Sends through the configured relay; failures raise :class:`DependencyUnavailable`."""
+    """Sends through the configured relay; failures raise :class:`DependencyUnavailable`.
+
+    With ``SMTP_REUSE_CONNECTIONS`` (the default) its sessions stay open between messages
+    (:mod:`shared.smtp_connections`); :meth:`close` quits them."""
 
     def __init__(self, settings: Settings | None = None) -> None:
         self._settings = settings or get_settings()
+        self._connections: SmtpConnections | None = None
+        if self._settings.smtp_reuse_connections:
+            from shared.smtp_connections import SmtpConnections
+
+            self._connections = SmtpConnections(self._settings)
+
+    def close(self) -> None:
+        if self._connections is not None:
+            self._connections.close()
 
     def send(
         self,
@@ -70,12 +85,16 @@ class SmtpMailer:
             sender=s.smtp_from, to=to, subject=subject, body=body, headers=headers
         )
         try:
-            with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds) as smtp:
-                if s.smtp_starttls:
-                    smtp.starttls(context=ssl.create_default_context())
-                if s.smtp_username and s.smtp_password is not None:
-                    smtp.login(s.smtp_username, s.smtp_password.get_secret_value())
-                smtp.send_message(message)
+            if self._connections is not None:
+                with self._connections.session() as smtp:
+                    smtp.send_message(message)
+            else:
+                with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds) as smtp:
+                    if s.smtp_starttls:
+                        smtp.starttls(context=ssl.create_default_context())
+                    if s.smtp_username and s.smtp_password is not None:
+                        smtp.login(s.smtp_username, s.smtp_password.get_secret_value())
+                    smtp.send_message(message)
         except (OSError, smtplib.SMTPException) as exc:
             raise DependencyUnavailable("smtp", type(exc).__name__, stage="notify") from None
         return str(message["Message-ID"])

@@ -39,6 +39,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 
 from shared.config import ConfigError, Settings, get_settings
+from shared.db.statements import install_statement_cache
 
 if TYPE_CHECKING:  # the ORM is loaded by the first session, not by the engine (cold start, B6)
     from sqlalchemy.orm import Session, sessionmaker
@@ -128,6 +129,7 @@ def _configure(engine: Engine, settings: Settings) -> Engine:
 def create_db_engine(settings: Settings) -> Engine:
     """Build a new engine for ``settings`` (callers normally want :func:`get_engine`)."""
     global _connector
+    install_statement_cache()  # pg8000 is the driver in production and on the local stack
     if settings.instance_connection_name:
         from google.cloud.sql.connector import Connector, IPTypes, RefreshStrategy
 

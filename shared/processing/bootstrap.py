@@ -143,7 +143,7 @@ def reset_pipeline() -> None:
     with _lock:
         pipeline, _pipeline = _pipeline, None
     if pipeline is not None:
-        for adapter in (pipeline.deps.accounts, pipeline.deps.claude):
+        for adapter in (pipeline.deps.accounts, pipeline.deps.claude, pipeline.deps.mailer):
             close = getattr(adapter, "close", None)
             if callable(close):
                 close()

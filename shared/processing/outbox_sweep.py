@@ -35,15 +35,21 @@ def run_outbox_sweep(
     """Send due notifications round after round; return what was sent, failed, skipped."""
     settings = settings or get_settings()
     outbox = outbox or outbox_from_settings(settings)
-    mailer = mailer or SmtpMailer(settings)
+    own_mailer = SmtpMailer(settings) if mailer is None else None
+    mailer = mailer or own_mailer
+    assert mailer is not None
     deadline = clock() + settings.outbox_sweep_max_seconds
     total, rounds = SendSummary(), 0
-    while True:
-        summary = outbox.send_pending(mailer, limit=settings.outbox_sweep_batch)
-        total.add(summary)
-        rounds += 1
-        if summary.sent == 0 or clock() >= deadline:
-            break
+    try:
+        while True:
+            summary = outbox.send_pending(mailer, limit=settings.outbox_sweep_batch)
+            total.add(summary)
+            rounds += 1
+            if summary.sent == 0 or clock() >= deadline:
+                break
+    finally:
+        if own_mailer is not None:  # its sessions end with the sweep
+            own_mailer.close()
     log_event(
         logger,
         "outbox_sweep_finished",

@@ -44,14 +44,18 @@ class GcsRawEmailStore:
 
                     project = self._settings.google_cloud_project
                     if self._settings.app_env == "production":
-                        self._client = storage.Client(project=project)
+                        client = storage.Client(project=project)
                     else:  # the fake-gcs-server via STORAGE_EMULATOR_HOST
                         from google.auth.credentials import AnonymousCredentials
 
-                        self._client = storage.Client(
+                        client = storage.Client(
                             project=project,
                             credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
                         )
+                    # requests would scan os.environ for proxy variables and .netrc on every
+                    # read (as the webhook's client, shared/intake/gcs.py).
+                    client._http.trust_env = False
+                    self._client = client
         return self._client
 
     def _download(self, bucket: str, name: str) -> bytes:

@@ -322,3 +322,33 @@ def test_corrupted_samples_never_raise(name: str, position: int, junk: bytes) ->
     raw = (EMAILS / name).read_bytes()
     position %= len(raw)
     assert isinstance(parse_email(raw[:position] + junk + raw[position + len(junk) :]), ParsedEmail)
+
+
+def test_headers_parsed_once_per_message_give_the_same_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The per-message header cache changes nothing that parse_email returns."""
+    from email import policy
+
+    from shared.extraction import mime
+
+    files = sorted(EMAILS.iterdir())
+    cached = [parse_email(path.read_bytes()) for path in files]
+    monkeypatch.setattr(mime, "_parse_policy", lambda: policy.default)
+    assert [parse_email(path.read_bytes()) for path in files] == cached
+
+
+def test_each_header_is_parsed_once_per_message() -> None:
+    import email
+
+    from shared.extraction.mime import _parse_policy
+
+    message = email.message_from_bytes(
+        b"Content-Type: text/plain; charset=utf-8\nSubject: x\n\nbody\n", policy=_parse_policy()
+    )
+    assert message.get("Content-Type") is message.get("Content-Type")
+    assert message.get_content_charset() == "utf-8"
+    other = email.message_from_bytes(
+        b"Content-Type: text/plain; charset=latin-1\n\nbody\n", policy=_parse_policy()
+    )
+    assert other.get_content_charset() == "latin-1"  # nothing carried over between messages
