@@ -288,6 +288,9 @@ class Settings:
     # Mail the relay accepted while Postgres went away before the commit: how long marking it
     # sent is retried (on fresh connections) before the row is left pending, to be sent again.
     notification_record_sent_within_seconds: float = Field(default=60.0, ge=0)
+    # A sender claims the rows it mails for this long (committed), so no other sender takes
+    # them meanwhile; rows of a sender that died are due again when it ends.
+    notification_send_lease_seconds: float = Field(default=300.0, gt=0)
     # Scheduled outbox sweep (Cloud Scheduler → rollup function, body {"task": "outbox_sweep"}):
     # due rows sent per round, and how long one call may keep sending.
     outbox_sweep_batch: int = Field(default=50, ge=1)

@@ -3,18 +3,20 @@
 Rows are inserted in the same transaction as the processing report (by the store's finishing
 statement, or :func:`add_to_outbox` inside a transaction; ``ON CONFLICT (dedup_key) DO
 NOTHING``: the key ``<email_id>:<kind>`` is unique). After the commit,
-:meth:`PostgresOutbox.send_pending` sends them in short transactions — one per email (its own
-rows), or one per row (the sweep):
+:meth:`PostgresOutbox.send_pending` sends them, each call in three steps:
 
-1. ``SELECT … WHERE … status = 'pending' FOR UPDATE SKIP LOCKED`` — the row lock is the claim.
-   A concurrent sender (a redelivery of the same email, another instance's sweep) skips a
-   locked row instead of sending it again; if this process dies, the lock dies with its
-   connection and the row is pending again (no stale claims to time out).
-2. send each through the :class:`~shared.mail.Mailer` while holding the lock;
-3. ``UPDATE … SET status = 'sent' WHERE id = … AND status = 'pending'`` and commit.
+1. **claim** — one committed statement: ``UPDATE … SET next_attempt_at = now() + lease WHERE id
+   IN (SELECT … due … FOR UPDATE SKIP LOCKED) RETURNING …`` (this email's rows, or the sweep's
+   batch). The lease (``NOTIFICATION_SEND_LEASE_SECONDS``, 300) keeps every other sender (a
+   redelivery of the same email, another instance's sweep) off those rows while they are
+   mailed — even if this process's connection, or Postgres itself, goes away meanwhile. If
+   this process dies, the rows are due again when the lease ends.
+2. send each through the :class:`~shared.mail.Mailer`, holding no connection;
+3. ``UPDATE … SET status = 'sent' WHERE id = ANY(…) AND status = 'pending'``; when Postgres went
+   away after the relay accepted the mail, this is retried on fresh connections for up to
+   ``NOTIFICATION_RECORD_SENT_WITHIN_SECONDS`` (60), inside the lease.
 
-An email's own rows cost four round trips (``BEGIN``, the locking ``SELECT``, the ``UPDATE``,
-``COMMIT``), however many there are.
+An email's own rows cost two round trips, however many there are (plus one per refused row).
 
 An SMTP failure (``DependencyUnavailable``) leaves the row ``pending`` with ``attempts + 1``,
 the error type in ``last_error`` and ``next_attempt_at = now() + backoff``: exponential,
@@ -39,8 +41,9 @@ pipeline): up to ``NOTIFICATION_SWEEP_BATCH`` due rows, most overdue first; a ro
 is swept only once older than ``NOTIFICATION_SWEEP_MIN_AGE_SECONDS`` (its own delivery sends
 it).
 
-The remaining window: a crash after the SMTP server accepted a message but before the commit
-sends it again on repair (at-least-once towards SMTP, like every outbox).
+The remaining window: a crash after the SMTP server accepted a message but before it is recorded
+(or Postgres unreachable for longer than the record retries) sends it again once the lease ends
+(at-least-once towards SMTP, like every outbox).
 """
 
 from __future__ import annotations
@@ -51,13 +54,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Connection, RowMapping, text
+from sqlalchemy import RowMapping, text
 
 from shared.config import Settings
 from shared.errors import DependencyUnavailable
 from shared.logs import log_event
 from shared.mail import Mailer
-from shared.processing.db import autocommit, core_transaction
+from shared.processing.db import autocommit
 from shared.processing.notifications import OutboxMessage
 
 if TYPE_CHECKING:  # the ORM loads with the first session only (cold start, B6)
@@ -78,37 +81,40 @@ _INSERT = text(
 # Kinds never marked ``failed``: retried until sent (legally required).
 NEVER_GIVE_UP: tuple[str, ...] = ("compliance_alert",)
 
-_LOCK_EMAIL_ROWS = text(
-    """
-    SELECT id, email_id, kind, recipient, subject, body, attempts, correlation_id
-      FROM notifications WHERE email_id = :email_id AND status = 'pending'
-       AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-     ORDER BY id LIMIT :limit
-       FOR UPDATE SKIP LOCKED
-    """
+# Claiming rows is one committed statement: their ``next_attempt_at`` moves a lease ahead, so no
+# other sender takes them while this one mails (its connection is back in the pool meanwhile, and
+# Postgres may even go away before the mail is recorded as sent). A sender that dies holding a
+# lease leaves its rows due again when the lease ends.
+_CLAIMED = """
+    UPDATE notifications SET next_attempt_at = now() + make_interval(secs => :lease)
+     WHERE id IN ({pick} FOR UPDATE SKIP LOCKED)
+    RETURNING id, email_id, kind, recipient, subject, body, attempts, correlation_id
+"""
+
+# This email's due rows.
+_CLAIM_EMAIL_ROWS = text(
+    _CLAIMED.format(
+        pick="""SELECT id FROM notifications WHERE email_id = :email_id AND status = 'pending'
+                   AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+                 ORDER BY id LIMIT :limit"""
+    )
 )
 
-# Due retries (ix_notifications_due) and never-tried rows old enough that their own delivery
-# did not send them (ix_notifications_pending), most overdue first.
-_PENDING_DUE = text(
-    """
-    SELECT id FROM notifications
-     WHERE status = 'pending'
-       AND (next_attempt_at <= now()
-            OR (next_attempt_at IS NULL
-                AND created_at < now() - make_interval(secs => :min_age)))
-     ORDER BY COALESCE(next_attempt_at, created_at), id LIMIT :limit
-    """
+# The sweep: due retries (ix_notifications_due) and never-tried rows old enough that their own
+# delivery did not send them (ix_notifications_pending), most overdue first.
+_CLAIM_DUE_ROWS = text(
+    _CLAIMED.format(
+        pick="""SELECT id FROM notifications WHERE status = 'pending'
+                   AND (next_attempt_at <= now()
+                        OR (next_attempt_at IS NULL
+                            AND created_at < now() - make_interval(secs => :min_age)))
+                 ORDER BY COALESCE(next_attempt_at, created_at), id LIMIT :limit"""
+    )
 )
 
-# Re-checks "due": another sender may have tried (and rescheduled) the row since it was listed.
-_LOCK_ROW = text(
-    """
-    SELECT id, email_id, kind, recipient, subject, body, attempts, correlation_id
-      FROM notifications WHERE id = :id AND status = 'pending'
-       AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-       FOR UPDATE SKIP LOCKED
-    """
+# Rows claimed but not tried (the mailer raised something unexpected): due again at once.
+_RELEASE = text(
+    "UPDATE notifications SET next_attempt_at = now() WHERE id = ANY(:ids) AND status = 'pending'"
 )
 
 _MARK_SENT = text(
@@ -190,6 +196,7 @@ class PostgresOutbox:
         give_up_after_seconds: float = 3 * 24 * 3600.0,
         never_give_up: tuple[str, ...] = NEVER_GIVE_UP,
         record_sent_within_seconds: float = 60.0,
+        send_lease_seconds: float = 300.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._max_attempts = max_attempts
@@ -198,102 +205,97 @@ class PostgresOutbox:
         self._retry_max = retry_max_seconds
         self._give_up_after = give_up_after_seconds
         self._never_give_up = list(never_give_up)
-        self._record_within = record_sent_within_seconds
+        self._record_within = min(record_sent_within_seconds, send_lease_seconds)
+        self._lease = send_lease_seconds
         self._sleep = sleep
 
     def send_pending(
         self, mailer: Mailer, *, email_id: str | None = None, limit: int = 10
     ) -> SendSummary:
         if email_id is None:
-            with autocommit() as conn:
-                ids = list(
-                    conn.scalars(_PENDING_DUE, {"min_age": float(self._min_age), "limit": limit})
-                )
-            summary = SendSummary()
-            for row_id in ids:
-                summary.add(self._send_rows(mailer, _LOCK_ROW, {"id": int(row_id)}, missing=1))
-            return summary
-        params = {"email_id": email_id, "limit": limit}
-        return self._send_rows(mailer, _LOCK_EMAIL_ROWS, params, missing=0)
+            return self._send(mailer, _CLAIM_DUE_ROWS, {"min_age": float(self._min_age)}, limit)
+        return self._send(mailer, _CLAIM_EMAIL_ROWS, {"email_id": email_id}, limit)
 
-    def _send_rows(
-        self, mailer: Mailer, lock: Any, params: dict[str, Any], *, missing: int
-    ) -> SendSummary:
-        """One transaction: lock the rows, send each, mark the sent ones, commit.
+    def _send(self, mailer: Mailer, claim: Any, params: dict[str, Any], limit: int) -> SendSummary:
+        """Claim due rows (one committed statement), mail each, then record what happened.
 
-        An unexpected error from the mailer stops the loop; the rows sent before it are still
-        marked and committed, then the error is raised.
-        """
+        An unexpected error from the mailer stops the loop: the rows sent before it are still
+        recorded, the untried ones released, then the error is raised."""
+        with autocommit() as conn:
+            rows = sorted(
+                conn.execute(claim, {**params, "limit": limit, "lease": self._lease})
+                .mappings()
+                .all(),
+                key=lambda row: int(row["id"]),
+            )
         summary = SendSummary()
         sent: list[RowMapping] = []
+        refused: list[tuple[RowMapping, DependencyUnavailable]] = []
         error: BaseException | None = None
-        try:
-            with core_transaction() as conn:
-                rows = list(conn.execute(lock, params).mappings().all())
-                if not rows:  # locked by another sender, or no longer pending
-                    return SendSummary(skipped=missing)
-                for row in rows:
-                    try:
-                        delivered = self._send_row(conn, mailer, row)
-                    except BaseException as exc:  # re-raised below, once the sent rows are marked
-                        error = exc
-                        break
-                    if delivered:
-                        sent.append(row)
-                    else:
-                        summary.failed += 1
-                if sent:
-                    conn.execute(_MARK_SENT, {"ids": [int(row["id"]) for row in sent]})
-        except DependencyUnavailable:
-            if not sent:
-                raise
-            self._record_sent_late([int(row["id"]) for row in sent])
+        untried: list[int] = []
+        for index, row in enumerate(rows):
+            try:
+                _mail(mailer, row)
+            except DependencyUnavailable as exc:
+                refused.append((row, exc))
+                continue
+            except BaseException as exc:  # raised below, once the others are recorded
+                error = exc
+                untried = [int(r["id"]) for r in rows[index + 1 :]]
+                break
+            sent.append(row)
+        if sent:
+            self._record_sent([int(row["id"]) for row in sent])
+        for row, refusal in refused:
+            self._record_refusal(row, refusal)
+        summary.sent, summary.failed = len(sent), len(refused)
         if error is not None:
+            if untried:
+                with autocommit() as conn:
+                    conn.execute(_RELEASE, {"ids": untried})
             raise error
         for row in sent:
             log_event(logger, "notification_sent", notification_id=row["id"], kind=row["kind"])
-        summary.sent = len(sent)
         return summary
 
-    def _record_sent_late(self, ids: list[int]) -> None:
-        """The relay accepted these rows' mail, then Postgres went away before the commit.
-
-        Unrecorded, the rows would stay ``pending`` and be mailed again, so marking them sent is
-        retried on fresh connections for up to ``record_sent_within_seconds`` (their locks died
-        with the connection, but nobody else can pick them up while Postgres is down, and once it
-        is back this retry runs within a second). Past that, ``DependencyUnavailable`` is raised
-        and they will be sent again: the one window left (docs/processor.md, outbox)."""
-        log_event(logger, "notification_sent_unrecorded", level=logging.WARNING, count=len(ids))
+    def _record_sent(self, ids: list[int]) -> None:
+        """Mark rows sent. If Postgres went away after the relay accepted their mail, retry on
+        fresh connections for up to ``record_sent_within_seconds``: unrecorded, they would be
+        mailed again once their lease ends. Their leases keep every other sender off them
+        meanwhile. Past that, ``DependencyUnavailable`` is raised and they will be sent again:
+        the one window left (docs/processor.md, outbox)."""
         deadline = time.monotonic() + self._record_within
-        delay = 0.25
+        delay, late = 0.25, False
         while True:
             try:
                 with autocommit() as conn:
                     conn.execute(_MARK_SENT, {"ids": ids})
             except DependencyUnavailable:
+                if not late:
+                    late = True
+                    log_event(
+                        logger,
+                        "notification_sent_unrecorded",
+                        level=logging.WARNING,
+                        count=len(ids),
+                    )
                 if time.monotonic() + delay > deadline:
                     raise
                 self._sleep(delay)
                 delay = min(delay * 2, 2.0)
                 continue
-            log_event(logger, "notification_sent_recorded_late", count=len(ids))
+            if late:
+                log_event(logger, "notification_sent_recorded_late", count=len(ids))
             return
 
-    def _send_row(self, conn: Connection, mailer: Mailer, row: Any) -> bool:
-        row_id = int(row["id"])
-        headers = {"X-Inbound-Email-Id": str(row["email_id"] or "")}
-        if row["correlation_id"]:
-            headers["X-Correlation-ID"] = str(row["correlation_id"])
-        try:
-            mailer.send(
-                to=row["recipient"], subject=row["subject"], body=row["body"], headers=headers
-            )
-        except DependencyUnavailable as exc:
+    def _record_refusal(self, row: RowMapping, exc: DependencyUnavailable) -> None:
+        """The relay refused: count the attempt and schedule the next one (or give up)."""
+        with autocommit() as conn:
             marked = (
                 conn.execute(
                     _MARK_FAILED_ATTEMPT,
                     {
-                        "id": row_id,
+                        "id": int(row["id"]),
                         "error": type(exc).__name__ + ": " + str(exc)[:200],
                         "max_attempts": self._max_attempts,
                         "base": self._retry_base,
@@ -305,10 +307,15 @@ class PostgresOutbox:
                 .mappings()
                 .one_or_none()
             )
-            if marked is not None:  # None: no longer pending (cannot happen under the lock)
-                _log_failed_attempt(row, marked, error_type=type(exc).__name__)
-            return False
-        return True
+        if marked is not None:  # None: no longer pending (another sender finished it)
+            _log_failed_attempt(row, marked, error_type=type(exc).__name__)
+
+
+def _mail(mailer: Mailer, row: RowMapping) -> None:
+    headers = {"X-Inbound-Email-Id": str(row["email_id"] or "")}
+    if row["correlation_id"]:
+        headers["X-Correlation-ID"] = str(row["correlation_id"])
+    mailer.send(to=row["recipient"], subject=row["subject"], body=row["body"], headers=headers)
 
 
 def outbox_from_settings(settings: Settings) -> PostgresOutbox:
@@ -320,6 +327,7 @@ def outbox_from_settings(settings: Settings) -> PostgresOutbox:
         retry_max_seconds=settings.notification_retry_max_seconds,
         give_up_after_seconds=settings.notification_give_up_after_seconds,
         record_sent_within_seconds=settings.notification_record_sent_within_seconds,
+        send_lease_seconds=settings.notification_send_lease_seconds,
     )
 
 

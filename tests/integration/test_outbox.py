@@ -10,11 +10,14 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from infra.fakes.clients import Mailbox
+from shared.config import get_settings
 from shared.db.engine import transaction
 from shared.mail import SmtpMailer
+from shared.processing import outbox as outbox_module
 from shared.processing.notifications import OutboxMessage
 from shared.processing.outbox import PostgresOutbox, add_to_outbox
 
@@ -292,22 +295,30 @@ def test_the_scheduled_sweep_sends_what_waited_for_a_quiet_night(
     assert all(len(_mine(mailbox, email_id)) == 1 for email_id in waiting)
 
 
-class _KillsTheOutboxConnection(SmtpMailer):
-    """Sends for real, then terminates the outbox transaction's Postgres backend (it waits
-    idle in its transaction, holding the row locks): Postgres "goes away" after the relay
-    accepted the mail and before the row is marked sent."""
+class _KillsTheOutboxConnections(SmtpMailer):
+    """Sends for real, then terminates every other backend of the application's database (the
+    pool's idle connections included): Postgres "goes away" after the relay accepted the mail
+    and before the row is marked sent. Another sender then tries the same email's rows."""
 
     def send(self, **kwargs: Any) -> str:
         message_id = super().send(**kwargs)
-        with transaction() as session:
-            killed = session.execute(
+        engine = create_engine(str(get_settings().database_url), poolclass=NullPool)
+        with engine.begin() as conn:
+            killed = conn.execute(
                 text(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE state = 'idle in transaction' AND query LIKE '%SKIP LOCKED%'"
-                    " AND pid <> pg_backend_pid()"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    " AND backend_type = 'client backend'"
                 )
             ).all()
-        assert killed, "the outbox transaction was not found"
+            # another sender (its own connection) claims this email's due rows: none
+            taken = conn.execute(
+                outbox_module._CLAIM_EMAIL_ROWS,
+                {"email_id": kwargs["headers"]["X-Inbound-Email-Id"], "limit": 10, "lease": 60},
+            ).all()
+        engine.dispose()
+        assert killed, "no connection to terminate"
+        assert taken == [], "another sender took a row whose mail is on its way"
         return message_id
 
 
@@ -318,7 +329,7 @@ def test_mail_accepted_before_postgres_went_away_is_recorded_not_sent_again(
     _queue(email_id)
     outbox = PostgresOutbox(max_attempts=3, sweep_min_age_seconds=60)
     with caplog.at_level(logging.INFO):
-        summary = outbox.send_pending(_KillsTheOutboxConnection(), email_id=email_id)
+        summary = outbox.send_pending(_KillsTheOutboxConnections(), email_id=email_id)
     assert summary.sent == 1
     assert _row(email_id)[0::3] == ("sent", True)
     assert outbox.send_pending(SmtpMailer(), email_id=email_id).sent == 0
