@@ -15,7 +15,7 @@ from sqlalchemy.pool import NullPool
 
 from infra.fakes.clients import Mailbox
 from shared.config import get_settings
-from shared.db.engine import transaction
+from shared.db.engine import get_engine, transaction
 from shared.mail import SmtpMailer
 from shared.processing import outbox as outbox_module
 from shared.processing.notifications import OutboxMessage
@@ -327,6 +327,9 @@ def test_mail_accepted_before_postgres_went_away_is_recorded_not_sent_again(
 ) -> None:
     email_id = f"em-outbox-{uuid.uuid4().hex}"
     _queue(email_id)
+    # one pooled connection, just used by the claim: the record after the kill gets it (a
+    # connection idle for longer would be pinged and replaced first, hiding the outage)
+    get_engine().dispose()
     outbox = PostgresOutbox(max_attempts=3, sweep_min_age_seconds=60)
     with caplog.at_level(logging.INFO):
         summary = outbox.send_pending(_KillsTheOutboxConnections(), email_id=email_id)
