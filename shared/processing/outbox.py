@@ -85,31 +85,34 @@ NEVER_GIVE_UP: tuple[str, ...] = ("compliance_alert",)
 # other sender takes them while this one mails (its connection is back in the pool meanwhile, and
 # Postgres may even go away before the mail is recorded as sent). A sender that dies holding a
 # lease leaves its rows due again when the lease ends.
-_CLAIMED = """
-    UPDATE notifications SET next_attempt_at = now() + make_interval(secs => :lease)
-     WHERE id IN ({pick} FOR UPDATE SKIP LOCKED)
-    RETURNING id, email_id, kind, recipient, subject, body, attempts, correlation_id
-"""
 
 # This email's due rows.
 _CLAIM_EMAIL_ROWS = text(
-    _CLAIMED.format(
-        pick="""SELECT id FROM notifications WHERE email_id = :email_id AND status = 'pending'
-                   AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-                 ORDER BY id LIMIT :limit"""
-    )
+    """
+    UPDATE notifications SET next_attempt_at = now() + make_interval(secs => :lease)
+     WHERE id IN (SELECT id FROM notifications
+                   WHERE email_id = :email_id AND status = 'pending'
+                     AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+                   ORDER BY id LIMIT :limit
+                     FOR UPDATE SKIP LOCKED)
+    RETURNING id, email_id, kind, recipient, subject, body, attempts, correlation_id
+    """
 )
 
 # The sweep: due retries (ix_notifications_due) and never-tried rows old enough that their own
 # delivery did not send them (ix_notifications_pending), most overdue first.
 _CLAIM_DUE_ROWS = text(
-    _CLAIMED.format(
-        pick="""SELECT id FROM notifications WHERE status = 'pending'
-                   AND (next_attempt_at <= now()
-                        OR (next_attempt_at IS NULL
-                            AND created_at < now() - make_interval(secs => :min_age)))
-                 ORDER BY COALESCE(next_attempt_at, created_at), id LIMIT :limit"""
-    )
+    """
+    UPDATE notifications SET next_attempt_at = now() + make_interval(secs => :lease)
+     WHERE id IN (SELECT id FROM notifications
+                   WHERE status = 'pending'
+                     AND (next_attempt_at <= now()
+                          OR (next_attempt_at IS NULL
+                              AND created_at < now() - make_interval(secs => :min_age)))
+                   ORDER BY COALESCE(next_attempt_at, created_at), id LIMIT :limit
+                     FOR UPDATE SKIP LOCKED)
+    RETURNING id, email_id, kind, recipient, subject, body, attempts, correlation_id
+    """
 )
 
 # Rows claimed but not tried (the mailer raised something unexpected): due again at once.
