@@ -295,29 +295,29 @@ def test_the_scheduled_sweep_sends_what_waited_for_a_quiet_night(
     assert all(len(_mine(mailbox, email_id)) == 1 for email_id in waiting)
 
 
-class _KillsTheOutboxConnections(SmtpMailer):
-    """Sends for real, then terminates every other backend of the application's database (the
-    pool's idle connections included): Postgres "goes away" after the relay accepted the mail
-    and before the row is marked sent. Another sender then tries the same email's rows."""
+class _KillsTheOutboxConnection(SmtpMailer):
+    """Sends for real, then terminates the outbox's pooled Postgres connection (``pid``):
+    Postgres "goes away" for this process after the relay accepted the mail and before the row
+    is marked sent. Another sender then tries to claim the same email's rows."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__()
+        self.pid = pid
 
     def send(self, **kwargs: Any) -> str:
         message_id = super().send(**kwargs)
         engine = create_engine(str(get_settings().database_url), poolclass=NullPool)
         with engine.begin() as conn:
             killed = conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                    " AND backend_type = 'client backend'"
-                )
-            ).all()
+                text("SELECT pg_terminate_backend(:pid)"), {"pid": self.pid}
+            ).scalar_one()
             # another sender (its own connection) claims this email's due rows: none
             taken = conn.execute(
                 outbox_module._CLAIM_EMAIL_ROWS,
                 {"email_id": kwargs["headers"]["X-Inbound-Email-Id"], "limit": 10, "lease": 60},
             ).all()
         engine.dispose()
-        assert killed, "no connection to terminate"
+        assert killed, "the outbox's connection was not found"
         assert taken == [], "another sender took a row whose mail is on its way"
         return message_id
 
@@ -327,12 +327,14 @@ def test_mail_accepted_before_postgres_went_away_is_recorded_not_sent_again(
 ) -> None:
     email_id = f"em-outbox-{uuid.uuid4().hex}"
     _queue(email_id)
-    # one pooled connection, just used by the claim: the record after the kill gets it (a
-    # connection idle for longer would be pinged and replaced first, hiding the outage)
+    # one pooled connection, used by the claim and then by the record after the kill (only
+    # this test's own connection is killed: other processes share the database)
     get_engine().dispose()
+    with get_engine().connect() as conn:
+        pid = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
     outbox = PostgresOutbox(max_attempts=3, sweep_min_age_seconds=60)
     with caplog.at_level(logging.INFO):
-        summary = outbox.send_pending(_KillsTheOutboxConnections(), email_id=email_id)
+        summary = outbox.send_pending(_KillsTheOutboxConnection(pid), email_id=email_id)
     assert summary.sent == 1
     assert _row(email_id)[0::3] == ("sent", True)
     assert outbox.send_pending(SmtpMailer(), email_id=email_id).sent == 0
