@@ -189,14 +189,6 @@ def transaction() -> Iterator[Session]:
 
 
 @contextmanager
-def core_transaction() -> Iterator[Connection]:
-    """A pooled Core connection in one transaction: committed on success, rolled back on
-    error. For work that is SQL text only: it never loads the ORM (cold start, B6)."""
-    with get_engine().begin() as conn:
-        yield conn
-
-
-@contextmanager
 def autocommit(engine: Engine | None = None) -> Iterator[Connection]:
     """A pooled connection on which each statement commits by itself (one round trip each).
 

@@ -63,14 +63,6 @@ def transaction() -> Iterator[Session]:
 
 
 @contextmanager
-def core_transaction() -> Iterator[Connection]:
-    """:func:`shared.db.engine.core_transaction` (SQL text, no ORM), with outages mapped like
-    :func:`transaction`."""
-    with _outages_are_transient(), db.core_transaction() as conn:
-        yield conn
-
-
-@contextmanager
 def autocommit() -> Iterator[Connection]:
     """:func:`shared.db.engine.autocommit` (each statement commits by itself), with outages
     mapped like :func:`transaction`."""

@@ -231,7 +231,6 @@ class PostgresOutbox:
                 .all(),
                 key=lambda row: int(row["id"]),
             )
-        summary = SendSummary()
         sent: list[RowMapping] = []
         refused: list[tuple[RowMapping, DependencyUnavailable]] = []
         error: BaseException | None = None
@@ -251,7 +250,6 @@ class PostgresOutbox:
             self._record_sent([int(row["id"]) for row in sent])
         for row, refusal in refused:
             self._record_refusal(row, refusal)
-        summary.sent, summary.failed = len(sent), len(refused)
         if error is not None:
             if untried:
                 with autocommit() as conn:
@@ -259,7 +257,7 @@ class PostgresOutbox:
             raise error
         for row in sent:
             log_event(logger, "notification_sent", notification_id=row["id"], kind=row["kind"])
-        return summary
+        return SendSummary(sent=len(sent), failed=len(refused))
 
     def _record_sent(self, ids: list[int]) -> None:
         """Mark rows sent. If Postgres went away after the relay accepted their mail, retry on
