@@ -6,9 +6,10 @@ What one run does (:func:`run_rollup`):
    raw rows and is not yet in ``metrics_rollup_days`` — so a missed night is caught up on the
    next run, and today (still filling) is never aggregated. Found with one recursive query
    that hops from day to day through the ``recorded_at`` index (no scan of the raw rows).
-2. **Aggregate each day in its own transaction**, set-based in SQL: ``GROUP BY name, labels``
-   with count, sum, avg, min, max and ``percentile_cont(ARRAY[0.5, 0.95, 0.99])`` (one sort per
-   group), ``INSERT … ON CONFLICT (day, name, labels) DO UPDATE``, and a bookkeeping row in
+2. **Aggregate each day in its own transaction**, set-based in SQL: a ``SELECT … GROUP BY name,
+   labels`` with count, sum, avg, min, max and ``percentile_cont(ARRAY[0.5, 0.95, 0.99])`` (a
+   plain SELECT, so Postgres may use parallel workers), its groups upserted by one
+   ``INSERT … ON CONFLICT (day, name, labels) DO UPDATE`` from arrays, and a bookkeeping row in
    ``metrics_rollup_days``. The transaction first takes an advisory lock
    (``pg_advisory_xact_lock``) and re-checks the bookkeeping, so two runs at once (Cloud
    Scheduler delivers at least once) aggregate each day once; a re-run changes nothing.
@@ -85,25 +86,37 @@ _NEXT_DAYS = text(
     """
 )
 
+# The aggregate is a plain SELECT so Postgres may run it with parallel workers (sort and scan
+# split over the cores); a data-modifying statement (INSERT … SELECT, or a CTE holding one)
+# never runs in parallel, which made the rollup ~1.3× a hand-written GROUP BY (benchmark B7).
+# Its 20-odd groups are then upserted by a second statement of the same transaction.
 _AGGREGATE = text(
+    """
+    SELECT name, labels::text AS labels, count(*) AS n, sum(value) AS total,
+           avg(value) AS mean, min(value) AS low, max(value) AS high,
+           percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY value) AS pct
+      FROM operational_metrics
+     WHERE recorded_at >= :start AND recorded_at < :end
+     GROUP BY name, labels
+    """
+)
+
+_UPSERT = text(
     """
     INSERT INTO operational_metrics_daily
         (day, name, labels, count, sum, avg, min, max, p50, p95, p99, computed_at)
-    SELECT :day, name, labels, n, total, mean, low, high, pct[1], pct[2], pct[3], now()
-      FROM (
-        SELECT name, labels, count(*) AS n, sum(value) AS total, avg(value) AS mean,
-               min(value) AS low, max(value) AS high,
-               percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY value) AS pct
-          FROM operational_metrics
-         WHERE recorded_at >= :start AND recorded_at < :end
-         GROUP BY name, labels
-      ) AS grouped
+    SELECT :day, g.name, CAST(g.labels AS jsonb), g.n, g.total, g.mean, g.low, g.high,
+           g.p50, g.p95, g.p99, now()
+      FROM unnest(CAST(:names AS text[]), CAST(:labels AS text[]), CAST(:counts AS bigint[]),
+                  CAST(:sums AS float8[]), CAST(:avgs AS float8[]), CAST(:mins AS float8[]),
+                  CAST(:maxs AS float8[]), CAST(:p50s AS float8[]), CAST(:p95s AS float8[]),
+                  CAST(:p99s AS float8[]))
+           AS g(name, labels, n, total, mean, low, high, p50, p95, p99)
     ON CONFLICT (day, name, labels) DO UPDATE SET
         count = EXCLUDED.count, sum = EXCLUDED.sum, avg = EXCLUDED.avg,
         min = EXCLUDED.min, max = EXCLUDED.max,
         p50 = EXCLUDED.p50, p95 = EXCLUDED.p95, p99 = EXCLUDED.p99,
         computed_at = EXCLUDED.computed_at
-    RETURNING count
     """
 )
 
@@ -188,9 +201,28 @@ def rollup_day(day: date, tz: ZoneInfo, *, force: bool = False) -> tuple[int, in
                 f"{day.isoformat()}: raw rows of this day are past retention and partly "
                 "deleted; its daily aggregates are final"
             )
-        counts = list(conn.scalars(_AGGREGATE, {"day": day, "start": start, "end": end}))
-        conn.execute(_BOOKKEEP, {"day": day, "rows": sum(counts), "groups": len(counts)})
-    return len(counts), sum(counts)
+        groups = conn.execute(_AGGREGATE, {"start": start, "end": end}).all()
+        if groups:
+            conn.execute(_UPSERT, {"day": day, **_columns(groups)})
+        rows = sum(int(group.n) for group in groups)
+        conn.execute(_BOOKKEEP, {"day": day, "rows": rows, "groups": len(groups)})
+    return len(groups), rows
+
+
+def _columns(groups: list[Any]) -> dict[str, list[Any]]:
+    """The aggregated groups as one array per column, the parameters of :data:`_UPSERT`."""
+    return {
+        "names": [g.name for g in groups],
+        "labels": [g.labels for g in groups],
+        "counts": [int(g.n) for g in groups],
+        "sums": [float(g.total) for g in groups],
+        "avgs": [float(g.mean) for g in groups],
+        "mins": [float(g.low) for g in groups],
+        "maxs": [float(g.high) for g in groups],
+        "p50s": [float(g.pct[0]) for g in groups],
+        "p95s": [float(g.pct[1]) for g in groups],
+        "p99s": [float(g.pct[2]) for g in groups],
+    }
 
 
 def delete_expired(

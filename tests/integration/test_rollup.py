@@ -33,7 +33,11 @@ LABEL_SETS = {
     "processing_seconds": [{"stage": "total"}, {"stage": "extract"}, {"stage": "match"}],
     "decision": [{"decision": "AUTO_UPDATE"}, {"decision": "MANUAL_REVIEW"}],
     "queue_lag_seconds": [{}],
-    "error": [{"stage": "load", "error_type": "DependencyUnavailable"}],
+    "error": [
+        {"stage": "load", "error_type": "DependencyUnavailable"},
+        # Characters that array and JSON literals must escape survive the upsert from arrays.
+        {"stage": 'qu"ote, {brace} \\ back', "error_type": "Ünïcödé NULL"},
+    ],
 }
 
 
