@@ -6,10 +6,18 @@ invocation's ``correlation_id``, ``email_id`` and the function name to every rec
 ``jsonPayload.correlation_id="…"`` in Logs Explorer finds the whole story of one email.
 
 Log events, not prose, and never personal data: ``log_event(logger, "email_stored", size=123)``.
+
+Exceptions that reach a log record (Flask logs every one a function raises, "Exception on /
+[POST]") are written by :func:`shared.observability.scrub.safe_traceback`: frames and types,
+no library message (which may quote a value of the email). The record carries the correlation
+and email id of the invocation the exception left (:func:`remember_invocation`), and an
+expected retry (:class:`shared.errors.TransientError`, already logged by the function as
+``delivery_nacked``) is a WARNING, not an ERROR.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from typing import Any
@@ -18,8 +26,33 @@ import google.cloud.logging_v2
 from google.cloud.logging_v2.handlers import StructuredLogHandler
 
 from shared.context import current_correlation_id, current_email_id
+from shared.observability.scrub import safe_traceback
 
 _configured_for: str | None = None
+_INVOCATION_IDS = "_shared_invocation_ids"
+
+
+def remember_invocation(exc: BaseException) -> None:
+    """Stamp ``exc`` with the current correlation and email id before it leaves the
+    invocation, so the framework's log line about it can still be found by them."""
+    ids = {"correlation_id": current_correlation_id(), "email_id": current_email_id()}
+    with contextlib.suppress(AttributeError, TypeError):  # a type refusing attributes
+        setattr(exc, _INVOCATION_IDS, ids)
+
+
+def _sanitise_exception(record: logging.LogRecord, fields: dict[str, Any]) -> None:
+    from shared.errors import TransientError
+
+    exc = record.exc_info[1] if record.exc_info else None
+    if exc is None:
+        return
+    record.exc_text = safe_traceback(exc)
+    record.exc_info = None
+    for key, value in (getattr(exc, _INVOCATION_IDS, None) or {}).items():
+        if fields.get(key) is None and value is not None:
+            fields[key] = value
+    if isinstance(exc, TransientError) and record.levelno > logging.WARNING:
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
 
 
 class _ContextFilter(logging.Filter):
@@ -41,6 +74,7 @@ class _ContextFilter(logging.Filter):
         given = getattr(record, "json_fields", None)
         if isinstance(given, dict):
             fields.update(given)
+        _sanitise_exception(record, fields)
         record.json_fields = fields
         labels = dict(getattr(record, "labels", None) or {})
         labels.setdefault("function", self._function_name)

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from shared.allocator import released_after_invocation, tune_allocator
 from shared.config import get_settings
 from shared.context import CORRELATION_HEADER, correlation_id_from, invocation_context
-from shared.logs import configure_logging
+from shared.logs import configure_logging, remember_invocation
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -61,7 +61,11 @@ def invocation(
         invocation_context(correlation_id_from(correlation_id)) as cid,
         sentry_invocation(function_name, cid, tags),
     ):
-        yield cid
+        try:
+            yield cid
+        except Exception as exc:
+            remember_invocation(exc)
+            raise
 
 
 def http_function(function_name: str) -> Callable[[F], F]:

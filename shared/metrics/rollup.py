@@ -28,7 +28,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -209,7 +209,7 @@ def rollup_day(day: date, tz: ZoneInfo, *, force: bool = False) -> tuple[int, in
     return len(groups), rows
 
 
-def _columns(groups: list[Any]) -> dict[str, list[Any]]:
+def _columns(groups: Sequence[Any]) -> dict[str, list[Any]]:
     """The aggregated groups as one array per column, the parameters of :data:`_UPSERT`."""
     return {
         "names": [g.name for g in groups],

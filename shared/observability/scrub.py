@@ -17,6 +17,7 @@ Any failure while scrubbing drops the event: privacy fails closed.
 from __future__ import annotations
 
 import re
+import traceback
 from typing import Any
 
 STAGE_CATEGORY = "stage"
@@ -83,6 +84,48 @@ def _our_exception_types() -> set[str]:
         found.add(cls.__name__)
         pending.extend(cls.__subclasses__())
     return found
+
+
+def is_own_exception(exc: BaseException) -> bool:
+    """One of our :class:`shared.errors.ProcessingError` types, whose messages are safe to show
+    once pattern-scrubbed (they name stages, dependencies and error types)."""
+    from shared.errors import ProcessingError
+
+    return isinstance(exc, ProcessingError) and type(exc).__module__.startswith("shared.")
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``module.Type: message`` for our own errors, ``module.Type`` alone for any other: a
+    library's message may quote a value (Postgres ``invalid input syntax …: "…"``, a Mongo
+    duplicate key, a parser echoing the email)."""
+    name = f"{type(exc).__module__}.{type(exc).__qualname__}"
+    if is_own_exception(exc):
+        return f"{name}: {scrub_text(str(exc))}"
+    return f"{name} (message withheld: it may quote personal data)"
+
+
+def safe_traceback(exc: BaseException) -> str:
+    """The traceback of ``exc`` and the exceptions chained to it, as Python prints it, with
+    every message but our own errors' left out (frames and types are kept: that is what
+    debugging needs, and source lines hold no email data)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        cause = current.__cause__
+        current = (
+            cause if cause is not None or current.__suppress_context__ else current.__context__
+        )
+    parts: list[str] = []
+    for index, item in enumerate(reversed(chain)):
+        if index:
+            parts.append(
+                "\nDuring handling of the above exception, another exception occurred:\n\n"
+            )
+        parts.append("Traceback (most recent call last):\n")
+        parts.extend(traceback.format_list(traceback.extract_tb(item.__traceback__)))
+        parts.append(describe_exception(item) + "\n")
+    return "".join(parts).rstrip("\n")
 
 
 def _scrub_frames(container: dict[str, Any] | None) -> None:
