@@ -37,6 +37,7 @@ operators used here are pinned in ``tests/integration/test_mongo_conformance.py`
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -215,6 +216,16 @@ def safe_str(value: object, *, max_length: int = MAX_FILTER_STRING) -> str:
     return cleaned
 
 
+def document_ref(document_id: object) -> str:
+    """How a log line names an account document: an ObjectId as it is, any other ``_id`` (often
+    the account reference itself) as a short hash, which an operator can compute to find it."""
+    from bson import ObjectId
+
+    if isinstance(document_id, ObjectId):
+        return str(document_id)
+    return "sha256:" + hashlib.sha256(str(document_id).encode()).hexdigest()[:16]
+
+
 def validate_account(document: Mapping[str, Any]) -> Account | None:
     """The validated account, or ``None`` (logged) for a malformed document."""
     try:
@@ -224,7 +235,7 @@ def validate_account(document: Mapping[str, Any]) -> Account | None:
             logger,
             "account_document_invalid",
             level=logging.WARNING,
-            document_id=str(document.get("_id"))[:64],
+            document_ref=document_ref(document.get("_id")),
             fields=_invalid_fields(exc),
         )
         return None
@@ -269,7 +280,7 @@ def already_applied_result(document: Any, key: Any, email_id: str) -> ApplyResul
         logger,
         "account_history_entry_invalid",
         level=logging.WARNING,
-        document_id=str(key)[:64],
+        document_ref=document_ref(key),
         entries=len(entries),
         fields=fields,
     )

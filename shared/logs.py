@@ -12,7 +12,10 @@ Exceptions that reach a log record (Flask logs every one a function raises, "Exc
 no library message (which may quote a value of the email). The record carries the correlation
 and email id of the invocation the exception left (:func:`remember_invocation`), and an
 expected retry (:class:`shared.errors.TransientError`, already logged by the function as
-``delivery_nacked``) is a WARNING, not an ERROR.
+``delivery_nacked``) is a WARNING, not an ERROR. Messages of other libraries' loggers are
+pattern-scrubbed, and those of libraries that quote the email's own bytes (pypdf) withheld.
+Ours is the only handler on the root logger that writes: plain stream handlers installed by
+the framework are removed.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import google.cloud.logging_v2
 from google.cloud.logging_v2.handlers import StructuredLogHandler
 
 from shared.context import current_correlation_id, current_email_id
-from shared.observability.scrub import safe_traceback
+from shared.observability.scrub import safe_traceback, scrub_text
 
 _configured_for: str | None = None
 _INVOCATION_IDS = "_shared_invocation_ids"
@@ -55,6 +58,28 @@ def _sanitise_exception(record: logging.LogRecord, fields: dict[str, Any]) -> No
         record.levelno, record.levelname = logging.WARNING, "WARNING"
 
 
+# Libraries that read the email's own bytes (attachments) and quote them in their warnings
+# (pypdf: "Expecting a NameObject for key but found '<text of the PDF>'"): their messages are
+# never written, only that one was logged, by which logger and at which level.
+_CONTENT_READING_LIBRARIES = frozenset({"pypdf"})
+
+
+def _sanitise_library_message(record: logging.LogRecord) -> None:
+    """Messages of loggers other than ours are written pattern-scrubbed (addresses, amounts,
+    IBANs, long numbers masked); those of content-reading libraries not at all."""
+    if record.name == "shared" or record.name.startswith("shared."):
+        return
+    if record.name.partition(".")[0] in _CONTENT_READING_LIBRARIES:
+        record.msg = "library_message_withheld"
+    else:
+        try:
+            message = record.getMessage()
+        except Exception:  # a library's malformed format string: its template only
+            message = str(record.msg)
+        record.msg = scrub_text(message)
+    record.args = None
+
+
 class _ContextFilter(logging.Filter):
     """Adds correlation id, email id and function name as ``jsonPayload`` fields."""
 
@@ -75,6 +100,7 @@ class _ContextFilter(logging.Filter):
         if isinstance(given, dict):
             fields.update(given)
         _sanitise_exception(record, fields)
+        _sanitise_library_message(record)
         record.json_fields = fields
         labels = dict(getattr(record, "labels", None) or {})
         labels.setdefault("function", self._function_name)
@@ -91,7 +117,10 @@ def configure_logging(
     if _configured_for == function_name and stream is None:
         return
     for handler in list(root.handlers):
-        if getattr(handler, "_shared_structured", False):
+        # Ours from an earlier call, and plain stream handlers: functions-framework installs one
+        # on the root (``LOG_EXECUTION_ID=true``, legacy ``ENTRY_POINT``), and it would print
+        # every record, tracebacks included, before any of the filtering below.
+        if getattr(handler, "_shared_structured", False) or type(handler) is logging.StreamHandler:
             root.removeHandler(handler)
     # The library's one-off diagnostic line carries no correlation id and no value for us.
     google.cloud.logging_v2._instrumentation_emitted = True
@@ -118,6 +147,9 @@ def configure_logging(
     )
     for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # pypdf warns about every malformed object of a PDF (hundreds for one bad file); the
+    # extractor's own ``pdf_unreadable`` note says what matters.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     _configured_for = function_name
 
 

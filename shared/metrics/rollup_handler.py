@@ -122,10 +122,23 @@ def handle_rollup_request(request: Any, *, verify: TokenVerifier | None = None) 
     return _roll_up(day, invoker)
 
 
+def invoker_for_log(invoker: str | None) -> str | None:
+    """A service account is named; a person allowed to call by hand is not (their address is
+    personal data)."""
+    if invoker is None or invoker.endswith(".gserviceaccount.com"):
+        return invoker
+    return "user_account"
+
+
 def _roll_up(day: date | None, invoker: str | None) -> Answer:
     from shared.metrics.rollup import RollupError, run_rollup
 
-    log_event(logger, "rollup_started", day=day.isoformat() if day else None, invoker=invoker)
+    log_event(
+        logger,
+        "rollup_started",
+        day=day.isoformat() if day else None,
+        invoker=invoker_for_log(invoker),
+    )
     try:
         summary = run_rollup(day=day)
     except RollupError as exc:

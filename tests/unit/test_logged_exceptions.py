@@ -124,3 +124,49 @@ def test_safe_traceback_follows_causes_without_looping() -> None:
     text = safe_traceback(first)
     assert text.count("Traceback (most recent call last)") == 2
     assert "12345678" not in text and "87654321" not in text
+
+
+def test_plain_stream_handlers_on_the_root_are_replaced_by_ours(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # What functions-framework's dictConfig installs with LOG_EXECUTION_ID=true: a plain
+    # StreamHandler on the root, which would print tracebacks with every message.
+    root = logging.getLogger()
+    root.addHandler(logging.StreamHandler())
+    captured = io.StringIO()
+    configure_logging("unit-test-2", project_id="proj-1", stream=captured)
+    assert not [h for h in root.handlers if type(h) is logging.StreamHandler]
+    address = "maria.keller@example.com"
+    try:
+        raise LookupError(address)
+    except LookupError:
+        logging.getLogger("test.framework").exception("lookup_failed")
+    assert "maria" not in capsys.readouterr().err
+    assert "LookupError (message withheld" in captured.getvalue()
+    assert "maria" not in captured.getvalue()
+
+
+def test_a_content_reading_library_is_never_quoted(stream: io.StringIO) -> None:
+    found = "Jane Doe jane@example.com owes EUR 1234.56"
+    logging.getLogger("pypdf.generic._data_structures").error(
+        "Expecting a NameObject for key but found %r", found
+    )
+    (line,) = [json.loads(x) for x in stream.getvalue().splitlines()]
+    assert line["message"] == "library_message_withheld"
+    assert line["logger"] == "pypdf.generic._data_structures"
+    assert line["severity"] == "ERROR"
+
+
+def test_pypdf_warnings_are_not_logged_at_all(stream: io.StringIO) -> None:
+    logging.getLogger("pypdf._page").warning("Resources are not a dictionary: %s", "x")
+    assert stream.getvalue() == ""
+
+
+def test_other_libraries_messages_are_pattern_scrubbed(stream: io.StringIO) -> None:
+    logging.getLogger("urllib3.connectionpool").warning(
+        "retrying for %s after EUR 1,234.56 and 123456789", "jane@example.com"
+    )
+    logging.getLogger("shared.unit").warning("kept_as_is")
+    first, second = [json.loads(x) for x in stream.getvalue().splitlines()]
+    assert first["message"] == "retrying for [email] after [amount] and [number]"
+    assert second["message"] == "kept_as_is"
