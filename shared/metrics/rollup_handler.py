@@ -160,5 +160,4 @@ def _sweep_outbox(settings: Settings) -> Answer:
         "task": "outbox_sweep",
         "sent": summary.sent,
         "failed": summary.failed,
-        "skipped": summary.skipped,
     }, 200

@@ -172,12 +172,11 @@ def add_to_outbox(
 class SendSummary:
     sent: int = 0
     failed: int = 0  # attempts that failed this time (row still pending or now failed)
-    skipped: int = 0  # locked by another sender, or no longer pending
+    # Rows another sender holds are not counted: the claim's SKIP LOCKED never returns them.
 
     def add(self, other: SendSummary) -> None:
         self.sent += other.sent
         self.failed += other.failed
-        self.skipped += other.skipped
 
 
 class Outbox(Protocol):

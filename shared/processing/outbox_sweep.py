@@ -55,7 +55,6 @@ def run_outbox_sweep(
         "outbox_sweep_finished",
         sent=total.sent,
         failed=total.failed,
-        skipped=total.skipped,
         rounds=rounds,
     )
     return total
