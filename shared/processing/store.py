@@ -204,6 +204,14 @@ def _finish_parameters(
     return params
 
 
+def _not_finished(status: str | None) -> FinishResult:
+    """Nothing was written: a duplicate when another delivery finished the email, otherwise
+    this delivery's lease ended before it could finish (another one may be processing)."""
+    if status in ("done", "failed"):
+        return "duplicate"
+    raise LeaseHeldError("lease lost before finishing", stage="finish")
+
+
 class PostgresProcessingStore:
     def __init__(self, *, lease_seconds: int) -> None:
         self._lease_seconds = lease_seconds
@@ -257,9 +265,7 @@ class PostgresProcessingStore:
         if ended is not None:
             metrics.mark_written(int(written))
             return "done"
-        if status_before in ("done", "failed"):
-            return "duplicate"
-        raise LeaseHeldError("lease lost before finishing", stage="finish")
+        return _not_finished(status_before)
 
     def _end_in_transaction(
         self,
@@ -288,9 +294,7 @@ class PostgresProcessingStore:
                 text("SELECT status FROM emails WHERE email_id = :email_id"),
                 {"email_id": report.email_id},
             ).scalar_one_or_none()
-        if current in ("done", "failed"):
-            return "duplicate"
-        raise LeaseHeldError("lease lost before finishing", stage="finish")
+        return _not_finished(current)
 
     def finish(
         self,
