@@ -3,8 +3,8 @@
 Every setting has a default that works on the local stack (``make run``). With
 ``APP_ENV=production`` the settings production cannot run without are checked where they are
 used, so each function needs only its own (the webhook has no database, Claude or MongoDB
-settings): a missing, blank or still-local-default one raises :class:`ConfigError` naming the
-variable, never its value. Exactly these are enforced:
+settings): a missing (unset, blank, or the local default) or invalid one raises
+:class:`ConfigError` naming the variable, never its value. Exactly these are enforced:
 
 - every function, on load: ``DB_USER`` whenever ``INSTANCE_CONNECTION_NAME`` is set, and
   ``DECISION_NOTIFY_THRESHOLD`` ≤ ``DECISION_AUTO_UPDATE_THRESHOLD`` (:meth:`Settings._check`);
