@@ -48,7 +48,13 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from shared.config import Settings, get_settings
+from shared.config import (
+    ConfigError,
+    Settings,
+    get_settings,
+    require_in_production,
+    require_trimmed,
+)
 from shared.errors import DependencyUnavailable, ProcessingError
 from shared.logs import log_event
 
@@ -326,11 +332,28 @@ def _unguarded(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return func(*args, **kwargs)
 
 
+_MONGODB_SCHEMES = ("mongodb://", "mongodb+srv://")
+
+
+def check_mongodb_settings(settings: Settings) -> None:
+    """Raise :class:`ConfigError` (naming ``MONGODB_URI``, never its value) when the URI is
+    missing, blank or the local default in production, has surrounding whitespace, or does not
+    start with ``mongodb://`` / ``mongodb+srv://`` (pymongo would refuse it on every call)."""
+    require_in_production(settings, "mongodb_uri")
+    require_trimmed(settings, "mongodb_uri")
+    if not settings.mongodb_uri.get_secret_value().startswith(_MONGODB_SCHEMES):
+        raise ConfigError(
+            "invalid configuration: MONGODB_URI must start with mongodb:// or mongodb+srv://"
+        )
+
+
 class MongoAccountRepository:
     """pymongo adapter; every call goes through ``guard`` (the "mongodb" circuit breaker).
 
     The client is created on first use and shared by every thread of the instance (pymongo's
-    ``MongoClient`` is thread-safe and pools connections); timeouts are explicit.
+    ``MongoClient`` is thread-safe and pools connections); timeouts are explicit. The settings
+    are checked on construction (:func:`check_mongodb_settings`): a bad ``MONGODB_URI`` is a
+    :class:`ConfigError` when the pipeline is built, not a MongoDB outage on every call.
     """
 
     def __init__(
@@ -341,6 +364,7 @@ class MongoAccountRepository:
         collection_name: str = "accounts",
     ) -> None:
         self._settings = settings or get_settings()
+        check_mongodb_settings(self._settings)
         self._guard = guard
         self._collection_name = collection_name
         self._client: Any = None

@@ -1,9 +1,24 @@
 """One configuration object, read once from the environment.
 
-Every setting has a default that works on the local stack (``make run``), except the few that
-production cannot do without: with ``APP_ENV=production`` a missing one raises
-:class:`ConfigError` naming the variable. Secrets are :class:`SecretStr`, so ``repr`` and
-``str`` of the settings never show them.
+Every setting has a default that works on the local stack (``make run``). With
+``APP_ENV=production`` the settings production cannot run without are checked where they are
+used, so each function needs only its own (the webhook has no database, Claude or MongoDB
+settings): a missing (unset, blank, or the local default) or invalid one raises
+:class:`ConfigError` naming the variable, never its value. Exactly these are enforced:
+
+- every function, on load: ``DB_USER`` whenever ``INSTANCE_CONNECTION_NAME`` is set, and
+  ``DECISION_NOTIFY_THRESHOLD`` ≤ ``DECISION_AUTO_UPDATE_THRESHOLD`` (:meth:`Settings._check`);
+- the database engine (processor, rollup, any env): ``DATABASE_URL`` or
+  ``INSTANCE_CONNECTION_NAME`` (``shared.db.engine``);
+- the extractors (processor, production): ``ANTHROPIC_API_KEY``
+  (``shared.extraction.factory``); there is no rules-only mode in production;
+- the MongoDB client (processor, production): ``MONGODB_URI``, not the local default
+  (``shared.accounts``); in any env it must start with ``mongodb://`` or ``mongodb+srv://``.
+
+``ANTHROPIC_API_KEY`` and ``MONGODB_URI``, when set, must have no surrounding whitespace (a
+secret stored with a trailing newline). Checks use :func:`require_in_production` and
+:func:`require_trimmed`. Secrets are :class:`SecretStr`, so ``repr`` and ``str`` of the
+settings never show them.
 
 The names are the operators' (``SENTRY_DSN``, ``SMTP_*``, ``CIRCUIT_BREAKER_*`` …): keep them.
 
@@ -391,6 +406,54 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if problem is not None:
         raise ConfigError("invalid configuration: " + problem)
     return settings
+
+
+# Production requirements (prod-config): checked where a setting is used, so that each function
+# requires only the settings it reads (terraform/functions.tf gives each function its own).
+def _field_defaults() -> dict[str, Any]:
+    return {spec.name: spec.default for spec in dataclasses.fields(Settings)}
+
+
+def _is_blank(value: Any) -> bool:
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def require_in_production(settings: Settings, *names: str) -> None:
+    """With ``APP_ENV=production``, raise :class:`ConfigError` naming every field of ``names``
+    that is unset, blank, or still its local default (``MONGODB_URI`` at ``127.0.0.1``); in
+    other environments do nothing. The message names the variables, never a value."""
+    if settings.app_env != "production":
+        return
+    defaults = _field_defaults()
+    missing = [
+        name.upper()
+        for name in names
+        if _is_blank(getattr(settings, name))
+        or (defaults[name] is not None and getattr(settings, name) == defaults[name])
+    ]
+    if missing:
+        raise ConfigError(
+            "invalid configuration: required in production (missing, empty or the local "
+            "default): " + ", ".join(missing)
+        )
+
+
+def require_trimmed(settings: Settings, *names: str) -> None:
+    """Raise :class:`ConfigError` naming every field of ``names`` whose value is set but has
+    leading or trailing whitespace (a secret stored with its newline); ``None`` is fine."""
+    bad = []
+    for name in names:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, str) and value != value.strip():
+            bad.append(name.upper())
+    if bad:
+        raise ConfigError(
+            "invalid configuration: leading or trailing whitespace in " + ", ".join(bad)
+        )
 
 
 @lru_cache(maxsize=1)
