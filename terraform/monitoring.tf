@@ -8,6 +8,10 @@ locals {
   }
 
   log_metric_prefix = "logging.googleapis.com/user"
+
+  # Outbox sweeps refused while the nightly rollup (timeout 900 s) holds the
+  # rollup function's single instance: at most 900 / 300 = 3.
+  outbox_sweep_failures_tolerated = ceil(local.rollup_timeout_seconds / 300)
 }
 
 # --- log-based metrics -------------------------------------------------------------
@@ -117,12 +121,35 @@ resource "google_logging_metric" "rollup_failed" {
 }
 
 # A staff notification the outbox gave up on, or a compliance alert still unsent
-# after the give-up age (the outbox retries those forever): both logged at ERROR.
+# after the give-up age (the outbox retries those forever): both logged at ERROR,
+# by the processor (its own sends and sweeps) and by the rollup function (the
+# 5-minute outbox sweep, scheduler.tf: in a quiet period the only sender).
 resource "google_logging_metric" "notification_failed" {
   name        = "notification_failed_${local.suffix}"
   project     = var.project_id
   description = "Staff notifications given up on, and compliance alerts overdue."
-  filter      = "${local.run_service_filter.processor} AND severity>=ERROR AND jsonPayload.message=(\"notification_failed\" OR \"notification_send_failed\")"
+  filter      = "(${local.run_service_filter.processor} OR ${local.run_service_filter.rollup}) AND severity>=ERROR AND jsonPayload.message=(\"notification_failed\" OR \"notification_send_failed\")"
+
+  metric_descriptor {
+    metric_kind = "DELTA"
+    value_type  = "INT64"
+    unit        = "1"
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+# The outbox sweep itself failing: inside the function (outbox_sweep_failed,
+# e.g. Postgres unreachable) or before it (the Cloud Scheduler attempt errors:
+# 403, 5xx, refused while the nightly rollup holds the function's one instance).
+resource "google_logging_metric" "outbox_sweep_failed" {
+  name        = "outbox_sweep_failed_${local.suffix}"
+  project     = var.project_id
+  description = "Failed outbox sweeps (function log line or failed Cloud Scheduler attempt)."
+  filter = join(" OR ", [
+    "(${local.run_service_filter.rollup} AND jsonPayload.message=\"outbox_sweep_failed\")",
+    "(resource.type=\"cloud_scheduler_job\" AND resource.labels.job_id=\"${google_cloud_scheduler_job.outbox_sweep.name}\" AND severity>=ERROR)",
+  ])
 
   metric_descriptor {
     metric_kind = "DELTA"
@@ -345,9 +372,56 @@ resource "google_monitoring_alert_policy" "notification_failed" {
     }
   }
 
+  # A sweep runs every 5 minutes; the nightly rollup (at most 15 minutes) can
+  # refuse at most 3 of them, and one failed inside the function counts on both
+  # sides (its 500 fails the Scheduler attempt too). More than 3 failures in
+  # 30 minutes on either side is an outage. One condition per resource type,
+  # like the rollup's.
+  conditions {
+    display_name = "Outbox sweep logged outbox_sweep_failed repeatedly"
+
+    condition_threshold {
+      filter          = "metric.type=\"${local.log_metric_prefix}/${google_logging_metric.outbox_sweep_failed.name}\" AND resource.type=\"cloud_run_revision\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = local.outbox_sweep_failures_tolerated
+      duration        = "0s"
+
+      aggregations {
+        alignment_period     = "1800s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+
+      trigger {
+        count = 1
+      }
+    }
+  }
+
+  conditions {
+    display_name = "Outbox sweep Cloud Scheduler attempts keep failing"
+
+    condition_threshold {
+      filter          = "metric.type=\"${local.log_metric_prefix}/${google_logging_metric.outbox_sweep_failed.name}\" AND resource.type=\"cloud_scheduler_job\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = local.outbox_sweep_failures_tolerated
+      duration        = "0s"
+
+      aggregations {
+        alignment_period     = "1800s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+
+      trigger {
+        count = 1
+      }
+    }
+  }
+
   documentation {
     mime_type = "text/markdown"
-    content   = "The SMTP relay has refused staff notifications for days. Compliance alerts (disputes, cease-and-desist, bankruptcy) keep being retried; others were marked failed. Check the relay, then the outbox: `SELECT kind, status, attempts, next_attempt_at FROM notifications WHERE status <> 'sent'`. Logs: `jsonPayload.message=\"notification_failed\"`."
+    content   = "Either the SMTP relay has refused staff notifications for days, or the 5-minute outbox sweep keeps failing (rollup logs: `jsonPayload.message=\"outbox_sweep_failed\"`, usually Postgres unreachable; or the `${google_cloud_scheduler_job.outbox_sweep.name}` Cloud Scheduler attempts fail). Compliance alerts (disputes, cease-and-desist, bankruptcy) keep being retried; others were marked failed. Check the relay, then the outbox: `SELECT kind, status, attempts, next_attempt_at FROM notifications WHERE status <> 'sent'`. Logs: `jsonPayload.message=\"notification_failed\"`."
   }
 
   alert_strategy {

@@ -720,6 +720,7 @@ def test_log_based_metrics_follow_the_agreed_log_lines() -> None:
         "notification_failed": '"notification_failed" OR "notification_send_failed"',
         "breaker_opened": 'jsonPayload.message="breaker_opened"',
         "rollup_failed": 'jsonPayload.message="rollup_failed"',
+        "outbox_sweep_failed": 'jsonPayload.message="outbox_sweep_failed"',
     }
     for name, fragment in expected.items():
         assert name in metrics, f"log metric {name} is missing"
@@ -731,6 +732,48 @@ def test_log_based_metrics_follow_the_agreed_log_lines() -> None:
     assert metrics["breaker_opened"]["label_extractors"] == {
         "breaker": "EXTRACT(jsonPayload.breaker)"
     }
+
+
+def _conditions_on(metric: str) -> dict[str, dict[str, Any]]:
+    """Resource type -> threshold condition of every alert condition on a log metric."""
+    found = {}
+    for policy in resources("google_monitoring_alert_policy").values():
+        for condition in policy["conditions"]:
+            threshold = one(condition, "condition_threshold")
+            if f"google_logging_metric.{metric}.name" in threshold["filter"]:
+                resource_type = re.search(r'resource\.type=\\?"(\w+)', threshold["filter"])
+                assert resource_type, f"{metric}: a condition without resource.type"
+                found[resource_type.group(1)] = threshold
+    return found
+
+
+def test_notification_failures_of_the_outbox_sweep_page_too() -> None:
+    """The 5-minute sweep runs in the rollup function and logs the same give-ups; its own
+    failure (Postgres down, Scheduler attempt refused) pages once it lasts."""
+    metrics = resources("google_logging_metric")
+    notification = metrics["notification_failed"]["filter"]
+    assert notification.startswith(
+        "(${local.run_service_filter.processor} OR ${local.run_service_filter.rollup}) AND "
+    ), notification
+    assert "severity>=ERROR" in notification
+    sweep = metrics["outbox_sweep_failed"]["filter"].replace('\\"', '"')
+    assert '(${local.run_service_filter.rollup} AND jsonPayload.message="outbox_sweep_failed")' in (
+        sweep
+    )
+    assert (
+        'resource.labels.job_id="${google_cloud_scheduler_job.outbox_sweep.name}" '
+        "AND severity>=ERROR" in sweep
+    )
+    conditions = _conditions_on("outbox_sweep_failed")
+    assert set(conditions) == {"cloud_run_revision", "cloud_scheduler_job"}
+    tolerated = locals_()["outbox_sweep_failures_tolerated"]
+    assert tolerated == "${ceil(local.rollup_timeout_seconds / 300)}"
+    for threshold in conditions.values():
+        assert threshold["threshold_value"] == "${local.outbox_sweep_failures_tolerated}"
+        assert one(threshold, "aggregations")["alignment_period"] == "1800s"
+    # 3 refused sweeps during a 15-minute rollup stay below the threshold; 6 of 6 do not.
+    assert -(-int(locals_()["rollup_timeout_seconds"]) // 300) == 3
+    assert "cloud_run_revision" in _conditions_on("notification_failed")
 
 
 def test_alerts_cover_the_agreed_signals_and_reach_ops() -> None:
