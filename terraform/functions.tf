@@ -185,6 +185,9 @@ resource "google_cloudfunctions2_function" "processor" {
       CIRCUIT_BREAKER_RESET_TIMEOUT = tostring(var.circuit_breaker_reset_timeout)
       CLAUDE_MODEL                  = var.claude_model
       METRICS_RETENTION_DAYS        = tostring(var.metrics_retention_days)
+      # An email's processing lease outlives the longest attempt, so a
+      # redelivery never takes an email a slow attempt is still working on.
+      PROCESSOR_LEASE_SECONDS = tostring(var.processor_timeout_seconds + 60)
     })
 
     dynamic "secret_environment_variables" {

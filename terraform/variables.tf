@@ -382,7 +382,7 @@ variable "processor_concurrency" {
 }
 
 variable "processor_timeout_seconds" {
-  description = "Processor request timeout. Stays below the subscription's 600 s ack deadline so Pub/Sub never redelivers a message still being worked on."
+  description = "Processor request timeout. Stays below the subscription's 600 s ack deadline so Pub/Sub never redelivers a message still being worked on; PROCESSOR_LEASE_SECONDS is set to this + 60."
   type        = number
   default     = 300
 

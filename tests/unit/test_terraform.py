@@ -616,6 +616,23 @@ def test_the_webhook_cannot_reach_postgres() -> None:
             assert 'sa["webhook"]' not in str(body.get("name", "")), (resource_type, name)
 
 
+def test_processor_lease_outlives_the_longest_attempt() -> None:
+    """A slow attempt keeps its email's lease until Cloud Run has cut it off."""
+    from shared.config import load_settings
+
+    env = one(function("processor"), "service_config")["environment_variables"]
+    assert "PROCESSOR_LEASE_SECONDS = tostring(var.processor_timeout_seconds + 60)" in env
+    validation = one(variables()["processor_timeout_seconds"], "validation")["condition"]
+    bounds = re.search(
+        r"var\.processor_timeout_seconds >= (\d+) && var\.processor_timeout_seconds <= (\d+)",
+        validation,
+    )
+    assert bounds, validation
+    for timeout in (int(bounds.group(1)), 300, int(bounds.group(2))):
+        settings = load_settings({"PROCESSOR_LEASE_SECONDS": str(timeout + 60)})
+        assert settings.processor_lease_seconds == timeout + 60 > timeout
+
+
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_threads_match_request_concurrency(name: str) -> None:
     service = one(function(name), "service_config")
