@@ -1,4 +1,7 @@
-# Nightly rollup at 01:30 in var.time_zone. Cloud Scheduler calls the private
+# Nightly rollup at 01:30 in var.time_zone. Its minute must not be one the
+# outbox sweep below runs at (minute = 2 mod 5: 02, 07, ... 57): the rollup
+# function has one instance taking one request, so two calls at the same minute
+# refuse one (tests/unit/test_terraform.py checks both schedules). Cloud Scheduler calls the private
 # rollup function with an OIDC token minted for the scheduler service account,
 # the only identity (besides owners) allowed to invoke it. The rollup is
 # idempotent (daily rows are upserted), so retries are safe.
@@ -44,14 +47,16 @@ resource "google_cloud_scheduler_job" "rollup" {
 # {"task": "outbox_sweep"}: sends the staff notifications whose retry is due
 # (after an SMTP outage) even when no email arrives to trigger the
 # processor's own sweep — compliance alerts must not wait for the next email.
-# No retries: the next run is 5 minutes away. While the nightly rollup holds
-# the function's one instance, a sweep call is refused and the next one sends.
+# No retries: the next run is 5 minutes away. At minutes 02, 07, ... 57, never
+# at :00 or :30, so it never starts together with the 01:30 rollup; while the
+# rollup holds the function's one instance, a sweep call is refused and the
+# next one sends.
 resource "google_cloud_scheduler_job" "outbox_sweep" {
   name             = "outbox-sweep-${local.suffix}"
   project          = var.project_id
   region           = var.region
   description      = "Send due staff notifications (outbox retries) without waiting for mail."
-  schedule         = "*/5 * * * *"
+  schedule         = "2-59/5 * * * *"
   time_zone        = var.time_zone
   attempt_deadline = "300s"
 

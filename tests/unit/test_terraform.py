@@ -382,7 +382,7 @@ def test_scheduler_calls_rollup_with_an_oidc_token_that_may_invoke_it() -> None:
 def test_outbox_sweep_job_calls_the_rollup_function_with_the_sweep_task() -> None:
     """Due notifications are sent every 5 minutes even when no email arrives."""
     job = resources("google_cloud_scheduler_job")["outbox_sweep"]
-    assert job["schedule"] == "*/5 * * * *"
+    assert job["schedule"] == "2-59/5 * * * *"
     target = one(job, "http_target")
     assert refers_to(target["uri"], "local.rollup_url")
     assert target["body"] == '${base64encode("{\\"task\\": \\"outbox_sweep\\"}")}'
@@ -397,6 +397,34 @@ def test_outbox_sweep_job_calls_the_rollup_function_with_the_sweep_task() -> Non
     env = env_expression_keys(one(function("rollup"), "service_config")["environment_variables"])
     assert {"SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_FROM"} <= env
     assert "SMTP_PASSWORD" in secret_env_vars("rollup")
+
+
+def _cron_minutes(schedule: str) -> set[int]:
+    """Minutes of the hour a cron schedule fires at (minute field: N, */S, A-B/S)."""
+    field = schedule.split(maxsplit=1)[0]
+    match = re.fullmatch(r"(?:(\*)|(\d+)(?:-(\d+))?)(?:/(\d+))?", field)
+    assert match, f"unsupported minute field {field!r}"
+    star, first, last, step = match.groups()
+    start = 0 if star else int(first)
+    end = 59 if star or last or step else start
+    if last:
+        end = int(last)
+    return set(range(start, end + 1, int(step or 1)))
+
+
+def test_the_rollup_and_the_outbox_sweep_never_start_at_the_same_minute() -> None:
+    """The rollup function takes one request at a time: a collision refuses a call, and a
+    refused rollup attempt is an ERROR that pages."""
+    jobs = resources("google_cloud_scheduler_job")
+    rollup = _cron_minutes(jobs["rollup"]["schedule"])
+    sweep = _cron_minutes(jobs["outbox_sweep"]["schedule"])
+    assert sweep == set(range(2, 60, 5))
+    assert len(sweep) == 12, "the sweep still runs every 5 minutes"
+    assert not rollup & sweep, (rollup, sweep)
+    assert not sweep & {0, 30}
+    # every rollup minute leaves the sweep before it at least 2 minutes to finish
+    assert all(min((r - s) % 60 for s in sweep) >= 2 for r in rollup)
+    assert _cron_minutes("*/5 * * * *") & rollup, "the old schedule collided"
 
 
 # --- Pub/Sub -----------------------------------------------------------------
