@@ -171,11 +171,15 @@ resource "google_pubsub_subscription_iam_member" "agent_subscribes_processor" {
   member       = local.pubsub_service_agent
 }
 
-# The agent mints the push OIDC token as the push identity.
+# The agent mints the push OIDC token as the push identity. Setting a service
+# account's policy needs roles/iam.serviceAccountAdmin (deployer_project_roles):
+# granted first when the pipeline applies.
 resource "google_service_account_iam_member" "agent_mints_push_token" {
   service_account_id = google_service_account.sa["push"].name
   role               = "roles/iam.serviceAccountTokenCreator"
   member             = local.pubsub_service_agent
+
+  depends_on = [google_project_iam_member.deployer]
 }
 
 # --- function builds -----------------------------------------------------------

@@ -403,6 +403,9 @@ variable "deployer_project_roles" {
     "roles/editor",
     "roles/resourcemanager.projectIamAdmin",
     "roles/iam.serviceAccountUser",
+    # iam.serviceAccounts.setIamPolicy, which none of the others has: grants
+    # on a service account itself (google_service_account_iam_member, iam.tf).
+    "roles/iam.serviceAccountAdmin",
     "roles/run.admin",
     "roles/secretmanager.admin",
     "roles/storage.admin",

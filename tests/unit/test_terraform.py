@@ -427,6 +427,20 @@ def test_the_rollup_and_the_outbox_sweep_never_start_at_the_same_minute() -> Non
     assert _cron_minutes("*/5 * * * *") & rollup, "the old schedule collided"
 
 
+def test_the_deployer_may_set_the_iam_policy_of_service_accounts() -> None:
+    """Grants on a service account (the Pub/Sub agent minting push tokens, ...) need
+    iam.serviceAccounts.setIamPolicy: roles/iam.serviceAccountAdmin, not roles/editor."""
+    grants = resources("google_service_account_iam_member")
+    assert grants
+    for name, grant in grants.items():
+        assert "${google_project_iam_member.deployer}" in grant.get("depends_on", []), name
+    roles = variables()["deployer_project_roles"]["default"]
+    assert "roles/iam.serviceAccountAdmin" in roles
+    deployer = resources("google_project_iam_member")["deployer"]
+    assert deployer["for_each"] == "${toset(var.deployer_project_roles)}"
+    assert deployer["member"] == '${google_service_account.sa["deployer"].member}'
+
+
 # --- Pub/Sub -----------------------------------------------------------------
 
 
