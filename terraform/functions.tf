@@ -14,8 +14,9 @@
 #   x 2 during a rollout (old instances keep their pools until they are
 #       shut down, new ones open theirs)                        = 84
 #   + migrations (Alembic, one connection, + 1 spare)           =  2
+#   + one operator's `python -m shared.ops` (ops_env: 1 + 1)    =  2
 #   + connections Postgres reserves for superusers              =  3
-#   = 89 < 100
+#   = 91 < 100
 #
 # The precondition on the processor checks the same sum at plan time for
 # whatever values the variables take.
@@ -33,12 +34,13 @@ locals {
   rollup_max_overflow    = 0
   rollup_max_instances   = 1
   migration_connections  = 2
+  ops_connections        = 2 # DB_POOL_SIZE + DB_MAX_OVERFLOW of local.ops_env
   reserved_connections   = 3
 
   db_connections_worst_case = 2 * (
     var.processor_max_instances * (local.processor_pool_size + local.processor_max_overflow) +
     local.rollup_max_instances * (local.rollup_pool_size + local.rollup_max_overflow)
-  ) + local.migration_connections + local.reserved_connections
+  ) + local.migration_connections + local.ops_connections + local.reserved_connections
 
   webhook_concurrency     = 16
   webhook_timeout_seconds = 60

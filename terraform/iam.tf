@@ -198,7 +198,7 @@ resource "google_storage_bucket_iam_member" "build_reads_sources" {
   member = google_service_account.sa["build"].member
 }
 
-# --- pipeline ------------------------------------------------------------------
+# --- pipeline and operators -------------------------------------------------------
 
 resource "google_project_iam_member" "deployer" {
   for_each = toset(var.deployer_project_roles)
@@ -206,4 +206,18 @@ resource "google_project_iam_member" "deployer" {
   project = var.project_id
   role    = each.value
   member  = google_service_account.sa["deployer"].member
+}
+
+# Operators run `python -m shared.ops` as the deployer (its Cloud SQL IAM user
+# owns the tables; it may read logs, replay dead letters and run the scheduler
+# job): their Application Default Credentials impersonate it. Only the
+# principals listed in var.ops_principals.
+resource "google_service_account_iam_member" "ops_impersonate_deployer" {
+  for_each = toset(var.ops_principals)
+
+  service_account_id = google_service_account.sa["deployer"].name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = each.value
+
+  depends_on = [google_project_iam_member.deployer]
 }

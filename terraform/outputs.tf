@@ -90,3 +90,27 @@ output "dashboard_url" {
   description = "Cloud Monitoring dashboard."
   value       = "https://console.cloud.google.com/monitoring/dashboards/builder/${basename(google_monitoring_dashboard.main.id)}?project=${var.project_id}"
 }
+
+# What `python -m shared.ops` needs against this deployment, logged in as the
+# deployer's IAM database user: the functions' own settings (same names and
+# values) plus the ops CLI's. No secret value: MONGODB_URI is named only.
+locals {
+  ops_env = merge(local.common_env, local.db_env, {
+    DB_USER                   = google_sql_user.iam["deployer"].name
+    DB_POOL_SIZE              = "1"
+    DB_MAX_OVERFLOW           = "1"
+    MONGODB_DATABASE          = var.mongodb_database
+    ROLLUP_SCHEDULER_JOB      = google_cloud_scheduler_job.rollup.name
+    ROLLUP_SCHEDULER_LOCATION = var.region
+    ROLLUP_TIME_ZONE          = var.time_zone
+  })
+}
+
+output "ops_env" {
+  description = "KEY=VALUE lines for `python -m shared.ops --env-file` against this environment, as the deployer (impersonated: see docs, Ops commands). Holds no secret."
+  value = join("", concat(
+    ["# python -m shared.ops --env-file THIS_FILE ... (${var.environment}); ADC must impersonate ${google_service_account.sa["deployer"].email}\n"],
+    [for key, value in local.ops_env : "${key}=${value}\n"],
+    ["# MONGODB_URI is not here: it is the Secret Manager secret ${google_secret_manager_secret.app["MONGODB_URI"].secret_id} (shared.ops does not need it)\n"],
+  ))
+}

@@ -393,8 +393,19 @@ variable "processor_timeout_seconds" {
 }
 
 # ---------------------------------------------------------------------------
-# Deployment pipeline
+# Deployment pipeline and operators
 # ---------------------------------------------------------------------------
+
+variable "ops_principals" {
+  description = "Who may run `python -m shared.ops` against this environment: principals (user:, group:, serviceAccount:) given roles/iam.serviceAccountTokenCreator on the deployer service account, to impersonate it (docs: Ops commands). That is deploy-level access: list only people who may deploy."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for principal in var.ops_principals : can(regex("^(user|group|serviceAccount):[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", principal))])
+    error_message = "ops_principals must be IAM principals such as user:alice@example.com or group:ops@example.com."
+  }
+}
 
 variable "deployer_project_roles" {
   description = "Project roles of the deployer service account that runs cloudbuild.yaml (terraform apply, migrations, smoke check)."

@@ -705,11 +705,13 @@ def test_connection_budget_is_checked_and_explained() -> None:
     assert "max_instances x (pool + overflow)" in text
     precondition = one(one(function("processor"), "lifecycle"), "precondition")
     assert "local.db_connections_worst_case < var.sql_max_connections" in precondition["condition"]
-    # with the defaults: 2 x (4 x (8 + 2) + 1 x (2 + 0)) + 2 + 3 = 89 < 100
+    assert "local.ops_connections" in str(locals_()["db_connections_worst_case"])
+    # with the defaults: 2 x (4 x (8 + 2) + 1 x (2 + 0)) + 2 + 2 + 3 = 91 < 100
     defaults = {name: body.get("default") for name, body in variables().items()}
     worst = (
-        2 * (defaults["processor_max_instances"] * (defaults["processor_concurrency"] + 2) + 2) + 5
+        2 * (defaults["processor_max_instances"] * (defaults["processor_concurrency"] + 2) + 2) + 7
     )
+    assert worst == 91
     assert worst < defaults["sql_max_connections"]
 
 
@@ -907,3 +909,81 @@ def test_log_based_metrics_match_events_the_code_logs() -> None:
     assert {"webhook_received", "breaker_opened", "rollup_failed", "email_failed"} <= events
     for event in sorted(events):
         assert f'"{event}"' in code, f"no code logs the event {event!r} a log metric counts"
+
+
+# --- operators -----------------------------------------------------------------
+
+
+def test_ops_env_output_renders_the_ops_cli_settings_for_this_deployment() -> None:
+    """`terraform output -raw ops_env` is the --env-file of `python -m shared.ops`: the
+    deployer's IAM database user, the real resource names, no secret value."""
+    import dataclasses
+
+    from shared.config import Settings
+
+    ops_env = locals_()["ops_env"]
+    assert ops_env.startswith("${merge(local.common_env, local.db_env, {")
+    keys = env_expression_keys(ops_env)
+    assert keys >= {
+        "APP_ENV",
+        "GOOGLE_CLOUD_PROJECT",
+        "INSTANCE_CONNECTION_NAME",
+        "DB_IP_TYPE",
+        "DB_NAME",
+        "DB_USER",
+        "DB_POOL_SIZE",
+        "DB_MAX_OVERFLOW",
+        "PUBSUB_TOPIC",
+        "PUBSUB_DEAD_LETTER_TOPIC",
+        "PUBSUB_DEAD_LETTER_SUBSCRIPTION",
+        "PUBSUB_PROCESSOR_SUBSCRIPTION",
+        "RAW_EMAIL_BUCKET",
+        "MONGODB_DATABASE",
+        "ROLLUP_SCHEDULER_JOB",
+        "ROLLUP_SCHEDULER_LOCATION",
+    }, sorted(keys)
+    assert not keys & SECRET_ENV
+    fields = {spec.name.upper() for spec in dataclasses.fields(Settings)}
+    assert keys <= fields, f"not settings: {sorted(keys - fields)}"
+    assert 'DB_USER = google_sql_user.iam["deployer"].name' in ops_env
+    assert "ROLLUP_SCHEDULER_JOB = google_cloud_scheduler_job.rollup.name" in ops_env
+    assert "ROLLUP_SCHEDULER_LOCATION = var.region" in ops_env
+    # the connection budget counts the operator's pool
+    pool = re.search(r'DB_POOL_SIZE = "(\d+)"', ops_env)
+    overflow = re.search(r'DB_MAX_OVERFLOW = "(\d+)"', ops_env)
+    assert pool and overflow
+    assert int(pool.group(1)) + int(overflow.group(1)) == locals_()["ops_connections"]
+    common = locals_()["common_env"]
+    assert common["PUBSUB_DEAD_LETTER_SUBSCRIPTION"] == (
+        "${google_pubsub_subscription.dead_letter.name}"
+    )
+    assert common["RAW_EMAIL_BUCKET"] == "${google_storage_bucket.raw_email.name}"
+    value = outputs()["ops_env"]["value"]
+    assert '"${key}=${value}\\n"' in value and "local.ops_env" in value
+    assert 'google_secret_manager_secret.app["MONGODB_URI"].secret_id' in value
+    assert "sensitive" not in outputs()["ops_env"]
+
+
+def test_operators_impersonate_the_deployer_only_when_listed() -> None:
+    variable = variables()["ops_principals"]
+    assert variable["type"] == "${list(string)}"
+    assert variable["default"] == []
+    assert variable.get("validation")
+    grant = resources("google_service_account_iam_member")["ops_impersonate_deployer"]
+    assert grant["for_each"] == "${toset(var.ops_principals)}"
+    assert grant["service_account_id"] == '${google_service_account.sa["deployer"].name}'
+    assert grant["role"] == "roles/iam.serviceAccountTokenCreator"
+    assert grant["member"] == "${each.value}"
+    # Nobody else may impersonate the deployer.
+    for name, other in resources("google_service_account_iam_member").items():
+        if name != "ops_impersonate_deployer":
+            assert 'sa["deployer"]' not in other["service_account_id"], name
+    # The deployer is a Cloud SQL IAM user that may connect and log in (it owns the tables:
+    # it runs the migrations).
+    assert '"deployer"' in resources("google_sql_user")["iam"]["for_each"]
+    for grant_name in ("sql_client", "sql_instance_user"):
+        assert '"deployer"' in resources("google_project_iam_member")[grant_name]["for_each"]
+    docs = (TERRAFORM_DIR.parent / "docs" / "observability.md").read_text()
+    assert "--impersonate-service-account" in docs
+    assert "terraform -chdir=terraform output -raw ops_env" in docs
+    assert "ops_principals" in docs
