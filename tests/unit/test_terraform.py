@@ -646,8 +646,8 @@ def test_functions_get_every_agreed_setting() -> None:
 
 
 def test_the_webhook_cannot_reach_postgres() -> None:
-    """The webhook gets the connection settings (the shared config requires them in
-    production) but no way in: no Cloud SQL role and no database user."""
+    """No way in for the webhook: no Cloud SQL role and no database user (and no database
+    settings: test_the_webhook_gets_no_database_settings)."""
     for resource_type in ("google_project_iam_member", "google_sql_user"):
         for name, body in resources(resource_type).items():
             role = str(body.get("role", ""))
@@ -890,6 +890,9 @@ def test_the_webhook_gets_no_database_settings() -> None:
         one(function("processor"), "service_config")["environment_variables"]
     )
     assert {"INSTANCE_CONNECTION_NAME", "DB_USER"} <= processor
+    deploy = " ".join((TERRAFORM_DIR.parent / "docs" / "deploy.md").read_text().split())
+    assert "The webhook receives no database settings" in deploy
+    assert "shared configuration requires them" not in deploy
 
 
 def test_log_based_metrics_match_events_the_code_logs() -> None:
