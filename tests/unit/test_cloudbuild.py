@@ -164,6 +164,27 @@ def test_smoke_check_uses_the_deployed_outputs() -> None:
     assert any(arg.startswith("--project=") for arg in smoke["args"])
 
 
+def test_scheduler_smoke_runs_the_outbox_sweep_and_checks_its_attempt() -> None:
+    """Whether Cloud Scheduler's calls to the internal-only rollup function get through is
+    checked on every deploy, last, by a real Scheduler attempt."""
+    index = index_of("gcloud scheduler jobs run")
+    assert index == len(steps()) - 1
+    assert index > index_of("infra/smoke.py")
+    script = substitute(steps()[index]["args"][-1])
+    assert 'job="outbox-sweep-x"' in script
+    assert 'gcloud scheduler jobs run "$job" --project="x" --location="x"' in script
+    assert "describe lastAttemptTime" in script
+    assert 'code="$(describe status.code)"' in script
+    assert 'if [ -n "$code" ] && [ "$code" != "0" ]; then' in script
+    assert script.count("exit 1") == 2
+    # the job it runs is the one terraform names so
+    scheduler = (REPO_ROOT / "terraform" / "scheduler.tf").read_text()
+    assert 'name             = "outbox-sweep-${local.suffix}"' in scheduler
+    deploy = (REPO_ROOT / "docs" / "deploy.md").read_text()
+    assert "If the scheduler smoke check fails" in deploy
+    assert ".run.app" in deploy
+
+
 def test_referenced_repository_files_exist() -> None:
     assert (REPO_ROOT / "infra" / "smoke.py").is_file()
     assert (REPO_ROOT / "infra" / "package.py").is_file()
