@@ -28,7 +28,7 @@ def _secret_bytes(secret: SecretStr | None, setting: str) -> bytes:
 
 def check_timestamp(value: str | None, *, now: float, tolerance_seconds: int) -> int:
     """The timestamp as an int, if it is digits and within the tolerance of ``now``."""
-    if value is None or not _TIMESTAMP.match(value):
+    if value is None or not _TIMESTAMP.fullmatch(value):
         raise Unauthenticated("missing or malformed timestamp")
     timestamp = int(value)
     if abs(now - timestamp) > tolerance_seconds:

@@ -58,7 +58,7 @@ def normalise_message_id(raw: str | None) -> str | None:
     match = _MSG_ID.search(value)
     candidate = match.group(1) if match else value.strip("<>")
     left, at, right = candidate.partition("@")
-    if not at or not _ID_PART.match(left) or not _ID_PART.match(right):
+    if not at or not _ID_PART.fullmatch(left) or not _ID_PART.fullmatch(right):
         return None
     normalised = f"<{left}@{right.lower()}>"
     return normalised if len(normalised) <= _MAX_MESSAGE_ID else None

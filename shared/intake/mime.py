@@ -304,7 +304,7 @@ def _header_lines(headers: Sequence[tuple[str, str]]) -> tuple[list[bytes], int,
         lowered = name.lower()
         if lowered in _REGENERATED:
             continue
-        if not _FIELD_NAME.match(name):
+        if not _FIELD_NAME.fullmatch(name):
             dropped += 1
             continue
         cleaned = clean_header_value(value)
@@ -422,7 +422,7 @@ def _base64_lines(data: bytes) -> bytes:
 def _disposition(filename: str | None) -> bytes:
     if filename is None:
         return b"Content-Disposition: attachment\r\n"
-    if len(filename) <= _FAST_FILENAME and _QUOTABLE.match(filename):
+    if len(filename) <= _FAST_FILENAME and _QUOTABLE.fullmatch(filename):
         return b'Content-Disposition: attachment; filename="%s"\r\n' % filename.encode("ascii")
     holder = EmailMessage(policy=_POLICY)  # RFC 2231 encoding and folding of the parameter
     holder["Content-Disposition"] = "attachment"
