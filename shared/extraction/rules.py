@@ -42,7 +42,9 @@ from shared.config import Settings, get_settings
 from shared.extraction.models import Extraction, ParsedEmail
 from shared.extraction.validation import (
     EvidenceIndex,
+    check_intent_evidence,
     injection_warnings,
+    needs_new_text,
     validate_field,
 )
 
@@ -347,9 +349,9 @@ class RulesExtractor:
     def extract(self, email: ParsedEmail) -> Extraction:
         new_text = "\n".join(p for p in (email.subject, email.text) if p)
         everything = email.searchable_text()
-        intent, intent_confidence, _ = _intent(new_text)
+        intent, intent_confidence, intent_evidence = _intent(new_text)
         if intent == "other":  # the new text said nothing recognisable: look at the rest
-            intent, intent_confidence, _ = _intent(everything)
+            intent, intent_confidence, intent_evidence = _intent(everything)
             intent_confidence = min(intent_confidence, 0.4)
 
         candidates: _Candidates = {}
@@ -360,6 +362,9 @@ class RulesExtractor:
 
         index = EvidenceIndex(email)
         warnings: list[str] = []
+        intent_confidence = check_intent_evidence(
+            intent, intent_confidence, intent_evidence, index, warnings
+        )
         today = date.today()
         fields = {}
         for name, (value, evidence, confidence) in candidates.items():
@@ -368,7 +373,9 @@ class RulesExtractor:
                 "confidence": min(confidence, self.confidence_cap),
                 "evidence": evidence,
             }
-            checked = validate_field(name, raw, index, today, warnings)
+            checked = validate_field(
+                name, raw, index, today, warnings, new_text_only=needs_new_text(intent, name)
+            )
             if checked is not None:
                 fields[name] = checked
         warnings += injection_warnings(email)
