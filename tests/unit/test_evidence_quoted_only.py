@@ -195,3 +195,13 @@ def test_rules_extractor_flags_an_intent_read_from_the_quoted_history() -> None:
         mail("I have paid 500.00 EUR for case CASE-2024-0001", QUOTED_PAYMENT)
     )
     assert "evidence_quoted_only:intent" not in new.warnings
+
+
+def test_inherited_subject_prefixes() -> None:
+    from shared.extraction.quotes import inherited_subject
+
+    for subject in ("Re: paid", "RE: AW: paid", "Fwd: x", "FW: x", "AW: x", "WG: x", "TR: x",
+                    "RV: x", "SV: x", "Antw: x", "Re[2]: x", " re : x"):  # fmt: skip
+        assert inherited_subject(subject), subject
+    for subject in ("Payment made", "Resume: paid", "Trade: x", "Aware: x", "Regarding CASE-1"):
+        assert not inherited_subject(subject), subject
