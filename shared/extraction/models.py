@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
+from shared.extraction.quotes import inherited_subject
+
 INTENTS = (
     "payment_confirmation",
     "payment_promise",
@@ -65,6 +67,13 @@ class ParsedEmail:
     def searchable_text(self) -> str:
         """All text evidence may be quoted from (subject, body, quoted part, attachment text)."""
         parts = [self.subject, self.text, self.quoted_text]
+        parts += [a.text for a in self.attachments if a.text]
+        return "\n".join(parts)
+
+    def new_searchable_text(self) -> str:
+        """What this message itself says: the new body and attachment text, and the subject
+        unless it is inherited (``Re:``/``Fwd:``…); the quoted history is left out."""
+        parts = [self.text] if inherited_subject(self.subject) else [self.subject, self.text]
         parts += [a.text for a in self.attachments if a.text]
         return "\n".join(parts)
 

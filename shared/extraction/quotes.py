@@ -13,6 +13,10 @@ Recognised, in order of appearance:
   and ``To:``/``Subject:`` (optionally preceded by a line of underscores).
 
 Everything from the first header on is quoted; ``>`` lines before it are quoted as well.
+
+A subject starting with a reply or forward prefix (``Re:``, ``Fwd:``, ``Fw:``, ``AW:``,
+``WG:``, ``TR:``, ``RV:``, ``SV:``, ``Antw:``, ``Enc:``, also ``Re[2]:``) is inherited from the
+earlier message: :func:`inherited_subject` tells, and evidence found only there counts as history.
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ _FROM_RE = re.compile(r"^\s*\*?(?:from|von|de)\s*:\*?\s", re.IGNORECASE)
 _SENT_RE = re.compile(r"^\s*\*?(?:sent|date|gesendet|datum|envoyé|enviado)\s*:", re.IGNORECASE)
 _TO_RE = re.compile(r"^\s*\*?(?:to|subject|an|betreff|à|objet|para|asunto)\s*:", re.IGNORECASE)
 _UNDERSCORES_RE = re.compile(r"^\s*_{10,}\s*$")
+_INHERITED_SUBJECT_RE = re.compile(
+    r"^\W{0,3}(?:re|fwd?|aw|wg|tr|rv|sv|antw|enc)\s*(?:\[\d+\])?\s*:", re.IGNORECASE
+)
 
 
 def _is_outlook_header(lines: list[str], index: int) -> bool:
@@ -79,3 +86,8 @@ def split_quoted(text: str) -> tuple[str, str]:
         (quoted_lines if line.lstrip().startswith(">") else new_lines).append(line)
     quoted_lines.extend(tail)
     return "\n".join(new_lines).strip(), "\n".join(quoted_lines).strip()
+
+
+def inherited_subject(subject: str) -> bool:
+    """Whether ``subject`` is a reply's or forward's (``Re: …``, ``Fwd: …``, ``AW: …``)."""
+    return _INHERITED_SUBJECT_RE.match(subject) is not None

@@ -39,10 +39,12 @@ from datetime import date
 from decimal import Decimal
 
 from shared.config import Settings, get_settings
-from shared.extraction.models import Extraction, ParsedEmail
+from shared.extraction.models import COMPLIANCE_INTENTS, Extraction, ParsedEmail
 from shared.extraction.validation import (
     EvidenceIndex,
+    check_intent_evidence,
     injection_warnings,
+    needs_new_text,
     validate_field,
 )
 
@@ -147,7 +149,11 @@ _EMAIL_RE = re.compile(
 
 # --- intent ---------------------------------------------------------------------------
 
-# (intent, strong keywords, weak keywords); checked in this order, the first hit wins.
+# (intent, strong keywords, weak keywords). Checked: the compliance intents' strong keywords,
+# then their weak ones, then the other intents' strong keywords, then their weak ones; within
+# each pass in this order, the first hit wins. A weak compliance hit ("my lawyer", "leave me
+# alone") beats a strong hit of another intent ("I will pay"): missing a cease-and-desist costs
+# more than holding a payment email for staff.
 _INTENT_KEYWORDS: tuple[tuple[str, str, str], ...] = (
     (
         "bankruptcy_notice",
@@ -158,10 +164,15 @@ _INTENT_KEYWORDS: tuple[tuple[str, str, str], ...] = (
     (
         "cease_and_desist",
         r"cease\s+(?:and|&)\s+desist|cease\s+(?:all\s+)?(?:communication|contact|collection)"
-        r"|stop\s+(?:contacting|calling|all\s+contact)|do\s+not\s+contact\s+me"
+        r"|stop\s+(?:contacting|calling|all\s+contact)"
+        r"|stop\s+(?:e-?mailing|mailing|writing\s+to|texting|messaging|phoning|harass\w*)\s+(?:me|us)\b"
+        r"|(?:do\s+not|don[’']?t|never)\s+(?:ever\s+)?(?:contact|call|phone|e-?mail|text|write\s+to)"
+        r"\s+(?:me|us)\b|refuse\s+to\s+pay"
+        r"|(?:communication|contact|correspondence)s?\s+(?:(?:to|must|should|needs?\s+to)\s+)?"
+        r"(?:stop|cease|end)\b"
         r"|unterlassungserklärung|unterlassen\s+sie|cessez\s+de\s+me\s+contacter|mise\s+en\s+demeure"
         r"|dejen?\s+de\s+contactar",
-        r"harass|no\s+further\s+contact|my\s+(?:attorney|lawyer|solicitor)",
+        r"harass|no\s+further\s+contact|my\s+(?:attorney|lawyer|solicitor)|leave\s+(?:me|us)\s+alone",
     ),
     (
         "dispute",
@@ -320,15 +331,21 @@ def _dates(text: str) -> list[_Hit]:
     return hits
 
 
+_COMPLIANCE_RES = tuple(r for r in _INTENT_RES if r[0] in COMPLIANCE_INTENTS)
+_OTHER_RES = tuple(r for r in _INTENT_RES if r[0] not in COMPLIANCE_INTENTS)
+_INTENT_PASSES = (
+    tuple((intent, strong, 0.6) for intent, strong, _ in _COMPLIANCE_RES)
+    + tuple((intent, weak, 0.4) for intent, _, weak in _COMPLIANCE_RES)
+    + tuple((intent, strong, 0.6) for intent, strong, _ in _OTHER_RES)
+    + tuple((intent, weak, 0.4) for intent, _, weak in _OTHER_RES)
+)
+
+
 def _intent(text: str) -> tuple[str, float, str | None]:
-    for intent, strong, _weak in _INTENT_RES:
-        match = strong.search(text)
+    for intent, pattern, confidence in _INTENT_PASSES:
+        match = pattern.search(text)
         if match:
-            return intent, 0.6, match.group()
-    for intent, _strong, weak in _INTENT_RES:
-        match = weak.search(text)
-        if match:
-            return intent, 0.4, match.group()
+            return intent, confidence, match.group()
     return "other", 0.3, None
 
 
@@ -347,9 +364,9 @@ class RulesExtractor:
     def extract(self, email: ParsedEmail) -> Extraction:
         new_text = "\n".join(p for p in (email.subject, email.text) if p)
         everything = email.searchable_text()
-        intent, intent_confidence, _ = _intent(new_text)
+        intent, intent_confidence, intent_evidence = _intent(new_text)
         if intent == "other":  # the new text said nothing recognisable: look at the rest
-            intent, intent_confidence, _ = _intent(everything)
+            intent, intent_confidence, intent_evidence = _intent(everything)
             intent_confidence = min(intent_confidence, 0.4)
 
         candidates: _Candidates = {}
@@ -360,6 +377,9 @@ class RulesExtractor:
 
         index = EvidenceIndex(email)
         warnings: list[str] = []
+        intent_confidence = check_intent_evidence(
+            intent, intent_confidence, intent_evidence, index, warnings
+        )
         today = date.today()
         fields = {}
         for name, (value, evidence, confidence) in candidates.items():
@@ -368,7 +388,9 @@ class RulesExtractor:
                 "confidence": min(confidence, self.confidence_cap),
                 "evidence": evidence,
             }
-            checked = validate_field(name, raw, index, today, warnings)
+            checked = validate_field(
+                name, raw, index, today, warnings, new_text_only=needs_new_text(intent, name)
+            )
             if checked is not None:
                 fields[name] = checked
         warnings += injection_warnings(email)

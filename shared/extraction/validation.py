@@ -2,9 +2,12 @@
 
 A value that fails its check is dropped (warning ``invalid:<field>``); a value whose evidence
 quote is missing (``evidence_missing:<field>``), not found in the email
-(``evidence_not_found:<field>``) or does not support the value (``evidence_mismatch:<field>``,
-e.g. the amount's digits are not in the quote) keeps its value but its confidence is halved and
-capped at :data:`UNSUPPORTED_CONFIDENCE_CAP`. Confidences are clamped to [0, 1].
+(``evidence_not_found:<field>``), does not support the value (``evidence_mismatch:<field>``,
+e.g. the amount's digits are not in the quote) or, for the intent and the fields of
+:data:`NEW_TEXT_FIELDS` (a payment confirmation's amount), is found only in the quoted history
+or an inherited ``Re:`` subject (``evidence_quoted_only:<field>``) keeps its value but its
+confidence is halved and capped at :data:`UNSUPPORTED_CONFIDENCE_CAP`. Confidences are clamped
+to [0, 1].
 
 Checks: references 1–64 characters of letters, digits and ``-_/.# ``; names 2–200
 characters without control characters; e-mail addresses by syntax; amounts positive, at most
@@ -218,14 +221,30 @@ def normalise_for_search(text: str) -> str:
 
 
 class EvidenceIndex:
-    """The email's searchable text, normalised once, to look quotes up in."""
+    """The email's searchable text, normalised once, to look quotes up in.
+
+    ``text`` is everything evidence may be quoted from (:meth:`ParsedEmail.searchable_text`);
+    ``new_text`` only what this message itself says (:meth:`ParsedEmail.new_searchable_text`:
+    no quoted history, no inherited ``Re:`` subject).
+    """
 
     def __init__(self, email: ParsedEmail) -> None:
         self.text = normalise_for_search(email.searchable_text())
+        self.new_text = normalise_for_search(email.new_searchable_text())
+
+    @staticmethod
+    def _pieces(quote: str) -> list[str]:
+        pieces = re.split(r"\.\.\.|…", normalise_for_search(quote))
+        return [p.strip() for p in pieces if p.strip()]
 
     def contains(self, quote: str) -> bool:
-        pieces = [p for p in re.split(r"\.\.\.|…", normalise_for_search(quote)) if p.strip()]
-        return bool(pieces) and all(p.strip() in self.text for p in pieces)
+        pieces = self._pieces(quote)
+        return bool(pieces) and all(p in self.text for p in pieces)
+
+    def in_new_text(self, quote: str) -> bool:
+        """Whether every piece of ``quote`` is in the new text (not only in the history)."""
+        pieces = self._pieces(quote)
+        return bool(pieces) and all(p in self.new_text for p in pieces)
 
 
 def _digits(text: str) -> str:
@@ -306,10 +325,51 @@ def _penalise(confidence: float) -> float:
     return min(confidence * 0.5, UNSUPPORTED_CONFIDENCE_CAP)
 
 
+# Fields whose evidence must be in the new text for an intent (else ``evidence_quoted_only``):
+# a payment confirmation's amount quoted from an earlier message would credit it twice.
+NEW_TEXT_FIELDS: Mapping[str, frozenset[str]] = {"payment_confirmation": frozenset({"amount"})}
+
+
+def needs_new_text(intent: str, name: str) -> bool:
+    """Whether ``name``'s evidence must be in the new text when the intent is ``intent``."""
+    return name in NEW_TEXT_FIELDS.get(intent, frozenset())
+
+
+def check_intent_evidence(
+    intent: str, confidence: float, evidence: Any, index: EvidenceIndex, warnings: list[str]
+) -> float:
+    """The intent's confidence after checking its evidence (``other`` needs none): missing,
+    not found, or found only in the quoted history (``evidence_quoted_only:intent``) halves it
+    and caps it at :data:`UNSUPPORTED_CONFIDENCE_CAP`."""
+    if intent == "other":
+        return confidence
+    if not isinstance(evidence, str) or not evidence.strip():
+        warnings.append("evidence_missing:intent")
+        return _penalise(confidence)
+    evidence = evidence[:MAX_EVIDENCE_CHARS]
+    if not index.contains(evidence):
+        warnings.append("evidence_not_found:intent")
+        return _penalise(confidence)
+    if not index.in_new_text(evidence):
+        warnings.append("evidence_quoted_only:intent")
+        return _penalise(confidence)
+    return confidence
+
+
 def validate_field(
-    name: str, raw: Any, index: EvidenceIndex, today: date, warnings: list[str]
+    name: str,
+    raw: Any,
+    index: EvidenceIndex,
+    today: date,
+    warnings: list[str],
+    *,
+    new_text_only: bool = False,
 ) -> ExtractedField | None:
-    """One field of an answer: ``{value, confidence, evidence}`` → a checked field or None."""
+    """One field of an answer: ``{value, confidence, evidence}`` → a checked field or None.
+
+    ``new_text_only``: evidence found only in the quoted history is penalised like unfound
+    evidence (``evidence_quoted_only:<name>``), see :data:`NEW_TEXT_FIELDS`.
+    """
     if raw is None:
         return None
     if not isinstance(raw, Mapping) or "value" not in raw:
@@ -336,6 +396,9 @@ def validate_field(
         confidence = _penalise(confidence)
     elif not evidence_supports(name, value, evidence):
         warnings.append(f"evidence_mismatch:{name}")
+        confidence = _penalise(confidence)
+    elif new_text_only and not index.in_new_text(evidence):
+        warnings.append(f"evidence_quoted_only:{name}")
         confidence = _penalise(confidence)
     return ExtractedField(value, confidence, evidence)
 
@@ -373,20 +436,23 @@ def validate_answer(
     if intent_confidence is None:
         warnings.append("invalid_confidence:intent")
         intent_confidence = 0.0
-    intent_evidence = answer.get("intent_evidence")
-    if intent != "other":
-        if not isinstance(intent_evidence, str) or not intent_evidence.strip():
-            warnings.append("evidence_missing:intent")
-            intent_confidence = _penalise(intent_confidence)
-        elif not index.contains(intent_evidence[:MAX_EVIDENCE_CHARS]):
-            warnings.append("evidence_not_found:intent")
-            intent_confidence = _penalise(intent_confidence)
+    intent = str(intent)
+    intent_confidence = check_intent_evidence(
+        intent, intent_confidence, answer.get("intent_evidence"), index, warnings
+    )
     fields: dict[str, ExtractedField] = {}
     for name in FIELD_NAMES:
-        checked = validate_field(name, answer.get(name), index, today, warnings)
+        checked = validate_field(
+            name,
+            answer.get(name),
+            index,
+            today,
+            warnings,
+            new_text_only=needs_new_text(intent, name),
+        )
         if checked is not None:
             fields[name] = checked
     warnings += injection_warnings(
         email, model_flagged=answer.get("contains_instructions_to_ai") is True
     )
-    return ValidatedAnswer(str(intent), intent_confidence, fields, tuple(warnings))
+    return ValidatedAnswer(intent, intent_confidence, fields, tuple(warnings))

@@ -15,9 +15,13 @@ fuzzy_name         ≤0.85  rapidfuzz ``token_sort_ratio`` of the debtor name ov
                           the extracted one; never tried without such a constraint
 =================  =====  ==================================================================
 
-Case number and account reference pointing at two different accounts is a conflict: both are
-candidates and the match is ambiguous. Whenever the two best candidates are closer than
-``MATCH_AMBIGUITY_MARGIN`` the match is ``ambiguous`` and is never applied automatically.
+Exact lookups finding more than one account (case number and account reference pointing at
+two different accounts, or one case number on two accounts) is a conflict: all are candidates
+and the match is ``ambiguous`` whatever their scores (note ``exact_match_conflict``); the
+debtor name never settles it. Otherwise, whenever the two best candidates are closer than
+``MATCH_AMBIGUITY_MARGIN`` the match is ``ambiguous``. An ambiguous match is never applied
+automatically. Each candidate records the lookup that found it (``method``); the match's
+``method`` is its best candidate's.
 """
 
 from __future__ import annotations
@@ -47,9 +51,14 @@ MIN_FIELD_CONFIDENCE = 0.3  # fields the extractor is less sure of are not used 
 class Candidate:
     account: Account
     score: float
+    method: str | None = None  # the lookup that found it (first one, if several did)
 
     def summary(self) -> dict[str, Any]:
-        return {"account_id": self.account.account_id, "score": round(self.score, 4)}
+        return {
+            "account_id": self.account.account_id,
+            "score": round(self.score, 4),
+            "method": self.method,
+        }
 
 
 @dataclass(frozen=True)
@@ -142,30 +151,12 @@ class AccountMatcher:
         self._fuzzy_min = fuzzy_min_score
 
     def match(self, extraction: Extraction, email: ParsedEmail) -> Match:
-        skipped = 0
         notes: list[str] = []
-
-        exact: dict[str, Candidate] = {}
-        method: str | None = None
-        for name, finder in (
-            ("case_number", self._accounts.find_by_case_number),
-            ("account_reference", self._accounts.find_by_account_reference),
-        ):
-            value = _field_text(extraction, name)
-            if value is None:
-                continue
-            lookup = self._lookup(finder, value, notes, name)
-            skipped += lookup.skipped
-            for account in lookup.accounts:
-                score = EXACT_SCORE
-                if _name_disagrees(extraction, account):
-                    score = NAME_MISMATCH_SCORE
-                    notes.append("debtor_name_disagrees")
-                if account.account_id not in exact:
-                    exact[account.account_id] = Candidate(account, score)
-                method = method or name
+        exact, skipped = self._exact(extraction, notes)
+        if len(exact) > 1:
+            notes.append("exact_match_conflict")
         if exact:
-            return self._finish(method, list(exact.values()), skipped, notes)
+            return self._finish(exact, skipped, notes, conflict=len(exact) > 1)
 
         if email.sender:
             lookup = self._lookup(
@@ -182,14 +173,37 @@ class AccountMatcher:
                         score += SENDER_BONUS
                     if amount is not None and account.balance.decimal == amount:
                         score += SENDER_BONUS
-                    candidates.append(Candidate(account, score))
-                return self._finish("sender_email", candidates, skipped, notes)
+                    candidates.append(Candidate(account, score, "sender_email"))
+                return self._finish(candidates, skipped, notes)
 
         fuzzy, fuzzy_skipped = self._fuzzy(extraction, notes)
         skipped += fuzzy_skipped
         if fuzzy:
-            return self._finish("fuzzy_name", fuzzy, skipped, notes)
+            return self._finish(fuzzy, skipped, notes)
         return Match(method=None, score=0.0, skipped_documents=skipped, notes=tuple(notes))
+
+    def _exact(self, extraction: Extraction, notes: list[str]) -> tuple[list[Candidate], int]:
+        """The accounts the case number and the account reference find (each once, with the
+        first lookup that found it), and the number of skipped documents."""
+        exact: dict[str, Candidate] = {}
+        skipped = 0
+        for name, finder in (
+            ("case_number", self._accounts.find_by_case_number),
+            ("account_reference", self._accounts.find_by_account_reference),
+        ):
+            value = _field_text(extraction, name)
+            if value is None:
+                continue
+            lookup = self._lookup(finder, value, notes, name)
+            skipped += lookup.skipped
+            for account in lookup.accounts:
+                score = EXACT_SCORE
+                if _name_disagrees(extraction, account):
+                    score = NAME_MISMATCH_SCORE
+                    notes.append("debtor_name_disagrees")
+                if account.account_id not in exact:
+                    exact[account.account_id] = Candidate(account, score, name)
+        return list(exact.values()), skipped
 
     def _lookup(self, finder: Any, value: Any, notes: list[str], label: str) -> Lookup:
         try:
@@ -237,16 +251,24 @@ class AccountMatcher:
                 _creditor_agrees(creditor, account)
             )
             score = FUZZY_MAX_SCORE * (ratio / 100.0) * (1.0 if constraints >= 2 else 0.95)
-            candidates.append(Candidate(account, score))
+            candidates.append(Candidate(account, score, "fuzzy_name"))
         return candidates, skipped
 
     def _finish(
-        self, method: str | None, candidates: list[Candidate], skipped: int, notes: list[str]
+        self,
+        candidates: list[Candidate],
+        skipped: int,
+        notes: list[str],
+        *,
+        conflict: bool = False,
     ) -> Match:
+        """``conflict``: the candidates are distinct exact matches, ambiguous whatever the
+        scores."""
         ordered = sorted(candidates, key=lambda c: (-c.score, c.account.account_id))
-        ambiguous = len(ordered) > 1 and ordered[0].score - ordered[1].score < self._margin
+        close = len(ordered) > 1 and ordered[0].score - ordered[1].score < self._margin
+        ambiguous = conflict or close
         return Match(
-            method=method,
+            method=ordered[0].method,
             score=ordered[0].score,
             candidates=tuple(ordered),
             ambiguous=ambiguous,

@@ -48,6 +48,46 @@ def test_case_number_and_reference_of_different_accounts_are_ambiguous() -> None
     assert match.ambiguous and match.account is None
     assert {c.account.account_id for c in match.candidates} == {"A1", "A2"}
     assert not match.exact_reference
+    # review finding 6: the extracted debtor name must not settle the conflict. The case
+    # number finds A2 (John Sample, scored 0.85: the name disagrees), the reference finds A1
+    # (Jane Example, 1.0): a 0.15 gap used to pick A1 and report "case_number".
+    named = matcher().match(
+        extraction(case_number="C-200", account_reference="R-100", debtor_name="Jane Example"),
+        nobody(),
+    )
+    assert named.ambiguous and named.account is None and not named.exact_reference
+    assert {c.account.account_id: (c.method, c.score) for c in named.candidates} == {
+        "A1": ("account_reference", 1.0),
+        "A2": ("case_number", 0.85),
+    }
+    assert named.method == "account_reference"  # the lookup that found the best candidate
+    assert "exact_match_conflict" in named.notes
+    report = named.to_report()
+    assert report["account_id"] is None and report["ambiguous"] is True
+    assert report["candidates"] == [
+        {"account_id": "A1", "score": 1.0, "method": "account_reference"},
+        {"account_id": "A2", "score": 0.85, "method": "case_number"},
+    ]
+
+
+def test_one_case_number_on_two_accounts_is_ambiguous_whatever_the_names() -> None:
+    docs = [dict(d) for d in DOCS]
+    docs[1] = {**docs[1], "case_number": "C-100"}  # A2 (John Sample) shares A1's case number
+    match = matcher(docs).match(
+        extraction(case_number="C-100", debtor_name="Jane Example"), nobody()
+    )
+    assert match.ambiguous and match.account is None
+    assert [c.account.account_id for c in match.candidates] == ["A1", "A2"]
+
+
+def test_case_number_and_reference_of_the_same_account_are_one_exact_match() -> None:
+    match = matcher().match(
+        extraction(case_number="C-100", account_reference="R-100", debtor_name="Jane Example"),
+        nobody(),
+    )
+    assert (match.method, match.score, match.account.account_id) == ("case_number", 1.0, "A1")
+    assert match.exact_reference and "exact_match_conflict" not in match.notes
+    assert [c.method for c in match.candidates] == ["case_number"]
 
 
 def test_exact_match_with_a_clearly_different_debtor_name_scores_lower() -> None:

@@ -94,7 +94,9 @@ def extract_text(text: str, subject: str = "") -> dict[str, object]:
             {"case_number": "CASE-2026-00234", "amount": 780.0, "payment_date": "2026-11-27"},
         ),
         ("forwarded_message_inline.eml", {"payment_date": "2026-11-25", "amount": 640.0}),
-        ("forwarded_message_attached_rfc822.eml", {"intent": "dispute"}),
+        # the forwarded message both asks to stop writing (its subject) and disputes; cease-
+        # and-desist is checked before dispute (both compliance: hold + alert either way)
+        ("forwarded_message_attached_rfc822.eml", {"intent": "cease_and_desist"}),
         ("pdf_attachment_remittance.eml", {"account_reference": "ACC-101178", "amount": 2050.0}),
         ("scanned_pdf_attachment.eml", {"intent": "other"}),
         (
@@ -203,6 +205,54 @@ def test_intent_keywords(text: str, intent: str) -> None:
 def test_compliance_intents_win_over_payment_words() -> None:
     assert extract_text("I paid nothing and I dispute this debt.")["intent"] == "dispute"
     assert extract_text("I will pay, but we are insolvent.")["intent"] == "bankruptcy_notice"
+
+
+# Review finding 8: common stop-contacting wording read as a payment; a weak compliance match
+# must beat a strong match of another intent (a missed cease-and-desist costs more than a
+# payment email held for staff, and rules results are always looked at by staff anyway).
+@pytest.mark.parametrize(
+    ("text", "intent", "confidence"),
+    [
+        ("Don't contact me again. I already paid 200 EUR on case CASE-2024-00001.",
+         "cease_and_desist", 0.6),
+        ("Don\u2019t contact me again. I already paid 200 EUR.", "cease_and_desist", 0.6),
+        ("Stop emailing me, I have paid.", "cease_and_desist", 0.6),
+        ("Please stop writing to me. I have paid 200 EUR.", "cease_and_desist", 0.6),
+        ("Leave me alone. I paid 200 EUR.", "cease_and_desist", 0.4),
+        ("I refuse to pay and I want all communication to stop.", "cease_and_desist", 0.6),
+        ("My lawyer says I don't have to pay. I will pay 20 EUR next week",
+         "cease_and_desist", 0.4),
+        ("I have paid 200 EUR, but your letter shows the wrong amount.", "dispute", 0.4),
+    ],
+)  # fmt: skip
+def test_compliance_wording_and_weak_compliance_before_strong_other(
+    text: str, intent: str, confidence: float
+) -> None:
+    email = ParsedEmail(
+        message_id=None, subject="", sender="a@example.com", sender_name=None, date=None,
+        text=text,
+    )  # fmt: skip
+    result = rules().extract(email)
+    assert (result.intent, result.intent_confidence) == (intent, confidence)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Asking to stop the *reminders* because the debt is paid is a payment confirmation,
+        # not a request to stop all contact: read as cease-and-desist it would put a paid
+        # account on hold and send a compliance alert. Staff still see it (rules results
+        # always notify), so a real stop-contact request phrased this way is not lost.
+        "Please stop the reminder, I paid yesterday.",
+        "I paid 200 EUR yesterday, please stop the reminders.",
+        "I have paid, please update your records so the reminders stop.",
+        # contacting without a refusal
+        "Do not hesitate to contact me if anything is missing. I have paid 200 EUR.",
+        "Please contact me when the payment arrives, I transferred 200 EUR today.",
+    ],
+)
+def test_benign_payment_emails_are_not_compliance(text: str) -> None:
+    assert extract_text(text)["intent"] == "payment_confirmation"
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,207 @@
+"""Evidence found only in the quoted history (review finding 2).
+
+A follow-up ("did you get this?") quoting an earlier "I have paid 500.00 EUR" must not read as
+a new payment: the intent (and, for a payment confirmation, the amount) is then warned
+``evidence_quoted_only:<field>`` and its confidence is lowered like unfound evidence.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from shared.accounts import validate_account
+from shared.extraction.models import AttachmentInfo, Extraction, ParsedEmail
+from shared.extraction.rules import RulesExtractor
+from shared.extraction.validation import EvidenceIndex, validate_answer
+from shared.processing.decision import Thresholds, decide
+from shared.processing.matching import Candidate, Match
+from tests.processing_fakes import account_document
+
+TODAY = date(2025, 6, 20)
+QUOTED_PAYMENT = "> On 1 June Jane wrote:\n> I have paid 500.00 EUR for case CASE-2024-0001"
+
+
+def mail(
+    text: str, quoted: str = "", subject: str = "Re: CASE-2024-0001", attachment: str | None = None
+) -> ParsedEmail:
+    attachments = ()
+    if attachment is not None:
+        attachments = (AttachmentInfo("receipt.pdf", "application/pdf", 100, attachment),)
+    return ParsedEmail(
+        message_id=None,
+        subject=subject,
+        sender="jane@example.org",
+        sender_name=None,
+        date=None,
+        text=text,
+        quoted_text=quoted,
+        attachments=attachments,
+    )
+
+
+def f(value: Any, evidence: str, confidence: float = 0.95) -> dict[str, Any]:
+    return {"value": value, "confidence": confidence, "evidence": evidence}
+
+
+def payment_answer(intent_evidence: str = "I have paid 500.00 EUR", **extra: Any) -> dict[str, Any]:
+    return {
+        "intent": "payment_confirmation",
+        "intent_confidence": 0.95,
+        "intent_evidence": intent_evidence,
+        "contains_instructions_to_ai": False,
+        "case_number": f("CASE-2024-0001", "CASE-2024-0001"),
+        "amount": f(500.0, "500.00 EUR"),
+        "currency": f("EUR", "EUR"),
+        **extra,
+    }
+
+
+def quoted_only(warnings: tuple[str, ...]) -> set[str]:
+    return {w for w in warnings if w.startswith("evidence_quoted_only:")}
+
+
+def test_reviewers_follow_up_quoting_an_old_payment_is_flagged_and_lowered() -> None:
+    result = validate_answer(
+        payment_answer(), mail("Hi, just checking you got this?", QUOTED_PAYMENT), today=TODAY
+    )
+    assert quoted_only(result.warnings) == {
+        "evidence_quoted_only:intent",
+        "evidence_quoted_only:amount",
+    }
+    # lowered like evidence_not_found: halved, capped at 0.5
+    assert result.intent_confidence == 0.475
+    assert result.fields["amount"].confidence == 0.475
+    # references and currency in the quoted history are ordinary (replies quote them)
+    assert result.fields["case_number"].confidence == 0.95
+    assert result.fields["currency"].confidence == 0.95
+    assert not any(
+        w.startswith(("evidence_not_found", "evidence_mismatch")) for w in result.warnings
+    )
+
+
+def test_reply_stating_the_payment_and_quoting_older_text_is_not_flagged() -> None:
+    result = validate_answer(
+        payment_answer(),
+        mail(
+            "I have paid 500.00 EUR for case CASE-2024-0001 this morning.",
+            "> On 1 June Collector wrote:\n> Please pay 500.00 EUR for case CASE-2024-0001",
+        ),
+        today=TODAY,
+    )
+    assert result.warnings == ()
+    assert result.intent_confidence == 0.95
+    assert result.fields["amount"].confidence == 0.95
+
+
+def test_the_same_payment_quoted_under_a_new_statement_is_not_flagged() -> None:
+    # the debtor repeats the statement in the new text and the old one is quoted below
+    result = validate_answer(
+        payment_answer(),
+        mail("Sorry, resending: I have paid 500.00 EUR for case CASE-2024-0001.", QUOTED_PAYMENT),
+        today=TODAY,
+    )
+    assert quoted_only(result.warnings) == set()
+
+
+def test_a_reply_subject_is_history_but_a_new_subject_is_new_text() -> None:
+    body = "Did this arrive?"
+    answer = payment_answer()
+    inherited = validate_answer(
+        answer, mail(body, subject="RE: AW: I have paid 500.00 EUR for CASE-2024-0001"), today=TODAY
+    )
+    assert quoted_only(inherited.warnings) == {
+        "evidence_quoted_only:intent",
+        "evidence_quoted_only:amount",
+    }
+    fresh = validate_answer(
+        answer, mail(body, subject="I have paid 500.00 EUR for CASE-2024-0001"), today=TODAY
+    )
+    assert quoted_only(fresh.warnings) == set() and fresh.intent_confidence == 0.95
+
+
+def test_attachment_text_counts_as_new_text() -> None:
+    result = validate_answer(
+        payment_answer(intent_evidence="Payment executed"),
+        mail("Receipt attached.", attachment="Payment executed: 500.00 EUR, CASE-2024-0001"),
+        today=TODAY,
+    )
+    assert quoted_only(result.warnings) == set()
+
+
+def test_amount_in_quoted_history_is_normal_when_no_payment_is_confirmed() -> None:
+    answer = {
+        **payment_answer(intent_evidence="I will pay next week"),
+        "intent": "payment_promise",
+    }
+    result = validate_answer(
+        answer,
+        mail("I will pay next week.", "> Your balance is 500.00 EUR for CASE-2024-0001"),
+        today=TODAY,
+    )
+    assert quoted_only(result.warnings) == set()
+
+
+def test_any_intent_stated_only_in_the_quoted_history_is_flagged() -> None:
+    answer = {
+        "intent": "dispute",
+        "intent_confidence": 0.9,
+        "intent_evidence": "I dispute this debt",
+        "contains_instructions_to_ai": False,
+    }
+    result = validate_answer(
+        answer, mail("Any news?", "> I dispute this debt, CASE-2024-0001"), today=TODAY
+    )
+    assert quoted_only(result.warnings) == {"evidence_quoted_only:intent"}
+    assert result.intent_confidence == 0.45
+
+
+def test_evidence_index_tells_new_text_from_history() -> None:
+    index = EvidenceIndex(
+        mail("New words here.", "> old words there", subject="Fwd: subject words")
+    )
+    assert index.contains("old words there") and index.contains("subject words")
+    assert index.in_new_text("new words here")
+    assert not index.in_new_text("old words there")
+    assert not index.in_new_text("subject words")
+    assert not index.in_new_text("new words ... old words")
+
+
+def test_reviewers_input_no_longer_auto_updates() -> None:
+    email = mail("Hi, just checking you got this?", QUOTED_PAYMENT)
+    validated = validate_answer(payment_answer(), email, today=TODAY)
+    extraction = Extraction(
+        validated.intent,
+        validated.intent_confidence,
+        validated.fields,
+        "claude",
+        False,
+        "p",
+        warnings=validated.warnings,
+    )
+    account = validate_account(account_document())
+    match = Match("case_number", 1.0, (Candidate(account, 1.0),))
+    decision = decide(extraction, match, Thresholds(0.9, 0.6))
+    assert decision.decision != "AUTO_UPDATE"
+
+
+def test_rules_extractor_flags_an_intent_read_from_the_quoted_history() -> None:
+    extraction = RulesExtractor(degraded=True).extract(
+        mail("Hi, just checking you got this?", QUOTED_PAYMENT)
+    )
+    assert extraction.intent == "payment_confirmation"
+    assert "evidence_quoted_only:intent" in extraction.warnings
+    new = RulesExtractor(degraded=True).extract(
+        mail("I have paid 500.00 EUR for case CASE-2024-0001", QUOTED_PAYMENT)
+    )
+    assert "evidence_quoted_only:intent" not in new.warnings
+
+
+def test_inherited_subject_prefixes() -> None:
+    from shared.extraction.quotes import inherited_subject
+
+    for subject in ("Re: paid", "RE: AW: paid", "Fwd: x", "FW: x", "AW: x", "WG: x", "TR: x",
+                    "RV: x", "SV: x", "Antw: x", "Re[2]: x", " re : x"):  # fmt: skip
+        assert inherited_subject(subject), subject
+    for subject in ("Payment made", "Resume: paid", "Trade: x", "Aware: x", "Regarding CASE-1"):
+        assert not inherited_subject(subject), subject
