@@ -25,6 +25,9 @@ local wire server (nx-27017 0.8.1) turns documents appended with ``$push`` into 
 and on MongoDB both operators do the same for a unique entry. A balance change also guards on
 the balance it was computed from (optimistic concurrency, retried); its history entry records
 ``balance_before`` and ``balance_after`` (strings of the Decimals, as the report has them).
+The status of an account on hold (``hold.active`` or status ``on_hold``) is never overwritten
+(a payment to zero leaves it ``on_hold``, not ``paid``); an update that sets the status also
+guards on the status it read, so a hold landing meanwhile is re-read, not overwritten.
 
 A redelivery of an email already applied (the report of the first attempt was lost, e.g.
 Postgres went away between the update and the finish) reads this email's history entry back —
@@ -66,6 +69,7 @@ MAX_FILTER_STRING = 320
 PROJECTION: dict[str, Any] = {"history": False}  # read only on redelivery; grows with each email
 HISTORY_ONLY: dict[str, Any] = {"history": True}
 MONEY_PATTERN = r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$"  # str() of a finite Decimal, no exponent
+ON_HOLD = "on_hold"  # the status of an account held for a compliance reason
 LOOKUP_INDEXES = ("case_number", "account_reference", "debtor.email", "applied_email_ids")
 
 
@@ -516,6 +520,12 @@ class MongoAccountRepository:
                 if after == 0:
                     set_fields["status"] = "paid"
                 entry.update(balance_before=str(before), balance_after=str(after))
+            held = current.hold.active or current.status == ON_HOLD
+            if held and set_fields.get("status", ON_HOLD) != ON_HOLD:
+                del set_fields["status"]  # a held account stays on hold until a person lifts it
+            if "status" in set_fields:
+                # a hold landing after the read changes the status: re-read and decide again
+                query["status"] = current.status
             document: dict[str, Any] = {
                 "$addToSet": {"applied_email_ids": email_id, "history": entry}
             }

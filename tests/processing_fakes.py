@@ -406,11 +406,15 @@ def harness(
     outbox = FakeOutbox(store)
     raw = FakeRawEmails()
     accounts = FakeAccounts(documents if documents is not None else [account_document()])
-    claude = FakeExtractor(claude_result or extraction(case_number="CASE-2024-0001", amount=200.0))
+    claude = FakeExtractor(
+        claude_result or extraction(case_number="CASE-2024-0001", amount=200.0, currency="EUR")
+    )
     rules = FakeExtractor(
         rules_result
         or replace(
-            extraction(case_number=("CASE-2024-0001", 0.8), amount=(200.0, 0.8)),
+            extraction(
+                case_number=("CASE-2024-0001", 0.8), amount=(200.0, 0.8), currency=("EUR", 0.8)
+            ),
             extractor="rules",
             degraded=False,
         ),

@@ -251,11 +251,46 @@ def _digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 
 
+_NUMBER_TOKEN_RE = re.compile(r"(?<![0-9])[0-9]+(?:[.,' ][0-9]+)*")
+_GROUPED_RE = re.compile(r"[0-9]{1,3}(?:(?P<sep>[.,' ])[0-9]{3})(?:(?P=sep)[0-9]{3})*")
+
+
+def _number_reading(token: str, decimal_mark: str) -> Decimal | None:
+    """``token`` read with ``decimal_mark`` (``.`` or ``,``); the other one, a space or ``'``
+    may group thousands (by threes, one separator throughout). None: not a number that way."""
+    whole, fraction = token, ""
+    if decimal_mark in token:
+        whole, _, fraction = token.rpartition(decimal_mark)
+        if not re.fullmatch(r"[0-9]{1,2}", fraction):
+            return None
+    if not whole.isdigit():
+        grouped = _GROUPED_RE.fullmatch(whole)
+        if grouped is None or grouped.group("sep") == decimal_mark:
+            return None
+        whole = re.sub(r"[.,' ]", "", whole)
+    return Decimal(f"{whole}.{fraction or '0'}")
+
+
+def _numbers_in(quote: str) -> set[Decimal]:
+    """Every reading of every number in ``quote``: ``1,234.56`` and ``1.234,56`` styles, digits
+    grouped by spaces or ``'``; a run that reads as no number is read piece by piece."""
+    found: set[Decimal] = set()
+    for token in _NUMBER_TOKEN_RE.findall(quote):
+        readings = {_number_reading(token, mark) for mark in (".", ",")} - {None}
+        if not readings:
+            pieces = token.split(" ")
+            readings = {_number_reading(p, m) for p in pieces for m in (".", ",")} - {None}
+        found |= {r for r in readings if r is not None}
+    return found
+
+
 def _supports_amount(value: FieldValue, quote: str) -> bool:
-    amount = Decimal(str(value)).quantize(Decimal("0.01"))
-    whole, cents = f"{amount:.2f}".split(".")
-    digits = _digits(quote)
-    return (whole + cents) in digits or (cents == "00" and whole in digits)
+    """The quote states exactly this amount (compared as Decimals, not as digit strings)."""
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return False
+    return amount.is_finite() and amount in _numbers_in(quote)
 
 
 def _supports_date(value: FieldValue, quote: str) -> bool:

@@ -1,4 +1,5 @@
-"""What to do with an email: a pure function of the extraction, the match and the thresholds.
+"""What to do with an email: a pure function of the extraction, the match, the thresholds and
+the email (its new text and when it was written/received).
 
 Confidence is ``min(extraction.overall_confidence, match.score)``:
 
@@ -12,27 +13,43 @@ Overrides, applied in this order:
 1. **Compliance** (``dispute``, ``cease_and_desist``, ``bankruptcy_notice``): whatever the
    confidence, the matched account is put on hold and staff get a compliance alert. Never
    ``AUTO_UPDATE``: ``UPDATE_AND_NOTIFY`` with a single account, ``MANUAL_REVIEW`` (plus the
-   alert) when no single account matched.
+   alert) when no single account matched. The same happens when the model chose another intent
+   but the email's new text has compliance wording (:mod:`shared.processing.compliance_wording`;
+   reason ``compliance_wording:<intent>``, the hold's reason is that intent; a payment in it is
+   not recorded: ``payment_not_recorded:compliance_wording``).
 2. **Degraded** results (the rules extractor standing in for Claude) and results with an
    ``injection_suspected`` warning are never applied silently: at most ``UPDATE_AND_NOTIFY``,
    and ``MANUAL_REVIEW`` for a suspected injection.
-3. ``other`` → ``MANUAL_REVIEW`` (nothing to apply); ``payment_plan_request`` and
+3. An account **already on hold** (``hold.active`` or status ``on_hold``) is never changed
+   silently: at most ``UPDATE_AND_NOTIFY``, the notification is a compliance alert, reason
+   ``account_on_hold``, and a payment is reported, not recorded.
+4. ``other`` → ``MANUAL_REVIEW`` (nothing to apply); ``payment_plan_request`` and
    ``settlement_offer`` need a person's acceptance → at most ``UPDATE_AND_NOTIFY`` (recorded in
    the account's history only).
-4. **Money-moving** (``payment_confirmation`` with an amount, i.e. recording a payment and
-   lowering the balance) happens only with ``AUTO_UPDATE`` confidence AND an exact reference
-   match (case number or account reference) AND the Claude extractor (not degraded) AND no
-   injection warning AND the account's currency AND an amount not above the balance. Otherwise
-   the payment is *reported* in the history (no balance change) with ``UPDATE_AND_NOTIFY`` so a
-   person verifies it — or ``MANUAL_REVIEW`` when the confidence is below the notify threshold.
+5. **Money-moving** (``payment_confirmation`` with an amount, i.e. recording a payment and
+   lowering the balance) happens only when nothing in :func:`payment_blockers` objects:
+   ``AUTO_UPDATE`` confidence, an exact reference match (case number or account reference), the
+   Claude extractor (not degraded), no injection warning, the account not on hold, the amount
+   and the currency each with ``AUTO_UPDATE`` confidence, the account's currency (a missing or
+   unrecognised one blocks), no ``evidence_*`` or ``invalid*`` warning on the intent, amount or
+   currency (e.g. ``evidence_mismatch:amount``, ``evidence_quoted_only:intent``), an amount not
+   above the balance and a payment date (if any) not after the day the email was written
+   (the sender's calendar day from the Date header, at most one day after receipt; without a
+   Date header, the UTC day of receipt). Otherwise the payment is *reported* in the history
+   (no balance change) with ``UPDATE_AND_NOTIFY`` so a person verifies it — or
+   ``MANUAL_REVIEW`` when the confidence is below the notify threshold; each blocker is a
+   reason ``payment_not_recorded:<blocker>`` (names only, never values).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from shared.extraction.models import COMPLIANCE_INTENTS, Extraction
+from shared.accounts import Account
+from shared.extraction.models import COMPLIANCE_INTENTS, Extraction, ParsedEmail
+from shared.processing.compliance_wording import compliance_wording
 from shared.processing.matching import Match
 
 AUTO_UPDATE = "AUTO_UPDATE"
@@ -42,6 +59,10 @@ DECISIONS = (AUTO_UPDATE, UPDATE_AND_NOTIFY, MANUAL_REVIEW)
 _RANK = {MANUAL_REVIEW: 0, UPDATE_AND_NOTIFY: 1, AUTO_UPDATE: 2}
 
 INJECTION_WARNING = "injection_suspected"
+# Warnings on these fields block money movement: evidence_* (missing, not found, mismatch,
+# quoted only …) and invalid* (value or confidence dropped).
+MONEY_FIELDS = frozenset({"intent", "amount", "currency"})
+BLOCKING_WARNING_PREFIXES = ("evidence_", "invalid")
 NEEDS_ACCEPTANCE = frozenset({"payment_plan_request", "settlement_offer"})
 
 # Account changes (what the apply stage does).
@@ -70,6 +91,7 @@ class Decision:
     action: str | None  # the account change to apply, None: nothing
     notification: str | None  # the kind of staff notification, None: none
     reasons: tuple[str, ...]
+    hold_reason: str | None = None  # the compliance intent behind ACTION_HOLD
 
     @property
     def applies(self) -> bool:
@@ -113,13 +135,68 @@ def _currency(extraction: Extraction) -> str | None:
     return found.value.upper() if found is not None and isinstance(found.value, str) else None
 
 
-def _payment_blockers(
-    extraction: Extraction, match: Match, decision: str, amount: Decimal | None
-) -> list[str]:
+def is_held(account: Account) -> bool:
+    """Whether the account is on hold (collection stopped for a compliance reason)."""
+    return account.hold.active or account.status == "on_hold"
+
+
+def latest_payment_day(email: ParsedEmail | None, received_at: datetime | None) -> date | None:
+    """The last day a payment the email confirms may carry: the day it was written on the
+    sender's calendar (Date header, in its own offset), at most one day after the UTC day it was
+    received (a forged Date header moves nothing); the UTC day of receipt without a Date header.
+    None when the receipt time is unknown (then a payment date cannot be checked)."""
+    if received_at is None:
+        return None
+    received = _as_utc(received_at).date()
+    if email is None or email.date is None:
+        return received
+    return min(email.date.date(), received + timedelta(days=1))
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _blocking_warnings(extraction: Extraction) -> list[str]:
+    blocking = []
+    for warning in extraction.warnings:
+        kind, _, field_name = warning.partition(":")
+        if field_name in MONEY_FIELDS and kind.startswith(BLOCKING_WARNING_PREFIXES):
+            blocking.append(warning)
+    return blocking
+
+
+def _below(extraction: Extraction, name: str, thresholds: Thresholds) -> bool:
+    found = extraction.fields.get(name)
+    return found is not None and found.confidence < thresholds.auto_update
+
+
+def _payment_date_blocker(extraction: Extraction, latest: date | None) -> str | None:
+    found = extraction.fields.get("payment_date")
+    if found is None:
+        return None
+    if latest is None:
+        return "payment_date_unchecked"
+    try:
+        paid_on = date.fromisoformat(str(found.value))
+    except ValueError:
+        return "payment_date_invalid"
+    return "payment_date_in_future" if paid_on > latest else None
+
+
+@dataclass(frozen=True)
+class _PaymentContext:
+    decision: str
+    amount: Decimal | None
+    thresholds: Thresholds
+    latest_day: date | None
+
+
+def payment_blockers(extraction: Extraction, match: Match, context: _PaymentContext) -> list[str]:
     """Why a payment may not be recorded automatically (empty: it may)."""
     account = match.account
     blockers = []
-    if decision != AUTO_UPDATE:
+    if context.decision != AUTO_UPDATE:
         blockers.append("confidence_below_auto_update")
     if not match.exact_reference:
         blockers.append("no_exact_reference_match")
@@ -127,13 +204,26 @@ def _payment_blockers(
         blockers.append("fallback_extractor")
     if INJECTION_WARNING in extraction.warnings:
         blockers.append("injection_suspected")
-    if amount is None:
+    if context.amount is None:
         blockers.append("no_amount")
+    currency = _currency(extraction)
+    if currency is None:
+        blockers.append("no_currency")
+    blockers += [
+        f"{name}_confidence_below_auto_update"
+        for name in ("amount", "currency")
+        if _below(extraction, name, context.thresholds)
+    ]
+    blockers += _blocking_warnings(extraction)
+    date_blocker = _payment_date_blocker(extraction, context.latest_day)
+    if date_blocker is not None:
+        blockers.append(date_blocker)
     if account is not None:
-        currency = _currency(extraction)
+        if is_held(account):
+            blockers.append("account_on_hold")
         if currency is not None and currency != account.balance.currency:
             blockers.append("currency_differs")
-        if amount is not None and amount > account.balance.decimal:
+        if context.amount is not None and context.amount > account.balance.decimal:
             blockers.append("amount_exceeds_balance")
     return blockers
 
@@ -143,12 +233,13 @@ def _contact_change(extraction: Extraction) -> bool:
 
 
 def _account_action(
-    extraction: Extraction, match: Match, decision: str, reasons: list[str]
+    extraction: Extraction, match: Match, context: _PaymentContext, reasons: list[str]
 ) -> tuple[str, str | None]:
     """(decision, action) for a non-compliance intent with a single matched account."""
     intent = extraction.intent
+    decision = context.decision
     if intent == "payment_confirmation":
-        blockers = _payment_blockers(extraction, match, decision, payment_amount(extraction))
+        blockers = payment_blockers(extraction, match, context)
         if not blockers:
             return decision, ACTION_RECORD_PAYMENT
         reasons.extend(f"payment_not_recorded:{b}" for b in blockers)
@@ -164,8 +255,35 @@ def _account_action(
     return decision, ACTION_NOTE
 
 
-def decide(extraction: Extraction, match: Match, thresholds: Thresholds) -> Decision:
-    """The decision for one email (see the module docstring for the rules)."""
+def _compliance(
+    extraction: Extraction, email: ParsedEmail | None, reasons: list[str]
+) -> str | None:
+    """The compliance intent of the email (the model's, or the wording's backstop), or None."""
+    if extraction.intent in COMPLIANCE_INTENTS:
+        reasons.append(f"compliance:{extraction.intent}")
+        return extraction.intent
+    worded = compliance_wording(email) if email is not None else None
+    if worded is not None:
+        reasons.append(f"compliance_wording:{worded}")
+        if extraction.intent == "payment_confirmation":
+            reasons.append("payment_not_recorded:compliance_wording")
+    return worded
+
+
+def decide(
+    extraction: Extraction,
+    match: Match,
+    thresholds: Thresholds,
+    *,
+    email: ParsedEmail | None = None,
+    received_at: datetime | None = None,
+) -> Decision:
+    """The decision for one email (see the module docstring for the rules).
+
+    ``email`` (its new text) feeds the compliance-wording backstop; ``email.date`` and
+    ``received_at`` bound a payment's date. Without them those checks cannot pass: no
+    backstop, and a payment with a date is reported, not recorded.
+    """
     confidence = round(min(extraction.overall_confidence, match.score), 4)
     reasons: list[str] = []
     account = match.account
@@ -173,13 +291,21 @@ def decide(extraction: Extraction, match: Match, thresholds: Thresholds) -> Deci
         reasons.append("ambiguous_match")
     elif account is None:
         reasons.append("no_account_match")
+    held = account is not None and is_held(account)
+    if held:
+        reasons.append("account_on_hold")
 
-    if extraction.intent in COMPLIANCE_INTENTS:
-        reasons.append(f"compliance:{extraction.intent}")
+    compliance = _compliance(extraction, email, reasons)
+    if compliance is not None:
         if account is None:
             return Decision(MANUAL_REVIEW, confidence, None, NOTIFY_COMPLIANCE, tuple(reasons))
         return Decision(
-            UPDATE_AND_NOTIFY, confidence, ACTION_HOLD, NOTIFY_COMPLIANCE, tuple(reasons)
+            UPDATE_AND_NOTIFY,
+            confidence,
+            ACTION_HOLD,
+            NOTIFY_COMPLIANCE,
+            tuple(reasons),
+            hold_reason=compliance,
         )
     if account is None:
         return Decision(MANUAL_REVIEW, confidence, None, NOTIFY_REVIEW, tuple(reasons))
@@ -193,8 +319,15 @@ def decide(extraction: Extraction, match: Match, thresholds: Thresholds) -> Deci
     if INJECTION_WARNING in extraction.warnings:
         decision = MANUAL_REVIEW
         reasons.append("injection_suspected")
-    decision, action = _account_action(extraction, match, decision, reasons)
+    context = _PaymentContext(
+        decision, payment_amount(extraction), thresholds, latest_payment_day(email, received_at)
+    )
+    decision, action = _account_action(extraction, match, context, reasons)
+    if held:
+        decision = _cap(decision, UPDATE_AND_NOTIFY)
     if decision == MANUAL_REVIEW:
         return Decision(MANUAL_REVIEW, confidence, None, NOTIFY_REVIEW, tuple(reasons))
+    if held:
+        return Decision(decision, confidence, action, NOTIFY_COMPLIANCE, tuple(reasons))
     notification = NOTIFY_UPDATE if decision == UPDATE_AND_NOTIFY else None
     return Decision(decision, confidence, action, notification, tuple(reasons))

@@ -177,12 +177,19 @@ def review_request(**kwargs: Any) -> OutboxMessage:
 def compliance_alert(**kwargs: Any) -> OutboxMessage:
     """Dispute, cease-and-desist, bankruptcy: collection must stop."""
     match: Match = kwargs["match"]
-    heading = (
-        "COMPLIANCE: collection must stop. The account below was put on hold."
-        if match.account is not None
-        else "COMPLIANCE: collection must stop, but no single account matched. "
-        "Find the account and put it on hold now."
-    )
+    decision: Decision = kwargs["decision"]
+    if match.account is None:
+        heading = (
+            "COMPLIANCE: collection must stop, but no single account matched. "
+            "Find the account and put it on hold now."
+        )
+    elif decision.hold:
+        heading = "COMPLIANCE: collection must stop. The account below was put on hold."
+    else:
+        heading = (
+            "COMPLIANCE: the account below is on hold. Check this email's change below "
+            "(a payment is only reported, never recorded) before any collection step."
+        )
     return _build(NOTIFY_COMPLIANCE, "Compliance alert", heading, **kwargs)
 
 

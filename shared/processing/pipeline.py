@@ -184,7 +184,13 @@ class Pipeline:
             match = self._matcher.match(extraction, email)
         if match.skipped_documents:
             run.trace.warnings.append("account_document_invalid")
-        decision = decide(extraction, match, self._thresholds)
+        decision = decide(
+            extraction,
+            match,
+            self._thresholds,
+            email=email,
+            received_at=run.delivery.notice.received_at,
+        )
         with self._stage(run, "apply"):
             decision, actions = self._apply(run, extraction, match, decision)
         notifications = self._notifications(
@@ -345,7 +351,7 @@ class Pipeline:
             set_fields["status"] = "on_hold"
             set_fields["hold"] = {
                 "active": True,
-                "reason": extraction.intent,
+                "reason": decision.hold_reason or extraction.intent,
                 "since": now,
                 "email_id": run.email_id,
             }

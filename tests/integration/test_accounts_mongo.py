@@ -200,3 +200,29 @@ def test_already_applied_without_a_balance_change_and_with_a_malformed_entry(rep
         "history_entry_invalid",
         None,
     )
+
+
+def test_a_payment_never_overwrites_the_status_of_a_held_account(repo: Any) -> None:
+    repository, coll, _ = repo
+    held = {"active": True, "reason": "bankruptcy_notice", "since": None}
+    coll.insert_one(account_document("A1", amount=1200.0, status="on_hold", hold=held))
+    account = repository.find_by_case_number("CASE-2024-0001").accounts[0]
+    update = AccountUpdate(history_entry={"email_id": "e1"}, payment=Decimal("1200.00"))
+    assert repository.apply(account, "e1", update).status == "applied"
+    doc = coll.find_one({"_id": "A1"})
+    assert doc["balance"]["amount"] == 0.0
+    assert doc["status"] == "on_hold" and doc["hold"]["active"] is True
+
+
+def test_a_hold_landing_after_the_read_is_not_overwritten_by_paid(repo: Any) -> None:
+    repository, coll, _ = repo
+    coll.insert_one(account_document("A1", amount=100.0))
+    stale = repository.find_by_case_number("CASE-2024-0001").accounts[0]  # read: active
+    coll.update_one(
+        {"_id": "A1"},
+        {"$set": {"status": "on_hold", "hold": {"active": True, "reason": "dispute"}}},
+    )
+    update = AccountUpdate(history_entry={"email_id": "e1"}, payment=Decimal("100.00"))
+    assert repository.apply(stale, "e1", update).status == "applied"
+    doc = coll.find_one({"_id": "A1"})
+    assert doc["status"] == "on_hold" and doc["balance"]["amount"] == 0.0

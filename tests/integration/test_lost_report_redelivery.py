@@ -86,7 +86,7 @@ def _pipeline(
 ) -> tuple[Pipeline, FakeRawEmails, FakeExtractor]:
     """Real Postgres store, outbox and metrics, real MongoDB; raw email and Claude faked."""
     raw = FakeRawEmails()
-    claude = FakeExtractor(extraction(case_number=case_number, amount=200.0))
+    claude = FakeExtractor(extraction(case_number=case_number, amount=200.0, currency="EUR"))
     pipeline = bootstrap(
         get_settings(),
         store=store,

@@ -16,7 +16,14 @@ from shared.extraction.errors import (
 )
 from shared.extraction.models import TokenUsage
 from shared.processing.envelope import Delivery
-from tests.processing_fakes import Harness, account_document, extraction, harness, notice
+from tests.processing_fakes import (
+    Harness,
+    account_document,
+    extraction,
+    harness,
+    notice,
+    parsed_email,
+)
 
 
 def delivery(email_id: str = "em-unit-0001", attempt: int | None = 1) -> Delivery:
@@ -264,3 +271,32 @@ def test_the_sweep_runs_at_most_once_per_interval(interval: str, sweeps: int) ->
     for number in range(3):
         assert run(h, delivery(f"em-unit-sweep-{number}")) == "done"
     assert h.outbox.calls.count(None) == sweeps
+
+
+def test_compliance_wording_under_a_payment_intent_holds_instead_of_paying() -> None:
+    text = (
+        "I paid 200 EUR today for CASE-2024-0001. My attorney has filed a chapter 7 "
+        "bankruptcy petition; the automatic stay applies."
+    )
+    h = harness(email=parsed_email(text=text))
+    run(h)
+    document = h.accounts.documents["ACC-1001"]
+    assert document["balance"]["amount"] == 1200.0
+    assert document["hold"]["active"] is True
+    assert document["hold"]["reason"] == "bankruptcy_notice"
+    report = h.store.reports["em-unit-0001"]
+    assert report.decision == "UPDATE_AND_NOTIFY"
+    assert [m.kind for m in h.store.outbox] == ["compliance_alert"]
+
+
+def test_payment_to_a_held_account_is_reported_to_compliance() -> None:
+    held = account_document(
+        status="on_hold", hold={"active": True, "reason": "dispute", "since": None}
+    )
+    h = harness(documents=[held])
+    run(h)
+    document = h.accounts.documents["ACC-1001"]
+    assert document["balance"]["amount"] == 1200.0 and document["status"] == "on_hold"
+    assert h.store.reports["em-unit-0001"].decision == "UPDATE_AND_NOTIFY"
+    assert [m.kind for m in h.store.outbox] == ["compliance_alert"]
+    assert "the account below is on hold" in h.mailer.sent[0].get_content()

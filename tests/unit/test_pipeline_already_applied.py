@@ -177,7 +177,7 @@ def test_a_redelivery_matching_another_account_moves_no_money_twice() -> None:
     )
     h = harness(documents=[account_document(), other])
     _lose_the_first_report(h)
-    h.claude.result = extraction(case_number="CASE-2024-0002", amount=200.0)
+    h.claude.result = extraction(case_number="CASE-2024-0002", amount=200.0, currency="EUR")
     assert h.pipeline.process(_delivery()) == "done"
     action = _account_action(h)
     assert (action["account_id"], action["result"]) == ("ACC-1001", "already_applied")
