@@ -13,7 +13,11 @@ settings): a missing (unset, blank, or the local default) or invalid one raises
 - the extractors (processor, production): ``ANTHROPIC_API_KEY``
   (``shared.extraction.factory``); there is no rules-only mode in production;
 - the MongoDB client (processor, production): ``MONGODB_URI``, not the local default
-  (``shared.accounts``); in any env it must start with ``mongodb://`` or ``mongodb+srv://``.
+  (``shared.accounts``); in any env it must start with ``mongodb://`` or ``mongodb+srv://``;
+- the pipeline (processor, production): ``ADMIN_EMAIL`` and ``CIRCUIT_BREAKER_ALERT_EMAIL``, not
+  the local defaults (``shared.processing.bootstrap``);
+- the SMTP mailer (processor and the rollup's outbox sweep, production): ``SMTP_HOST`` and
+  ``SMTP_FROM``, not the local defaults (``shared.mail``).
 
 ``ANTHROPIC_API_KEY`` and ``MONGODB_URI``, when set, must have no surrounding whitespace (a
 secret stored with a trailing newline). Checks use :func:`require_in_production` and

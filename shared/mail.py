@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import TYPE_CHECKING, Protocol
 
-from shared.config import Settings, get_settings
+from shared.config import Settings, get_settings, require_in_production
 from shared.errors import DependencyUnavailable
 
 if TYPE_CHECKING:
@@ -62,6 +62,9 @@ class SmtpMailer:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self._settings = settings or get_settings()
+        # In production a relay on this machine and a sender at localhost are a missing
+        # setting, not a choice (ConfigError naming it, when the function builds its mailer).
+        require_in_production(self._settings, "smtp_host", "smtp_from")
         self._connections: SmtpConnections | None = None
         if self._settings.smtp_reuse_connections:
             from shared.smtp_connections import SmtpConnections

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from shared.accounts import AccountRepository, MongoAccountRepository
-from shared.config import Settings, get_settings
+from shared.config import Settings, get_settings, require_in_production
 from shared.extraction.models import Extractor, ParsedEmail
 from shared.mail import Mailer, SmtpMailer
 from shared.processing.outbox import Outbox, outbox_from_settings
@@ -93,6 +93,8 @@ def bootstrap(
 ) -> Pipeline:
     """Build a pipeline; every adapter not given is the real one for ``settings``."""
     settings = settings or get_settings()
+    # Who staff notifications and breaker alerts go to: never the local defaults in production.
+    require_in_production(settings, "admin_email", "circuit_breaker_alert_email")
     breakers = breakers or _default_breakers()
     if claude is _UNSET or rules is None:
         from shared.extraction.factory import build_extractors

@@ -38,6 +38,10 @@ PRODUCTION = {
     "INSTANCE_CONNECTION_NAME": "proj:europe-west1:db",
     "DB_USER": "processor@proj.iam",
     "MONGODB_DATABASE": "collections",
+    "SMTP_HOST": "smtp-relay.example.net",
+    "SMTP_FROM": "inbound@agency.example",
+    "ADMIN_EMAIL": "collections@agency.example",
+    "CIRCUIT_BREAKER_ALERT_EMAIL": "ops@agency.example",
 }
 KEY = "sk-ant-api03-placeholder-value"
 URI = "mongodb+srv://svc:placeholder-pw@cluster0.example.net/collections"
@@ -196,3 +200,26 @@ def test_production_pipeline_builds_with_both() -> None:
     assert pipeline.deps.claude is not None
     assert pipeline.deps.rules.degraded is True
     pipeline.deps.accounts.close()
+
+
+# --- mail: a relay and addresses of the deployment, not the local defaults ---------------------
+
+
+@pytest.mark.parametrize("name", ["SMTP_HOST", "SMTP_FROM"])
+def test_production_mailer_needs_a_relay_and_a_sender(name: str) -> None:
+    from shared.mail import SmtpMailer
+
+    settings = load_settings({k: v for k, v in PRODUCTION.items() if k != name})
+    with pytest.raises(ConfigError, match=name):
+        SmtpMailer(settings)
+    SmtpMailer(production()).close()
+    SmtpMailer(load_settings({})).close()  # local: the stack's relay
+
+
+@pytest.mark.parametrize("name", ["ADMIN_EMAIL", "CIRCUIT_BREAKER_ALERT_EMAIL"])
+def test_production_pipeline_needs_the_recipients_of_notifications_and_alerts(name: str) -> None:
+    settings = load_settings(
+        {**{k: v for k, v in PRODUCTION.items() if k != name}, "ANTHROPIC_API_KEY": KEY}
+    )
+    with pytest.raises(ConfigError, match=name):
+        _bootstrap(settings, accounts=FakeAccounts([]))
