@@ -6,6 +6,7 @@ One document per debtor account::
      debtor: {name, email, phone, address}, creditor,
      balance: {amount, currency}, status, hold: {active, reason, since},
      applied_email_ids: [email_id, …],     # scalar array: the idempotency guard
+     payment_keys: ["500.00|on|2026-11-14", …],  # scalar array: the duplicate-payment guard
      history: [{email_id, decision, intent, action, fields, at, …}, …]}
 
 Every document read is validated (:class:`Account`); a malformed one is skipped with an
@@ -29,6 +30,16 @@ The status of an account on hold (``hold.active`` or status ``on_hold``) is neve
 (a payment to zero leaves it ``on_hold``, not ``paid``); an update that sets the status also
 guards on the status it read, so a hold landing meanwhile is re-read, not overwritten.
 
+A payment is also refused as a **possible duplicate** when the account already holds a recorded
+payment of the same amount (same payment date, or recorded within
+``PAYMENT_DUPLICATE_WINDOW_DAYS`` when either lacks a date; :mod:`shared.payment_keys`): the
+filter carries ``{"payment_keys": {"$nin": [clashing keys]}}`` and the update ``$push``es the
+payment's keys (``$each`` of strings; nx-27017 ignores ``$addToSet`` with ``$each``), so the
+check and the balance change are one atomic write. The redelivery of the same email is
+recognised first (``already_applied``). A refused payment moves nothing: the update's
+``refused_entry`` is written instead (history + ``applied_email_ids`` only) and the result is
+``applied`` with ``payment_refused="possible_duplicate"`` (``not_applied`` without one).
+
 A redelivery of an email already applied (the report of the first attempt was lost, e.g.
 Postgres went away between the update and the finish) reads this email's history entry back —
 only then, projecting only ``history`` and picking the entry in Python (nx-27017 0.8.1 refuses
@@ -45,7 +56,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol, TypeVar
 
@@ -60,6 +71,7 @@ from shared.config import (
 )
 from shared.errors import DependencyUnavailable, ProcessingError
 from shared.logs import log_event
+from shared.payment_keys import clashing_keys, legacy_payment_keys, payment_keys, recorded_day
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +82,7 @@ PROJECTION: dict[str, Any] = {"history": False}  # read only on redelivery; grow
 HISTORY_ONLY: dict[str, Any] = {"history": True}
 MONEY_PATTERN = r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$"  # str() of a finite Decimal, no exponent
 ON_HOLD = "on_hold"  # the status of an account held for a compliance reason
+POSSIBLE_DUPLICATE = "possible_duplicate"  # why a payment was refused (ApplyResult)
 LOOKUP_INDEXES = ("case_number", "account_reference", "debtor.email", "applied_email_ids")
 
 
@@ -112,6 +125,7 @@ class Account(_Strict):
     status: str = Field(min_length=1, max_length=32)
     hold: Hold = Hold()
     applied_email_ids: list[str] = []
+    payment_keys: list[str] | None = None  # None: no payment keyed yet (see payment_keys.py)
     history: list[dict[str, Any]] = []
 
 
@@ -124,6 +138,7 @@ class AppliedEntry(_Strict):
     at: datetime | None = None
     balance_before: str | None = Field(default=None, pattern=MONEY_PATTERN)
     balance_after: str | None = Field(default=None, pattern=MONEY_PATTERN)
+    payment_not_recorded: str | None = Field(default=None, min_length=1, max_length=64)
 
     @model_validator(mode="after")
     def _balances_come_in_pairs(self) -> AppliedEntry:
@@ -142,11 +157,19 @@ class Lookup:
 
 @dataclass(frozen=True)
 class AccountUpdate:
-    """What applying an email changes: fields to set, the history entry, a payment."""
+    """What applying an email changes: fields to set, the history entry, a payment.
+
+    For a payment, ``payment_date`` (if the email gave one) and ``at`` (when it is recorded;
+    default now) feed the duplicate check; ``refused_entry`` is the history entry written
+    instead when the payment is refused as a possible duplicate (None: nothing is written).
+    """
 
     set_fields: dict[str, Any] = field(default_factory=dict)
     history_entry: dict[str, Any] = field(default_factory=dict)
     payment: Decimal | None = None  # subtracted from the balance, guarded
+    payment_date: date | None = None
+    at: datetime | None = None
+    refused_entry: dict[str, Any] | None = None
 
 
 ApplyStatus = Literal["applied", "already_applied", "not_applied"]
@@ -159,6 +182,7 @@ class AppliedRecord:
     action: str | None = None
     decision: str | None = None
     at: datetime | None = None
+    payment_not_recorded: str | None = None  # why that delivery's payment was refused
 
 
 @dataclass(frozen=True)
@@ -167,6 +191,8 @@ class ApplyResult:
 
     For ``already_applied`` the balances and ``record`` come from that earlier delivery's
     history entry; ``reason`` is ``history_entry_invalid`` when it could not be read back.
+    ``payment_refused`` (``possible_duplicate``): the payment was not recorded, the update's
+    ``refused_entry`` was written instead (status ``applied``, no balances).
     """
 
     status: ApplyStatus
@@ -174,6 +200,7 @@ class ApplyResult:
     balance_after: Decimal | None = None
     reason: str | None = None
     record: AppliedRecord | None = None
+    payment_refused: str | None = None
 
 
 class AccountRepository(Protocol):
@@ -284,7 +311,9 @@ def already_applied_result(document: Any, key: Any, email_id: str) -> ApplyResul
                 "already_applied",
                 _money(entry.balance_before),
                 _money(entry.balance_after),
-                record=AppliedRecord(entry.action, entry.decision, entry.at),
+                record=AppliedRecord(
+                    entry.action, entry.decision, entry.at, entry.payment_not_recorded
+                ),
             )
     log_event(
         logger,
@@ -508,7 +537,16 @@ class MongoAccountRepository:
             set_fields = dict(update.set_fields)
             entry = dict(update.history_entry)
             before = after = None
+            document: dict[str, Any] = {}
             if update.payment is not None:
+                keys = self._payment_guard(current, update, update.payment)
+                if keys is None:  # a possible duplicate: record the refusal instead
+                    refused = self._refuse_payment(current, email_id, update)
+                    if refused is not None:
+                        return refused
+                    current = self.get(current.key)
+                    continue
+                clashing, new_keys = keys
                 before = current.balance.decimal
                 after = before - update.payment
                 if after < 0:
@@ -516,6 +554,8 @@ class MongoAccountRepository:
                         "not_applied", before, None, reason="payment_exceeds_balance"
                     )
                 query["balance.amount"] = current.balance.amount
+                query["payment_keys"] = {"$nin": clashing}
+                document["$push"] = {"payment_keys": {"$each": new_keys}}
                 set_fields["balance.amount"] = float(after)
                 if after == 0:
                     set_fields["status"] = "paid"
@@ -526,9 +566,7 @@ class MongoAccountRepository:
             if "status" in set_fields:
                 # a hold landing after the read changes the status: re-read and decide again
                 query["status"] = current.status
-            document: dict[str, Any] = {
-                "$addToSet": {"applied_email_ids": email_id, "history": entry}
-            }
+            document["$addToSet"] = {"applied_email_ids": email_id, "history": entry}
             if set_fields:
                 document["$set"] = set_fields
 
@@ -540,3 +578,47 @@ class MongoAccountRepository:
                 return ApplyResult("applied", before, after)
             current = self.get(current.key)
         return ApplyResult("not_applied", reason="concurrent_balance_change")
+
+    def _payment_guard(
+        self, current: Account, update: AccountUpdate, amount: Decimal
+    ) -> tuple[list[str], list[str]] | None:
+        """(clashing keys for the filter, keys to push), or None when the payment clashes
+        with one the account already holds (checked again by the filter, atomically)."""
+        recorded_on = recorded_day(update.at or datetime.now(UTC))
+        window = self._settings.payment_duplicate_window_days
+        clashing = clashing_keys(amount, update.payment_date, recorded_on, window)
+        new_keys = payment_keys(amount, update.payment_date, recorded_on)
+        known = current.payment_keys
+        if known is None:  # never keyed: derive the keys of its older payments once
+            known = self._legacy_payment_keys(current)
+            new_keys = known + new_keys
+        if set(clashing).intersection(known):
+            return None
+        return clashing, new_keys
+
+    def _legacy_payment_keys(self, account: Account) -> list[str]:
+        def run() -> Any:
+            return self._collection().find_one({"_id": account.key}, HISTORY_ONLY)
+
+        document = self._call(run)
+        history = document.get("history") if isinstance(document, Mapping) else None
+        return legacy_payment_keys(history)
+
+    def _refuse_payment(
+        self, current: Account, email_id: str, update: AccountUpdate
+    ) -> ApplyResult | None:
+        """Write ``refused_entry`` (no money, no status): the result, or None when the account
+        changed meanwhile (the caller re-reads; this email may have been applied by then)."""
+        if update.refused_entry is None:
+            return ApplyResult("not_applied", reason=POSSIBLE_DUPLICATE)
+        query = {"_id": current.key, "applied_email_ids": {"$nin": [email_id]}}
+        document = {
+            "$addToSet": {"applied_email_ids": email_id, "history": dict(update.refused_entry)}
+        }
+
+        def run() -> Any:
+            return self._collection().update_one(query, document)
+
+        if self._call(run).modified_count == 1:
+            return ApplyResult("applied", payment_refused=POSSIBLE_DUPLICATE)
+        return None

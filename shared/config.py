@@ -274,6 +274,10 @@ class Settings:
     # Decisions.
     decision_auto_update_threshold: float = Field(default=0.90, gt=0, le=1)
     decision_notify_threshold: float = Field(default=0.60, gt=0, le=1)
+    # Payment duplicates (payment-duplicates): a payment is not recorded when the account
+    # already holds a recorded payment of the same amount and, when either lacks a payment
+    # date, recorded on the same UTC day or this many days before (same dates always clash).
+    payment_duplicate_window_days: int = Field(default=14, ge=0, le=366)
 
     # Processor.
     # Longer than the processor's timeout (300 s), so a live attempt never loses its lease.

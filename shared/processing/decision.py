@@ -38,7 +38,10 @@ Overrides, applied in this order:
    Date header, the UTC day of receipt). Otherwise the payment is *reported* in the history
    (no balance change) with ``UPDATE_AND_NOTIFY`` so a person verifies it — or
    ``MANUAL_REVIEW`` when the confidence is below the notify threshold; each blocker is a
-   reason ``payment_not_recorded:<blocker>`` (names only, never values).
+   reason ``payment_not_recorded:<blocker>`` (names only, never values). The apply itself
+   refuses a payment duplicating one the account already recorded (atomically, see
+   :mod:`shared.payment_keys`); the pipeline reports it the same way
+   (``payment_not_recorded:possible_duplicate``).
 """
 
 from __future__ import annotations

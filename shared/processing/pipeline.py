@@ -21,10 +21,16 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from shared.accounts import Account, AccountRepository, AccountUpdate, ApplyResult
+from shared.accounts import (
+    POSSIBLE_DUPLICATE,
+    Account,
+    AccountRepository,
+    AccountUpdate,
+    ApplyResult,
+)
 from shared.config import Settings
 from shared.errors import BreakerOpenError, LeaseHeldError, PermanentError, ProcessingError
 from shared.extraction.errors import ClaudeRequestRejected, MalformedModelAnswer
@@ -303,6 +309,7 @@ class Pipeline:
         if result.status == "already_applied":
             run.trace.warnings.append("account_already_updated")
             run.trace.warnings.extend(_describe_earlier_apply(action, result))
+        decision = _report_refused_payment(run, decision, action, result)
         if result.status == "not_applied":
             run.trace.warnings.append(f"apply_skipped:{result.reason}")
             notification = decision.notification
@@ -357,6 +364,23 @@ class Pipeline:
             }
         elif decision.action == rules.ACTION_RECORD_PAYMENT:
             payment = rules.payment_amount(extraction)
+            paid_on = _payment_date(extraction)
+            entry["amount"] = None if payment is None else str(payment)
+            entry["payment_date"] = None if paid_on is None else paid_on.isoformat()
+            refused = _payment_refused(decision, POSSIBLE_DUPLICATE)
+            refused_entry = {
+                **entry,
+                "decision": refused.decision,
+                "action": refused.action,
+                "payment_not_recorded": POSSIBLE_DUPLICATE,
+            }
+            return AccountUpdate(
+                history_entry=entry,
+                payment=payment,
+                payment_date=paid_on,
+                at=now,
+                refused_entry=refused_entry,
+            )
         elif decision.action == rules.ACTION_UPDATE_CONTACT:
             for field_name, path in (
                 ("new_address", "debtor.address"),
@@ -475,6 +499,50 @@ class Pipeline:
             metrics.record("extraction_confidence", found.confidence, field=name)
         metrics.record("match_score", match.score, method=match.method or "none")
         metrics.record("decision", 1, decision=decision.decision)
+
+
+def _payment_date(extraction: Extraction) -> date | None:
+    found = extraction.fields.get("payment_date")
+    if found is None:
+        return None
+    try:
+        return date.fromisoformat(str(found.value))
+    except ValueError:
+        return None  # the decision blocks an unreadable date; never reached for a payment
+
+
+def _report_refused_payment(
+    run: _Run, decision: Decision, action: dict[str, Any], result: ApplyResult
+) -> Decision:
+    """A payment the repository refused (a possible duplicate; this delivery's or, on a
+    redelivery, the first one's) is reported like a blocked payment: decision, action, reason."""
+    refused = result.payment_refused
+    if result.status == "already_applied" and result.record is not None:
+        refused = result.record.payment_not_recorded
+    if refused is None or not decision.moves_money:
+        return decision
+    run.trace.warnings.append(f"payment_not_recorded:{refused}")
+    if result.status == "applied":
+        action["type"] = rules.ACTION_REPORT_PAYMENT
+        action["decided_now"] = rules.ACTION_RECORD_PAYMENT
+        action["reason"] = f"payment_not_recorded:{refused}"
+    return _payment_refused(decision, refused)
+
+
+def _payment_refused(decision: Decision, blocker: str) -> Decision:
+    """The decision for a payment the account refused (``blocker``): reported, not recorded,
+    as :func:`shared.processing.decision.payment_blockers` would have it (recording a payment
+    needs ``AUTO_UPDATE``, so this is ``UPDATE_AND_NOTIFY``)."""
+    notification = decision.notification
+    if notification != rules.NOTIFY_COMPLIANCE:
+        notification = rules.NOTIFY_UPDATE
+    return replace(
+        decision,
+        decision=rules.UPDATE_AND_NOTIFY,
+        action=rules.ACTION_REPORT_PAYMENT,
+        notification=notification,
+        reasons=(*decision.reasons, f"payment_not_recorded:{blocker}"),
+    )
 
 
 def _record_tokens(metrics: Metrics, usage: TokenUsage) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -115,7 +116,12 @@ def test_concurrent_payments_of_different_emails_are_all_counted(repo: Any) -> N
     results: list[str] = []
 
     def pay(i: int) -> None:
-        update = AccountUpdate(history_entry={"email_id": f"p{i}"}, payment=Decimal("10"))
+        # three different payments (dates differ): the same one twice would be refused
+        update = AccountUpdate(
+            history_entry={"email_id": f"p{i}"},
+            payment=Decimal("10"),
+            payment_date=date(2026, 11, 10 + i),
+        )
         results.append(repository.apply(account, f"p{i}", update).status)
 
     threads = [threading.Thread(target=pay, args=(i,)) for i in range(3)]

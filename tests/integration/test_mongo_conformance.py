@@ -5,10 +5,13 @@ passes on a real MongoDB. Operators covered: equality on top-level and dotted fi
 ``$nin`` against a scalar array, ``distinct``, ``find`` with ``limit`` and an exclusion
 projection, ``find_one`` with an inclusion projection of one array of sub-documents (read back
 whole, filtered in Python), ``create_indexes`` (idempotent), ``update_one`` with
-``$set`` (dotted paths and sub-documents) and ``$addToSet`` (scalars and documents), and
+``$set`` (dotted paths and sub-documents), ``$addToSet`` (scalars and documents) and ``$push``
+with ``$each`` of strings (the duplicate-payment keys), and
 ``matched_count``/``modified_count``. Deliberately not used (nx-27017 0.8.1 differs from
-MongoDB): ``$ne``/``$not`` against arrays, ``$push`` of documents (stored as JSON strings) and
-``$elemMatch`` (refused: "not supported in Python evaluation").
+MongoDB): ``$ne``/``$not`` against arrays, ``$push`` of documents (stored as JSON strings),
+``$elemMatch`` (refused: "not supported in Python evaluation"; ``$not`` is "not currently
+implemented"), ``$addToSet`` with ``$each`` (silently ignored) and dotted paths into arrays of
+sub-documents (``{"history.email_id": {"$nin": […]}}`` matches every document).
 """
 
 from __future__ import annotations
@@ -119,6 +122,30 @@ def test_guarded_update_with_set_and_add_to_set(collection: Any) -> None:
         {"$addToSet": {"applied_email_ids": "e1"}},
     )
     assert (again.matched_count, again.modified_count) == (0, 0)
+
+
+def test_push_each_of_strings_and_nin_on_that_array_also_when_it_is_missing(
+    collection: Any,
+) -> None:
+    """The duplicate-payment guard: keys ``$push``ed with ``$each`` (nx-27017 ignores
+    ``$addToSet`` with ``$each``), guarded by ``$nin``; a missing array matches ``$nin``."""
+    guarded = {"_id": "c", "payment_keys": {"$nin": ["k2", "k9"]}}
+    first = collection.update_one(
+        guarded,
+        {
+            "$push": {"payment_keys": {"$each": ["k1", "k2"]}},
+            "$addToSet": {"applied_email_ids": "e1", "history": {"email_id": "e1"}},
+        },
+    )
+    assert (first.matched_count, first.modified_count) == (1, 1)
+    assert collection.find_one({"_id": "c"})["payment_keys"] == ["k1", "k2"]
+    assert collection.update_one(guarded, {"$set": {"x": 1}}).matched_count == 0
+    later = collection.update_one(
+        {"_id": "c", "payment_keys": {"$nin": ["k3"]}},
+        {"$push": {"payment_keys": {"$each": ["k3"]}}},
+    )
+    assert later.modified_count == 1
+    assert collection.find_one({"_id": "c"})["payment_keys"] == ["k1", "k2", "k3"]
 
 
 def test_stale_balance_guard_matches_nothing(collection: Any) -> None:
