@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -52,13 +52,32 @@ def _outages_are_transient() -> Iterator[None]:
         if is_outage(exc):
             raise DependencyUnavailable("postgres", type(exc).__name__) from None
         raise
+    except OSError as exc:  # see _drop_on_socket_error
+        raise DependencyUnavailable("postgres", type(exc).__name__) from None
+
+
+@contextmanager
+def _drop_on_socket_error(invalidate: Callable[[], None]) -> Iterator[None]:
+    """A socket error the driver let through unwrapped (pg8000 1.31 reads the first bytes of an
+    answer outside its own ``OSError`` handling, so a reset connection raises a bare
+    ``ConnectionResetError``): SQLAlchemy does not see it as a disconnect, so the connection is
+    invalidated here, never returned to the pool, and the error is an outage."""
+    try:
+        yield
+    except OSError:
+        invalidate()
+        raise
 
 
 @contextmanager
 def transaction() -> Iterator[Session]:
     """:func:`shared.db.engine.transaction`, with lost connections and timeouts mapped to
     :class:`~shared.errors.DependencyUnavailable` (Pub/Sub redelivers)."""
-    with _outages_are_transient(), db.transaction() as session:
+    with (
+        _outages_are_transient(),
+        db.transaction() as session,
+        _drop_on_socket_error(session.invalidate),
+    ):
         yield session
 
 
@@ -66,5 +85,5 @@ def transaction() -> Iterator[Session]:
 def autocommit() -> Iterator[Connection]:
     """:func:`shared.db.engine.autocommit` (each statement commits by itself), with outages
     mapped like :func:`transaction`."""
-    with _outages_are_transient(), db.autocommit() as conn:
+    with _outages_are_transient(), db.autocommit() as conn, _drop_on_socket_error(conn.invalidate):
         yield conn

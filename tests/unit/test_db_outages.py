@@ -34,3 +34,9 @@ def test_a_refused_statement_is_not_an_outage(code: str) -> None:
 def test_an_error_without_fields_is_not_an_outage() -> None:
     error = IntegrityError("INSERT", {}, Exception("duplicate"))
     assert sqlstate(error) is None and not is_outage(error)
+
+
+@pytest.mark.parametrize("error", [ConnectionResetError(104, "reset"), BrokenPipeError(32, "pipe")])
+def test_a_socket_error_the_driver_let_through_is_an_outage(error: OSError) -> None:
+    with pytest.raises(DependencyUnavailable, match=type(error).__name__), _outages_are_transient():
+        raise error
