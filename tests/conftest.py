@@ -5,6 +5,8 @@
   and stopped at the end (also on failure or Ctrl-C). If a server of it dies, the run stops at
   the next test that needs the stack with a message naming the server and its log.
 - ``stack_env`` puts the stack's addresses into ``os.environ`` for the test's own clients.
+- ``mongo_accounts`` is the real account repository on a fresh collection of the stack's MongoDB,
+  with the raw collection beside it; dropped after the test.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import atexit
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -111,3 +114,23 @@ def mailbox(stack: LocalStack) -> Iterator[Mailbox]:
     box.clear()
     yield box
     box.refuse(False)
+
+
+@pytest.fixture
+def mongo_accounts(stack_env: dict[str, str]) -> Iterator[tuple[Any, Any]]:
+    """``(MongoAccountRepository, its pymongo collection)`` on a fresh collection."""
+    import uuid
+
+    import pymongo
+
+    from shared.accounts import MongoAccountRepository
+    from shared.config import get_settings
+
+    name = f"accounts_{uuid.uuid4().hex}"
+    repository = MongoAccountRepository(get_settings(), collection_name=name)
+    client: Any = pymongo.MongoClient(stack_env["MONGODB_URI"], tz_aware=True)
+    collection = client[get_settings().mongodb_database][name]
+    yield repository, collection
+    collection.drop()
+    client.close()
+    repository.close()

@@ -13,6 +13,7 @@ from typing import Any
 
 from shared.accounts import (
     Account,
+    AccountRepository,
     AccountUpdate,
     ApplyResult,
     Lookup,
@@ -20,17 +21,18 @@ from shared.accounts import (
     safe_str,
     validate_account,
 )
-from shared.config import Settings, load_settings
+from shared.config import Settings, get_settings, load_settings
 from shared.errors import BreakerOpenError
 from shared.extraction.models import ExtractedField, Extraction, ParsedEmail
 from shared.mail import RecordingMailer
 from shared.processing.claim import Claim
-from shared.processing.envelope import EmailNotice
+from shared.processing.envelope import Delivery, EmailNotice
 from shared.processing.notifications import OutboxMessage
 from shared.processing.outbox import SendSummary
 from shared.processing.pipeline import Pipeline
 from shared.processing.ports import ClosedBreaker, NoTelemetry, RecordingMetrics
 from shared.processing.report import Report
+from shared.processing.store import ProcessingStore
 
 BUCKET = "raw-emails"
 
@@ -445,3 +447,37 @@ def harness(
         telemetry=NoTelemetry(),
     )
     return Harness(pipeline, store, outbox, raw, accounts, claude, rules, mailer, breaker, made)
+
+
+def push_delivery(email_id: str) -> Delivery:
+    """``email_id`` as Pub/Sub pushes it to the processor now (no attempt header)."""
+    return Delivery(
+        notice=notice(email_id),
+        correlation_id=f"corr-{email_id}"[:64],
+        pubsub_message_id="1",
+        publish_time=datetime.now(UTC),
+        delivery_attempt=None,
+    )
+
+
+def store_backed_pipeline(
+    accounts: AccountRepository, store: ProcessingStore, claude_answer: Extraction
+) -> tuple[Pipeline, FakeRawEmails]:
+    """The real pipeline with ``store`` (Postgres), its outbox and metrics and ``accounts``;
+    the raw email, Claude (answering ``claude_answer``) and the rules are faked."""
+    from shared.processing.bootstrap import bootstrap
+
+    raw = FakeRawEmails()
+    pipeline = bootstrap(
+        get_settings(),
+        store=store,
+        raw_emails=raw,
+        parse_email=lambda _raw: parsed_email(),
+        claude=FakeExtractor(claude_answer),
+        rules=FakeExtractor(extraction(extractor="rules", degraded=True), name="rules"),
+        accounts=accounts,
+        mailer=RecordingMailer(),
+        breakers=lambda name: ClosedBreaker(),
+        telemetry=NoTelemetry(),
+    )
+    return pipeline, raw

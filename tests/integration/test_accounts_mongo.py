@@ -3,35 +3,19 @@
 from __future__ import annotations
 
 import threading
-import uuid
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import pymongo
 import pytest
 
 from shared.accounts import AccountUpdate, MongoAccountRepository, UnsafeFilterValue
-from shared.config import get_settings
 from shared.errors import DependencyUnavailable
 from tests.processing_fakes import account_document
 
 
-@pytest.fixture
-def repo(stack_env: dict) -> Iterator[tuple[MongoAccountRepository, Any, str]]:
-    name = f"accounts_{uuid.uuid4().hex}"
-    repository = MongoAccountRepository(get_settings(), collection_name=name)
-    client: Any = pymongo.MongoClient(stack_env["MONGODB_URI"], tz_aware=True)
-    coll = client[get_settings().mongodb_database][name]
-    yield repository, coll, name
-    coll.drop()
-    client.close()
-    repository.close()
-
-
-def test_finders_validate_documents_and_skip_malformed(repo: Any) -> None:
-    repository, coll, _ = repo
+def test_finders_validate_documents_and_skip_malformed(mongo_accounts: Any) -> None:
+    repository, coll = mongo_accounts
     coll.insert_many(
         [
             account_document("A1", case_number="C-1", email="ann@example.org", amount=50.0),
@@ -53,15 +37,15 @@ def test_finders_validate_documents_and_skip_malformed(repo: Any) -> None:
 
 
 @pytest.mark.parametrize("value", [{"$ne": None}, "$where", ["C-1"], 7, "", "C-1\x00"])
-def test_unsafe_values_never_become_queries(repo: Any, value: Any) -> None:
-    repository, coll, _ = repo
+def test_unsafe_values_never_become_queries(mongo_accounts: Any, value: Any) -> None:
+    repository, coll = mongo_accounts
     coll.insert_one(account_document("A1", case_number="C-1"))
     with pytest.raises(UnsafeFilterValue):
         repository.find_by_case_number(value)
 
 
-def test_apply_is_idempotent_and_guards_the_balance(repo: Any) -> None:
-    repository, coll, _ = repo
+def test_apply_is_idempotent_and_guards_the_balance(mongo_accounts: Any) -> None:
+    repository, coll = mongo_accounts
     coll.insert_one(account_document("A1", amount=100.10))
     account = repository.find_by_case_number("CASE-2024-0001").accounts[0]
     update = AccountUpdate(
@@ -109,8 +93,8 @@ def test_apply_is_idempotent_and_guards_the_balance(repo: Any) -> None:
     assert (too_much.status, too_much.reason) == ("not_applied", "payment_exceeds_balance")
 
 
-def test_concurrent_payments_of_different_emails_are_all_counted(repo: Any) -> None:
-    repository, coll, _ = repo
+def test_concurrent_payments_of_different_emails_are_all_counted(mongo_accounts: Any) -> None:
+    repository, coll = mongo_accounts
     coll.insert_one(account_document("A1", amount=100.0))
     account = repository.find_by_case_number("CASE-2024-0001").accounts[0]
     results: list[str] = []
@@ -147,8 +131,8 @@ def test_unreachable_mongodb_is_a_transient_error(stack_env: dict) -> None:
     repository.close()
 
 
-def test_lookups_are_indexed_and_reads_leave_out_the_history(repo: Any) -> None:
-    repository, coll, _ = repo
+def test_lookups_are_indexed_and_reads_leave_out_the_history(mongo_accounts: Any) -> None:
+    repository, coll = mongo_accounts
     coll.insert_one(
         {
             **account_document("H1", case_number="C-H1"),
@@ -171,9 +155,9 @@ def test_lookups_are_indexed_and_reads_leave_out_the_history(repo: Any) -> None:
     } <= keys
 
 
-def test_find_applied_finds_the_account_an_email_changed(repo: Any) -> None:
+def test_find_applied_finds_the_account_an_email_changed(mongo_accounts: Any) -> None:
     """The retry's guard: which account (if any) already holds this email's marker."""
-    repository, coll, _ = repo
+    repository, coll = mongo_accounts
     coll.insert_many(
         [
             account_document("P1", case_number="C-P1", applied_email_ids=["e-other", "e-9"]),
@@ -186,8 +170,10 @@ def test_find_applied_finds_the_account_an_email_changed(repo: Any) -> None:
         repository.find_applied("$ne")
 
 
-def test_already_applied_without_a_balance_change_and_with_a_malformed_entry(repo: Any) -> None:
-    repository, coll, _ = repo
+def test_already_applied_without_a_balance_change_and_with_a_malformed_entry(
+    mongo_accounts: Any,
+) -> None:
+    repository, coll = mongo_accounts
     coll.insert_one(account_document("A1"))
     account = repository.get("A1")
     assert account is not None
@@ -208,8 +194,8 @@ def test_already_applied_without_a_balance_change_and_with_a_malformed_entry(rep
     )
 
 
-def test_a_payment_never_overwrites_the_status_of_a_held_account(repo: Any) -> None:
-    repository, coll, _ = repo
+def test_a_payment_never_overwrites_the_status_of_a_held_account(mongo_accounts: Any) -> None:
+    repository, coll = mongo_accounts
     held = {"active": True, "reason": "bankruptcy_notice", "since": None}
     coll.insert_one(account_document("A1", amount=1200.0, status="on_hold", hold=held))
     account = repository.find_by_case_number("CASE-2024-0001").accounts[0]
@@ -220,8 +206,8 @@ def test_a_payment_never_overwrites_the_status_of_a_held_account(repo: Any) -> N
     assert doc["status"] == "on_hold" and doc["hold"]["active"] is True
 
 
-def test_a_hold_landing_after_the_read_is_not_overwritten_by_paid(repo: Any) -> None:
-    repository, coll, _ = repo
+def test_a_hold_landing_after_the_read_is_not_overwritten_by_paid(mongo_accounts: Any) -> None:
+    repository, coll = mongo_accounts
     coll.insert_one(account_document("A1", amount=100.0))
     stale = repository.find_by_case_number("CASE-2024-0001").accounts[0]  # read: active
     coll.update_one(

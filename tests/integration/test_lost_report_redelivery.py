@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,19 +21,13 @@ from shared.accounts import Account, AccountUpdate, ApplyResult, MongoAccountRep
 from shared.config import get_settings
 from shared.db.engine import transaction
 from shared.errors import DependencyUnavailable
-from shared.mail import RecordingMailer
-from shared.processing.bootstrap import bootstrap
-from shared.processing.envelope import Delivery
-from shared.processing.pipeline import Pipeline
-from shared.processing.ports import ClosedBreaker, NoTelemetry
 from shared.processing.store import PostgresProcessingStore
 from tests.processing_fakes import (
-    FakeExtractor,
-    FakeRawEmails,
     account_document,
     extraction,
     notice,
-    parsed_email,
+    push_delivery,
+    store_backed_pipeline,
 )
 
 
@@ -81,37 +74,6 @@ def accounts(stack_env: dict) -> Iterator[tuple[RecordingAccounts, Any]]:
     repository.close()
 
 
-def _pipeline(
-    accounts: RecordingAccounts, store: PostgresProcessingStore, case_number: str
-) -> tuple[Pipeline, FakeRawEmails, FakeExtractor]:
-    """Real Postgres store, outbox and metrics, real MongoDB; raw email and Claude faked."""
-    raw = FakeRawEmails()
-    claude = FakeExtractor(extraction(case_number=case_number, amount=200.0, currency="EUR"))
-    pipeline = bootstrap(
-        get_settings(),
-        store=store,
-        raw_emails=raw,
-        parse_email=lambda _raw: parsed_email(),
-        claude=claude,
-        rules=FakeExtractor(extraction(extractor="rules", degraded=True), name="rules"),
-        accounts=accounts,
-        mailer=RecordingMailer(),
-        breakers=lambda name: ClosedBreaker(),
-        telemetry=NoTelemetry(),
-    )
-    return pipeline, raw, claude
-
-
-def _delivery(email_id: str) -> Delivery:
-    return Delivery(
-        notice=notice(email_id),
-        correlation_id=f"corr-{email_id}"[:64],
-        pubsub_message_id="1",
-        publish_time=datetime.now(UTC),
-        delivery_attempt=None,
-    )
-
-
 def _reports(email_id: str) -> list[dict[str, Any]]:
     with transaction() as session:
         rows = session.execute(
@@ -133,15 +95,19 @@ def _process_with_lost_report(
     account_id = f"ACC-{uuid.uuid4().hex[:10]}"
     case_number = f"CASE-{uuid.uuid4().hex[:10]}"
     coll.insert_one(account_document(account_id, case_number=case_number, amount=1200.0))
-    pipeline, raw, _ = _pipeline(accounts, ReportLostOnce(), case_number)
+    pipeline, raw = store_backed_pipeline(
+        accounts,
+        ReportLostOnce(),
+        extraction(case_number=case_number, amount=200.0, currency="EUR"),
+    )
     email_id = f"em-lost-{uuid.uuid4().hex}"
     raw.put(notice(email_id), b"raw")
     with pytest.raises(DependencyUnavailable):
-        pipeline.process(_delivery(email_id))
+        pipeline.process(push_delivery(email_id))
     assert _reports(email_id) == []  # the account moved, the report is lost
     assert coll.find_one({"_id": account_id})["applied_email_ids"] == [email_id]
     between(account_id, email_id)
-    assert pipeline.process(_delivery(email_id)) == "done"  # the redelivery
+    assert pipeline.process(push_delivery(email_id)) == "done"  # the redelivery
     return email_id, account_id
 
 

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import os
 import threading
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import pymongo
 import pytest
 
 from shared.accounts import AccountUpdate, ApplyResult, MongoAccountRepository
@@ -24,18 +21,6 @@ from tests.processing_fakes import account_document
 
 PAID = date(2026, 11, 14)
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def repo(stack_env: dict) -> Iterator[tuple[MongoAccountRepository, Any]]:
-    name = f"accounts_{uuid.uuid4().hex}"
-    repository = MongoAccountRepository(get_settings(), collection_name=name)
-    client: Any = pymongo.MongoClient(stack_env["MONGODB_URI"], tz_aware=True)
-    coll = client[get_settings().mongodb_database][name]
-    yield repository, coll
-    coll.drop()
-    client.close()
-    repository.close()
 
 
 def payment(
@@ -61,8 +46,8 @@ def pay(repository: MongoAccountRepository, account_id: str, update: AccountUpda
     return repository.apply(account, update.history_entry["email_id"], update)
 
 
-def test_a_second_email_with_the_same_payment_moves_nothing(repo: Any) -> None:
-    repository, coll = repo
+def test_a_second_email_with_the_same_payment_moves_nothing(mongo_accounts: Any) -> None:
+    repository, coll = mongo_accounts
     coll.insert_one(account_document("A1", amount=1200.0))
     first = pay(repository, "A1", payment("e1"))
     assert (first.status, first.balance_after, first.payment_refused) == (
@@ -107,8 +92,8 @@ def test_a_second_email_with_the_same_payment_moves_nothing(repo: Any) -> None:
         (payment("e2", paid_on=None, at=NOW + timedelta(days=14)), False),  # undated, inside
     ],
 )
-def test_what_still_applies(repo: Any, second: AccountUpdate, applies: bool) -> None:
-    repository, coll = repo
+def test_what_still_applies(mongo_accounts: Any, second: AccountUpdate, applies: bool) -> None:
+    repository, coll = mongo_accounts
     coll.insert_one(account_document("A1", amount=1200.0))
     assert pay(repository, "A1", payment("e1")).payment_refused is None
     result = pay(repository, "A1", second)
@@ -118,9 +103,11 @@ def test_what_still_applies(repo: Any, second: AccountUpdate, applies: bool) -> 
     assert coll.find_one({"_id": "A1"})["balance"]["amount"] == pytest.approx(expected)
 
 
-def test_two_emails_with_the_same_payment_at_once_move_the_balance_once(repo: Any) -> None:
+def test_two_emails_with_the_same_payment_at_once_move_the_balance_once(
+    mongo_accounts: Any,
+) -> None:
     """Two instances (threads, each its own client) apply two emails' same payment together."""
-    _, coll = repo
+    _, coll = mongo_accounts
     rounds = 5
     for n in range(rounds):
         coll.insert_one(account_document(f"C{n}", amount=1200.0))
@@ -161,8 +148,8 @@ def test_two_emails_with_the_same_payment_at_once_move_the_balance_once(repo: An
             other.close()
 
 
-def test_payments_recorded_before_the_keys_are_read_from_the_history(repo: Any) -> None:
-    repository, coll = repo
+def test_payments_recorded_before_the_keys_are_read_from_the_history(mongo_accounts: Any) -> None:
+    repository, coll = mongo_accounts
     old = {
         "email_id": "old",
         "action": "record_payment",
@@ -178,8 +165,8 @@ def test_payments_recorded_before_the_keys_are_read_from_the_history(repo: Any) 
     assert "500.00|on|2026-11-14" in doc["payment_keys"]
 
 
-def test_without_a_refused_entry_the_duplicate_is_not_applied(repo: Any) -> None:
-    repository, coll = repo
+def test_without_a_refused_entry_the_duplicate_is_not_applied(mongo_accounts: Any) -> None:
+    repository, coll = mongo_accounts
     coll.insert_one(account_document("A1", amount=1200.0))
     assert pay(repository, "A1", payment("e1")).status == "applied"
     bare = AccountUpdate(history_entry={"email_id": "e2"}, payment=Decimal("500"), at=NOW)
@@ -189,8 +176,8 @@ def test_without_a_refused_entry_the_duplicate_is_not_applied(repo: Any) -> None
     assert doc["applied_email_ids"] == ["e1"] and doc["balance"]["amount"] == 700.0
 
 
-def test_the_window_is_the_setting(stack_env: dict, repo: Any) -> None:
-    _, coll = repo
+def test_the_window_is_the_setting(stack_env: dict, mongo_accounts: Any) -> None:
+    _, coll = mongo_accounts
     settings = load_settings({**os.environ, "PAYMENT_DUPLICATE_WINDOW_DAYS": "2"})
     repository = MongoAccountRepository(settings, collection_name=coll.name)
     try:
@@ -203,9 +190,11 @@ def test_the_window_is_the_setting(stack_env: dict, repo: Any) -> None:
         repository.close()
 
 
-def test_the_filter_not_the_read_refuses_a_key_that_landed_after_the_read(repo: Any) -> None:
+def test_the_filter_not_the_read_refuses_a_key_that_landed_after_the_read(
+    mongo_accounts: Any,
+) -> None:
     """A stale read (no keys yet) whose balance still matches: only the ``$nin`` filter stops it."""
-    repository, coll = repo
+    repository, coll = mongo_accounts
     coll.insert_one(account_document("S1", amount=1200.0, payment_keys=[]))
     stale = repository.get("S1")
     assert stale is not None and stale.payment_keys == []

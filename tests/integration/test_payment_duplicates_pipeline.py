@@ -8,52 +8,19 @@ staff like any blocked payment: ``UPDATE_AND_NOTIFY``, reason
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
-import pymongo
-import pytest
 from sqlalchemy import text
 
-from shared.accounts import MongoAccountRepository
-from shared.config import get_settings
 from shared.db.engine import transaction
-from shared.mail import RecordingMailer
-from shared.processing.bootstrap import bootstrap
-from shared.processing.envelope import Delivery
-from shared.processing.ports import ClosedBreaker, NoTelemetry
 from shared.processing.store import PostgresProcessingStore
 from tests.processing_fakes import (
-    FakeExtractor,
-    FakeRawEmails,
     account_document,
     extraction,
     notice,
-    parsed_email,
+    push_delivery,
+    store_backed_pipeline,
 )
-
-
-@pytest.fixture
-def accounts(stack_env: dict) -> Iterator[tuple[MongoAccountRepository, Any]]:
-    name = f"accounts_{uuid.uuid4().hex}"
-    repository = MongoAccountRepository(get_settings(), collection_name=name)
-    client: Any = pymongo.MongoClient(stack_env["MONGODB_URI"], tz_aware=True)
-    coll = client[get_settings().mongodb_database][name]
-    yield repository, coll
-    coll.drop()
-    client.close()
-    repository.close()
-
-
-def _delivery(email_id: str) -> Delivery:
-    return Delivery(
-        notice=notice(email_id),
-        correlation_id=f"corr-{email_id}"[:64],
-        pubsub_message_id="1",
-        publish_time=datetime.now(UTC),
-        delivery_attempt=None,
-    )
 
 
 def _report(email_id: str) -> dict[str, Any]:
@@ -73,31 +40,24 @@ def _report(email_id: str) -> dict[str, Any]:
         return report
 
 
-def test_the_second_email_with_the_same_payment_is_reported_not_recorded(accounts: Any) -> None:
-    repository, coll = accounts
+def test_the_second_email_with_the_same_payment_is_reported_not_recorded(
+    mongo_accounts: Any,
+) -> None:
+    repository, coll = mongo_accounts
     account_id = f"ACC-{uuid.uuid4().hex[:10]}"
     case_number = f"CASE-{uuid.uuid4().hex[:10]}"
     coll.insert_one(account_document(account_id, case_number=case_number, amount=1200.0))
-    raw = FakeRawEmails()
-    claude = FakeExtractor(
-        extraction(case_number=case_number, amount=500.0, currency="EUR", payment_date="2026-01-01")
-    )
-    pipeline = bootstrap(
-        get_settings(),
-        store=PostgresProcessingStore(lease_seconds=60),
-        raw_emails=raw,
-        parse_email=lambda _raw: parsed_email(),
-        claude=claude,
-        rules=FakeExtractor(extraction(extractor="rules", degraded=True), name="rules"),
-        accounts=repository,
-        mailer=RecordingMailer(),
-        breakers=lambda name: ClosedBreaker(),
-        telemetry=NoTelemetry(),
+    pipeline, raw = store_backed_pipeline(
+        repository,
+        PostgresProcessingStore(lease_seconds=60),
+        extraction(
+            case_number=case_number, amount=500.0, currency="EUR", payment_date="2026-01-01"
+        ),
     )
     first, second = (f"em-dup-{n}-{uuid.uuid4().hex}" for n in (1, 2))
     for email_id in (first, second):
         raw.put(notice(email_id), b"raw")
-        assert pipeline.process(_delivery(email_id)) == "done"
+        assert pipeline.process(push_delivery(email_id)) == "done"
 
     recorded = _report(first)
     assert recorded["decision"] == "AUTO_UPDATE" and recorded["notifications"] == []
