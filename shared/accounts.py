@@ -71,7 +71,7 @@ from shared.config import (
 )
 from shared.errors import DependencyUnavailable, ProcessingError
 from shared.logs import log_event
-from shared.payment_keys import clashing_keys, legacy_payment_keys, payment_keys, recorded_day
+from shared.payment_keys import clashing_keys, legacy_payment_keys, payment_keys, utc_day
 
 logger = logging.getLogger(__name__)
 
@@ -584,7 +584,7 @@ class MongoAccountRepository:
     ) -> tuple[list[str], list[str]] | None:
         """(clashing keys for the filter, keys to push), or None when the payment clashes
         with one the account already holds (checked again by the filter, atomically)."""
-        recorded_on = recorded_day(update.at or datetime.now(UTC))
+        recorded_on = utc_day(update.at or datetime.now(UTC))
         window = self._settings.payment_duplicate_window_days
         clashing = clashing_keys(amount, update.payment_date, recorded_on, window)
         new_keys = payment_keys(amount, update.payment_date, recorded_on)

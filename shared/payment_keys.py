@@ -36,7 +36,7 @@ def _amount_key(amount: Decimal) -> str:
     return str(amount.quantize(CENT))
 
 
-def recorded_day(moment: datetime) -> date:
+def utc_day(moment: datetime) -> date:
     """The UTC calendar day of ``moment`` (a naive datetime is taken as UTC)."""
     aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     return aware.date()
@@ -110,7 +110,7 @@ def legacy_payment_keys(history: Any) -> list[str]:
         paid_on = _legacy_date(_value(entry, "payment_date"))
         at = entry.get("at")
         if isinstance(at, datetime):
-            keys += payment_keys(amount, paid_on, recorded_day(at))
+            keys += payment_keys(amount, paid_on, utc_day(at))
         elif paid_on is not None:
             keys.append(f"{_amount_key(amount)}|on|{paid_on.isoformat()}")
     return keys

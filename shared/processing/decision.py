@@ -47,11 +47,12 @@ Overrides, applied in this order:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from shared.accounts import Account
 from shared.extraction.models import COMPLIANCE_INTENTS, Extraction, ParsedEmail
+from shared.payment_keys import utc_day
 from shared.processing.compliance_wording import compliance_wording
 from shared.processing.matching import Match
 
@@ -150,14 +151,10 @@ def latest_payment_day(email: ParsedEmail | None, received_at: datetime | None) 
     None when the receipt time is unknown (then a payment date cannot be checked)."""
     if received_at is None:
         return None
-    received = _as_utc(received_at).date()
+    received = utc_day(received_at)
     if email is None or email.date is None:
         return received
     return min(email.date.date(), received + timedelta(days=1))
-
-
-def _as_utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _blocking_warnings(extraction: Extraction) -> list[str]:
