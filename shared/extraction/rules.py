@@ -341,6 +341,15 @@ _INTENT_PASSES = (
 )
 
 
+def strong_compliance_intent(text: str) -> str | None:
+    """The first compliance intent whose strong wording is in ``text``, or None: the patterns
+    the extractor reads first (:mod:`shared.processing.compliance_wording` reuses them)."""
+    for intent, strong, _weak in _COMPLIANCE_RES:
+        if strong.search(text):
+            return intent
+    return None
+
+
 def _intent(text: str) -> tuple[str, float, str | None]:
     for intent, pattern, confidence in _INTENT_PASSES:
         match = pattern.search(text)

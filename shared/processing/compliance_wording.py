@@ -10,14 +10,10 @@ count: the weak ones ("my lawyer", "wrong amount") are too loose to overrule the
 
 from __future__ import annotations
 
-from shared.extraction.models import COMPLIANCE_INTENTS, ParsedEmail
-from shared.extraction.rules import _INTENT_RES  # read-only: the rules' keyword table
+from shared.extraction.models import ParsedEmail
+from shared.extraction.rules import strong_compliance_intent
 
 
 def compliance_wording(email: ParsedEmail) -> str | None:
     """The first compliance intent whose strong wording is in the new text, or None."""
-    text = "\n".join(part for part in (email.subject, email.text) if part)
-    for intent, strong, _weak in _INTENT_RES:
-        if intent in COMPLIANCE_INTENTS and strong.search(text):
-            return intent
-    return None
+    return strong_compliance_intent("\n".join(part for part in (email.subject, email.text) if part))
