@@ -1087,7 +1087,6 @@ def test_the_scheduler_never_calls_the_cloudfunctions_net_url() -> None:
     assert locals_()["rollup_audience"] == '${join(",", local.rollup_audiences)}'
 
 
-
 def _log_metric_policies() -> dict[str, dict[str, Any]]:
     return {
         name: policy
