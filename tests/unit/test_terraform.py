@@ -1208,8 +1208,9 @@ def test_the_deployer_is_neither_owner_nor_editor_and_its_roles_are_explained() 
     roles = variables()["deployer_project_roles"]["default"]
     assert not {"roles/owner", "roles/editor"} & set(roles)
     docs = (REPO_ROOT / "docs" / "deploy.md").read_text()
-    section = docs[docs.index("## What the deployer may do") :]
-    section = section[: section.find("\n## ", 3)]
+    section = docs[docs.index("### What the deployer may do") :]
+    end = section.find("\n### ", 5)
+    section = section if end == -1 else section[:end]
     for role in roles:
         assert f"`{role}`" in section, f"{role} is not explained in docs/deploy.md"
     deployer = resources("google_project_iam_member")["deployer"]
