@@ -18,12 +18,10 @@ import random
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import Any
 
-from eval import corpus_texts as T
+from eval import corpus_texts as texts
 from eval import specials
 from eval.accounts_seed import ACCOUNTS, EvalAccount
 from eval.mail_clients import CLIENT_DOMAINS, CLIENTS, COLLECTOR_NAME, Draft
@@ -245,7 +243,12 @@ def expected_route(
 
 
 def templated(
-    seq: int, lang: str, scenario: str, template: T.Template, account: EvalAccount, rng: random.Random
+    seq: int,
+    lang: str,
+    scenario: str,
+    template: texts.Template,
+    account: EvalAccount,
+    rng: random.Random,
 ) -> Built:
     plan = choose_plan(account, scenario, rng)
     tz = timezone(
@@ -262,7 +265,7 @@ def templated(
         "first": account.name.split()[0],
         "creditor": account.creditor.name,
         "collector": COLLECTOR_NAME,
-        "lawyer": T.LAWYERS[lang],
+        "lawyer": texts.LAWYERS[lang],
         "ref": "",
         "subref": "",
         "subref_bare": "Your letter",
@@ -305,7 +308,7 @@ def templated(
     elif scenario in ("validation", "bankruptcy", "deceased"):
         ctx["date"] = day_text(lang, sent - timedelta(days=rng.randint(5, 40)), rng)
     if plan.placement == "body":
-        ctx["ref"] = rng.choice(T.REF_SENTENCES[lang]).format(value=typed)
+        ctx["ref"] = rng.choice(texts.REF_SENTENCES[lang]).format(value=typed)
     elif plan.placement == "subject":
         ctx["subref"] = rng.choice([f" - {typed}", f" [{typed}]", f" ({typed})", f" {typed}"])
         ctx["subref_bare"] = typed
@@ -316,11 +319,13 @@ def templated(
     sender_name, sender = sender_for(account, plan, rng)
     if plan.sender_kind == "other" and rng.random() < 0.5:
         text += "\n\n" + specials.work_signature(lang, sender_name, sender, rng)
-    draft = Draft(sender_name=sender_name, sender=sender, subject=subject, text=text, date=sent, lang=lang)
+    draft = Draft(
+        sender_name=sender_name, sender=sender, subject=subject, text=text, date=sent, lang=lang
+    )
     balance_text = money(lang, account.currency, balance, rng)
     if plan.placement == "quoted" or scenario == "quoted_notice":
         letter = (
-            T.VALIDATION_NOTICES.get(lang, REMINDERS[lang])
+            texts.VALIDATION_NOTICES.get(lang, REMINDERS[lang])
             if scenario == "quoted_notice"
             else REMINDERS[lang]
         )
@@ -333,7 +338,9 @@ def templated(
             deadline=day_text(lang, sent + timedelta(days=20), rng),
         )
         if scenario == "quoted_notice":
-            quoted = f"{quoted}\n\n{'Case' if lang == 'en' else 'Az./Dossier'}: {account.case_number}"
+            quoted = (
+                f"{quoted}\n\n{'Case' if lang == 'en' else 'Az./Dossier'}: {account.case_number}"
+            )
         draft.quoted = quoted
         draft.quoted_date = sent - timedelta(days=rng.randint(3, 12), hours=rng.randint(0, 8))
         draft.quoted_subject = subject.split(":", 1)[-1].strip()
@@ -373,24 +380,24 @@ def templated(
 
 def build_all() -> tuple[list[Built], list[dict[str, Any]]]:
     rng = random.Random(SEED)
+    # The email package draws multipart boundaries from the module-level generator.
+    random.seed(SEED)
     built: list[Built] = []
     by_lang: dict[str, list[EvalAccount]] = {}
     for account in ACCOUNTS:
         by_lang.setdefault(account.lang, []).append(account)
-    for lang, table in T.TEXTS.items():
+    for lang, table in texts.TEXTS.items():
         pool = by_lang[lang]
         rounds = 3 if lang == "en" else 2
         cursor = rng.randrange(len(pool))
         for scenario, templates in table.items():
             for template in templates:
                 for _ in range(rounds):
-                    if scenario == "quoted_notice" and lang not in T.VALIDATION_NOTICES:
+                    if scenario == "quoted_notice" and lang not in texts.VALIDATION_NOTICES:
                         continue
                     account = pool[cursor % len(pool)]
                     cursor += 1
-                    built.append(
-                        templated(len(built) + 1, lang, scenario, template, account, rng)
-                    )
+                    built.append(templated(len(built) + 1, lang, scenario, template, account, rng))
     for make in specials.ALL:
         for name, raw, label in make(rng):
             built.append(Built(f"{len(built) + 1:04d}-{name}.eml", raw, label))

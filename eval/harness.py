@@ -116,7 +116,9 @@ class Harness:
         self.seed = load_accounts()
         self.accounts = MongoAccountRepository(self.settings, collection_name=self.collection_name)
         self._mongo: Any = pymongo.MongoClient(
-            self.settings.mongodb_uri.get_secret_value(), tz_aware=True, serverSelectionTimeoutMS=10_000
+            self.settings.mongodb_uri.get_secret_value(),
+            tz_aware=True,
+            serverSelectionTimeoutMS=10_000,
         )
         self.collection = self._mongo[self.settings.mongodb_database][self.collection_name]
         kwargs: dict[str, Any] = {} if use_claude else {"claude": None}

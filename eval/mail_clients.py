@@ -16,13 +16,13 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email import policy
-from email.message import EmailMessage, MIMEPart
+from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
+from functools import partial
 
 COLLECTOR_INBOX = "inbox@meridian-recovery.example.com"
 COLLECTOR_NAME = "Meridian Recovery Services"
 MX = "mx1.meridian-recovery.example.com"
-
 
 
 class _TraceHeaderPolicy(policy.EmailPolicy):
@@ -122,12 +122,38 @@ _WEEKDAYS = {
     "nl": ["ma", "di", "wo", "do", "vr", "za", "zo"],
 }
 _MONTHS = {
-    "en": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(),
-    "de": "Jan. Feb. März Apr. Mai Juni Juli Aug. Sept. Okt. Nov. Dez.".split(),
-    "fr": "janv. févr. mars avr. mai juin juil. août sept. oct. nov. déc.".split(),
-    "es": "ene feb mar abr may jun jul ago sept oct nov dic".split(),
-    "it": "gen feb mar apr mag giu lug ago set ott nov dic".split(),
-    "nl": "jan feb mrt apr mei jun jul aug sep okt nov dec".split(),
+    "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+    "de": [
+        "Jan.",
+        "Feb.",
+        "März",
+        "Apr.",
+        "Mai",
+        "Juni",
+        "Juli",
+        "Aug.",
+        "Sept.",
+        "Okt.",
+        "Nov.",
+        "Dez.",
+    ],
+    "fr": [
+        "janv.",
+        "févr.",
+        "mars",
+        "avr.",
+        "mai",
+        "juin",
+        "juil.",
+        "août",
+        "sept.",
+        "oct.",
+        "nov.",
+        "déc.",
+    ],
+    "es": ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic"],
+    "it": ["gen", "feb", "mar", "apr", "mag", "giu", "lug", "ago", "set", "ott", "nov", "dic"],
+    "nl": ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"],
 }
 
 
@@ -228,7 +254,9 @@ def _set_alternative(msg: EmailMessage, plain: str, html_body: str, *, cte: str 
 
 def gmail(draft: Draft, rng: random.Random, *, mobile: bool = False) -> bytes:
     domain = _domain(draft.sender)
-    host = f"mail-{rng.choice(['ej1', 'ed1', 'wm1', 'lf1'])}-f{rng.randint(41, 99)}.google.example.com"
+    host = (
+        f"mail-{rng.choice(['ej1', 'ed1', 'wm1', 'lf1'])}-f{rng.randint(41, 99)}.google.example.com"
+    )
     message_id = f"<CA{_b64(rng, 30).replace('/', '_')}@mail.{domain}>"
     received_at = draft.date + timedelta(seconds=rng.randint(2, 40))
     msg = _base(draft)
@@ -273,7 +301,7 @@ def gmail(draft: Draft, rng: random.Random, *, mobile: bool = False) -> bytes:
             html_body += (
                 '<br><div class="gmail_quote"><div dir="ltr" class="gmail_attr">'
                 + "<br>".join(html.escape(b) for b in block)
-                + f'<br></div><br><br>{_html_lines(draft.quoted)}</div>'
+                + f"<br></div><br><br>{_html_lines(draft.quoted)}</div>"
             )
         else:
             who = draft.quoted_from
@@ -293,9 +321,9 @@ def gmail(draft: Draft, rng: random.Random, *, mobile: bool = False) -> bytes:
 
 
 _OUTLOOK_CSS = (
-    "<style><!--\n@font-face {font-family:\"Cambria Math\";}\n@font-face {font-family:Aptos;}\n"
+    '<style><!--\n@font-face {font-family:"Cambria Math";}\n@font-face {font-family:Aptos;}\n'
     "p.MsoNormal, li.MsoNormal, div.MsoNormal {margin:0cm;font-size:12.0pt;"
-    "font-family:\"Aptos\",sans-serif;}\nspan.EmailStyle18 {mso-style-type:personal-compose;}\n"
+    'font-family:"Aptos",sans-serif;}\nspan.EmailStyle18 {mso-style-type:personal-compose;}\n'
     ".MsoChpDefault {mso-style-type:export-only;}\ndiv.WordSection1 {page:WordSection1;}\n"
     "--></style>"
 )
@@ -404,14 +432,17 @@ def apple_mail(draft: Draft, rng: random.Random, *, iphone: bool = False) -> byt
     )
     plain = draft.text
     if iphone:
-        plain += "\n\n" + {
-            "en": "Sent from my iPhone",
-            "de": "Von meinem iPhone gesendet",
-            "fr": "Envoyé de mon iPhone",
-            "es": "Enviado desde mi iPhone",
-            "it": "Inviato da iPhone",
-            "nl": "Verstuurd vanaf mijn iPhone",
-        }[draft.lang]
+        plain += (
+            "\n\n"
+            + {
+                "en": "Sent from my iPhone",
+                "de": "Von meinem iPhone gesendet",
+                "fr": "Envoyé de mon iPhone",
+                "es": "Enviado desde mi iPhone",
+                "it": "Inviato da iPhone",
+                "nl": "Verstuurd vanaf mijn iPhone",
+            }[draft.lang]
+        )
     html_body = (
         '<html><head><meta http-equiv="content-type" content="text/html; charset=utf-8"></head>'
         '<body style="overflow-wrap: break-word; -webkit-nbsp-mode: space; line-break: '
@@ -490,7 +521,9 @@ def webmail_de(draft: Draft, rng: random.Random) -> bytes:
             f"\n\nAm {when.strftime('%d.%m.%y')}, {when.strftime('%H:%M')} schrieb "
             f"{draft.quoted_from}:\n{_prefixed(draft.quoted)}"
         )
-    html_body = f"<html><head></head><body><div>{_html_lines(plain)}</div>{draft.html_extra}</body></html>"
+    html_body = (
+        f"<html><head></head><body><div>{_html_lines(plain)}</div>{draft.html_extra}</body></html>"
+    )
     _set_alternative(msg, plain + "\n", html_body, cte="quoted-printable")
     _attach_all(msg, draft)
     return msg.as_bytes()
@@ -517,7 +550,9 @@ def samsung(draft: Draft, rng: random.Random) -> bytes:
     html_body = f'<html><head><meta http-equiv="Content-Type" content="text/html; charset=UTF-8"></head><body><div dir="auto">{_html_lines(draft.text)}</div><div dir="auto"><br></div><div dir="auto">{html.escape(sig)}</div>'
     if draft.quoted:
         block = outlook_header_block(draft)
-        plain += "\n\n-------- Original message --------\n" + "\n".join(block) + "\n\n" + draft.quoted
+        plain += (
+            "\n\n-------- Original message --------\n" + "\n".join(block) + "\n\n" + draft.quoted
+        )
         html_body += (
             '<div><br></div><div style="font-size:100%;color:#000000"><!-- originalMessage -->'
             "<div>-------- Original message --------</div><div>"
@@ -531,12 +566,12 @@ def samsung(draft: Draft, rng: random.Random) -> bytes:
 
 
 CLIENTS = {
-    "gmail": lambda d, r: gmail(d, r),
-    "gmail_android": lambda d, r: gmail(d, r, mobile=True),
-    "outlook_web": lambda d, r: outlook(d, r),
-    "outlook_desktop": lambda d, r: outlook(d, r, desktop=True),
-    "apple_mail": lambda d, r: apple_mail(d, r),
-    "iphone": lambda d, r: apple_mail(d, r, iphone=True),
+    "gmail": gmail,
+    "gmail_android": partial(gmail, mobile=True),
+    "outlook_web": outlook,
+    "outlook_desktop": partial(outlook, desktop=True),
+    "apple_mail": apple_mail,
+    "iphone": partial(apple_mail, iphone=True),
     "thunderbird": thunderbird,
     "webmail_de": webmail_de,
     "samsung": samsung,

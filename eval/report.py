@@ -45,22 +45,29 @@ def render(result: dict[str, Any]) -> str:
     add("")
     add(
         f"compliance: {comp['emails']} emails, recall {_pct(comp['recall'])} (held the right "
-        f"account, or flagged when none is identifiable), detection {_pct(comp['detection_recall'])}"
-        f", precision {_pct(comp['precision'])} ({comp['flagged']} flagged)"
+        "account, or flagged when none is identifiable), detection "
+        f"{_pct(comp['detection_recall'])}, precision {_pct(comp['precision'])} "
+        f"({comp['flagged']} flagged)"
     )
     add(f"{'  kind':<26} {'emails':>6} {'handled':>7} {'recall':>7}")
     for kind, row in comp["by_kind"].items():
         add(f"  {kind:<24} {row['emails']:>6} {row['handled']:>7} {_pct(row['recall']):>7}")
-    add("  by language: " + ", ".join(
-        f"{lang} {_pct(row['recall']).strip()}" for lang, row in comp["by_lang"].items()
-    ))
+    add(
+        "  by language: "
+        + ", ".join(
+            f"{lang} {_pct(row['recall']).strip()}" for lang, row in comp["by_lang"].items()
+        )
+    )
     if comp["false_positives"]:
         add(f"  false positives: {len(comp['false_positives'])}")
     hard = result["hard_negatives"]
     if hard:
-        add("  hard negatives flagged: " + ", ".join(
-            f"{tag} {row['flagged_compliance']}/{row['emails']}" for tag, row in hard.items()
-        ))
+        add(
+            "  hard negatives flagged: "
+            + ", ".join(
+                f"{tag} {row['flagged_compliance']}/{row['emails']}" for tag, row in hard.items()
+            )
+        )
     acc = result["accounts"]
     add("")
     add(

@@ -90,9 +90,7 @@ def _compliance(labels: dict[str, Any], observed: dict[str, Any]) -> dict[str, A
     detected = [n for n in positives if observed[n]["compliance_flagged"]]
     true_flags = [n for n in flagged if labels[n]["compliance"]]
     wrong_hold = [
-        n
-        for n in positives
-        if any(a != labels[n]["account"] for a in observed[n]["held"])
+        n for n in positives if any(a != labels[n]["account"] for a in observed[n]["held"])
     ]
     return {
         "emails": len(positives),
@@ -151,8 +149,10 @@ def _fields(labels: dict[str, Any], observed: dict[str, Any]) -> dict[str, Any]:
         got_fields = observed[name]["fields"]
         for field_name, expected in lab["fields"].items():
             got = got_fields.get(field_name)
-            state = "missing" if got is None else (
-                "correct" if field_correct(field_name, expected, got) else "wrong"
+            state = (
+                "missing"
+                if got is None
+                else ("correct" if field_correct(field_name, expected, got) else "wrong")
             )
             counts[field_name][state] += 1
     total = sum(sum(c.values()) for c in counts.values())
