@@ -315,7 +315,7 @@ def templated(
     subject, body = template
     subject = subject.format(**ctx).strip()
     text = body.format(**ctx)
-    text = "\n".join(line.rstrip() for line in text.splitlines()).replace("  ", " ")
+    text = "\n".join(line.strip() for line in text.splitlines()).replace("  ", " ")
     sender_name, sender = sender_for(account, plan, rng)
     if plan.sender_kind == "other" and rng.random() < 0.5:
         text += "\n\n" + specials.work_signature(lang, sender_name, sender, rng)
