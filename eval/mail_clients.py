@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import html
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email import policy
@@ -29,7 +30,7 @@ class _TraceHeaderPolicy(policy.EmailPolicy):
     """Header values are written here folded the way MTAs fold them (newline + tab); the
     standard policy refuses line breaks in values, so they are unfolded and re-folded on output."""
 
-    def header_store_parse(self, name: str, value: str) -> tuple[str, str]:  # type: ignore[override]
+    def header_store_parse(self, name: str, value: str) -> tuple[str, str]:
         return super().header_store_parse(name, " ".join(value.replace("\n\t", " ").split(" ")))
 
 
@@ -565,7 +566,7 @@ def samsung(draft: Draft, rng: random.Random) -> bytes:
     return msg.as_bytes()
 
 
-CLIENTS = {
+CLIENTS: dict[str, Callable[[Draft, random.Random], bytes]] = {
     "gmail": gmail,
     "gmail_android": partial(gmail, mobile=True),
     "outlook_web": outlook,

@@ -106,8 +106,8 @@ def _confirm(names: list[str], args: argparse.Namespace) -> bool:
     usd, tokens_in, tokens_out, model = estimate_cost(names)
     print(
         f"Claude ({model}) will read {len(names)} emails: about {tokens_in:,} input and "
-        f"{tokens_out:,} output tokens, estimated ${usd:.2f} (list prices; set EVAL_PRICE_INPUT/"
-        "EVAL_PRICE_OUTPUT in USD per million tokens to correct them).",
+        f"{tokens_out:,} output tokens, at most about ${usd:.2f} (list prices, no prompt-cache "
+        "discount; EVAL_PRICE_INPUT/EVAL_PRICE_OUTPUT in USD per million tokens correct them).",
         flush=True,
     )
     if args.yes or args.limit is not None or len(names) <= CONFIRM_ABOVE:

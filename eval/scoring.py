@@ -68,7 +68,8 @@ def _per_intent(pairs: list[tuple[str, str]]) -> dict[str, dict[str, Any]]:
 def _compliance(labels: dict[str, Any], observed: dict[str, Any]) -> dict[str, Any]:
     positives = [n for n, lab in labels.items() if lab["compliance"]]
     flagged = [n for n, obs in observed.items() if obs["compliance_flagged"]]
-    handled, missed = [], []
+    handled: list[str] = []
+    missed: list[str] = []
     for name in positives:
         lab, obs = labels[name], observed[name]
         account = lab["account"]

@@ -995,7 +995,7 @@ def _dsn(
 
 
 def bounces(rng: random.Random) -> Made:
-    cases = [
+    cases: list[tuple[str, str, dict[str, Any]]] = [
         (
             "ev-hpt-05",
             "en",
@@ -1084,7 +1084,7 @@ def bounces(rng: random.Random) -> Made:
     for account_id, lang, kw in cases:
         account = BY_ID[account_id]
         sent = _when(rng)
-        raw = _dsn(account, sent, rng, **kw)  # type: ignore[arg-type]
+        raw = _dsn(account, sent, rng, **kw)
         yield (
             f"{lang}-bounce",
             raw,
