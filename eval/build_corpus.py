@@ -78,6 +78,7 @@ CLIENTS_BY_DOMAIN: dict[str, list[str]] = {}
 for _client, _domain in CLIENT_DOMAINS.items():
     CLIENTS_BY_DOMAIN.setdefault(_domain, []).append(_client)
 
+_CASE_FOOTER = {"en": "Case", "de": "Aktenzeichen", "fr": "Dossier"}
 REMINDERS = {
     "en": "Dear customer,\n\nOur records show that {balance} is still outstanding on your {creditor} "
     "account.\nCase number: {case}\nAccount: {ref}\nPlease pay or contact us to discuss.\n\n"
@@ -183,6 +184,7 @@ _PLACEMENTS = [
 
 
 def choose_plan(account: EvalAccount, scenario: str, rng: random.Random) -> Plan:
+    lang = account.lang
     options = [(p, s, w) for p, s, w in _PLACEMENTS]
     if scenario == "deceased":  # a relative writes, never from the debtor's address
         options = [(p, s, w) for p, s, w in options if s == "other"]
@@ -195,7 +197,8 @@ def choose_plan(account: EvalAccount, scenario: str, rng: random.Random) -> Plan
         domain = account.email.rsplit("@", 1)[1] if account.email else ""
         client = rng.choice(CLIENTS_BY_DOMAIN[domain])
     else:
-        client = rng.choice(list(CLIENTS))
+        # the German freemail client's app signs in German: its users write German
+        client = rng.choice([c for c in CLIENTS if lang == "de" or c != "webmail_de"])
     return Plan(
         placement=placement,
         sender_kind=sender_kind,
@@ -338,9 +341,7 @@ def templated(
             deadline=day_text(lang, sent + timedelta(days=20), rng),
         )
         if scenario == "quoted_notice":
-            quoted = (
-                f"{quoted}\n\n{'Case' if lang == 'en' else 'Az./Dossier'}: {account.case_number}"
-            )
+            quoted = f"{quoted}\n\n{_CASE_FOOTER[lang]}: {account.case_number}"
         draft.quoted = quoted
         draft.quoted_date = sent - timedelta(days=rng.randint(3, 12), hours=rng.randint(0, 8))
         draft.quoted_subject = subject.split(":", 1)[-1].strip()

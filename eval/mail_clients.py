@@ -15,7 +15,7 @@ import html
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
@@ -88,7 +88,7 @@ def _mx_received(rng: random.Random, helo: str, when: datetime) -> str:
     return (
         f"from {helo} ({helo} [{_ip(rng)}])\n\tby {MX} (Postfix) with ESMTPS id "
         f"{_b64(rng, 8)[:10].replace('/', 'x').replace('+', 'z')}\n\tfor <{COLLECTOR_INBOX}>; "
-        f"{format_datetime(when)}"
+        f"{format_datetime(when.astimezone(UTC))}"
     )
 
 
@@ -181,13 +181,81 @@ _OUTLOOK_LABELS = {
 }
 
 
+_LONG_WEEKDAYS = {
+    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+    "de": ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"],
+    "fr": ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
+    "es": ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"],
+    "it": ["lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica"],
+    "nl": ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"],
+}
+_LONG_MONTHS = {
+    "en": "January February March April May June July August September October November December",
+    "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
+    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+    "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre "
+    "diciembre",
+    "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre "
+    "novembre dicembre",
+    "nl": "januari februari maart april mei juni juli augustus september oktober november december",
+}
+ORIGINAL_MESSAGE = {
+    "en": "-----Original Message-----",
+    "de": "-----Ursprüngliche Nachricht-----",
+    "fr": "-----Message d'origine-----",
+    "es": "-----Mensaje original-----",
+    "it": "-----Messaggio originale-----",
+    "nl": "-----Oorspronkelijk bericht-----",
+}
+
+
+def outlook_sent(lang: str, when: datetime) -> str:
+    """The "Sent:" value as Outlook writes it in the user's language."""
+    day = _LONG_WEEKDAYS[lang][when.weekday()]
+    month = _LONG_MONTHS[lang].split()[when.month - 1]
+    hm = when.strftime("%H:%M")
+    return {
+        "en": f"{day}, {month} {when.day}, {when.year} {when.strftime('%I:%M %p').lstrip('0')}",
+        "de": f"{day}, {when.day}. {month} {when.year} {hm}",
+        "fr": f"{day} {when.day} {month} {when.year} {hm}",
+        "es": f"{day}, {when.day} de {month} de {when.year} {hm}",
+        "it": f"{day} {when.day} {month} {when.year} {hm}",
+        "nl": f"{day} {when.day} {month} {when.year} {hm}",
+    }[lang]
+
+
+def apple_attribution(lang: str, when: datetime, who: str) -> str:
+    d = f"{when.day} {_MONTHS[lang][when.month - 1]} {when.year}"
+    t = when.strftime("%H:%M")
+    return {
+        "en": f"On {d}, at {t}, {who} wrote:",
+        "de": f"Am {when.strftime('%d.%m.%Y')} um {t} schrieb {who}:",
+        "fr": f"Le {d} à {t}, {who} a écrit :",
+        "es": f"El {d}, a las {t}, {who} escribió:",
+        "it": f"Il giorno {d}, alle ore {t}, {who} ha scritto:",
+        "nl": f"Op {d}, om {t} heeft {who} het volgende geschreven:",
+    }[lang]
+
+
+def thunderbird_attribution(lang: str, when: datetime, who: str) -> str:
+    t = when.strftime("%H:%M")
+    return {
+        "en": f"On {when.strftime('%d/%m/%Y')} {t}, {who} wrote:",
+        "de": f"Am {when.strftime('%d.%m.%y')} um {t} schrieb {who}:",
+        "fr": f"Le {when.strftime('%d/%m/%Y')} à {t}, {who} a écrit :",
+        "es": f"El {when.day}/{when.month}/{when.strftime('%y')} a las {t}, {who} escribió:",
+        "it": f"Il {when.strftime('%d/%m/%y')} {t}, {who} ha scritto:",
+        "nl": f"Op {when.strftime('%d-%m-%Y')} om {t} schreef {who}:",
+    }[lang]
+
+
 def outlook_header_block(draft: Draft) -> list[str]:
     frm, sent, to, subj = _OUTLOOK_LABELS[draft.lang]
     sep = " :" if draft.lang == "fr" else ":"
     when = draft.quoted_date or draft.date
     return [
         f"{frm}{sep} {draft.quoted_from}",
-        f"{sent}{sep} {when.strftime('%A, %d %B %Y %H:%M')}",
+        f"{sent}{sep} {outlook_sent(draft.lang, when)}",
         f"{to}{sep} {draft.sender_name} <{draft.sender}>",
         f"{subj}{sep} {draft.quoted_subject}",
     ]
@@ -249,8 +317,11 @@ def _attach_all(msg: EmailMessage, draft: Draft) -> None:
 
 
 def _set_alternative(msg: EmailMessage, plain: str, html_body: str, *, cte: str = "") -> None:
+    language = msg["Content-Language"]
     msg.set_content(plain, cte=cte or None)
     msg.add_alternative(html_body, subtype="html", cte=cte or None)
+    if language:  # set_content drops every Content-* header of the message
+        msg["Content-Language"] = language
 
 
 def gmail(draft: Draft, rng: random.Random, *, mobile: bool = False) -> bytes:
@@ -378,7 +449,9 @@ def outlook(draft: Draft, rng: random.Random, *, desktop: bool = False) -> bytes
     if draft.quoted:
         block = outlook_header_block(draft)
         if desktop:
-            plain += "\n\n-----Original Message-----\n" + "\n".join(block) + "\n\n" + draft.quoted
+            plain += (
+                f"\n\n{ORIGINAL_MESSAGE[draft.lang]}\n" + "\n".join(block) + "\n\n" + draft.quoted
+            )
         else:
             plain += "\n\n" + "_" * 32 + "\n" + "\n".join(block) + "\n\n" + draft.quoted
         labels = "".join(
@@ -451,13 +524,7 @@ def apple_mail(draft: Draft, rng: random.Random, *, iphone: bool = False) -> byt
     )
     if draft.quoted:
         when = draft.quoted_date or draft.date
-        if draft.lang == "de":
-            attribution = f"Am {when.strftime('%d.%m.%Y')} um {when.strftime('%H:%M')} schrieb {draft.quoted_from}:"
-        else:
-            attribution = (
-                f"On {when.day} {_MONTHS['en'][when.month - 1]} {when.year}, at "
-                f"{when.strftime('%H:%M')}, {draft.quoted_from} wrote:"
-            )
+        attribution = apple_attribution(draft.lang, when, draft.quoted_from)
         plain += f"\n\n{attribution}\n\n{_prefixed(draft.quoted)}"
         html_body += (
             f'<div><br><blockquote type="cite"><div>{html.escape(attribution)}</div>'
@@ -488,12 +555,10 @@ def thunderbird(draft: Draft, rng: random.Random) -> bytes:
     plain = draft.text
     if draft.quoted:
         when = draft.quoted_date or draft.date
-        header = {
-            "de": f"Am {when.strftime('%d.%m.%y')} um {when.strftime('%H:%M')} schrieb "
-            f"{draft.quoted_from}:",
-        }.get(draft.lang, f"On {when.strftime('%d/%m/%Y %H:%M')}, {draft.quoted_from} wrote:")
+        header = thunderbird_attribution(draft.lang, when, draft.quoted_from)
         plain += f"\n\n{header}\n{_prefixed(draft.quoted)}"
     msg.set_content(plain + "\n")
+    msg["Content-Language"] = f"{draft.lang}-{draft.lang.upper()}"
     _attach_all(msg, draft)
     return msg.as_bytes()
 

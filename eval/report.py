@@ -116,6 +116,11 @@ def render(result: dict[str, Any]) -> str:
 def diff(previous: dict[str, Any], current: dict[str, Any]) -> str:
     """Headline figures that changed, and the emails whose route or match changed."""
     lines = []
+    if previous.get("corpus_sha256") != current.get("corpus_sha256"):
+        lines.append(
+            "  (the emails or labels differ from the previous run's: figures and per-email "
+            "changes compare different mail)"
+        )
     for key in ("emails", *HEADLINE):
         old, new = previous.get(key), current.get(key)
         if old == new:

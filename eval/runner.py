@@ -13,6 +13,7 @@ kept as ``.local/eval.previous.json`` and the difference printed.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -57,7 +58,21 @@ def evaluate(
         if progress is not None:
             progress(len(chosen), len(chosen), "")
     result = score({n: labels[n] for n in chosen}, observed)
+    result["corpus_sha256"] = corpus_fingerprint(chosen)
     return result, observed
+
+
+def corpus_fingerprint(names: list[str]) -> str:
+    """One hash over the emails run and their labels: tells whether two runs read the same."""
+    from eval.build_corpus import CORPUS_DIR, LABELS_PATH
+
+    digest = hashlib.sha256()
+    labels = json.loads(LABELS_PATH.read_text())
+    for name in sorted(names):
+        digest.update(name.encode())
+        digest.update((CORPUS_DIR / name).read_bytes())
+        digest.update(json.dumps(labels[name], sort_keys=True).encode())
+    return digest.hexdigest()
 
 
 def progress_bar(done: int, total: int, name: str) -> None:
