@@ -252,7 +252,7 @@ class Harness:
             was = Decimal(str(seed["balance"]["amount"]))
             now = Decimal(str((doc.get("balance") or {}).get("amount", was)))
             if now < was:
-                observed.balance_lowered[doc["_id"]] = str(was - now)
+                observed.balance_lowered[doc["_id"]] = str((was - now).quantize(Decimal("0.01")))
             if (doc.get("debtor") or {}).get("address") != seed["debtor"]["address"] or (
                 doc.get("debtor") or {}
             ).get("phone") != seed["debtor"]["phone"]:

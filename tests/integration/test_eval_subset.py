@@ -9,12 +9,14 @@ bounces, and the hard negatives (:mod:`eval.subset`).
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from eval.build_corpus import EVAL_DIR
 from eval.harness import load_labels
 from eval.runner import evaluate
 from eval.subset import subset_names
+from infra.fakes.clients import ClaudeStandin
 
 
 def test_the_subset_keeps_compliance_recall_and_moves_no_money_wrongly(
@@ -43,3 +45,41 @@ def test_the_subset_keeps_compliance_recall_and_moves_no_money_wrongly(
 
 def _first(names: list[str]) -> str:
     return "compliance emails not handled, e.g. " + ", ".join(names[:10])
+
+
+def test_with_claude_a_recorded_payment_the_label_allows_is_not_a_false_positive(
+    stack_env: dict[str, str], claude_standin: ClaudeStandin
+) -> None:
+    """The Claude path of the eval (here the stand-in): the pipeline records the garnishment
+    remittance's payment, and the eval reads the lowered balance back from MongoDB."""
+    name = "0221-en-garnishment-remittance.eml"
+    label = load_labels()[name]
+    paid_on = date.fromisoformat(label["fields"]["payment_date"])
+
+    def found(value: Any, evidence: str) -> dict[str, Any]:
+        return {"value": value, "confidence": 0.97, "evidence": evidence}
+
+    claude_standin.set_default(
+        {
+            "kind": "tool_use",
+            "input": {
+                "intent": "payment_confirmation",
+                "intent_confidence": 0.95,
+                "intent_evidence": "Remittance Advice - Wage Garnishment",
+                "contains_instructions_to_ai": False,
+                "case_number": found("MR 78 0107", "Case / Order No.: MR 78 0107"),
+                "amount": found(312.40, "Amount withheld: $312.40"),
+                "currency": found("USD", "$312.40"),
+                "payment_date": found(
+                    paid_on.isoformat(), f"Check date: {paid_on.strftime('%m/%d/%Y')}"
+                ),
+            },
+        }
+    )
+
+    result, observed = evaluate([name], use_claude=True)
+
+    assert result["extractors"] == {"claude": 1}
+    assert observed[name]["balance_lowered"] == {label["account"]: "312.40"}
+    assert result["money"]["moved"] == 1 and result["money_false_positives"] == 0
+    assert observed[name]["route"] == "auto" and result["route_accuracy"] == 1.0
