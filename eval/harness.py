@@ -64,6 +64,7 @@ class Observed:
     held: list[str] = field(default_factory=list)  # accounts put on hold
     balance_lowered: dict[str, str] = field(default_factory=dict)  # account -> amount lowered
     contact_changed: list[str] = field(default_factory=list)
+    recorded_on: list[str] = field(default_factory=list)  # accounts with an entry for this email
     actions: list[str] = field(default_factory=list)
     tokens: dict[str, int] = field(default_factory=dict)
 
@@ -178,7 +179,7 @@ class Harness:
             outcome = f"error:{type(exc).__name__}"
         observed = Observed(name=name, outcome=outcome)
         self._read_report(email_id, observed)
-        self._read_accounts(observed)
+        self._read_accounts(email_id, observed)
         return observed
 
     def _bucket(self, name: str) -> Any:
@@ -241,12 +242,14 @@ class Harness:
         if isinstance(tokens, dict):
             observed.tokens = {k: int(v) for k, v in tokens.items() if isinstance(v, int)}
 
-    def _read_accounts(self, observed: Observed) -> None:
+    def _read_accounts(self, email_id: str, observed: Observed) -> None:
         before = {doc["_id"]: doc for doc in self.seed}
         for doc in self.collection.find({}, {"history": 0}):
             seed = before.get(doc["_id"])
             if seed is None:
                 continue
+            if email_id in (doc.get("applied_email_ids") or []):
+                observed.recorded_on.append(doc["_id"])
             if (doc.get("hold") or {}).get("active") or doc.get("status") == "on_hold":
                 observed.held.append(doc["_id"])
             was = Decimal(str(seed["balance"]["amount"]))

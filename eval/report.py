@@ -108,7 +108,12 @@ def render(result: dict[str, Any]) -> str:
             f"{title}: {row['emails']} emails, {row['suppressed']} without staff notification "
             f"or account change ({_pct(row['rate']).strip()})"
         )
-    if result["tokens"]:
+    bounces = result["auto_replies_bounces"]
+    add(
+        f"bounces noted on the bounced debtor's account: {bounces['bounces_noted_on_account']}"
+        f"/{bounces['bounces']}"
+    )
+    if any(result["tokens"].values()):
         add(f"tokens: {result['tokens']}")
     return "\n".join(lines)
 

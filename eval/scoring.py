@@ -227,8 +227,12 @@ def _suppression(
         or observed[n]["balance_lowered"]
         or observed[n]["contact_changed"]
     ]
+    bounces = [n for n in names if labels[n]["kind"] == "bounce"]
+    noted = [n for n in bounces if labels[n]["account"] in observed[n].get("recorded_on", [])]
     return {
         "emails": len(names),
+        "bounces_noted_on_account": len(noted),
+        "bounces": len(bounces),
         "suppressed": len(names) - len(loud),
         "rate": _ratio(len(names) - len(loud), len(names)),
         "notified_or_changed": sorted(loud),

@@ -111,3 +111,17 @@ def test_field_comparison_tolerates_formatting_not_other_values() -> None:
     )
     assert not field_correct("payment_date", "2026-11-03", "2026-11-04")
     assert not field_correct("amount", 1.0, None)
+
+
+def test_a_bounce_counts_as_noted_only_on_the_bounced_debtor_s_account() -> None:
+    labels = {
+        "b1": _label(kind="bounce", route="ignore", match_basis="bounce_recipient"),
+        "b2": _label(kind="bounce", route="ignore", match_basis="bounce_recipient"),
+    }
+    observed = {
+        "b1": _seen("b1", recorded_on=["ev-a"]),
+        "b2": _seen("b2", recorded_on=["ev-b"], notifications=["review_request"]),
+    }
+    result = score(labels, observed)["auto_replies_bounces"]
+    assert (result["bounces_noted_on_account"], result["bounces"]) == (1, 2)
+    assert result["suppressed"] == 1
