@@ -959,8 +959,9 @@ def _dsn(
     diagnostic: str,
     action: str = "failed",
     headers_only: bool = False,
+    auto_submitted: bool = True,
 ) -> bytes:
-    boundary = f"{rng.randbytes(6).hex()}.{sent.strftime('%s')}/{mta}"
+    boundary = f"{rng.randbytes(6).hex()}.{int(sent.timestamp())}/{mta}"
     status = (
         f"Reporting-MTA: dns; {mta}\nArrival-Date: {format_datetime(sent - timedelta(seconds=5))}"
         f"\n\nFinal-Recipient: rfc822; {account.email}\nOriginal-Recipient: rfc822;"
@@ -979,8 +980,9 @@ def _dsn(
         f"example.com>; {format_datetime(sent + timedelta(seconds=3))}\n"
         f"From: {postmaster}\nTo: collections@meridian-recovery.example.com\n"
         f"Subject: {subject}\nDate: {format_datetime(sent)}\n"
-        f"Message-ID: <{rng.randbytes(8).hex()}@{mta}>\nAuto-Submitted: auto-replied\n"
-        "MIME-Version: 1.0\n"
+        f"Message-ID: <{rng.randbytes(8).hex()}@{mta}>\n"
+        + ("Auto-Submitted: auto-replied\n" if auto_submitted else "")
+        + "MIME-Version: 1.0\n"
         f'Content-Type: multipart/report; report-type=delivery-status;\n\tboundary="{boundary}"\n'
     )
     body = (
@@ -1037,6 +1039,7 @@ def bounces(rng: random.Random) -> Made:
                 status="5.2.2",
                 diagnostic="554 5.2.2 mailbox full; STOREDRV.Deliver.Exception:"
                 "QuotaExceededException",
+                auto_submitted=False,
             ),
         ),
         (
