@@ -18,18 +18,14 @@ import random
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 from eval import corpus_texts as texts
 from eval import specials
 from eval.accounts_seed import ACCOUNTS, EvalAccount
 from eval.mail_clients import CLIENT_DOMAINS, CLIENTS, COLLECTOR_NAME, Draft
+from eval.paths import ACCOUNTS_PATH, CORPUS_DIR, EVAL_DIR, LABELS_PATH
 
-EVAL_DIR = Path(__file__).resolve().parent
-CORPUS_DIR = EVAL_DIR / "corpus"
-LABELS_PATH = EVAL_DIR / "labels.json"
-ACCOUNTS_PATH = EVAL_DIR / "accounts.json"
 SEED = 20261104
 
 COMPLIANCE_OF = {

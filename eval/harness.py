@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from eval.build_corpus import ACCOUNTS_PATH, CORPUS_DIR, LABELS_PATH
+from eval.paths import ACCOUNTS_PATH, CORPUS_DIR, LABELS_PATH
 
 ROUTE_HOLD, ROUTE_AUTO, ROUTE_NOTIFY, ROUTE_REVIEW, ROUTE_IGNORE = (
     "hold",

@@ -64,7 +64,7 @@ def evaluate(
 
 def corpus_fingerprint(names: list[str]) -> str:
     """One hash over the emails run and their labels: tells whether two runs read the same."""
-    from eval.build_corpus import CORPUS_DIR, LABELS_PATH
+    from eval.paths import CORPUS_DIR, LABELS_PATH
 
     digest = hashlib.sha256()
     labels = json.loads(LABELS_PATH.read_text())
@@ -86,7 +86,7 @@ def progress_bar(done: int, total: int, name: str) -> None:
 
 def estimate_cost(names: list[str]) -> tuple[float, int, int, str]:
     """(USD, input tokens, output tokens, model) for Claude reading ``names``."""
-    from eval.build_corpus import CORPUS_DIR
+    from eval.paths import CORPUS_DIR
     from shared.config import get_settings
     from shared.extraction.mime import parse_email
     from shared.extraction.prompt import build_request

@@ -12,8 +12,8 @@ import json
 from datetime import date
 from typing import Any
 
-from eval.build_corpus import EVAL_DIR
 from eval.harness import load_labels
+from eval.paths import THRESHOLDS_PATH
 from eval.runner import evaluate
 from eval.subset import subset_names
 from infra.fakes.clients import ClaudeStandin
@@ -22,7 +22,7 @@ from infra.fakes.clients import ClaudeStandin
 def test_the_subset_keeps_compliance_recall_and_moves_no_money_wrongly(
     stack_env: dict[str, str],
 ) -> None:
-    floors = json.loads((EVAL_DIR / "thresholds.json").read_text())["subset"]
+    floors = json.loads(THRESHOLDS_PATH.read_text())["subset"]
     labels = load_labels()
     names = subset_names(labels)
     assert any(labels[n]["money_allowed"] for n in names)
