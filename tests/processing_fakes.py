@@ -11,16 +11,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from shared.accounts import (
-    Account,
-    AccountRepository,
-    AccountUpdate,
-    ApplyResult,
-    Lookup,
-    already_applied_result,
-    safe_str,
-    validate_account,
-)
+from shared.accounts import Account, AccountRepository, AccountUpdate, ApplyResult, Lookup
+from shared.accounts.mongo import already_applied_result, safe_str, validate_account
 from shared.config import Settings, get_settings, load_settings
 from shared.errors import BreakerOpenError
 from shared.extraction.models import ExtractedField, Extraction, ParsedEmail

@@ -13,7 +13,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from shared.accounts import AccountRepository, MongoAccountRepository
+from shared.accounts import AccountRepository
+from shared.accounts.mongo import MongoAccountRepository
 from shared.config import Settings, get_settings, require_in_production
 from shared.extraction.models import Extractor, ParsedEmail
 from shared.mail import Mailer, SmtpMailer

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from shared.accounts import MongoAccountRepository
+from shared.accounts.mongo import MongoAccountRepository
 from shared.config import (
     ConfigError,
     Settings,

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from shared.accounts import validate_account
+from shared.accounts.mongo import validate_account
 from shared.processing.decision import (
     ACTION_HOLD,
     ACTION_NOTE,

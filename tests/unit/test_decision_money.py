@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from shared.accounts import validate_account
+from shared.accounts.mongo import validate_account
 from shared.extraction.models import Extraction, ParsedEmail
 from shared.extraction.validation import evidence_supports, validate_answer
 from shared.processing.decision import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from email import message_from_bytes, policy
 
-from shared.accounts import validate_account
+from shared.accounts.mongo import validate_account
 from shared.mail import build_message
 from shared.processing.decision import Thresholds, decide
 from shared.processing.matching import NO_MATCH, Candidate, Match
