@@ -22,13 +22,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.extraction.models import FIELD_NAMES, Extraction, ParsedEmail
-from shared.processing.decision import (
-    NOTIFY_COMPLIANCE,
-    NOTIFY_REVIEW,
-    NOTIFY_UPDATE,
-    Decision,
-)
+from shared.processing.decision import Decision, NotificationKind
 from shared.processing.matching import Match
+from shared.processing.report import AccountChange
 
 VALUE_LIMIT = 300
 
@@ -37,7 +33,7 @@ VALUE_LIMIT = 300
 class OutboxMessage:
     """One notification to be stored in the outbox and sent after commit."""
 
-    kind: str
+    kind: NotificationKind
     dedup_key: str
     recipient: str
     subject: str
@@ -51,7 +47,7 @@ def one_line(value: object, limit: int = VALUE_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def dedup_key(email_id: str, kind: str) -> str:
+def dedup_key(email_id: str, kind: NotificationKind) -> str:
     return f"{email_id}:{kind}"
 
 
@@ -70,7 +66,7 @@ def _body(
     extraction: Extraction,
     match: Match,
     decision: Decision,
-    actions: list[dict[str, Any]],
+    actions: list[AccountChange],
 ) -> str:
     account = match.account
     lines = [
@@ -99,8 +95,9 @@ def _body(
     if actions:
         lines.append("Actions:")
         for action in actions:
+            reported = action.to_report()
             lines.append(
-                "  - " + ", ".join(f"{k}={one_line(v, 80)}" for k, v in sorted(action.items()))
+                "  - " + ", ".join(f"{k}={one_line(v, 80)}" for k, v in sorted(reported.items()))
             )
     lines += ["", "Extracted fields (value, confidence, evidence):"]
     for name in FIELD_NAMES:
@@ -123,7 +120,7 @@ def _body(
 
 
 def _build(
-    kind: str,
+    kind: NotificationKind,
     kind_label: str,
     heading: str,
     *,
@@ -134,7 +131,7 @@ def _build(
     extraction: Extraction,
     match: Match,
     decision: Decision,
-    actions: list[dict[str, Any]],
+    actions: list[AccountChange],
 ) -> OutboxMessage:
     return OutboxMessage(
         kind=kind,
@@ -157,7 +154,7 @@ def _build(
 def debt_update_notification(**kwargs: Any) -> OutboxMessage:
     """``UPDATE_AND_NOTIFY``: the account was updated; please check."""
     return _build(
-        NOTIFY_UPDATE,
+        NotificationKind.DEBT_UPDATE,
         "Debt update",
         "An inbound email updated a debtor account. Please check the change.",
         **kwargs,
@@ -167,7 +164,7 @@ def debt_update_notification(**kwargs: Any) -> OutboxMessage:
 def review_request(**kwargs: Any) -> OutboxMessage:
     """``MANUAL_REVIEW``: nothing was changed; a person must decide."""
     return _build(
-        NOTIFY_REVIEW,
+        NotificationKind.REVIEW_REQUEST,
         "Review needed",
         "An inbound email needs a manual review. No account was changed.",
         **kwargs,
@@ -190,16 +187,16 @@ def compliance_alert(**kwargs: Any) -> OutboxMessage:
             "COMPLIANCE: the account below is on hold. Check this email's change below "
             "(a payment is only reported, never recorded) before any collection step."
         )
-    return _build(NOTIFY_COMPLIANCE, "Compliance alert", heading, **kwargs)
+    return _build(NotificationKind.COMPLIANCE_ALERT, "Compliance alert", heading, **kwargs)
 
 
 COMPOSERS = {
-    NOTIFY_UPDATE: debt_update_notification,
-    NOTIFY_REVIEW: review_request,
-    NOTIFY_COMPLIANCE: compliance_alert,
+    NotificationKind.DEBT_UPDATE: debt_update_notification,
+    NotificationKind.REVIEW_REQUEST: review_request,
+    NotificationKind.COMPLIANCE_ALERT: compliance_alert,
 }
 
 
-def compose(kind: str, **kwargs: Any) -> OutboxMessage:
+def compose(kind: NotificationKind, **kwargs: Any) -> OutboxMessage:
     """The notification of ``kind`` (see :data:`COMPOSERS`)."""
     return COMPOSERS[kind](**kwargs)
