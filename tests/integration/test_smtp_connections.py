@@ -12,7 +12,7 @@ from infra.stack import LocalStack
 from shared.config import Settings, load_settings
 from shared.errors import DependencyUnavailable
 from shared.mail import SmtpMailer
-from shared.smtp_connections import SmtpConnections
+from shared.mail.connections import SmtpConnections
 
 
 def _settings(env: dict[str, str], **extra: str) -> Settings:

@@ -18,7 +18,7 @@ from shared.config import Settings, get_settings, require_in_production
 from shared.errors import DependencyUnavailable
 
 if TYPE_CHECKING:
-    from shared.smtp_connections import SmtpConnections
+    from shared.mail.connections import SmtpConnections
 
 
 class Mailer(Protocol):
@@ -58,7 +58,7 @@ class SmtpMailer:
     """Sends through the configured relay; failures raise :class:`DependencyUnavailable`.
 
     With ``SMTP_REUSE_CONNECTIONS`` (the default) its sessions stay open between messages
-    (:mod:`shared.smtp_connections`); :meth:`close` quits them."""
+    (:mod:`shared.mail.connections`); :meth:`close` quits them."""
 
     def __init__(self, settings: Settings | None = None) -> None:
         self._settings = settings or get_settings()
@@ -67,7 +67,7 @@ class SmtpMailer:
         require_in_production(self._settings, "smtp_host", "smtp_from")
         self._connections: SmtpConnections | None = None
         if self._settings.smtp_reuse_connections:
-            from shared.smtp_connections import SmtpConnections
+            from shared.mail.connections import SmtpConnections
 
             self._connections = SmtpConnections(self._settings)
 
