@@ -16,7 +16,6 @@ from shared.accounts.mongo import already_applied_result, safe_str, validate_acc
 from shared.config import Settings, get_settings, load_settings
 from shared.errors import BreakerOpenError
 from shared.extraction.models import ExtractedField, Extraction, ParsedEmail
-from shared.mail import RecordingMailer
 from shared.processing.claim import Claim
 from shared.processing.envelope import Delivery, EmailNotice
 from shared.processing.notifications import OutboxMessage
@@ -25,6 +24,7 @@ from shared.processing.pipeline import Pipeline
 from shared.processing.ports import ClosedBreaker, NoTelemetry, RecordingMetrics
 from shared.processing.report import Report
 from shared.processing.store import ProcessingStore
+from tests.fakes import RecordingMailer
 
 BUCKET = "raw-emails"
 

@@ -1,6 +1,8 @@
-"""Outgoing mail: the ``Mailer`` port and the SMTP adapter (:mod:`.smtp`), with its kept-open
-sessions (:mod:`.connections`)."""
+"""Outgoing mail: the :class:`Mailer` port (:mod:`.port`), message building (:mod:`.compose`)
+and the SMTP adapter (:mod:`.smtp`, with its kept-open sessions in :mod:`.connections`)."""
 
-from shared.mail.smtp import Mailer, RecordingMailer, SmtpMailer, build_message
+from shared.mail.compose import build_message, one_line
+from shared.mail.port import Mailer
+from shared.mail.smtp import SmtpMailer
 
-__all__ = ["Mailer", "RecordingMailer", "SmtpMailer", "build_message"]
+__all__ = ["Mailer", "SmtpMailer", "build_message", "one_line"]

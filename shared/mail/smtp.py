@@ -1,57 +1,47 @@
-"""SMTP sending (staff notifications, breaker alerts) behind a small port.
+"""The SMTP adapter of :class:`~shared.mail.port.Mailer` and the one way a session is opened.
 
-``SmtpMailer`` is the real adapter (STARTTLS and login when configured); ``RecordingMailer``
-is the fake for unit tests. Messages are built with :mod:`email.message` and its default policy,
-which refuses CR/LF in header values, so nothing from an inbound email can inject a header.
+:func:`open_smtp` is the connect sequence (connect with a timeout, ``STARTTLS`` and login when
+configured); :class:`SmtpMailer` sends through a new session per message or, with
+``SMTP_REUSE_CONNECTIONS`` (the default), through sessions kept open
+(:mod:`shared.mail.connections`). Failures raise :class:`DependencyUnavailable`.
 """
 
 from __future__ import annotations
 
 import smtplib
 import ssl
-from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import make_msgid
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable
+from contextlib import suppress
+from typing import TYPE_CHECKING
 
 from shared.config import Settings, get_settings, require_in_production
 from shared.errors import DependencyUnavailable
+from shared.mail.compose import build_message
 
 if TYPE_CHECKING:
     from shared.mail.connections import SmtpConnections
 
-
-class Mailer(Protocol):
-    def send(
-        self,
-        *,
-        to: str,
-        subject: str,
-        body: str,
-        headers: dict[str, str] | None = None,
-    ) -> str:
-        """Send one plain-text message; returns its Message-ID."""
-        ...
+SMTP_FAILURES = (OSError, smtplib.SMTPException)
 
 
-def _one_line(value: str, limit: int = 200) -> str:
-    """Header-safe: control characters (CR/LF included) become spaces, length bounded."""
-    cleaned = "".join(ch if ch.isprintable() else " " for ch in value)
-    return " ".join(cleaned.split())[:limit]
+def open_smtp(
+    settings: Settings, *, tls: Callable[[], ssl.SSLContext] = ssl.create_default_context
+) -> smtplib.SMTP:
+    """A new session to the configured relay, ready for ``MAIL`` (closed again on failure).
 
-
-def build_message(
-    *, sender: str, to: str, subject: str, body: str, headers: dict[str, str] | None = None
-) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = _one_line(to)
-    message["Subject"] = _one_line(subject)
-    message["Message-ID"] = make_msgid(domain="inbound-processor.local")
-    for name, value in (headers or {}).items():
-        message[name] = _one_line(value)
-    message.set_content(body)
-    return message
+    ``tls`` makes the context for ``STARTTLS`` (called only when it is configured)."""
+    s = settings
+    smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds)
+    try:
+        if s.smtp_starttls:
+            smtp.starttls(context=tls())
+        if s.smtp_username and s.smtp_password is not None:
+            smtp.login(s.smtp_username, s.smtp_password.get_secret_value())
+    except BaseException:
+        with suppress(*SMTP_FAILURES):
+            smtp.close()
+        raise
+    return smtp
 
 
 class SmtpMailer:
@@ -92,36 +82,8 @@ class SmtpMailer:
                 with self._connections.session() as smtp:
                     smtp.send_message(message)
             else:
-                with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds) as smtp:
-                    if s.smtp_starttls:
-                        smtp.starttls(context=ssl.create_default_context())
-                    if s.smtp_username and s.smtp_password is not None:
-                        smtp.login(s.smtp_username, s.smtp_password.get_secret_value())
+                with open_smtp(s) as smtp:  # quits the session on the way out
                     smtp.send_message(message)
-        except (OSError, smtplib.SMTPException) as exc:
+        except SMTP_FAILURES as exc:
             raise DependencyUnavailable("smtp", type(exc).__name__, stage="notify") from None
-        return str(message["Message-ID"])
-
-
-@dataclass
-class RecordingMailer:
-    """Unit-test fake: records what it was asked to send."""
-
-    sent: list[EmailMessage] = field(default_factory=list)
-    fail_with: Exception | None = None
-
-    def send(
-        self,
-        *,
-        to: str,
-        subject: str,
-        body: str,
-        headers: dict[str, str] | None = None,
-    ) -> str:
-        if self.fail_with is not None:
-            raise self.fail_with
-        message = build_message(
-            sender="test@localhost", to=to, subject=subject, body=body, headers=headers
-        )
-        self.sent.append(message)
         return str(message["Message-ID"])

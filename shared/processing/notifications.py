@@ -13,7 +13,8 @@ Subjects carry only our own identifiers (kind, intent, account id), never inboun
 stay short enough not to be folded. Bodies are plain text (``text/plain``, no HTML); every
 value that came from the email is collapsed to one line and bounded, so it cannot forge extra
 lines or headers.
-:func:`shared.mail.build_message` also strips CR/LF from every header.
+:func:`shared.mail.compose.build_message` also strips CR/LF from every header; both use
+:func:`shared.mail.compose.one_line`.
 """
 
 from __future__ import annotations
@@ -22,11 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.extraction.models import FIELD_NAMES, Extraction, ParsedEmail
+from shared.mail.compose import one_line
 from shared.processing.decision import Decision, NotificationKind
 from shared.processing.matching import Match
 from shared.processing.report import AccountChange
-
-VALUE_LIMIT = 300
 
 
 @dataclass(frozen=True)
@@ -38,13 +38,6 @@ class OutboxMessage:
     recipient: str
     subject: str
     body: str
-
-
-def one_line(value: object, limit: int = VALUE_LIMIT) -> str:
-    """Control characters (CR/LF included) become spaces; whitespace collapsed; bounded."""
-    text = "".join(ch if ch.isprintable() else " " for ch in str(value))
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def dedup_key(email_id: str, kind: NotificationKind) -> str:

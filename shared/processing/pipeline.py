@@ -41,12 +41,12 @@ from shared.extraction.errors import ClaudeRequestRejected, MalformedModelAnswer
 from shared.extraction.models import Extraction, Extractor, ParsedEmail, TokenUsage
 from shared.extraction.validation import INJECTION_SITE_PREFIX, INJECTION_WARNING
 from shared.logs import log_event
-from shared.mail import Mailer
+from shared.mail import Mailer, one_line
 from shared.processing import decision as rules
 from shared.processing.decision import Decision, Thresholds, decide, settle
 from shared.processing.envelope import Delivery
 from shared.processing.matching import AccountMatcher, Match
-from shared.processing.notifications import OutboxMessage, compose, one_line
+from shared.processing.notifications import OutboxMessage, compose
 from shared.processing.outbox import Outbox
 from shared.processing.outcome import ClaimStatus, Outcome
 from shared.processing.ports import BreakerLookup, Metrics, MetricsFactory, Telemetry

@@ -6,10 +6,10 @@ from email import message_from_bytes, policy
 
 from shared.accounts import Action, ApplyStatus
 from shared.accounts.mongo import validate_account
-from shared.mail import build_message
+from shared.mail import build_message, one_line
 from shared.processing.decision import NotificationKind, Thresholds, decide
 from shared.processing.matching import NO_MATCH, Candidate, Match
-from shared.processing.notifications import compose, dedup_key, one_line
+from shared.processing.notifications import compose, dedup_key
 from shared.processing.report import AccountChange
 from tests.processing_fakes import account_document, extraction, parsed_email
 
@@ -72,3 +72,11 @@ def test_compliance_alert_without_account_says_what_to_do() -> None:
 def test_one_line_bounds_and_flattens() -> None:
     assert one_line("a\r\nb\tc\x00d") == "a b c d"
     assert len(one_line("x" * 1000, 50)) == 50
+
+
+def test_one_formatting_helper_for_headers_and_bodies() -> None:
+    value = "x\r\nBcc: y\t" + "z" * 400
+    assert one_line(value, 20) == "x Bcc: y zzzzzzzzzz…"  # a body value: the cut is marked
+    assert len(one_line(value)) == 300
+    message = build_message(sender="a@localhost", to="b@localhost", subject=value, body="")
+    assert message["Subject"] == ("x Bcc: y " + "z" * 400)[:200]  # a header: cut plainly
