@@ -21,10 +21,9 @@ from shared.processing.envelope import Delivery, EmailNotice
 from shared.processing.notifications import OutboxMessage
 from shared.processing.outbox import SendSummary
 from shared.processing.pipeline import Pipeline
-from shared.processing.ports import ClosedBreaker, NoTelemetry, RecordingMetrics
 from shared.processing.report import Report
 from shared.processing.store import ProcessingStore
-from tests.fakes import RecordingMailer
+from tests.fakes import ClosedBreaker, NoTelemetry, RecordingMailer, RecordingMetrics
 
 BUCKET = "raw-emails"
 

@@ -62,14 +62,15 @@ class SmtpConnections:
         *,
         clock: Callable[[], float] = time.monotonic,
         max_idle: int = 4,
+        connect: Callable[..., smtplib.SMTP] = open_smtp,
     ) -> None:
         self._settings = settings
         self._clock = clock
         self._max_idle = max_idle
+        self._connect = connect  # opens a new session (open_smtp's signature)
         self._idle: list[_Session] = []
         self._lock = threading.Lock()
         self._tls: ssl.SSLContext | None = None
-        self.opened = 0  # sessions opened so far (tests, benchmarks)
 
     # -- sessions -------------------------------------------------------------------------
 
@@ -80,9 +81,7 @@ class SmtpConnections:
         return self._tls
 
     def _open(self) -> _Session:
-        smtp = open_smtp(self._settings, tls=self._tls_context)
-        self.opened += 1
-        return _Session(smtp)
+        return _Session(self._connect(self._settings, tls=self._tls_context))
 
     def _take_idle(self) -> _Session | None:
         """The most recently used idle session still within the idle limit (expired ones closed)."""

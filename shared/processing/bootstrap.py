@@ -20,12 +20,7 @@ from shared.extraction.models import Extractor, ParsedEmail
 from shared.mail import Mailer, SmtpMailer
 from shared.processing.outbox import Outbox, outbox_from_settings
 from shared.processing.pipeline import Pipeline, PipelineDeps
-from shared.processing.ports import (
-    BreakerLookup,
-    MetricsFactory,
-    NoTelemetry,
-    Telemetry,
-)
+from shared.processing.ports import BreakerLookup, MetricsFactory, Telemetry
 from shared.processing.raw_emails import GcsRawEmailStore, RawEmailStore
 from shared.processing.store import PostgresProcessingStore, ProcessingStore
 
@@ -152,4 +147,4 @@ def reset_pipeline() -> None:
                 close()
 
 
-__all__ = ["NoTelemetry", "bootstrap", "get_pipeline", "install_pipeline", "reset_pipeline"]
+__all__ = ["bootstrap", "get_pipeline", "install_pipeline", "reset_pipeline"]

@@ -21,7 +21,7 @@ from shared.config import (
 )
 from shared.extraction.factory import build_extractors
 from shared.processing.bootstrap import bootstrap
-from shared.processing.ports import NoTelemetry, RecordingMetrics
+from tests.fakes import NoTelemetry, RecordingMetrics
 from tests.processing_fakes import (
     FakeAccounts,
     FakeBreaker,
