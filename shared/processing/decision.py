@@ -175,15 +175,24 @@ def _below(extraction: Extraction, name: str, thresholds: Thresholds) -> bool:
     return found is not None and found.confidence < thresholds.auto_update
 
 
-def _payment_date_blocker(extraction: Extraction, latest: date | None) -> str | None:
+def payment_date(extraction: Extraction) -> date | None:
+    """The extracted payment date, or None when there is none or it is not an ISO date."""
     found = extraction.fields.get("payment_date")
     if found is None:
         return None
+    try:
+        return date.fromisoformat(str(found.value))
+    except ValueError:
+        return None
+
+
+def _payment_date_blocker(extraction: Extraction, latest: date | None) -> str | None:
+    if "payment_date" not in extraction.fields:
+        return None
     if latest is None:
         return "payment_date_unchecked"
-    try:
-        paid_on = date.fromisoformat(str(found.value))
-    except ValueError:
+    paid_on = payment_date(extraction)
+    if paid_on is None:
         return "payment_date_invalid"
     return "payment_date_in_future" if paid_on > latest else None
 

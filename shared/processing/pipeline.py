@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from shared.accounts import (
@@ -366,7 +366,7 @@ class Pipeline:
             }
         elif decision.action == Action.RECORD_PAYMENT:
             payment = rules.payment_amount(extraction)
-            paid_on = _payment_date(extraction)
+            paid_on = rules.payment_date(extraction)  # a bad one blocks recording it
             entry["amount"] = None if payment is None else str(payment)
             entry["payment_date"] = None if paid_on is None else paid_on.isoformat()
             refused = rules.payment_refused(decision, POSSIBLE_DUPLICATE)
@@ -501,16 +501,6 @@ class Pipeline:
             metrics.record("extraction_confidence", found.confidence, field=name)
         metrics.record("match_score", match.score, method=match.method or "none")
         metrics.record("decision", 1, decision=decision.decision)
-
-
-def _payment_date(extraction: Extraction) -> date | None:
-    found = extraction.fields.get("payment_date")
-    if found is None:
-        return None
-    try:
-        return date.fromisoformat(str(found.value))
-    except ValueError:
-        return None  # the decision blocks an unreadable date; never reached for a payment
 
 
 def _report_refused_payment(
