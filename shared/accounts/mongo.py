@@ -26,12 +26,13 @@ guards on the status it read, so a hold landing meanwhile is re-read, not overwr
 
 A payment is also refused as a **possible duplicate** when the account already holds a recorded
 payment of the same amount (same payment date, or recorded within
-``PAYMENT_DUPLICATE_WINDOW_DAYS`` when either lacks a date; :mod:`shared.payment_keys`): the
-filter carries ``{"payment_keys": {"$nin": [clashing keys]}}`` and the update ``$push``es the
-payment's keys (``$each`` of strings; nx-27017 ignores ``$addToSet`` with ``$each``), so the
-check and the balance change are one atomic write. The redelivery of the same email is
-recognised first (``already_applied``). A refused payment moves nothing: the update's
-``refused_entry`` is written instead (history + ``applied_email_ids`` only) and the result is
+``PAYMENT_DUPLICATE_WINDOW_DAYS`` when either lacks a date;
+:mod:`shared.accounts.payment_keys`): the filter carries
+``{"payment_keys": {"$nin": [clashing keys]}}`` and the update ``$push``es the payment's keys
+(``$each`` of strings; nx-27017 ignores ``$addToSet`` with ``$each``), so the check and the
+balance change are one atomic write. The redelivery of the same email is recognised first
+(``already_applied``). A refused payment moves nothing: the update's ``refused_entry`` is
+written instead (history + ``applied_email_ids`` only) and the result is
 ``applied`` with ``payment_refused="possible_duplicate"`` (``not_applied`` without one).
 
 A redelivery of an email already applied (the report of the first attempt was lost, e.g.
@@ -67,6 +68,7 @@ from shared.accounts.model import (
     ApplyStatus,
     Lookup,
 )
+from shared.accounts.payment_keys import clashing_keys, legacy_payment_keys, payment_keys, utc_day
 from shared.accounts.port import UnsafeFilterValue
 from shared.config import (
     ConfigError,
@@ -77,7 +79,6 @@ from shared.config import (
 )
 from shared.errors import DependencyUnavailable, ProcessingError
 from shared.logs import log_event
-from shared.payment_keys import clashing_keys, legacy_payment_keys, payment_keys, utc_day
 
 logger = logging.getLogger(__name__)
 

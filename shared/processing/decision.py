@@ -40,7 +40,7 @@ Overrides, applied in this order:
    ``MANUAL_REVIEW`` when the confidence is below the notify threshold; each blocker is a
    reason ``payment_not_recorded:<blocker>`` (names only, never values). The apply itself
    refuses a payment duplicating one the account already recorded (atomically, see
-   :mod:`shared.payment_keys`): :func:`settle` reports it the same way
+   :mod:`shared.accounts.payment_keys`): :func:`settle` reports it the same way
    (``payment_not_recorded:possible_duplicate``).
 
 After the apply, :func:`settle` (the second pure step) turns what the repository answered into
@@ -60,9 +60,9 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from shared.accounts import Action, ApplyResult, ApplyStatus
+from shared.accounts.payment_keys import utc_day
 from shared.extraction.models import COMPLIANCE_INTENTS, Extraction, ParsedEmail
 from shared.extraction.validation import INJECTION_WARNING
-from shared.payment_keys import utc_day
 from shared.processing.compliance_wording import compliance_wording
 from shared.processing.matching import Match
 

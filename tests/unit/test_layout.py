@@ -12,6 +12,7 @@ DOMAIN_MODULES = (
     "shared.accounts",
     "shared.accounts.model",
     "shared.accounts.port",
+    "shared.accounts.payment_keys",
     "shared.processing.decision",
     "shared.processing.matching",
 )
