@@ -11,7 +11,7 @@ from typing import Any
 
 from shared.accounts import Action, ApplyStatus
 from shared.extraction.models import Extraction
-from shared.processing.decision import Decision, NotificationKind
+from shared.processing.decision import Decision, NotificationKind, Route
 from shared.processing.matching import Match
 from shared.processing.outcome import Outcome
 
@@ -103,7 +103,7 @@ class Report:
     correlation_id: str
     status: Outcome
     attempt: int
-    decision: str | None = None
+    decision: Route | None = None
     intent: str | None = None
     extractor: str | None = None
     degraded: bool = False
