@@ -161,6 +161,11 @@ def latest_payment_day(email: ParsedEmail | None, received_at: datetime | None) 
     return min(email.date.date(), received + timedelta(days=1))
 
 
+def _from_fallback(extraction: Extraction) -> bool:
+    """Read by the rules extractor (or marked degraded), not by Claude."""
+    return extraction.degraded or extraction.extractor != "claude"
+
+
 def _blocking_warnings(extraction: Extraction) -> list[str]:
     blocking = []
     for warning in extraction.warnings:
@@ -213,7 +218,7 @@ def payment_blockers(extraction: Extraction, match: Match, context: _PaymentCont
         blockers.append("confidence_below_auto_update")
     if not match.exact_reference:
         blockers.append("no_exact_reference_match")
-    if extraction.extractor != "claude" or extraction.degraded:
+    if _from_fallback(extraction):
         blockers.append("fallback_extractor")
     if INJECTION_WARNING in extraction.warnings:
         blockers.append(INJECTION_WARNING)
@@ -332,7 +337,7 @@ def decide(
     decision = _by_confidence(confidence, thresholds)
     if decision != Route.AUTO_UPDATE:
         reasons.append(f"confidence_{decision.lower()}")
-    if extraction.degraded or extraction.extractor != "claude":
+    if _from_fallback(extraction):
         decision = _cap(decision, Route.UPDATE_AND_NOTIFY)
         reasons.append("fallback_extractor")
     if INJECTION_WARNING in extraction.warnings:
