@@ -66,6 +66,7 @@ from shared.errors import DependencyUnavailable
 from shared.logs import log_event
 from shared.mail import Mailer
 from shared.processing.db import autocommit
+from shared.processing.decision import NotificationKind
 from shared.processing.notifications import OutboxMessage
 
 if TYPE_CHECKING:  # the ORM loads with the first session only (cold start, B6)
@@ -84,7 +85,7 @@ _INSERT = text(
 )
 
 # Kinds never marked ``failed``: retried until sent (legally required).
-NEVER_GIVE_UP: tuple[str, ...] = ("compliance_alert",)
+NEVER_GIVE_UP: tuple[str, ...] = (NotificationKind.COMPLIANCE_ALERT.value,)
 
 # Claiming rows is one committed statement: their ``next_attempt_at`` moves a lease ahead, so no
 # other sender takes them while this one mails (its connection is back in the pool meanwhile, and

@@ -5,8 +5,9 @@ Built once per instance by :mod:`shared.processing.bootstrap` from its adapters;
 per-request state (every request's data lives in locals), so one instance serves concurrent
 requests (``THREADS`` > 1) without locks around the slow calls.
 
-Outcomes (:meth:`Pipeline.process`): ``"done"``, ``"failed"`` (a permanent error: reported and
-acknowledged) or ``"duplicate"`` (already finished: acknowledged, pending notifications sent).
+Outcomes (:meth:`Pipeline.process`, :class:`~shared.processing.outcome.Outcome`): ``done``,
+``failed`` (a permanent error: reported and acknowledged) or ``duplicate`` (already finished:
+acknowledged, pending notifications sent).
 Transient errors propagate after the lease is released (Pub/Sub redelivers).
 """
 
@@ -21,15 +22,18 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from shared.accounts import (
+    ON_HOLD,
     POSSIBLE_DUPLICATE,
     Account,
     AccountRepository,
     AccountUpdate,
+    Action,
     ApplyResult,
+    ApplyStatus,
 )
 from shared.config import Settings
 from shared.errors import BreakerOpenError, LeaseHeldError, PermanentError, ProcessingError
@@ -37,16 +41,26 @@ from shared.extraction.errors import ClaudeRequestRejected, MalformedModelAnswer
 from shared.extraction.models import Extraction, Extractor, ParsedEmail, TokenUsage
 from shared.extraction.validation import INJECTION_SITE_PREFIX, INJECTION_WARNING
 from shared.logs import log_event
-from shared.mail import Mailer
+from shared.mail import Mailer, one_line
 from shared.processing import decision as rules
-from shared.processing.decision import Decision, Thresholds, decide
+from shared.processing.decision import Decision, Thresholds, decide, settle
 from shared.processing.envelope import Delivery
 from shared.processing.matching import AccountMatcher, Match
-from shared.processing.notifications import OutboxMessage, compose, one_line
+from shared.processing.notifications import OutboxMessage, compose
 from shared.processing.outbox import Outbox
+from shared.processing.outcome import ClaimStatus, Outcome
 from shared.processing.ports import BreakerLookup, Metrics, MetricsFactory, Telemetry
 from shared.processing.raw_emails import RawEmailStore
-from shared.processing.report import PipelineTrace, Report, done_report, failed_report
+from shared.processing.report import (
+    NO_ACTION,
+    AccountChange,
+    NotificationQueued,
+    PipelineTrace,
+    Report,
+    ReportedAction,
+    done_report,
+    failed_report,
+)
 from shared.processing.store import ProcessingStore
 
 logger = logging.getLogger(__name__)
@@ -113,7 +127,7 @@ class Pipeline:
 
     # -- entry ----------------------------------------------------------------------------
 
-    def process(self, delivery: Delivery) -> str:
+    def process(self, delivery: Delivery) -> Outcome:
         """Run one delivery; raises :class:`~shared.errors.TransientError` to be redelivered."""
         run = _Run(
             delivery=delivery,
@@ -131,11 +145,11 @@ class Pipeline:
         claim = self.deps.store.claim(
             delivery.notice, correlation_id=delivery.correlation_id, owner=run.owner
         )
-        if claim.status in ("done", "failed"):
+        if claim.status in (ClaimStatus.DONE, ClaimStatus.FAILED):
             log_event(logger, "delivery_duplicate", status=claim.status, attempts=claim.attempts)
             self._send_notifications(run.email_id, own=True)
-            return "duplicate"
-        if claim.status == "held":
+            return Outcome.DUPLICATE
+        if claim.status == ClaimStatus.HELD:
             log_event(logger, "delivery_lease_held", attempts=claim.attempts)
             raise LeaseHeldError("another delivery holds the lease", stage="claim")
         run.trace.attempt = claim.attempts
@@ -156,11 +170,11 @@ class Pipeline:
         # Finished here with nothing queued: this email has no outbox rows to look for; with
         # rows the finish leased to this delivery, those are all of them.
         claimed = run.claimed_notifications
-        own = outcome == "duplicate" or (run.queued_notifications > 0 and not claimed)
+        own = outcome == Outcome.DUPLICATE or (run.queued_notifications > 0 and not claimed)
         self._send_notifications(run.email_id, own=own, claimed=claimed)
         return outcome
 
-    def reject(self, report: Report, *, provider: str | None) -> str:
+    def reject(self, report: Report, *, provider: str | None) -> Outcome:
         """Record an undecodable delivery (already keyed and described by the caller)."""
         metrics = self.deps.new_metrics(
             email_id=report.email_id, correlation_id=report.correlation_id
@@ -181,7 +195,7 @@ class Pipeline:
             run.metrics.record("processing_seconds", seconds, stage=stage)
             self.deps.telemetry.stage_breadcrumb(stage, seconds)
 
-    def _run(self, run: _Run, started: float) -> str:
+    def _run(self, run: _Run, started: float) -> Outcome:
         notice = run.delivery.notice
         with self._stage(run, "read"):
             raw = self.deps.raw_emails.read(notice.bucket, notice.object_name)
@@ -202,13 +216,13 @@ class Pipeline:
             received_at=run.delivery.notice.received_at,
         )
         with self._stage(run, "apply"):
-            decision, actions = self._apply(run, extraction, match, decision)
+            decision, changes = self._apply(run, extraction, match, decision)
         notifications = self._notifications(
-            run, email=email, extraction=extraction, match=match, decision=decision, actions=actions
+            run, email=email, extraction=extraction, match=match, decision=decision, actions=changes
         )
-        actions += [
-            {"type": "notification", "kind": n.kind, "dedup_key": n.dedup_key}
-            for n in notifications
+        actions: list[ReportedAction] = [
+            *changes,
+            *(NotificationQueued(n.kind, n.dedup_key) for n in notifications),
         ]
         self._record_results(run, extraction, match, decision)
         run.metrics.record("processing_seconds", time.perf_counter() - started, stage="total")
@@ -229,18 +243,18 @@ class Pipeline:
             metrics=run.metrics,
             claimed=claimed,
         )
-        if result == "done":
+        if result == Outcome.DONE:
             run.queued_notifications = len(notifications)
             run.claimed_notifications = claimed
         log_event(
             logger,
-            "email_processed" if result == "done" else "delivery_duplicate",
+            "email_processed" if result == Outcome.DONE else "delivery_duplicate",
             decision=decision.decision,
             intent=extraction.intent,
             extractor=extraction.extractor,
             degraded=extraction.degraded,
             match_method=match.method,
-            actions=[a["type"] for a in actions],
+            actions=[a.type if isinstance(a, AccountChange) else "notification" for a in actions],
             seconds=round(time.perf_counter() - started, 3),
         )
         return result
@@ -285,7 +299,7 @@ class Pipeline:
 
     def _apply(
         self, run: _Run, extraction: Extraction, match: Match, decision: Decision
-    ) -> tuple[Decision, list[dict[str, Any]]]:
+    ) -> tuple[Decision, list[AccountChange]]:
         earlier = self._earlier_apply(run)
         account = earlier or match.account
         if account is None:
@@ -302,36 +316,24 @@ class Pipeline:
             result = self.deps.accounts.apply(account, run.email_id, update)
         else:
             return decision, []
-        action: dict[str, Any] = {
-            "type": decision.action or "none",
-            "account_id": account.account_id,
-            "result": result.status,
-        }
-        if result.balance_before is not None:
-            action["balance_before"] = str(result.balance_before)
-        if result.balance_after is not None:
-            action["balance_after"] = str(result.balance_after)
-        if result.reason:
-            action["reason"] = result.reason
+        change = AccountChange(
+            type=decision.action or NO_ACTION,
+            account_id=account.account_id,
+            result=result.status,
+            balance_before=_str_or_none(result.balance_before),
+            balance_after=_str_or_none(result.balance_after),
+            reason=result.reason or None,
+        )
         if earlier is not None and match.account is not None and match.account.key != earlier.key:
-            action["matched_now"] = match.account.account_id
+            change.matched_now = match.account.account_id
             run.trace.warnings.append("redelivery_matched_another_account")
-        if result.status == "already_applied":
+        if result.status == ApplyStatus.ALREADY_APPLIED:
             run.trace.warnings.append("account_already_updated")
-            run.trace.warnings.extend(_describe_earlier_apply(action, result))
-        decision = _report_refused_payment(run, decision, action, result)
-        if result.status == "not_applied":
+            run.trace.warnings.extend(_describe_earlier_apply(change, result))
+        _report_refused_payment(run, decision, change, result)
+        if result.status == ApplyStatus.NOT_APPLIED:
             run.trace.warnings.append(f"apply_skipped:{result.reason}")
-            notification = decision.notification
-            if notification != rules.NOTIFY_COMPLIANCE:
-                notification = rules.NOTIFY_REVIEW
-            decision = replace(
-                decision,
-                decision=rules.MANUAL_REVIEW,
-                notification=notification,
-                reasons=(*decision.reasons, f"not_applied:{result.reason}"),
-            )
-        return decision, [action]
+        return settle(decision, result), [change]
 
     def _earlier_apply(self, run: _Run) -> Account | None:
         """On a retry, the account an earlier attempt of this email already changed.
@@ -364,20 +366,20 @@ class Pipeline:
         }
         set_fields: dict[str, Any] = {}
         payment = None
-        if decision.action == rules.ACTION_HOLD:
-            set_fields["status"] = "on_hold"
+        if decision.action == Action.HOLD:
+            set_fields["status"] = ON_HOLD
             set_fields["hold"] = {
                 "active": True,
                 "reason": decision.hold_reason or extraction.intent,
                 "since": now,
                 "email_id": run.email_id,
             }
-        elif decision.action == rules.ACTION_RECORD_PAYMENT:
+        elif decision.action == Action.RECORD_PAYMENT:
             payment = rules.payment_amount(extraction)
-            paid_on = _payment_date(extraction)
+            paid_on = rules.payment_date(extraction)  # a bad one blocks recording it
             entry["amount"] = None if payment is None else str(payment)
             entry["payment_date"] = None if paid_on is None else paid_on.isoformat()
-            refused = _payment_refused(decision, POSSIBLE_DUPLICATE)
+            refused = rules.payment_refused(decision, POSSIBLE_DUPLICATE)
             refused_entry = {
                 **entry,
                 "decision": refused.decision,
@@ -391,7 +393,7 @@ class Pipeline:
                 at=now,
                 refused_entry=refused_entry,
             )
-        elif decision.action == rules.ACTION_UPDATE_CONTACT:
+        elif decision.action == Action.UPDATE_CONTACT:
             for field_name, path in (
                 ("new_address", "debtor.address"),
                 ("new_phone", "debtor.phone"),
@@ -409,7 +411,7 @@ class Pipeline:
         extraction: Extraction,
         match: Match,
         decision: Decision,
-        actions: list[dict[str, Any]],
+        actions: list[AccountChange],
     ) -> list[OutboxMessage]:
         if decision.notification is None:
             return []
@@ -429,7 +431,7 @@ class Pipeline:
 
     # -- endings --------------------------------------------------------------------------
 
-    def _fail(self, run: _Run, exc: PermanentError, started: float) -> str:
+    def _fail(self, run: _Run, exc: PermanentError, started: float) -> Outcome:
         stage = exc.stage
         error_type = type(exc).__name__
         log_event(logger, "email_failed", level=logging.WARNING, stage=stage, error_type=error_type)
@@ -444,7 +446,7 @@ class Pipeline:
             trace=run.trace,
         )
         result = self.deps.store.fail(report, owner=run.owner, metrics=run.metrics)
-        return "failed" if result == "done" else result
+        return Outcome.FAILED if result == Outcome.DONE else result
 
     def _on_transient(self, run: _Run, exc: BaseException) -> None:
         stage = exc.stage if isinstance(exc, ProcessingError) else "unknown"
@@ -515,48 +517,24 @@ class Pipeline:
         metrics.record("decision", 1, decision=decision.decision)
 
 
-def _payment_date(extraction: Extraction) -> date | None:
-    found = extraction.fields.get("payment_date")
-    if found is None:
-        return None
-    try:
-        return date.fromisoformat(str(found.value))
-    except ValueError:
-        return None  # the decision blocks an unreadable date; never reached for a payment
-
-
 def _report_refused_payment(
-    run: _Run, decision: Decision, action: dict[str, Any], result: ApplyResult
-) -> Decision:
+    run: _Run, decision: Decision, change: AccountChange, result: ApplyResult
+) -> None:
     """A payment the repository refused (a possible duplicate; this delivery's or, on a
-    redelivery, the first one's) is reported like a blocked payment: decision, action, reason."""
-    refused = result.payment_refused
-    if result.status == "already_applied" and result.record is not None:
-        refused = result.record.payment_not_recorded
+    redelivery, the first one's) is reported like a blocked payment (the decision's side is
+    :func:`shared.processing.decision.settle`): a warning, and this call's change rewritten."""
+    refused = rules.refused_payment(result)
     if refused is None or not decision.moves_money:
-        return decision
+        return
     run.trace.warnings.append(f"payment_not_recorded:{refused}")
-    if result.status == "applied":
-        action["type"] = rules.ACTION_REPORT_PAYMENT
-        action["decided_now"] = rules.ACTION_RECORD_PAYMENT
-        action["reason"] = f"payment_not_recorded:{refused}"
-    return _payment_refused(decision, refused)
+    if result.status == ApplyStatus.APPLIED:
+        change.type = Action.REPORT_PAYMENT
+        change.decided_now = Action.RECORD_PAYMENT
+        change.reason = f"payment_not_recorded:{refused}"
 
 
-def _payment_refused(decision: Decision, blocker: str) -> Decision:
-    """The decision for a payment the account refused (``blocker``): reported, not recorded,
-    as :func:`shared.processing.decision.payment_blockers` would have it (recording a payment
-    needs ``AUTO_UPDATE``, so this is ``UPDATE_AND_NOTIFY``)."""
-    notification = decision.notification
-    if notification != rules.NOTIFY_COMPLIANCE:
-        notification = rules.NOTIFY_UPDATE
-    return replace(
-        decision,
-        decision=rules.UPDATE_AND_NOTIFY,
-        action=rules.ACTION_REPORT_PAYMENT,
-        notification=notification,
-        reasons=(*decision.reasons, f"payment_not_recorded:{blocker}"),
-    )
+def _str_or_none(value: object | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def _record_tokens(metrics: Metrics, usage: TokenUsage) -> None:
@@ -587,7 +565,7 @@ def _log_injection(extraction: Extraction) -> None:
     )
 
 
-def _describe_earlier_apply(action: dict[str, Any], result: ApplyResult) -> list[str]:
+def _describe_earlier_apply(change: AccountChange, result: ApplyResult) -> list[str]:
     """Report what the earlier delivery applied (its history entry), not this attempt's plan.
 
     Its report was lost (e.g. Postgres went away after the update), so this one is the record
@@ -598,14 +576,14 @@ def _describe_earlier_apply(action: dict[str, Any], result: ApplyResult) -> list
     record = result.record
     if record is None:
         return [f"account_{result.reason or 'history_entry_invalid'}"]
-    if record.action and record.action != action["type"]:
-        action["decided_now"] = action["type"]
-        action["type"] = record.action
+    if record.action and record.action != change.type:
+        change.decided_now = change.type
+        change.type = record.action
     if record.decision:
-        action["applied_decision"] = record.decision
+        change.applied_decision = record.decision
     if record.at is not None:
-        action["applied_at"] = record.at.isoformat()
-    if action["type"] == rules.ACTION_RECORD_PAYMENT and result.balance_before is None:
-        action["reason"] = "balances_not_recorded"  # an entry written before they were
+        change.applied_at = record.at.isoformat()
+    if change.type == Action.RECORD_PAYMENT and result.balance_before is None:
+        change.reason = "balances_not_recorded"  # an entry written before they were
         return ["account_balances_not_recorded"]
     return []

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
@@ -38,6 +38,7 @@ from shared.processing.db import autocommit, transaction
 from shared.processing.envelope import EmailNotice
 from shared.processing.notifications import OutboxMessage
 from shared.processing.outbox import add_to_outbox
+from shared.processing.outcome import Outcome
 from shared.processing.report import Report
 
 if TYPE_CHECKING:  # the ORM loads with the first session only (cold start, B6)
@@ -45,7 +46,7 @@ if TYPE_CHECKING:  # the ORM loads with the first session only (cold start, B6)
 
 logger = logging.getLogger(__name__)
 
-FinishResult = Literal["done", "duplicate"]
+FinishResult = Outcome  # DONE, or DUPLICATE when another delivery finished the email first
 
 
 class MetricsWriter(Protocol):
@@ -217,8 +218,8 @@ def _finish_parameters(
 def _not_finished(status: str | None) -> FinishResult:
     """Nothing was written: a duplicate when another delivery finished the email, otherwise
     this delivery's lease ended before it could finish (another one may be processing)."""
-    if status in ("done", "failed"):
-        return "duplicate"
+    if status in (Outcome.DONE, Outcome.FAILED):
+        return Outcome.DUPLICATE
     raise LeaseHeldError("lease lost before finishing", stage="finish")
 
 
@@ -282,7 +283,7 @@ class PostgresProcessingStore:
             metrics.mark_written(int(written))
             if claimed is not None:
                 claimed.extend(json.loads(leased))
-            return "done"
+            return Outcome.DONE
         return _not_finished(status_before)
 
     def _end_in_transaction(
@@ -307,7 +308,7 @@ class PostgresProcessingStore:
                     correlation_id=report.correlation_id,
                 )
                 metrics.write(session)
-                return "done"
+                return Outcome.DONE
             current = session.execute(
                 text("SELECT status FROM emails WHERE email_id = :email_id"),
                 {"email_id": report.email_id},
@@ -326,14 +327,16 @@ class PostgresProcessingStore:
         return self._end(
             report,
             owner=owner,
-            status="done",
+            status=Outcome.DONE,
             notifications=notifications,
             metrics=metrics,
             claimed=claimed,
         )
 
     def fail(self, report: Report, *, owner: str, metrics: MetricsWriter) -> FinishResult:
-        return self._end(report, owner=owner, status="failed", notifications=(), metrics=metrics)
+        return self._end(
+            report, owner=owner, status=Outcome.FAILED, notifications=(), metrics=metrics
+        )
 
     def record_invalid(
         self, report: Report, *, provider: str | None, metrics: MetricsWriter
@@ -349,10 +352,10 @@ class PostgresProcessingStore:
                 },
             ).scalar_one()
             if not inserted:
-                return "duplicate"
+                return Outcome.DUPLICATE
             _insert_report(session, report)
             metrics.write(session)
-        return "done"
+        return Outcome.DONE
 
     def write_metrics(self, metrics: MetricsWriter) -> None:
         """Metrics of a delivery that ends without a report (a transient failure)."""

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import create_engine, text
 
+from infra.bench.statements import count_round_trips
 from infra.fakes.clients import Mailbox
 from infra.stack import free_port
 from shared.breakers import (
@@ -26,7 +27,6 @@ from shared.breakers.breaker import SharedBreaker
 from shared.breakers.registry import validate_name
 from shared.breakers.store import PostgresBreakerStore
 from shared.db.engine import get_engine
-from shared.db.roundtrips import count_round_trips
 from shared.errors import BreakerOpenError, DependencyUnavailable
 from shared.mail import SmtpMailer
 

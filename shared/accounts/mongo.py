@@ -1,0 +1,481 @@
+"""The MongoDB adapter of the account repository (:class:`MongoAccountRepository`).
+
+The document shape and the model are in :mod:`shared.accounts.model`, the port in
+:mod:`shared.accounts.port`.
+
+Every document read is validated (:class:`Account`); a malformed one is skipped with an
+``account_document_invalid`` warning (its ``_id`` and the failing field names, never values)
+and never crashes the pipeline. Filters are built only from validated scalar strings and
+numbers (:func:`safe_str`), so nothing read from an email can become a query operator.
+
+Reads leave out ``history`` (a projection: the pipeline never reads it, and it grows with every
+email applied). The equality lookups (case number, account reference, debtor email) have
+indexes, created once per instance on first use (``MONGODB_ENSURE_INDEXES``; best effort: a
+failure is logged and the lookups still work, only slower).
+
+Updates are idempotent: the filter carries ``{"applied_email_ids": {"$nin": [email_id]}}`` and
+the update ``$addToSet``s the id, so a redelivered email matches nothing the second time. The
+history entry is added with ``$addToSet`` too (each entry is unique by its email id): the
+local wire server (nx-27017 0.8.1) turns documents appended with ``$push`` into JSON strings,
+and on MongoDB both operators do the same for a unique entry. A balance change also guards on
+the balance it was computed from (optimistic concurrency, retried); its history entry records
+``balance_before`` and ``balance_after`` (strings of the Decimals, as the report has them).
+The status of an account on hold (``hold.active`` or status ``on_hold``) is never overwritten
+(a payment to zero leaves it ``on_hold``, not ``paid``); an update that sets the status also
+guards on the status it read, so a hold landing meanwhile is re-read, not overwritten.
+
+A payment is also refused as a **possible duplicate** when the account already holds a recorded
+payment of the same amount (same payment date, or recorded within
+``PAYMENT_DUPLICATE_WINDOW_DAYS`` when either lacks a date;
+:mod:`shared.accounts.payment_keys`): the filter carries
+``{"payment_keys": {"$nin": [clashing keys]}}`` and the update ``$push``es the payment's keys
+(``$each`` of strings; nx-27017 ignores ``$addToSet`` with ``$each``), so the check and the
+balance change are one atomic write. The redelivery of the same email is recognised first
+(``already_applied``). A refused payment moves nothing: the update's ``refused_entry`` is
+written instead (history + ``applied_email_ids`` only) and the result is
+``applied`` with ``payment_refused="possible_duplicate"`` (``not_applied`` without one).
+
+A redelivery of an email already applied (the report of the first attempt was lost, e.g.
+Postgres went away between the update and the finish) reads this email's history entry back —
+only then, projecting only ``history`` and picking the entry in Python (nx-27017 0.8.1 refuses
+``$elemMatch``) — so its ``already_applied`` result carries the balances and the action that
+first attempt applied. The entry is validated (:class:`AppliedEntry`); a missing or malformed
+one gives a result without them and a ``history_entry_invalid`` warning, never a crash. The
+operators used here are pinned in ``tests/integration/test_mongo_conformance.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from shared.accounts.model import (
+    ON_HOLD,
+    PAID,
+    POSSIBLE_DUPLICATE,
+    Account,
+    AccountUpdate,
+    AppliedEntry,
+    AppliedRecord,
+    ApplyResult,
+    ApplyStatus,
+    Lookup,
+)
+from shared.accounts.payment_keys import clashing_keys, legacy_payment_keys, payment_keys, utc_day
+from shared.accounts.port import UnsafeFilterValue
+from shared.config import (
+    ConfigError,
+    Settings,
+    get_settings,
+    require_in_production,
+    require_trimmed,
+)
+from shared.errors import DependencyUnavailable, ProcessingError
+from shared.logs import log_event
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+MAX_CANDIDATES = 50
+MAX_FILTER_STRING = 320
+PROJECTION: dict[str, Any] = {"history": False}  # read only on redelivery; grows with each email
+HISTORY_ONLY: dict[str, Any] = {"history": True}
+LOOKUP_INDEXES = ("case_number", "account_reference", "debtor.email", "applied_email_ids")
+
+
+class AccountQueryFailed(ProcessingError):
+    """MongoDB refused a query or update (a bug or a schema problem, not an outage).
+
+    Neither transient nor permanent: raised, so the delivery is retried and, if it keeps
+    failing, dead-lettered for replay once fixed. Breakers do not count it.
+    """
+
+
+def safe_str(value: object, *, max_length: int = MAX_FILTER_STRING) -> str:
+    """A plain string usable as an equality value; refuses operators and control characters."""
+    if not isinstance(value, str):
+        raise UnsafeFilterValue("filter values must be strings")
+    cleaned = value.strip()
+    if not cleaned or len(cleaned) > max_length:
+        raise UnsafeFilterValue("filter value is empty or too long")
+    if cleaned.startswith("$") or any(not ch.isprintable() for ch in cleaned):
+        raise UnsafeFilterValue("filter value looks like an operator or has control characters")
+    return cleaned
+
+
+def document_ref(document_id: object) -> str:
+    """How a log line names an account document: an ObjectId as it is, any other ``_id`` (often
+    the account reference itself) as a short hash, which an operator can compute to find it."""
+    from bson import ObjectId
+
+    if isinstance(document_id, ObjectId):
+        return str(document_id)
+    return "sha256:" + hashlib.sha256(str(document_id).encode()).hexdigest()[:16]
+
+
+def validate_account(document: Mapping[str, Any]) -> Account | None:
+    """The validated account, or ``None`` (logged) for a malformed document."""
+    try:
+        return Account.model_validate(dict(document))
+    except ValidationError as exc:
+        log_event(
+            logger,
+            "account_document_invalid",
+            level=logging.WARNING,
+            document_ref=document_ref(document.get("_id")),
+            fields=_invalid_fields(exc),
+        )
+        return None
+
+
+def _invalid_fields(exc: ValidationError) -> list[str]:
+    return sorted(
+        {
+            ".".join(str(p) for p in error["loc"]) or "entry"
+            for error in exc.errors(include_input=False, include_url=False)
+        }
+    )[:10]
+
+
+def already_applied_result(document: Any, key: Any, email_id: str) -> ApplyResult:
+    """``already_applied`` with what ``email_id``'s history entry in ``document`` recorded.
+
+    ``document`` is what a read projecting only ``history`` returned. No entry, or a malformed
+    one, gives a result without balances, ``reason="history_entry_invalid"`` and an
+    ``account_history_entry_invalid`` warning (document id and field names, never values).
+    """
+    history = document.get("history") if isinstance(document, Mapping) else None
+    entries = [
+        entry
+        for entry in (history if isinstance(history, list) else [])
+        if isinstance(entry, Mapping) and entry.get("email_id") == email_id
+    ]
+    fields = ["history"]
+    if len(entries) == 1:
+        try:
+            entry = AppliedEntry.model_validate(dict(entries[0]))
+        except ValidationError as exc:
+            fields = [f"history.{name}" for name in _invalid_fields(exc)]
+        else:
+            return ApplyResult(
+                ApplyStatus.ALREADY_APPLIED,
+                _money(entry.balance_before),
+                _money(entry.balance_after),
+                record=AppliedRecord(
+                    entry.action, entry.decision, entry.at, entry.payment_not_recorded
+                ),
+            )
+    log_event(
+        logger,
+        "account_history_entry_invalid",
+        level=logging.WARNING,
+        document_ref=document_ref(key),
+        entries=len(entries),
+        fields=fields,
+    )
+    return ApplyResult(ApplyStatus.ALREADY_APPLIED, reason="history_entry_invalid")
+
+
+def _money(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _validated(documents: Any) -> Lookup:
+    accounts: list[Account] = []
+    skipped = 0
+    for document in documents:
+        account = validate_account(document) if isinstance(document, Mapping) else None
+        if account is None:
+            skipped += 1
+        else:
+            accounts.append(account)
+    return Lookup(accounts, skipped)
+
+
+Guard = Callable[..., Any]
+
+
+def _ensure_indexes(collection: Any) -> None:
+    """One ``createIndexes`` command for the lookups' fields; never raises."""
+    from pymongo import IndexModel
+    from pymongo.errors import PyMongoError
+
+    try:
+        collection.create_indexes([IndexModel(name) for name in LOOKUP_INDEXES])
+    except PyMongoError as exc:
+        log_event(
+            logger,
+            "mongodb_indexes_not_ensured",
+            level=logging.WARNING,
+            error_type=type(exc).__name__,
+        )
+
+
+def _unguarded(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    return func(*args, **kwargs)
+
+
+_MONGODB_SCHEMES = ("mongodb://", "mongodb+srv://")
+
+
+def check_mongodb_settings(settings: Settings) -> None:
+    """Raise :class:`ConfigError` (naming ``MONGODB_URI``, never its value) when the URI is
+    missing, blank or the local default in production, has surrounding whitespace, or does not
+    start with ``mongodb://`` / ``mongodb+srv://`` (pymongo would refuse it on every call)."""
+    require_in_production(settings, "mongodb_uri")
+    require_trimmed(settings, "mongodb_uri")
+    if not settings.mongodb_uri.get_secret_value().startswith(_MONGODB_SCHEMES):
+        raise ConfigError(
+            "invalid configuration: MONGODB_URI must start with mongodb:// or mongodb+srv://"
+        )
+
+
+class MongoAccountRepository:
+    """pymongo adapter; every call goes through ``guard`` (the "mongodb" circuit breaker).
+
+    The client is created on first use and shared by every thread of the instance (pymongo's
+    ``MongoClient`` is thread-safe and pools connections); timeouts are explicit. The settings
+    are checked on construction (:func:`check_mongodb_settings`): a bad ``MONGODB_URI`` is a
+    :class:`ConfigError` when the pipeline is built, not a MongoDB outage on every call.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        guard: Guard = _unguarded,
+        collection_name: str = "accounts",
+    ) -> None:
+        self._settings = settings or get_settings()
+        check_mongodb_settings(self._settings)
+        self._guard = guard
+        self._collection_name = collection_name
+        self._client: Any = None
+        self._accounts: Any = None  # the collection object, made once with the client
+        self._lock = threading.Lock()
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _collection(self) -> Any:
+        accounts = self._accounts
+        if accounts is not None:
+            return accounts
+        with self._lock:
+            if self._accounts is None:
+                if self._client is None:
+                    import pymongo
+
+                    timeout = self._settings.mongodb_timeout_ms
+                    self._client = pymongo.MongoClient(
+                        self._settings.mongodb_uri.get_secret_value(),
+                        serverSelectionTimeoutMS=timeout,
+                        connectTimeoutMS=timeout,
+                        socketTimeoutMS=timeout,
+                        maxPoolSize=20,
+                        tz_aware=True,
+                        appname="inbound-processor",
+                    )
+                collection = self._client[self._settings.mongodb_database][self._collection_name]
+                if self._settings.mongodb_ensure_indexes:
+                    _ensure_indexes(collection)
+                self._accounts = collection
+            return self._accounts
+
+    def _call(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        from pymongo.errors import (
+            ConnectionFailure,
+            ExecutionTimeout,
+            OperationFailure,
+            PyMongoError,
+        )
+
+        def run() -> T:
+            try:
+                return func(*args, **kwargs)
+            except (ConnectionFailure, ExecutionTimeout) as exc:  # unreachable, timed out
+                raise DependencyUnavailable("mongodb", type(exc).__name__, stage="match") from None
+            except OperationFailure as exc:  # the server refused this request: not an outage
+                raise AccountQueryFailed(
+                    f"mongodb: {type(exc).__name__} code={exc.code}", stage="match"
+                ) from None
+            except PyMongoError as exc:
+                raise DependencyUnavailable("mongodb", type(exc).__name__, stage="match") from None
+
+        result: T = self._guard(run)
+        return result
+
+    def _find(self, query: dict[str, Any]) -> Lookup:
+        def run() -> list[Any]:
+            return list(self._collection().find(query, PROJECTION, limit=MAX_CANDIDATES))
+
+        return _validated(self._call(run))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+                self._accounts = None
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def find_by_case_number(self, value: str) -> Lookup:
+        return self._find({"case_number": safe_str(value, max_length=128)})
+
+    def find_by_account_reference(self, value: str) -> Lookup:
+        return self._find({"account_reference": safe_str(value, max_length=128)})
+
+    def find_by_debtor_email(self, value: str) -> Lookup:
+        return self._find({"debtor.email": safe_str(value).lower()})
+
+    def find_by_balance_amount(self, amount: Decimal) -> Lookup:
+        if not isinstance(amount, Decimal) or not amount.is_finite():
+            raise UnsafeFilterValue("amount must be a finite Decimal")
+        return self._find({"balance.amount": float(amount)})
+
+    def find_by_creditors(self, creditors: list[str]) -> Lookup:
+        names = [safe_str(name) for name in creditors][:MAX_CANDIDATES]
+        if not names:
+            return Lookup([])
+        return self._find({"creditor": {"$in": names}})
+
+    def creditor_names(self) -> list[str]:
+        def run() -> list[Any]:
+            return list(self._collection().distinct("creditor"))
+
+        return [name for name in self._call(run) if isinstance(name, str)]
+
+    def find_applied(self, email_id: str) -> Lookup:
+        # ``$in``, not plain equality: MongoDB treats both alike on an array field, but the local
+        # nx-27017 answers equality through its index as if the array were one value (no match)
+        return self._find({"applied_email_ids": {"$in": [safe_str(email_id, max_length=128)]}})
+
+    def get(self, key: Any) -> Account | None:
+        def run() -> Any:
+            return self._collection().find_one({"_id": key}, PROJECTION)
+
+        document = self._call(run)
+        return validate_account(document) if isinstance(document, Mapping) else None
+
+    def already_applied(self, account: Account, email_id: str) -> ApplyResult:
+        """What ``email_id`` applied to ``account`` earlier, read back from its history entry.
+
+        The rare path (a redelivery after a lost report): one read projecting only ``history``.
+        """
+        email_id = safe_str(email_id, max_length=128)
+
+        def run() -> Any:
+            return self._collection().find_one({"_id": account.key}, HISTORY_ONLY)
+
+        return already_applied_result(self._call(run), account.key, email_id)
+
+    # -- the one write --------------------------------------------------------------------
+
+    def apply(self, account: Account, email_id: str, update: AccountUpdate) -> ApplyResult:
+        """Apply ``update`` once per email (see the module docstring)."""
+        email_id = safe_str(email_id, max_length=128)
+        current: Account | None = account
+        for _ in range(3):
+            if current is None:
+                return ApplyResult(ApplyStatus.NOT_APPLIED, reason="account_vanished")
+            if email_id in current.applied_email_ids:
+                return self.already_applied(current, email_id)
+            query: dict[str, Any] = {
+                "_id": current.key,
+                "applied_email_ids": {"$nin": [email_id]},
+            }
+            set_fields = dict(update.set_fields)
+            entry = dict(update.history_entry)
+            before = after = None
+            document: dict[str, Any] = {}
+            if update.payment is not None:
+                keys = self._payment_guard(current, update, update.payment)
+                if keys is None:  # a possible duplicate: record the refusal instead
+                    refused = self._refuse_payment(current, email_id, update)
+                    if refused is not None:
+                        return refused
+                    current = self.get(current.key)
+                    continue
+                clashing, new_keys = keys
+                before = current.balance.decimal
+                after = before - update.payment
+                if after < 0:
+                    return ApplyResult(
+                        ApplyStatus.NOT_APPLIED, before, None, reason="payment_exceeds_balance"
+                    )
+                query["balance.amount"] = current.balance.amount
+                query["payment_keys"] = {"$nin": clashing}
+                document["$push"] = {"payment_keys": {"$each": new_keys}}
+                set_fields["balance.amount"] = float(after)
+                if after == 0:
+                    set_fields["status"] = PAID
+                entry.update(balance_before=str(before), balance_after=str(after))
+            held = current.held
+            if held and set_fields.get("status", ON_HOLD) != ON_HOLD:
+                del set_fields["status"]  # a held account stays on hold until a person lifts it
+            if "status" in set_fields:
+                # a hold landing after the read changes the status: re-read and decide again
+                query["status"] = current.status
+            document["$addToSet"] = {"applied_email_ids": email_id, "history": entry}
+            if set_fields:
+                document["$set"] = set_fields
+
+            def run(q: dict[str, Any] = query, d: dict[str, Any] = document) -> Any:
+                return self._collection().update_one(q, d)
+
+            result = self._call(run)
+            if result.modified_count == 1:
+                return ApplyResult(ApplyStatus.APPLIED, before, after)
+            current = self.get(current.key)
+        return ApplyResult(ApplyStatus.NOT_APPLIED, reason="concurrent_balance_change")
+
+    def _payment_guard(
+        self, current: Account, update: AccountUpdate, amount: Decimal
+    ) -> tuple[list[str], list[str]] | None:
+        """(clashing keys for the filter, keys to push), or None when the payment clashes
+        with one the account already holds (checked again by the filter, atomically)."""
+        recorded_on = utc_day(update.at or datetime.now(UTC))
+        window = self._settings.payment_duplicate_window_days
+        clashing = clashing_keys(amount, update.payment_date, recorded_on, window)
+        new_keys = payment_keys(amount, update.payment_date, recorded_on)
+        known = current.payment_keys
+        if known is None:  # never keyed: derive the keys of its older payments once
+            known = self._legacy_payment_keys(current)
+            new_keys = known + new_keys
+        if set(clashing).intersection(known):
+            return None
+        return clashing, new_keys
+
+    def _legacy_payment_keys(self, account: Account) -> list[str]:
+        def run() -> Any:
+            return self._collection().find_one({"_id": account.key}, HISTORY_ONLY)
+
+        document = self._call(run)
+        history = document.get("history") if isinstance(document, Mapping) else None
+        return legacy_payment_keys(history)
+
+    def _refuse_payment(
+        self, current: Account, email_id: str, update: AccountUpdate
+    ) -> ApplyResult | None:
+        """Write ``refused_entry`` (no money, no status): the result, or None when the account
+        changed meanwhile (the caller re-reads; this email may have been applied by then)."""
+        if update.refused_entry is None:
+            return ApplyResult(ApplyStatus.NOT_APPLIED, reason=POSSIBLE_DUPLICATE)
+        query = {"_id": current.key, "applied_email_ids": {"$nin": [email_id]}}
+        document = {
+            "$addToSet": {"applied_email_ids": email_id, "history": dict(update.refused_entry)}
+        }
+
+        def run() -> Any:
+            return self._collection().update_one(query, document)
+
+        if self._call(run).modified_count == 1:
+            return ApplyResult(ApplyStatus.APPLIED, payment_refused=POSSIBLE_DUPLICATE)
+        return None
