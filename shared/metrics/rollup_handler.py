@@ -39,10 +39,14 @@ class CallerRejected(Exception):
 
 def verify_google_oidc(token: str, audiences: list[str]) -> Mapping[str, Any]:
     """Verify a Google-signed ID token (signature, expiry, issuer, audience); return claims."""
+    from functools import partial
+
     from google.auth.transport import requests as google_requests
     from google.oauth2 import id_token
 
-    return id_token.verify_oauth2_token(token, google_requests.Request(), audience=audiences)  # type: ignore[no-any-return,no-untyped-call]
+    # The certificates fetch would otherwise wait google-auth's default 120 s.
+    request = partial(google_requests.Request(), timeout=get_settings().rollup_oidc_timeout_seconds)
+    return id_token.verify_oauth2_token(token, request, audience=audiences)  # type: ignore[no-any-return,no-untyped-call]
 
 
 def _split(value: str) -> list[str]:
