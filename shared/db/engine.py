@@ -218,6 +218,30 @@ def _cloud_sql_connector(settings: Settings) -> Any:
     return _connector
 
 
+def connect_within(connector: Any, seconds: float, instance: str, **kwargs: Any) -> Any:
+    """``connector.connect(instance, "pg8000", **kwargs)``, given up after ``seconds``.
+
+    cloud-sql-python-connector 1.23 bounds none of it: ``Connector.connect`` waits on its
+    future without a limit, opens the TCP connection without a timeout, and forwards its
+    ``timeout`` to pg8000, which ignores it for a socket it did not open. A database that
+    accepts the connection and then says nothing would hang the caller forever. So the same
+    coroutine ``connect`` runs (``connect_async`` on the connector's own loop, ``_loop``; a unit
+    test pins both) is awaited here with a limit, and cancelled past it. Known limit: the
+    connector runs pg8000's startup exchange in an executor thread that cancelling cannot
+    stop; that thread ends when the operating system drops the connection.
+    """
+    import asyncio
+
+    future = asyncio.run_coroutine_threadsafe(
+        connector.connect_async(instance, "pg8000", **kwargs), connector._loop
+    )
+    try:
+        return future.result(timeout=seconds)
+    except TimeoutError:
+        future.cancel()
+        raise TimeoutError(f"no Cloud SQL connection within {seconds:g} s") from None
+
+
 def create_db_engine(settings: Settings, budget: Budget | None = None, **pool: Any) -> Engine:
     """Build a new engine for ``settings`` (callers normally want :func:`get_engine`).
 
@@ -236,11 +260,10 @@ def create_db_engine(settings: Settings, budget: Budget | None = None, **pool: A
         )
 
         def _connect() -> Any:
-            # ``timeout`` is the connector's per-connection limit; it forwards it to pg8000,
-            # which ignores it for a socket it did not open: bound_reads (on "connect") sets it.
-            return connector.connect(
+            return connect_within(
+                connector,
+                budget.connect,
                 instance,
-                "pg8000",
                 user=user,
                 db=db_name,
                 timeout=budget.connect,
@@ -264,7 +287,7 @@ def create_breaker_engine(settings: Settings) -> Engine:
     budget = breaker_budget(settings)
     size = settings.circuit_breaker_store_pool_size
     return create_db_engine(
-        settings, budget, pool_size=size, max_overflow=size, pool_timeout=budget.connect
+        settings, budget, pool_size=size, max_overflow=0, pool_timeout=budget.connect
     )
 
 

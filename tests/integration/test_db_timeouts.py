@@ -6,6 +6,9 @@ promises, on the local stack's Postgres, and that the production connector is gi
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -49,8 +52,14 @@ def test_production_connector_gets_the_timeout_and_server_settings(
 ) -> None:
     calls: list[dict[str, Any]] = []
 
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
     class Connector:
-        def connect(self, instance: str, driver: str, **kwargs: Any) -> Any:
+        _loop = loop
+
+        async def connect_async(self, instance: str, driver: str, **kwargs: Any) -> Any:
             calls.append({"instance": instance, "driver": driver, **kwargs})
             raise ConnectionRefusedError("recorded")
 
@@ -75,6 +84,32 @@ def test_production_connector_gets_the_timeout_and_server_settings(
     }
     assert breaker["timeout"] == 1.0
     assert breaker["startup_params"]["statement_timeout"] == "750"
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+
+
+def test_a_cloud_sql_connection_that_never_completes_is_given_up() -> None:
+    """The real connector (anonymous credentials, nothing leaves the machine), its connection
+    coroutine replaced by one that never ends: the caller is released after the budget."""
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud.sql.connector import Connector
+
+    connector = Connector(credentials=AnonymousCredentials())
+    started: list[str] = []
+
+    async def never(instance: str, driver: str, **kwargs: Any) -> Any:
+        started.append(driver)
+        await asyncio.sleep(3600)
+
+    connector.connect_async = never  # type: ignore[method-assign]
+    try:
+        began = time.monotonic()
+        with pytest.raises(TimeoutError, match=r"no Cloud SQL connection within 0\.5 s"):
+            db.connect_within(connector, 0.5, "p:r:i", user="u", db="d")
+        assert time.monotonic() - began < 2.0
+        assert started == ["pg8000"]
+    finally:
+        connector.close()
 
 
 def test_socket_timeout_must_exceed_the_statement_timeout() -> None:

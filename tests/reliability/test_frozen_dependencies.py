@@ -36,6 +36,7 @@ from shared.config import get_settings, reset_settings_cache
 from shared.db.engine import dispose_engine
 from shared.errors import DependencyUnavailable
 from tests.reliability.freeze_proxy import FreezeProxy
+from tests.reliability.summary import SUMMARY
 
 # Small budgets so the suite stays quick; the defaults are in docs/reliability.md.
 DB_BUDGET = {
@@ -47,8 +48,11 @@ DB_BUDGET = {
 HARD_LIMIT = 30.0  # what "hung" means here: far above every budget used
 
 
-def timed(call: Callable[[], Any], limit: float = HARD_LIMIT) -> tuple[Any, float]:
-    """``(result or the exception raised, seconds)``; fails if ``call`` is still running."""
+def timed(
+    call: Callable[[], Any], label: str | None = None, limit: float = HARD_LIMIT
+) -> tuple[Any, float]:
+    """``(result or the exception raised, seconds)``; fails if ``call`` is still running.
+    With ``label``, the time goes into the suite's summary (the figures in the docs)."""
     outcome: list[Any] = []
 
     def run() -> None:
@@ -63,6 +67,11 @@ def timed(call: Callable[[], Any], limit: float = HARD_LIMIT) -> tuple[Any, floa
     worker.join(limit)
     elapsed = time.monotonic() - started
     assert not worker.is_alive(), f"still waiting after {limit:.0f} s: no timeout on this call"
+    if label is not None:
+        SUMMARY.fault("frozen dependency")
+        result = outcome[0]
+        shown = type(result).__name__ if isinstance(result, BaseException) else repr(result)[:40]
+        SUMMARY.note(f"frozen {label}: ended in {elapsed:.2f} s with {shown}")
     return outcome[0], elapsed
 
 
@@ -118,10 +127,10 @@ def test_breaker_store_on_a_frozen_postgres_fails_open_within_about_a_second(
         return "done"
 
     with caplog.at_level(logging.WARNING):
-        result, pooled = timed(lambda: breaker.call(protected))
+        result, pooled = timed(lambda: breaker.call(protected), "postgres, breaker store (pooled)")
         assert result == "done"
         dispose_engine()  # a fresh connection: the proxy accepts it and then says nothing
-        result, fresh = timed(lambda: breaker.call(protected))
+        result, fresh = timed(lambda: breaker.call(protected), "postgres, breaker store (new)")
         assert result == "done"
     assert calls == ["ran", "ran"]
     # CIRCUIT_BREAKER_STORE_TIMEOUT_SECONDS is 1 s; the margin is for a loaded machine.
@@ -152,12 +161,12 @@ def test_processing_statements_on_a_frozen_postgres_end_as_transient_errors(
     assert single() == 1 and in_transaction() == 1
     proxy.freeze()
     for call in (single, in_transaction):  # pooled connections
-        outcome, seconds = timed(call)
+        outcome, seconds = timed(call, f"postgres, {call.__name__} (pooled)")
         assert isinstance(outcome, DependencyUnavailable), outcome
         assert outcome.dependency == "postgres"
         assert seconds < 5.0, seconds  # DB_SOCKET_TIMEOUT_SECONDS=3
     dispose_engine()
-    outcome, seconds = timed(single)  # a fresh connection
+    outcome, seconds = timed(single, "postgres, statement (new connection)")
     assert isinstance(outcome, DependencyUnavailable), outcome
     assert seconds < 4.0, seconds  # DB_CONNECT_TIMEOUT_SECONDS=2
     proxy.thaw()
@@ -187,7 +196,7 @@ def test_rollup_on_a_frozen_postgres_ends_and_answers_500(
     first, _ = timed(lambda: handle_rollup_request(Request()))
     assert first[1] == 200, first
     proxy.freeze()
-    answer, seconds = timed(lambda: handle_rollup_request(Request()))
+    answer, seconds = timed(lambda: handle_rollup_request(Request()), "postgres, rollup")
     assert answer[1] == 500, answer  # Cloud Scheduler retries
     assert seconds < 8.0, seconds
 
@@ -203,7 +212,9 @@ def test_ops_command_on_a_frozen_postgres_ends_with_an_error(
     out = io.StringIO()
     assert cli.main(["breakers"], out=out) == 0
     proxy.freeze()
-    outcome, seconds = timed(lambda: cli.main(["metrics", "--days", "1"], out=io.StringIO()))
+    outcome, seconds = timed(
+        lambda: cli.main(["metrics", "--days", "1"], out=io.StringIO()), "postgres, ops metrics"
+    )
     assert isinstance(outcome, BaseException) or outcome != 0, outcome
     assert seconds < 8.0, seconds
 
@@ -254,7 +265,7 @@ def test_mongodb_frozen_ends_as_a_transient_error(
     try:
         assert repository.find_by_case_number("CASE-1").accounts == []
         proxy.freeze()
-        outcome, seconds = timed(lambda: repository.find_by_case_number("CASE-2"))
+        outcome, seconds = timed(lambda: repository.find_by_case_number("CASE-2"), "mongodb")
         assert isinstance(outcome, DependencyUnavailable), outcome
         assert outcome.dependency == "mongodb"
         assert seconds < 4.0, seconds  # MONGODB_TIMEOUT_MS=1000 (+ server selection)
@@ -275,7 +286,7 @@ def test_gcs_frozen_ends_as_a_transient_error(
     with pytest.raises(MissingObject):  # a first answer: the pool holds a connection
         store.read(bucket, f"missing/{uuid.uuid4().hex}")
     proxy.freeze()
-    outcome, seconds = timed(lambda: store.read(bucket, f"missing/{uuid.uuid4().hex}"))
+    outcome, seconds = timed(lambda: store.read(bucket, f"missing/{uuid.uuid4().hex}"), "gcs")
     assert isinstance(outcome, DependencyUnavailable), outcome
     assert outcome.dependency == "gcs"
     assert seconds < 8.0, seconds  # PROCESSOR_GCS_TIMEOUT_SECONDS=2, retries inside it
@@ -293,7 +304,7 @@ def test_smtp_frozen_ends_as_a_transient_error(
         mailer.send(to="staff@localhost", subject="first", body="kept open")
         proxy.freeze()
         outcome, seconds = timed(
-            lambda: mailer.send(to="staff@localhost", subject="second", body="frozen")
+            lambda: mailer.send(to="staff@localhost", subject="second", body="frozen"), "smtp"
         )
         assert isinstance(outcome, DependencyUnavailable), outcome
         assert outcome.dependency == "smtp"
@@ -317,10 +328,13 @@ def test_claude_frozen_ends_as_a_transient_error(
     proxy = frozen_env("claude", "ANTHROPIC_BASE_URL", lambda at: f"http://{at}")
     emails = Path(__file__).resolve().parents[1] / "fixtures" / "emails"
     sample = parse_email(sorted(emails.glob("*.eml"))[0].read_bytes())
+    import anthropic  # the extractor imports the SDK on first use: 2-3 s on a loaded machine
+
     extractor = ClaudeExtractor(settings=get_settings())
+    assert anthropic.Anthropic  # imported before the clock starts
     try:
         proxy.freeze()
-        outcome, seconds = timed(lambda: extractor.extract(sample))
+        outcome, seconds = timed(lambda: extractor.extract(sample), "claude")
         assert isinstance(outcome, Exception) and is_outage(outcome), outcome  # breaker counts
         assert seconds < 6.0, seconds  # 1 s per attempt, 2 attempts, the SDK's backoff
     finally:
@@ -345,8 +359,29 @@ def test_pubsub_publish_frozen_ends_as_intake_unavailable(
     try:
         assert publisher.publish(b"warm", {"correlation_id": "frozen-test"})
         proxy.freeze()
-        outcome, seconds = timed(lambda: publisher.publish(b"x", {"correlation_id": "frozen"}))
+        outcome, seconds = timed(
+            lambda: publisher.publish(b"x", {"correlation_id": "frozen"}), "pubsub publish"
+        )
         assert isinstance(outcome, IntakeUnavailable), outcome  # the webhook's 503
         assert seconds < 5.0, seconds  # PUBSUB_PUBLISH_TIMEOUT_SECONDS (2 here)
     finally:
         publisher.close()
+
+
+def test_sentry_frozen_never_holds_an_invocation_past_its_flush_timeout(
+    frozen_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sentry_sdk
+
+    from shared.observability.sentry import init_sentry, shutdown_sentry
+
+    monkeypatch.setenv("SENTRY_FLUSH_TIMEOUT_SECONDS", "1")
+    proxy = frozen_env("sentry", "SENTRY_DSN", lambda at: f"http://public@{at}/1")
+    assert init_sentry(get_settings())
+    try:
+        proxy.freeze()
+        sentry_sdk.capture_message("frozen sink")  # sent by the SDK's background worker
+        _, seconds = timed(lambda: sentry_sdk.flush(timeout=1), "sentry flush")
+        assert seconds < 2.0, seconds  # SENTRY_FLUSH_TIMEOUT_SECONDS=1
+    finally:
+        timed(shutdown_sentry)
