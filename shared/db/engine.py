@@ -68,7 +68,7 @@ class Budget:
     """
 
     connect: float
-    socket: float
+    socket: float  # 0: no limit
     statement: float
     lock: float
     idle_in_transaction: float
@@ -107,6 +107,19 @@ def breaker_budget(settings: Settings) -> Budget:
     )
 
 
+def migration_budget(settings: Settings) -> Budget:
+    """Schema changes: no statement or socket limit (an index build may take its time, and the
+    deploy step has its own timeout), but lock waits bounded, so a migration never queues
+    behind a long transaction while every statement on the table queues behind it."""
+    return Budget(
+        connect=settings.db_connect_timeout_seconds,
+        socket=0,
+        statement=0,
+        lock=settings.db_lock_timeout_seconds,
+        idle_in_transaction=settings.db_idle_in_transaction_timeout_seconds,
+    )
+
+
 def bound_reads(dbapi_connection: Any, seconds: float) -> None:
     """Give a pg8000 connection's socket a timeout for every wait on an answer.
 
@@ -117,7 +130,7 @@ def bound_reads(dbapi_connection: Any, seconds: float) -> None:
     """
     sock = getattr(dbapi_connection, "_usock", None)
     if sock is not None:
-        sock.settimeout(seconds)
+        sock.settimeout(seconds or None)  # 0: wait as long as it takes (migrations)
 
 
 def _pool_options(settings: Settings) -> dict[str, Any]:

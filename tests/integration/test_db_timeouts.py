@@ -121,3 +121,17 @@ def test_socket_timeout_must_exceed_the_statement_timeout() -> None:
         ).db_statement_timeout_seconds
         == 0
     )
+
+
+def test_migrations_wait_for_statements_but_not_for_locks(stack_env: dict[str, str]) -> None:
+    settings = get_settings()
+    engine = db.create_db_engine(settings, db.migration_budget(settings))
+    try:
+        with engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            assert raw._usock.gettimeout() is None
+            assert _server_setting(conn, "statement_timeout") == "0"
+            assert _server_setting(conn, "lock_timeout") == "10s"
+    finally:
+        engine.dispose()
