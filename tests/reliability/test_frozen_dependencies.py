@@ -22,10 +22,12 @@ Each call runs in a thread joined with a hard limit, so a missing timeout fails 
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -317,8 +319,6 @@ def test_smtp_frozen_ends_as_a_transient_error(
 def test_claude_frozen_ends_as_a_transient_error(
     frozen_env: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pathlib import Path
-
     from shared.extraction.claude import ClaudeExtractor
     from shared.extraction.errors import is_outage
     from shared.extraction.mime import parse_email
@@ -385,3 +385,122 @@ def test_sentry_frozen_never_holds_an_invocation_past_its_flush_timeout(
         assert seconds < 2.0, seconds  # SENTRY_FLUSH_TIMEOUT_SECONDS=1
     finally:
         timed(shutdown_sentry)
+
+
+# -- the processor function, as a process ---------------------------------------------------
+
+
+def _push(url: str, email_id: str, gcs_uri: str) -> int:
+    import base64
+    import json
+    import urllib.error
+    import urllib.request
+
+    notice = {
+        "email_id": email_id,
+        "gcs_uri": gcs_uri,
+        "provider": "raw",
+        "received_at": "2026-01-02T03:04:05+00:00",
+        "size_bytes": 100,
+        "attachment_count": 0,
+        "message_id": None,
+    }
+    body = {
+        "message": {
+            "data": base64.b64encode(json.dumps(notice).encode()).decode(),
+            "attributes": {"correlation_id": f"corr-{email_id}", "email_id": email_id},
+            "messageId": f"frozen-{email_id}",
+            "publishTime": "2026-01-02T03:04:06Z",
+        },
+        "subscription": "projects/local-project/subscriptions/inbound-emails-processor",
+    }
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=HARD_LIMIT) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def test_processor_deliveries_on_a_frozen_postgres_end_with_5xx(
+    stack: LocalStack, tmp_path: Any
+) -> None:
+    """The processor as Cloud Functions runs it (functions-framework, 4 threads), Postgres
+    frozen under it: four concurrent deliveries each end with a 5xx within the budget, so
+    Pub/Sub redelivers them; nothing hangs."""
+    import os
+    import subprocess
+    import urllib.request
+
+    from infra.stack import FUNCTION_SIGNATURES, FUNCTION_TARGETS, REPO_ROOT, free_port
+
+    port = free_port()
+    with FreezeProxy("127.0.0.1", stack.servers["postgres"].port) as proxy:
+        env = {
+            **os.environ,
+            **stack.function_env("processor"),
+            **DB_BUDGET,
+            "DATABASE_URL": f"postgresql+pg8000://postgres@{proxy.address}/emails",
+            "THREADS": "4",
+        }
+        log = (tmp_path / "processor.log").open("wb")
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "functions-framework"),
+                "--target",
+                FUNCTION_TARGETS["processor"],
+                "--source",
+                str(REPO_ROOT / "functions" / "processor" / "main.py"),
+                "--signature-type",
+                FUNCTION_SIGNATURES["processor"],
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    urllib.request.urlopen(url, timeout=2).close()
+                    break
+                except OSError as exc:
+                    if getattr(exc, "code", None):  # an HTTP answer: it is up
+                        break
+                    time.sleep(0.2)
+            bucket = get_settings().raw_email_bucket
+            warm = f"em-frozen-warm-{uuid.uuid4().hex[:8]}"
+            # a delivery whose object is missing: a failed report, acknowledged (pool warmed)
+            assert _push(url, warm, f"gs://{bucket}/2026/01/02/{warm}.eml") < 300
+            proxy.freeze()
+            statuses: list[int] = []
+
+            def deliver() -> None:
+                email_id = f"em-frozen-{uuid.uuid4().hex[:8]}"
+                statuses.append(_push(url, email_id, f"gs://{bucket}/x/{email_id}.eml"))
+
+            def all_four() -> None:
+                workers = [threading.Thread(target=deliver) for _ in range(4)]
+                for worker in workers:
+                    worker.start()
+                for worker in workers:
+                    worker.join(HARD_LIMIT)
+
+            _, seconds = timed(all_four, "postgres, 4 processor deliveries at once")
+            assert len(statuses) == 4 and all(status >= 500 for status in statuses), statuses
+            assert seconds < 12.0, seconds  # connect 2 s / socket 3 s per delivery, in parallel
+        finally:
+            process.terminate()
+            process.wait(10)
+            log.close()
