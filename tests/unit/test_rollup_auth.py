@@ -106,3 +106,23 @@ def test_handler_runs_for_the_scheduler(monkeypatch: pytest.MonkeyPatch) -> None
     assert (body, status) == ({"days_rolled_up": ["2024-01-01"]}, 200)
     _, status = handle_rollup_request(_request(method="GET"), verify=verify)
     assert status == 405
+
+
+def test_the_certificate_fetch_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """google-auth would wait 120 s for Google's certificates; ROLLUP_OIDC_TIMEOUT_SECONDS."""
+    from google.oauth2 import id_token
+
+    from shared.config import reset_settings_cache
+    from shared.metrics.rollup_handler import verify_google_oidc
+
+    seen: list[Any] = []
+
+    def verify(token: str, request: Any, audience: Any = None) -> dict[str, Any]:
+        seen.append(request)
+        return {"email": "scheduler@p.iam"}
+
+    monkeypatch.setattr(id_token, "verify_oauth2_token", verify)
+    monkeypatch.setenv("ROLLUP_OIDC_TIMEOUT_SECONDS", "4")
+    reset_settings_cache()
+    assert verify_google_oidc("t", ["aud"]) == {"email": "scheduler@p.iam"}
+    assert seen[0].keywords == {"timeout": 4.0}
