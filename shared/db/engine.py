@@ -4,6 +4,12 @@ Production (``INSTANCE_CONNECTION_NAME`` set): cloud-sql-python-connector with p
 database authentication and the lazy certificate refresh that suits Cloud Functions (no
 background refresh while the CPU is throttled). Locally and in tests: ``DATABASE_URL``.
 
+Every connection carries a :class:`Budget` (pg8000 has no timeout of its own): the shared
+engine the processing one (``DB_*_TIMEOUT_SECONDS``), the breaker store's engine
+(:func:`get_breaker_engine`, its own small pool) the short one of
+``CIRCUIT_BREAKER_STORE_TIMEOUT_SECONDS``, migrations one without statement limit. The table of
+every network timeout is in docs/reliability.md.
+
 Pool sizes are explicit and small: instances × (pool size + overflow) must stay below the
 database's connection limit (see the arithmetic in ``terraform/functions.tf``).
 
