@@ -162,8 +162,8 @@ def test_processing_statements_on_a_frozen_postgres_end_as_transient_errors(
 
     assert single() == 1 and in_transaction() == 1
     proxy.freeze()
-    for call in (single, in_transaction):  # pooled connections
-        outcome, seconds = timed(call, f"postgres, {call.__name__} (pooled)")
+    for call in (single, in_transaction):  # the first on its pooled connection
+        outcome, seconds = timed(call, f"postgres, {call.__name__}")
         assert isinstance(outcome, DependencyUnavailable), outcome
         assert outcome.dependency == "postgres"
         assert seconds < 5.0, seconds  # DB_SOCKET_TIMEOUT_SECONDS=3
