@@ -213,6 +213,17 @@ class Settings:
     # sat idle longer than this (0: on every checkout, SQLAlchemy's pre-ping). A busy instance
     # pays no ping; one waking from a quiet spell checks its connections first.
     db_ping_idle_seconds: float = Field(default=30.0, ge=0)
+    # Timeouts (a frozen database: the connection stays open, no byte comes back). pg8000 has
+    # none by default. Connect covers TCP, TLS and the startup exchange; the socket timeout
+    # bounds every later wait for an answer and must exceed the statement timeout, so that
+    # normally the server cancels first (a clean error, the connection stays usable). Statement,
+    # lock and idle-in-transaction timeouts are set on the server for each new connection (in
+    # the startup packet: no extra round trip); 0 turns one off.
+    db_connect_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    db_socket_timeout_seconds: float = Field(default=45.0, gt=0, le=3600)
+    db_statement_timeout_seconds: float = Field(default=30.0, ge=0, le=3600)
+    db_lock_timeout_seconds: float = Field(default=10.0, ge=0, le=3600)
+    db_idle_in_transaction_timeout_seconds: float = Field(default=60.0, ge=0, le=3600)
 
     # Pub/Sub and Cloud Storage.
     pubsub_topic: str = "inbound-emails"
@@ -256,6 +267,12 @@ class Settings:
     # another instance may take the trial, and how old a cached row may be on the hot path.
     circuit_breaker_trial_timeout: float = Field(default=300.0, gt=0)
     circuit_breaker_cache_seconds: float = Field(default=1.0, ge=0, le=10)
+    # The breaker's own Postgres budget, separate from processing statements (own small pool):
+    # connect, each answer and the wait for a pooled connection are bounded by this; the server
+    # cancels a statement or lock wait after three quarters of it. Past it the breaker fails
+    # open (the protected call runs) and logs breaker_store_unavailable.
+    circuit_breaker_store_timeout_seconds: float = Field(default=1.0, gt=0, le=10)
+    circuit_breaker_store_pool_size: int = Field(default=2, ge=1, le=10)
 
     # Claude.
     anthropic_api_key: SecretStr | None = None
@@ -359,6 +376,8 @@ class Settings:
     rollup_scheduler_job: str = "rollup-nightly"
     rollup_scheduler_location: str = "europe-west1"
     sentry_flush_timeout_seconds: float = Field(default=2.0, ge=0, le=30)
+    # Ops commands: each Cloud Scheduler and Pub/Sub (dead letters) call.
+    ops_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
     stack_log_dir: str | None = None  # the local stack's per-function JSON-lines logs
 
     def _check(self) -> str | None:
@@ -368,6 +387,8 @@ class Settings:
         # The database is checked where it is used (the webhook never needs it):
         # shared.db.engine raises ConfigError when neither DATABASE_URL nor
         # INSTANCE_CONNECTION_NAME is set.
+        if 0 < self.db_statement_timeout_seconds >= self.db_socket_timeout_seconds:
+            return "DB_SOCKET_TIMEOUT_SECONDS must exceed DB_STATEMENT_TIMEOUT_SECONDS"
         if self.instance_connection_name and not self.db_user:
             return "DB_USER is required with INSTANCE_CONNECTION_NAME"
         return None

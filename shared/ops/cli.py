@@ -268,7 +268,7 @@ def cmd_rollup(args: argparse.Namespace, out: TextIO, *, scheduler: Any = None) 
             from google.cloud import scheduler_v1
 
             scheduler = scheduler_v1.CloudSchedulerClient()
-        scheduler.run_job(name=job)
+        scheduler.run_job(name=job, timeout=settings.ops_timeout_seconds)
         print(f"triggered Cloud Scheduler job {job}; watch rollup_completed in its logs", file=out)
         return 0
     from shared.metrics.rollup import RollupError, run_rollup
