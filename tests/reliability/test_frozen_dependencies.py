@@ -255,7 +255,7 @@ def _run(sql: str) -> Any:
 def test_mongodb_frozen_ends_as_a_transient_error(
     frozen_env: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shared.accounts import MongoAccountRepository
+    from shared.accounts.mongo import MongoAccountRepository
 
     monkeypatch.setenv("MONGODB_TIMEOUT_MS", "1000")
     proxy = frozen_env(
