@@ -1,4 +1,4 @@
-"""SMTP sessions kept open between messages of one instance (perf-processor).
+"""SMTP sessions kept open between messages of one instance.
 
 Opening a session costs the TCP connect, the greeting, ``EHLO``, ``STARTTLS`` with its TLS
 handshake and a second ``EHLO``, and ``AUTH`` — several round trips before the first ``MAIL``.

@@ -1,6 +1,6 @@
 """The sizes of a run and what every benchmark gets: the stack, the sizes, a progress log.
 
-``FULL`` is what ``make bench`` runs (the sizes of issue 8, under 10 minutes on 2 cores);
+``FULL`` is what ``make bench`` runs (the sizes the targets are set for, < 10 minutes on 2 cores);
 ``SMOKE`` is the same code with tiny sizes, for the smoke test in ``make test``.
 """
 
