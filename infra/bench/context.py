@@ -109,14 +109,14 @@ class BenchContext:
 def require(module: str, *attributes: str) -> ModuleType:
     """``module``, or :class:`NotMeasured` unless it imports and has ``attributes``.
 
-    Benchmarks reach code of other areas through this (not ``import``), so the harness runs,
-    and says what is missing, on a branch where that code has not landed yet.
+    Benchmarks reach code of other areas through this (not ``import``), so the harness still
+    runs, and says what is missing, when that code cannot be imported.
     """
     try:
         loaded = importlib.import_module(module)
     except ImportError as exc:
-        raise NotMeasured(f"{module} has not landed on this branch ({exc.name} missing)") from None
+        raise NotMeasured(f"{module} cannot be imported ({exc.name} missing)") from None
     missing = [name for name in attributes if not hasattr(loaded, name)]
     if missing:
-        raise NotMeasured(f"{module} has no {', '.join(missing)} yet (not landed on this branch)")
+        raise NotMeasured(f"{module} has no {', '.join(missing)}")
     return loaded
