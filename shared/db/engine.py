@@ -13,7 +13,7 @@ every network timeout is in docs/reliability.md.
 Pool sizes are explicit and small: instances × (pool size + overflow) must stay below the
 database's connection limit (see the arithmetic in ``terraform/functions.tf``).
 
-Round trips (issue 8, benchmark B1) are what a busy processor pays for, so two things here avoid
+Round trips (benchmark B1) are what a busy processor pays for, so two things here avoid
 the ones that carry no work:
 
 - **Idle ping instead of pre-ping.** SQLAlchemy's ``pool_pre_ping`` costs one exchange on every

@@ -201,7 +201,8 @@ def _breakers_module() -> Any:
     try:
         return importlib.import_module("shared.breakers")
     except ImportError:
-        raise UsageError("breaker administration needs shared.breakers (issue 5)") from None
+        msg = "breaker administration needs shared.breakers, which did not import"
+        raise UsageError(msg) from None
 
 
 def _as_dict(row: Any) -> dict[str, Any]:

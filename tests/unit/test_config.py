@@ -97,7 +97,7 @@ def test_the_default_model_is_not_deprecated() -> None:
     assert load_settings({}).claude_model not in DEPRECATED_MODELS
 
 
-# Cold start (issue 8, B6): settings are read without pydantic; they must read exactly as the
+# Cold start (benchmark B6): settings are read without pydantic; they must read exactly as the
 # pydantic-settings model did. The reference is a pydantic model built from the same fields.
 GRID = (
     "",

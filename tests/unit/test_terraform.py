@@ -992,7 +992,7 @@ def test_operators_impersonate_the_deployer_only_when_listed() -> None:
     assert '"deployer"' in resources("google_sql_user")["iam"]["for_each"]
     for grant_name in ("sql_client", "sql_instance_user"):
         assert '"deployer"' in resources("google_project_iam_member")[grant_name]["for_each"]
-    docs = (TERRAFORM_DIR.parent / "docs" / "observability.md").read_text()
+    docs = (TERRAFORM_DIR.parent / "docs" / "operations.md").read_text()
     assert "--impersonate-service-account" in docs
     assert "terraform -chdir=terraform output -raw ops_env" in docs
     assert "ops_principals" in docs
