@@ -2,7 +2,8 @@
 
 ``SmtpMailer`` is the real adapter (STARTTLS and login when configured); ``RecordingMailer``
 is the fake for unit tests. Messages are built with :mod:`email.message` and its default policy,
-which refuses CR/LF in header values, so nothing from an inbound email can inject a header.
+which refuses CR/LF in header values; values are cleaned of controls, also those hidden in
+RFC 2047 encoded words, so nothing from an inbound email can inject a header.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from shared.config import Settings, get_settings, require_in_production
 from shared.errors import DependencyUnavailable
+from shared.header_values import settle_encoded_words
 
 if TYPE_CHECKING:
     from shared.smtp_connections import SmtpConnections
@@ -34,10 +36,17 @@ class Mailer(Protocol):
         ...
 
 
-def _one_line(value: str, limit: int = 200) -> str:
-    """Header-safe: control characters (CR/LF included) become spaces, length bounded."""
+def _printable(value: str) -> str:
     cleaned = "".join(ch if ch.isprintable() else " " for ch in value)
-    return " ".join(cleaned.split())[:limit]
+    return " ".join(cleaned.split())
+
+
+def _one_line(value: str, limit: int = 200) -> str:
+    """Header-safe: control characters (CR/LF included) become spaces, encoded words that
+    decode to one are decoded and cleaned (the stdlib would fold their decoded CR LF as it is:
+    a header of its own), length bounded."""
+    settled = settle_encoded_words(_printable(value), _printable)
+    return (settled or "")[:limit]
 
 
 def build_message(

@@ -1,0 +1,73 @@
+"""How the webhook's HTTP server reads a request: an idle timeout on every read and a deadline
+on the whole request, so stalled or trickling clients cannot hold the worker's threads.
+
+functions-framework serves the function with gunicorn's threaded worker (one process,
+``THREADS`` threads) and offers no setting for either: gunicorn waits 5 s for a new
+connection's first bytes without a thread, but once they arrive a thread reads the head and
+the body with blocking reads that never time out. :func:`install_read_limits` therefore wraps
+gunicorn's socket reader (``SocketUnreader.chunk``, the one place every request byte is read):
+
+- each read waits at most ``WEBHOOK_READ_TIMEOUT_SECONDS`` for data;
+- a request's head and body together must arrive within ``WEBHOOK_REQUEST_DEADLINE_SECONDS``,
+  counted from its first byte (the clock restarts for the next request on a kept-alive
+  connection when the handler finishes: :func:`request_finished`).
+
+Past either, the read raises :class:`RequestTimedOut`: during the head gunicorn drops the
+connection quietly (it is a ``NoMoreData``), during the body the handler answers 408.
+Outside gunicorn (tests' Flask client) nothing is installed and nothing changes.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from typing import Any
+
+from gunicorn.http.errors import NoMoreData
+from gunicorn.http.unreader import SocketUnreader
+
+_STARTED = "_intake_request_started"
+_installed: dict[str, float] = {}
+
+
+class RequestTimedOut(NoMoreData):  # type: ignore[misc]  # gunicorn ships no types
+    """The client stopped sending (idle timeout) or is too slow (request deadline)."""
+
+
+def install_read_limits(read_timeout: float, request_deadline: float) -> None:
+    """Wrap gunicorn's socket reads with the limits (idempotent; the last values win)."""
+    _installed.update(read_timeout=read_timeout, request_deadline=request_deadline)
+    if getattr(SocketUnreader.chunk, "_intake_limited", False):
+        return
+    original = SocketUnreader.chunk
+
+    def chunk(self: SocketUnreader, size_hint: int | None = None) -> bytes:
+        now = time.monotonic()
+        started = getattr(self, _STARTED, None)
+        if started is None:
+            started = now
+            setattr(self, _STARTED, now)
+        left = min(_installed["read_timeout"], started + _installed["request_deadline"] - now)
+        if left <= 0:
+            raise RequestTimedOut()
+        sock: socket.socket = self.sock
+        sock.settimeout(left)
+        try:
+            data: bytes = original(self, size_hint)
+        except TimeoutError:
+            raise RequestTimedOut() from None
+        return data
+
+    chunk._intake_limited = True  # type: ignore[attr-defined]
+    SocketUnreader.chunk = chunk
+
+
+def request_finished(environ: Any) -> None:
+    """Restart the request clock of this connection (the next request on it is timed anew)."""
+    reader = getattr(environ.get("wsgi.input"), "reader", None)
+    # LengthReader and EOFReader hold the unreader, ChunkedReader its request, which holds it
+    unreader = getattr(reader, "unreader", None) or getattr(
+        getattr(reader, "req", None), "unreader", None
+    )
+    if unreader is not None and hasattr(unreader, _STARTED):
+        setattr(unreader, _STARTED, None)
