@@ -326,7 +326,7 @@ class Settings:
     # not received within the deadline, ends with 408 and frees its thread
     # (shared/intake/serving.py).
     webhook_read_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
-    webhook_request_deadline_seconds: float = Field(default=60.0, gt=0, le=3600)
+    webhook_request_deadline_seconds: float = Field(default=50.0, gt=0, le=3600)
     webhook_mailgun_signing_key: SecretStr | None = None
     webhook_sendgrid_username: SecretStr | None = None
     webhook_sendgrid_password: SecretStr | None = None

@@ -82,7 +82,7 @@ ROUTES: dict[str, Route] = {
 
 def handle_webhook(request: Any) -> tuple[dict[str, Any], int, dict[str, str]]:
     """The whole request: route, authenticate, normalise, store, publish, answer."""
-    path = route_path(request.path)
+    path = route_path(request.path, getattr(request, "environ", {}).get("RAW_URI"))
     route = ROUTES.get(path)
     if route is None:
         _body_done(request, None)
@@ -178,9 +178,15 @@ def _refuse(
     return _reject(route, rejection)
 
 
-def route_path(path: str) -> str:
+def route_path(path: str, raw_uri: str | None = None) -> str:
     """The route a request path names: exact, one trailing slash allowed. An empty segment
-    (``//raw``) names nothing, so a mistyped provider URL is a visible 404."""
+    (``//raw``) names nothing, so a mistyped provider URL is a visible 404 (gunicorn reads
+    ``//raw`` as ``/raw``: the request target as sent, ``RAW_URI``, is checked too)."""
+    target = (raw_uri or path).split("?", 1)[0]
+    if "://" in target:  # absolute form: http://host/raw
+        target = "/" + target.split("://", 1)[1].partition("/")[2]
+    if "//" in target or "//" in path:
+        return "//"
     return path[:-1] if len(path) > 1 and path.endswith("/") else path
 
 
