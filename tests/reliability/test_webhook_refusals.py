@@ -12,9 +12,7 @@
 
 from __future__ import annotations
 
-import base64
 import json
-import secrets
 import time
 import urllib.error
 import urllib.request
@@ -22,72 +20,13 @@ from typing import Any
 
 import pytest
 
-from infra.sign_request import encode_multipart, raw_request
-from shared.intake.auth import sign_mailgun
+from infra.sign_request import encode_multipart
 from shared.mime_depth import MAX_MIME_DEPTH
 from tests.e2e.conftest import wait_until
+from tests.intake_payloads.hostile import basic_auth, mailgun_fields, nested, provider_request
 from tests.intake_payloads.probes import Bucket, TopicProbe
 from tests.reliability.helpers import Harness, unique
 from tests.reliability.summary import SUMMARY
-
-
-def nested(depth: int, tag: str) -> bytes:
-    body = b"Content-Type: text/plain\r\n\r\nleaf\r\n"
-    for level in range(depth):
-        body = (
-            b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (level, level)
-            + body
-            + b"\r\n--b%d--\r\n" % level
-        )
-    return (
-        f"From: Deep <deep@sender.example>\r\nTo: inbound@collections.example\r\n"
-        f"Subject: deep\r\nMessage-ID: <{tag}@deep.example>\r\nMIME-Version: 1.0\r\n"
-    ).encode() + body
-
-
-def _basic(env: dict[str, str], provider: str) -> str:
-    user = env[f"WEBHOOK_{provider.upper()}_USERNAME"]
-    password = env[f"WEBHOOK_{provider.upper()}_PASSWORD"]
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-
-
-def _mailgun_fields(env: dict[str, str]) -> list[tuple[str, bytes]]:
-    stamp, token = str(int(time.time())), secrets.token_hex(25)
-    key = env["WEBHOOK_MAILGUN_SIGNING_KEY"]
-    return [
-        ("recipient", b"inbound@collections.example"),
-        ("sender", b"deep@sender.example"),
-        ("from", b"Deep <deep@sender.example>"),
-        ("subject", b"refused"),
-        ("timestamp", stamp.encode()),
-        ("token", token.encode()),
-        ("signature", sign_mailgun(key, stamp, token).encode()),
-    ]
-
-
-def _request(route: str, mime: bytes, env: dict[str, str]) -> tuple[str, dict[str, str], bytes]:
-    """The provider's request carrying ``mime`` as its original message (built by hand: the
-    provider simulators parse the message first, which the stdlib cannot at this depth)."""
-    if route == "raw":
-        signed = raw_request(mime, secret=env["WEBHOOK_RAW_SECRET"])
-        return "/raw", signed.headers, signed.body
-    if route == "sendgrid-raw":
-        body, content_type = encode_multipart(
-            [
-                ("from", b"deep@sender.example"),
-                ("to", b"inbound@collections.example"),
-                ("email", mime),
-            ],
-            [],
-        )
-        headers = {"Content-Type": content_type, "Authorization": _basic(env, "sendgrid")}
-        return "/sendgrid", headers, body
-    if route == "postmark-raw":
-        payload = {"From": "deep@sender.example", "Subject": "deep", "RawEmail": mime.decode()}
-        headers = {"Content-Type": "application/json", "Authorization": _basic(env, "postmark")}
-        return "/postmark", headers, json.dumps(payload).encode()
-    body, content_type = encode_multipart([*_mailgun_fields(env), ("body-mime", mime)], [])
-    return "/mailgun", {"Content-Type": content_type}, body
 
 
 def _post(
@@ -126,14 +65,14 @@ def test_deep_mime_is_refused_at_every_route_and_kept(harness: Harness, probe: T
     assert 60_000 < len(mime) < 80_000
     for route, expected in DEEP_STATUS.items():
         cid = unique(f"deep-{route}")
-        status, answer = _post(harness, *_request(route, mime, env), cid)
+        status, answer = _post(harness, *provider_request(route, mime, env), cid)
         SUMMARY.count("hostile_inputs")
         assert status == expected, f"{route}: {status} {answer}"
         assert answer["error"] == "malformed_payload"
         assert f"more than {MAX_MIME_DEPTH} levels deep" in answer["detail"]
         assert len(_kept(cid)) == 2, f"{route}: body not kept under rejected/"
     within = nested(MAX_MIME_DEPTH, unique("deep-ok"))
-    status, answer = _post(harness, *_request("raw", within, env), unique("deep-ok"))
+    status, answer = _post(harness, *provider_request("raw", within, env), unique("deep-ok"))
     assert status == 200, f"{MAX_MIME_DEPTH} levels must pass: {status} {answer}"
     published = probe.pull(1, timeout=20)
     assert [p.data.get("email_id") for p in published] == [answer["email_id"]]
@@ -170,7 +109,7 @@ def test_postmark_json_that_parsers_disagree_on_is_refused(
     harness: Harness, probe: TopicProbe
 ) -> None:
     env = harness.stack.env()
-    headers = {"Content-Type": "application/json", "Authorization": _basic(env, "postmark")}
+    headers = {"Content-Type": "application/json", "Authorization": basic_auth(env, "postmark")}
     for name, body in LYING_JSON.items():
         cid = unique(f"json-{name}")
         status, answer = _post(harness, "/postmark", headers, body, cid)
@@ -196,7 +135,7 @@ def test_a_mailgun_store_post_is_refused_naming_the_route(
         }
     ]
     fields = [
-        *_mailgun_fields(env),
+        *mailgun_fields(env),
         ("message-headers", b'[["From", "Deep <deep@sender.example>"], ["Subject", "notice"]]'),
         ("body-plain", b"Please see the attached notice."),
         ("attachments", json.dumps(listed).encode()),
