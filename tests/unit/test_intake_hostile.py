@@ -13,7 +13,7 @@ from typing import Any
 import functions_framework
 import pytest
 
-from infra.sign_request import encode_multipart
+from infra.sign_request import encode_multipart, raw_request
 from infra.stack import LOCAL_WEBHOOK_SECRETS
 from shared.config import reset_settings_cache
 from shared.extraction.mime import MimeNestedTooDeep, parse_email
