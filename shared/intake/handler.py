@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from werkzeug.exceptions import ClientDisconnected
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from shared.allocator import release_after_large_payload
 from shared.config import Settings, get_settings
@@ -32,6 +32,7 @@ from shared.intake.errors import (
     IncompleteBody,
     IntakeRejection,
     IntakeUnavailable,
+    MalformedPayload,
     PayloadTooLarge,
     RequestTimeout,
     after_authentication,
@@ -218,6 +219,8 @@ def read_body(request: Any, limit: int) -> bytes:
         raise RequestTimeout("the body was not received in time") from None
     except ClientDisconnected:
         raise IncompleteBody("the body ended before its Content-Length") from None
+    except HTTPException:  # werkzeug's own refusal of the stream (never expected here)
+        raise MalformedPayload("body could not be read") from None
     except OSError:  # reset by the client, or gunicorn's NoMoreData in a chunked body
         raise IncompleteBody("the connection broke while the body was read") from None
     if declared is not None and size < declared:
