@@ -14,12 +14,14 @@ if it cannot be kept the answer is 503, so the provider retries.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import after_this_request, has_request_context
 from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from shared.allocator import release_after_large_payload
@@ -40,7 +42,7 @@ from shared.intake.errors import (
 from shared.intake.providers import mailgun, postmark, raw, sendgrid
 from shared.intake.quarantine import RejectedRequest, keep_rejected, should_keep
 from shared.intake.service import accept_email
-from shared.intake.serving import RequestTimedOut, request_finished
+from shared.intake.serving import RequestTimedOut, discard_unread_body, request_finished
 from shared.logs import log_event
 
 logger = logging.getLogger(__name__)
@@ -94,6 +96,7 @@ def handle_webhook(request: Any) -> tuple[dict[str, Any], int, dict[str, str]]:
     settings = get_settings()
     correlation_id = current_correlation_id() or new_correlation_id()
     body: bytes | None = None
+    oversized = False
     try:
         if route.authenticate is not None:
             route.authenticate(request.headers, settings)
@@ -108,11 +111,12 @@ def handle_webhook(request: Any) -> tuple[dict[str, Any], int, dict[str, str]]:
             received_at=datetime.fromtimestamp(dependencies.clock(), UTC),
         )
     except IntakeRejection as rejection:
+        oversized = isinstance(rejection, PayloadTooLarge)
         return _refuse(
             route, rejection, path=path, request=request, body=body, correlation_id=correlation_id
         )
     finally:
-        _body_done(request, body)
+        _body_done(request, body, discard_rest=oversized)
     log_event(
         logger,
         "webhook_received",
@@ -231,14 +235,26 @@ def read_body(request: Any, limit: int) -> bytes:
     return body
 
 
-def _body_done(request: Any, body: bytes | None) -> None:
+def _body_done(request: Any, body: bytes | None, *, discard_rest: bool = False) -> None:
     """functions-framework reads the whole body after the handler (``request.get_data()``, so
     that an early answer does not break the connection): hand it what was read, or nothing
-    for a refused body, so an oversized one is never read into memory. gunicorn then drains
-    what is left, for at most 5 s, without keeping it. The connection's request clock
-    restarts for its next request."""
+    for a refused body, so an oversized one is never read into memory.
+
+    An oversized body's 413 is written first; the rest of the body is then read and thrown
+    away 64 KiB at a time (``discard_unread_body``, within the request deadline), so a client
+    that sends its whole body before reading the answer (most do) gets the 413 rather than a
+    reset; gunicorn alone would drain 64 KiB and close."""
     request._cached_data = body if body is not None else b""
-    request_finished(getattr(request, "environ", {}))
+    environ = getattr(request, "environ", {})
+    if discard_rest and has_request_context():
+        after_this_request(functools.partial(_discard_after_answer, environ))
+    else:
+        request_finished(environ)
+
+
+def _discard_after_answer(environ: Any, response: Any) -> Any:
+    response.call_on_close(functools.partial(discard_unread_body, environ))
+    return response
 
 
 def _status(route: Route, rejection: IntakeRejection) -> int:

@@ -29,6 +29,10 @@ from gunicorn.http.errors import NoMoreData
 from gunicorn.http.unreader import SocketUnreader
 
 _STARTED = "_intake_request_started"
+# What is read and thrown away after a 413 so the client can read it: twice the largest
+# HTTP/1 request Cloud Run forwards (32 MiB), so in production every refused body fits.
+DISCARD_MAX_BYTES = 64 * 1024 * 1024
+_DISCARD_CHUNK = 64 * 1024
 _installed: dict[str, float] = {}
 
 
@@ -74,6 +78,23 @@ def _stop_reading(sock: socket.socket) -> None:
     be written."""
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RD)
+
+
+def discard_unread_body(environ: Any, max_bytes: int = DISCARD_MAX_BYTES) -> None:
+    """Read and drop what is left of a refused body (at most ``max_bytes``, within the
+    request's deadline: a stalled or endless sender ends it), then restart the clock."""
+    stream = environ.get("wsgi.input")
+    read = 0
+    try:
+        while stream is not None and read < max_bytes:
+            chunk = stream.read(_DISCARD_CHUNK)
+            if not chunk:
+                break
+            read += len(chunk)
+    except (OSError, ValueError):  # timed out, reset, or a malformed chunked body: done
+        pass
+    finally:
+        request_finished(environ)
 
 
 def request_finished(environ: Any) -> None:
