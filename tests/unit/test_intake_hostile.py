@@ -23,9 +23,9 @@ from shared.intake.errors import MalformedPayload
 from shared.intake.forms import strict_json
 from shared.intake.handler import route_path
 from shared.intake.mime import clean_header_value
-from shared.intake.ports import InMemoryObjectStore, RecordingPublisher
 from shared.mail import build_message
 from shared.mime_depth import MAX_MIME_DEPTH
+from tests.fakes import InMemoryObjectStore, RecordingPublisher
 from tests.intake_payloads.hostile import mailgun_fields, nested, provider_request
 from tests.intake_payloads.probes import WEBHOOK_SOURCE
 
