@@ -16,13 +16,13 @@ import pytest
 from infra.sign_request import encode_multipart, raw_request
 from infra.stack import LOCAL_WEBHOOK_SECRETS
 from shared.config import reset_settings_cache
-from shared.extraction.mime import MimeNestedTooDeep, parse_email
+from shared.extraction.email_parser import MimeNestedTooDeep, parse_email
 from shared.header_values import hides_control, settle_encoded_words
 from shared.intake.bootstrap import IntakeDependencies, reset_dependencies, set_dependencies
 from shared.intake.errors import MalformedPayload
 from shared.intake.forms import strict_json
 from shared.intake.handler import route_path
-from shared.intake.mime import clean_header_value
+from shared.intake.rebuild import clean_header_value
 from shared.mail import build_message
 from shared.mime_depth import MAX_MIME_DEPTH
 from tests.fakes import InMemoryObjectStore, RecordingPublisher

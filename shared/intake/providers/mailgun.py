@@ -20,8 +20,8 @@ from shared.intake.auth import verify_mailgun
 from shared.intake.canonical import InboundEmail
 from shared.intake.errors import AttachmentsNotReceived, MalformedPayload, after_authentication
 from shared.intake.forms import Form, parse_form
-from shared.intake.mime import Attachment, build_mime, check_original
 from shared.intake.providers._common import attachment_count, merge_headers, numbered
+from shared.intake.rebuild import Attachment, build_mime, check_original
 from shared.logs import log_event
 
 logger = logging.getLogger(__name__)

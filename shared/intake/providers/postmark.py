@@ -19,8 +19,8 @@ from shared.intake.auth import verify_basic_auth
 from shared.intake.canonical import InboundEmail
 from shared.intake.errors import MalformedPayload, UnsupportedMediaType
 from shared.intake.forms import media_type, strict_json
-from shared.intake.mime import Attachment, build_mime, check_original
 from shared.intake.providers._common import MAX_ATTACHMENTS, merge_headers
+from shared.intake.rebuild import Attachment, build_mime, check_original
 
 FINAL_STATUS = 403  # Postmark stops retrying on a 403
 
