@@ -86,7 +86,7 @@ def _corpus(ctx: BenchContext) -> list[Any]:
 
 def run(ctx: BenchContext) -> Measurement:
     require("shared.extraction.claude", "ClaudeExtractor")
-    require("shared.extraction.mime", "parse_email")
+    require("shared.extraction.email_parser", "parse_email")
     files = _corpus(ctx)
     ctx.use_stack_env()
     import anthropic
@@ -94,7 +94,7 @@ def run(ctx: BenchContext) -> Measurement:
     from shared.config import get_settings
     from shared.errors import ProcessingError
     from shared.extraction.claude import ClaudeExtractor
-    from shared.extraction.mime import parse_email
+    from shared.extraction.email_parser import parse_email
 
     standin = ClaudeStandin(ctx.stack.url("claude"))
     standin.reset()

@@ -280,7 +280,7 @@ class PostgresOutbox:
         fresh connections for up to ``record_sent_within_seconds``: unrecorded, they would be
         mailed again once their lease ends. Their leases keep every other sender off them
         meanwhile. Past that, ``DependencyUnavailable`` is raised and they will be sent again:
-        the one window left (docs/processor.md, outbox)."""
+        the one window left (docs/processing.md, outbox)."""
         deadline = time.monotonic() + self._record_within
         delay, late = 0.25, False
         while True:

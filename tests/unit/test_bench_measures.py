@@ -13,7 +13,7 @@ import pytest
 from infra.bench.b8_tokens import content_text
 from infra.bench.cpu import tree_cpu_seconds
 from infra.bench.prices import PRICES, input_cost_per_1000_emails
-from shared.extraction.mime import parse_email
+from shared.extraction.email_parser import parse_email
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "provider_mail"
 
