@@ -138,7 +138,7 @@ def test_clock_injection_59_9_vs_60_seconds_against_postgres(stack_env: dict[str
         breaker.call(ok)
     # the store itself refuses the trial at 59.9 s, whatever the caller's snapshot says
     early = clock.now + timedelta(seconds=300)
-    assert breaker._store.reserve_trial(breaker.name, clock.now, 60.0, early) is None
+    assert PostgresBreakerStore().reserve_trial(breaker.name, clock.now, 60.0, early) is None
     clock.now += timedelta(seconds=0.1)
     assert breaker.call(ok) == "ok"
     assert _row(breaker.name)["state"] == "closed"
@@ -160,7 +160,7 @@ def test_concurrent_protected_calls_run_in_parallel(stack_env: dict[str, str]) -
 def test_round_trips_per_successful_closed_call(stack_env: dict[str, str]) -> None:
     breaker = SharedBreaker(unique(), store=PostgresBreakerStore(), cache_seconds=1.0)
     breaker.refresh()  # the row exists now
-    breaker._cached = None
+    breaker._storage.forget()
     with count_round_trips(get_breaker_engine()) as counter:
         breaker.call(ok)
     assert counter.count == 1, counter.statements
@@ -243,7 +243,7 @@ def test_operator_actions_and_listing(stack_env: dict[str, str], mailbox: Mailbo
             {"t": old["opened_at"] - timedelta(hours=1), "n": name},  # type: ignore[operator]
         )
     breaker = get_breaker(name)
-    breaker._cached = None
+    breaker._storage.forget()
     assert breaker.is_open()
     with pytest.raises(BreakerOpenError):
         breaker.call(ok)
