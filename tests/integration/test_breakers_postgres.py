@@ -144,6 +144,28 @@ def test_clock_injection_59_9_vs_60_seconds_against_postgres(stack_env: dict[str
     assert _row(breaker.name)["state"] == "closed"
 
 
+def test_pybreaker_open_and_close_against_postgres(stack_env: dict[str, str]) -> None:
+    clock = Clock()
+    breaker = clocked(unique(), clock)
+    other = clocked(breaker.name, clock)  # another instance, same row
+    breaker.add_excluded_exception(Outage)
+    trip(breaker, 6)  # excluded through pybreaker's API: not counted
+    assert _row(breaker.name)["failure_count"] == 0
+    assert breaker.open() is False
+    row = _row(breaker.name)
+    assert (row["state"], row["forced"], row["opened_at"]) == ("open", False, clock.now)
+    assert other.current_state == "open" and other.fail_counter == 0
+    clock.now += timedelta(seconds=59.9)
+    with pytest.raises(BreakerOpenError):
+        other.call(ok)
+    clock.now += timedelta(seconds=0.1)  # unlike force_open, open() lets one trial through
+    assert other.call(ok) == "ok"
+    assert breaker.current_state == "closed"
+    breaker.open()
+    breaker.close()
+    assert _row(breaker.name)["state"] == "closed"
+
+
 def test_concurrent_protected_calls_run_in_parallel(stack_env: dict[str, str]) -> None:
     breaker = get_breaker(unique())
     breaker.refresh()

@@ -198,6 +198,22 @@ def test_state_is_pybreakers_state_object_and_current_state_its_name() -> None:
     assert set(store.calls[len(calls) :]) == {"read"}
 
 
+def test_an_instance_that_notices_a_transition_tells_its_listeners_nothing() -> None:
+    store, clock = MemoryBreakerStore(), FakeClock()
+    maker, other = Recorder(), Recorder()
+    here = SharedBreaker("claude", store=store, clock=clock, cache_seconds=0, listeners=[maker])
+    there = SharedBreaker("claude", store=store, clock=clock, cache_seconds=0, listeners=[other])
+    trip(here)
+    assert there.state.name == there.current_state == "open"  # noticed through the row
+    with pytest.raises(CircuitOpenError):
+        there.call(ok)
+    clock.advance(60)
+    there.call(ok)  # this instance takes the trial and closes it: it announces those two
+    assert here.state.name == "closed"
+    assert [e for e in maker.events if "->" in e] == ["closed->open"]
+    assert [e for e in other.events if "->" in e] == ["open->half-open", "half-open->closed"]
+
+
 def test_state_cannot_be_assigned_and_name_and_success_threshold_are_fixed() -> None:
     breaker, *_ = make()
     with pytest.raises(AttributeError, match="open\\(\\) or close\\(\\)"):
