@@ -82,7 +82,7 @@ def create_app(
         "shared.console",
         template_folder=str(PACKAGE / "templates"),
         static_folder=str(PACKAGE / "static"),
-        static_url_path="/static",
+        static_url_path="/assets",  # functions-framework owns /static
     )
     app.config.update(
         SECRET_KEY=_secret_key(settings),

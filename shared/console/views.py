@@ -170,6 +170,7 @@ def _load_email(item: dict[str, Any]) -> tuple[Any, list[email_view.Attachment],
 def _render_item(email_id: str, *, message: str | None = None, status: int = 200) -> Any:
     me = _require("reviewer")
     minutes = _deps().settings.console_claim_minutes
+    chosen_id = request.args.get("account") or request.form.get("account_id")
     with get_engine().begin() as conn:
         found = queries.item(conn, email_id)
         if found is None:
@@ -189,7 +190,7 @@ def _render_item(email_id: str, *, message: str | None = None, status: int = 200
     for candidate in match.get("candidates") or ():
         if isinstance(candidate, dict) and candidate.get("account_id"):
             candidates.append(dict(candidate))
-    chosen_id = request.args.get("account") or match.get("account_id")
+    chosen_id = chosen_id or match.get("account_id")
     if not chosen_id and len(candidates) == 1:
         chosen_id = candidates[0]["account_id"]
     chosen = None
@@ -266,7 +267,8 @@ def _act(email_id: str, run: Callable[[Any, Identity], act.Done], *, to_queue: b
     flash(done.message)
     if to_queue:
         return redirect(url_for("staff.queue"), 303)
-    return redirect(url_for("staff.item", email_id=email_id), 303)
+    account_id = (request.form.get("account_id") or "")[:128] or None
+    return redirect(url_for("staff.item", email_id=email_id, account=account_id), 303)
 
 
 def _report(email_id: str) -> dict[str, Any] | None:

@@ -1,0 +1,303 @@
+"""The review console driven by a real headless Chromium (Debian's ``chromium`` through
+Playwright), against the local stack's ``console`` function: what a reviewer, a supervisor
+and an attacker can and cannot do. Screenshots go to ``docs/console/``.
+
+Chromium must start: if it cannot, the run fails naming it (``make test`` installs it through
+``infra/check_system.sh``); these tests are never skipped.
+"""
+
+from __future__ import annotations
+
+import http.server
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pymongo
+import pytest
+from sqlalchemy import create_engine, text
+
+from infra.stack import REPO_ROOT, LocalStack
+from shared.config import get_settings
+from tests.console_support import Seeded, html_mime, seed_item
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOTS = REPO_ROOT / "docs" / "console"
+SAMPLE = REPO_ROOT / "infra" / "samples" / "payment_confirmation_plain.eml"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import Error, sync_playwright
+
+    with sync_playwright() as playwright:
+        try:
+            launched = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=30_000
+            )
+        except Error as exc:
+            pytest.fail(
+                f"Chromium ({CHROMIUM}) could not start: {exc}. Install Debian's chromium "
+                "(`apt-get install -y chromium`; `make deps` does it).",
+                pytrace=False,
+            )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def console(stack: LocalStack, stack_env: dict[str, str]) -> str:
+    return stack.url("console")
+
+
+@pytest.fixture
+def accounts(stack_env: dict[str, str]) -> Iterator[Any]:
+    client: Any = pymongo.MongoClient(stack_env["MONGODB_URI"], tz_aware=True)
+    yield client[get_settings().mongodb_database]["accounts"]
+    client.close()
+
+
+@pytest.fixture
+def db(stack_env: dict[str, str]) -> Iterator[Any]:
+    engine = create_engine(stack_env["DATABASE_URL"])
+    yield engine
+    engine.dispose()
+
+
+def signed_in(browser: Any, console: str, email: str, role: str) -> Any:
+    """A fresh browser context (its own cookies) signed in through the development sign-in."""
+    context = browser.new_context(viewport={"width": 1360, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto(f"{console}/dev/sign-in")
+    page.fill("input[name=email]", email)
+    page.select_option("select[name=role]", role)
+    page.click("button[type=submit]")
+    assert page.get_by_test_id("who").inner_text().startswith(email)
+    return page
+
+
+def shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _audit(db: Any, email_id: str) -> list[tuple[str, str]]:
+    with db.connect() as conn:
+        return [
+            (r.action, r.actor)
+            for r in conn.execute(
+                text("SELECT action, actor FROM review_audit WHERE email_id = :e ORDER BY id"),
+                {"e": email_id},
+            )
+        ]
+
+
+def test_reviewer_picks_the_account_and_applies_once(
+    browser: Any, console: str, accounts: Any, db: Any
+) -> None:
+    seeded: Seeded = seed_item(
+        accounts, raw=SAMPLE.read_bytes(), amount=450.0, evidence="EUR 450.00"
+    )
+    page = signed_in(browser, console, "rita@example.com", "reviewer")
+    page.goto(f"{console}/queue?reason=no_match")
+    row = page.locator(f"tr[data-email-id='{seeded.email_id}']")
+    assert row.count() == 1
+    shot(page, "queue")
+    row.get_by_role("link").click()
+    assert "Claimed by you" in page.get_by_test_id("claim").inner_text()
+    page.fill("[data-testid=account-lookup]", seeded.account_id)
+    page.get_by_role("button", name="Show").click()
+    assert page.get_by_test_id("balance").inner_text() == "500.00 EUR"
+    page.check(f"input[name=account_id][value='{seeded.account_id}']")
+    shot(page, "item")
+    page.get_by_test_id("apply").click()
+    assert f"Applied to {seeded.account_id}" in page.locator(".flash.ok").inner_text()
+    assert page.locator(f"tr[data-email-id='{seeded.email_id}']").count() == 0
+    document = accounts.find_one({"_id": seeded.account_id})
+    assert document["balance"]["amount"] == 50.0
+    assert document["applied_email_ids"] == [seeded.email_id]
+    assert [e["email_id"] for e in document["history"]] == [seeded.email_id]
+    assert _audit(db, seeded.email_id) == [
+        ("claim", "rita@example.com"),
+        ("apply", "rita@example.com"),
+    ]
+    page.goto(f"{console}/items/{seeded.email_id}")
+    assert "Closed (applied)" in page.get_by_test_id("closed").inner_text()
+    shot(page, "audit")
+    page.context.close()
+
+
+def test_two_browsers_apply_the_same_item_at_once(
+    browser: Any, console: str, accounts: Any, db: Any
+) -> None:
+    seeded = seed_item(accounts)
+    first = signed_in(browser, console, "first@example.com", "reviewer")
+    second = signed_in(browser, console, "second@example.com", "reviewer")
+    url = f"{console}/items/{seeded.email_id}?account={seeded.account_id}"
+    first.goto(url)
+    second.goto(url)
+    assert (
+        "first@example.com is working on this item" in second.get_by_test_id("claimed").inner_text()
+    )
+    for page in (first, second):
+        page.check(f"input[name=account_id][value='{seeded.account_id}']")
+    # both submissions in flight together
+    first.get_by_test_id("apply").click(no_wait_after=True)
+    second.get_by_test_id("apply").click(no_wait_after=True)
+    first.wait_for_selector(".flash")
+    second.wait_for_selector("[data-testid=message]")
+    assert "Applied to" in first.locator(".flash.ok").inner_text()
+    assert "Nothing changed" in second.get_by_test_id("message").inner_text()
+    shot(second, "claimed-by-another")
+    assert accounts.find_one({"_id": seeded.account_id})["balance"]["amount"] == 380.0
+    assert [a for a, _ in _audit(db, seeded.email_id)] == ["claim", "apply"]
+    first.context.close()
+    second.context.close()
+
+
+def test_holds_a_reviewer_cannot_release_nor_the_supervisor_who_placed_it(
+    browser: Any, console: str, accounts: Any
+) -> None:
+    held = seed_item(
+        accounts, intent="dispute", reasons=("compliance:dispute",), kind="compliance_alert"
+    )
+    placer = signed_in(browser, console, "sam@example.com", "supervisor")
+    placer.goto(f"{console}/items/{held.email_id}?account={held.account_id}")
+    placer.fill("[data-testid=hold-reason]", "debtor disputes the debt")
+    placer.get_by_test_id("place-hold").click()
+    assert "is on hold" in placer.locator(".flash.ok").inner_text()
+    placer.fill("[data-testid=release-reason]", "changed my mind")
+    placer.get_by_test_id("release-hold").click()
+    assert "another supervisor must release it" in placer.get_by_test_id("message").inner_text()
+    placer.fill("[data-testid=dismiss-reason]", "hold placed; handing over")
+    placer.get_by_test_id("dismiss").click()
+
+    other = seed_item(accounts)
+    reviewer = signed_in(browser, console, "rita@example.com", "reviewer")
+    reviewer.goto(f"{console}/items/{other.email_id}?account={held.account_id}")
+    reviewer.fill("[data-testid=release-reason]", "please")
+    reviewer.get_by_test_id("release-hold").click()
+    assert "Only a supervisor" in reviewer.get_by_test_id("message").inner_text()
+    assert accounts.find_one({"_id": held.account_id})["hold"]["active"] is True
+
+    supervisor = signed_in(browser, console, "sue@example.com", "supervisor")
+    supervisor.goto(f"{console}/items/{other.email_id}?account={held.account_id}")
+    assert (
+        "rita@example.com is working on this item"
+        in supervisor.get_by_test_id("claimed").inner_text()
+    )
+    reviewer.fill("[data-testid=dismiss-reason]", "for the supervisor")
+    reviewer.get_by_test_id("dismiss").click()
+    third = seed_item(accounts)
+    supervisor.goto(f"{console}/items/{third.email_id}?account={held.account_id}")
+    supervisor.fill("[data-testid=release-reason]", "dispute resolved")
+    supervisor.get_by_test_id("release-hold").click()
+    assert "is released" in supervisor.locator(".flash.ok").inner_text()
+    document = accounts.find_one({"_id": held.account_id})
+    assert document["hold"]["active"] is False and document["status"] == "active"
+    shot(supervisor, "hold-released")
+    for page in (placer, reviewer, supervisor):
+        page.context.close()
+
+
+class _CountingHandler(http.server.BaseHTTPRequestHandler):
+    hits: list[str] = []
+
+    def do_GET(self) -> None:
+        type(self).hits.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        return
+
+
+@pytest.fixture
+def tracker() -> Iterator[tuple[str, list[str]]]:
+    _CountingHandler.hits = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CountingHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", _CountingHandler.hits
+    server.shutdown()
+    server.server_close()
+
+
+def test_html_email_with_script_and_remote_image_runs_and_fetches_nothing(
+    browser: Any, console: str, accounts: Any, tracker: tuple[str, list[str]]
+) -> None:
+    base, hits = tracker
+    html = (
+        "<p>I paid <b>120.00 EUR</b> today.</p>"
+        "<script>document.title='pwned';window.__pwned=1</script>"
+        f'<img src="{base}/pixel.png" onerror="window.__pwned=2">'
+        f'<p style="background:url({base}/bg.png)">see</p>'
+    )
+    seeded = seed_item(
+        accounts, raw=html_mime(html, pdf=b"%PDF-1.4\n%test\n"), evidence="120.00 EUR"
+    )
+    page = signed_in(browser, console, "rita@example.com", "reviewer")
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{console}/items/{seeded.email_id}")
+    page.wait_for_load_state("networkidle")
+    text_shown = page.get_by_test_id("email-text").inner_text()
+    assert "I paid 120.00 EUR today." in re.sub(r"\s+", " ", text_shown)
+    assert page.title() != "pwned"
+    assert page.evaluate("() => window.__pwned === undefined")
+    assert page.locator("main img").count() == 0
+    assert [u for u in requested if not u.startswith(console)] == []
+    assert hits == []
+    shot(page, "html-email")
+    page.context.close()
+
+
+def test_a_forged_csrf_token_is_refused_and_changes_nothing(
+    browser: Any, console: str, accounts: Any, db: Any
+) -> None:
+    seeded = seed_item(accounts)
+    page = signed_in(browser, console, "rita@example.com", "reviewer")
+    page.goto(f"{console}/items/{seeded.email_id}?account={seeded.account_id}")
+    page.check(f"input[name=account_id][value='{seeded.account_id}']")
+    forged = page.locator("[data-testid=apply-form] input[name=csrf_token]")
+    forged.evaluate("input => { input.value = 'forged-token-forged-token-forged-token' }")
+    page.get_by_test_id("apply").click()
+    assert "security token" in page.get_by_test_id("error").inner_text()
+    shot(page, "csrf-refused")
+    assert accounts.find_one({"_id": seeded.account_id})["balance"]["amount"] == 500.0
+    with db.connect() as conn:
+        status = conn.execute(
+            text("SELECT status FROM review_items WHERE email_id = :e"), {"e": seeded.email_id}
+        ).scalar_one()
+    assert status == "claimed"
+    assert [a for a, _ in _audit(db, seeded.email_id)] == ["claim"]
+    page.context.close()
+
+
+def test_an_operator_sees_the_overview_charts(browser: Any, console: str) -> None:
+    page = signed_in(browser, console, "otto@example.com", "operator")
+    page.goto(f"{console}/ops/")
+    assert page.locator("svg.chart").count() == 6
+    shot(page, "overview")
+    page.goto(f"{console}/ops/breakers")
+    assert page.get_by_test_id("breakers").locator("tbody tr").count() >= 3
+    shot(page, "breakers")
+    page.context.close()
+
+
+def test_screenshots_exist() -> None:
+    """The documentation's pictures come from the tests above (docs/console.md)."""
+    assert Path(SHOTS).is_dir()
