@@ -380,3 +380,40 @@ def attachment(email_id: str, index: int) -> Any:
     response = Response(data, mimetype=info.content_type)
     response.headers["Content-Disposition"] = f'{disposition}; filename="{info.filename}"'
     return response
+
+
+@staff.route("/items/<email_id>/rerun", methods=["POST"])
+def rerun(email_id: str) -> Any:
+    from shared.console import rerun as rerun_module
+
+    me = _require("reviewer")
+    with get_engine().connect() as conn:
+        found = queries.item(conn, email_id)
+    if found is None:
+        abort(404)
+    if found["status"] == "closed" or (
+        found.get("claim_active") and found.get("claimed_by") != me.email
+    ):
+        return _render_item(
+            email_id,
+            message="Nothing changed: the item is closed or claimed by someone else.",
+            status=409,
+        )
+    parsed, _, problem = _load_email(found)
+    if parsed is None:
+        return _render_item(email_id, message=problem, status=503)
+    try:
+        extraction = rerun_module.extract(_deps().settings, parsed)
+    except ProcessingError as exc:
+        log_event(
+            logger, "console_rerun_failed", level=logging.WARNING, error_type=type(exc).__name__
+        )
+        return _render_item(email_id, message="Extraction failed just now; try again.", status=503)
+    report = _report(email_id)
+    return _act(
+        email_id,
+        lambda conn, who: rerun_module.store_rerun(
+            conn, email_id, who, extraction=extraction, report=report
+        ),
+        to_queue=False,
+    )

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -217,3 +218,38 @@ def test_an_email_with_html_is_shown_as_text_and_its_pdf_served_inline(
     assert "sandbox" in pdf.headers["Content-Security-Policy"]
     assert reviewer.get(f"/items/{seeded.email_id}/attachments/5").status_code == 404
     assert reviewer.get("/items/no-such-email").status_code == 404
+
+
+def test_rerun_extraction_stores_the_new_reading_and_apply_uses_it(app: Any, accounts: Any) -> None:
+    from tests.console_support import plain_mime
+
+    raw = plain_mime("Hello, I paid EUR 75.00 on 2026-12-01 for case CASE-X. Regards")
+    seeded = seed_item(accounts, raw=raw, amount=999.0, evidence="EUR 75.00")
+    deps = app.extensions["console"]
+    deps.settings = dataclasses.replace(deps.settings, anthropic_api_key=None)  # rules only
+    reviewer = sign_in(app, "rita@example.com", "reviewer")
+    token = token_of(reviewer, seeded.email_id)
+    answer = reviewer.post(f"/items/{seeded.email_id}/rerun", data={"csrf_token": token})
+    assert answer.status_code == 303
+    override = _item(seeded.email_id)["override"]
+    assert override["extractor"] == "rules"
+    assert override["intent"] == "payment_confirmation"
+    assert override["fields"]["amount"]["value"] == 75.0
+    assert _audit(seeded.email_id) == ["claim", "rerun_extraction"]
+    corrected = reviewer.post(
+        f"/items/{seeded.email_id}/correct",
+        data={
+            "csrf_token": token,
+            "intent": "payment_confirmation",
+            "field_amount": "75.00",
+            "reason": "amount read from the text",
+        },
+    )
+    assert corrected.status_code == 303
+    assert _item(seeded.email_id)["override"]["fields"]["amount"]["value"] == "75.00"
+    reviewer.post(
+        f"/items/{seeded.email_id}/apply",
+        data={"csrf_token": token, "account_id": seeded.account_id},
+    )
+    assert accounts.find_one({"_id": seeded.account_id})["balance"]["amount"] == 425.0
+    assert _audit(seeded.email_id) == ["claim", "rerun_extraction", "correct", "apply"]
