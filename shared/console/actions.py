@@ -23,7 +23,14 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, text
 
-from shared.accounts import POSSIBLE_DUPLICATE, Account, AccountUpdate, ApplyResult, Lookup
+from shared.accounts import (
+    POSSIBLE_DUPLICATE,
+    Account,
+    AccountUpdate,
+    ApplyResult,
+    Lookup,
+    UnsafeFilterValue,
+)
 from shared.console.auth import Identity
 from shared.extraction.models import COMPLIANCE_INTENTS
 from shared.processing.notifications import one_line
@@ -206,7 +213,10 @@ def account_snapshot(account: Account | None) -> dict[str, Any]:
 def _account(accounts: ConsoleAccounts, account_id: str | None) -> Account:
     if not account_id:
         raise ActionRefused("Pick an account first.", status=400)
-    found = accounts.find_by_account_id(account_id.strip()).accounts
+    try:
+        found = accounts.find_by_account_id(account_id.strip()).accounts
+    except UnsafeFilterValue:  # too long, or not a plain string: no account has that id
+        raise ActionRefused("No such account.", status=400) from None
     if len(found) != 1:
         raise ActionRefused("No such account.", status=400)
     return found[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -253,3 +254,56 @@ def test_rerun_extraction_stores_the_new_reading_and_apply_uses_it(app: Any, acc
     )
     assert accounts.find_one({"_id": seeded.account_id})["balance"]["amount"] == 425.0
     assert _audit(seeded.email_id) == ["claim", "rerun_extraction", "correct", "apply"]
+
+
+def test_bad_input_gets_a_clear_4xx_and_changes_nothing(app: Any, accounts: Any) -> None:
+    seeded = seed_item(accounts)
+    reviewer = sign_in(app, "rita@example.com", "reviewer")
+    token = token_of(reviewer, seeded.email_id)
+    url = f"/items/{seeded.email_id}"
+    for account_id in ("$where", "x" * 500, "", "NO-SUCH-ACCOUNT"):
+        answer = reviewer.post(f"{url}/apply", data={"csrf_token": token, "account_id": account_id})
+        assert answer.status_code == 400, account_id
+    assert reviewer.post(f"{url}/dismiss", data={"csrf_token": token}).status_code == 400
+    assert (
+        reviewer.post(
+            f"{url}/correct", data={"csrf_token": token, "intent": "take_all_money"}
+        ).status_code
+        == 400
+    )
+    assert reviewer.get(f"{url}?account=%24gt").status_code == 200  # shown as not found
+    assert reviewer.post(url, data={"csrf_token": token}).status_code == 405
+    assert _item(seeded.email_id)["status"] == "claimed"
+    assert _audit(seeded.email_id) == ["claim"]
+    assert accounts.find_one({"_id": seeded.account_id})["balance"]["amount"] == 500.0
+
+
+def test_a_failed_email_without_a_stored_message_still_opens(app: Any, stack_env: dict) -> None:
+    from shared.processing.report import PipelineTrace, failed_report
+    from shared.processing.store import PostgresProcessingStore
+
+    email_id = f"em-console-failed-{uuid.uuid4().hex[:8]}"
+    report = failed_report(
+        email_id=email_id,
+        correlation_id="corr-console-failed",
+        stage="envelope",
+        error_type="InvalidEnvelope",
+        message="not a notice",
+        trace=PipelineTrace(attempt=1),
+    )
+    from shared.processing.ports import RecordingMetrics
+
+    PostgresProcessingStore(lease_seconds=60).record_invalid(
+        report, provider=None, metrics=RecordingMetrics()
+    )
+    reviewer = sign_in(app, "rita@example.com", "reviewer")
+    assert "Failed" in reviewer.get("/queue?reason=failed").get_data(as_text=True)
+    page = reviewer.get(f"/items/{email_id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "raw email is not stored" in html
+    assert "InvalidEnvelope" in html
+    token = CSRF.search(html).group(1)
+    answer = reviewer.post(
+        f"/items/{email_id}/dismiss", data={"csrf_token": token, "reason": "not an email"}
+    )
+    assert answer.status_code == 303 and _item(email_id)["outcome"] == "dismissed"
