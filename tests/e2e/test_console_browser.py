@@ -21,7 +21,8 @@ from sqlalchemy import create_engine, text
 
 from infra.stack import REPO_ROOT, LocalStack
 from shared.config import get_settings
-from tests.console_support import Seeded, html_mime, seed_item
+from tests.console_support import account_document, html_mime, seed_item, unique
+from tests.e2e.conftest import E2E, tool_input
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -104,36 +105,81 @@ def _audit(db: Any, email_id: str) -> list[tuple[str, str]]:
         ]
 
 
-def test_reviewer_picks_the_account_and_applies_once(
-    browser: Any, console: str, accounts: Any, db: Any
-) -> None:
-    seeded: Seeded = seed_item(
-        accounts, raw=SAMPLE.read_bytes(), amount=450.0, evidence="EUR 450.00"
+def _no_match_sample(e2e: E2E) -> tuple[bytes, str]:
+    """``make run``'s payment confirmation sample, made unique and naming a case no account
+    has; the Claude stand-in reads it as a confident payment of EUR 450.00."""
+    marker, case = unique("MK"), unique("CASE")
+    raw = SAMPLE.read_bytes()
+    for old, new in (
+        (b"CASE-2026-00123", case.encode()),
+        (b"ACC-100234", unique("REF").encode()),
+        (b"maria.keller@example.com", f"{marker.lower()}@example.org".encode()),
+        (b"Maria Keller", f"Ottilie {marker}".encode()),
+        (b"pc-plain-0001@mail.example.com", f"{marker}@mail.example.com".encode()),
+        (b"Please confirm receipt.", f"Please confirm receipt. Ref {marker}.".encode()),
+    ):
+        assert old in raw, old
+        raw = raw.replace(old, new)
+    e2e.claude.add_rule(
+        marker,
+        {
+            "kind": "tool_use",
+            "input": tool_input(
+                "payment_confirmation",
+                0.95,
+                "I have paid the outstanding balance",
+                case_number=(case, 0.95, case),
+                amount=(450.0, 0.95, "EUR 450.00"),
+                currency=("EUR", 0.95, "EUR 450.00"),
+                payment_date=("2026-11-14", 0.9, "2026-11-14"),
+            ),
+        },
     )
+    return raw, marker
+
+
+def test_reviewer_opens_a_no_match_item_picks_the_account_and_applies_once(
+    browser: Any, console: str, e2e: E2E, accounts: Any, db: Any
+) -> None:
+    raw, _ = _no_match_sample(e2e)
+    account_id = unique("ACC").upper()
+    accounts.insert_one(account_document(account_id))
+    email_id = e2e.post(raw, route="raw")
+    report = e2e.wait_for_report(email_id)
+    assert report["decision"] == "MANUAL_REVIEW"
+    with db.connect() as conn:
+        reason = conn.execute(
+            text("SELECT reason FROM review_items WHERE email_id = :e"), {"e": email_id}
+        ).scalar_one()
+    assert reason == "no_match"
+    (mail,) = e2e.wait_for_mail(email_id)
+    link = re.search(r"Review it here:\s+(\S+)", mail.get_content()).group(1)
+    assert link == f"{console}/items/{email_id}"
+
     page = signed_in(browser, console, "rita@example.com", "reviewer")
     page.goto(f"{console}/queue?reason=no_match")
-    row = page.locator(f"tr[data-email-id='{seeded.email_id}']")
+    row = page.locator(f"tr[data-email-id='{email_id}']")
     assert row.count() == 1
     shot(page, "queue")
-    row.get_by_role("link").click()
+    page.goto(link)  # the staff notification's link
     assert "Claimed by you" in page.get_by_test_id("claim").inner_text()
-    page.fill("[data-testid=account-lookup]", seeded.account_id)
+    page.fill("[data-testid=account-lookup]", account_id)
     page.get_by_role("button", name="Show").click()
     assert page.get_by_test_id("balance").inner_text() == "500.00 EUR"
-    page.check(f"input[name=account_id][value='{seeded.account_id}']")
+    page.check(f"input[name=account_id][value='{account_id}']")
     shot(page, "item")
     page.get_by_test_id("apply").click()
-    assert f"Applied to {seeded.account_id}" in page.locator(".flash.ok").inner_text()
-    assert page.locator(f"tr[data-email-id='{seeded.email_id}']").count() == 0
-    document = accounts.find_one({"_id": seeded.account_id})
+    assert f"Applied to {account_id}" in page.locator(".flash.ok").inner_text()
+    assert page.locator(f"tr[data-email-id='{email_id}']").count() == 0
+    document = accounts.find_one({"_id": account_id})
     assert document["balance"]["amount"] == 50.0
-    assert document["applied_email_ids"] == [seeded.email_id]
-    assert [e["email_id"] for e in document["history"]] == [seeded.email_id]
-    assert _audit(db, seeded.email_id) == [
+    assert document["applied_email_ids"] == [email_id]
+    assert [e["email_id"] for e in document["history"]] == [email_id]
+    assert _audit(db, email_id) == [
         ("claim", "rita@example.com"),
         ("apply", "rita@example.com"),
     ]
-    page.goto(f"{console}/items/{seeded.email_id}")
+    page.goto(link)
     assert "Closed (applied)" in page.get_by_test_id("closed").inner_text()
     shot(page, "audit")
     page.context.close()
