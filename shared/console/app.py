@@ -62,7 +62,8 @@ class ConsoleDeps:
 
 
 def _secret_key(settings: Settings) -> str:
-    require_in_production(settings, "console_secret_key")
+    # Production: IAP's audience and the roles too (without them nobody could get in).
+    require_in_production(settings, "console_secret_key", "console_iap_audience", "console_roles")
     if settings.console_secret_key is not None and settings.console_secret_key.get_secret_value():
         return settings.console_secret_key.get_secret_value()
     return secrets.token_urlsafe(32)  # local: sessions last as long as the process
@@ -91,6 +92,8 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.app_env == "production",
         MAX_CONTENT_LENGTH=64 * 1024,
+        # An unexpected error reaches the invocation wrapper (Sentry, a 500), not a bare page.
+        PROPAGATE_EXCEPTIONS=True,
         TEMPLATES_AUTO_RELOAD=False,
     )
     app.jinja_env.autoescape = True

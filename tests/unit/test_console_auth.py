@@ -108,8 +108,24 @@ def test_production_refuses_the_dev_sign_in() -> None:
 def test_production_needs_a_session_key() -> None:
     from shared.console.app import create_app
 
-    with pytest.raises(ConfigError, match="CONSOLE_SECRET_KEY"):
+    with pytest.raises(
+        ConfigError, match="CONSOLE_SECRET_KEY, CONSOLE_IAP_AUDIENCE, CONSOLE_ROLES"
+    ):
         create_app(load_settings({"APP_ENV": "production"}))
+    app = create_app(
+        load_settings(
+            {
+                "APP_ENV": "production",
+                "CONSOLE_SECRET_KEY": "k" * 40,
+                "CONSOLE_IAP_AUDIENCE": AUDIENCE,
+                "CONSOLE_ROLES": "rita@example.com=reviewer",
+            }
+        ),
+        authenticator=_authenticator(),
+    )
+    client = app.test_client()
+    assert client.get("/dev/sign-in").status_code == 404
+    assert client.get("/queue").status_code == 401  # no IAP header: no way in
 
 
 def test_keys_are_cached_and_refetched_for_an_unknown_key_id() -> None:
@@ -159,3 +175,21 @@ def test_security_headers() -> None:
     attachment: dict[str, str] = {}
     apply_headers(attachment, attachment=True)
     assert "sandbox" in attachment["Content-Security-Policy"]
+
+
+def test_production_pages_open_with_a_valid_iap_assertion_only() -> None:
+    from shared.console.app import create_app
+
+    env = {
+        "APP_ENV": "production",
+        "CONSOLE_SECRET_KEY": "k" * 40,
+        "CONSOLE_IAP_AUDIENCE": AUDIENCE,
+        "CONSOLE_ROLES": "rita@example.com=operator",
+    }
+    app = create_app(load_settings(env), authenticator=_authenticator("rita@example.com=operator"))
+    client = app.test_client()
+    page = client.get("/ops/trace", headers={IAP_HEADER: _token()})
+    assert page.status_code == 200 and "rita@example.com (operator)" in page.get_data(as_text=True)
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert client.get("/ops/trace", headers={IAP_HEADER: _token(OTHER_SIGNER)}).status_code == 401
+    assert client.get("/queue", headers={IAP_HEADER: _token()}).status_code == 403
