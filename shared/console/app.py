@@ -147,7 +147,7 @@ def create_app(
 
     @app.after_request
     def _headers(response: Response) -> Response:
-        apply_headers(response.headers, attachment=bool(g.get("attachment")))
+        apply_headers(response.headers, attachment=g.get("attachment"))
         return response
 
     @app.errorhandler(404)

@@ -210,6 +210,7 @@ def trace() -> Any:
 
     correlation_id = (request.args.get("correlation_id") or "").strip()[:128]
     reports: list[dict[str, Any]] = []
+    lines: list[Any] = []
     logging_url = None
     error = None
     if correlation_id:
@@ -235,7 +236,13 @@ def trace() -> Any:
                     {"c": correlation_id},
                 ).mappings()
             ]
-        project = current_app.extensions["console"].settings.google_cloud_project
+        settings = current_app.extensions["console"].settings
+        if settings.app_env != "production" and settings.stack_log_dir:
+            from pathlib import Path
+
+            # The local stack's per-function JSON lines: the timeline of this email's stages.
+            lines = list(oplogs.local_lines(Path(settings.stack_log_dir), correlation_id))[:500]
+        project = settings.google_cloud_project
         logging_url = (
             "https://console.cloud.google.com/logs/query;query="
             + quote(text_filter, safe="")
@@ -245,6 +252,7 @@ def trace() -> Any:
         "ops_trace.html",
         correlation_id=correlation_id,
         reports=reports,
+        lines=lines,
         logging_url=logging_url,
         error=error,
     )

@@ -8,7 +8,8 @@ session's token (compared in constant time). The session cookie is ``SameSite=La
 Content-Security-Policy: only the console's own stylesheet; no script at all (the pages need
 none), images only from the console or ``data:`` (a remote image in an email is never
 fetched), no framing (``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``), forms post only
-to the console. Attachments are served with their own stricter policy (``sandbox``).
+to the console. Attachments are served with their own stricter policy (``default-src
+'none'``; ``sandbox`` too except for PDFs, which Chrome's viewer will not open sandboxed).
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-# Attachments (PDF inline): sandboxed, nothing loaded from anywhere.
+# Attachments: nothing loaded from anywhere, and sandboxed (no script, no same origin)...
 ATTACHMENT_POLICY = "default-src 'none'; sandbox; frame-ancestors 'self'"
+# ...except a PDF: Chrome's viewer refuses to open in a sandboxed document.
+PDF_POLICY = "default-src 'none'; frame-ancestors 'self'"
 
 HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -60,9 +63,11 @@ def check_csrf(session: MutableMapping[str, Any], submitted: str | None) -> None
         raise CsrfRefused("CSRF token does not match")
 
 
-def apply_headers(headers: Any, *, attachment: bool = False) -> None:
+def apply_headers(headers: Any, *, attachment: str | None = None) -> None:
+    """The console's headers; ``attachment``: the content type of an attachment served."""
     for name, value in HEADERS.items():
         headers.setdefault(name, value)
     if attachment:
-        headers["Content-Security-Policy"] = ATTACHMENT_POLICY
+        pdf = attachment == "application/pdf"
+        headers["Content-Security-Policy"] = PDF_POLICY if pdf else ATTACHMENT_POLICY
         headers["X-Frame-Options"] = "SAMEORIGIN"

@@ -375,7 +375,7 @@ def attachment(email_id: str, index: int) -> Any:
     if found is None:
         abort(404)
     info, data = found
-    g.attachment = True
+    g.attachment = info.content_type
     disposition = "inline" if info.inline else "attachment"
     response = Response(data, mimetype=info.content_type)
     response.headers["Content-Disposition"] = f'{disposition}; filename="{info.filename}"'

@@ -96,6 +96,14 @@ def test_a_dead_letter_is_listed_and_replayed(app: Any) -> None:
         ]
     assert received and received[0].message.data.decode() == data
     assert email_id not in operator.get("/ops/dead-letters").get_data(as_text=True)
+    # the processor got the replayed message: the trace shows its log lines (the timeline)
+    deadline = time.monotonic() + 30
+    while True:
+        trace = operator.get(f"/ops/trace?correlation_id={cid}").get_data(as_text=True)
+        if 'data-testid="timeline"' in trace and "processor" in trace:
+            break
+        assert time.monotonic() < deadline, "no processor log line for the replayed message"
+        time.sleep(0.5)
     subscriber.delete_subscription(request={"subscription": watch})
 
 

@@ -172,9 +172,13 @@ def test_security_headers() -> None:
     assert "default-src 'self'" in csp and "script-src 'none'" in csp
     assert "img-src 'self' data:" in csp and "frame-ancestors 'none'" in csp
     assert headers["X-Frame-Options"] == "DENY"
-    attachment: dict[str, str] = {}
-    apply_headers(attachment, attachment=True)
-    assert "sandbox" in attachment["Content-Security-Policy"]
+    image: dict[str, str] = {}
+    apply_headers(image, attachment="image/png")
+    assert image["Content-Security-Policy"].startswith("default-src 'none'")
+    assert "sandbox" in image["Content-Security-Policy"]
+    pdf: dict[str, str] = {}
+    apply_headers(pdf, attachment="application/pdf")
+    assert pdf["Content-Security-Policy"].startswith("default-src 'none'")
 
 
 def test_production_pages_open_with_a_valid_iap_assertion_only() -> None:
