@@ -70,7 +70,7 @@ def lines(title: str, days: Sequence[str], series: dict[str, Sequence[float]]) -
     if not days:
         return _frame('<text x="20" y="40" font-size="13">no data yet</text>', title)
     top = max((v for values in series.values() for v in values), default=0.0) or 1.0
-    step = (WIDTH - PAD - 8) / max(len(days) - 1, 1)
+    step = (WIDTH - 2 * PAD) / max(len(days) - 1, 1)
     scale = (HEIGHT - 2 * PAD) / top
     parts = [_axis(round(top, 3))]
     for k, (name, values) in enumerate(series.items()):
@@ -88,7 +88,7 @@ def lines(title: str, days: Sequence[str], series: dict[str, Sequence[float]]) -
     for i, day in enumerate(days):
         parts.append(
             f'<text x="{PAD + i * step:.1f}" y="{HEIGHT - PAD + 14}" font-size="10" '
-            f'fill="#555">{escape(day[5:])}</text>'
+            f'text-anchor="middle" fill="#555">{escape(day[5:])}</text>'
         )
     return _frame("".join(parts), title)
 

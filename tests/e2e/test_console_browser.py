@@ -333,10 +333,80 @@ def test_a_forged_csrf_token_is_refused_and_changes_nothing(
     page.context.close()
 
 
-def test_an_operator_sees_the_overview_charts(browser: Any, console: str) -> None:
+_DAILY = text(
+    """
+    INSERT INTO operational_metrics_daily (day, name, labels, count, sum, avg, min, max, p50,
+                                           p95, p99)
+    VALUES (CAST(:day AS date), :name, CAST(:labels AS jsonb), :count, :sum, 0, 0, 0, :p50,
+            :p95, 0)
+    ON CONFLICT ON CONSTRAINT uq_operational_metrics_daily_key DO NOTHING
+    """
+)
+
+
+def _rolled_up_week(db: Any) -> int:
+    """A week of nightly rollup rows (what the rollup writes), for the charts; returns the
+    number of emails they count."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    today = datetime.now(UTC).date()
+    emails = 0
+    with db.begin() as conn:
+        for back in range(1, 8):
+            day = (today - timedelta(days=back)).isoformat()
+            for decision, n in (
+                ("AUTO_UPDATE", 40 + back),
+                ("UPDATE_AND_NOTIFY", 12),
+                ("MANUAL_REVIEW", 5 + back % 3),
+            ):
+                labels = json.dumps({"decision": decision})
+                row = {
+                    "day": day,
+                    "name": "decision",
+                    "labels": labels,
+                    "count": n,
+                    "sum": n,
+                    "p50": 1,
+                    "p95": 1,
+                }
+                emails += conn.execute(_DAILY, row).rowcount * n
+            for name, labels, count, total, p50, p95 in (
+                ("processing_seconds", {"stage": "total"}, 60, 180.0, 2.4 + back / 10, 6.5),
+                ("tokens_input", {}, 60, 180_000.0, 3000, 4000),
+                ("tokens_output", {}, 60, 24_000.0, 400, 600),
+                (
+                    "error",
+                    {"stage": "extract", "error_type": "RateLimited"},
+                    back % 3,
+                    back % 3,
+                    1,
+                    1,
+                ),
+            ):
+                conn.execute(
+                    _DAILY,
+                    {
+                        "day": day,
+                        "name": name,
+                        "labels": json.dumps(labels),
+                        "count": count,
+                        "sum": total,
+                        "p50": p50,
+                        "p95": p95,
+                    },
+                )
+    return emails
+
+
+def test_an_operator_sees_the_overview_charts(browser: Any, console: str, db: Any) -> None:
+    _rolled_up_week(db)
     page = signed_in(browser, console, "otto@example.com", "operator")
     page.goto(f"{console}/ops/")
     assert page.locator("svg.chart").count() == 6
+    total = int(page.get_by_test_id("emails-total").inner_text().split()[0])
+    assert total >= 7 * (40 + 12 + 5)
+    assert page.locator("svg.chart rect title", has_text="AUTO_UPDATE").count() >= 7
     shot(page, "overview")
     page.goto(f"{console}/ops/breakers")
     assert page.get_by_test_id("breakers").locator("tbody tr").count() >= 3
