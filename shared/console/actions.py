@@ -173,6 +173,23 @@ def claim(conn: Connection, email_id: str, who: Identity, minutes: int) -> dict[
     return updated
 
 
+def unclaim(conn: Connection, email_id: str, who: Identity) -> Done:
+    """Give the item back to the queue (the claim would otherwise run out by itself)."""
+    item = _lock(conn, email_id)
+    if item["status"] != "claimed" or item.get("claimed_by") != who.email:
+        raise ActionRefused("Nothing changed: you do not hold this item.")
+    conn.execute(
+        text(
+            "UPDATE review_items SET status = 'open', claimed_by = NULL, claimed_until = NULL, "
+            "updated_at = now() WHERE id = :id"
+        ),
+        {"id": item["id"]},
+    )
+    after = {**_state(item), "status": "open", "claimed_by": None, "claimed_until": None}
+    _audit(conn, item, who, "unclaim", before=_state(item), after=after)
+    return Done("Back in the queue for anyone to take.")
+
+
 def _close(
     conn: Connection,
     item: dict[str, Any],

@@ -417,3 +417,8 @@ def rerun(email_id: str) -> Any:
         ),
         to_queue=False,
     )
+
+
+@staff.route("/items/<email_id>/unclaim", methods=["POST"])
+def unclaim(email_id: str) -> Any:
+    return _act(email_id, lambda conn, me: act.unclaim(conn, email_id, me), to_queue=True)

@@ -120,6 +120,16 @@ def test_a_second_reviewer_is_told_the_item_is_claimed(app: Any, accounts: Any) 
     assert answer.status_code == 409
     assert accounts.find_one({"_id": seeded.account_id})["balance"]["amount"] == 500.0
     assert _item(seeded.email_id)["claimed_by"] == "first@example.com"
+    # the first gives it back: the second may take it
+    assert (
+        second.post(f"/items/{seeded.email_id}/unclaim", data={"csrf_token": token}).status_code
+        == 409
+    )
+    first_token = token_of(first, seeded.email_id)
+    back = first.post(f"/items/{seeded.email_id}/unclaim", data={"csrf_token": first_token})
+    assert back.status_code == 303 and _item(seeded.email_id)["status"] == "open"
+    assert "Claimed by you" in second.get(f"/items/{seeded.email_id}").get_data(as_text=True)
+    assert _audit(seeded.email_id) == ["claim", "unclaim", "claim"]
 
 
 def test_a_forged_csrf_token_is_refused_and_changes_nothing(app: Any, accounts: Any) -> None:
