@@ -17,14 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, text
 
 from shared.accounts import (
-    POSSIBLE_DUPLICATE,
     Account,
     AccountUpdate,
     ApplyResult,
@@ -32,7 +30,7 @@ from shared.accounts import (
     UnsafeFilterValue,
 )
 from shared.console.auth import Identity
-from shared.extraction.models import COMPLIANCE_INTENTS
+from shared.console.updates import UnusableReading, account_update, reading
 from shared.processing.notifications import one_line
 
 REASON_MAX = 500
@@ -78,7 +76,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _lock(conn: Connection, email_id: str) -> dict[str, Any]:
+def lock_item(conn: Connection, email_id: str) -> dict[str, Any]:
     row = (
         conn.execute(
             text(
@@ -105,7 +103,7 @@ def _state(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _audit(
+def write_audit(
     conn: Connection,
     item: dict[str, Any],
     who: Identity,
@@ -137,7 +135,7 @@ def _audit(
     )
 
 
-def _check_open(item: dict[str, Any], who: Identity) -> None:
+def check_open(item: dict[str, Any], who: Identity) -> None:
     if item["status"] == "closed":
         raise ActionRefused(
             f"Nothing changed: this item was already closed ({item.get('outcome')}) "
@@ -154,7 +152,7 @@ def _check_open(item: dict[str, Any], who: Identity) -> None:
 def claim(conn: Connection, email_id: str, who: Identity, minutes: int) -> dict[str, Any]:
     """Claim (or renew) the item for ``who`` when it is free; returns the item as it now is.
     A newly taken claim is audited; a renewal or a refused claim is not."""
-    item = _lock(conn, email_id)
+    item = lock_item(conn, email_id)
     mine = item.get("claimed_by") == who.email
     if item["status"] == "closed" or (item.get("claim_active") and not mine):
         return item
@@ -167,15 +165,15 @@ def claim(conn: Connection, email_id: str, who: Identity, minutes: int) -> dict[
         ),
         {"me": who.email, "minutes": minutes, "id": item["id"]},
     )
-    updated = _lock(conn, email_id)
+    updated = lock_item(conn, email_id)
     if not (mine and item.get("claim_active")):
-        _audit(conn, updated, who, "claim", before=before, after=_state(updated))
+        write_audit(conn, updated, who, "claim", before=before, after=_state(updated))
     return updated
 
 
 def unclaim(conn: Connection, email_id: str, who: Identity) -> Done:
     """Give the item back to the queue (the claim would otherwise run out by itself)."""
-    item = _lock(conn, email_id)
+    item = lock_item(conn, email_id)
     if item["status"] != "claimed" or item.get("claimed_by") != who.email:
         raise ActionRefused("Nothing changed: you do not hold this item.")
     conn.execute(
@@ -186,7 +184,7 @@ def unclaim(conn: Connection, email_id: str, who: Identity) -> Done:
         {"id": item["id"]},
     )
     after = {**_state(item), "status": "open", "claimed_by": None, "claimed_until": None}
-    _audit(conn, item, who, "unclaim", before=_state(item), after=after)
+    write_audit(conn, item, who, "unclaim", before=_state(item), after=after)
     return Done("Back in the queue for anyone to take.")
 
 
@@ -239,96 +237,6 @@ def _account(accounts: ConsoleAccounts, account_id: str | None) -> Account:
     return found[0]
 
 
-# -- the reading an action applies ---------------------------------------------------------
-
-
-def reading(report: dict[str, Any] | None, item: dict[str, Any]) -> dict[str, Any]:
-    """The intent and fields to apply: the reviewer's correction when there is one, otherwise
-    the processing report's extraction."""
-    override = item.get("override")
-    if isinstance(override, dict) and override.get("fields") is not None:
-        return {"intent": override.get("intent"), "fields": dict(override["fields"])}
-    report = report or {}
-    return {"intent": report.get("intent"), "fields": dict(report.get("fields") or {})}
-
-
-def _value(fields: dict[str, Any], name: str) -> Any:
-    found = fields.get(name)
-    return found.get("value") if isinstance(found, dict) else None
-
-
-def _amount(fields: dict[str, Any]) -> Decimal | None:
-    raw = _value(fields, "amount")
-    if raw is None:
-        return None
-    try:
-        amount = Decimal(str(raw)).quantize(Decimal("0.01"))
-    except InvalidOperation:
-        return None
-    return amount if amount.is_finite() and amount > 0 else None
-
-
-def _date(fields: dict[str, Any], name: str) -> date | None:
-    raw = _value(fields, name)
-    try:
-        return date.fromisoformat(str(raw)) if raw else None
-    except ValueError:
-        return None
-
-
-def account_update(
-    *, email_id: str, correlation_id: str | None, who: Identity, read: dict[str, Any], now: datetime
-) -> tuple[str, AccountUpdate]:
-    """(action, update) for applying ``read`` to an account, as the processor would: a payment
-    is subtracted under the duplicate check, a contact change sets the contact, a compliance
-    intent holds the account, anything else is a history note."""
-    intent = read.get("intent") or "other"
-    fields = read["fields"]
-    entry: dict[str, Any] = {
-        "email_id": email_id,
-        "correlation_id": correlation_id,
-        "at": now,
-        "decision": "REVIEWED",
-        "intent": intent,
-        "reviewed_by": who.email,
-        "fields": {
-            name: {"value": f.get("value"), "confidence": f.get("confidence")}
-            for name, f in fields.items()
-            if isinstance(f, dict)
-        },
-    }
-    if intent in COMPLIANCE_INTENTS:
-        entry["action"] = "hold"
-        hold = {"active": True, "reason": intent, "since": now, "email_id": email_id}
-        return "hold", AccountUpdate(
-            set_fields={"status": "on_hold", "hold": hold}, history_entry=entry
-        )
-    if intent == "payment_confirmation":
-        amount = _amount(fields)
-        if amount is None:
-            raise ActionRefused("The payment has no valid amount: correct the fields first.", 400)
-        paid_on = _date(fields, "payment_date")
-        entry.update(action="record_payment", amount=str(amount))
-        entry["payment_date"] = paid_on.isoformat() if paid_on else None
-        refused = {
-            **entry,
-            "action": "report_payment",
-            "payment_not_recorded": POSSIBLE_DUPLICATE,
-        }
-        return "record_payment", AccountUpdate(
-            history_entry=entry, payment=amount, payment_date=paid_on, at=now, refused_entry=refused
-        )
-    set_fields: dict[str, Any] = {}
-    if intent == "address_change":
-        for name, path in (("new_address", "debtor.address"), ("new_phone", "debtor.phone")):
-            value = _value(fields, name)
-            if isinstance(value, str) and value.strip():
-                set_fields[path] = one_line(value, 500)
-    action = "update_contact" if set_fields else "note"
-    entry["action"] = action
-    return action, AccountUpdate(set_fields=set_fields, history_entry=entry)
-
-
 # -- actions ------------------------------------------------------------------------------
 
 
@@ -349,16 +257,19 @@ class Actions:
         report: dict[str, Any] | None,
         reason: str | None = None,
     ) -> Done:
-        item = _lock(conn, email_id)
-        _check_open(item, who)
+        item = lock_item(conn, email_id)
+        check_open(item, who)
         account = _account(self.accounts, account_id)
-        action, update = account_update(
-            email_id=email_id,
-            correlation_id=item.get("correlation_id"),
-            who=who,
-            read=reading(report, item),
-            now=self.clock(),
-        )
+        try:
+            action, update = account_update(
+                email_id=email_id,
+                correlation_id=item.get("correlation_id"),
+                who=who,
+                read=reading(report, item),
+                now=self.clock(),
+            )
+        except UnusableReading as exc:
+            raise ActionRefused(str(exc), status=400) from None
         before = {**_state(item), "account": account_snapshot(account)}
         result = self.accounts.apply(account, email_id, update)
         if result.status == "not_applied":
@@ -384,7 +295,7 @@ class Actions:
             "action": action,
             "result": result.status,
         }
-        _audit(
+        write_audit(
             conn,
             item,
             who,
@@ -405,8 +316,8 @@ class Actions:
         reason: str | None,
     ) -> Done:
         why = _reason(reason, required=True)
-        item = _lock(conn, email_id)
-        _check_open(item, who)
+        item = lock_item(conn, email_id)
+        check_open(item, who)
         account = _account(self.accounts, account_id)
         if account.hold.active:
             raise ActionRefused(f"{account.account_id} is already on hold.")
@@ -422,7 +333,7 @@ class Actions:
         if not self.accounts.set_hold(account, hold=hold, entry=entry):
             raise ActionRefused(f"Nothing changed: {account.account_id} was put on hold meanwhile.")
         after = {**_state(item), "account": account_snapshot(self.accounts.get(account.key))}
-        _audit(
+        write_audit(
             conn,
             item,
             who,
@@ -445,8 +356,8 @@ class Actions:
         if not who.has("supervisor"):
             raise ActionRefused("Only a supervisor can release a hold.", status=403)
         why = _reason(reason, required=True)
-        item = _lock(conn, email_id)
-        _check_open(item, who)
+        item = lock_item(conn, email_id)
+        check_open(item, who)
         account = _account(self.accounts, account_id)
         if not account.hold.active:
             raise ActionRefused(f"{account.account_id} is not on hold.")
@@ -474,7 +385,7 @@ class Actions:
                 f"Nothing changed: the hold on {account.account_id} was lifted meanwhile."
             )
         after = {**_state(item), "account": account_snapshot(self.accounts.get(account.key))}
-        _audit(
+        write_audit(
             conn,
             item,
             who,
@@ -489,10 +400,10 @@ class Actions:
         self, conn: Connection, email_id: str, who: Identity, *, reason: str | None
     ) -> Done:
         why = _reason(reason, required=True)
-        item = _lock(conn, email_id)
-        _check_open(item, who)
+        item = lock_item(conn, email_id)
+        check_open(item, who)
         after = _close(conn, item, who, "dismissed")
-        _audit(conn, item, who, "dismiss", before=_state(item), after=after, reason=why)
+        write_audit(conn, item, who, "dismiss", before=_state(item), after=after, reason=why)
         return Done("Dismissed; no account was changed.")
 
     def correct(
@@ -511,8 +422,8 @@ class Actions:
 
         from shared.extraction.models import FIELD_NAMES, INTENTS
 
-        item = _lock(conn, email_id)
-        _check_open(item, who)
+        item = lock_item(conn, email_id)
+        check_open(item, who)
         before_read = reading(report, item)
         if intent not in INTENTS:
             raise ActionRefused("Unknown intent.", status=400)
@@ -540,7 +451,7 @@ class Actions:
             ),
             {"o": json.dumps(override, default=str), "id": item["id"]},
         )
-        _audit(
+        write_audit(
             conn,
             item,
             who,
@@ -550,7 +461,3 @@ class Actions:
             reason=_reason(reason, required=False),
         )
         return Done("Corrected; apply to change the account.")
-
-
-def claim_deadline(minutes: int, now: datetime | None = None) -> datetime:
-    return (now or _now()) + timedelta(minutes=minutes)

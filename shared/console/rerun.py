@@ -12,8 +12,9 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from shared.config import Settings
-from shared.console.actions import Done, _audit, _check_open, _lock, reading
+from shared.console.actions import Done, check_open, lock_item, write_audit
 from shared.console.auth import Identity
+from shared.console.updates import reading
 from shared.errors import BreakerOpenError, ProcessingError
 from shared.extraction.models import Extraction, ParsedEmail
 from shared.processing.report import fields_of
@@ -45,8 +46,8 @@ def store_rerun(
     extraction: Extraction,
     report: dict[str, Any] | None,
 ) -> Done:
-    item = _lock(conn, email_id)
-    _check_open(item, who)
+    item = lock_item(conn, email_id)
+    check_open(item, who)
     before = reading(report, item)
     override = {
         "intent": extraction.intent,
@@ -61,7 +62,7 @@ def store_rerun(
         ),
         {"o": json.dumps(override, default=str), "id": item["id"]},
     )
-    _audit(conn, item, who, "rerun_extraction", before=before, after=override)
+    write_audit(conn, item, who, "rerun_extraction", before=before, after=override)
     return Done(
         f"Extraction re-run ({extraction.extractor}): intent {extraction.intent}, "
         f"{len(extraction.fields)} fields. Apply to use it."

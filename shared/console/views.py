@@ -24,6 +24,7 @@ from flask import (
 from shared.console import actions as act
 from shared.console import email_view, queries
 from shared.console.auth import ROLES, Identity
+from shared.console.updates import reading
 from shared.db.engine import get_engine
 from shared.errors import ProcessingError
 from shared.extraction.models import FIELD_NAMES, INTENTS
@@ -181,7 +182,7 @@ def _render_item(email_id: str, *, message: str | None = None, status: int = 200
         report = queries.report(conn, email_id)
         trail = queries.audit(conn, item["id"]) if item else []
     assert item is not None
-    read = act.reading(report, item)
+    read = reading(report, item)
     parsed, files, problem = _load_email(item)
     segments = email_view.highlight(parsed.text, read["fields"]) if parsed else []
     accounts = _deps().accounts()
