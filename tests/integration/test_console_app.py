@@ -317,3 +317,30 @@ def test_a_failed_email_without_a_stored_message_still_opens(app: Any, stack_env
         f"/items/{email_id}/dismiss", data={"csrf_token": token, "reason": "not an email"}
     )
     assert answer.status_code == 303 and _item(email_id)["outcome"] == "dismissed"
+
+
+def test_the_queue_puts_compliance_first_and_filters(app: Any, accounts: Any) -> None:
+    older = seed_item(accounts)
+    compliance = seed_item(
+        accounts, intent="dispute", reasons=("compliance:dispute",), kind="compliance_alert"
+    )
+    with get_engine().begin() as conn:  # the no-match item has waited two days
+        conn.execute(
+            text(
+                "UPDATE review_items SET created_at = now() - interval '2 days' WHERE email_id = :e"
+            ),
+            {"e": older.email_id},
+        )
+    reviewer = sign_in(app, "rita@example.com", "reviewer")
+    page = reviewer.get("/queue").get_data(as_text=True)
+    assert page.index(compliance.email_id) < page.index(older.email_id)
+    by_reason = reviewer.get("/queue?reason=compliance").get_data(as_text=True)
+    assert compliance.email_id in by_reason and older.email_id not in by_reason
+    by_age = reviewer.get("/queue?age=24h").get_data(as_text=True)
+    assert older.email_id in by_age and compliance.email_id not in by_age
+    assert older.email_id in reviewer.get("/queue?creditor=northwind").get_data(as_text=True)
+    assert older.email_id not in reviewer.get("/queue?creditor=zzz").get_data(as_text=True)
+    counts = re.search(r'data-testid="count-compliance">(\d+)<', page)
+    assert counts and int(counts.group(1)) >= 1
+    odd = reviewer.get("/queue?reason=%27;drop&age=forever&creditor=%25")
+    assert odd.status_code == 200  # unknown filter values are ignored, never an error
