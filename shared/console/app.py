@@ -46,7 +46,7 @@ class ConsoleDeps:
             else:
                 from shared.accounts import MongoAccountRepository
 
-                self._accounts = MongoAccountRepository(self.settings)
+                self._accounts = MongoAccountRepository(self.settings, guard=_guard("mongodb"))
         accounts: ConsoleAccounts = self._accounts
         return accounts
 
@@ -57,8 +57,20 @@ class ConsoleDeps:
             else:
                 from shared.processing.raw_emails import GcsRawEmailStore
 
-                self._raw = GcsRawEmailStore(self.settings)
+                self._raw = GcsRawEmailStore(self.settings, guard=_guard("gcs"))
         return self._raw
+
+
+def _guard(name: str) -> Any:
+    """Calls through the shared breaker ``name``, as the processor's adapters do: while MongoDB
+    or GCS is down every instance fails fast instead of waiting out each timeout."""
+
+    def call(func: Any, *args: Any, **kwargs: Any) -> Any:
+        from shared.breakers import get_breaker
+
+        return get_breaker(name).call(func, *args, **kwargs)
+
+    return call
 
 
 def _secret_key(settings: Settings) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -344,3 +345,27 @@ def test_the_queue_puts_compliance_first_and_filters(app: Any, accounts: Any) ->
     assert counts and int(counts.group(1)) >= 1
     odd = reviewer.get("/queue?reason=%27;drop&age=forever&creditor=%25")
     assert odd.status_code == 200  # unknown filter values are ignored, never an error
+
+
+def test_an_open_mongodb_breaker_is_a_clear_503_and_changes_nothing(
+    app: Any, accounts: Any
+) -> None:
+    from shared import breakers
+
+    seeded = seed_item(accounts)
+    reviewer = sign_in(app, "rita@example.com", "reviewer")
+    token = token_of(reviewer, seeded.email_id)
+    breakers.force_open("mongodb")
+    try:
+        time.sleep(1.2)  # past the breaker row's cache
+        answer = reviewer.post(
+            f"/items/{seeded.email_id}/apply",
+            data={"csrf_token": token, "account_id": seeded.account_id},
+        )
+        assert answer.status_code == 503
+        assert "not reachable" in answer.get_data(as_text=True)
+    finally:
+        breakers.reset("mongodb")
+    assert accounts.find_one({"_id": seeded.account_id})["balance"]["amount"] == 500.0
+    assert _item(seeded.email_id)["status"] == "claimed"
+    assert _audit(seeded.email_id) == ["claim"]
