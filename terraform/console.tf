@@ -209,7 +209,7 @@ resource "google_cloudfunctions2_function" "console" {
         key        = secret_environment_variables.value
         project_id = var.project_id
         secret     = google_secret_manager_secret.app[secret_environment_variables.value].secret_id
-        version    = "latest"
+        version    = var.secret_versions[secret_environment_variables.value]
       }
     }
 
@@ -217,7 +217,8 @@ resource "google_cloudfunctions2_function" "console" {
       key        = "CONSOLE_SECRET_KEY"
       project_id = var.project_id
       secret     = google_secret_manager_secret.console_secret_key.secret_id
-      version    = "latest"
+      # Pinned like every secret (var.secret_versions): all instances sign alike.
+      version = var.secret_versions["CONSOLE_SECRET_KEY"]
     }
   }
 
@@ -225,8 +226,9 @@ resource "google_cloudfunctions2_function" "console" {
     google_secret_manager_secret_iam_member.console_reads,
     google_secret_manager_secret_iam_member.console_reads_session_key,
     google_project_iam_member.console_sql,
-    google_project_iam_member.build,
-    google_storage_bucket_iam_member.build_reads_sources,
+    # The build service account's roles must have propagated before the
+    # first build fetches the source archive (iam.tf).
+    time_sleep.build_iam_propagation,
   ]
 }
 

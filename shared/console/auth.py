@@ -125,7 +125,7 @@ class IapVerifier:
         except (ValueError, exceptions.GoogleAuthError) as exc:
             raise NotSignedIn(f"IAP assertion refused ({type(exc).__name__})") from None
         if claims.get("iss") != IAP_ISSUER or not isinstance(claims.get("email"), str):
-            raise NotSignedIn("IAP assertion refused (issuer or email)")
+            raise NotSignedIn("IAP assertion refused: wrong issuer or no email")
         return str(claims["email"]).lower()
 
 
