@@ -30,10 +30,10 @@ from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 
+from shared.db.outages import autocommit_or_unavailable, transaction_or_unavailable
 from shared.errors import LeaseHeldError
 from shared.logs import log_event
 from shared.processing.claim import Claim, claim_email, release_lease
-from shared.processing.db import autocommit, transaction
 from shared.processing.envelope import EmailNotice
 from shared.processing.notifications import OutboxMessage
 from shared.processing.outbox import add_to_outbox
@@ -254,7 +254,7 @@ class PostgresProcessingStore:
         self._lease_seconds = lease_seconds
 
     def claim(self, notice: EmailNotice, *, correlation_id: str, owner: str) -> Claim:
-        with autocommit() as conn:
+        with autocommit_or_unavailable() as conn:
             return claim_email(
                 conn,
                 notice,
@@ -264,7 +264,7 @@ class PostgresProcessingStore:
             )
 
     def release(self, email_id: str, *, owner: str) -> None:
-        with autocommit() as conn:
+        with autocommit_or_unavailable() as conn:
             release_lease(conn, email_id=email_id, owner=owner)
 
     def _end(
@@ -286,7 +286,7 @@ class PostgresProcessingStore:
             metric_rows=metric_rows,
         )
         try:
-            with autocommit() as conn:
+            with autocommit_or_unavailable() as conn:
                 ended, status_before, written = conn.execute(_FINISH_ALL, params).one()
         except DBAPIError as exc:  # outages were raised as DependencyUnavailable already
             log_event(
@@ -313,7 +313,7 @@ class PostgresProcessingStore:
         notifications: Sequence[OutboxMessage],
         metrics: MetricsWriter,
     ) -> FinishResult:
-        with transaction() as session:
+        with transaction_or_unavailable() as session:
             ended = session.execute(
                 _FINISH, {"status": status, "email_id": report.email_id, "owner": owner}
             ).scalar_one_or_none()
@@ -354,7 +354,7 @@ class PostgresProcessingStore:
         self, report: Report, *, provider: str | None, metrics: MetricsWriter
     ) -> FinishResult:
         """An undecodable message: a ``failed`` email row keyed on its poison key + report."""
-        with transaction() as session:
+        with transaction_or_unavailable() as session:
             inserted = session.execute(
                 _INVALID_EMAIL,
                 {
@@ -371,5 +371,5 @@ class PostgresProcessingStore:
 
     def write_metrics(self, metrics: MetricsWriter) -> None:
         """Metrics of a delivery that ends without a report (a transient failure)."""
-        with transaction() as session:
+        with transaction_or_unavailable() as session:
             metrics.write(session)
