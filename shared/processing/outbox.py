@@ -62,10 +62,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import text
 
 from shared.config import Settings
+from shared.db.outages import autocommit_or_unavailable
 from shared.errors import DependencyUnavailable
 from shared.logs import log_event
 from shared.mail import Mailer
-from shared.processing.db import autocommit
 from shared.processing.decision import NotificationKind
 from shared.processing.notifications import OutboxMessage
 
@@ -233,7 +233,7 @@ class PostgresOutbox:
 
     def _send(self, mailer: Mailer, claim: Any, params: dict[str, Any], limit: int) -> SendSummary:
         """Claim due rows (one committed statement), then :meth:`_deliver` them."""
-        with autocommit() as conn:
+        with autocommit_or_unavailable() as conn:
             rows = sorted(
                 conn.execute(claim, {**params, "limit": limit, "lease": self._lease})
                 .mappings()
@@ -268,7 +268,7 @@ class PostgresOutbox:
             self._record_refusal(row, refusal)
         if error is not None:
             if untried:
-                with autocommit() as conn:
+                with autocommit_or_unavailable() as conn:
                     conn.execute(_RELEASE, {"ids": untried})
             raise error
         for row in sent:
@@ -285,7 +285,7 @@ class PostgresOutbox:
         delay, late = 0.25, False
         while True:
             try:
-                with autocommit() as conn:
+                with autocommit_or_unavailable() as conn:
                     conn.execute(_MARK_SENT, {"ids": ids})
             except DependencyUnavailable:
                 if not late:
@@ -307,7 +307,7 @@ class PostgresOutbox:
 
     def _record_refusal(self, row: Mapping[Any, Any], exc: DependencyUnavailable) -> None:
         """The relay refused: count the attempt and schedule the next one (or give up)."""
-        with autocommit() as conn:
+        with autocommit_or_unavailable() as conn:
             marked = (
                 conn.execute(
                     _MARK_FAILED_ATTEMPT,
