@@ -9,9 +9,9 @@ nothing else. The same load generator (:mod:`infra.bench.loadgen`: ``wrk``, 1 th
 ``b5_connections`` keep-alive connections on loopback) posts Mailgun route requests: a 50 KB
 email with a 200 KB attachment, every request signed with its own one-time token and carrying
 its own Message-ID. After a warm-up of each, ``repeats`` runs alternate between the two (each
-pair in the other order than the last); the figures are the median rates. Target: webhook /
-bare ≥ 0.8, no error response or socket error, every accepted email's id on the topic, and no
-signed body sent twice.
+pair in the other order than the last); the figures are the median rates, the ratio the
+median of the pairs' ratios. Target: webhook / bare ≥ 0.8, no error response or socket error,
+every accepted email's id on the topic, and no signed body sent twice.
 
 CPU per request is read from ``/proc`` for each server's process tree (and for the GCS and
 Pub/Sub emulators) around every run: the webhook's own CPU per request is the webhook's minus
@@ -212,7 +212,13 @@ def run(ctx: BenchContext) -> Measurement:
     reused = sum(max(0, r.requests - ROWS_PER_RUN) for r in webhook_runs)
     figure = median(r.rate for r in results["webhook"])
     base = median(r.rate for r in results["bare"])
-    ratio = figure / base
+    # The runs of a pair are back to back: the median of the pairs' ratios keeps a change of
+    # the machine's load between pairs out of the ratio (medians of each side would mix them).
+    pairs = [
+        w.rate / b.rate if b.rate else 0.0
+        for w, b in zip(results["webhook"], results["bare"], strict=True)
+    ]
+    ratio = median(pairs)
     cpu_ms = {
         name: {key: round(median(values), 2) for key, values in parts.items() if values}
         for name, parts in cpu.items()
@@ -244,6 +250,7 @@ def run(ctx: BenchContext) -> Measurement:
             "body_bytes": len(body.body(loadgen.make_rows(1, key, sign_mailgun)[0])),
             "webhook_rates": [round(r.rate, 1) for r in results["webhook"]],
             "bare_rates": [round(r.rate, 1) for r in results["bare"]],
+            "ratio_per_pair": [round(r, 3) for r in pairs],
             "cpu_ms_per_request": cpu_ms,
             "webhook_own_cpu_ms_per_request": round(own, 2),
             "webhook_requests": sum(r.requests for r in webhook_runs),
