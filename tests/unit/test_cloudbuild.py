@@ -109,13 +109,24 @@ def test_step_ids_are_unique() -> None:
 def test_steps_run_in_the_deployment_order() -> None:
     order = [
         index_of("make test"),
-        index_of("infra.package"),
+        index_of("make package"),
         index_of("alembic upgrade head"),
         index_of("terraform apply"),
         index_of("infra/smoke.py"),
     ]
     assert order == sorted(order), order
     assert not any("waitFor" in step for step in steps()), "steps must run in sequence"
+
+
+def test_the_archives_are_built_with_the_venvs_python() -> None:
+    """The image's system python3 lacks the project's packages, so the packager could not map
+    the functions' imports to distributions: `make package` runs it with .venv's Python (which
+    the test step's `make test` created in the shared /workspace)."""
+    package = step("package")
+    assert (package.get("entrypoint"), package["args"]) == ("make", ["package"])
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    assert re.search(r"^package: \$\(STAMP\)\n\t@\$\(PY\) -m infra\.package$", makefile, re.M)
+    assert re.search(r"^PY := \$\(VENV\)/bin/python$", makefile, re.M)
 
 
 def test_substitutions_cover_project_region_and_environment() -> None:
