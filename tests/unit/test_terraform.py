@@ -1352,3 +1352,12 @@ def test_the_build_account_may_write_only_function_sources_and_function_images()
     dynamic = one(build, "dynamic")["condition"]
     assert "local.build_role_conditions" in dynamic["for_each"]
     assert one(dynamic, "content")["expression"] == "${condition.value.expression}"
+
+
+def test_the_pinned_secret_versions_are_an_output_for_the_smoke_check() -> None:
+    """infra/smoke.py signs with WEBHOOK_RAW_SECRET at the version the webhook reads."""
+    assert outputs()["secret_versions"]["value"] == "${var.secret_versions}"
+    assert "sensitive" not in outputs()["secret_versions"]
+    smoke = (REPO_ROOT / "infra" / "smoke.py").read_text()
+    assert '["secret_versions"]["value"]["WEBHOOK_RAW_SECRET"]' in smoke
+    assert '"latest"' not in smoke
