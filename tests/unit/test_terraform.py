@@ -285,7 +285,8 @@ def test_functions_use_the_agreed_runtime_and_entry_points() -> None:
 
 def test_source_object_name_carries_the_archive_md5() -> None:
     source = resources("google_storage_bucket_object")["source"]
-    assert "filemd5(each.value)" in source["name"]
+    assert source["name"] == "${each.key}-${local.archive_md5s[each.key]}.zip"
+    assert locals_()["archive_md5s"] == "${{for fn, path in local.archives : fn => filemd5(path)}}"
     assert source["source"] == "${each.value}"
     assert "${fn}.zip" in locals_()["archives"]
 
@@ -1361,3 +1362,54 @@ def test_the_pinned_secret_versions_are_an_output_for_the_smoke_check() -> None:
     smoke = (REPO_ROOT / "infra" / "smoke.py").read_text()
     assert '["secret_versions"]["value"]["WEBHOOK_RAW_SECRET"]' in smoke
     assert '"latest"' not in smoke
+
+
+def _sentry_releases(dist: Path) -> dict[str, str]:
+    source = _locals_of(
+        TERRAFORM_DIR / "functions.tf", "archives", "archive_md5s", "sentry_releases"
+    )
+    releases: dict[str, str] = _console(
+        source,
+        "local.sentry_releases",
+        {
+            "keys(local.function_names)": json.dumps(list(FUNCTIONS)),
+            "local.dist_dir": json.dumps(str(dist)),
+        },
+    )
+    return releases
+
+
+def test_a_commit_redeploys_only_the_functions_whose_archive_changed(tmp_path: Path) -> None:
+    """Nothing in a function's configuration may change with the commit alone: the Sentry
+    release is per function, from its archive's MD5."""
+    import hashlib
+
+    for name in FUNCTIONS:
+        (tmp_path / f"{name}.zip").write_bytes(f"archive of {name}".encode())
+    before = _sentry_releases(tmp_path)
+
+    def md5(data: bytes) -> str:
+        return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+    assert before == {
+        name: f"{name}@{md5(f'archive of {name}'.encode())[:12]}" for name in FUNCTIONS
+    }
+    (tmp_path / "processor.zip").write_bytes(b"a new processor")
+    after = _sentry_releases(tmp_path)
+    assert {name for name in FUNCTIONS if before[name] != after[name]} == {"processor"}
+
+    assert "SENTRY_RELEASE" not in locals_()["common_env"]
+    for name in FUNCTIONS:
+        env = re.sub(r"\s+", " ", one(function(name), "service_config")["environment_variables"])
+        assert f"SENTRY_RELEASE = local.sentry_releases.{name}" in env, name
+    text = "".join(path.read_text() for path in TERRAFORM_DIR.glob("*.tf"))
+    assert "var.release" not in text and 'variable "release"' not in text
+    assert "release=" not in step_text_of_apply()
+
+
+def step_text_of_apply() -> str:
+    import yaml
+
+    pipeline = yaml.safe_load((REPO_ROOT / "cloudbuild.yaml").read_text())
+    (apply,) = [step for step in pipeline["steps"] if step.get("id") == "terraform-apply"]
+    return " ".join(apply["args"])
