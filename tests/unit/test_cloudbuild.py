@@ -22,6 +22,13 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CLOUDBUILD = REPO_ROOT / "cloudbuild.yaml"
 
+# The one command that writes terraform/.terraform.lock.hcl: checksums for Cloud Build
+# (linux_amd64) and for every platform an operator runs terraform on.
+PROVIDERS_LOCK = (
+    "terraform -chdir=terraform providers lock -platform=linux_amd64 -platform=darwin_arm64"
+    " -platform=darwin_amd64 -platform=windows_amd64"
+)
+
 _USER_SUBSTITUTION = re.compile(r"(?<!\$)\$(?:\{(_[A-Z0-9_]+)\}|(_[A-Z0-9_]+))")
 _BUILTIN_SUBSTITUTION = re.compile(r"(?<!\$)\$\{?([A-Z][A-Z0-9_]*)\}?")
 _BUILTINS = {
@@ -268,7 +275,7 @@ def test_the_pipeline_stops_first_without_a_lock_file_or_a_variables_file() -> N
     assert steps()[0].get("id") == "preflight"
     script = substitute(steps()[0]["args"][-1])
     assert "if [ ! -f terraform/.terraform.lock.hcl ]; then" in script
-    assert "providers lock -platform=linux_amd64 -platform=darwin_arm64" in script
+    assert PROVIDERS_LOCK in script
     assert 'tfvars="gs://x/tfvars/x.tfvars"' in script
     assert 'if ! gcloud storage cp "$tfvars" /workspace/terraform.tfvars --quiet; then' in script
     assert script.count("exit 1") == 2
