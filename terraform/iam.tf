@@ -259,7 +259,14 @@ resource "google_service_account_iam_member" "agent_mints_push_token" {
 # projects/_/buckets/NAME, their objects projects/_/buckets/NAME/objects/...,
 # repositories projects/PROJECT/locations/REGION/repositories/NAME.
 # gcf-artifacts is the repository Cloud Functions pushes the function images
-# to; it creates it itself, so it cannot be granted on directly.
+# to; it creates it itself, so it cannot be granted on directly. Both project
+# ids and numbers are accepted in the repository name.
+# What remains: roles/cloudbuild.builds.builder itself carries object read and
+# write in every bucket and artifact uploads in every repository of the
+# project (Cloud Build documents that role as "access to any Cloud Storage
+# bucket in your project"); it is what the provider's examples grant, and a
+# condition on it is not attempted here. docs/deploy.md, "The functions'
+# build account".
 locals {
   build_roles = [
     "roles/cloudbuild.builds.builder",
