@@ -29,6 +29,14 @@ locals {
   archives = {
     for fn in keys(local.function_names) : fn => "${local.dist_dir}/${fn}.zip"
   }
+  archive_md5s = { for fn, path in local.archives : fn => filemd5(path) }
+
+  # Each function's Sentry release names its archive, not the commit: a value
+  # that changed with every commit would redeploy all three functions on every
+  # push. "webhook@<first 12 hex of the archive MD5>" changes exactly when the
+  # function's code (or its requirements.txt) does; the source object
+  # "<fn>-<MD5>.zip" in the sources bucket is that release's code.
+  sentry_releases = { for fn, md5 in local.archive_md5s : fn => "${fn}@${substr(md5, 0, 12)}" }
 
   processor_pool_size    = var.processor_concurrency
   processor_max_overflow = 1
@@ -61,7 +69,6 @@ locals {
     GOOGLE_CLOUD_PROJECT            = var.project_id
     LOG_LEVEL                       = var.log_level
     SENTRY_ENVIRONMENT              = var.environment
-    SENTRY_RELEASE                  = var.release
     PUBSUB_TOPIC                    = google_pubsub_topic.emails.name
     PUBSUB_DEAD_LETTER_TOPIC        = google_pubsub_topic.dead_letter.name
     PUBSUB_DEAD_LETTER_SUBSCRIPTION = google_pubsub_subscription.dead_letter.name
@@ -82,7 +89,7 @@ resource "google_storage_bucket_object" "source" {
   for_each = local.archives
 
   bucket = google_storage_bucket.sources.name
-  name   = "${each.key}-${filemd5(each.value)}.zip"
+  name   = "${each.key}-${local.archive_md5s[each.key]}.zip"
   source = each.value
 }
 
@@ -121,6 +128,7 @@ resource "google_cloudfunctions2_function" "webhook" {
     # No database settings: the webhook never touches Postgres (an outage of
     # the database loses no mail), and its service account has no Cloud SQL role.
     environment_variables = merge(local.common_env, {
+      SENTRY_RELEASE         = local.sentry_releases.webhook
       THREADS                = tostring(local.webhook_concurrency)
       WEBHOOK_MAX_BODY_BYTES = tostring(var.webhook_max_body_bytes)
     })
@@ -180,6 +188,7 @@ resource "google_cloudfunctions2_function" "processor" {
     all_traffic_on_latest_revision = true
 
     environment_variables = merge(local.common_env, local.db_env, {
+      SENTRY_RELEASE                  = local.sentry_releases.processor
       THREADS                         = tostring(var.processor_concurrency)
       DB_USER                         = google_sql_user.iam["processor"].name
       DB_POOL_SIZE                    = tostring(local.processor_pool_size)
@@ -267,6 +276,7 @@ resource "google_cloudfunctions2_function" "rollup" {
     all_traffic_on_latest_revision = true
 
     environment_variables = merge(local.common_env, local.db_env, {
+      SENTRY_RELEASE         = local.sentry_releases.rollup
       THREADS                = "1" # = max_instance_request_concurrency
       DB_USER                = google_sql_user.iam["rollup"].name
       DB_POOL_SIZE           = tostring(local.rollup_pool_size)
