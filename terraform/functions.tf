@@ -3,7 +3,7 @@
 # content uploads a new object and redeploys; an identical build changes
 # nothing.
 #
-# Connection budget (Postgres max_connections = var.sql_max_connections, 100
+# Connection budget (Postgres max_connections = var.sql_max_connections, 125
 # by default). Each processor instance holds at most DB_POOL_SIZE +
 # DB_MAX_OVERFLOW connections, with DB_POOL_SIZE = concurrency (one per
 # request thread) and DB_MAX_OVERFLOW = 1 (metrics side work), plus the
@@ -12,13 +12,14 @@
 #
 #   processor  max_instances x (pool + overflow + breaker) = 4 x (8 + 1 + 1) = 40
 #   rollup     max_instances x (pool + overflow) = 1 x (2 + 0) =  2
+#   console    max_instances x (pool + overflow + breaker) = 2 x (4 + 1 + 1) = 12
 #   webhook    never connects to Postgres                     =  0
 #   x 2 during a rollout (old instances keep their pools until they are
-#       shut down, new ones open theirs)                        = 84
+#       shut down, new ones open theirs)                        = 108
 #   + migrations (Alembic, one connection, + 1 spare)           =  2
 #   + one operator's `python -m shared.ops` (ops_env: 1 + 1 + 1) =  3
 #   + connections Postgres reserves for superusers              =  3
-#   = 92 < 100
+#   = 116 < 125
 #
 # The precondition on the processor checks the same sum at plan time for
 # whatever values the variables take.
@@ -52,7 +53,10 @@ locals {
     var.processor_max_instances * (
       local.processor_pool_size + local.processor_max_overflow + local.breaker_pool_size
     ) +
-    local.rollup_max_instances * (local.rollup_pool_size + local.rollup_max_overflow)
+    local.rollup_max_instances * (local.rollup_pool_size + local.rollup_max_overflow) +
+    local.console_max_instances * (
+      local.console_pool_size + local.console_max_overflow + local.breaker_pool_size
+    )
   ) + local.migration_connections + local.ops_connections + local.reserved_connections
 
   webhook_concurrency     = 16

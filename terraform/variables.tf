@@ -264,7 +264,7 @@ variable "sql_tier" {
 variable "sql_max_connections" {
   description = "Postgres max_connections flag. Must exceed the worst case of all function pools (checked at plan time)."
   type        = number
-  default     = 100
+  default     = 125
 
   validation {
     condition     = var.sql_max_connections >= 25 && var.sql_max_connections <= 1000

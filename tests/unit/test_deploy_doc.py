@@ -65,17 +65,21 @@ def test_the_connection_sizing_is_the_arithmetic_of_functions_tf() -> None:
         int(local["rollup_pool_size"]) + int(local["rollup_max_overflow"])
     )
     processor = instances * (pool + overflow + breaker)
+    console = int(local["console_max_instances"]) * (
+        int(local["console_pool_size"]) + int(local["console_max_overflow"]) + breaker
+    )
     total = (
-        2 * (processor + rollup)
+        2 * (processor + rollup + console)
         + int(local["migration_connections"])
         + int(local["ops_connections"])
         + int(local["reserved_connections"])
     )
-    assert total == 92
+    assert total == 116
     sizing = _section("**Sizing.**", "### ")
     assert f"= {instances} × ({pool} + {overflow} + {breaker}) | {processor} |" in sizing
     assert f"| {rollup} |" in sizing
-    assert f"| × 2 during a rollout | {2 * (processor + rollup)} |" in sizing
+    assert f"| {console} |" in sizing
+    assert f"| × 2 during a rollout | {2 * (processor + rollup + console)} |" in sizing
     assert f"= {_variable_default('sql_max_connections')} | {total} |" in sizing
     comment = (REPO_ROOT / "terraform" / "functions.tf").read_text()
     assert f"= {total} < {_variable_default('sql_max_connections')}" in comment
