@@ -22,7 +22,11 @@ from email.message import EmailMessage, Message
 from email.policy import EmailPolicy
 from typing import Any, ClassVar
 
-from shared.header_values import settle_encoded_words
+from shared.header_values import (
+    HEADER_ERRORS,
+    settle_encoded_words,
+    stored_header,
+)
 from shared.intake.canonical import ContentSource, InboundEmail, Provider, normalise_message_id
 from shared.intake.errors import MalformedPayload
 from shared.mime_depth import MimeTooDeep, parse_within_depth
@@ -73,8 +77,7 @@ _FAST_LINE = 76  # name + value of a header written as it is: "Name: value" with
 _FAST_FILENAME = 34  # 'Content-Disposition: attachment; filename="…"' within 78
 _QUOTABLE = re.compile(r"^[\x20\x21\x23-\x5b\x5d-\x7e]+$")  # printable ASCII but " and \
 
-# Errors the stdlib's structured header parser and folder are known to raise on odd input.
-_HEADER_ERRORS = (ValueError, TypeError, IndexError, AttributeError, email.errors.MessageError)
+_HEADER_ERRORS = HEADER_ERRORS
 
 
 class _RebuildPolicy(EmailPolicy):
@@ -345,7 +348,10 @@ def fold_header(name: str, value: str) -> tuple[bytes, str] | None:
     unstructured text when that fails (stdlib corner cases), so odd but harmless headers are
     kept. An encoded word that decodes to a line break or a control character is replaced by
     its cleaned decoded text first (:mod:`shared.header_values`): folding would otherwise
-    write the decoded CR LF as it is, a header line of its own."""
+    write the decoded CR LF as it is, a header line of its own. Last, the header as the policy
+    stores it is checked as it will be written (:func:`~shared.header_values.stored_header`):
+    decoded text or folded lines that would still break the line are flattened, or the
+    header is dropped."""
     settled = settle_encoded_words(value, clean_header_value)
     if settled is None:
         return None
@@ -358,8 +364,10 @@ def fold_header(name: str, value: str) -> tuple[bytes, str] | None:
         and "=?" not in value
     ):
         return f"{name}: {value}\r\n".encode("ascii"), value
+    header = stored_header(_POLICY, name, value, clean_header_value)
+    if header is None:
+        return None
     try:
-        header = _POLICY.header_store_parse(name, value)[1]
         return _POLICY.fold_binary(name, header), str(header)
     except _HEADER_ERRORS:
         return None

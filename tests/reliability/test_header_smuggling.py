@@ -16,6 +16,7 @@ import time
 from email import policy
 from email.parser import BytesParser
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -181,3 +182,30 @@ def test_the_reported_sendgrid_subject_is_one_header() -> None:
     assert "bcc" not in _header_names(mime)
     subject = BytesParser(policy=policy.default).parsebytes(mime)["Subject"]
     assert str(subject) == "Hello Bcc: victim@elsewhere.example"
+
+
+# Found by review: a base64 word with a character outside the alphabet (the stdlib retries it
+# leniently), a charset with a space or a tab (the stdlib splits the word on "?" only).
+REVIEWED = [
+    "=?utf-8?b?SGVsbG8NCkJjYzogdmljdGltQGUuZXhhbXBsZQ*?=",
+    "Re: =?utf-8?b?SGVsbG8NCkJjYzogdmljdGltQGUuZXhhbXBsZQ*?=",
+    "=?x y?q?Hello=0D=0ABcc:_victim@e.example?=",
+    "=?x\ty?q?Hello=0D=0ABcc:_victim@e.example?=",
+]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("value", REVIEWED)
+def test_reviewed_encoded_words_stay_one_header(value: str, provider: str) -> None:
+    if provider == "mail-we-send":
+        mail = build_message(
+            sender="alerts@collections.example",
+            to="staff@collections.example",
+            subject="Re: " + value,
+            body="text",
+            headers={"X-Inbound-Subject": value},
+        )
+        _check(provider, mail.as_bytes())
+        assert "Bcc" not in mail
+        return
+    _check(provider, _post(provider, value))
