@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 from shared.header_values import (
     HEADER_ERRORS,
+    breaks_line,
     settle_encoded_words,
     stored_header,
 )
@@ -399,7 +400,7 @@ def _text_part(value: str, subtype: str) -> _Part:
 
 def _attachment_part(attachment: Attachment) -> _Part:
     content_type = clean_content_type(attachment.content_type)
-    filename = clean_header_value(attachment.filename) if attachment.filename else None
+    filename = _clean_filename(attachment.filename)
     headers = [b"Content-Type: " + content_type.encode("ascii") + _CRLF]
     if content_type == "message/rfc822":
         headers.append(b"Content-Transfer-Encoding: 8bit\r\n")
@@ -439,15 +440,36 @@ def _base64_lines(data: bytes) -> bytes:
     return bytes(out)
 
 
+def _clean_filename(filename: str | None) -> str | None:
+    """A filename as one clean line; an encoded word in it that decodes to a control (the
+    stdlib decodes encoded words inside the quoted parameter too) is decoded and cleaned
+    first; ``None`` when nothing usable is left."""
+    if not filename:
+        return None
+    settled = settle_encoded_words(clean_header_value(filename), clean_header_value)
+    return settled or None
+
+
+_BARE_DISPOSITION = b"Content-Disposition: attachment\r\n"
+
+
 def _disposition(filename: str | None) -> bytes:
+    """The part's Content-Disposition; the filename is left out when the header, as the
+    policy stores and folds it, would still break the line (the part stays an attachment)."""
     if filename is None:
-        return b"Content-Disposition: attachment\r\n"
-    if len(filename) <= _FAST_FILENAME and _QUOTABLE.fullmatch(filename):
+        return _BARE_DISPOSITION
+    if len(filename) <= _FAST_FILENAME and _QUOTABLE.fullmatch(filename) and "=?" not in filename:
         return b'Content-Disposition: attachment; filename="%s"\r\n' % filename.encode("ascii")
     holder = EmailMessage(policy=_POLICY)  # RFC 2231 encoding and folding of the parameter
     holder["Content-Disposition"] = "attachment"
-    holder.set_param("filename", filename, header="Content-Disposition", replace=True)
-    return b"".join(_POLICY.fold_binary(name, value) for name, value in holder.raw_items())
+    try:
+        holder.set_param("filename", filename, header="Content-Disposition", replace=True)
+        header = holder["Content-Disposition"]
+        if breaks_line(_POLICY, "Content-Disposition", header):
+            return _BARE_DISPOSITION
+        return _POLICY.fold_binary("Content-Disposition", header)
+    except _HEADER_ERRORS:
+        return _BARE_DISPOSITION
 
 
 def _boundary_seed(
