@@ -185,15 +185,17 @@ def _refuse(
 
 
 def route_path(path: str, raw_uri: str | None = None) -> str:
-    """The route a request path names: exact, one trailing slash allowed. An empty segment
-    (``//raw``) names nothing, so a mistyped provider URL is a visible 404 (gunicorn reads
-    ``//raw`` as ``/raw``: the request target as sent, ``RAW_URI``, is checked too)."""
+    """The route a request names: exact, one trailing slash allowed, decided on the request
+    target as sent (``RAW_URI``) when the server gives it. gunicorn percent-decodes the path
+    and reads ``//raw`` as ``/raw``, so ``/%2Fraw``, ``/raw%2F`` and ``//raw`` would all
+    reach ``/raw``; on the raw target they name nothing, so a mistyped or crafted provider
+    URL is a visible 404."""
     target = (raw_uri or path).split("?", 1)[0]
     if "://" in target:  # absolute form: http://host/raw
         target = "/" + target.split("://", 1)[1].partition("/")[2]
     if "//" in target or "//" in path:
         return "//"
-    return path[:-1] if len(path) > 1 and path.endswith("/") else path
+    return target[:-1] if len(target) > 1 and target.endswith("/") else target
 
 
 def read_body(request: Any, limit: int) -> bytes:

@@ -354,7 +354,7 @@ def test_a_reset_during_the_body_logs_no_traceback(tight_webhook: ManagedProcess
 def test_an_empty_path_segment_names_no_route(
     tight_webhook: ManagedProcess, harness: Harness
 ) -> None:
-    for path in ("//raw", "/raw//", "//raw/"):
+    for path in ("//raw", "/raw//", "//raw/", "/%2Fraw", "/raw%2F", "/%2fraw/", "/r%61w"):
         status, _data, _ = _post_signed(
             tight_webhook, harness, _mime(unique("path")), path=path, timeout=10
         )

@@ -181,10 +181,24 @@ def test_a_declared_oversized_body_is_a_413(rig: Rig) -> None:
         ("/raw", "/raw?x=//y", "/raw"),
         ("/raw", "http://host.example/raw", "/raw"),
         ("/raw", "http://host.example//raw", "//"),
+        ("/raw", "/%2Fraw", "/%2Fraw"),  # what the server decoded does not decide
+        ("/raw/", "/raw%2F", "/raw%2F"),
+        ("/raw", "/r%61w", "/r%61w"),
+        ("/raw", "/%2fraw/", "/%2fraw"),
     ],
 )
 def test_route_path(path: str, raw_uri: str, route: str) -> None:
     assert route_path(path, raw_uri) == route
+
+
+@pytest.mark.parametrize("target", ["/%2Fraw", "/raw%2F", "/r%61w"])
+def test_a_percent_encoded_route_is_a_404(rig: Rig, target: str) -> None:
+    signed = raw_request(b"From: a@b.example\r\nSubject: s\r\n\r\nx\r\n", secret="local-raw-secret")
+    answer = rig.client.post(
+        "/raw", data=signed.body, headers=signed.headers, environ_overrides={"RAW_URI": target}
+    )
+    assert answer.status_code == 404 and answer.json["error"] == "unknown_route"
+    assert not rig.publisher.published
 
 
 @pytest.mark.parametrize(
