@@ -113,17 +113,23 @@ def breaks_line(policy: Policy, name: str, header: Any) -> bool:
     """True when ``header`` (as the policy stores it) decodes to a line break or a control
     character, when its folded lines hold a CR, LF or NUL that is not a fold, or when those
     lines, read back as the policy's parser reads a received header, decode to one."""
+    return _written(policy, name, header) is None
+
+
+def _written(policy: Policy, name: str, header: Any) -> bytes | None:
+    """``header``'s folded lines as the policy writes them, or ``None`` when they or what
+    they decode to would break the line (see :func:`breaks_line`)."""
     if _unsafe_text(header):
-        return True
+        return None
     linesep = policy.linesep.encode("ascii")
     folded: bytes = policy.fold_binary(name, header)
-    folded = folded.removesuffix(linesep)
+    unfolded = folded.removesuffix(linesep)
     for fold in (linesep + b" ", linesep + b"\t"):
-        folded = folded.replace(fold, b" ")
-    if _BREAK_BYTES.search(folded):
-        return True
-    written = folded.partition(b":")[2].lstrip(b" \t").decode("ascii", "surrogateescape")
-    return _unsafe_text(policy.header_fetch_parse(name, written))
+        unfolded = unfolded.replace(fold, b" ")
+    if _BREAK_BYTES.search(unfolded):
+        return None
+    written = unfolded.partition(b":")[2].lstrip(b" \t").decode("ascii", "surrogateescape")
+    return None if _unsafe_text(policy.header_fetch_parse(name, written)) else folded
 
 
 def _unsafe_text(header: Any) -> bool:
@@ -136,16 +142,17 @@ def _unsafe_text(header: Any) -> bool:
 
 def stored_header(
     policy: Policy, name: str, value: str, flatten: Callable[[str], str]
-) -> Any | None:
-    """The header object ``policy`` stores for ``value``, checked as it will be written: when
-    its decoded text or its folded form would break the line, the decoded text is passed
-    through ``flatten`` and stored again; ``None`` when even that breaks it or cannot be
-    stored (the caller drops the header)."""
+) -> tuple[Any, bytes] | None:
+    """``(the header object policy stores for value, its folded lines)``, checked as it will
+    be written: when its decoded text or its folded form would break the line, the decoded
+    text is passed through ``flatten`` and stored again; ``None`` when even that breaks it or
+    cannot be stored (the caller drops the header)."""
     for _ in range(2):
         try:
             header = policy.header_store_parse(name, value)[1]
-            if not breaks_line(policy, name, header):
-                return header
+            folded = _written(policy, name, header)
+            if folded is not None:
+                return header, folded
             value = flatten(str(header))
         except HEADER_ERRORS:
             return None

@@ -365,13 +365,11 @@ def fold_header(name: str, value: str) -> tuple[bytes, str] | None:
         and "=?" not in value
     ):
         return f"{name}: {value}\r\n".encode("ascii"), value
-    header = stored_header(_POLICY, name, value, clean_header_value)
-    if header is None:
+    stored = stored_header(_POLICY, name, value, clean_header_value)
+    if stored is None:
         return None
-    try:
-        return _POLICY.fold_binary(name, header), str(header)
-    except _HEADER_ERRORS:
-        return None
+    header, folded = stored
+    return folded, str(header)
 
 
 def _clean_body(value: str) -> str:

@@ -50,9 +50,9 @@ def build_message(
 def _set_header(message: EmailMessage, name: str, value: object) -> None:
     """``value`` made one line, set only when the header the policy stores for it is one line
     too as written (else flattened once, else left out)."""
-    header = stored_header(message.policy, name, one_line(value, HEADER_LIMIT, marker=""), _flat)
-    if header is not None:
-        message[name] = header
+    stored = stored_header(message.policy, name, one_line(value, HEADER_LIMIT, marker=""), _flat)
+    if stored is not None:
+        message[name] = stored[0]
 
 
 def _flat(value: str) -> str:
