@@ -31,9 +31,10 @@ from typing import Any
 UNSAFE = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
 # Lenient on purpose: the stdlib decodes encoded words inside quoted strings, without the
 # surrounding whitespace RFC 2047 asks for and with whitespace in the charset (its parser
-# splits the word on "?", not on spaces), and the legacy ``email.header`` reads a "?" inside
-# the encoded text; so any such sequence counts.
-_ENCODED_WORD = re.compile(r"=\?([^?]*)\?([qQbB])\?(.*?)\?=", re.DOTALL)
+# splits the word on "?", not on spaces), so any such sequence counts. A "?" inside the
+# encoded text makes the stdlib's parser refuse the word, so the text stops at one (which
+# also keeps the search linear on long values).
+_ENCODED_WORD = re.compile(r"=\?([^?]*)\?([qQbB])\?([^?]*)\?=")
 _MAX_ROUNDS = 4
 # A fold is a line break followed by whitespace; any other CR, LF or NUL in the written lines
 # starts a header line of its own (or ends the header block).
