@@ -1,12 +1,21 @@
 """The deterministic fallback extractor: regular expressions and keywords, no network.
 
 Used when no API key is configured (``make run`` out of the box) and whenever the Claude
-breaker is open. Its confidences never exceed ``min(DECISION_NOTIFY_THRESHOLD,
-DECISION_AUTO_UPDATE_THRESHOLD - 0.01)``, so its results never auto-update an account.
+breaker is open. Its confidences never reach ``DECISION_AUTO_UPDATE_THRESHOLD`` (and the
+decision caps its results at ``UPDATE_AND_NOTIFY`` and never lets them move money), but a clear
+email in the new text (strong wording: 0.75) matched to a single account reaches the default
+``DECISION_NOTIFY_THRESHOLD`` (0.60): applied and staff notified, not queued for review.
+
+Intent: compliance wording anywhere in the email first (the per-language tables of
+:mod:`shared.extraction.wording`, the same the decision's backstop reads: 0.75 in the new text,
+0.6 only in a quoted message or an attachment), then the weak compliance keywords (0.4), then the
+other intents' strong (0.75) and weak (0.5) keywords in the new text, then in the whole email
+(at most 0.5); nothing: ``other`` (0.3).
 
 ``degraded`` tells whether it stands in for Claude: :func:`shared.extraction.factory
 .build_extractors` builds it with ``degraded=True`` when an API key is configured (then it only
-runs as a fallback) and ``degraded=False`` when it is the configured extractor.
+runs as a fallback after Claude failed or its breaker is open) and ``degraded=False`` when it
+is the configured extractor (no key: offline, not degraded).
 
 Accepted formats (case-insensitive):
 
@@ -47,6 +56,7 @@ from shared.extraction.validation import (
     needs_new_text,
     validate_field,
 )
+from shared.extraction.wording import compliance_hits
 
 RULES_VERSION = "rules-2025-06-v1"
 
@@ -155,31 +165,20 @@ _EMAIL_RE = re.compile(
 # alone") beats a strong hit of another intent ("I will pay"): missing a cease-and-desist costs
 # more than holding a payment email for staff.
 _INTENT_KEYWORDS: tuple[tuple[str, str, str], ...] = (
+    # the compliance intents' strong wording is the tables of shared.extraction.wording
     (
         "bankruptcy_notice",
-        r"bankrupt|insolven|chapter\s+(?:7|11|13)|automatic\s+stay|trustee\s+in\s+bankruptcy"
-        r"|insolvenzverfahren|faillite|liquidation\s+judiciaire|concurso\s+de\s+acreedores|quiebra",
-        r"administrator\s+appointed|debt\s+relief\s+order",
+        "",
+        r"administrator\s+appointed",
     ),
     (
         "cease_and_desist",
-        r"cease\s+(?:and|&)\s+desist|cease\s+(?:all\s+)?(?:communication|contact|collection)"
-        r"|stop\s+(?:contacting|calling|all\s+contact)"
-        r"|stop\s+(?:e-?mailing|mailing|writing\s+to|texting|messaging|phoning|harass\w*)\s+(?:me|us)\b"
-        r"|(?:do\s+not|don[’']?t|never)\s+(?:ever\s+)?(?:contact|call|phone|e-?mail|text|write\s+to)"
-        r"\s+(?:me|us)\b|refuse\s+to\s+pay"
-        r"|(?:communication|contact|correspondence)s?\s+(?:(?:to|must|should|needs?\s+to)\s+)?"
-        r"(?:stop|cease|end)\b"
-        r"|unterlassungserklärung|unterlassen\s+sie|cessez\s+de\s+me\s+contacter|mise\s+en\s+demeure"
-        r"|dejen?\s+de\s+contactar",
+        "",
         r"harass|no\s+further\s+contact|my\s+(?:attorney|lawyer|solicitor)|leave\s+(?:me|us)\s+alone",
     ),
     (
         "dispute",
-        r"\bdisput|do\s+not\s+owe|don't\s+owe|not\s+my\s+debt|validation\s+of\s+(?:the\s+)?debt"
-        r"|verify\s+(?:this|the)\s+debt|never\s+(?:had|opened)|identity\s+theft|fraudulent"
-        r"|widerspruch|bestreite|forderung\s+ist\s+unberechtigt|conteste|contestation|no\s+debo"
-        r"|disputa",
+        "",
         r"incorrect\s+amount|wrong\s+amount|already\s+paid\s+in\s+full|not\s+correct",
     ),
     (
@@ -224,7 +223,7 @@ _INTENT_KEYWORDS: tuple[tuple[str, str, str], ...] = (
     ),
 )
 _INTENT_RES = tuple(
-    (intent, re.compile(strong, _I), re.compile(weak, _I))
+    (intent, re.compile(strong or r"(?!)", _I), re.compile(weak, _I))
     for intent, strong, weak in _INTENT_KEYWORDS
 )
 
@@ -331,31 +330,41 @@ def _dates(text: str) -> list[_Hit]:
     return hits
 
 
+STRONG = 0.75  # a compliance phrase or an intent's strong wording in the new text
+ELSEWHERE = 0.6  # a compliance phrase only in the quoted history or an attachment
+WEAK = 0.5  # an intent's weak wording
+WEAK_COMPLIANCE = 0.4  # "my lawyer", "wrong amount": compliance, but too loose for the backstop
+OTHER = 0.3
+
 _COMPLIANCE_RES = tuple(r for r in _INTENT_RES if r[0] in COMPLIANCE_INTENTS)
 _OTHER_RES = tuple(r for r in _INTENT_RES if r[0] not in COMPLIANCE_INTENTS)
 _INTENT_PASSES = (
-    tuple((intent, strong, 0.6) for intent, strong, _ in _COMPLIANCE_RES)
-    + tuple((intent, weak, 0.4) for intent, _, weak in _COMPLIANCE_RES)
-    + tuple((intent, strong, 0.6) for intent, strong, _ in _OTHER_RES)
-    + tuple((intent, weak, 0.4) for intent, _, weak in _OTHER_RES)
+    tuple((intent, weak, WEAK_COMPLIANCE) for intent, _, weak in _COMPLIANCE_RES)
+    + tuple((intent, strong, STRONG) for intent, strong, _ in _OTHER_RES)
+    + tuple((intent, weak, WEAK) for intent, _, weak in _OTHER_RES)
 )
 
 
-def strong_compliance_intent(text: str) -> str | None:
-    """The first compliance intent whose strong wording is in ``text``, or None: the patterns
-    the extractor reads first (:mod:`shared.processing.compliance_wording` reuses them)."""
-    for intent, strong, _weak in _COMPLIANCE_RES:
-        if strong.search(text):
-            return intent
-    return None
-
-
-def _intent(text: str) -> tuple[str, float, str | None]:
+def _intent(email: ParsedEmail, new_text: str) -> tuple[str, float, str | None]:
+    """Compliance wording anywhere first (:mod:`shared.extraction.wording`: missing a
+    cease-and-desist costs more than holding a payment email for staff), then the keywords."""
+    hits = compliance_hits(email)
+    if hits:
+        confidence = STRONG if hits[0].segment == "new" else ELSEWHERE
+        return hits[0].intent, confidence, hits[0].evidence
     for intent, pattern, confidence in _INTENT_PASSES:
-        match = pattern.search(text)
+        match = pattern.search(new_text)
         if match:
             return intent, confidence, match.group()
-    return "other", 0.3, None
+    return "other", OTHER, None
+
+
+def _other_intent(text: str) -> tuple[str, float, str | None]:
+    for intent, pattern, confidence in _INTENT_PASSES[len(_COMPLIANCE_RES) :]:
+        match = pattern.search(text)
+        if match:
+            return intent, min(confidence, WEAK), match.group()
+    return "other", OTHER, None
 
 
 class RulesExtractor:
@@ -366,17 +375,14 @@ class RulesExtractor:
     def __init__(self, settings: Settings | None = None, *, degraded: bool = True) -> None:
         settings = settings or get_settings()
         self.degraded = degraded
-        self.confidence_cap = min(
-            settings.decision_notify_threshold, settings.decision_auto_update_threshold - 0.01
-        )
+        self.confidence_cap = settings.decision_auto_update_threshold - 0.01
 
     def extract(self, email: ParsedEmail) -> Extraction:
         new_text = "\n".join(p for p in (email.subject, email.text) if p)
         everything = email.searchable_text()
-        intent, intent_confidence, intent_evidence = _intent(new_text)
+        intent, intent_confidence, intent_evidence = _intent(email, new_text)
         if intent == "other":  # the new text said nothing recognisable: look at the rest
-            intent, intent_confidence, intent_evidence = _intent(everything)
-            intent_confidence = min(intent_confidence, 0.4)
+            intent, intent_confidence, intent_evidence = _other_intent(everything)
 
         candidates: _Candidates = {}
         candidates.update(_reference_candidates(everything))
