@@ -54,6 +54,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -70,6 +71,7 @@ from shared.config import (
     require_trimmed,
 )
 from shared.errors import DependencyUnavailable, ProcessingError
+from shared.extraction.references import normalise_reference
 from shared.logs import log_event
 from shared.payment_keys import clashing_keys, legacy_payment_keys, payment_keys, utc_day
 
@@ -83,7 +85,17 @@ HISTORY_ONLY: dict[str, Any] = {"history": True}
 MONEY_PATTERN = r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$"  # str() of a finite Decimal, no exponent
 ON_HOLD = "on_hold"  # the status of an account held for a compliance reason
 POSSIBLE_DUPLICATE = "possible_duplicate"  # why a payment was refused (ApplyResult)
-LOOKUP_INDEXES = ("case_number", "account_reference", "debtor.email", "applied_email_ids")
+LOOKUP_INDEXES = (
+    "case_number",
+    "account_reference",
+    "debtor.email",
+    "applied_email_ids",
+    "ref_keys",
+    "ref_keys_of",
+)
+REFERENCE_FIELDS = ("case_number", "account_reference")  # always identifying
+MAX_REFERENCE_KEYS = 500
+REFERENCE_BACKFILL_BATCH = 500
 
 
 class _Strict(BaseModel):
@@ -127,6 +139,8 @@ class Account(_Strict):
     applied_email_ids: list[str] = []
     payment_keys: list[str] | None = None  # None: no payment keyed yet (see payment_keys.py)
     history: list[dict[str, Any]] = []
+    # the normalised keys of every identifying field (derived, see reference_keys)
+    ref_keys: list[str] = []
 
 
 class AppliedEntry(_Strict):
@@ -203,8 +217,42 @@ class ApplyResult:
     payment_refused: str | None = None
 
 
+def identifying_fields(settings: Settings) -> tuple[str, ...]:
+    """``case_number``, ``account_reference`` and the operator's ``MATCH_REFERENCE_FIELDS``."""
+    extra = (p.strip() for p in settings.match_reference_fields.split(","))
+    return tuple(dict.fromkeys((*REFERENCE_FIELDS, *filter(None, extra))))
+
+
+def _field_value(document: Mapping[str, Any], path: str) -> Any:
+    value: Any = document
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+def reference_keys(document: Mapping[str, Any], fields: tuple[str, ...]) -> list[str]:
+    """The lookup keys of an account document: each identifying field's value normalised like
+    an email's tokens (:func:`shared.extraction.references.normalise_reference`). A loader that
+    writes accounts stores them as ``ref_keys`` (with ``ref_keys_of``: ``",".join(fields)``);
+    the repository derives them for documents written without."""
+    keys: dict[str, None] = {}
+    for path in fields:
+        value = _field_value(document, path)
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if isinstance(item, str | int) and not isinstance(item, bool):
+                key = normalise_reference(item)
+                if key:
+                    keys.setdefault(key)
+    return list(keys)
+
+
 class AccountRepository(Protocol):
     """The port the matcher and the pipeline use; the fake lives in the unit tests."""
+
+    def find_by_references(self, keys: list[str]) -> Lookup:
+        """Accounts any of whose identifying fields has one of ``keys`` (normalised)."""
+        ...
 
     def find_by_case_number(self, value: str) -> Lookup: ...
 
@@ -251,6 +299,14 @@ def safe_str(value: object, *, max_length: int = MAX_FILTER_STRING) -> str:
     if cleaned.startswith("$") or any(not ch.isprintable() for ch in cleaned):
         raise UnsafeFilterValue("filter value looks like an operator or has control characters")
     return cleaned
+
+
+def _safe_key(key: object) -> str:
+    """A normalised reference key: letters and digits only (never an operator)."""
+    value = safe_str(key, max_length=64)
+    if not value.isalnum():
+        raise UnsafeFilterValue("a reference key holds only letters and digits")
+    return value
 
 
 def document_ref(document_id: object) -> str:
@@ -403,6 +459,7 @@ class MongoAccountRepository:
         self._client: Any = None
         self._accounts: Any = None  # the collection object, made once with the client
         self._lock = threading.Lock()
+        self._next_backfill = 0.0  # time.monotonic() from which reference keys are derived
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -468,6 +525,69 @@ class MongoAccountRepository:
                 self._accounts = None
 
     # -- reads ----------------------------------------------------------------------------
+
+    def find_by_references(self, keys: list[str]) -> Lookup:
+        """One indexed query: ``{"ref_keys": {"$in": keys}}`` (a scalar array, see the module
+        docstring). Each account comes back with its keys derived from the document as read,
+        so the matcher sees which identifier matched even before its stored keys are."""
+        wanted = [_safe_key(key) for key in keys][:MAX_REFERENCE_KEYS]
+        if not wanted:
+            return Lookup([])
+        self._derive_keys_if_due()
+        fields = identifying_fields(self._settings)
+
+        def run() -> list[Any]:
+            query = {"ref_keys": {"$in": wanted}}
+            return list(self._collection().find(query, PROJECTION, limit=MAX_CANDIDATES))
+
+        documents = [
+            {**d, "ref_keys": reference_keys(d, fields)} if isinstance(d, Mapping) else d
+            for d in self._call(run)
+        ]
+        return _validated(documents)
+
+    def derive_reference_keys(self, *, batch: int = REFERENCE_BACKFILL_BATCH) -> int:
+        """Store ``ref_keys`` on up to ``batch`` accounts written without them (or for other
+        identifying fields); the number updated. Run once per instance on first use, then at
+        most every ``MATCH_REFERENCE_BACKFILL_SECONDS``; ``python -m shared.ops`` runs it to the
+        end for a whole collection."""
+        fields = identifying_fields(self._settings)
+        spec = ",".join(fields)
+
+        def run() -> int:
+            collection = self._collection()
+            stale = list(
+                collection.find(
+                    {"ref_keys_of": {"$nin": [spec]}},
+                    # top-level roots: nx-27017 leaves dotted inclusion paths out
+                    {path.split(".")[0]: True for path in fields},
+                    limit=batch,
+                )
+            )
+            for document in stale:
+                collection.update_one(
+                    {"_id": document["_id"]},
+                    {"$set": {"ref_keys": reference_keys(document, fields), "ref_keys_of": spec}},
+                )
+            return len(stale)
+
+        return self._call(run)
+
+    def _derive_keys_if_due(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now < self._next_backfill:
+                return
+            self._next_backfill = now + self._settings.match_reference_backfill_seconds
+        try:
+            updated = self.derive_reference_keys()
+        except AccountQueryFailed as exc:  # the lookup itself still runs (on the keys stored)
+            log_event(
+                logger, "account_reference_keys_failed", level=logging.WARNING, error=str(exc)
+            )
+            return
+        if updated:
+            log_event(logger, "account_reference_keys_derived", accounts=updated)
 
     def find_by_case_number(self, value: str) -> Lookup:
         return self._find({"case_number": safe_str(value, max_length=128)})

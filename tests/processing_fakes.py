@@ -18,6 +18,8 @@ from shared.accounts import (
     ApplyResult,
     Lookup,
     already_applied_result,
+    identifying_fields,
+    reference_keys,
     safe_str,
     validate_account,
 )
@@ -293,6 +295,18 @@ class FakeAccounts:
             else:
                 accounts.append(account)
         return Lookup(accounts, skipped)
+
+    def find_by_references(self, keys: list[str]) -> Lookup:
+        wanted = set(keys)
+        fields = identifying_fields(get_settings())
+        found = self._lookup(lambda d: bool(wanted.intersection(reference_keys(d, fields))))
+        return Lookup(
+            [
+                a.model_copy(update={"ref_keys": reference_keys(self.documents[a.key], fields)})
+                for a in found.accounts
+            ],
+            found.skipped,
+        )
 
     def find_by_case_number(self, value: str) -> Lookup:
         value = safe_str(value)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -105,6 +106,12 @@ class Pipeline:
             deps.accounts,
             ambiguity_margin=settings.match_ambiguity_margin,
             fuzzy_min_score=settings.match_fuzzy_min_score,
+            reference_pattern=(
+                re.compile(settings.match_reference_pattern)
+                if settings.match_reference_pattern
+                else None
+            ),
+            max_reference_tokens=settings.match_reference_max_tokens,
         )
         self._sweep_lock = threading.Lock()
         self._next_sweep = 0.0  # time.monotonic() from which the next sweep may run
