@@ -51,16 +51,18 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from shared.accounts import Account
+from shared.extraction.automated import BOUNCE
 from shared.extraction.models import COMPLIANCE_INTENTS, Extraction, ParsedEmail
 from shared.payment_keys import utc_day
-from shared.processing.compliance_wording import compliance_wording
+from shared.processing.compliance_wording import compliance_hit
 from shared.processing.matching import Match
 
 AUTO_UPDATE = "AUTO_UPDATE"
 UPDATE_AND_NOTIFY = "UPDATE_AND_NOTIFY"
 MANUAL_REVIEW = "MANUAL_REVIEW"
-DECISIONS = (AUTO_UPDATE, UPDATE_AND_NOTIFY, MANUAL_REVIEW)
-_RANK = {MANUAL_REVIEW: 0, UPDATE_AND_NOTIFY: 1, AUTO_UPDATE: 2}
+AUTOMATED = "AUTOMATED"  # mail no person wrote: stored, reported, counted; nobody notified
+DECISIONS = (AUTO_UPDATE, UPDATE_AND_NOTIFY, MANUAL_REVIEW, AUTOMATED)
+_RANK = {AUTOMATED: 0, MANUAL_REVIEW: 0, UPDATE_AND_NOTIFY: 1, AUTO_UPDATE: 2}
 
 INJECTION_WARNING = "injection_suspected"
 # Warnings on these fields block money movement: evidence_* (missing, not found, mismatch,
@@ -75,6 +77,7 @@ ACTION_RECORD_PAYMENT = "record_payment"
 ACTION_REPORT_PAYMENT = "report_payment"
 ACTION_UPDATE_CONTACT = "update_contact"
 ACTION_NOTE = "note"
+ACTION_NOTE_BOUNCE = "note_bounce"  # the debtor's email address bounced (automated mail)
 
 # Notification kinds (outbox).
 NOTIFY_UPDATE = "debt_update"
@@ -96,6 +99,8 @@ class Decision:
     notification: str | None  # the kind of staff notification, None: none
     reasons: tuple[str, ...]
     hold_reason: str | None = None  # the compliance intent behind ACTION_HOLD
+    # hold every account a reference in the email points at (several: an ambiguous match)
+    hold_all_referenced: bool = False
 
     @property
     def applies(self) -> bool:
@@ -259,15 +264,45 @@ def _compliance(
     extraction: Extraction, email: ParsedEmail | None, reasons: list[str]
 ) -> str | None:
     """The compliance intent of the email (the model's, or the wording's backstop), or None."""
+    hit = compliance_hit(email) if email is not None else None
+    if hit is not None:
+        reasons.append(f"compliance_kind:{hit.kind}")
     if extraction.intent in COMPLIANCE_INTENTS:
         reasons.append(f"compliance:{extraction.intent}")
         return extraction.intent
-    worded = compliance_wording(email) if email is not None else None
-    if worded is not None:
-        reasons.append(f"compliance_wording:{worded}")
+    if hit is not None:
+        reasons.append(f"compliance_wording:{hit.intent}")
         if extraction.intent == "payment_confirmation":
             reasons.append("payment_not_recorded:compliance_wording")
-    return worded
+        return hit.intent
+    return None
+
+
+def _hold(compliance: str, match: Match, confidence: float, reasons: list[str]) -> Decision:
+    """A compliance email: hold every account it refers to and alert; no account: review."""
+    several = match.account is None and match.ambiguous and match.by_reference
+    if several:  # references to several accounts: hold them all (releasing is a person's call)
+        reasons.append("hold_every_referenced_account")
+    if match.account is None and not several:
+        return Decision(MANUAL_REVIEW, confidence, None, NOTIFY_COMPLIANCE, tuple(reasons))
+    return Decision(
+        UPDATE_AND_NOTIFY,
+        confidence,
+        ACTION_HOLD,
+        NOTIFY_COMPLIANCE,
+        tuple(reasons),
+        hold_reason=compliance,
+        hold_all_referenced=several,
+    )
+
+
+def _automated(email: ParsedEmail, confidence: float) -> Decision:
+    """Mail no person wrote: nothing applied and nobody notified; a bounce notes on the
+    accounts of its failed recipients that their address bounced."""
+    reasons = [f"automated:{email.automated}"]
+    if email.automated == BOUNCE and email.bounced_recipients:
+        return Decision(AUTOMATED, confidence, ACTION_NOTE_BOUNCE, None, tuple(reasons))
+    return Decision(AUTOMATED, confidence, None, None, tuple(reasons))
 
 
 def decide(
@@ -285,6 +320,8 @@ def decide(
     backstop, and a payment with a date is reported, not recorded.
     """
     confidence = round(min(extraction.overall_confidence, match.score), 4)
+    if email is not None and email.automated is not None:
+        return _automated(email, confidence)
     reasons: list[str] = []
     account = match.account
     if match.ambiguous:
@@ -297,16 +334,7 @@ def decide(
 
     compliance = _compliance(extraction, email, reasons)
     if compliance is not None:
-        if account is None:
-            return Decision(MANUAL_REVIEW, confidence, None, NOTIFY_COMPLIANCE, tuple(reasons))
-        return Decision(
-            UPDATE_AND_NOTIFY,
-            confidence,
-            ACTION_HOLD,
-            NOTIFY_COMPLIANCE,
-            tuple(reasons),
-            hold_reason=compliance,
-        )
+        return _hold(compliance, match, confidence, reasons)
     if account is None:
         return Decision(MANUAL_REVIEW, confidence, None, NOTIFY_REVIEW, tuple(reasons))
 

@@ -31,6 +31,7 @@ from shared.accounts import (
     AccountRepository,
     AccountUpdate,
     ApplyResult,
+    UnsafeFilterValue,
 )
 from shared.config import Settings
 from shared.errors import BreakerOpenError, LeaseHeldError, PermanentError, ProcessingError
@@ -205,7 +206,7 @@ class Pipeline:
             received_at=run.delivery.notice.received_at,
         )
         with self._stage(run, "apply"):
-            decision, actions = self._apply(run, extraction, match, decision)
+            decision, actions = self._apply(run, extraction, match, decision, email)
         notifications = self._notifications(
             run, email=email, extraction=extraction, match=match, decision=decision, actions=actions
         )
@@ -244,9 +245,10 @@ class Pipeline:
 
     def _extract(self, run: _Run, email: ParsedEmail) -> Extraction:
         claude = self.deps.claude
-        if claude is None:
-            run.trace.warnings.append("claude_not_configured")
-            return self._rules(email)
+        if claude is None or email.automated is not None:  # automated: not worth a model call
+            if claude is None:
+                run.trace.warnings.append("claude_not_configured")
+            return self._rules(email, degraded=False)
         breaker = self.deps.breakers("claude")
         if breaker.is_open():
             run.trace.warnings.append("claude_breaker_open")
@@ -276,13 +278,25 @@ class Pipeline:
             return self._rules(email)
         return extraction
 
-    def _rules(self, email: ParsedEmail) -> Extraction:
+    def _rules(self, email: ParsedEmail, *, degraded: bool = True) -> Extraction:
+        """The rules extractor's result; ``degraded`` only when it stands in for Claude after
+        a failure (breaker open, request rejected, malformed answer), never offline."""
         extraction = self.deps.rules.extract(email)
-        return extraction if extraction.degraded else replace(extraction, degraded=True)
+        if extraction.degraded == degraded:
+            return extraction
+        return replace(extraction, degraded=degraded)
 
     def _apply(
-        self, run: _Run, extraction: Extraction, match: Match, decision: Decision
+        self,
+        run: _Run,
+        extraction: Extraction,
+        match: Match,
+        decision: Decision,
+        email: ParsedEmail,
     ) -> tuple[Decision, list[dict[str, Any]]]:
+        several = self._several_targets(match, decision, email)
+        if several is not None:
+            return decision, self._apply_each(run, extraction, decision, several)
         earlier = self._earlier_apply(run)
         account = earlier or match.account
         if account is None:
@@ -329,6 +343,45 @@ class Pipeline:
                 reasons=(*decision.reasons, f"not_applied:{result.reason}"),
             )
         return decision, [action]
+
+    def _several_targets(
+        self, match: Match, decision: Decision, email: ParsedEmail
+    ) -> list[Account] | None:
+        """The accounts of a change that goes to each of several (a hold of every referenced
+        account; a bounce note on every account of a failed recipient), or None."""
+        if decision.hold and decision.hold_all_referenced:
+            return list(match.referenced_accounts)
+        if decision.action == rules.ACTION_NOTE_BOUNCE:
+            found: dict[str, Account] = {}
+            for address in email.bounced_recipients:
+                with suppress(UnsafeFilterValue):
+                    for account in self.deps.accounts.find_by_debtor_email(address).accounts:
+                        found.setdefault(account.account_id, account)
+            return list(found.values())
+        return None
+
+    def _apply_each(
+        self, run: _Run, extraction: Extraction, decision: Decision, accounts: list[Account]
+    ) -> list[dict[str, Any]]:
+        """Apply one change to each account, once per email and account (the guard of
+        :meth:`AccountRepository.apply`); a redelivery reports what is already there."""
+        actions: list[dict[str, Any]] = []
+        for account in accounts:
+            update = self._update_for(run, extraction, decision)
+            if decision.action == rules.ACTION_NOTE_BOUNCE:
+                update = _bounce_update(update, account)
+            result = self.deps.accounts.apply(account, run.email_id, update)
+            action: dict[str, Any] = {
+                "type": decision.action or "none",
+                "account_id": account.account_id,
+                "result": result.status,
+            }
+            if result.reason:
+                action["reason"] = result.reason
+            if result.status == "already_applied":
+                run.trace.warnings.append("account_already_updated")
+            actions.append(action)
+        return actions
 
     def _earlier_apply(self, run: _Run) -> Account | None:
         """On a retry, the account an earlier attempt of this email already changed.
@@ -506,6 +559,21 @@ class Pipeline:
             metrics.record("extraction_confidence", found.confidence, field=name)
         metrics.record("match_score", match.score, method=match.method or "none")
         metrics.record("decision", 1, decision=decision.decision)
+        if decision.decision == rules.AUTOMATED:
+            kind = next(
+                (r.split(":", 1)[1] for r in decision.reasons if r.startswith("automated:")), None
+            )
+            if kind is not None:
+                metrics.record("automated_mail", 1, kind=kind)
+
+
+def _bounce_update(update: AccountUpdate, account: Account) -> AccountUpdate:
+    """The note that the debtor's address bounced: on the account, where staff see it."""
+    at = update.history_entry.get("at")
+    note = {"address": account.debtor.email, "at": at, "email_id": update.history_entry["email_id"]}
+    entry = {**update.history_entry, "intent": "email_bounced", "note": "email_address_bounced"}
+    entry.pop("fields", None)
+    return replace(update, set_fields={"debtor.email_bounced": note}, history_entry=entry)
 
 
 def _payment_date(extraction: Extraction) -> date | None:
