@@ -10,8 +10,10 @@ if [ ! -x "$pg_bin/initdb" ]; then
   fi
   [ -x "$pg_bin/initdb" ] || missing+=("PostgreSQL 15 server binaries in $pg_bin (Debian: postgresql-15)")
 fi
-if [ ! -x /usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator ]; then
-  missing+=("Google's Pub/Sub emulator (gcloud component pubsub-emulator, /usr/lib/google-cloud-sdk/platform/pubsub-emulator)")
+# The emulator's jar: PUBSUB_EMULATOR_JAR, or under the SDK root `gcloud info` reports
+# (Debian package, cloud-sdk images, installer): infra/pubsub_emulator.py decides.
+if ! emulator_problem="$("${PYTHON:-python3}" "$(dirname "$0")/pubsub_emulator.py" 2>&1 >/dev/null)"; then
+  missing+=("$emulator_problem")
 fi
 if ! command -v java >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "==> installing a Java runtime for the Pub/Sub emulator (apt-get)"

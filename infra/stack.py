@@ -29,11 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infra import pubsub_emulator
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
-PUBSUB_EMULATOR_BIN = Path(
-    "/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator"
-)
 PROJECT = "local-project"
 FUNCTIONS = ("webhook", "processor", "rollup")
 FUNCTION_TARGETS = {"webhook": "webhook", "processor": "process_email", "rollup": "rollup"}
@@ -351,7 +350,7 @@ class LocalStack:
             "pubsub",
             pubsub_port,
             logs / "pubsub.log",
-            [str(PUBSUB_EMULATOR_BIN), "--host=127.0.0.1", f"--port={pubsub_port}"],
+            _pubsub_emulator_command(pubsub_port),
             ready=lambda s: _http_answers(
                 f"http://127.0.0.1:{s.port}/v1/projects/{PROJECT}/topics"
             ),
@@ -617,6 +616,14 @@ def _in_parallel(calls: list[Callable[[], None]]) -> None:
         thread.join()
     if errors:
         raise StackError("; ".join(str(e) for e in errors))
+
+
+def _pubsub_emulator_command(port: int) -> list[str]:
+    """Google's Pub/Sub emulator on loopback (PUBSUB_EMULATOR_JAR, or found via gcloud info)."""
+    try:
+        return pubsub_emulator.emulator_command("127.0.0.1", port)
+    except pubsub_emulator.EmulatorNotFound as exc:
+        raise StackError(f"pubsub: {exc}") from None
 
 
 def _fake_gcs_binary() -> str:

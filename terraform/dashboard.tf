@@ -66,6 +66,45 @@ locals {
   ]
 }
 
+# The API drops zero values and empty lists from what it stores (a tile at
+# xPos 0, an empty groupByFields), so writing them makes every plan show a
+# diff (terraform-provider-google issue 16173). The tiles below leave out
+# exactly those: a second plan is empty.
+locals {
+  dashboard_tiles = [
+    for index, chart in local.dashboard_charts : merge(
+      # position: only the non-zero coordinates
+      { for axis, value in { xPos = (index % 2) * 6, yPos = floor(index / 2) * 4 } : axis => value if value != 0 },
+      {
+        width  = 6
+        height = 4
+        widget = {
+          title = chart.title
+          xyChart = {
+            dataSets = [{
+              plotType = "LINE"
+              timeSeriesQuery = {
+                timeSeriesFilter = {
+                  filter = chart.filter
+                  aggregation = merge(
+                    {
+                      alignmentPeriod    = "60s"
+                      perSeriesAligner   = chart.aligner
+                      crossSeriesReducer = "REDUCE_SUM"
+                    },
+                    # groupByFields only when there is something to group by
+                    { for key, fields in { groupByFields = chart.group_by } : key => fields if length(fields) > 0 },
+                  )
+                }
+              }
+            }]
+          }
+        }
+      },
+    )
+  ]
+}
+
 resource "google_monitoring_dashboard" "main" {
   project = var.project_id
 
@@ -73,33 +112,10 @@ resource "google_monitoring_dashboard" "main" {
     displayName = "Inbound email (${var.environment})"
     mosaicLayout = {
       columns = 12
-      tiles = [
-        for index, chart in local.dashboard_charts : {
-          xPos   = (index % 2) * 6
-          yPos   = floor(index / 2) * 4
-          width  = 6
-          height = 4
-          widget = {
-            title = chart.title
-            xyChart = {
-              dataSets = [{
-                plotType = "LINE"
-                timeSeriesQuery = {
-                  timeSeriesFilter = {
-                    filter = chart.filter
-                    aggregation = {
-                      alignmentPeriod    = "60s"
-                      perSeriesAligner   = chart.aligner
-                      crossSeriesReducer = "REDUCE_SUM"
-                      groupByFields      = chart.group_by
-                    }
-                  }
-                }
-              }]
-            }
-          }
-        }
-      ]
+      tiles   = local.dashboard_tiles
     }
   })
+
+  # Its charts use the log-based metrics (monitoring.tf).
+  depends_on = [time_sleep.log_metrics_propagation]
 }

@@ -126,15 +126,18 @@ resource "google_cloudfunctions2_function" "webhook" {
         key        = secret_environment_variables.value
         project_id = var.project_id
         secret     = google_secret_manager_secret.app[secret_environment_variables.value].secret_id
-        version    = "latest"
+        # A pinned version (var.secret_versions): every instance of a
+        # revision reads the same value; rotating is a deliberate apply.
+        version = var.secret_versions[secret_environment_variables.value]
       }
     }
   }
 
   depends_on = [
     google_secret_manager_secret_iam_member.function_reads,
-    google_project_iam_member.build,
-    google_storage_bucket_iam_member.build_reads_sources,
+    # The build service account's roles must have propagated before the
+    # first build fetches the source archive (iam.tf).
+    time_sleep.build_iam_propagation,
   ]
 }
 
@@ -198,7 +201,9 @@ resource "google_cloudfunctions2_function" "processor" {
         key        = secret_environment_variables.value
         project_id = var.project_id
         secret     = google_secret_manager_secret.app[secret_environment_variables.value].secret_id
-        version    = "latest"
+        # A pinned version (var.secret_versions): every instance of a
+        # revision reads the same value; rotating is a deliberate apply.
+        version = var.secret_versions[secret_environment_variables.value]
       }
     }
   }
@@ -214,8 +219,9 @@ resource "google_cloudfunctions2_function" "processor" {
     google_secret_manager_secret_iam_member.function_reads,
     google_project_iam_member.sql_client,
     google_project_iam_member.sql_instance_user,
-    google_project_iam_member.build,
-    google_storage_bucket_iam_member.build_reads_sources,
+    # The build service account's roles must have propagated before the
+    # first build fetches the source archive (iam.tf).
+    time_sleep.build_iam_propagation,
   ]
 }
 
@@ -264,8 +270,9 @@ resource "google_cloudfunctions2_function" "rollup" {
       SMTP_PORT     = tostring(var.smtp_port)
       SMTP_USERNAME = var.smtp_username
       SMTP_FROM     = var.smtp_from
-      # The function verifies Cloud Scheduler's OIDC token itself as well.
-      ROLLUP_AUDIENCE         = local.rollup_url
+      # Cloud Run checks Cloud Scheduler's OIDC token; the function checks its
+      # claims again (audience, invoker) as defence in depth.
+      ROLLUP_AUDIENCE         = local.rollup_audience
       ROLLUP_ALLOWED_INVOKERS = google_service_account.sa["scheduler"].email
     })
 
@@ -275,7 +282,9 @@ resource "google_cloudfunctions2_function" "rollup" {
         key        = secret_environment_variables.value
         project_id = var.project_id
         secret     = google_secret_manager_secret.app[secret_environment_variables.value].secret_id
-        version    = "latest"
+        # A pinned version (var.secret_versions): every instance of a
+        # revision reads the same value; rotating is a deliberate apply.
+        version = var.secret_versions[secret_environment_variables.value]
       }
     }
   }
@@ -284,7 +293,8 @@ resource "google_cloudfunctions2_function" "rollup" {
     google_secret_manager_secret_iam_member.function_reads,
     google_project_iam_member.sql_client,
     google_project_iam_member.sql_instance_user,
-    google_project_iam_member.build,
-    google_storage_bucket_iam_member.build_reads_sources,
+    # The build service account's roles must have propagated before the
+    # first build fetches the source archive (iam.tf).
+    time_sleep.build_iam_propagation,
   ]
 }

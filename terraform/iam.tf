@@ -89,15 +89,31 @@ resource "google_storage_bucket_iam_member" "processor_raw_read" {
 
 # --- Cloud SQL: processor, rollup and the migrations (deployer) ------------
 
-# Cloud SQL roles have no instance-level binding; the project holds one
-# instance of this system. client = connect through the connector,
-# instanceUser = log in as the IAM database user.
+# Cloud SQL roles have no instance-level binding: they are granted on the
+# project, with an IAM condition that limits them to this system's instance
+# (Cloud SQL evaluates resource.name / resource.type in conditions).
+# client = connect through the connector, instanceUser = log in as the IAM
+# database user.
+locals {
+  sql_instance_condition = {
+    title       = "only-instance-${local.suffix}"
+    description = "Only the Cloud SQL instance of this environment."
+    expression  = "resource.type == \"sqladmin.googleapis.com/Instance\" && resource.name == \"projects/${var.project_id}/instances/${google_sql_database_instance.main.name}\""
+  }
+}
+
 resource "google_project_iam_member" "sql_client" {
   for_each = toset(["processor", "rollup", "deployer"])
 
   project = var.project_id
   role    = "roles/cloudsql.client"
   member  = google_service_account.sa[each.key].member
+
+  condition {
+    title       = local.sql_instance_condition.title
+    description = local.sql_instance_condition.description
+    expression  = local.sql_instance_condition.expression
+  }
 }
 
 resource "google_project_iam_member" "sql_instance_user" {
@@ -106,6 +122,12 @@ resource "google_project_iam_member" "sql_instance_user" {
   project = var.project_id
   role    = "roles/cloudsql.instanceUser"
   member  = google_service_account.sa[each.key].member
+
+  condition {
+    title       = local.sql_instance_condition.title
+    description = local.sql_instance_condition.description
+    expression  = local.sql_instance_condition.expression
+  }
 }
 
 # --- secrets: each function reads only its own -----------------------------
@@ -128,13 +150,35 @@ resource "google_secret_manager_secret_iam_member" "deployer_reads_raw_secret" {
 # --- invokers ----------------------------------------------------------------
 
 # Providers cannot present a Google identity, so the webhook is public; it
-# authenticates every request itself (signatures / basic auth).
+# authenticates every request itself (signatures / basic auth). By default
+# allUsers may invoke it. Under Domain Restricted Sharing (an organisation
+# policy that refuses allUsers) set webhook_public_access =
+# "invoker_iam_check_disabled": no allUsers grant, Cloud Run's invoker IAM
+# check is switched off on the webhook's service instead (below).
 resource "google_cloud_run_v2_service_iam_member" "webhook_public" {
+  count = var.webhook_public_access == "all_users" ? 1 : 0
+
   project  = var.project_id
   location = var.region
   name     = google_cloudfunctions2_function.webhook.name
   role     = "roles/run.invoker"
   member   = "allUsers"
+}
+
+# The function resource cannot set the Cloud Run service's invoker_iam_disabled,
+# so gcloud does (the CI image has it; the deployer has roles/run.admin). It
+# runs again after every update of the function, which redeploys the service.
+resource "terraform_data" "webhook_invoker_iam_check_disabled" {
+  count = var.webhook_public_access == "invoker_iam_check_disabled" ? 1 : 0
+
+  triggers_replace = [
+    google_cloudfunctions2_function.webhook.service_config[0].service,
+    google_cloudfunctions2_function.webhook.update_time,
+  ]
+
+  provisioner "local-exec" {
+    command = "gcloud run services update ${google_cloudfunctions2_function.webhook.name} --project=${var.project_id} --region=${var.region} --no-invoker-iam-check --quiet"
+  }
 }
 
 # The processor is private: only the Pub/Sub push identity may call it.
@@ -157,11 +201,26 @@ resource "google_cloud_run_v2_service_iam_member" "rollup_scheduler_invoker" {
 
 # --- Pub/Sub service agent ----------------------------------------------------
 
+# On a fresh project the agent may not exist yet when the API has just been
+# enabled; granting it a role then fails ("Service account ... does not
+# exist"). generateServiceIdentity creates it (a no-op when it exists). The
+# resource is in the beta provider only.
+resource "google_project_service_identity" "pubsub" {
+  provider = google-beta
+
+  project = var.project_id
+  service = "pubsub.googleapis.com"
+
+  depends_on = [google_project_service.apis]
+}
+
 # Forwarding to the dead-letter topic is done by the Pub/Sub service agent.
 resource "google_pubsub_topic_iam_member" "agent_publishes_dead_letters" {
   topic  = google_pubsub_topic.dead_letter.id
   role   = "roles/pubsub.publisher"
   member = local.pubsub_service_agent
+
+  depends_on = [google_project_service_identity.pubsub]
 }
 
 # ... and it must be able to acknowledge the message it dead-lettered.
@@ -169,6 +228,8 @@ resource "google_pubsub_subscription_iam_member" "agent_subscribes_processor" {
   subscription = google_pubsub_subscription.processor.id
   role         = "roles/pubsub.subscriber"
   member       = local.pubsub_service_agent
+
+  depends_on = [google_project_service_identity.pubsub]
 }
 
 # The agent mints the push OIDC token as the push identity. Setting a service
@@ -179,26 +240,59 @@ resource "google_service_account_iam_member" "agent_mints_push_token" {
   role               = "roles/iam.serviceAccountTokenCreator"
   member             = local.pubsub_service_agent
 
-  depends_on = [google_project_iam_member.deployer]
+  depends_on = [google_project_iam_member.deployer, google_project_service_identity.pubsub]
 }
 
 # --- function builds -----------------------------------------------------------
 
+# What the provider's own cloudfunctions2 examples grant a build service
+# account, at project level: Cloud Functions copies the uploaded archive into
+# its own bucket (gcf-v2-sources-<project number>-<region>) and the build
+# fetches it from there, so a grant on our sources bucket alone is refused
+# ("Access to bucket gcf-v2-sources-... denied"). Builder = run builds,
+# logWriter = build logs, artifactregistry.writer = push the function image.
+locals {
+  build_roles = [
+    "roles/cloudbuild.builds.builder",
+    "roles/logging.logWriter",
+    "roles/artifactregistry.writer",
+    "roles/storage.objectAdmin",
+  ]
+}
+
 resource "google_project_iam_member" "build" {
-  for_each = toset(["roles/logging.logWriter", "roles/artifactregistry.writer"])
+  for_each = toset(local.build_roles)
 
   project = var.project_id
   role    = each.value
   member  = google_service_account.sa["build"].member
 }
 
-resource "google_storage_bucket_iam_member" "build_reads_sources" {
-  bucket = google_storage_bucket.sources.name
-  role   = "roles/storage.objectViewer"
-  member = google_service_account.sa["build"].member
+# IAM grants take up to a minute to reach Cloud Build: without the wait the
+# first build of a fresh project fails to fetch its source (as the provider's
+# examples do, 60 s, once: later applies do not wait again).
+resource "time_sleep" "build_iam_propagation" {
+  create_duration = "60s"
+
+  triggers = {
+    roles = join(",", sort(local.build_roles))
+  }
+
+  depends_on = [google_project_iam_member.build]
 }
 
 # --- pipeline and operators -------------------------------------------------------
+
+# Every project-level role the configuration grants: the only ones the
+# deployer's roles/resourcemanager.projectIamAdmin may add or remove (an IAM
+# condition on modifiedGrantsByRole), so the pipeline cannot make anyone owner.
+locals {
+  deployer_grantable_roles = sort(distinct(concat(
+    local.build_roles,
+    ["roles/cloudsql.client", "roles/cloudsql.instanceUser"],
+    var.deployer_project_roles,
+  )))
+}
 
 resource "google_project_iam_member" "deployer" {
   for_each = toset(var.deployer_project_roles)
@@ -206,6 +300,15 @@ resource "google_project_iam_member" "deployer" {
   project = var.project_id
   role    = each.value
   member  = google_service_account.sa["deployer"].member
+
+  dynamic "condition" {
+    for_each = each.value == "roles/resourcemanager.projectIamAdmin" ? [1] : []
+    content {
+      title       = "grants-of-this-configuration-only"
+      description = "May grant and revoke only the project roles this Terraform configuration uses."
+      expression  = "api.getAttribute(\"iam.googleapis.com/modifiedGrantsByRole\", []).hasOnly([${join(", ", [for role in local.deployer_grantable_roles : "\"${role}\""])}])"
+    }
+  }
 }
 
 # Operators run `python -m shared.ops` as the deployer (its Cloud SQL IAM user

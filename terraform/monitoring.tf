@@ -160,6 +160,26 @@ resource "google_logging_metric" "outbox_sweep_failed" {
   depends_on = [google_project_service.apis]
 }
 
+# A log-based metric is not usable in an alert policy until Cloud Monitoring
+# knows it: creating the policy in the same apply fails with 404 "Cannot find
+# metric(s) ... it could take up to 10 minutes" (terraform-provider-google
+# issue 11102, still open). The policies on these metrics wait for this; it
+# waits again only when a log-based metric is added or renamed.
+resource "time_sleep" "log_metrics_propagation" {
+  create_duration = "600s"
+
+  triggers = {
+    metrics = join(",", [
+      google_logging_metric.webhook_received.id,
+      google_logging_metric.processing_errors.id,
+      google_logging_metric.breaker_opened.id,
+      google_logging_metric.rollup_failed.id,
+      google_logging_metric.notification_failed.id,
+      google_logging_metric.outbox_sweep_failed.id,
+    ])
+  }
+}
+
 # --- where alerts go -------------------------------------------------------------------
 
 resource "google_monitoring_notification_channel" "ops_email" {
@@ -213,6 +233,8 @@ resource "google_monitoring_alert_policy" "breaker_opened" {
   }
 
   notification_channels = [google_monitoring_notification_channel.ops_email.id]
+
+  depends_on = [time_sleep.log_metrics_propagation]
 }
 
 resource "google_monitoring_alert_policy" "dead_letters" {
@@ -344,6 +366,8 @@ resource "google_monitoring_alert_policy" "rollup_failed" {
   }
 
   notification_channels = [google_monitoring_notification_channel.ops_email.id]
+
+  depends_on = [time_sleep.log_metrics_propagation]
 }
 
 resource "google_monitoring_alert_policy" "notification_failed" {
@@ -429,4 +453,6 @@ resource "google_monitoring_alert_policy" "notification_failed" {
   }
 
   notification_channels = [google_monitoring_notification_channel.ops_email.id]
+
+  depends_on = [time_sleep.log_metrics_propagation]
 }

@@ -114,3 +114,8 @@ output "ops_env" {
     ["# MONGODB_URI is not here: it is the Secret Manager secret ${google_secret_manager_secret.app["MONGODB_URI"].secret_id} (shared.ops does not need it)\n"],
   ))
 }
+
+output "ci_image_repository" {
+  description = "Artifact Registry path of the pipeline's CI image (cloudbuild.yaml _CI_IMAGE)."
+  value       = "${var.region}-docker.pkg.dev/${var.project_id}/${google_artifact_registry_repository.ci.repository_id}"
+}

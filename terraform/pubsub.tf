@@ -3,7 +3,14 @@
 # subscription keeps them for inspection and replay.
 
 locals {
-  message_retention = "604800s" # 7 days, the Pub/Sub maximum for subscriptions
+  # Undelivered messages of the processor subscription: a week covers any
+  # outage of the processor; after max_delivery_attempts a message moves to
+  # the dead-letter topic anyway.
+  message_retention = "604800s" # 7 days
+
+  # Dead letters wait for an operator to find the cause and replay them: keep
+  # them as long as Pub/Sub allows (31 days for a subscription).
+  dead_letter_retention = "2678400s" # 31 days
 
   # Pub/Sub waits this long for the processor's HTTP response before it
   # counts a delivery as failed. It must exceed the processor's worst case
@@ -33,7 +40,7 @@ resource "google_pubsub_subscription" "dead_letter" {
   topic   = google_pubsub_topic.dead_letter.id
 
   ack_deadline_seconds       = 60
-  message_retention_duration = local.message_retention
+  message_retention_duration = local.dead_letter_retention
   retain_acked_messages      = false
 
   expiration_policy {

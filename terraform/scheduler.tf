@@ -3,7 +3,10 @@
 # function has one instance taking one request, so two calls at the same minute
 # refuse one (tests/unit/test_terraform.py checks both schedules). Cloud Scheduler calls the private
 # rollup function with an OIDC token minted for the scheduler service account,
-# the only identity (besides owners) allowed to invoke it. The rollup is
+# the only identity (besides owners) allowed to invoke it. URL and audience are
+# the function's run.app URL (service_config[0].uri): Cloud Scheduler's calls
+# there count as internal traffic for the internal-only ingress, and Cloud Run
+# checks the token against that audience. The rollup is
 # idempotent (daily rows are upserted), so retries are safe.
 resource "google_cloud_scheduler_job" "rollup" {
   name        = "rollup-nightly-${local.suffix}"
@@ -25,7 +28,7 @@ resource "google_cloud_scheduler_job" "rollup" {
 
   http_target {
     http_method = "POST"
-    uri         = local.rollup_url
+    uri         = google_cloudfunctions2_function.rollup.service_config[0].uri
     headers = {
       "Content-Type" = "application/json"
     }
@@ -33,7 +36,7 @@ resource "google_cloud_scheduler_job" "rollup" {
 
     oidc_token {
       service_account_email = google_service_account.sa["scheduler"].email
-      audience              = local.rollup_url
+      audience              = google_cloudfunctions2_function.rollup.service_config[0].uri
     }
   }
 
@@ -66,7 +69,7 @@ resource "google_cloud_scheduler_job" "outbox_sweep" {
 
   http_target {
     http_method = "POST"
-    uri         = local.rollup_url
+    uri         = google_cloudfunctions2_function.rollup.service_config[0].uri
     headers = {
       "Content-Type" = "application/json"
     }
@@ -74,7 +77,7 @@ resource "google_cloud_scheduler_job" "outbox_sweep" {
 
     oidc_token {
       service_account_email = google_service_account.sa["scheduler"].email
-      audience              = local.rollup_url
+      audience              = google_cloudfunctions2_function.rollup.service_config[0].uri
     }
   }
 

@@ -14,6 +14,16 @@ resource "google_storage_bucket" "raw_email" {
     enabled = false
   }
 
+  # Legal retention: no object (mail, rejected bodies, replay markers) can be
+  # deleted or replaced before it is this old, by anyone. Unlocked: the period
+  # can still be changed or removed. Locking it is irreversible and the
+  # operator's decision (docs/deploy.md, "Locking the retention policy");
+  # Terraform never locks it.
+  retention_policy {
+    retention_period = var.raw_email_retention_days * 86400
+    is_locked        = false
+  }
+
   # Keep mail for the legal retention period, then delete it.
   lifecycle_rule {
     condition {
@@ -25,7 +35,9 @@ resource "google_storage_bucket" "raw_email" {
   }
 
   # Mailgun replay-protection markers (replay/<token>) only matter within the
-  # signature's timestamp tolerance; keep them a week.
+  # signature's timestamp tolerance; keep them a week. The retention policy
+  # holds them (empty objects) until the retention period is over: the rule
+  # deletes them then.
   lifecycle_rule {
     condition {
       age            = 7

@@ -202,7 +202,7 @@ variable "metrics_retention_days" {
 # ---------------------------------------------------------------------------
 
 variable "raw_email_retention_days" {
-  description = "Legal retention of raw inbound mail in the raw-email bucket, in days; objects are deleted after it (default 3 years)."
+  description = "Legal retention of raw inbound mail in the raw-email bucket, in days: the bucket's retention policy forbids deleting or overwriting an object younger than this, and a lifecycle rule deletes it after (default 3 years)."
   type        = number
   default     = 1095
 
@@ -408,25 +408,75 @@ variable "ops_principals" {
 }
 
 variable "deployer_project_roles" {
-  description = "Project roles of the deployer service account that runs cloudbuild.yaml (terraform apply, migrations, smoke check)."
+  description = "Project roles of the deployer service account that runs cloudbuild.yaml (terraform apply, migrations, smoke check). Each is explained in docs/deploy.md (\"What the deployer may do\"); nothing broader than these, no roles/editor or owner."
   type        = list(string)
   default = [
-    "roles/editor",
-    "roles/resourcemanager.projectIamAdmin",
-    "roles/iam.serviceAccountUser",
-    # iam.serviceAccounts.setIamPolicy, which none of the others has: grants
-    # on a service account itself (google_service_account_iam_member, iam.tf).
-    "roles/iam.serviceAccountAdmin",
-    "roles/run.admin",
-    "roles/secretmanager.admin",
-    "roles/storage.admin",
-    "roles/pubsub.admin",
-    "roles/cloudsql.admin",
-    "roles/logging.logWriter",
+    "roles/serviceusage.serviceUsageAdmin",  # enable APIs, create the Pub/Sub service agent
+    "roles/iam.serviceAccountAdmin",         # create the service accounts, grants on them
+    "roles/iam.serviceAccountUser",          # deploy functions / jobs / pushes that run as them
+    "roles/resourcemanager.projectIamAdmin", # project-level grants, limited by a condition (iam.tf)
+    "roles/cloudfunctions.developer",        # create and update the three functions
+    "roles/run.admin",                       # invoker grants on the functions' Cloud Run services
+    "roles/storage.admin",                   # buckets, their IAM, source archives, Terraform state
+    "roles/pubsub.admin",                    # topics, subscriptions and their IAM
+    "roles/secretmanager.admin",             # secrets and who may read them
+    "roles/cloudsql.admin",                  # the instance, the database, the IAM database users
+    "roles/cloudscheduler.admin",            # the rollup and outbox-sweep jobs
+    "roles/logging.configWriter",            # log-based metrics
+    "roles/monitoring.editor",               # alert policies, notification channel, dashboard
+    "roles/artifactregistry.admin",          # the CI image repository and its IAM
+    "roles/logging.logWriter",               # the build's own logs (CLOUD_LOGGING_ONLY)
   ]
 
   validation {
     condition     = alltrue([for role in var.deployer_project_roles : startswith(role, "roles/")])
     error_message = "deployer_project_roles must be role names starting with 'roles/'."
+  }
+
+  validation {
+    condition     = length(setintersection(var.deployer_project_roles, ["roles/owner", "roles/editor"])) == 0
+    error_message = "The deployer must not be owner or editor: list the narrow roles terraform apply needs."
+  }
+}
+
+variable "webhook_public_access" {
+  description = "How providers reach the public webhook. \"all_users\" grants roles/run.invoker to allUsers (the default). \"invoker_iam_check_disabled\" grants nothing and switches off Cloud Run's invoker IAM check on the webhook's service instead: use it when the organisation enforces Domain Restricted Sharing (iam.allowedPolicyMemberDomains, on by default for organisations created since May 2024), which refuses allUsers. Either way the webhook authenticates every request itself."
+  type        = string
+  default     = "all_users"
+
+  validation {
+    condition     = contains(["all_users", "invoker_iam_check_disabled"], var.webhook_public_access)
+    error_message = "webhook_public_access must be all_users or invoker_iam_check_disabled."
+  }
+}
+
+variable "secret_versions" {
+  description = "Secret Manager version each function reads, per secret (environment variable name => version number). Pinned, never \"latest\": all instances of a revision read the same value, and a rotation is an apply (docs/deploy.md, \"Rotating a secret\"). Version 1 is the first value added."
+  type        = map(string)
+  default = {
+    ANTHROPIC_API_KEY           = "1"
+    SENTRY_DSN                  = "1"
+    SMTP_PASSWORD               = "1"
+    MONGODB_URI                 = "1"
+    WEBHOOK_MAILGUN_SIGNING_KEY = "1"
+    WEBHOOK_SENDGRID_USERNAME   = "1"
+    WEBHOOK_SENDGRID_PASSWORD   = "1"
+    WEBHOOK_POSTMARK_USERNAME   = "1"
+    WEBHOOK_POSTMARK_PASSWORD   = "1"
+    WEBHOOK_RAW_SECRET          = "1"
+  }
+
+  validation {
+    condition     = alltrue([for version in values(var.secret_versions) : can(regex("^[1-9][0-9]*$", version))])
+    error_message = "secret_versions values must be version numbers (1, 2, ...), never \"latest\"."
+  }
+
+  validation {
+    condition = length(setsubtract([
+      "ANTHROPIC_API_KEY", "SENTRY_DSN", "SMTP_PASSWORD", "MONGODB_URI",
+      "WEBHOOK_MAILGUN_SIGNING_KEY", "WEBHOOK_SENDGRID_USERNAME", "WEBHOOK_SENDGRID_PASSWORD",
+      "WEBHOOK_POSTMARK_USERNAME", "WEBHOOK_POSTMARK_PASSWORD", "WEBHOOK_RAW_SECRET",
+    ], keys(var.secret_versions))) == 0
+    error_message = "secret_versions needs a version for every secret (see its default)."
   }
 }

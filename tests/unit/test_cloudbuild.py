@@ -143,11 +143,12 @@ def test_terraform_apply_gets_project_region_environment() -> None:
         'project_id=${_PROJECT_ID}"',
         'region=${_REGION}"',
         'environment=${_ENVIRONMENT}"',
-        "environments/${_ENVIRONMENT}.tfvars",
+        "-var-file=/workspace/terraform.tfvars",
     ):
         assert fragment in apply, fragment
     init = step_text(steps()[index_of("terraform init")])
     assert "backend-config" in init
+    assert "-lockfile=readonly" in init
 
 
 def test_migrations_use_the_cloud_sql_connector_settings() -> None:
@@ -216,3 +217,85 @@ def test_no_secret_literal_in_the_pipeline() -> None:
         r"(?i)(password|secret|api_key|token)\s*[:=]\s*['\"]?[A-Za-z0-9+/_-]{12,}",
     ):
         assert not re.search(pattern, text), pattern
+
+
+# --- what a first run on a real project needs ----------------------------------------
+
+CI_IMAGE = "${_CI_REPOSITORY}/inbound-email-ci:${_CI_IMAGE_TAG}"
+
+
+def step(step_id: str) -> dict[str, Any]:
+    found = [s for s in steps() if s.get("id") == step_id]
+    assert len(found) == 1, step_id
+    return found[0]
+
+
+def test_tests_migrations_and_terraform_run_in_our_pinned_ci_image() -> None:
+    for step_id in ("test", "package", "terraform-init", "migrate", "terraform-apply"):
+        assert step(step_id)["name"] == CI_IMAGE, step_id
+    assert step_text(step("test")) == "make test", "the same `make test` as on a machine"
+    text = CLOUDBUILD.read_text()
+    assert "google-cloud-cli:emulators" not in text
+    assert "apt-get" not in text, "system programs come with the image, not per build"
+    gcloud_image = config()["substitutions"]["_GCLOUD_IMAGE"]
+    assert re.search(r":\d+\.\d+\.\d+-slim$", gcloud_image), gcloud_image
+
+
+def test_the_ci_image_is_pulled_or_built_before_it_is_used() -> None:
+    build = step("ci-image")
+    script = substitute(build["args"][-1])
+    assert 'image="x/inbound-email-ci:x"' in script
+    assert 'if docker pull "$image"; then' in script
+    assert 'docker build --build-arg CI_IMAGE_VERSION="x" -t "$image" infra/ci' in script
+    assert 'docker push "$image"' in script
+    ids = [s.get("id") for s in steps()]
+    assert ids.index("ci-image") < ids.index("test")
+    assert (REPO_ROOT / "infra" / "ci" / "Dockerfile").is_file()
+
+
+def test_the_pipeline_stops_first_without_a_lock_file_or_a_variables_file() -> None:
+    assert steps()[0].get("id") == "preflight"
+    script = substitute(steps()[0]["args"][-1])
+    assert "if [ ! -f terraform/.terraform.lock.hcl ]; then" in script
+    assert "providers lock -platform=linux_amd64 -platform=darwin_arm64" in script
+    assert 'tfvars="gs://x/tfvars/x.tfvars"' in script
+    assert 'if ! gcloud storage cp "$tfvars" /workspace/terraform.tfvars --quiet; then' in script
+    assert script.count("exit 1") == 2
+    apply = substitute(step("terraform-apply")["args"][-1])
+    assert apply.index("if [ ! -f .terraform.lock.hcl ]; then") < apply.index("terraform apply")
+
+
+@pytest.mark.parametrize("missing", ["lock", "tfvars"])
+def test_the_preflight_script_fails_with_a_clear_message(tmp_path: Path, missing: str) -> None:
+    """Run the preflight script for real, with a stand-in gcloud."""
+    workspace = tmp_path / "workspace"
+    (workspace / "terraform").mkdir(parents=True)
+    if missing != "lock":
+        (workspace / "terraform" / ".terraform.lock.hcl").write_text("# lock\n")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    gcloud = bin_dir / "gcloud"
+    gcloud.write_text(
+        "#!/bin/sh\necho 'ERROR: (gcloud.storage.cp) URL matched no objects' >&2\nexit 1\n"
+    )
+    gcloud.chmod(0o755)
+    script = substitute(steps()[0]["args"][-1]).replace("/workspace/", f"{workspace}/")
+    done = subprocess.run(
+        ["bash", "-ceu", script],
+        cwd=workspace,
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    expected = ".terraform.lock.hcl is not committed" if missing == "lock" else "no variables file"
+    assert expected in done.stderr, done.stderr
+
+
+def test_the_apply_reads_no_variables_file_from_the_repository() -> None:
+    """environments/<env>.tfvars is not committed (only the example is)."""
+    apply = step_text(step("terraform-apply"))
+    assert "environments/" not in apply
+    assert (REPO_ROOT / "terraform" / "environments" / "production.tfvars.example").is_file()

@@ -79,6 +79,7 @@ INVOKER_IAM_TYPES = (
     "google_cloudfunctions2_function_iam_policy",
 )
 PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
+ROLLUP_RUN_APP_URI = "${google_cloudfunctions2_function.rollup.service_config[0].uri}"
 
 _OPTIONS = hcl2.SerializationOptions(
     strip_string_quotes=True, explicit_blocks=False, with_comments=False
@@ -364,11 +365,11 @@ def test_scheduler_calls_rollup_with_an_oidc_token_that_may_invoke_it() -> None:
     assert job["time_zone"] == "${var.time_zone}"
     assert job.get("retry_config"), "the scheduler job needs a retry config"
     target = one(job, "http_target")
-    assert refers_to(target["uri"], "local.rollup_url")
+    # The function's run.app URL (Scheduler's calls there count as internal traffic for
+    # the internal-only ingress), and the same URL as the token's audience.
+    assert target["uri"] == ROLLUP_RUN_APP_URI
     oidc = one(target, "oidc_token")
-    assert refers_to(oidc["audience"], "local.rollup_url")
-    rollup_url = str(locals_()["rollup_url"])
-    assert "cloudfunctions.net/${local.function_names.rollup}" in rollup_url
+    assert oidc["audience"] == ROLLUP_RUN_APP_URI
     env = one(function("rollup"), "service_config")["environment_variables"]
     assert "ROLLUP_AUDIENCE" in env_expression_keys(env)
     assert "ROLLUP_ALLOWED_INVOKERS" in env_expression_keys(env)
@@ -384,10 +385,10 @@ def test_outbox_sweep_job_calls_the_rollup_function_with_the_sweep_task() -> Non
     job = resources("google_cloud_scheduler_job")["outbox_sweep"]
     assert job["schedule"] == "2-59/5 * * * *"
     target = one(job, "http_target")
-    assert refers_to(target["uri"], "local.rollup_url")
+    assert target["uri"] == ROLLUP_RUN_APP_URI
     assert target["body"] == '${base64encode("{\\"task\\": \\"outbox_sweep\\"}")}'
     oidc = one(target, "oidc_token")
-    assert refers_to(oidc["audience"], "local.rollup_url")
+    assert oidc["audience"] == ROLLUP_RUN_APP_URI
     scheduler = service_account_key(oidc["service_account_email"])
     assert scheduler == service_account_key(
         one(one(resources("google_cloud_scheduler_job")["rollup"], "http_target"), "oidc_token")[
@@ -582,6 +583,7 @@ def test_secret_looking_attributes_hold_references_not_values() -> None:
                 value in ("", "latest")
                 or "${" in value  # a reference or an expression
                 or re.fullmatch(r"[A-Z][A-Z0-9_]*", value)  # an env var's name
+                or (".secret_versions." in path and re.fullmatch(r"[1-9][0-9]*", value))
             )
             assert harmless, f"{file_name}: {path} = {value!r} looks like a literal secret"
 
@@ -591,6 +593,8 @@ def test_no_secret_value_enters_terraform() -> None:
         "a secret version in Terraform puts the secret value into the state"
     )
     for name, body in variables().items():
+        if name == "secret_versions":  # version numbers of the secrets, not their values
+            continue
         assert not _SECRET_ATTRIBUTE.search(name), f"variable {name} looks like a secret input"
         assert body.get("sensitive") is not True, f"variable {name} is a sensitive input"
 
@@ -990,3 +994,252 @@ def test_operators_impersonate_the_deployer_only_when_listed() -> None:
     assert "--impersonate-service-account" in docs
     assert "terraform -chdir=terraform output -raw ops_env" in docs
     assert "ops_principals" in docs
+
+
+# --- what a first apply on a real project needs ------------------------------------
+
+REPO_ROOT = TERRAFORM_DIR.parent
+BUILD_ROLES = {
+    "roles/cloudbuild.builds.builder",
+    "roles/logging.logWriter",
+    "roles/artifactregistry.writer",
+    "roles/storage.objectAdmin",
+}
+
+
+def _depends_on(body: dict[str, Any]) -> list[str]:
+    return [str(entry) for entry in body.get("depends_on", [])]
+
+
+def test_the_build_account_may_read_the_copy_cloud_functions_makes_of_the_source() -> None:
+    """The build fetches the archive from gcf-v2-sources-<number>-<region>, not from our
+    bucket: project-level roles as in the provider's cloudfunctions2 examples."""
+    build = resources("google_project_iam_member")["build"]
+    assert build["member"] == '${google_service_account.sa["build"].member}'
+    assert build["for_each"] == "${toset(local.build_roles)}"
+    assert set(locals_()["build_roles"]) == BUILD_ROLES
+
+
+def test_functions_wait_for_the_build_roles_to_propagate() -> None:
+    sleep = resources("time_sleep")["build_iam_propagation"]
+    assert sleep["create_duration"] == "60s"
+    assert "${google_project_iam_member.build}" in _depends_on(sleep)
+    for name in FUNCTIONS:
+        assert "${time_sleep.build_iam_propagation}" in _depends_on(function(name)), name
+
+
+def test_every_provider_used_is_required() -> None:
+    required = next(_blocks("terraform"))["required_providers"][0]
+    assert required["google-beta"]["source"] == "hashicorp/google-beta"
+    assert required["time"]["source"] == "hashicorp/time"
+    assert required["google-beta"]["version"] == required["google"]["version"]
+    providers = {name for block in _blocks("provider") for name in block}
+    assert {"google", "google-beta"} <= providers
+
+
+def test_the_pubsub_service_agent_exists_before_it_is_granted_anything() -> None:
+    identity = resources("google_project_service_identity")["pubsub"]
+    assert identity["service"] == "pubsub.googleapis.com"
+    assert identity["provider"] in ("google-beta", "${google-beta}")
+    grants = [
+        (resource_type, name, body)
+        for resource_type in _all_iam_types()
+        for name, body in resources(resource_type).items()
+        if body.get("member") == "${local.pubsub_service_agent}"
+    ]
+    assert len(grants) == 3, grants
+    for resource_type, name, body in grants:
+        assert "${google_project_service_identity.pubsub}" in _depends_on(body), (
+            resource_type,
+            name,
+        )
+
+
+def test_dead_letters_are_kept_as_long_as_pubsub_allows() -> None:
+    dead_letter = resources("google_pubsub_subscription")["dead_letter"]
+    assert dead_letter["message_retention_duration"] == "${local.dead_letter_retention}"
+    assert locals_()["dead_letter_retention"] == f"{31 * 24 * 3600}s"
+
+
+def test_secret_versions_are_pinned_per_secret() -> None:
+    for path in TERRAFORM_DIR.glob("*.tf"):
+        assert '"latest"' not in path.read_text().replace('never \\"latest\\"', ""), path.name
+    for name in FUNCTIONS:
+        service = one(function(name), "service_config")
+        for dynamic in service.get("dynamic", []):
+            content = one(dynamic["secret_environment_variables"], "content")
+            assert content["version"] == (
+                "${var.secret_versions[secret_environment_variables.value]}"
+            ), name
+    default = variables()["secret_versions"]["default"]
+    assert set(default) == SECRET_ENV
+    assert all(re.fullmatch(r"[1-9][0-9]*", version) for version in default.values())
+
+
+def test_the_scheduler_never_calls_the_cloudfunctions_net_url() -> None:
+    for path in TERRAFORM_DIR.glob("*.tf"):
+        assert "cloudfunctions.net" not in path.read_text(), path.name
+    audiences = locals_()["rollup_audiences"]
+    assert all(".run.app" in audience for audience in audiences)
+    assert any(audience.endswith("-*.a.run.app") for audience in audiences)
+    env = one(function("rollup"), "service_config")["environment_variables"]
+    assert "ROLLUP_AUDIENCE = local.rollup_audience" in re.sub(r"\s+", " ", env)
+    assert locals_()["rollup_audience"] == '${join(",", local.rollup_audiences)}'
+
+
+def _log_metric_policies() -> dict[str, dict[str, Any]]:
+    return {
+        name: policy
+        for name, policy in resources("google_monitoring_alert_policy").items()
+        if any(
+            "google_logging_metric." in one(condition, "condition_threshold")["filter"]
+            for condition in policy["conditions"]
+        )
+    }
+
+
+def test_alerts_on_log_based_metrics_wait_until_monitoring_knows_them() -> None:
+    sleep = resources("time_sleep")["log_metrics_propagation"]
+    assert int(sleep["create_duration"].removesuffix("s")) >= 600
+    metrics = set(resources("google_logging_metric"))
+    watched = set(re.findall(r"google_logging_metric\.(\w+)\.id", sleep["triggers"]["metrics"]))
+    assert watched == metrics
+    policies = _log_metric_policies()
+    assert set(policies) >= {"breaker_opened", "rollup_failed", "notification_failed"}
+    for name, policy in policies.items():
+        assert "${time_sleep.log_metrics_propagation}" in _depends_on(policy), name
+    dashboard = resources("google_monitoring_dashboard")["main"]
+    assert "${time_sleep.log_metrics_propagation}" in _depends_on(dashboard)
+
+
+def _evaluate_dashboard_tiles() -> list[dict[str, Any]]:
+    """local.dashboard_tiles evaluated by `terraform console` on stand-in charts."""
+    terraform = shutil.which("terraform")
+    assert terraform, "the terraform binary is needed (the CI image installs it)"
+    text = (TERRAFORM_DIR / "dashboard.tf").read_text()
+    start = text.index("locals {\n  dashboard_tiles")
+    end = text.index("\n}\n", start) + 3
+    charts = """locals {
+  dashboard_charts = [
+    { title = "a", filter = "f", aligner = "ALIGN_SUM", group_by = ["metric.label.x"] },
+    { title = "b", filter = "f", aligner = "ALIGN_MAX", group_by = [] },
+    { title = "c", filter = "f", aligner = "ALIGN_MAX", group_by = [] },
+    { title = "d", filter = "f", aligner = "ALIGN_MAX", group_by = ["resource.label.y"] },
+  ]
+}
+"""
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as directory:
+        Path(directory, "main.tf").write_text(charts + text[start:end])
+        result = subprocess.run(
+            [terraform, "console"],
+            input="jsonencode(local.dashboard_tiles)\n",
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr
+    return json.loads(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def test_the_dashboard_holds_no_value_the_api_drops() -> None:
+    """Zero positions and empty groupByFields are dropped by the API: a perpetual diff."""
+    tiles = _evaluate_dashboard_tiles()
+    assert [(tile.get("xPos"), tile.get("yPos")) for tile in tiles] == [
+        (None, None),
+        (6, None),
+        (None, 4),
+        (6, 4),
+    ]
+
+    def walk(node: Any) -> Iterator[Any]:
+        yield node
+        if isinstance(node, dict):
+            for value in node.values():
+                yield from walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from walk(value)
+
+    for tile in tiles:
+        for node in walk(tile):
+            assert node not in ([], {}, 0, ""), tile
+    aggregations = [
+        tile["widget"]["xyChart"]["dataSets"][0]["timeSeriesQuery"]["timeSeriesFilter"][
+            "aggregation"
+        ]
+        for tile in tiles
+    ]
+    assert [a.get("groupByFields") for a in aggregations] == [
+        ["metric.label.x"],
+        None,
+        None,
+        ["resource.label.y"],
+    ]
+    dashboard = resources("google_monitoring_dashboard")["main"]
+    assert "local.dashboard_tiles" in dashboard["dashboard_json"]
+
+
+def test_the_raw_mail_bucket_has_an_unlocked_retention_policy_of_the_legal_period() -> None:
+    bucket = resources("google_storage_bucket")["raw_email"]
+    policy = one(bucket, "retention_policy")
+    assert policy["retention_period"] == "${var.raw_email_retention_days * 86400}"
+    assert policy["is_locked"] is False, "locking is the operator's decision, never Terraform's"
+    assert variables()["raw_email_retention_days"]["default"] * 86400 == 94_608_000
+
+
+@pytest.mark.parametrize("grant", ["sql_client", "sql_instance_user"])
+def test_cloud_sql_roles_are_limited_to_the_instance(grant: str) -> None:
+    body = resources("google_project_iam_member")[grant]
+    condition = one(body, "condition")
+    assert condition["expression"] == "${local.sql_instance_condition.expression}"
+    expression = locals_()["sql_instance_condition"]["expression"]
+    assert 'resource.type == \\"sqladmin.googleapis.com/Instance\\"' in expression or (
+        'resource.type == "sqladmin.googleapis.com/Instance"' in expression
+    )
+    assert "google_sql_database_instance.main.name" in expression
+
+
+def test_the_deployer_is_neither_owner_nor_editor_and_its_roles_are_explained() -> None:
+    roles = variables()["deployer_project_roles"]["default"]
+    assert not {"roles/owner", "roles/editor"} & set(roles)
+    docs = (REPO_ROOT / "docs" / "deploy.md").read_text()
+    section = docs[docs.index("### What the deployer may do") :]
+    end = section.find("\n### ", 5)
+    section = section if end == -1 else section[:end]
+    for role in roles:
+        assert f"`{role}`" in section, f"{role} is not explained in docs/deploy.md"
+    deployer = resources("google_project_iam_member")["deployer"]
+    dynamic = one(deployer, "dynamic")["condition"]
+    assert dynamic["for_each"] == (
+        '${each.value == "roles/resourcemanager.projectIamAdmin" ? [1] : []}'
+    )
+    expression = one(dynamic, "content")["expression"]
+    assert "modifiedGrantsByRole" in expression
+    assert "hasOnly" in expression
+    assert "local.deployer_grantable_roles" in expression
+
+
+def test_the_webhook_is_public_by_default_and_works_under_domain_restricted_sharing() -> None:
+    access = variables()["webhook_public_access"]
+    assert access["default"] == "all_users"
+    public = resources("google_cloud_run_v2_service_iam_member")["webhook_public"]
+    assert public["count"] == '${var.webhook_public_access == "all_users" ? 1 : 0}'
+    assert public["member"] == "allUsers"
+    disabled = resources("terraform_data")["webhook_invoker_iam_check_disabled"]
+    assert disabled["count"] == (
+        '${var.webhook_public_access == "invoker_iam_check_disabled" ? 1 : 0}'
+    )
+    command = one(disabled, "provisioner")["local-exec"]["command"]
+    assert "--no-invoker-iam-check" in command
+    assert "google_cloudfunctions2_function.webhook.name" in command
+
+
+def test_the_ci_image_has_a_repository() -> None:
+    repository = resources("google_artifact_registry_repository")["ci"]
+    assert repository["format"] == "DOCKER"
+    assert "ci_image_repository" in outputs()
