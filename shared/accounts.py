@@ -55,7 +55,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -250,8 +250,9 @@ def reference_keys(document: Mapping[str, Any], fields: tuple[str, ...]) -> list
 class AccountRepository(Protocol):
     """The port the matcher and the pipeline use; the fake lives in the unit tests."""
 
-    def find_by_references(self, keys: list[str]) -> Lookup:
-        """Accounts any of whose identifying fields has one of ``keys`` (normalised)."""
+    def find_by_references(self, keys: list[str], *, spellings: Sequence[str] = ()) -> Lookup:
+        """Accounts any of whose identifying fields has one of ``keys`` (normalised), or, for
+        an account stored without keys, one of ``spellings`` exactly."""
         ...
 
     def find_by_case_number(self, value: str) -> Lookup: ...
@@ -299,6 +300,14 @@ def safe_str(value: object, *, max_length: int = MAX_FILTER_STRING) -> str:
     if cleaned.startswith("$") or any(not ch.isprintable() for ch in cleaned):
         raise UnsafeFilterValue("filter value looks like an operator or has control characters")
     return cleaned
+
+
+def _spelling(value: object) -> str | None:
+    """A reference as written, usable as an equality value, or None."""
+    try:
+        return safe_str(value, max_length=128)
+    except UnsafeFilterValue:
+        return None
 
 
 def _safe_key(key: object) -> str:
@@ -526,25 +535,47 @@ class MongoAccountRepository:
 
     # -- reads ----------------------------------------------------------------------------
 
-    def find_by_references(self, keys: list[str]) -> Lookup:
-        """One indexed query: ``{"ref_keys": {"$in": keys}}`` (a scalar array, see the module
-        docstring). Each account comes back with its keys derived from the document as read,
-        so the matcher sees which identifier matched even before its stored keys are."""
+    def find_by_references(self, keys: list[str], *, spellings: Sequence[str] = ()) -> Lookup:
+        """One query, each branch indexed: ``{"$or": [{"ref_keys": {"$in": keys}}, {field:
+        {"$in": spellings}} for each identifying field]}`` — the normalised keys (a scalar
+        array, see the module docstring), and the spellings as written for an account stored
+        without keys (another system wrote it since the last derivation). Each account comes
+        back with its keys derived from the document as read, so the matcher sees which
+        identifier matched; an account found without current keys gets them stored."""
         wanted = [_safe_key(key) for key in keys][:MAX_REFERENCE_KEYS]
         if not wanted:
             return Lookup([])
+        written = list(
+            dict.fromkeys(s for s in (_spelling(v) for v in spellings) if s is not None)
+        )[:MAX_REFERENCE_KEYS]
         self._derive_keys_if_due()
         fields = identifying_fields(self._settings)
+        branches: list[dict[str, Any]] = [{"ref_keys": {"$in": wanted}}]
+        if written:
+            branches += [{path: {"$in": written}} for path in fields]
+        query = branches[0] if len(branches) == 1 else {"$or": branches}
 
         def run() -> list[Any]:
-            query = {"ref_keys": {"$in": wanted}}
             return list(self._collection().find(query, PROJECTION, limit=MAX_CANDIDATES))
 
-        documents = [
-            {**d, "ref_keys": reference_keys(d, fields)} if isinstance(d, Mapping) else d
-            for d in self._call(run)
-        ]
-        return _validated(documents)
+        documents = [d for d in self._call(run) if isinstance(d, Mapping)]
+        self._store_missing_keys(documents, fields)
+        return _validated({**d, "ref_keys": reference_keys(d, fields)} for d in documents)
+
+    def _store_missing_keys(
+        self, documents: list[Mapping[str, Any]], fields: tuple[str, ...]
+    ) -> None:
+        spec = ",".join(fields)
+        for document in documents:
+            if document.get("ref_keys_of") == spec:
+                continue
+            key = document.get("_id")
+            update = {"$set": {"ref_keys": reference_keys(document, fields), "ref_keys_of": spec}}
+
+            def run(key: Any = key, change: dict[str, Any] = update) -> Any:
+                return self._collection().update_one({"_id": key}, change)
+
+            self._call(run)
 
     def derive_reference_keys(self, *, batch: int = REFERENCE_BACKFILL_BATCH) -> int:
         """Store ``ref_keys`` on up to ``batch`` accounts written without them (or for other

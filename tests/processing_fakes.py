@@ -282,6 +282,7 @@ class FakeAccounts:
     def __init__(self, documents: list[dict[str, Any]] | None = None) -> None:
         self.documents: dict[Any, dict[str, Any]] = {d["_id"]: d for d in documents or []}
         self.applied: list[tuple[str, str, AccountUpdate]] = []
+        self.spellings_asked: list[str] = []
 
     def _lookup(self, predicate: Callable[[dict[str, Any]], bool]) -> Lookup:
         accounts: list[Account] = []
@@ -296,10 +297,11 @@ class FakeAccounts:
                 accounts.append(account)
         return Lookup(accounts, skipped)
 
-    def find_by_references(self, keys: list[str]) -> Lookup:
+    def find_by_references(self, keys: list[str], *, spellings: Sequence[str] = ()) -> Lookup:
         wanted = set(keys)
         fields = identifying_fields(get_settings())
         found = self._lookup(lambda d: bool(wanted.intersection(reference_keys(d, fields))))
+        self.spellings_asked = list(spellings)
         return Lookup(
             [
                 a.model_copy(update={"ref_keys": reference_keys(self.documents[a.key], fields)})

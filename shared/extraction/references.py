@@ -182,27 +182,31 @@ def _free_tokens(text: str) -> Iterable[str]:
             yield joined
 
 
-def reference_tokens(
+def reference_spellings(
     email: ParsedEmail,
     *,
     extracted: Iterable[str] = (),
     pattern: re.Pattern[str] | None = None,
     limit: int = DEFAULT_LIMIT,
-) -> list[str]:
-    """The email's reference keys (normalised, distinct), best first, at most ``limit``."""
+) -> dict[str, list[str]]:
+    """The email's reference keys (normalised, distinct, best first, at most ``limit``), each
+    with the spellings it was written in (what an account stored without keys is found by)."""
     parts = [email.subject, email.text]
     parts += [a.text for a in email.attachments if a.text]
     parts += [a.filename.rsplit(".", 1)[0] for a in email.attachments if a.filename]
     parts.append(email.quoted_text)
     texts = [part[:MAX_SCANNED_CHARS] for part in parts if part]
 
-    keys: dict[str, None] = {}
+    keys: dict[str, list[str]] = {}
 
     def add(values: Iterable[str]) -> None:
         for value in values:
             key = normalise_reference(value)
             if MIN_LABELLED_KEY_LENGTH <= len(key) <= MAX_KEY_LENGTH:
-                keys.setdefault(key)
+                spellings = keys.setdefault(key, [])
+                spelling = value.strip().rstrip("./-")
+                if spelling not in spellings and len(spellings) < 3:
+                    spellings.append(spelling)
 
     add(extracted)
     for text in texts:
@@ -214,4 +218,15 @@ def reference_tokens(
         add(_free_tokens(text))
         if len(keys) >= limit:
             break
-    return list(keys)[:limit]
+    return dict(list(keys.items())[:limit])
+
+
+def reference_tokens(
+    email: ParsedEmail,
+    *,
+    extracted: Iterable[str] = (),
+    pattern: re.Pattern[str] | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> list[str]:
+    """The email's reference keys (normalised, distinct), best first, at most ``limit``."""
+    return list(reference_spellings(email, extracted=extracted, pattern=pattern, limit=limit))

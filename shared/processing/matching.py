@@ -36,7 +36,7 @@ from rapidfuzz import fuzz, process
 
 from shared.accounts import Account, AccountRepository, Lookup, UnsafeFilterValue
 from shared.extraction.models import Extraction, ParsedEmail
-from shared.extraction.references import DEFAULT_LIMIT, normalise_reference, reference_tokens
+from shared.extraction.references import DEFAULT_LIMIT, normalise_reference, reference_spellings
 
 EXACT_SCORE = 1.0
 NAME_MISMATCH_SCORE = 0.85
@@ -219,17 +219,25 @@ class AccountMatcher:
     ) -> tuple[list[Candidate], int]:
         """Every account a reference of the email points at (one query over every identifying
         field, :mod:`shared.extraction.references`), and the number of skipped documents."""
-        extracted = {
-            normalise_reference(value)
+        values = [
+            value
             for value in (_field_text(extraction, n) for n in ("case_number", "account_reference"))
             if value is not None
-        }
-        keys = reference_tokens(
-            email, extracted=sorted(extracted), pattern=self._pattern, limit=self._max_tokens
+        ]
+        extracted = {normalise_reference(value) for value in values}
+        found_keys = reference_spellings(
+            email, extracted=values, pattern=self._pattern, limit=self._max_tokens
         )
-        if not keys:
+        if not found_keys:
             return [], 0
-        lookup = self._lookup(self._accounts.find_by_references, keys, notes, "reference")
+        keys = list(found_keys)
+        spellings = [spelling for group in found_keys.values() for spelling in group]
+        lookup = self._lookup(
+            lambda k: self._accounts.find_by_references(k, spellings=spellings),
+            keys,
+            notes,
+            "reference",
+        )
         wanted = set(keys)
         found: dict[str, Candidate] = {}
         for account in lookup.accounts:

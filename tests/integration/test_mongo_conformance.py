@@ -2,10 +2,10 @@
 
 Written against the manual, not against the local wire server (nx-27017), so the same test
 passes on a real MongoDB. Operators covered: equality on top-level and dotted fields, ``$in``
-(also against a scalar array: the reference keys), ``$nin`` against a scalar array and against
-a missing scalar field, ``distinct``, ``find`` with ``limit`` and an exclusion
-projection, ``find_one`` with an inclusion projection of one array of sub-documents (read back
-whole, filtered in Python), ``create_indexes`` (idempotent), ``update_one`` with
+(also against a scalar array: the reference keys), ``$or`` of ``$in`` branches, ``$nin`` against
+a scalar array and against a missing scalar field, ``distinct``, ``find`` with ``limit`` and an
+exclusion projection, ``find_one`` with an inclusion projection of one array of sub-documents
+(read back whole, filtered in Python), ``create_indexes`` (idempotent), ``update_one`` with
 ``$set`` (dotted paths and sub-documents), ``$addToSet`` (scalars and documents) and ``$push``
 with ``$each`` of strings (the duplicate-payment keys), and
 ``matched_count``/``modified_count``. Deliberately not used (nx-27017 0.8.1 differs from
@@ -257,6 +257,9 @@ def test_in_against_a_scalar_array_and_nin_on_a_missing_scalar(collection: Any) 
     assert ids(collection.find({"ref_keys": {"$in": ["c2", "c1"]}})) == ["a", "b"]
     assert ids(collection.find({"ref_keys": {"$in": ["k"]}})) == []  # whole elements only
     assert ids(collection.find({"ref_keys_of": {"$nin": ["s1"]}})) == ["b", "c"]
+    # the lookup's one query: keys, or (an account stored without them) a field as written
+    query = {"$or": [{"ref_keys": {"$in": ["c2"]}}, {"case_number": {"$in": ["C-3"]}}]}
+    assert ids(collection.find(query)) == ["b", "c"]
     # an inclusion projection of a top-level field (dotted ones are not used)
     assert collection.find_one({"_id": "a"}, {"case_number": True}) == {
         "_id": "a",

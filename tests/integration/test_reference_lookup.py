@@ -113,3 +113,17 @@ def test_an_extracted_reference_and_a_text_one_of_another_account_conflict(
     mail = parsed_email(text="Payment for 0099 7731", sender="one@example.org")
     match = matcher(repository).match(extraction(case_number="2024/00118"), mail)
     assert match.ambiguous and not match.exact_reference
+
+
+def test_an_account_written_after_the_derivation_is_found_as_written_and_keyed(
+    accounts: tuple[Any, Any],
+) -> None:
+    repository, collection = accounts
+    repository.find_by_references(["kd447122"])  # derives the keys of the accounts there
+    collection.insert_one(account_document("A9", case_number="ZX-5511-09", account_reference="Q"))
+    assert repository.find_by_references(["zx551109"]).accounts == []  # no keys yet
+    found = repository.find_by_references(["zx551109"], spellings=["ZX-5511-09"])
+    assert [a.account_id for a in found.accounts] == ["A9"]
+    stored = collection.find_one({"_id": "A9"})
+    assert stored["ref_keys"] == ["zx551109", "q"]
+    assert [a.account_id for a in repository.find_by_references(["zx551109"]).accounts] == ["A9"]
