@@ -6,6 +6,8 @@ One document per debtor account::
      debtor: {name, email, phone, address}, creditor,
      balance: {amount, currency}, status, hold: {active, reason, since},
      applied_email_ids: [email_id, …],     # scalar array: the idempotency guard
+     ref_keys: ["case202400123", …],       # scalar array: normalised identifying fields
+     ref_keys_of: "case_number,account_reference",  # the fields they were derived from
      payment_keys: ["500.00|on|2026-11-14", …],  # scalar array: the duplicate-payment guard
      history: [{email_id, decision, intent, action, fields, at, …}, …]}
 
@@ -14,8 +16,15 @@ Every document read is validated (:class:`Account`); a malformed one is skipped 
 and never crashes the pipeline. Filters are built only from validated scalar strings and
 numbers (:func:`safe_str`), so nothing read from an email can become a query operator.
 
+References of any format are looked up in one query over ``ref_keys``
+(:meth:`MongoAccountRepository.find_by_references`): the normalised keys of every identifying
+field (:func:`identifying_fields`: case number, account reference, ``MATCH_REFERENCE_FIELDS``),
+written by the account's loader or derived here (:meth:`~MongoAccountRepository
+.derive_reference_keys`, on the first lookup and then every ``MATCH_REFERENCE_BACKFILL_SECONDS``;
+an account found by a reference as written gets its keys at once).
+
 Reads leave out ``history`` (a projection: the pipeline never reads it, and it grows with every
-email applied). The equality lookups (case number, account reference, debtor email) have
+email applied). The lookups (reference keys, case number, account reference, debtor email) have
 indexes, created once per instance on first use (``MONGODB_ENSURE_INDEXES``; best effort: a
 failure is logged and the lookups still work, only slower).
 

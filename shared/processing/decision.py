@@ -10,13 +10,20 @@ Confidence is ``min(extraction.overall_confidence, match.score)``:
 
 Overrides, applied in this order:
 
+0. **Automated mail** (``email.automated``: an auto-reply, a bounce, bulk mail; see
+   :mod:`shared.extraction.automated`) → ``AUTOMATED``: nothing applied, nobody notified,
+   reason ``automated:<kind>``; a bounce with failed recipients gets ``ACTION_NOTE_BOUNCE`` (the
+   pipeline notes on each of their accounts that the address bounced).
 1. **Compliance** (``dispute``, ``cease_and_desist``, ``bankruptcy_notice``): whatever the
    confidence, the matched account is put on hold and staff get a compliance alert. Never
    ``AUTO_UPDATE``: ``UPDATE_AND_NOTIFY`` with a single account, ``MANUAL_REVIEW`` (plus the
-   alert) when no single account matched. The same happens when the model chose another intent
-   but the email's new text has compliance wording (:mod:`shared.processing.compliance_wording`;
+   alert) when no single account matched — except when references in the email point at several
+   accounts: then every one of them is held (``hold_all_referenced``, reason
+   ``hold_every_referenced_account``). The same happens when the model chose another intent
+   but the email has compliance wording (:mod:`shared.processing.compliance_wording`;
    reason ``compliance_wording:<intent>``, the hold's reason is that intent; a payment in it is
-   not recorded: ``payment_not_recorded:compliance_wording``).
+   not recorded: ``payment_not_recorded:compliance_wording``); the wording's kind is a reason too
+   (``compliance_kind:<kind>``).
 2. **Degraded** results (the rules extractor standing in for Claude) and results with an
    ``injection_suspected`` warning are never applied silently: at most ``UPDATE_AND_NOTIFY``,
    and ``MANUAL_REVIEW`` for a suspected injection.

@@ -5,9 +5,12 @@ The methods, in order; the first that finds anything decides:
 =================  =====  ==================================================================
 method             score  how
 =================  =====  ==================================================================
-case_number        1.00   exact ``case_number`` (0.85 when the extracted debtor name clearly
-                          disagrees with the account's)
-account_reference  1.00   exact ``account_reference`` (same name check)
+case_number        1.00   a reference of the email (extracted, or any reference-like token of
+account_reference         its subject, text, quoted history, attachments, file names:
+reference                 :mod:`shared.extraction.references`) equals the account's case
+                          number, account reference, or an operator-configured identifying
+                          field, normalised on both sides; one query for all of them (0.85
+                          when the extracted debtor name clearly disagrees with the account's)
 sender_email       0.80   the sender's address is the debtor's; +0.05 each when the creditor
                           or the amount agrees (max 0.90)
 fuzzy_name         ≤0.85  rapidfuzz ``token_sort_ratio`` of the debtor name over the accounts
@@ -15,13 +18,15 @@ fuzzy_name         ≤0.85  rapidfuzz ``token_sort_ratio`` of the debtor name ov
                           the extracted one; never tried without such a constraint
 =================  =====  ==================================================================
 
-Exact lookups finding more than one account (case number and account reference pointing at
-two different accounts, or one case number on two accounts) is a conflict: all are candidates
+References finding more than one account (two identifiers pointing at two different accounts,
+or one identifier on two accounts) is a conflict: all are candidates
 and the match is ``ambiguous`` whatever their scores (note ``exact_match_conflict``); the
 debtor name never settles it. Otherwise, whenever the two best candidates are closer than
 ``MATCH_AMBIGUITY_MARGIN`` the match is ``ambiguous``. An ambiguous match is never applied
 automatically. Each candidate records the lookup that found it (``method``); the match's
-``method`` is its best candidate's.
+``method`` is its best candidate's. :attr:`Match.exact_reference` (what recording a payment
+needs) also requires the reference to be one the extractor returned, not only a token seen in
+the text.
 """
 
 from __future__ import annotations
