@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 
-.PHONY: run test lint format typecheck package bench soak clean deps
+.PHONY: run test lint format typecheck package bench soak clean deps eval
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@echo "==> preparing $(VENV) and installing pinned dependencies"
@@ -47,6 +47,10 @@ package: $(STAMP)
 bench: $(STAMP)
 	@echo "==> benchmarks on a local stack of their own (under 10 minutes; see docs/bench.md)"
 	@$(PY) -m infra.bench $(BENCH_ARGS)
+
+eval: $(STAMP)
+	@echo "==> the labelled corpus through the real pipeline on a local stack (see docs/evaluation.md)"
+	@$(PY) -m eval $(EVAL_ARGS)
 
 clean:
 	rm -rf .local dist .pytest_cache .ruff_cache .mypy_cache

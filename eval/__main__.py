@@ -1,0 +1,3 @@
+from eval.runner import main
+
+raise SystemExit(main())
