@@ -20,7 +20,7 @@ References of any format are looked up in one query over ``ref_keys``
 (:meth:`MongoAccountRepository.find_by_references`): the normalised keys of every identifying
 field (:func:`identifying_fields`: case number, account reference, ``MATCH_REFERENCE_FIELDS``),
 written by the account's loader or derived here (:meth:`~MongoAccountRepository
-.derive_reference_keys`, on the first lookup and then every ``MATCH_REFERENCE_BACKFILL_SECONDS``;
+.derive_reference_keys`, before a lookup when ``MATCH_REFERENCE_BACKFILL_SECONDS`` have passed;
 an account found by a reference as written gets its keys at once).
 
 Reads leave out ``history`` (a projection: the pipeline never reads it, and it grows with every
@@ -588,9 +588,8 @@ class MongoAccountRepository:
 
     def derive_reference_keys(self, *, batch: int = REFERENCE_BACKFILL_BATCH) -> int:
         """Store ``ref_keys`` on up to ``batch`` accounts written without them (or for other
-        identifying fields); the number updated. Run once per instance on first use, then at
-        most every ``MATCH_REFERENCE_BACKFILL_SECONDS``; ``python -m shared.ops`` runs it to the
-        end for a whole collection."""
+        identifying fields); the number updated. Run before a reference lookup once
+        ``MATCH_REFERENCE_BACKFILL_SECONDS`` have passed since the last run (0: every time)."""
         fields = identifying_fields(self._settings)
         spec = ",".join(fields)
 

@@ -295,11 +295,12 @@ class Settings:
     # identify it besides case_number and account_reference (comma-separated, dotted paths);
     # an optional regular expression that ranks an email's tokens first (never required); the
     # most reference keys one email looks up; how often an instance derives the lookup keys of
-    # accounts written without them (by another system).
+    # accounts written without them by another system (0: before every lookup, one indexed
+    # query that finds nothing once every account has its keys).
     match_reference_fields: str = ""
     match_reference_pattern: str = ""
     match_reference_max_tokens: int = Field(default=100, ge=1, le=500)
-    match_reference_backfill_seconds: int = Field(default=60, ge=1)
+    match_reference_backfill_seconds: int = Field(default=0, ge=0)
     # Outbox: a notification is given up (status ``failed``, logged at ERROR) only once it has
     # had at least this many SMTP attempts AND is older than NOTIFICATION_GIVE_UP_AFTER_SECONDS;
     # compliance alerts are never given up (see docs/processor.md, outbox).

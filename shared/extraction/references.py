@@ -52,7 +52,7 @@ _TOKEN_RE = re.compile(r"[^\W_](?:[\w./-]*[^\W_])?")
 _LABEL_RE = re.compile(
     r"(?:\b(?:case|file|claim|account|acct|customer|client|contract|invoice|loan|policy|member"
     r"|debtor|our|your)\s*(?:number|no\.?|nr\.?|num\.?|#|id|ref(?:erence)?)"
-    r"|\bref(?:erence)?(?:\s*(?:number|no\.?|nr\.?|#))?"
+    r"|\bref(?:erence)?\b(?:\s*(?:number|no\.?|nr\.?|#))?"
     r"|\b(?:aktenzeichen|az\.|kundennummer|vertragsnummer|rechnungsnummer|kontonummer"
     r"|geschäftszeichen|unser\s+zeichen|ihr\s+zeichen|vorgangsnummer|forderungsnummer)"
     r"|\b(?:dossier|référence|numéro\s+de\s+(?:dossier|compte|client|contrat|facture))(?:\s*n[°o]\.?)?"
@@ -129,7 +129,6 @@ def _joinable_digits(text: str, token: _Token) -> bool:
         any(ch.isdigit() for ch in value)
         and not _DATE_RE.match(value)
         and not _AMOUNT_RE.match(value)
-        and not re.fullmatch(r"(?:19|20)\d\d", value)
         and _in_the_clear(text, token)
     )
 

@@ -225,7 +225,7 @@ def test_compliance_intents_win_over_payment_words() -> None:
         ("Don\u2019t contact me again. I already paid 200 EUR.", "cease_and_desist", 0.75),
         ("Stop emailing me, I have paid.", "cease_and_desist", 0.75),
         ("Please stop writing to me. I have paid 200 EUR.", "cease_and_desist", 0.75),
-        ("Leave me alone. I paid 200 EUR.", "cease_and_desist", 0.4),
+        ("Leave me alone. I paid 200 EUR.", "cease_and_desist", 0.75),
         ("I refuse to pay and I want all communication to stop.", "cease_and_desist", 0.75),
         ("My lawyer says I don't have to pay. I will pay 20 EUR next week",
          "cease_and_desist", 0.4),

@@ -68,6 +68,9 @@ def test_every_language_has_every_kind() -> None:
         ("Ik betwist deze vordering.", Kind.DISPUTE),
         ("Mijn moeder is vorige maand overleden.", Kind.DECEASED),
         ("Ik zit in de schuldsanering (WSNP).", Kind.BANKRUPTCY),
+        ("Ich untersage Ihnen hiermit jede weitere Kontaktaufnahme.", Kind.CEASE),
+        ("Je vous demande de cesser immédiatement tout contact avec moi.", Kind.CEASE),
+        ("Ik wil niet langer door u gebeld worden. Stop met het benaderen van mij.", Kind.CEASE),
         # cease and attorney count even negated or conditional
         ("If you do not stop calling me I will complain.", Kind.CEASE),
         ("Don\u2019t contact me again.", Kind.CEASE),
@@ -94,6 +97,11 @@ def test_real_sentences(text: str, kind: Kind) -> None:
         "If you are in bankruptcy, this letter is for informational purposes only.",
         "Wenn Sie die Forderung bestreiten, teilen Sie uns dies mit.",
         "Si vous contestez cette dette, écrivez-nous.",
+        # a dispute that is over
+        "The dispute I raised in October was sorted out, so I have now paid.",
+        "Der Widerspruch hat sich erledigt, ich zahle jetzt.",
+        "La contestation a été réglée, voici le paiement.",
+        "De betwisting is opgelost, ik betaal nu.",
     ],
 )
 def test_negated_or_notice_wording_does_not_count(text: str) -> None:

@@ -15,6 +15,8 @@ and extend, and three short word lists. How a phrase is read:
 - ``NOTICE_CUES``: what a collector's own letter says when it explains the debtor's rights ("*if
   you* dispute this debt …", "*you may* request verification"); a phrase in a sentence holding
   one is the collector speaking, not the debtor;
+- ``RESOLVED_CUES``: what says a dispute is over ("the dispute I raised *was sorted out*, here
+  is the payment"); a dispute-kind phrase in a sentence holding one does not count;
 - ``LETTER_MARKERS``: whole-letter marks of the collector's own notice (the "mini-Miranda"): a
   quoted message or an attachment carrying one is ignored entirely.
 
@@ -113,6 +115,15 @@ def _compile() -> tuple[re.Pattern[str], list[_Entry]]:
 
 
 _PATTERN, _ENTRIES = _compile()
+
+
+def _cues(cues: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(_phrase_pattern(cue) for cue in cues) or r"(?!)")
+
+
+# Cues of every language, like the negations (a stem such as "disput*" serves several).
+_NOTICE = _cues(tuple(c for m in LANGUAGES.values() for c in m.NOTICE_CUES))
+_RESOLVED = _cues(tuple(c for m in LANGUAGES.values() for c in m.RESOLVED_CUES))
 # Negations in any of the languages: stems such as "disput*" serve several of them.
 _NEGATIONS_BEFORE = tuple({c for m in LANGUAGES.values() for c in m.NEGATIONS_BEFORE})
 _NEGATIONS_AFTER = tuple({c for m in LANGUAGES.values() for c in m.NEGATIONS_AFTER})
@@ -142,7 +153,6 @@ def _sentence(text: str, start: int, end: int) -> tuple[str, str, str]:
 def _counts(entry: _Entry, text: str, start: int, end: int) -> bool:
     if entry.kind in ALWAYS_COUNTS:
         return True
-    module = LANGUAGES[entry.language]
     before, hit, after = _sentence(text, start, end)
     words_before = _WORD.findall(before)
     if words_before and any(_cue_matches(c, words_before[-1]) for c in _NEGATIONS_BEFORE):
@@ -151,9 +161,9 @@ def _counts(entry: _Entry, text: str, start: int, end: int) -> bool:
     if any(_cue_matches(c, w) for c in _NEGATIONS_AFTER for w in words_after):
         return False
     sentence = f"{before}{hit}{after}"
-    return not any(
-        re.search(rf"(?<!\w){re.escape(cue)}(?!\w)", sentence) for cue in module.NOTICE_CUES
-    )
+    if _NOTICE.search(sentence):
+        return False
+    return not (KIND_INTENT[entry.kind] == "dispute" and _RESOLVED.search(sentence))
 
 
 def is_collector_letter(text: str) -> bool:

@@ -31,6 +31,10 @@ PHRASES: dict[str, Kind] = {
     "rufen sie mich nicht": Kind.CEASE,
     "schreiben sie mir nicht": Kind.CEASE,
     "verweigere die zahlung": Kind.CEASE,
+    "untersage ihnen": Kind.CEASE,
+    "jede weitere kontaktaufnahme": Kind.CEASE,
+    "keine weiteren anrufe": Kind.CEASE,
+    "lassen sie mich in ruhe": Kind.CEASE,
     # anwaltliche Vertretung
     "wir vertreten": Kind.ATTORNEY,
     "anwaltlich vertreten": Kind.ATTORNEY,
@@ -72,6 +76,15 @@ NOTICE_CUES: tuple[str, ...] = (
     "falls sie",
     "sofern sie",
     "ihre rechte",
+)
+
+# Words that, in the same sentence, say a dispute is over ("the dispute I raised was sorted out").
+RESOLVED_CUES: tuple[str, ...] = (
+    "hat sich erledigt",
+    "ist erledigt",
+    "wurde geklärt",
+    "ist geklärt",
+    "ziehe … zurück",
 )
 
 LETTER_MARKERS: tuple[str, ...] = ()

@@ -57,6 +57,7 @@ PHRASES: dict[str, Kind] = {
     "stop phoning me": Kind.CEASE,
     "stop harassing me": Kind.CEASE,
     "stop harassing us": Kind.CEASE,
+    "leave me alone": Kind.CEASE,
     "do not contact me": Kind.CEASE,
     "don't contact me": Kind.CEASE,
     "do not ever contact me": Kind.CEASE,
@@ -156,6 +157,19 @@ NOTICE_CUES: tuple[str, ...] = (
 
 # Whole-letter markers: a quoted message or an attachment carrying one is the collector's own
 # letter (its validation notice or "mini-Miranda") and its wording is not the debtor's.
+# Words that, in the same sentence, say a dispute is over ("the dispute I raised was sorted out").
+RESOLVED_CUES: tuple[str, ...] = (
+    "was sorted out",
+    "has been sorted out",
+    "was resolved",
+    "has been resolved",
+    "is resolved",
+    "was settled",
+    "has been settled",
+    "was withdrawn",
+    "withdraw my dispute",
+)
+
 LETTER_MARKERS: tuple[str, ...] = (
     "this is an attempt to collect a debt",
     "information obtained will be used for that purpose",

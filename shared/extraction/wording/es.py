@@ -29,6 +29,8 @@ PHRASES: dict[str, Kind] = {
     "no me contacten": Kind.CEASE,
     "no me llamen": Kind.CEASE,
     "no vuelvan a contactar*": Kind.CEASE,
+    "dejen de molestar*": Kind.CEASE,
+    "acoso": Kind.CEASE,
     "cese de toda comunicación": Kind.CEASE,
     "cesen toda comunicación": Kind.CEASE,
     "cese del cobro": Kind.STOP_COLLECTION,
@@ -70,6 +72,15 @@ NOTICE_CUES: tuple[str, ...] = (
     "puede usted",
     "si usted",
     "sus derechos",
+)
+
+# Words that, in the same sentence, say a dispute is over ("the dispute I raised was sorted out").
+RESOLVED_CUES: tuple[str, ...] = (
+    "se resolvió",
+    "fue resuelta",
+    "está resuelta",
+    "quedó resuelta",
+    "se solucionó",
 )
 
 LETTER_MARKERS: tuple[str, ...] = ()

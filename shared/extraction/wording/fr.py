@@ -29,6 +29,11 @@ PHRASES: dict[str, Kind] = {
     "arrêtez de me contacter": Kind.CEASE,
     "ne me contactez plus": Kind.CEASE,
     "ne plus me contacter": Kind.CEASE,
+    "cesser … tout contact": Kind.CEASE,
+    "cessez … tout contact": Kind.CEASE,
+    "harcèlement": Kind.CEASE,
+    "ne plus être contacté": Kind.CEASE,
+    "ne plus être contactée": Kind.CEASE,
     "mise en demeure de cesser": Kind.CEASE,
     "cessez les relances": Kind.CEASE,
     "arrêtez les relances": Kind.CEASE,
@@ -72,6 +77,18 @@ NOTICE_CUES: tuple[str, ...] = (
     "si vous",
     "sauf si vous",
     "vos droits",
+)
+
+# Words that, in the same sentence, say a dispute is over ("the dispute I raised was sorted out").
+RESOLVED_CUES: tuple[str, ...] = (
+    "a été réglé",
+    "a été réglée",
+    "est réglé",
+    "est réglée",
+    "a été résolu",
+    "a été résolue",
+    "est résolu",
+    "est résolue",
 )
 
 LETTER_MARKERS: tuple[str, ...] = ()

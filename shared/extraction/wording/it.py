@@ -26,6 +26,8 @@ PHRASES: dict[str, Kind] = {
     "non contattatemi più": Kind.CEASE,
     "non mi contattate più": Kind.CEASE,
     "non contattarmi più": Kind.CEASE,
+    "lasciatemi in pace": Kind.CEASE,
+    "molestie": Kind.CEASE,
     "cessate ogni comunicazione": Kind.CEASE,
     "cessare ogni contatto": Kind.CEASE,
     "interrompete ogni comunicazione": Kind.CEASE,
@@ -73,6 +75,15 @@ NOTICE_CUES: tuple[str, ...] = (
     "se lei",
     "qualora",
     "i suoi diritti",
+)
+
+# Words that, in the same sentence, say a dispute is over ("the dispute I raised was sorted out").
+RESOLVED_CUES: tuple[str, ...] = (
+    "è stata risolta",
+    "è stato risolto",
+    "è risolta",
+    "si è risolta",
+    "è stata chiusa",
 )
 
 LETTER_MARKERS: tuple[str, ...] = ()

@@ -22,6 +22,11 @@ PHRASES: dict[str, Kind] = {
     "stop met bellen": Kind.CEASE,
     "stop met mailen": Kind.CEASE,
     "bel mij niet meer": Kind.CEASE,
+    "niet langer … gebeld": Kind.CEASE,
+    "niet meer … gebeld": Kind.CEASE,
+    "stop met het benaderen": Kind.CEASE,
+    "benader mij niet meer": Kind.CEASE,
+    "laat mij met rust": Kind.CEASE,
     "staak alle incasso*": Kind.STOP_COLLECTION,
     "staak de incasso*": Kind.STOP_COLLECTION,
     "stop de incasso*": Kind.STOP_COLLECTION,
@@ -58,6 +63,14 @@ NOTICE_CUES: tuple[str, ...] = (
     "als u",
     "indien u",
     "uw rechten",
+)
+
+# Words that, in the same sentence, say a dispute is over ("the dispute I raised was sorted out").
+RESOLVED_CUES: tuple[str, ...] = (
+    "is opgelost",
+    "werd opgelost",
+    "is afgehandeld",
+    "is rechtgezet",
 )
 
 LETTER_MARKERS: tuple[str, ...] = ()
