@@ -140,13 +140,15 @@ _PLAN_START_RE = re.compile(
 # --- contact changes ------------------------------------------------------------------
 
 _PHONE_RE = re.compile(
-    r"\b(?:phone|tel(?:ephone)?|mobile|cell|telefon(?:nummer)?|handy|téléphone|teléfono|móvil)"
+    r"\b(?:phone|tel(?:ephone)?|mobile|cell|telefon(?:nummer)?|handy|téléphone|teléfono|móvil"
+    r"|cellulare|telefono|telefoon(?:nummer)?|mobiel)"
     r"(?:\s+(?:number|no\.?|nummer))?\s*(?:is|:|ist|est)?\s*(?P<phone>\+?[\d][\d ()./-]{5,25}\d)",
     _I,
 )
 _ADDRESS_RE = re.compile(
     r"\b(?:new\s+(?:postal\s+|home\s+)?address|neue\s+(?:anschrift|adresse)|nouvelle\s+adresse"
-    r"|nueva\s+dirección)(?:\s+is|\s+ist|\s+est|\s+es)?\s*:?[ \t]*(?P<rest>[^\n]*)",
+    r"|nueva\s+dirección|nuovo\s+indirizzo|nieuw\s+adres)"
+    r"(?:\s+is|\s+ist|\s+est|\s+es)?\s*:?[ \t]*(?P<rest>[^\n]*)",
     _I,
 )
 _CREDITOR_RE = re.compile(
@@ -185,15 +187,23 @@ _INTENT_KEYWORDS: tuple[tuple[str, str, str], ...] = (
         "settlement_offer",
         r"settle(?:ment)?\s+(?:offer|for|the\s+(?:debt|account|balance))|full\s+and\s+final"
         r"|offer\s+(?:to\s+pay|of)\s|vergleich(?:sangebot)?|abfindung|règlement\s+forfaitaire"
-        r"|propuesta\s+de\s+(?:acuerdo|liquidación)",
+        r"|propuesta\s+de\s+(?:acuerdo|liquidación)|règlement\s+définitif"
+        r"|pour\s+solde\s+de\s+tout\s+compte|saldo\s+y\s+finiquito|pago\s+único\s+y\s+definitivo"
+        r"|saldo\s+e\s+stralcio|(?:als\s+)?finale\s+(?:kwijting|regeling)|schikking|einmalzahlung"
+        r"|gesamterledigung",
         r"\bsettle\b|lump\s+sum|reduced\s+amount",
     ),
     (
         "payment_plan_request",
         r"payment\s+plan|instal+ments?|pay\s+in\s+(?:parts|monthly)|monthly\s+payments?"
         r"|ratenzahlung|in\s+raten|échéancier|paiement\s+échelonné|plan\s+de\s+pagos"
-        r"|pago\s+a\s+plazos",
-        r"per\s+month|each\s+month|monatlich|par\s+mois|al\s+mes",
+        r"|pago\s+a\s+plazos|(?:set\s+up|arrange|agree)\s+(?:a\s+)?(?:payment\s+)?(?:plan|arrangement)"
+        r"|payment\s+arrangement|plan\s+of\s"
+        r"|(?:can|could)\s+(?:manage|afford|pay|do)\s+\S+(?:\s+\S+)?\s+(?:a|per|each)\s+month"
+        r"|ratenplan|monatliche\s+raten?|mensualités|en\s+plusieurs\s+fois|plan\s+de\s+pago"
+        r"|cuotas\s+mensuales|rateizza\w*|a\s+rate\b|rate\s+mensili|betalingsregeling"
+        r"|in\s+termijnen|termijnbedrag",
+        r"per\s+month|each\s+month|monatlich|par\s+mois|al\s+mes|al\s+mese|per\s+maand",
     ),
     (
         "payment_confirmation",
@@ -204,21 +214,34 @@ _INTENT_KEYWORDS: tuple[tuple[str, str, str], ...] = (
         r"|payment\s+(?:was|has\s+been)\s+(?:made|sent|completed)|proof\s+of\s+payment"
         r"|remittance|paid\s+(?:in\s+full|the\s+(?:balance|amount|invoice|debt))"
         r"|habe\s+(?:\w+\s+){0,3}(?:überwiesen|bezahlt)|zahlungsbestätigung|j'ai\s+(?:payé|réglé|viré)"
-        r"|he\s+pagado|transferencia\s+realizada",
+        r"|he\s+pagado|transferencia\s+realizada"
+        r"|\b(?:i|we)\s+(?:have\s+)?sent\s+(?:you\s+)?(?:the\s+payment|[$€£]|usd|eur|gbp|chf)"
+        r"|j'ai\s+effectué\s+(?:un|le)\s+(?:virement|paiement)|virement\s+(?:a\s+été\s+)?effectué"
+        r"|he\s+(?:realizado|hecho)\s+(?:una\s+|la\s+)?transferencia"
+        r"|ho\s+(?:effettuato|pagato|versato|saldato)|bonifico\s+(?:effettuato|eseguito)"
+        r"|(?:heb|hebben)\s+(?:\w+\s+){0,3}(?:betaald|overgemaakt|overgeboekt)"
+        r"|habe\s+(?:\w+\s+){0,3}gezahlt",
         r"\bpaid\b|receipt|bezahlt|überwiesen|payé|pagado",
     ),
     (
         "payment_promise",
         r"(?:i|we)\s+will\s+pay|(?:i|we)\s+(?:shall|am\s+going\s+to|intend\s+to)\s+pay"
         r"|promise\s+to\s+pay|payment\s+will\s+be\s+made|ich\s+werde\s+(?:\w+\s+){0,3}(?:zahlen|überweisen)"
-        r"|je\s+(?:vais\s+payer|paierai)|pagaré|voy\s+a\s+pagar|お支払いします|支払います",
+        r"|je\s+(?:vais\s+payer|paierai)|pagaré|voy\s+a\s+pagar|お支払いします|支払います"
+        r"|(?:i|we)\s+will\s+(?:make\s+(?:a|the)\s+payment|send|transfer)|(?:i|we)'ll\s+(?:pay|send)"
+        r"|je\s+(?:réglerai|verserai|vais\s+(?:régler|verser|virer|effectuer))"
+        r"|realizaré\s+(?:el|un)\s+pago|haré\s+(?:el|una)\s+(?:pago|transferencia)|pagherò|verserò"
+        r"|effettuerò\s+(?:il|un)\s+(?:pagamento|bonifico)"
+        r"|ik\s+(?:zal|ga)\s+(?:\w+\s+){0,4}(?:betalen|overmaken)|betaal\s+ik"
+        r"|ich\s+(?:zahle|überweise)\s+(?:\w+\s+){0,4}(?:bis|am|zum)\b",
         r"will\s+(?:transfer|send)|by\s+the\s+end\s+of|next\s+week",
     ),
     (
         "address_change",
         r"new\s+(?:postal\s+)?address|(?:i|we)\s+(?:have\s+)?moved|change\s+of\s+address"
         r"|address\s+change|neue\s+(?:anschrift|adresse)|umgezogen|nouvelle\s+adresse"
-        r"|déménag|nueva\s+dirección|me\s+he\s+mudado",
+        r"|déménag|nueva\s+dirección|me\s+he\s+mudado|mi\s+sono\s+trasferit[oa]"
+        r"|nuovo\s+indirizzo|nieuw\s+adres|(?:ik\s+ben|wij\s+zijn)\s+verhuisd|nueva\s+direccion",
         r"new\s+phone|new\s+(?:mobile|number)|neue\s+telefonnummer",
     ),
 )
