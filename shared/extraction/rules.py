@@ -190,7 +190,7 @@ _INTENT_KEYWORDS: tuple[tuple[str, str, str], ...] = (
         r"|propuesta\s+de\s+(?:acuerdo|liquidación)|règlement\s+définitif"
         r"|pour\s+solde\s+de\s+tout\s+compte|saldo\s+y\s+finiquito|pago\s+único\s+y\s+definitivo"
         r"|saldo\s+e\s+stralcio|(?:als\s+)?finale\s+(?:kwijting|regeling)|schikking|einmalzahlung"
-        r"|gesamterledigung",
+        r"|gesamterledigung|zur\s+erledigung|einmalig",
         r"\bsettle\b|lump\s+sum|reduced\s+amount",
     ),
     (
@@ -202,7 +202,11 @@ _INTENT_KEYWORDS: tuple[tuple[str, str, str], ...] = (
         r"|(?:can|could)\s+(?:manage|afford|pay|do)\s+\S+(?:\s+\S+)?\s+(?:a|per|each)\s+month"
         r"|ratenplan|monatliche\s+raten?|mensualités|en\s+plusieurs\s+fois|plan\s+de\s+pago"
         r"|cuotas\s+mensuales|rateizza\w*|a\s+rate\b|rate\s+mensili|betalingsregeling"
-        r"|in\s+termijnen|termijnbedrag",
+        r"|in\s+termijnen|termijnbedrag"
+        r"|(?:monatlich|par\s+mois|al\s+mese?|per\s+maand|per\s+month|a\s+month)\b.{0,60}?"
+        r"(?:zahlen|payer|pagar|pagare|betalen|\bpay)\b"
+        r"|(?:zahlen|payer|pagar|pagare|betalen|\bpay)\b.{0,40}?"
+        r"(?:monatlich|par\s+mois|al\s+mese?|per\s+maand|per\s+month|a\s+month)\b",
         r"per\s+month|each\s+month|monatlich|par\s+mois|al\s+mes|al\s+mese|per\s+maand",
     ),
     (
@@ -220,7 +224,7 @@ _INTENT_KEYWORDS: tuple[tuple[str, str, str], ...] = (
         r"|he\s+(?:realizado|hecho)\s+(?:una\s+|la\s+)?transferencia"
         r"|ho\s+(?:effettuato|pagato|versato|saldato)|bonifico\s+(?:effettuato|eseguito)"
         r"|(?:heb|hebben)\s+(?:\w+\s+){0,3}(?:betaald|overgemaakt|overgeboekt)"
-        r"|habe\s+(?:\w+\s+){0,3}gezahlt",
+        r"|habe\s+(?:\S+\s+){0,5}(?:gezahlt|überwiesen|bezahlt)",
         r"\bpaid\b|receipt|bezahlt|überwiesen|payé|pagado",
     ),
     (

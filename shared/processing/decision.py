@@ -1,7 +1,9 @@
 """What to do with an email: a pure function of the extraction, the match, the thresholds and
 the email (its new text and when it was written/received).
 
-Confidence is ``min(extraction.overall_confidence, match.score)``:
+Confidence is ``min(extraction.overall_confidence, match.score)`` — with a single account
+found by a reference written in the email, the intent confidence is not marked down for an
+identifier the extractor did not return (the match found one):
 
 - ≥ ``DECISION_AUTO_UPDATE_THRESHOLD`` → ``AUTO_UPDATE`` (applied, no notification);
 - ≥ ``DECISION_NOTIFY_THRESHOLD`` → ``UPDATE_AND_NOTIFY`` (applied, staff notified);
@@ -303,6 +305,20 @@ def _hold(compliance: str, match: Match, confidence: float, reasons: list[str]) 
     )
 
 
+def _overall(extraction: Extraction, match: Match) -> float:
+    """The extraction's overall confidence; when a reference in the email identified a single
+    account, the intent is not marked down for the identifier the extractor did not return
+    (``Extraction.overall_confidence`` does so, the match makes up for it)."""
+    if match.by_reference and match.account is not None:
+        ids = [
+            extraction.fields[name].confidence
+            for name in ("case_number", "account_reference")
+            if name in extraction.fields
+        ]
+        return min([extraction.intent_confidence, *ids])
+    return extraction.overall_confidence
+
+
 def _automated(email: ParsedEmail, confidence: float) -> Decision:
     """Mail no person wrote: nothing applied and nobody notified; a bounce notes on the
     accounts of its failed recipients that their address bounced."""
@@ -326,7 +342,7 @@ def decide(
     ``received_at`` bound a payment's date. Without them those checks cannot pass: no
     backstop, and a payment with a date is reported, not recorded.
     """
-    confidence = round(min(extraction.overall_confidence, match.score), 4)
+    confidence = round(min(_overall(extraction, match), match.score), 4)
     if email is not None and email.automated is not None:
         return _automated(email, confidence)
     reasons: list[str] = []
