@@ -107,9 +107,9 @@ class Harness:
     def __init__(self, *, use_claude: bool) -> None:
         import pymongo
 
-        from shared.accounts import MongoAccountRepository
+        from shared.accounts.mongo import MongoAccountRepository
         from shared.config import get_settings
-        from shared.processing.bootstrap import NoTelemetry, bootstrap
+        from shared.processing.bootstrap import bootstrap
 
         self.settings = get_settings()
         self.run_id = uuid.uuid4().hex[:10]
@@ -123,9 +123,8 @@ class Harness:
         )
         self.collection = self._mongo[self.settings.mongodb_database][self.collection_name]
         kwargs: dict[str, Any] = {} if use_claude else {"claude": None}
-        self.pipeline = bootstrap(
-            self.settings, accounts=self.accounts, telemetry=NoTelemetry(), **kwargs
-        )
+        # Telemetry stays the product's own: without SENTRY_DSN it sends nothing.
+        self.pipeline = bootstrap(self.settings, accounts=self.accounts, **kwargs)
         self._storage: Any = None
 
     def close(self) -> None:

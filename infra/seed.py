@@ -99,7 +99,7 @@ def seed_accounts(mongodb_uri: str, database: str, *, timeout_ms: int = 5000) ->
         mongodb_uri, serverSelectionTimeoutMS=timeout_ms, tz_aware=True
     )
     try:
-        from shared.accounts import REFERENCE_FIELDS, reference_keys
+        from shared.accounts.model import REFERENCE_FIELDS, reference_keys
 
         collection = client[database][COLLECTION]
         for document in DEMO_ACCOUNTS:

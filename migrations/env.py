@@ -11,7 +11,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from shared.config import get_settings
-from shared.db.engine import create_db_engine
+from shared.db.engine import create_db_engine, migration_budget
 from shared.db.models import Base
 
 config = context.config
@@ -28,7 +28,9 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     url = config.attributes.get("database_url")
     engine = (
-        create_engine(url, poolclass=pool.NullPool) if url else create_db_engine(get_settings())
+        create_engine(url, poolclass=pool.NullPool)
+        if url
+        else create_db_engine(get_settings(), migration_budget(get_settings()))
     )
     try:
         with engine.connect() as connection:

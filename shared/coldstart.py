@@ -1,4 +1,4 @@
-"""What the functions' entry modules do for a cheap cold start (issue 8, benchmark B6).
+"""What the functions' entry modules do for a cheap cold start (benchmark B6).
 
 functions-framework serves with gunicorn: the entry module (``functions/*/main.py``) is imported
 in the master process and the worker that answers requests is forked from it. The worker's first

@@ -31,7 +31,7 @@ Add a setting as a typed field with a local default — ``name: int = 5``, or wi
 is read from the variable ``FOO_BAR`` (any case). Supported types: ``str``, ``int``, ``float``,
 ``bool``, :class:`SecretStr`, ``Literal[...]`` of strings, and any of them ``| None``.
 
-Why not pydantic-settings (cold start, issue 8 / benchmark B6): every function reads the
+Why not pydantic-settings (cold start, benchmark B6): every function reads the
 settings on its first request, and importing pydantic with pydantic-settings cost 0.12–0.15 s of
 CPU there — more than everything else the webhook and the rollup add to their client
 libraries. This module parses the same way with the standard library (about 3 ms): values as
@@ -209,10 +209,21 @@ class Settings:
     db_max_overflow: int = Field(default=2, ge=0, le=50)
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
     db_pool_recycle_seconds: int = Field(default=1800, gt=0)
-    # Database performance (issue 8): a pooled connection is pinged on checkout only when it
+    # Database round trips: a pooled connection is pinged on checkout only when it
     # sat idle longer than this (0: on every checkout, SQLAlchemy's pre-ping). A busy instance
     # pays no ping; one waking from a quiet spell checks its connections first.
     db_ping_idle_seconds: float = Field(default=30.0, ge=0)
+    # Timeouts (a frozen database: the connection stays open, no byte comes back). pg8000 has
+    # none by default. Connect covers TCP, TLS and the startup exchange; the socket timeout
+    # bounds every later wait for an answer and must exceed the statement timeout, so that
+    # normally the server cancels first (a clean error, the connection stays usable). Statement,
+    # lock and idle-in-transaction timeouts are set on the server for each new connection (in
+    # the startup packet: no extra round trip); 0 turns one off.
+    db_connect_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    db_socket_timeout_seconds: float = Field(default=45.0, gt=0, le=3600)
+    db_statement_timeout_seconds: float = Field(default=30.0, ge=0, le=3600)
+    db_lock_timeout_seconds: float = Field(default=10.0, ge=0, le=3600)
+    db_idle_in_transaction_timeout_seconds: float = Field(default=60.0, ge=0, le=3600)
 
     # Pub/Sub and Cloud Storage.
     pubsub_topic: str = "inbound-emails"
@@ -227,7 +238,7 @@ class Settings:
     mongodb_uri: SecretStr = _LOCAL_MONGODB_URI
     mongodb_database: str = "collections"
     mongodb_timeout_ms: int = Field(default=5000, gt=0)
-    # Database performance (issue 8): the processor creates the indexes its account lookups
+    # Account lookups: the processor creates the indexes its account lookups
     # need (case number, account reference, debtor email) once per instance; a no-op when they
     # exist. Set false where the client database's owners manage indexes themselves.
     mongodb_ensure_indexes: bool = True
@@ -241,7 +252,7 @@ class Settings:
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     smtp_from: str = "inbound-processor@localhost"
     admin_email: str = "collections-staff@localhost"
-    # SMTP sessions (perf-processor): a mailer keeps sessions open between its messages
+    # SMTP sessions: a mailer keeps sessions open between its messages
     # (NOOP-checked before reuse; STARTTLS and login once per session); closed once idle this
     # long or after this many messages. False: one session per message, as before.
     smtp_reuse_connections: bool = True
@@ -252,10 +263,16 @@ class Settings:
     circuit_breaker_alert_email: str = "ops@localhost"
     circuit_breaker_fail_max: int = Field(default=5, ge=1)
     circuit_breaker_reset_timeout: float = Field(default=60.0, gt=0)
-    # Circuit breakers (issue 5): how long a half-open trial call may hold its reservation before
+    # Circuit breakers: how long a half-open trial call may hold its reservation before
     # another instance may take the trial, and how old a cached row may be on the hot path.
     circuit_breaker_trial_timeout: float = Field(default=300.0, gt=0)
     circuit_breaker_cache_seconds: float = Field(default=1.0, ge=0, le=10)
+    # The breaker's own Postgres budget, separate from processing statements (own small pool):
+    # connect, each answer and the wait for a pooled connection are bounded by this; the server
+    # cancels a statement or lock wait after three quarters of it. Past it the breaker fails
+    # open (the protected call runs) and logs breaker_store_unavailable.
+    circuit_breaker_store_timeout_seconds: float = Field(default=1.0, gt=0, le=10)
+    circuit_breaker_store_pool_size: int = Field(default=2, ge=1, le=10)
 
     # Claude.
     anthropic_api_key: SecretStr | None = None
@@ -266,7 +283,7 @@ class Settings:
     claude_timeout_seconds: float = Field(default=60.0, gt=0)
     claude_max_retries: int = Field(default=2, ge=0, le=10)
     claude_max_input_chars: int = Field(default=40_000, ge=1000)
-    # Extraction (issue 4, extraction half): scanned PDFs sent as document blocks, strict tools.
+    # Extraction: scanned PDFs sent as document blocks, strict tools.
     claude_max_documents: int = Field(default=2, ge=0, le=5)
     claude_max_document_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=32 * 1024 * 1024)
     claude_strict_tool: bool = True
@@ -282,7 +299,7 @@ class Settings:
     # Processor.
     # Longer than the processor's timeout (300 s), so a live attempt never loses its lease.
     processor_lease_seconds: int = Field(default=360, ge=1)
-    # Processor (issue 4): GCS reads, extraction fallback, matching, outbox.
+    # Processor: GCS reads, extraction fallback, matching, outbox.
     processor_gcs_timeout_seconds: float = Field(default=30.0, gt=0)
     processor_max_raw_email_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
     # From this attempt on, a malformed Claude answer falls back to the rules extractor.
@@ -303,13 +320,13 @@ class Settings:
     match_reference_backfill_seconds: int = Field(default=0, ge=0)
     # Outbox: a notification is given up (status ``failed``, logged at ERROR) only once it has
     # had at least this many SMTP attempts AND is older than NOTIFICATION_GIVE_UP_AFTER_SECONDS;
-    # compliance alerts are never given up (see docs/processor.md, outbox).
+    # compliance alerts are never given up (see docs/processing.md, outbox).
     notification_max_attempts: int = Field(default=10, ge=1)
     # Each delivery also retries up to this many older pending notifications (the sweep).
     notification_sweep_batch: int = Field(default=5, ge=0)
     # A pending notification is swept only once it is this old (its own delivery sends it).
     notification_sweep_min_age_seconds: int = Field(default=60, ge=0)
-    # Outbox (issue 8): an instance sweeps at most once per this many seconds (0: after every
+    # Outbox: an instance sweeps at most once per this many seconds (0: after every
     # delivery); a delivery's own notifications are always sent right after its commit.
     notification_sweep_interval_seconds: float = Field(default=30.0, ge=0)
     # Outbox backoff (outbox-backoff): a failed send schedules the next attempt
@@ -338,7 +355,7 @@ class Settings:
     webhook_postmark_username: SecretStr | None = None
     webhook_postmark_password: SecretStr | None = None
     webhook_raw_secret: SecretStr | None = None
-    # Webhook intake (issue 3): bounded GCS calls, so an outage is a quick 503.
+    # Webhook intake: bounded GCS calls, so an outage is a quick 503.
     webhook_gcs_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     webhook_gcs_retry_deadline_seconds: float = Field(default=5.0, ge=0, le=60)
 
@@ -360,7 +377,7 @@ class Settings:
     metrics_retention_days: int = Field(default=30, ge=1)
     rollup_time_zone: str = "UTC"
 
-    # Observability (issue 6): rollup retention batches, who may call the rollup in
+    # Observability: rollup retention batches, who may call the rollup in
     # production (OIDC: comma-separated service-account emails and audiences), the Cloud
     # Scheduler job the ops command triggers, Sentry flush on each invocation's end.
     metrics_retention_batch_size: int = Field(default=10_000, ge=1, le=50_000)
@@ -369,6 +386,8 @@ class Settings:
     rollup_scheduler_job: str = "rollup-nightly"
     rollup_scheduler_location: str = "europe-west1"
     sentry_flush_timeout_seconds: float = Field(default=2.0, ge=0, le=30)
+    # Ops commands: each Cloud Scheduler and Pub/Sub (dead letters) call.
+    ops_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
     stack_log_dir: str | None = None  # the local stack's per-function JSON-lines logs
 
     def _check(self) -> str | None:
@@ -386,6 +405,8 @@ class Settings:
         # The database is checked where it is used (the webhook never needs it):
         # shared.db.engine raises ConfigError when neither DATABASE_URL nor
         # INSTANCE_CONNECTION_NAME is set.
+        if 0 < self.db_statement_timeout_seconds >= self.db_socket_timeout_seconds:
+            return "DB_SOCKET_TIMEOUT_SECONDS must exceed DB_STATEMENT_TIMEOUT_SECONDS"
         if self.instance_connection_name and not self.db_user:
             return "DB_USER is required with INSTANCE_CONNECTION_NAME"
         return None
@@ -434,7 +455,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return settings
 
 
-# Production requirements (prod-config): checked where a setting is used, so that each function
+# Production requirements: checked where a setting is used, so that each function
 # requires only the settings it reads (terraform/functions.tf gives each function its own).
 def _field_defaults() -> dict[str, Any]:
     return {spec.name: spec.default for spec in dataclasses.fields(Settings)}
@@ -493,7 +514,7 @@ def reset_settings_cache() -> None:
     get_settings.cache_clear()
 
 
-# Ops command line (issue 6): a dotenv-style file (``.local/stack.env``) into the environment.
+# Ops command line: a dotenv-style file (``.local/stack.env``) into the environment.
 def load_env_file(path: str | Path) -> list[str]:
     """Set each ``KEY=VALUE`` line of ``path`` in ``os.environ`` unless the variable is already
     set (the caller's environment wins); skip blank lines and ``#`` comments. Resets the cached

@@ -6,17 +6,19 @@
 # Connection budget (Postgres max_connections = var.sql_max_connections, 100
 # by default). Each processor instance holds at most DB_POOL_SIZE +
 # DB_MAX_OVERFLOW connections, with DB_POOL_SIZE = concurrency (one per
-# request thread) and DB_MAX_OVERFLOW = 2 (breaker / metrics side work):
+# request thread) and DB_MAX_OVERFLOW = 1 (metrics side work), plus the
+# breaker store's own pool (CIRCUIT_BREAKER_STORE_POOL_SIZE = 1, no overflow:
+# its short budget must never queue behind processing statements):
 #
-#   processor  max_instances x (pool + overflow) = 4 x (8 + 2) = 40
+#   processor  max_instances x (pool + overflow + breaker) = 4 x (8 + 1 + 1) = 40
 #   rollup     max_instances x (pool + overflow) = 1 x (2 + 0) =  2
 #   webhook    never connects to Postgres                     =  0
 #   x 2 during a rollout (old instances keep their pools until they are
 #       shut down, new ones open theirs)                        = 84
 #   + migrations (Alembic, one connection, + 1 spare)           =  2
-#   + one operator's `python -m shared.ops` (ops_env: 1 + 1)    =  2
+#   + one operator's `python -m shared.ops` (ops_env: 1 + 1 + 1) =  3
 #   + connections Postgres reserves for superusers              =  3
-#   = 91 < 100
+#   = 92 < 100
 #
 # The precondition on the processor checks the same sum at plan time for
 # whatever values the variables take.
@@ -29,16 +31,19 @@ locals {
   }
 
   processor_pool_size    = var.processor_concurrency
-  processor_max_overflow = 2
+  processor_max_overflow = 1
+  breaker_pool_size      = 1 # CIRCUIT_BREAKER_STORE_POOL_SIZE (processor and ops_env)
   rollup_pool_size       = 2
   rollup_max_overflow    = 0
   rollup_max_instances   = 1
   migration_connections  = 2
-  ops_connections        = 2 # DB_POOL_SIZE + DB_MAX_OVERFLOW of local.ops_env
+  ops_connections        = 3 # DB_POOL_SIZE + DB_MAX_OVERFLOW + breaker pool of local.ops_env
   reserved_connections   = 3
 
   db_connections_worst_case = 2 * (
-    var.processor_max_instances * (local.processor_pool_size + local.processor_max_overflow) +
+    var.processor_max_instances * (
+      local.processor_pool_size + local.processor_max_overflow + local.breaker_pool_size
+    ) +
     local.rollup_max_instances * (local.rollup_pool_size + local.rollup_max_overflow)
   ) + local.migration_connections + local.ops_connections + local.reserved_connections
 
@@ -175,21 +180,22 @@ resource "google_cloudfunctions2_function" "processor" {
     all_traffic_on_latest_revision = true
 
     environment_variables = merge(local.common_env, local.db_env, {
-      THREADS                       = tostring(var.processor_concurrency)
-      DB_USER                       = google_sql_user.iam["processor"].name
-      DB_POOL_SIZE                  = tostring(local.processor_pool_size)
-      DB_MAX_OVERFLOW               = tostring(local.processor_max_overflow)
-      MONGODB_DATABASE              = var.mongodb_database
-      SMTP_HOST                     = var.smtp_host
-      SMTP_PORT                     = tostring(var.smtp_port)
-      SMTP_USERNAME                 = var.smtp_username
-      SMTP_FROM                     = var.smtp_from
-      ADMIN_EMAIL                   = var.admin_email
-      CIRCUIT_BREAKER_ALERT_EMAIL   = var.circuit_breaker_alert_email
-      CIRCUIT_BREAKER_FAIL_MAX      = tostring(var.circuit_breaker_fail_max)
-      CIRCUIT_BREAKER_RESET_TIMEOUT = tostring(var.circuit_breaker_reset_timeout)
-      CLAUDE_MODEL                  = var.claude_model
-      METRICS_RETENTION_DAYS        = tostring(var.metrics_retention_days)
+      THREADS                         = tostring(var.processor_concurrency)
+      DB_USER                         = google_sql_user.iam["processor"].name
+      DB_POOL_SIZE                    = tostring(local.processor_pool_size)
+      DB_MAX_OVERFLOW                 = tostring(local.processor_max_overflow)
+      CIRCUIT_BREAKER_STORE_POOL_SIZE = tostring(local.breaker_pool_size)
+      MONGODB_DATABASE                = var.mongodb_database
+      SMTP_HOST                       = var.smtp_host
+      SMTP_PORT                       = tostring(var.smtp_port)
+      SMTP_USERNAME                   = var.smtp_username
+      SMTP_FROM                       = var.smtp_from
+      ADMIN_EMAIL                     = var.admin_email
+      CIRCUIT_BREAKER_ALERT_EMAIL     = var.circuit_breaker_alert_email
+      CIRCUIT_BREAKER_FAIL_MAX        = tostring(var.circuit_breaker_fail_max)
+      CIRCUIT_BREAKER_RESET_TIMEOUT   = tostring(var.circuit_breaker_reset_timeout)
+      CLAUDE_MODEL                    = var.claude_model
+      METRICS_RETENTION_DAYS          = tostring(var.metrics_retention_days)
       # An email's processing lease outlives the longest attempt, so a
       # redelivery never takes an email a slow attempt is still working on.
       PROCESSOR_LEASE_SECONDS = tostring(var.processor_timeout_seconds + 60)

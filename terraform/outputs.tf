@@ -96,13 +96,14 @@ output "dashboard_url" {
 # values) plus the ops CLI's. No secret value: MONGODB_URI is named only.
 locals {
   ops_env = merge(local.common_env, local.db_env, {
-    DB_USER                   = google_sql_user.iam["deployer"].name
-    DB_POOL_SIZE              = "1"
-    DB_MAX_OVERFLOW           = "1"
-    MONGODB_DATABASE          = var.mongodb_database
-    ROLLUP_SCHEDULER_JOB      = google_cloud_scheduler_job.rollup.name
-    ROLLUP_SCHEDULER_LOCATION = var.region
-    ROLLUP_TIME_ZONE          = var.time_zone
+    DB_USER                         = google_sql_user.iam["deployer"].name
+    DB_POOL_SIZE                    = "1"
+    DB_MAX_OVERFLOW                 = "1"
+    CIRCUIT_BREAKER_STORE_POOL_SIZE = "1"
+    MONGODB_DATABASE                = var.mongodb_database
+    ROLLUP_SCHEDULER_JOB            = google_cloud_scheduler_job.rollup.name
+    ROLLUP_SCHEDULER_LOCATION       = var.region
+    ROLLUP_TIME_ZONE                = var.time_zone
   })
 }
 

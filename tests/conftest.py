@@ -123,7 +123,7 @@ def mongo_accounts(stack_env: dict[str, str]) -> Iterator[tuple[Any, Any]]:
 
     import pymongo
 
-    from shared.accounts import MongoAccountRepository
+    from shared.accounts.mongo import MongoAccountRepository
     from shared.config import get_settings
 
     name = f"accounts_{uuid.uuid4().hex}"

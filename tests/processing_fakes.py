@@ -11,30 +11,20 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from shared.accounts import (
-    Account,
-    AccountRepository,
-    AccountUpdate,
-    ApplyResult,
-    Lookup,
-    already_applied_result,
-    identifying_fields,
-    reference_keys,
-    safe_str,
-    validate_account,
-)
+from shared.accounts import Account, AccountRepository, AccountUpdate, ApplyResult, Lookup
+from shared.accounts.model import identifying_fields, reference_keys
+from shared.accounts.mongo import already_applied_result, safe_str, validate_account
 from shared.config import Settings, get_settings, load_settings
 from shared.errors import BreakerOpenError
 from shared.extraction.models import ExtractedField, Extraction, ParsedEmail
-from shared.mail import RecordingMailer
 from shared.processing.claim import Claim
 from shared.processing.envelope import Delivery, EmailNotice
 from shared.processing.notifications import OutboxMessage
 from shared.processing.outbox import SendSummary
 from shared.processing.pipeline import Pipeline
-from shared.processing.ports import ClosedBreaker, NoTelemetry, RecordingMetrics
 from shared.processing.report import Report
 from shared.processing.store import ProcessingStore
+from tests.fakes import ClosedBreaker, NoTelemetry, RecordingMailer, RecordingMetrics
 
 BUCKET = "raw-emails"
 

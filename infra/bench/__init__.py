@@ -1,1 +1,1 @@
-"""Benchmarks of the system against the limits of issue 8 (``make bench``); see docs/bench.md."""
+"""Benchmarks of the system against its targets (``make bench``); see docs/benchmarks.md."""

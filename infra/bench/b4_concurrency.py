@@ -33,7 +33,7 @@ def _burst(url: str, emails: list[workload.BenchEmail]) -> tuple[float, list[int
 
 
 def run(ctx: BenchContext) -> Measurement:
-    processor_pipeline(ctx)  # NotMeasured until the processor has landed
+    processor_pipeline(ctx)  # NotMeasured when the processor cannot be imported
     sizes = ctx.sizes
     threads, count, delay = sizes.b4_threads, sizes.b4_emails, sizes.b4_claude_seconds
     warm = workload.make_emails(threads, "b4w")

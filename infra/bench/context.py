@@ -1,6 +1,6 @@
 """The sizes of a run and what every benchmark gets: the stack, the sizes, a progress log.
 
-``FULL`` is what ``make bench`` runs (the sizes of issue 8, under 10 minutes on 2 cores);
+``FULL`` is what ``make bench`` runs (the sizes the targets are set for, < 10 minutes on 2 cores);
 ``SMOKE`` is the same code with tiny sizes, for the smoke test in ``make test``.
 """
 
@@ -109,14 +109,14 @@ class BenchContext:
 def require(module: str, *attributes: str) -> ModuleType:
     """``module``, or :class:`NotMeasured` unless it imports and has ``attributes``.
 
-    Benchmarks reach code of other areas through this (not ``import``), so the harness runs,
-    and says what is missing, on a branch where that code has not landed yet.
+    Benchmarks reach code of other areas through this (not ``import``), so the harness still
+    runs, and says what is missing, when that code cannot be imported.
     """
     try:
         loaded = importlib.import_module(module)
     except ImportError as exc:
-        raise NotMeasured(f"{module} has not landed on this branch ({exc.name} missing)") from None
+        raise NotMeasured(f"{module} cannot be imported ({exc.name} missing)") from None
     missing = [name for name in attributes if not hasattr(loaded, name)]
     if missing:
-        raise NotMeasured(f"{module} has no {', '.join(missing)} yet (not landed on this branch)")
+        raise NotMeasured(f"{module} has no {', '.join(missing)}")
     return loaded

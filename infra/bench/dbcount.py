@@ -1,7 +1,7 @@
 """Count what the application asks of Postgres: statements and round trips.
 
 - ``statements``: SQL statements issued through SQLAlchemy (``before_cursor_execute``), the
-  same definition as :mod:`shared.db.roundtrips`.
+  same definition as :mod:`infra.bench.statements`.
 - ``round_trips``: every exchange the driver makes on the application's behalf, i.e. the
   statements plus what SQLAlchemy events do not show: pg8000's implicit ``begin transaction``
   before the first statement of a transaction, ``commit``/``rollback``, and the pool's

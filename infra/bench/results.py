@@ -2,8 +2,8 @@
 
 A benchmark returns a :class:`Measurement` (its figure, the baseline measured in the same run,
 the checks its target consists of, details) or raises :class:`NotMeasured` with the reason
-(code not landed yet, a tool missing). The harness turns either into a :class:`Row`; a crash
-becomes a row with status ``error``. Nothing here invents a figure: a row without a
+(code that cannot be imported, a tool missing). The harness turns either into a :class:`Row`;
+a crash becomes a row with status ``error``. Nothing here invents a figure: a row without a
 measurement shows ``not measured: <reason>``.
 """
 

@@ -2,7 +2,7 @@
 
 Starts its own local stack (``.local/bench-stack``), runs each selected benchmark, prints the
 table (figure, baseline measured in the same run, ratio, target, met/MISSED) and writes the
-same as JSON (``.local/bench.json``). A benchmark whose code has not landed prints
+same as JSON (``.local/bench.json``). A benchmark whose code cannot be imported prints
 ``not measured: <reason>``; one that crashes prints ``error: <reason>`` and makes the exit
 status 1. A missed target is a result, not a failure of the harness: exit status 0.
 """

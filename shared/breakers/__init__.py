@@ -1,4 +1,4 @@
-"""Circuit breakers whose state all instances share in Postgres (issue 5).
+"""Circuit breakers whose state all instances share in Postgres.
 
     from shared.breakers import get_breaker
 

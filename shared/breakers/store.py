@@ -110,10 +110,10 @@ class PostgresBreakerStore:
     """Breaker rows in ``circuit_breakers``; the engine is looked up on each use (lazy)."""
 
     def __init__(self, engine: Callable[[], Engine] | None = None) -> None:
-        if engine is None:
-            from shared.db.engine import get_engine
+        if engine is None:  # its own pool and short budget (CIRCUIT_BREAKER_STORE_TIMEOUT_SECONDS)
+            from shared.db.engine import get_breaker_engine
 
-            engine = get_engine
+            engine = get_breaker_engine
         self._engine = engine
         self._statements: dict[str, TextClause] = {}
 
@@ -201,6 +201,6 @@ class PostgresBreakerStore:
         return ForcedChange(cast(BreakerState, row["previous_state"]), snapshot_from(row))
 
     def list_all(self) -> list[BreakerSnapshot]:
-        with self._engine().begin() as conn:
+        with autocommit(self._engine()) as conn:
             rows = conn.execute(text("SELECT * FROM circuit_breakers ORDER BY name"))
             return [snapshot_from(row) for row in rows.mappings()]

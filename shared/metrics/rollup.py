@@ -29,6 +29,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -166,12 +167,13 @@ def _lock(conn: Connection) -> None:
     conn.execute(text("SELECT pg_advisory_xact_lock(:c, :o)"), {"c": LOCK_CLASS, "o": LOCK_OBJECT})
 
 
-def _connect() -> Connection:
+def _connect() -> AbstractContextManager[Connection]:
     """A pooled Core connection: the rollup runs SQL text only, so it never loads the ORM
-    (0.05 s of the function's cold start, benchmark B6)."""
-    from shared.db.engine import get_engine
+    (0.05 s of the function's cold start, benchmark B6). Dropped, not pooled, after a socket
+    error (a frozen database ends as a socket timeout: ``DB_SOCKET_TIMEOUT_SECONDS``)."""
+    from shared.db.engine import connection
 
-    return get_engine().connect()
+    return connection()
 
 
 def pending_days(today: date, tz: ZoneInfo) -> list[date]:

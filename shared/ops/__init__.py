@@ -1,2 +1,2 @@
 """Operator commands: ``python -m shared.ops …`` (see :mod:`shared.ops.cli` and
-docs/observability.md)."""
+docs/operations.md)."""

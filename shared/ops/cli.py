@@ -201,7 +201,8 @@ def _breakers_module() -> Any:
     try:
         return importlib.import_module("shared.breakers")
     except ImportError:
-        raise UsageError("breaker administration needs shared.breakers (issue 5)") from None
+        msg = "breaker administration needs shared.breakers, which did not import"
+        raise UsageError(msg) from None
 
 
 def _as_dict(row: Any) -> dict[str, Any]:
@@ -268,7 +269,7 @@ def cmd_rollup(args: argparse.Namespace, out: TextIO, *, scheduler: Any = None) 
             from google.cloud import scheduler_v1
 
             scheduler = scheduler_v1.CloudSchedulerClient()
-        scheduler.run_job(name=job)
+        scheduler.run_job(name=job, timeout=settings.ops_timeout_seconds)
         print(f"triggered Cloud Scheduler job {job}; watch rollup_completed in its logs", file=out)
         return 0
     from shared.metrics.rollup import RollupError, run_rollup

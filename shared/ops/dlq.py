@@ -136,7 +136,8 @@ class DeadLetterQueue:
                     "subscription": self.subscription,
                     "ack_ids": [letter.ack_id for letter in letters],
                     "ack_deadline_seconds": 0,
-                }
+                },
+                timeout=self._settings.ops_timeout_seconds,
             )
 
     def replay(self, letter: DeadLetter, *, timeout: float = 30.0) -> str:
@@ -144,7 +145,8 @@ class DeadLetterQueue:
         future = self.publisher.publish(self.topic, letter.data, **letter.original_attributes())
         new_id = str(future.result(timeout=timeout))
         self.subscriber.acknowledge(
-            request={"subscription": self.subscription, "ack_ids": [letter.ack_id]}
+            request={"subscription": self.subscription, "ack_ids": [letter.ack_id]},
+            timeout=self._settings.ops_timeout_seconds,
         )
         return new_id
 

@@ -13,18 +13,14 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from shared.accounts import AccountRepository, MongoAccountRepository
+from shared.accounts import AccountRepository
+from shared.accounts.mongo import MongoAccountRepository
 from shared.config import Settings, get_settings, require_in_production
 from shared.extraction.models import Extractor, ParsedEmail
 from shared.mail import Mailer, SmtpMailer
 from shared.processing.outbox import Outbox, outbox_from_settings
 from shared.processing.pipeline import Pipeline, PipelineDeps
-from shared.processing.ports import (
-    BreakerLookup,
-    MetricsFactory,
-    NoTelemetry,
-    Telemetry,
-)
+from shared.processing.ports import BreakerLookup, MetricsFactory, Telemetry
 from shared.processing.raw_emails import GcsRawEmailStore, RawEmailStore
 from shared.processing.store import PostgresProcessingStore, ProcessingStore
 
@@ -151,4 +147,4 @@ def reset_pipeline() -> None:
                 close()
 
 
-__all__ = ["NoTelemetry", "bootstrap", "get_pipeline", "install_pipeline", "reset_pipeline"]
+__all__ = ["bootstrap", "get_pipeline", "install_pipeline", "reset_pipeline"]

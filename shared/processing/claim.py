@@ -15,16 +15,16 @@ One statement, run in autocommit by the store: one round trip per claim.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, text
 
 from shared.processing.envelope import EmailNotice
+from shared.processing.outcome import ClaimStatus
 
 if TYPE_CHECKING:  # the ORM loads with the first session only (cold start, B6)
     from sqlalchemy.orm import Session
 
-ClaimStatus = Literal["claimed", "done", "failed", "held"]
 
 _CLAIM = text(
     """
@@ -90,11 +90,11 @@ def claim_email(
         },
     ).first()
     if row is None:  # inserted by a racing delivery after we started, or deleted: held
-        return Claim("held", 0)
+        return Claim(ClaimStatus.HELD, 0)
     status, attempts = row
-    if status in ("claimed", "done", "failed"):
-        return Claim(status, int(attempts))
-    return Claim("held", int(attempts))
+    if status in (ClaimStatus.CLAIMED, ClaimStatus.DONE, ClaimStatus.FAILED):
+        return Claim(ClaimStatus(status), int(attempts))
+    return Claim(ClaimStatus.HELD, int(attempts))
 
 
 def release_lease(session: Connection | Session, *, email_id: str, owner: str) -> bool:

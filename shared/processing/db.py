@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -25,6 +25,10 @@ if TYPE_CHECKING:  # the ORM loads with the first session only (cold start, B6)
 # intervention (57P01 admin shutdown, 57P02 crash shutdown, 57P03 "the database system is
 # starting up / shutting down"). pg8000 raises these as ProgrammingError.
 _OUTAGE_SQLSTATE_CLASSES = ("08", "53", "57")
+# Server-side timeouts (shared.db.engine.Budget): 57014 statement_timeout is class 57 above;
+# 55P03 lock_timeout (a lock held elsewhere for too long) and 25P03 the session closed after
+# idling in a transaction are transient too: the next delivery tries again.
+_TRANSIENT_SQLSTATES = ("55P03", "25P03")
 
 
 def sqlstate(exc: DBAPIError) -> str | None:
@@ -39,7 +43,9 @@ def is_outage(exc: DBAPIError) -> bool:
     if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
         return True
     code = sqlstate(exc)
-    return code is not None and code[:2] in _OUTAGE_SQLSTATE_CLASSES
+    return code is not None and (
+        code[:2] in _OUTAGE_SQLSTATE_CLASSES or code in _TRANSIENT_SQLSTATES
+    )
 
 
 @contextmanager
@@ -52,32 +58,15 @@ def _outages_are_transient() -> Iterator[None]:
         if is_outage(exc):
             raise DependencyUnavailable("postgres", type(exc).__name__) from None
         raise
-    except OSError as exc:  # see _drop_on_socket_error
+    except OSError as exc:  # unwrapped by pg8000; the engine has dropped the connection
         raise DependencyUnavailable("postgres", type(exc).__name__) from None
-
-
-@contextmanager
-def _drop_on_socket_error(invalidate: Callable[[], None]) -> Iterator[None]:
-    """A socket error the driver let through unwrapped (pg8000 1.31 reads the first bytes of an
-    answer outside its own ``OSError`` handling, so a reset connection raises a bare
-    ``ConnectionResetError``): SQLAlchemy does not see it as a disconnect, so the connection is
-    invalidated here, never returned to the pool, and the error is an outage."""
-    try:
-        yield
-    except OSError:
-        invalidate()
-        raise
 
 
 @contextmanager
 def transaction() -> Iterator[Session]:
     """:func:`shared.db.engine.transaction`, with lost connections and timeouts mapped to
     :class:`~shared.errors.DependencyUnavailable` (Pub/Sub redelivers)."""
-    with (
-        _outages_are_transient(),
-        db.transaction() as session,
-        _drop_on_socket_error(session.invalidate),
-    ):
+    with _outages_are_transient(), db.transaction() as session:
         yield session
 
 
@@ -85,5 +74,5 @@ def transaction() -> Iterator[Session]:
 def autocommit() -> Iterator[Connection]:
     """:func:`shared.db.engine.autocommit` (each statement commits by itself), with outages
     mapped like :func:`transaction`."""
-    with _outages_are_transient(), db.autocommit() as conn, _drop_on_socket_error(conn.invalidate):
+    with _outages_are_transient(), db.autocommit() as conn:
         yield conn

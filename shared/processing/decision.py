@@ -14,8 +14,8 @@ Overrides, applied in this order:
 
 0. **Automated mail** (``email.automated``: an auto-reply, a bounce, bulk mail; see
    :mod:`shared.extraction.automated`) → ``AUTOMATED``: nothing applied, nobody notified,
-   reason ``automated:<kind>``; a bounce with failed recipients gets ``ACTION_NOTE_BOUNCE`` (the
-   pipeline notes on each of their accounts that the address bounced).
+   reason ``automated:<kind>``; a bounce with failed recipients gets ``Action.NOTE_BOUNCE``
+   (the pipeline notes on each of their accounts that the address bounced).
 1. **Compliance** (``dispute``, ``cease_and_desist``, ``bankruptcy_notice``): whatever the
    confidence, the matched account is put on hold and staff get a compliance alert. Never
    ``AUTO_UPDATE``: ``UPDATE_AND_NOTIFY`` with a single account, ``MANUAL_REVIEW`` (plus the
@@ -49,49 +49,62 @@ Overrides, applied in this order:
    ``MANUAL_REVIEW`` when the confidence is below the notify threshold; each blocker is a
    reason ``payment_not_recorded:<blocker>`` (names only, never values). The apply itself
    refuses a payment duplicating one the account already recorded (atomically, see
-   :mod:`shared.payment_keys`); the pipeline reports it the same way
+   :mod:`shared.accounts.payment_keys`): :func:`settle` reports it the same way
    (``payment_not_recorded:possible_duplicate``).
+
+After the apply, :func:`settle` (the second pure step) turns what the repository answered into
+the final decision: a payment it refused is reported as above, and an apply it refused
+(``not_applied``: the account vanished, kept changing, or the payment exceeds the balance)
+becomes ``MANUAL_REVIEW`` (reason ``not_applied:<why>``; a compliance alert stays one).
+
+The values are closed sets (:class:`Route`, :class:`~shared.accounts.model.Action`,
+:class:`NotificationKind`) whose strings are stored in reports, metrics and account history.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 
-from shared.accounts import Account
+from shared.accounts import Action, ApplyResult, ApplyStatus
+from shared.accounts.payment_keys import utc_day
 from shared.extraction.automated import BOUNCE
 from shared.extraction.models import COMPLIANCE_INTENTS, Extraction, ParsedEmail
-from shared.payment_keys import utc_day
+from shared.extraction.validation import INJECTION_WARNING
 from shared.processing.compliance_wording import compliance_hit
 from shared.processing.matching import Match
 
-AUTO_UPDATE = "AUTO_UPDATE"
-UPDATE_AND_NOTIFY = "UPDATE_AND_NOTIFY"
-MANUAL_REVIEW = "MANUAL_REVIEW"
-AUTOMATED = "AUTOMATED"  # mail no person wrote: stored, reported, counted; nobody notified
-DECISIONS = (AUTO_UPDATE, UPDATE_AND_NOTIFY, MANUAL_REVIEW, AUTOMATED)
-_RANK = {AUTOMATED: 0, MANUAL_REVIEW: 0, UPDATE_AND_NOTIFY: 1, AUTO_UPDATE: 2}
 
-INJECTION_WARNING = "injection_suspected"
+class Route(StrEnum):
+    """Which way an email goes (stored as the report's and the metrics' ``decision``)."""
+
+    AUTO_UPDATE = "AUTO_UPDATE"
+    UPDATE_AND_NOTIFY = "UPDATE_AND_NOTIFY"
+    MANUAL_REVIEW = "MANUAL_REVIEW"
+    AUTOMATED = "AUTOMATED"  # mail no person wrote: stored, reported, counted; nobody notified
+
+
+class NotificationKind(StrEnum):
+    """The staff notification an email gets, at most one (the outbox's ``kind``)."""
+
+    DEBT_UPDATE = "debt_update"
+    REVIEW_REQUEST = "review_request"
+    COMPLIANCE_ALERT = "compliance_alert"
+
+
+_RANK = {
+    Route.AUTOMATED: 0,
+    Route.MANUAL_REVIEW: 0,
+    Route.UPDATE_AND_NOTIFY: 1,
+    Route.AUTO_UPDATE: 2,
+}
 # Warnings on these fields block money movement: evidence_* (missing, not found, mismatch,
 # quoted only …) and invalid* (value or confidence dropped).
 MONEY_FIELDS = frozenset({"intent", "amount", "currency"})
 BLOCKING_WARNING_PREFIXES = ("evidence_", "invalid")
 NEEDS_ACCEPTANCE = frozenset({"payment_plan_request", "settlement_offer"})
-
-# Account changes (what the apply stage does).
-ACTION_HOLD = "hold"
-ACTION_RECORD_PAYMENT = "record_payment"
-ACTION_REPORT_PAYMENT = "report_payment"
-ACTION_UPDATE_CONTACT = "update_contact"
-ACTION_NOTE = "note"
-ACTION_NOTE_BOUNCE = "note_bounce"  # the debtor's email address bounced (automated mail)
-
-# Notification kinds (outbox).
-NOTIFY_UPDATE = "debt_update"
-NOTIFY_REVIEW = "review_request"
-NOTIFY_COMPLIANCE = "compliance_alert"
 
 
 @dataclass(frozen=True)
@@ -102,12 +115,12 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class Decision:
-    decision: str  # one of DECISIONS
+    decision: Route
     confidence: float
-    action: str | None  # the account change to apply, None: nothing
-    notification: str | None  # the kind of staff notification, None: none
+    action: Action | None  # the account change to apply, None: nothing
+    notification: NotificationKind | None  # the kind of staff notification, None: none
     reasons: tuple[str, ...]
-    hold_reason: str | None = None  # the compliance intent behind ACTION_HOLD
+    hold_reason: str | None = None  # the compliance intent behind Action.HOLD
     # hold every account a reference in the email points at (several: an ambiguous match)
     hold_all_referenced: bool = False
 
@@ -117,23 +130,23 @@ class Decision:
 
     @property
     def hold(self) -> bool:
-        return self.action == ACTION_HOLD
+        return self.action == Action.HOLD
 
     @property
     def moves_money(self) -> bool:
-        return self.action == ACTION_RECORD_PAYMENT
+        return self.action == Action.RECORD_PAYMENT
 
 
-def _cap(decision: str, ceiling: str) -> str:
+def _cap(decision: Route, ceiling: Route) -> Route:
     return decision if _RANK[decision] <= _RANK[ceiling] else ceiling
 
 
-def _by_confidence(confidence: float, thresholds: Thresholds) -> str:
+def _by_confidence(confidence: float, thresholds: Thresholds) -> Route:
     if confidence >= thresholds.auto_update:
-        return AUTO_UPDATE
+        return Route.AUTO_UPDATE
     if confidence >= thresholds.notify:
-        return UPDATE_AND_NOTIFY
-    return MANUAL_REVIEW
+        return Route.UPDATE_AND_NOTIFY
+    return Route.MANUAL_REVIEW
 
 
 def payment_amount(extraction: Extraction) -> Decimal | None:
@@ -153,11 +166,6 @@ def _currency(extraction: Extraction) -> str | None:
     return found.value.upper() if found is not None and isinstance(found.value, str) else None
 
 
-def is_held(account: Account) -> bool:
-    """Whether the account is on hold (collection stopped for a compliance reason)."""
-    return account.hold.active or account.status == "on_hold"
-
-
 def latest_payment_day(email: ParsedEmail | None, received_at: datetime | None) -> date | None:
     """The last day a payment the email confirms may carry: the day it was written on the
     sender's calendar (Date header, in its own offset), at most one day after the UTC day it was
@@ -169,6 +177,11 @@ def latest_payment_day(email: ParsedEmail | None, received_at: datetime | None) 
     if email is None or email.date is None:
         return received
     return min(email.date.date(), received + timedelta(days=1))
+
+
+def _from_fallback(extraction: Extraction) -> bool:
+    """Read by the rules extractor (or marked degraded), not by Claude."""
+    return extraction.degraded or extraction.extractor != "claude"
 
 
 def _blocking_warnings(extraction: Extraction) -> list[str]:
@@ -185,22 +198,31 @@ def _below(extraction: Extraction, name: str, thresholds: Thresholds) -> bool:
     return found is not None and found.confidence < thresholds.auto_update
 
 
-def _payment_date_blocker(extraction: Extraction, latest: date | None) -> str | None:
+def payment_date(extraction: Extraction) -> date | None:
+    """The extracted payment date, or None when there is none or it is not an ISO date."""
     found = extraction.fields.get("payment_date")
     if found is None:
         return None
+    try:
+        return date.fromisoformat(str(found.value))
+    except ValueError:
+        return None
+
+
+def _payment_date_blocker(extraction: Extraction, latest: date | None) -> str | None:
+    if "payment_date" not in extraction.fields:
+        return None
     if latest is None:
         return "payment_date_unchecked"
-    try:
-        paid_on = date.fromisoformat(str(found.value))
-    except ValueError:
+    paid_on = payment_date(extraction)
+    if paid_on is None:
         return "payment_date_invalid"
     return "payment_date_in_future" if paid_on > latest else None
 
 
 @dataclass(frozen=True)
 class _PaymentContext:
-    decision: str
+    decision: Route
     amount: Decimal | None
     thresholds: Thresholds
     latest_day: date | None
@@ -210,14 +232,14 @@ def payment_blockers(extraction: Extraction, match: Match, context: _PaymentCont
     """Why a payment may not be recorded automatically (empty: it may)."""
     account = match.account
     blockers = []
-    if context.decision != AUTO_UPDATE:
+    if context.decision != Route.AUTO_UPDATE:
         blockers.append("confidence_below_auto_update")
     if not match.exact_reference:
         blockers.append("no_exact_reference_match")
-    if extraction.extractor != "claude" or extraction.degraded:
+    if _from_fallback(extraction):
         blockers.append("fallback_extractor")
     if INJECTION_WARNING in extraction.warnings:
-        blockers.append("injection_suspected")
+        blockers.append(INJECTION_WARNING)
     if context.amount is None:
         blockers.append("no_amount")
     currency = _currency(extraction)
@@ -233,7 +255,7 @@ def payment_blockers(extraction: Extraction, match: Match, context: _PaymentCont
     if date_blocker is not None:
         blockers.append(date_blocker)
     if account is not None:
-        if is_held(account):
+        if account.held:
             blockers.append("account_on_hold")
         if currency is not None and currency != account.balance.currency:
             blockers.append("currency_differs")
@@ -248,25 +270,25 @@ def _contact_change(extraction: Extraction) -> bool:
 
 def _account_action(
     extraction: Extraction, match: Match, context: _PaymentContext, reasons: list[str]
-) -> tuple[str, str | None]:
+) -> tuple[Route, Action | None]:
     """(decision, action) for a non-compliance intent with a single matched account."""
     intent = extraction.intent
     decision = context.decision
     if intent == "payment_confirmation":
         blockers = payment_blockers(extraction, match, context)
         if not blockers:
-            return decision, ACTION_RECORD_PAYMENT
+            return decision, Action.RECORD_PAYMENT
         reasons.extend(f"payment_not_recorded:{b}" for b in blockers)
-        return _cap(decision, UPDATE_AND_NOTIFY), ACTION_REPORT_PAYMENT
+        return _cap(decision, Route.UPDATE_AND_NOTIFY), Action.REPORT_PAYMENT
     if intent == "address_change" and _contact_change(extraction):
-        return decision, ACTION_UPDATE_CONTACT
+        return decision, Action.UPDATE_CONTACT
     if intent in ("address_change", "other"):
         reasons.append("no_contact_details" if intent == "address_change" else "intent_other")
-        return MANUAL_REVIEW, None
+        return Route.MANUAL_REVIEW, None
     if intent in NEEDS_ACCEPTANCE:
         reasons.append("needs_acceptance")
-        return _cap(decision, UPDATE_AND_NOTIFY), ACTION_NOTE
-    return decision, ACTION_NOTE
+        return _cap(decision, Route.UPDATE_AND_NOTIFY), Action.NOTE
+    return decision, Action.NOTE
 
 
 def _compliance(
@@ -293,12 +315,18 @@ def _hold(compliance: str, match: Match, confidence: float, reasons: list[str]) 
     if several:  # references to several accounts: hold them all (releasing is a person's call)
         reasons.append("hold_every_referenced_account")
     if match.account is None and not several:
-        return Decision(MANUAL_REVIEW, confidence, None, NOTIFY_COMPLIANCE, tuple(reasons))
+        return Decision(
+            Route.MANUAL_REVIEW,
+            confidence,
+            None,
+            NotificationKind.COMPLIANCE_ALERT,
+            tuple(reasons),
+        )
     return Decision(
-        UPDATE_AND_NOTIFY,
+        Route.UPDATE_AND_NOTIFY,
         confidence,
-        ACTION_HOLD,
-        NOTIFY_COMPLIANCE,
+        Action.HOLD,
+        NotificationKind.COMPLIANCE_ALERT,
         tuple(reasons),
         hold_reason=compliance,
         hold_all_referenced=several,
@@ -322,10 +350,10 @@ def _overall(extraction: Extraction, match: Match) -> float:
 def _automated(email: ParsedEmail, confidence: float) -> Decision:
     """Mail no person wrote: nothing applied and nobody notified; a bounce notes on the
     accounts of its failed recipients that their address bounced."""
-    reasons = [f"automated:{email.automated}"]
+    reasons = (f"automated:{email.automated}",)
     if email.automated == BOUNCE and email.bounced_recipients:
-        return Decision(AUTOMATED, confidence, ACTION_NOTE_BOUNCE, None, tuple(reasons))
-    return Decision(AUTOMATED, confidence, None, None, tuple(reasons))
+        return Decision(Route.AUTOMATED, confidence, Action.NOTE_BOUNCE, None, reasons)
+    return Decision(Route.AUTOMATED, confidence, None, None, reasons)
 
 
 def decide(
@@ -351,7 +379,7 @@ def decide(
         reasons.append("ambiguous_match")
     elif account is None:
         reasons.append("no_account_match")
-    held = account is not None and is_held(account)
+    held = account is not None and account.held
     if held:
         reasons.append("account_on_hold")
 
@@ -359,26 +387,83 @@ def decide(
     if compliance is not None:
         return _hold(compliance, match, confidence, reasons)
     if account is None:
-        return Decision(MANUAL_REVIEW, confidence, None, NOTIFY_REVIEW, tuple(reasons))
+        return _review(confidence, reasons)
 
     decision = _by_confidence(confidence, thresholds)
-    if decision != AUTO_UPDATE:
+    if decision != Route.AUTO_UPDATE:
         reasons.append(f"confidence_{decision.lower()}")
-    if extraction.degraded or extraction.extractor != "claude":
-        decision = _cap(decision, UPDATE_AND_NOTIFY)
+    if _from_fallback(extraction):
+        decision = _cap(decision, Route.UPDATE_AND_NOTIFY)
         reasons.append("fallback_extractor")
     if INJECTION_WARNING in extraction.warnings:
-        decision = MANUAL_REVIEW
-        reasons.append("injection_suspected")
+        decision = Route.MANUAL_REVIEW
+        reasons.append(INJECTION_WARNING)
     context = _PaymentContext(
         decision, payment_amount(extraction), thresholds, latest_payment_day(email, received_at)
     )
     decision, action = _account_action(extraction, match, context, reasons)
     if held:
-        decision = _cap(decision, UPDATE_AND_NOTIFY)
-    if decision == MANUAL_REVIEW:
-        return Decision(MANUAL_REVIEW, confidence, None, NOTIFY_REVIEW, tuple(reasons))
+        decision = _cap(decision, Route.UPDATE_AND_NOTIFY)
+    if decision == Route.MANUAL_REVIEW:
+        return _review(confidence, reasons)
     if held:
-        return Decision(decision, confidence, action, NOTIFY_COMPLIANCE, tuple(reasons))
-    notification = NOTIFY_UPDATE if decision == UPDATE_AND_NOTIFY else None
+        return Decision(
+            decision, confidence, action, NotificationKind.COMPLIANCE_ALERT, tuple(reasons)
+        )
+    notification = NotificationKind.DEBT_UPDATE if decision == Route.UPDATE_AND_NOTIFY else None
     return Decision(decision, confidence, action, notification, tuple(reasons))
+
+
+def _review(confidence: float, reasons: list[str]) -> Decision:
+    return Decision(
+        Route.MANUAL_REVIEW, confidence, None, NotificationKind.REVIEW_REQUEST, tuple(reasons)
+    )
+
+
+# -- after the apply ------------------------------------------------------------------------
+
+
+def refused_payment(result: ApplyResult) -> str | None:
+    """Why the repository refused this email's payment (``possible_duplicate``), or None: this
+    call's refusal, or on a redelivery the one the first delivery's history entry records."""
+    if result.status == ApplyStatus.ALREADY_APPLIED and result.record is not None:
+        return result.record.payment_not_recorded
+    return result.payment_refused
+
+
+def payment_refused(decision: Decision, blocker: str) -> Decision:
+    """The decision for a payment the account refused (``blocker``): reported, not recorded, as
+    :func:`payment_blockers` would have it (recording a payment needs ``AUTO_UPDATE``, so this
+    is ``UPDATE_AND_NOTIFY``; a compliance alert stays one)."""
+    notification = decision.notification
+    if notification != NotificationKind.COMPLIANCE_ALERT:
+        notification = NotificationKind.DEBT_UPDATE
+    return replace(
+        decision,
+        decision=Route.UPDATE_AND_NOTIFY,
+        action=Action.REPORT_PAYMENT,
+        notification=notification,
+        reasons=(*decision.reasons, f"payment_not_recorded:{blocker}"),
+    )
+
+
+def settle(decision: Decision, result: ApplyResult) -> Decision:
+    """The final decision once the repository answered the apply (see the module docstring).
+
+    A refused payment is reported (:func:`payment_refused`); an apply the repository refused
+    (``not_applied``) goes to a person: ``MANUAL_REVIEW`` with a review request, or the
+    compliance alert the decision already had."""
+    refused = refused_payment(result)
+    if refused is not None and decision.moves_money:
+        decision = payment_refused(decision, refused)
+    if result.status != ApplyStatus.NOT_APPLIED:
+        return decision
+    notification = decision.notification
+    if notification != NotificationKind.COMPLIANCE_ALERT:
+        notification = NotificationKind.REVIEW_REQUEST
+    return replace(
+        decision,
+        decision=Route.MANUAL_REVIEW,
+        notification=notification,
+        reasons=(*decision.reasons, f"not_applied:{result.reason}"),
+    )

@@ -34,6 +34,7 @@ from shared.processing.envelope import (
     message_of,
     poison_key,
 )
+from shared.processing.outcome import Outcome
 from shared.processing.pipeline import Pipeline
 from shared.processing.report import PipelineTrace, failed_report
 from shared.runtime import invocation
@@ -60,7 +61,7 @@ def current_push_envelope() -> Any:
 
 def handle_delivery(
     cloud_event: Any, *, push_envelope: Any = None, pipeline: Pipeline | None = None
-) -> str:
+) -> Outcome:
     """Process one delivery; returns the outcome, raises to have it redelivered."""
     data = getattr(cloud_event, "data", None)
     attributes = attributes_of(data)
@@ -129,7 +130,7 @@ def _reject(
     exc: InvalidEnvelope,
     correlation_id: str,
     attempt: int | None,
-) -> str:
+) -> Outcome:
     key = poison_key(data)
     set_email_id(key)
     log_event(
@@ -157,5 +158,6 @@ def _reject(
         extra=extra,
     )
     outcome = pipeline.reject(report, provider=None)
-    log_event(logger, "delivery_acked", outcome="failed" if outcome == "done" else outcome)
-    return "failed" if outcome == "done" else outcome
+    acked = Outcome.FAILED if outcome == Outcome.DONE else outcome
+    log_event(logger, "delivery_acked", outcome=acked)
+    return acked

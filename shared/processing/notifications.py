@@ -13,7 +13,8 @@ Subjects carry only our own identifiers (kind, intent, account id), never inboun
 stay short enough not to be folded. Bodies are plain text (``text/plain``, no HTML); every
 value that came from the email is collapsed to one line and bounded, so it cannot forge extra
 lines or headers.
-:func:`shared.mail.build_message` also strips CR/LF from every header.
+:func:`shared.mail.compose.build_message` also strips CR/LF from every header; both use
+:func:`shared.mail.compose.one_line`.
 """
 
 from __future__ import annotations
@@ -22,36 +23,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.extraction.models import FIELD_NAMES, Extraction, ParsedEmail
-from shared.processing.decision import (
-    NOTIFY_COMPLIANCE,
-    NOTIFY_REVIEW,
-    NOTIFY_UPDATE,
-    Decision,
-)
+from shared.mail.compose import one_line
+from shared.processing.decision import Decision, NotificationKind
 from shared.processing.matching import Match
-
-VALUE_LIMIT = 300
+from shared.processing.report import AccountChange
 
 
 @dataclass(frozen=True)
 class OutboxMessage:
     """One notification to be stored in the outbox and sent after commit."""
 
-    kind: str
+    kind: NotificationKind
     dedup_key: str
     recipient: str
     subject: str
     body: str
 
 
-def one_line(value: object, limit: int = VALUE_LIMIT) -> str:
-    """Control characters (CR/LF included) become spaces; whitespace collapsed; bounded."""
-    text = "".join(ch if ch.isprintable() else " " for ch in str(value))
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def dedup_key(email_id: str, kind: str) -> str:
+def dedup_key(email_id: str, kind: NotificationKind) -> str:
     return f"{email_id}:{kind}"
 
 
@@ -70,7 +59,7 @@ def _body(
     extraction: Extraction,
     match: Match,
     decision: Decision,
-    actions: list[dict[str, Any]],
+    actions: list[AccountChange],
 ) -> str:
     account = match.account
     lines = [
@@ -99,8 +88,9 @@ def _body(
     if actions:
         lines.append("Actions:")
         for action in actions:
+            reported = action.to_report()
             lines.append(
-                "  - " + ", ".join(f"{k}={one_line(v, 80)}" for k, v in sorted(action.items()))
+                "  - " + ", ".join(f"{k}={one_line(v, 80)}" for k, v in sorted(reported.items()))
             )
     lines += ["", "Extracted fields (value, confidence, evidence):"]
     for name in FIELD_NAMES:
@@ -123,7 +113,7 @@ def _body(
 
 
 def _build(
-    kind: str,
+    kind: NotificationKind,
     kind_label: str,
     heading: str,
     *,
@@ -134,7 +124,7 @@ def _build(
     extraction: Extraction,
     match: Match,
     decision: Decision,
-    actions: list[dict[str, Any]],
+    actions: list[AccountChange],
 ) -> OutboxMessage:
     return OutboxMessage(
         kind=kind,
@@ -157,7 +147,7 @@ def _build(
 def debt_update_notification(**kwargs: Any) -> OutboxMessage:
     """``UPDATE_AND_NOTIFY``: the account was updated; please check."""
     return _build(
-        NOTIFY_UPDATE,
+        NotificationKind.DEBT_UPDATE,
         "Debt update",
         "An inbound email updated a debtor account. Please check the change.",
         **kwargs,
@@ -167,7 +157,7 @@ def debt_update_notification(**kwargs: Any) -> OutboxMessage:
 def review_request(**kwargs: Any) -> OutboxMessage:
     """``MANUAL_REVIEW``: nothing was changed; a person must decide."""
     return _build(
-        NOTIFY_REVIEW,
+        NotificationKind.REVIEW_REQUEST,
         "Review needed",
         "An inbound email needs a manual review. No account was changed.",
         **kwargs,
@@ -190,16 +180,16 @@ def compliance_alert(**kwargs: Any) -> OutboxMessage:
             "COMPLIANCE: the account below is on hold. Check this email's change below "
             "(a payment is only reported, never recorded) before any collection step."
         )
-    return _build(NOTIFY_COMPLIANCE, "Compliance alert", heading, **kwargs)
+    return _build(NotificationKind.COMPLIANCE_ALERT, "Compliance alert", heading, **kwargs)
 
 
 COMPOSERS = {
-    NOTIFY_UPDATE: debt_update_notification,
-    NOTIFY_REVIEW: review_request,
-    NOTIFY_COMPLIANCE: compliance_alert,
+    NotificationKind.DEBT_UPDATE: debt_update_notification,
+    NotificationKind.REVIEW_REQUEST: review_request,
+    NotificationKind.COMPLIANCE_ALERT: compliance_alert,
 }
 
 
-def compose(kind: str, **kwargs: Any) -> OutboxMessage:
+def compose(kind: NotificationKind, **kwargs: Any) -> OutboxMessage:
     """The notification of ``kind`` (see :data:`COMPOSERS`)."""
     return COMPOSERS[kind](**kwargs)

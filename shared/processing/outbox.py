@@ -61,6 +61,7 @@ from shared.errors import DependencyUnavailable
 from shared.logs import log_event
 from shared.mail import Mailer
 from shared.processing.db import autocommit
+from shared.processing.decision import NotificationKind
 from shared.processing.notifications import OutboxMessage
 
 if TYPE_CHECKING:  # the ORM loads with the first session only (cold start, B6)
@@ -79,7 +80,7 @@ _INSERT = text(
 )
 
 # Kinds never marked ``failed``: retried until sent (legally required).
-NEVER_GIVE_UP: tuple[str, ...] = ("compliance_alert",)
+NEVER_GIVE_UP: tuple[str, ...] = (NotificationKind.COMPLIANCE_ALERT.value,)
 
 # Claiming rows is one committed statement: their ``next_attempt_at`` moves a lease ahead, so no
 # other sender takes them while this one mails (its connection is back in the pool meanwhile, and
@@ -263,7 +264,7 @@ class PostgresOutbox:
         fresh connections for up to ``record_sent_within_seconds``: unrecorded, they would be
         mailed again once their lease ends. Their leases keep every other sender off them
         meanwhile. Past that, ``DependencyUnavailable`` is raised and they will be sent again:
-        the one window left (docs/processor.md, outbox)."""
+        the one window left (docs/processing.md, outbox)."""
         deadline = time.monotonic() + self._record_within
         delay, late = 0.25, False
         while True:

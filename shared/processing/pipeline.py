@@ -5,8 +5,9 @@ Built once per instance by :mod:`shared.processing.bootstrap` from its adapters;
 per-request state (every request's data lives in locals), so one instance serves concurrent
 requests (``THREADS`` > 1) without locks around the slow calls.
 
-Outcomes (:meth:`Pipeline.process`): ``"done"``, ``"failed"`` (a permanent error: reported and
-acknowledged) or ``"duplicate"`` (already finished: acknowledged, pending notifications sent).
+Outcomes (:meth:`Pipeline.process`, :class:`~shared.processing.outcome.Outcome`): ``done``,
+``failed`` (a permanent error: reported and acknowledged) or ``duplicate`` (already finished:
+acknowledged, pending notifications sent).
 Transient errors propagate after the lease is released (Pub/Sub redelivers).
 """
 
@@ -22,15 +23,18 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from shared.accounts import (
+    ON_HOLD,
     POSSIBLE_DUPLICATE,
     Account,
     AccountRepository,
     AccountUpdate,
+    Action,
     ApplyResult,
+    ApplyStatus,
     UnsafeFilterValue,
 )
 from shared.config import Settings
@@ -39,16 +43,26 @@ from shared.extraction.errors import ClaudeRequestRejected, MalformedModelAnswer
 from shared.extraction.models import Extraction, Extractor, ParsedEmail, TokenUsage
 from shared.extraction.validation import INJECTION_SITE_PREFIX, INJECTION_WARNING
 from shared.logs import log_event
-from shared.mail import Mailer
+from shared.mail import Mailer, one_line
 from shared.processing import decision as rules
-from shared.processing.decision import Decision, Thresholds, decide
+from shared.processing.decision import Decision, Thresholds, decide, settle
 from shared.processing.envelope import Delivery
 from shared.processing.matching import AccountMatcher, Match
-from shared.processing.notifications import OutboxMessage, compose, one_line
+from shared.processing.notifications import OutboxMessage, compose
 from shared.processing.outbox import Outbox
+from shared.processing.outcome import ClaimStatus, Outcome
 from shared.processing.ports import BreakerLookup, Metrics, MetricsFactory, Telemetry
 from shared.processing.raw_emails import RawEmailStore
-from shared.processing.report import PipelineTrace, Report, done_report, failed_report
+from shared.processing.report import (
+    NO_ACTION,
+    AccountChange,
+    NotificationQueued,
+    PipelineTrace,
+    Report,
+    ReportedAction,
+    done_report,
+    failed_report,
+)
 from shared.processing.store import ProcessingStore
 
 logger = logging.getLogger(__name__)
@@ -119,7 +133,7 @@ class Pipeline:
 
     # -- entry ----------------------------------------------------------------------------
 
-    def process(self, delivery: Delivery) -> str:
+    def process(self, delivery: Delivery) -> Outcome:
         """Run one delivery; raises :class:`~shared.errors.TransientError` to be redelivered."""
         run = _Run(
             delivery=delivery,
@@ -137,11 +151,11 @@ class Pipeline:
         claim = self.deps.store.claim(
             delivery.notice, correlation_id=delivery.correlation_id, owner=run.owner
         )
-        if claim.status in ("done", "failed"):
+        if claim.status in (ClaimStatus.DONE, ClaimStatus.FAILED):
             log_event(logger, "delivery_duplicate", status=claim.status, attempts=claim.attempts)
             self._send_notifications(run.email_id, own=True)
-            return "duplicate"
-        if claim.status == "held":
+            return Outcome.DUPLICATE
+        if claim.status == ClaimStatus.HELD:
             log_event(logger, "delivery_lease_held", attempts=claim.attempts)
             raise LeaseHeldError("another delivery holds the lease", stage="claim")
         run.trace.attempt = claim.attempts
@@ -160,11 +174,11 @@ class Pipeline:
             self._on_transient(run, exc)
             raise
         # Finished here with nothing queued: this email has no outbox rows to look for.
-        own = outcome == "duplicate" or run.queued_notifications > 0
+        own = outcome == Outcome.DUPLICATE or run.queued_notifications > 0
         self._send_notifications(run.email_id, own=own)
         return outcome
 
-    def reject(self, report: Report, *, provider: str | None) -> str:
+    def reject(self, report: Report, *, provider: str | None) -> Outcome:
         """Record an undecodable delivery (already keyed and described by the caller)."""
         metrics = self.deps.new_metrics(
             email_id=report.email_id, correlation_id=report.correlation_id
@@ -185,7 +199,7 @@ class Pipeline:
             run.metrics.record("processing_seconds", seconds, stage=stage)
             self.deps.telemetry.stage_breadcrumb(stage, seconds)
 
-    def _run(self, run: _Run, started: float) -> str:
+    def _run(self, run: _Run, started: float) -> Outcome:
         notice = run.delivery.notice
         with self._stage(run, "read"):
             raw = self.deps.raw_emails.read(notice.bucket, notice.object_name)
@@ -206,13 +220,13 @@ class Pipeline:
             received_at=run.delivery.notice.received_at,
         )
         with self._stage(run, "apply"):
-            decision, actions = self._apply(run, extraction, match, decision, email)
+            decision, changes = self._apply(run, extraction, match, decision, email)
         notifications = self._notifications(
-            run, email=email, extraction=extraction, match=match, decision=decision, actions=actions
+            run, email=email, extraction=extraction, match=match, decision=decision, actions=changes
         )
-        actions += [
-            {"type": "notification", "kind": n.kind, "dedup_key": n.dedup_key}
-            for n in notifications
+        actions: list[ReportedAction] = [
+            *changes,
+            *(NotificationQueued(n.kind, n.dedup_key) for n in notifications),
         ]
         self._record_results(run, extraction, match, decision)
         run.metrics.record("processing_seconds", time.perf_counter() - started, stage="total")
@@ -228,17 +242,17 @@ class Pipeline:
         result = self.deps.store.finish(
             report, owner=run.owner, notifications=notifications, metrics=run.metrics
         )
-        if result == "done":
+        if result == Outcome.DONE:
             run.queued_notifications = len(notifications)
         log_event(
             logger,
-            "email_processed" if result == "done" else "delivery_duplicate",
+            "email_processed" if result == Outcome.DONE else "delivery_duplicate",
             decision=decision.decision,
             intent=extraction.intent,
             extractor=extraction.extractor,
             degraded=extraction.degraded,
             match_method=match.method,
-            actions=[a["type"] for a in actions],
+            actions=[a.type if isinstance(a, AccountChange) else "notification" for a in actions],
             seconds=round(time.perf_counter() - started, 3),
         )
         return result
@@ -280,7 +294,7 @@ class Pipeline:
 
     def _rules(self, email: ParsedEmail, *, degraded: bool = True) -> Extraction:
         """The rules extractor's result; ``degraded`` only when it stands in for Claude after
-        a failure (breaker open, request rejected, malformed answer), never offline."""
+        a failure (breaker open, request rejected, malformed answers), never offline."""
         extraction = self.deps.rules.extract(email)
         if extraction.degraded == degraded:
             return extraction
@@ -293,7 +307,7 @@ class Pipeline:
         match: Match,
         decision: Decision,
         email: ParsedEmail,
-    ) -> tuple[Decision, list[dict[str, Any]]]:
+    ) -> tuple[Decision, list[AccountChange]]:
         several = self._several_targets(match, decision, email)
         if several is not None:
             return decision, self._apply_each(run, extraction, decision, several)
@@ -313,36 +327,24 @@ class Pipeline:
             result = self.deps.accounts.apply(account, run.email_id, update)
         else:
             return decision, []
-        action: dict[str, Any] = {
-            "type": decision.action or "none",
-            "account_id": account.account_id,
-            "result": result.status,
-        }
-        if result.balance_before is not None:
-            action["balance_before"] = str(result.balance_before)
-        if result.balance_after is not None:
-            action["balance_after"] = str(result.balance_after)
-        if result.reason:
-            action["reason"] = result.reason
+        change = AccountChange(
+            type=decision.action or NO_ACTION,
+            account_id=account.account_id,
+            result=result.status,
+            balance_before=_str_or_none(result.balance_before),
+            balance_after=_str_or_none(result.balance_after),
+            reason=result.reason or None,
+        )
         if earlier is not None and match.account is not None and match.account.key != earlier.key:
-            action["matched_now"] = match.account.account_id
+            change.matched_now = match.account.account_id
             run.trace.warnings.append("redelivery_matched_another_account")
-        if result.status == "already_applied":
+        if result.status == ApplyStatus.ALREADY_APPLIED:
             run.trace.warnings.append("account_already_updated")
-            run.trace.warnings.extend(_describe_earlier_apply(action, result))
-        decision = _report_refused_payment(run, decision, action, result)
-        if result.status == "not_applied":
+            run.trace.warnings.extend(_describe_earlier_apply(change, result))
+        _report_refused_payment(run, decision, change, result)
+        if result.status == ApplyStatus.NOT_APPLIED:
             run.trace.warnings.append(f"apply_skipped:{result.reason}")
-            notification = decision.notification
-            if notification != rules.NOTIFY_COMPLIANCE:
-                notification = rules.NOTIFY_REVIEW
-            decision = replace(
-                decision,
-                decision=rules.MANUAL_REVIEW,
-                notification=notification,
-                reasons=(*decision.reasons, f"not_applied:{result.reason}"),
-            )
-        return decision, [action]
+        return settle(decision, result), [change]
 
     def _several_targets(
         self, match: Match, decision: Decision, email: ParsedEmail
@@ -351,7 +353,7 @@ class Pipeline:
         account; a bounce note on every account of a failed recipient), or None."""
         if decision.hold and decision.hold_all_referenced:
             return list(match.referenced_accounts)
-        if decision.action == rules.ACTION_NOTE_BOUNCE:
+        if decision.action == Action.NOTE_BOUNCE:
             found: dict[str, Account] = {}
             for address in email.bounced_recipients:
                 with suppress(UnsafeFilterValue):
@@ -362,26 +364,26 @@ class Pipeline:
 
     def _apply_each(
         self, run: _Run, extraction: Extraction, decision: Decision, accounts: list[Account]
-    ) -> list[dict[str, Any]]:
+    ) -> list[AccountChange]:
         """Apply one change to each account, once per email and account (the guard of
         :meth:`AccountRepository.apply`); a redelivery reports what is already there."""
-        actions: list[dict[str, Any]] = []
+        changes: list[AccountChange] = []
         for account in accounts:
             update = self._update_for(run, extraction, decision)
-            if decision.action == rules.ACTION_NOTE_BOUNCE:
+            if decision.action == Action.NOTE_BOUNCE:
                 update = _bounce_update(update, account)
             result = self.deps.accounts.apply(account, run.email_id, update)
-            action: dict[str, Any] = {
-                "type": decision.action or "none",
-                "account_id": account.account_id,
-                "result": result.status,
-            }
-            if result.reason:
-                action["reason"] = result.reason
-            if result.status == "already_applied":
+            changes.append(
+                AccountChange(
+                    type=decision.action or NO_ACTION,
+                    account_id=account.account_id,
+                    result=result.status,
+                    reason=result.reason or None,
+                )
+            )
+            if result.status == ApplyStatus.ALREADY_APPLIED:
                 run.trace.warnings.append("account_already_updated")
-            actions.append(action)
-        return actions
+        return changes
 
     def _earlier_apply(self, run: _Run) -> Account | None:
         """On a retry, the account an earlier attempt of this email already changed.
@@ -414,20 +416,20 @@ class Pipeline:
         }
         set_fields: dict[str, Any] = {}
         payment = None
-        if decision.action == rules.ACTION_HOLD:
-            set_fields["status"] = "on_hold"
+        if decision.action == Action.HOLD:
+            set_fields["status"] = ON_HOLD
             set_fields["hold"] = {
                 "active": True,
                 "reason": decision.hold_reason or extraction.intent,
                 "since": now,
                 "email_id": run.email_id,
             }
-        elif decision.action == rules.ACTION_RECORD_PAYMENT:
+        elif decision.action == Action.RECORD_PAYMENT:
             payment = rules.payment_amount(extraction)
-            paid_on = _payment_date(extraction)
+            paid_on = rules.payment_date(extraction)  # a bad one blocks recording it
             entry["amount"] = None if payment is None else str(payment)
             entry["payment_date"] = None if paid_on is None else paid_on.isoformat()
-            refused = _payment_refused(decision, POSSIBLE_DUPLICATE)
+            refused = rules.payment_refused(decision, POSSIBLE_DUPLICATE)
             refused_entry = {
                 **entry,
                 "decision": refused.decision,
@@ -441,7 +443,7 @@ class Pipeline:
                 at=now,
                 refused_entry=refused_entry,
             )
-        elif decision.action == rules.ACTION_UPDATE_CONTACT:
+        elif decision.action == Action.UPDATE_CONTACT:
             for field_name, path in (
                 ("new_address", "debtor.address"),
                 ("new_phone", "debtor.phone"),
@@ -459,7 +461,7 @@ class Pipeline:
         extraction: Extraction,
         match: Match,
         decision: Decision,
-        actions: list[dict[str, Any]],
+        actions: list[AccountChange],
     ) -> list[OutboxMessage]:
         if decision.notification is None:
             return []
@@ -479,7 +481,7 @@ class Pipeline:
 
     # -- endings --------------------------------------------------------------------------
 
-    def _fail(self, run: _Run, exc: PermanentError, started: float) -> str:
+    def _fail(self, run: _Run, exc: PermanentError, started: float) -> Outcome:
         stage = exc.stage
         error_type = type(exc).__name__
         log_event(logger, "email_failed", level=logging.WARNING, stage=stage, error_type=error_type)
@@ -494,7 +496,7 @@ class Pipeline:
             trace=run.trace,
         )
         result = self.deps.store.fail(report, owner=run.owner, metrics=run.metrics)
-        return "failed" if result == "done" else result
+        return Outcome.FAILED if result == Outcome.DONE else result
 
     def _on_transient(self, run: _Run, exc: BaseException) -> None:
         stage = exc.stage if isinstance(exc, ProcessingError) else "unknown"
@@ -559,65 +561,38 @@ class Pipeline:
             metrics.record("extraction_confidence", found.confidence, field=name)
         metrics.record("match_score", match.score, method=match.method or "none")
         metrics.record("decision", 1, decision=decision.decision)
-        if decision.decision == rules.AUTOMATED:
-            kind = next(
-                (r.split(":", 1)[1] for r in decision.reasons if r.startswith("automated:")), None
-            )
-            if kind is not None:
-                metrics.record("automated_mail", 1, kind=kind)
+        if decision.decision == rules.Route.AUTOMATED:
+            kinds = [r.split(":", 1)[1] for r in decision.reasons if r.startswith("automated:")]
+            if kinds:
+                metrics.record("automated_mail", 1, kind=kinds[0])
+
+
+def _report_refused_payment(
+    run: _Run, decision: Decision, change: AccountChange, result: ApplyResult
+) -> None:
+    """A payment the repository refused (a possible duplicate; this delivery's or, on a
+    redelivery, the first one's) is reported like a blocked payment (the decision's side is
+    :func:`shared.processing.decision.settle`): a warning, and this call's change rewritten."""
+    refused = rules.refused_payment(result)
+    if refused is None or not decision.moves_money:
+        return
+    run.trace.warnings.append(f"payment_not_recorded:{refused}")
+    if result.status == ApplyStatus.APPLIED:
+        change.type = Action.REPORT_PAYMENT
+        change.decided_now = Action.RECORD_PAYMENT
+        change.reason = f"payment_not_recorded:{refused}"
 
 
 def _bounce_update(update: AccountUpdate, account: Account) -> AccountUpdate:
     """The note that the debtor's address bounced: on the account, where staff see it."""
-    at = update.history_entry.get("at")
-    note = {"address": account.debtor.email, "at": at, "email_id": update.history_entry["email_id"]}
     entry = {**update.history_entry, "intent": "email_bounced", "note": "email_address_bounced"}
     entry.pop("fields", None)
+    note = {"address": account.debtor.email, "at": entry.get("at"), "email_id": entry["email_id"]}
     return replace(update, set_fields={"debtor.email_bounced": note}, history_entry=entry)
 
 
-def _payment_date(extraction: Extraction) -> date | None:
-    found = extraction.fields.get("payment_date")
-    if found is None:
-        return None
-    try:
-        return date.fromisoformat(str(found.value))
-    except ValueError:
-        return None  # the decision blocks an unreadable date; never reached for a payment
-
-
-def _report_refused_payment(
-    run: _Run, decision: Decision, action: dict[str, Any], result: ApplyResult
-) -> Decision:
-    """A payment the repository refused (a possible duplicate; this delivery's or, on a
-    redelivery, the first one's) is reported like a blocked payment: decision, action, reason."""
-    refused = result.payment_refused
-    if result.status == "already_applied" and result.record is not None:
-        refused = result.record.payment_not_recorded
-    if refused is None or not decision.moves_money:
-        return decision
-    run.trace.warnings.append(f"payment_not_recorded:{refused}")
-    if result.status == "applied":
-        action["type"] = rules.ACTION_REPORT_PAYMENT
-        action["decided_now"] = rules.ACTION_RECORD_PAYMENT
-        action["reason"] = f"payment_not_recorded:{refused}"
-    return _payment_refused(decision, refused)
-
-
-def _payment_refused(decision: Decision, blocker: str) -> Decision:
-    """The decision for a payment the account refused (``blocker``): reported, not recorded,
-    as :func:`shared.processing.decision.payment_blockers` would have it (recording a payment
-    needs ``AUTO_UPDATE``, so this is ``UPDATE_AND_NOTIFY``)."""
-    notification = decision.notification
-    if notification != rules.NOTIFY_COMPLIANCE:
-        notification = rules.NOTIFY_UPDATE
-    return replace(
-        decision,
-        decision=rules.UPDATE_AND_NOTIFY,
-        action=rules.ACTION_REPORT_PAYMENT,
-        notification=notification,
-        reasons=(*decision.reasons, f"payment_not_recorded:{blocker}"),
-    )
+def _str_or_none(value: object | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def _record_tokens(metrics: Metrics, usage: TokenUsage) -> None:
@@ -648,7 +623,7 @@ def _log_injection(extraction: Extraction) -> None:
     )
 
 
-def _describe_earlier_apply(action: dict[str, Any], result: ApplyResult) -> list[str]:
+def _describe_earlier_apply(change: AccountChange, result: ApplyResult) -> list[str]:
     """Report what the earlier delivery applied (its history entry), not this attempt's plan.
 
     Its report was lost (e.g. Postgres went away after the update), so this one is the record
@@ -659,14 +634,14 @@ def _describe_earlier_apply(action: dict[str, Any], result: ApplyResult) -> list
     record = result.record
     if record is None:
         return [f"account_{result.reason or 'history_entry_invalid'}"]
-    if record.action and record.action != action["type"]:
-        action["decided_now"] = action["type"]
-        action["type"] = record.action
+    if record.action and record.action != change.type:
+        change.decided_now = change.type
+        change.type = record.action
     if record.decision:
-        action["applied_decision"] = record.decision
+        change.applied_decision = record.decision
     if record.at is not None:
-        action["applied_at"] = record.at.isoformat()
-    if action["type"] == rules.ACTION_RECORD_PAYMENT and result.balance_before is None:
-        action["reason"] = "balances_not_recorded"  # an entry written before they were
+        change.applied_at = record.at.isoformat()
+    if change.type == Action.RECORD_PAYMENT and result.balance_before is None:
+        change.reason = "balances_not_recorded"  # an entry written before they were
         return ["account_balances_not_recorded"]
     return []

@@ -6,12 +6,50 @@ in Postgres with the rest of the business data. Logs and metrics carry ids only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from shared.accounts import Action, ApplyStatus
 from shared.extraction.models import Extraction
-from shared.processing.decision import Decision
+from shared.processing.decision import Decision, NotificationKind, Route
 from shared.processing.matching import Match
+from shared.processing.outcome import Outcome
+
+NO_ACTION = "none"  # an account change reported for a decision that applies nothing
+
+
+@dataclass
+class AccountChange:
+    """The report's record of what the apply did to one account (fields left ``None`` are
+    absent from the report). Filled in by the pipeline as the apply's answer is read."""
+
+    type: Action | str  # the Action, or NO_ACTION
+    account_id: str
+    result: ApplyStatus
+    balance_before: str | None = None
+    balance_after: str | None = None
+    reason: str | None = None
+    matched_now: str | None = None  # a redelivery matched this account instead
+    decided_now: Action | str | None = None  # this attempt's plan, when ``type`` differs
+    applied_decision: str | None = None  # what the earlier delivery decided
+    applied_at: str | None = None
+
+    def to_report(self) -> dict[str, Any]:
+        return {name: value for name, value in asdict(self).items() if value is not None}
+
+
+@dataclass(frozen=True)
+class NotificationQueued:
+    """The report's record of a staff notification queued in the outbox."""
+
+    kind: NotificationKind
+    dedup_key: str
+
+    def to_report(self) -> dict[str, Any]:
+        return {"type": "notification", "kind": self.kind, "dedup_key": self.dedup_key}
+
+
+ReportedAction = AccountChange | NotificationQueued
 
 
 @dataclass
@@ -63,9 +101,9 @@ class Report:
 
     email_id: str
     correlation_id: str
-    status: str
+    status: Outcome
     attempt: int
-    decision: str | None = None
+    decision: Route | None = None
     intent: str | None = None
     extractor: str | None = None
     degraded: bool = False
@@ -104,7 +142,7 @@ def done_report(
     extraction: Extraction,
     match: Match,
     decision: Decision,
-    actions: list[dict[str, Any]],
+    actions: list[ReportedAction],
     trace: PipelineTrace,
 ) -> Report:
     errors = [{"type": "warning", "code": w} for w in dict.fromkeys(trace.warnings)]
@@ -115,7 +153,7 @@ def done_report(
     return Report(
         email_id=email_id,
         correlation_id=correlation_id,
-        status="done",
+        status=Outcome.DONE,
         attempt=trace.attempt,
         decision=decision.decision,
         intent=extraction.intent,
@@ -125,7 +163,10 @@ def done_report(
         fields=fields_of(extraction),
         missing_fields=extraction.missing_fields,
         match={**match.to_report(), "decision_confidence": decision.confidence},
-        actions=[*actions, {"type": "decision_reasons", "reasons": list(decision.reasons)}],
+        actions=[
+            *(action.to_report() for action in actions),
+            {"type": "decision_reasons", "reasons": list(decision.reasons)},
+        ],
         pipeline=trace.to_report(extraction),
         errors=errors,
     )
@@ -152,7 +193,7 @@ def failed_report(
     return Report(
         email_id=email_id,
         correlation_id=correlation_id,
-        status="failed",
+        status=Outcome.FAILED,
         attempt=trace.attempt,
         pipeline=trace.to_report(),
         errors=[error],

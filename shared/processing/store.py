@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
@@ -35,6 +35,7 @@ from shared.processing.db import autocommit, transaction
 from shared.processing.envelope import EmailNotice
 from shared.processing.notifications import OutboxMessage
 from shared.processing.outbox import add_to_outbox
+from shared.processing.outcome import Outcome
 from shared.processing.report import Report
 
 if TYPE_CHECKING:  # the ORM loads with the first session only (cold start, B6)
@@ -42,7 +43,7 @@ if TYPE_CHECKING:  # the ORM loads with the first session only (cold start, B6)
 
 logger = logging.getLogger(__name__)
 
-FinishResult = Literal["done", "duplicate"]
+FinishResult = Outcome  # DONE, or DUPLICATE when another delivery finished the email first
 
 
 class MetricsWriter(Protocol):
@@ -207,8 +208,8 @@ def _finish_parameters(
 def _not_finished(status: str | None) -> FinishResult:
     """Nothing was written: a duplicate when another delivery finished the email, otherwise
     this delivery's lease ended before it could finish (another one may be processing)."""
-    if status in ("done", "failed"):
-        return "duplicate"
+    if status in (Outcome.DONE, Outcome.FAILED):
+        return Outcome.DUPLICATE
     raise LeaseHeldError("lease lost before finishing", stage="finish")
 
 
@@ -264,7 +265,7 @@ class PostgresProcessingStore:
             )
         if ended is not None:
             metrics.mark_written(int(written))
-            return "done"
+            return Outcome.DONE
         return _not_finished(status_before)
 
     def _end_in_transaction(
@@ -289,7 +290,7 @@ class PostgresProcessingStore:
                     correlation_id=report.correlation_id,
                 )
                 metrics.write(session)
-                return "done"
+                return Outcome.DONE
             current = session.execute(
                 text("SELECT status FROM emails WHERE email_id = :email_id"),
                 {"email_id": report.email_id},
@@ -305,11 +306,13 @@ class PostgresProcessingStore:
         metrics: MetricsWriter,
     ) -> FinishResult:
         return self._end(
-            report, owner=owner, status="done", notifications=notifications, metrics=metrics
+            report, owner=owner, status=Outcome.DONE, notifications=notifications, metrics=metrics
         )
 
     def fail(self, report: Report, *, owner: str, metrics: MetricsWriter) -> FinishResult:
-        return self._end(report, owner=owner, status="failed", notifications=(), metrics=metrics)
+        return self._end(
+            report, owner=owner, status=Outcome.FAILED, notifications=(), metrics=metrics
+        )
 
     def record_invalid(
         self, report: Report, *, provider: str | None, metrics: MetricsWriter
@@ -325,10 +328,10 @@ class PostgresProcessingStore:
                 },
             ).scalar_one()
             if not inserted:
-                return "duplicate"
+                return Outcome.DUPLICATE
             _insert_report(session, report)
             metrics.write(session)
-        return "done"
+        return Outcome.DONE
 
     def write_metrics(self, metrics: MetricsWriter) -> None:
         """Metrics of a delivery that ends without a report (a transient failure)."""

@@ -1,6 +1,6 @@
-"""The README's examples, for real: ``infra/sign_request.py`` prints a curl command per route,
-curl posts it to the stack's functions-framework webhook, and the email lands in GCS and on the
-topic."""
+"""The curl examples of docs/intake.md, for real: ``infra/sign_request.py`` prints a curl
+command per route, curl posts it to the stack's functions-framework webhook, and the email lands
+in GCS and on the topic."""
 
 from __future__ import annotations
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from shared.accounts import AccountUpdate, MongoAccountRepository, UnsafeFilterValue
+from shared.accounts import AccountUpdate, UnsafeFilterValue
+from shared.accounts.mongo import MongoAccountRepository
 from shared.errors import DependencyUnavailable
 from tests.processing_fakes import account_document
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import create_engine, text
 
+from infra.bench.statements import count_round_trips
 from infra.fakes.clients import Mailbox
 from infra.stack import free_port
 from shared.breakers import (
@@ -25,8 +26,7 @@ from shared.breakers.alerts import BreakerAlerter
 from shared.breakers.breaker import SharedBreaker
 from shared.breakers.registry import validate_name
 from shared.breakers.store import PostgresBreakerStore
-from shared.db.engine import get_engine
-from shared.db.roundtrips import count_round_trips
+from shared.db.engine import get_breaker_engine, get_engine
 from shared.errors import BreakerOpenError, DependencyUnavailable
 from shared.mail import SmtpMailer
 
@@ -161,20 +161,20 @@ def test_round_trips_per_successful_closed_call(stack_env: dict[str, str]) -> No
     breaker = SharedBreaker(unique(), store=PostgresBreakerStore(), cache_seconds=1.0)
     breaker.refresh()  # the row exists now
     breaker._cached = None
-    with count_round_trips(get_engine()) as counter:
+    with count_round_trips(get_breaker_engine()) as counter:
         breaker.call(ok)
     assert counter.count == 1, counter.statements
-    with count_round_trips(get_engine()) as counter:
+    with count_round_trips(get_breaker_engine()) as counter:
         for _ in range(20):
             breaker.call(ok)  # within a second of the read: the snapshot answers
     assert counter.count == 0, counter.statements
     uncached = SharedBreaker(breaker.name, store=PostgresBreakerStore(), cache_seconds=0)
-    with count_round_trips(get_engine()) as counter:
+    with count_round_trips(get_breaker_engine()) as counter:
         for _ in range(10):
             uncached.call(ok)
     assert counter.count == 10, counter.statements
     trip(uncached, 2)
-    with count_round_trips(get_engine()) as counter:
+    with count_round_trips(get_breaker_engine()) as counter:
         uncached.call(ok)  # the counter was non-zero: read + reset
     assert counter.count == 2, counter.statements
     assert _row(breaker.name)["failure_count"] == 0

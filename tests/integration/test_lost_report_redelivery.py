@@ -17,7 +17,8 @@ import pymongo
 import pytest
 from sqlalchemy import text
 
-from shared.accounts import Account, AccountUpdate, ApplyResult, MongoAccountRepository
+from shared.accounts import Account, AccountUpdate, ApplyResult
+from shared.accounts.mongo import MongoAccountRepository
 from shared.config import get_settings
 from shared.db.engine import transaction
 from shared.errors import DependencyUnavailable

@@ -1,13 +1,15 @@
 """The deployable archives import in a clean environment, without network.
 
 Builds `webhook.zip`, `processor.zip` and `rollup.zip` the way `make package`
-does, installs the archive's `requirements.txt` into a fresh virtualenv (as
-the Cloud Functions build does), then imports each archive's `main.py` in a
-separate interpreter that refuses every socket connection. That proves a
-deployed function will import, finds its entry point, and creates no client
-and opens no connection at import time.
+does, installs each archive's own `requirements.txt` (pinned with hashes from
+`requirements.lock`, only what that function imports) into a fresh virtualenv
+of its own (as the Cloud Functions build does), then imports each archive's
+`main.py` in a separate interpreter that refuses every socket connection. That
+proves a deployed function will import with nothing but its own requirements,
+finds its entry point, and creates no client and opens no connection at import
+time. Also: `pip install .` gives the operator's console script.
 
-The virtualenv install takes a while (30-60 s); pip's cache is reused.
+The virtualenv installs take a while (30-60 s each); pip's cache is reused.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -108,13 +112,25 @@ def extracted(
     return directories
 
 
-@pytest.fixture(scope="module")
-def venv_python(extracted: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtualenv with the archives' requirements.txt installed."""
-    requirements = {
-        name: (directory / "requirements.txt").read_bytes() for name, directory in extracted.items()
+def _locked_names(requirements: str) -> set[str]:
+    return {
+        re.sub(r"[-_.]+", "-", name).lower()
+        for name in re.findall(r"^([A-Za-z0-9][A-Za-z0-9_.\-]*)==", requirements, re.M)
     }
-    assert len(set(requirements.values())) == 1, "archives ship different requirements"
+
+
+@pytest.fixture(scope="module")
+def venv_pythons(
+    extracted: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
+    """One fresh virtualenv per archive, with only that archive's requirements.txt."""
+    return {
+        name: _venv_with(directory / "requirements.txt", tmp_path_factory)
+        for name, directory in extracted.items()
+    }
+
+
+def _venv_with(requirements: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     venv = tmp_path_factory.mktemp("venv")
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     python = venv / "bin" / "python"
@@ -126,8 +142,9 @@ def venv_python(extracted: dict[str, Path], tmp_path_factory: pytest.TempPathFac
             "install",
             "--disable-pip-version-check",
             "--quiet",
+            "--require-hashes",
             "-r",
-            str(extracted["webhook"] / "requirements.txt"),
+            str(requirements),
         ],
         capture_output=True,
         text=True,
@@ -161,13 +178,99 @@ def test_archives_are_byte_for_byte_reproducible(archives: dict[str, Path], tmp_
         assert rebuilt[name].read_bytes() == archive.read_bytes(), name
 
 
+def test_each_function_installs_only_what_it_imports(extracted: dict[str, Path]) -> None:
+    lock = (REPO_ROOT / "requirements.lock").read_text()
+    shipped = {
+        name: (directory / "requirements.txt").read_text() for name, directory in extracted.items()
+    }
+    for name, requirements in shipped.items():
+        pins = [line for line in requirements.splitlines() if re.match(r"[A-Za-z0-9]", line)]
+        assert pins, name
+        for pin in pins:
+            assert pin.endswith("\\") and pin.removesuffix(" \\") in lock, (name, pin)
+        assert "--hash=sha256:" in requirements, name
+    webhook = _locked_names(shipped["webhook"])
+    assert not webhook & {"anthropic", "pymongo", "pypdf"}, sorted(webhook)
+    assert {"google-cloud-storage", "google-cloud-pubsub", "functions-framework"} <= webhook
+    processor = _locked_names(shipped["processor"])
+    assert {"anthropic", "pymongo", "pypdf", "sqlalchemy", "pg8000"} <= processor
+
+
+def test_pip_install_gives_the_ops_console_script(tmp_path: Path) -> None:
+    """Built with the dev venv's locked setuptools and installed into a clean venv, offline.
+
+    Built from a copy of what the package needs, so setuptools' `build/` and `*.egg-info` do
+    not land in the working tree."""
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "requirements.txt"):
+        shutil.copy2(REPO_ROOT / name, source / name)
+    shutil.copytree(
+        REPO_ROOT / "shared", source / "shared", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    wheels = tmp_path / "wheels"
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--disable-pip-version-check",
+            "--quiet",
+            "-w",
+            str(wheels),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    installed = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--disable-pip-version-check",
+            "--quiet",
+            *map(str, wheels.glob("*.whl")),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert installed.returncode == 0, installed.stderr
+    script = venv / "bin" / "inbound-ops"
+    assert script.is_file(), sorted(p.name for p in (venv / "bin").iterdir())
+    assert "from shared.ops.cli import main" in script.read_text()
+    usage = subprocess.run(
+        [str(script), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert usage.returncode == 0, usage.stderr
+    assert "trace" in usage.stdout
+
+
 def test_archive_changes_only_when_content_changes(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     (repo / "functions" / "webhook").mkdir(parents=True)
     (repo / "shared").mkdir()
     (repo / "functions" / "webhook" / "main.py").write_text("def webhook(r): ...\n")
     (repo / "shared" / "__init__.py").write_text("")
-    (repo / "requirements.txt").write_text("functions-framework\n")
+    (repo / "requirements.lock").write_text((REPO_ROOT / "requirements.lock").read_text())
     first = package.build_archive("webhook", tmp_path / "a", repo).read_bytes()
     os.utime(repo / "shared" / "__init__.py", (0, 0))  # a touch is no change
     (repo / "shared" / "__pycache__").mkdir()
@@ -181,15 +284,16 @@ def test_archive_changes_only_when_content_changes(tmp_path: Path) -> None:
 def test_missing_entry_module_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "shared").mkdir()
     (tmp_path / "shared" / "__init__.py").write_text("")
-    (tmp_path / "requirements.txt").write_text("")
+    (tmp_path / "requirements.lock").write_text("")
     with pytest.raises(package.PackagingError, match=r"functions/rollup/main\.py"):
         package.build_archive("rollup", tmp_path / "out", tmp_path)
 
 
 @pytest.mark.parametrize("name", sorted(package.FUNCTIONS))
 def test_archive_imports_in_a_clean_venv_without_network(
-    name: str, extracted: dict[str, Path], venv_python: Path, tmp_path: Path
+    name: str, extracted: dict[str, Path], venv_pythons: dict[str, Path], tmp_path: Path
 ) -> None:
+    venv_python = venv_pythons[name]
     entry_point = package.FUNCTIONS[name]
     archive_dir = extracted[name]
     minimal_env = {

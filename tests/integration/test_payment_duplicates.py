@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from shared.accounts import AccountUpdate, ApplyResult, MongoAccountRepository
+from shared.accounts import AccountUpdate, ApplyResult
+from shared.accounts.mongo import MongoAccountRepository
 from shared.config import get_settings, load_settings
 from tests.processing_fakes import account_document
 

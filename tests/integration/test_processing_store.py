@@ -13,9 +13,9 @@ from sqlalchemy import text
 from shared.db.engine import transaction
 from shared.errors import LeaseHeldError
 from shared.processing.notifications import OutboxMessage
-from shared.processing.ports import RecordingMetrics
 from shared.processing.report import PipelineTrace, Report, failed_report
 from shared.processing.store import PostgresProcessingStore
+from tests.fakes import RecordingMetrics
 from tests.processing_fakes import notice
 
 

@@ -11,7 +11,8 @@ from typing import Any
 import pymongo
 import pytest
 
-from shared.accounts import MongoAccountRepository, UnsafeFilterValue
+from shared.accounts import UnsafeFilterValue
+from shared.accounts.mongo import MongoAccountRepository
 from shared.config import load_settings
 from shared.processing.matching import AccountMatcher
 from tests.processing_fakes import account_document, extraction, parsed_email

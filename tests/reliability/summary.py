@@ -66,7 +66,7 @@ class SuiteSummary:
         out.append(f"losses found: {len(self.losses)}")
         out.extend(f"  LOSS {line}" for line in self.losses[:50])
         if self.known:
-            out.append(f"known losses (strict xfail, reported to the lead): {len(self.known)}")
+            out.append(f"known losses (strict xfail): {len(self.known)}")
             out.extend(f"  KNOWN {line}" for line in self.known[:20])
         out.extend(self.notes)
         return out

@@ -36,17 +36,17 @@ def test_table_says_missed_and_not_measured_with_the_reason(tmp_path: Path) -> N
             met=False,
             checks=[Check.at_most("median", 20, 8)],
         ),
-        Row("B2", "breakers", "≤ 1", "not measured", reason="shared.breakers has not landed"),
+        Row("B2", "breakers", "≤ 1", "not measured", reason="shared.breakers cannot be imported"),
     ]
     table = render_table(rows)
     assert "MISSED" in table.splitlines()[2]
     assert "B1: MISSED median ≤ 8 (observed 20)" in table
-    assert "B2: not measured: shared.breakers has not landed" in table
+    assert "B2: not measured: shared.breakers cannot be imported" in table
     write_json(tmp_path / "b.json", rows, {"mode": "full"})
     saved = json.loads((tmp_path / "b.json").read_text())
     assert [r["verdict"] for r in saved["rows"]] == [
         "MISSED",
-        "not measured: shared.breakers has not landed",
+        "not measured: shared.breakers cannot be imported",
     ]
 
 

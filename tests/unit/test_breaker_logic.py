@@ -14,7 +14,7 @@ from shared.breakers.alerts import BreakerAlerter
 from shared.breakers.breaker import SharedBreaker
 from shared.breakers.events import add_transition_listener, remove_transition_listener
 from shared.errors import BreakerOpenError, DependencyUnavailable, MissingObject
-from shared.mail import RecordingMailer
+from tests.fakes import RecordingMailer
 from tests.unit.breaker_fakes import DownStore, FakeClock, MemoryBreakerStore
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from shared.accounts import MongoAccountRepository
+from shared.accounts.mongo import MongoAccountRepository
 from shared.config import (
     ConfigError,
     Settings,
@@ -21,7 +21,7 @@ from shared.config import (
 )
 from shared.extraction.factory import build_extractors
 from shared.processing.bootstrap import bootstrap
-from shared.processing.ports import NoTelemetry, RecordingMetrics
+from tests.fakes import NoTelemetry, RecordingMetrics
 from tests.processing_fakes import (
     FakeAccounts,
     FakeBreaker,

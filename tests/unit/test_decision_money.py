@@ -13,24 +13,11 @@ from typing import Any
 
 import pytest
 
-from shared.accounts import validate_account
+from shared.accounts import Action
+from shared.accounts.mongo import validate_account
 from shared.extraction.models import Extraction, ParsedEmail
 from shared.extraction.validation import evidence_supports, validate_answer
-from shared.processing.decision import (
-    ACTION_HOLD,
-    ACTION_NOTE,
-    ACTION_RECORD_PAYMENT,
-    ACTION_REPORT_PAYMENT,
-    ACTION_UPDATE_CONTACT,
-    AUTO_UPDATE,
-    MANUAL_REVIEW,
-    NOTIFY_COMPLIANCE,
-    NOTIFY_REVIEW,
-    NOTIFY_UPDATE,
-    UPDATE_AND_NOTIFY,
-    Thresholds,
-    decide,
-)
+from shared.processing.decision import NotificationKind, Route, Thresholds, decide
 from shared.processing.matching import NO_MATCH, Candidate, Match
 from tests.processing_fakes import account_document, extraction
 
@@ -89,9 +76,9 @@ def _decide(ext: Extraction, match: Match = BY_CASE, **kwargs: Any) -> Any:
 
 def _reported(result: Any) -> bool:
     return (result.decision, result.action, result.notification) == (
-        UPDATE_AND_NOTIFY,
-        ACTION_REPORT_PAYMENT,
-        NOTIFY_UPDATE,
+        Route.UPDATE_AND_NOTIFY,
+        Action.REPORT_PAYMENT,
+        NotificationKind.DEBT_UPDATE,
     )
 
 
@@ -101,8 +88,8 @@ def test_a_clean_payment_still_moves_money() -> None:
     assert ext.warnings == ()
     result = _decide(ext, email=email)
     assert (result.decision, result.action, result.notification) == (
-        AUTO_UPDATE,
-        ACTION_RECORD_PAYMENT,
+        Route.AUTO_UPDATE,
+        Action.RECORD_PAYMENT,
         None,
     ), result.reasons
 
@@ -153,7 +140,7 @@ def test_any_evidence_warning_of_intent_amount_or_currency_blocks_the_payment(
 
 def test_evidence_warnings_of_other_fields_do_not_block() -> None:
     result = _decide(replace(PAYMENT, warnings=("evidence_not_found:debtor_name",)))
-    assert result.action == ACTION_RECORD_PAYMENT, result.reasons
+    assert result.action == Action.RECORD_PAYMENT, result.reasons
 
 
 @pytest.mark.parametrize(
@@ -245,7 +232,7 @@ def test_payment_date_is_judged_on_the_senders_calendar_not_a_forged_date_header
     auckland = datetime(2025, 6, 21, 0, 30, tzinfo=timezone(timedelta(hours=12)))
     received = datetime(2025, 6, 20, 12, 31, tzinfo=UTC)
     ok = _decide(paid_today, email=_email("paid", when=auckland), received_at=received)
-    assert ok.action == ACTION_RECORD_PAYMENT, ok.reasons
+    assert ok.action == Action.RECORD_PAYMENT, ok.reasons
     # no Date header: the day it was received (UTC)
     blocked = _decide(paid_today, email=_email("paid"), received_at=received)
     assert "payment_not_recorded:payment_date_in_future" in blocked.reasons
@@ -262,7 +249,7 @@ def test_payment_date_is_judged_on_the_senders_calendar_not_a_forged_date_header
 def test_past_payment_date_moves_money_and_unknown_day_blocks() -> None:
     dated = replace(PAYMENT, fields={**PAYMENT.fields, **extraction(
         payment_date="2025-06-19").fields})  # fmt: skip
-    assert _decide(dated).action == ACTION_RECORD_PAYMENT
+    assert _decide(dated).action == Action.RECORD_PAYMENT
     unchecked = decide(dated, BY_CASE, THRESHOLDS)  # nobody said when the email came
     assert _reported(unchecked)
     assert "payment_not_recorded:payment_date_unchecked" in unchecked.reasons
@@ -283,9 +270,9 @@ def test_payment_on_a_held_account_is_reported_to_compliance_not_recorded() -> N
     full = extraction(amount=1200.0, currency="EUR", case_number="CASE-2024-0001")
     result = _decide(full, HELD_BY_CASE)
     assert (result.decision, result.action, result.notification) == (
-        UPDATE_AND_NOTIFY,
-        ACTION_REPORT_PAYMENT,
-        NOTIFY_COMPLIANCE,
+        Route.UPDATE_AND_NOTIFY,
+        Action.REPORT_PAYMENT,
+        NotificationKind.COMPLIANCE_ALERT,
     ), result.reasons
     assert "account_on_hold" in result.reasons
     assert "payment_not_recorded:account_on_hold" in result.reasons
@@ -295,34 +282,34 @@ def test_payment_on_a_held_account_is_reported_to_compliance_not_recorded() -> N
     ("ext", "action"),
     [
         (extraction("address_change", case_number="CASE-2024-0001", new_address="2 High St"),
-         ACTION_UPDATE_CONTACT),
-        (extraction("payment_promise", case_number="CASE-2024-0001", amount=100.0), ACTION_NOTE),
+         Action.UPDATE_CONTACT),
+        (extraction("payment_promise", case_number="CASE-2024-0001", amount=100.0), Action.NOTE),
     ],
 )  # fmt: skip
 def test_changes_to_a_held_account_are_never_silent(ext: Extraction, action: str) -> None:
     result = _decide(ext, HELD_BY_CASE)
     assert (result.decision, result.action, result.notification) == (
-        UPDATE_AND_NOTIFY,
+        Route.UPDATE_AND_NOTIFY,
         action,
-        NOTIFY_COMPLIANCE,
+        NotificationKind.COMPLIANCE_ALERT,
     ), result.reasons
 
 
 def test_compliance_intent_on_a_held_account_keeps_hold_and_alert() -> None:
     result = _decide(extraction("dispute", case_number="CASE-2024-0001"), HELD_BY_CASE)
     assert (result.decision, result.action, result.notification) == (
-        UPDATE_AND_NOTIFY,
-        ACTION_HOLD,
-        NOTIFY_COMPLIANCE,
+        Route.UPDATE_AND_NOTIFY,
+        Action.HOLD,
+        NotificationKind.COMPLIANCE_ALERT,
     )
 
 
 def test_review_of_a_held_account_still_goes_to_review() -> None:
     result = _decide(extraction("other", case_number="CASE-2024-0001"), HELD_BY_CASE)
     assert (result.decision, result.action, result.notification) == (
-        MANUAL_REVIEW,
+        Route.MANUAL_REVIEW,
         None,
-        NOTIFY_REVIEW,
+        NotificationKind.REVIEW_REQUEST,
     )
     assert "account_on_hold" in result.reasons
 
@@ -346,9 +333,9 @@ def test_compliance_wording_under_a_payment_intent_holds_and_alerts() -> None:
     assert ext.intent == "payment_confirmation" and ext.warnings == ()
     result = _decide(ext, email=email)
     assert (result.decision, result.action, result.notification) == (
-        UPDATE_AND_NOTIFY,
-        ACTION_HOLD,
-        NOTIFY_COMPLIANCE,
+        Route.UPDATE_AND_NOTIFY,
+        Action.HOLD,
+        NotificationKind.COMPLIANCE_ALERT,
     ), result.reasons
     assert result.hold_reason == "bankruptcy_notice"
     assert "compliance_wording:bankruptcy_notice" in result.reasons
@@ -366,8 +353,8 @@ def test_compliance_wording_under_a_payment_intent_holds_and_alerts() -> None:
 def test_each_compliance_kind_is_caught(text: str, intent: str) -> None:
     result = _decide(PAYMENT, email=_email(text))
     assert (result.action, result.notification, result.hold_reason) == (
-        ACTION_HOLD,
-        NOTIFY_COMPLIANCE,
+        Action.HOLD,
+        NotificationKind.COMPLIANCE_ALERT,
         intent,
     ), result.reasons
 
@@ -379,13 +366,13 @@ def test_compliance_wording_only_in_quoted_history_does_not_hold() -> None:
         quoted="> If you dispute this debt, write to us within 30 days.",
     )
     result = _decide(PAYMENT, email=email)
-    assert result.action == ACTION_RECORD_PAYMENT, result.reasons
+    assert result.action == Action.RECORD_PAYMENT, result.reasons
 
 
 def test_compliance_wording_without_a_single_account_alerts_for_review() -> None:
     result = _decide(PAYMENT, NO_MATCH, email=_email(BANKRUPT_PAYMENT))
     assert (result.decision, result.action, result.notification) == (
-        MANUAL_REVIEW,
+        Route.MANUAL_REVIEW,
         None,
-        NOTIFY_COMPLIANCE,
+        NotificationKind.COMPLIANCE_ALERT,
     )

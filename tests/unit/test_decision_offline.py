@@ -8,15 +8,13 @@ from dataclasses import replace
 
 import pytest
 
-from shared.accounts import validate_account
+from shared.accounts import Action
+from shared.accounts.mongo import validate_account
 from shared.config import load_settings
 from shared.extraction.mime import parse_email
 from shared.extraction.rules import RulesExtractor
 from shared.processing.decision import (
-    ACTION_REPORT_PAYMENT,
-    ACTION_UPDATE_CONTACT,
-    MANUAL_REVIEW,
-    UPDATE_AND_NOTIFY,
+    Route,
     Thresholds,
     decide,
 )
@@ -49,14 +47,14 @@ def test_an_offline_address_change_is_applied_and_notified(match: Match) -> None
     result = RulesExtractor(load_settings({}), degraded=False).extract(email)
     assert result.intent == "address_change"
     decision = decide(result, match, THRESHOLDS, email=email)
-    assert (decision.decision, decision.action) == (UPDATE_AND_NOTIFY, ACTION_UPDATE_CONTACT)
+    assert (decision.decision, decision.action) == (Route.UPDATE_AND_NOTIFY, Action.UPDATE_CONTACT)
 
 
 def test_an_offline_payment_is_reported_never_recorded() -> None:
     email = parse_email(mail("Paid TVW/22/31002", "I have paid EUR 200.00 today."))
     result = RulesExtractor(load_settings({}), degraded=False).extract(email)
     decision = decide(result, IN_TEXT, THRESHOLDS, email=email)
-    assert decision.action == ACTION_REPORT_PAYMENT and not decision.moves_money
+    assert decision.action == Action.REPORT_PAYMENT and not decision.moves_money
     assert "payment_not_recorded:fallback_extractor" in decision.reasons
     assert "payment_not_recorded:no_exact_reference_match" in decision.reasons
 
@@ -66,7 +64,7 @@ def test_a_reference_in_the_text_lifts_the_no_identifier_markdown() -> None:
     assert ext.overall_confidence == pytest.approx(0.6)  # 0.75 × 0.8 without an identifier
     assert decide(ext, IN_TEXT, THRESHOLDS).confidence == 0.75
     weak = rules_result(0.5, new_address="9 Harbour Way")
-    assert decide(weak, IN_TEXT, THRESHOLDS).decision == MANUAL_REVIEW  # weak wording: review
+    assert decide(weak, IN_TEXT, THRESHOLDS).decision == Route.MANUAL_REVIEW  # weak wording: review
 
 
 def test_the_matcher_and_decision_together_offline() -> None:
@@ -83,4 +81,4 @@ def test_the_matcher_and_decision_together_offline() -> None:
         "case_number",
         False,
     )
-    assert decide(result, match, THRESHOLDS, email=email).decision == UPDATE_AND_NOTIFY
+    assert decide(result, match, THRESHOLDS, email=email).decision == Route.UPDATE_AND_NOTIFY

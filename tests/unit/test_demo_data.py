@@ -7,7 +7,7 @@ from collections import Counter
 from infra.run import SAMPLES_DIR, load_manifest
 from infra.seed import DEMO_ACCOUNTS
 from infra.sign_request import ROUTES
-from shared.accounts import validate_account
+from shared.accounts.mongo import validate_account
 from shared.config import load_settings
 from shared.extraction.mime import parse_email
 from shared.extraction.models import INTENTS

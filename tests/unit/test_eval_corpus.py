@@ -8,7 +8,7 @@ from email import policy
 
 from eval import build_corpus
 from eval.harness import ROUTES, load_accounts, load_labels
-from shared.accounts import validate_account
+from shared.accounts.mongo import validate_account
 from shared.extraction.models import INTENTS
 
 COMPLIANCE_KINDS = {

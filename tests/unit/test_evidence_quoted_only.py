@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from shared.accounts import validate_account
+from shared.accounts.mongo import validate_account
 from shared.extraction.models import AttachmentInfo, Extraction, ParsedEmail
 from shared.extraction.rules import RulesExtractor
 from shared.extraction.validation import EvidenceIndex, validate_answer

@@ -17,7 +17,7 @@ from infra import sign_request
 from infra.stack import LOCAL_WEBHOOK_SECRETS
 from shared.config import reset_settings_cache
 from shared.intake.bootstrap import IntakeDependencies, reset_dependencies, set_dependencies
-from shared.intake.ports import InMemoryObjectStore, RecordingPublisher
+from tests.fakes import InMemoryObjectStore, RecordingPublisher
 from tests.intake_payloads import emails
 from tests.intake_payloads.probes import WEBHOOK_SOURCE
 

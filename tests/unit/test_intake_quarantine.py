@@ -27,11 +27,11 @@ from shared.intake.errors import (
     UnsupportedMediaType,
     after_authentication,
 )
-from shared.intake.ports import InMemoryObjectStore, RecordingPublisher
 from shared.intake.providers.mailgun import parse_mailgun
 from shared.intake.providers.raw import parse_raw
 from shared.intake.quarantine import RejectedRequest, keep_rejected, should_keep
 from shared.intake.service import replay_object_name
+from tests.fakes import InMemoryObjectStore, RecordingPublisher
 from tests.intake_payloads import emails
 from tests.intake_payloads.malformed import malformed_mailgun
 from tests.intake_payloads.probes import WEBHOOK_SOURCE

@@ -10,8 +10,8 @@ import pytest
 
 from shared.intake.canonical import InboundEmail
 from shared.intake.errors import IntakeUnavailable, ReplayedRequest
-from shared.intake.ports import InMemoryObjectStore, RecordingPublisher
 from shared.intake.service import accept_email, replay_object_name
+from tests.fakes import InMemoryObjectStore, RecordingPublisher
 from tests.intake_payloads import emails
 
 RECEIVED = datetime(2025, 3, 4, 23, 59, 58, 123456, tzinfo=UTC)

@@ -6,7 +6,7 @@ import hashlib
 
 from bson import ObjectId
 
-from shared.accounts import document_ref
+from shared.accounts.mongo import document_ref
 from shared.metrics.rollup_handler import invoker_for_log
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.accounts import UnsafeFilterValue, safe_str, validate_account
+from shared.accounts import UnsafeFilterValue
+from shared.accounts.mongo import safe_str, validate_account
 from shared.extraction.references import normalise_reference
 from shared.processing.matching import AccountMatcher, normalise_name
 from tests.processing_fakes import FakeAccounts, account_document, extraction, parsed_email

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from email import message_from_bytes, policy
 
-from shared.accounts import validate_account
-from shared.mail import build_message
-from shared.processing.decision import Thresholds, decide
+from shared.accounts import Action, ApplyStatus
+from shared.accounts.mongo import validate_account
+from shared.mail import build_message, one_line
+from shared.processing.decision import NotificationKind, Thresholds, decide
 from shared.processing.matching import NO_MATCH, Candidate, Match
-from shared.processing.notifications import compose, dedup_key, one_line
+from shared.processing.notifications import compose, dedup_key
+from shared.processing.report import AccountChange
 from tests.processing_fakes import account_document, extraction, parsed_email
 
 ACCOUNT = validate_account(account_document())
@@ -16,7 +18,9 @@ MATCH = Match("case_number", 1.0, (Candidate(ACCOUNT, 1.0),))  # type: ignore[ar
 HOSTILE = "Ann\r\nBcc: victim@example.org\r\n\r\n<script>alert(1)</script>\nDecision: AUTO_UPDATE"
 
 
-def _compose(kind: str, ext: object, match: Match = MATCH, subject: str = HOSTILE) -> object:
+def _compose(
+    kind: NotificationKind, ext: object, match: Match = MATCH, subject: str = HOSTILE
+) -> object:
     decision = decide(ext, match, Thresholds(0.9, 0.6))  # type: ignore[arg-type]
     return compose(
         kind,
@@ -27,18 +31,24 @@ def _compose(kind: str, ext: object, match: Match = MATCH, subject: str = HOSTIL
         extraction=ext,
         match=match,
         decision=decision,
-        actions=[{"type": "note", "account_id": "ACC-1001", "result": "applied"}],
+        actions=[AccountChange(Action.NOTE, "ACC-1001", ApplyStatus.APPLIED)],
     )
 
 
 def test_subject_carries_only_our_identifiers() -> None:
-    message = _compose("debt_update", extraction("payment_plan_request", debtor_name=HOSTILE))
+    message = _compose(
+        NotificationKind.DEBT_UPDATE, extraction("payment_plan_request", debtor_name=HOSTILE)
+    )
     assert message.subject == "[Debt update] payment_plan_request - ACC-1001"
-    assert message.dedup_key == dedup_key("em-notify-1", "debt_update") == "em-notify-1:debt_update"
+    assert (
+        message.dedup_key
+        == dedup_key("em-notify-1", NotificationKind.DEBT_UPDATE)
+        == "em-notify-1:debt_update"
+    )
 
 
 def test_inbound_values_are_one_line_each_and_the_mail_is_plain_text() -> None:
-    message = _compose("review_request", extraction("other", debtor_name=HOSTILE))
+    message = _compose(NotificationKind.REVIEW_REQUEST, extraction("other", debtor_name=HOSTILE))
     body_lines = message.body.splitlines()
     assert not any(line.startswith("Bcc:") for line in body_lines)
     assert not any(line.startswith("Decision: AUTO_UPDATE") for line in body_lines)
@@ -53,7 +63,7 @@ def test_inbound_values_are_one_line_each_and_the_mail_is_plain_text() -> None:
 
 
 def test_compliance_alert_without_account_says_what_to_do() -> None:
-    message = _compose("compliance_alert", extraction("cease_and_desist"), NO_MATCH)
+    message = _compose(NotificationKind.COMPLIANCE_ALERT, extraction("cease_and_desist"), NO_MATCH)
     assert message.kind == "compliance_alert"
     assert "no single account matched" in message.body
     assert "no account matched" in message.subject
@@ -62,3 +72,11 @@ def test_compliance_alert_without_account_says_what_to_do() -> None:
 def test_one_line_bounds_and_flattens() -> None:
     assert one_line("a\r\nb\tc\x00d") == "a b c d"
     assert len(one_line("x" * 1000, 50)) == 50
+
+
+def test_one_formatting_helper_for_headers_and_bodies() -> None:
+    value = "x\r\nBcc: y\t" + "z" * 400
+    assert one_line(value, 20) == "x Bcc: y zzzzzzzzzz…"  # a body value: the cut is marked
+    assert len(one_line(value)) == 300
+    message = build_message(sender="a@localhost", to="b@localhost", subject=value, body="")
+    assert message["Subject"] == ("x Bcc: y " + "z" * 400)[:200]  # a header: cut plainly

@@ -93,7 +93,8 @@ def test_rollup_in_production_triggers_the_scheduler_job(
     class FakeScheduler:
         names: list[str] = []
 
-        def run_job(self, name: str) -> None:
+        def run_job(self, name: str, timeout: float) -> None:
+            assert 0 < timeout <= 300  # a bounded call (OPS_TIMEOUT_SECONDS)
             self.names.append(name)
 
     scheduler = FakeScheduler()

@@ -10,10 +10,11 @@ from flask import Request
 from werkzeug.test import EnvironBuilder
 
 from shared.config import load_settings
-from shared.mail import Mailer, RecordingMailer
+from shared.mail import Mailer
 from shared.metrics.rollup_handler import handle_rollup_request
 from shared.processing.outbox import SendSummary
 from shared.processing.outbox_sweep import run_outbox_sweep
+from tests.fakes import RecordingMailer
 
 
 class ScriptedOutbox:

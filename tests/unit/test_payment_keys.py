@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from shared.payment_keys import clashing_keys, legacy_payment_keys, payment_keys
+from shared.accounts.payment_keys import clashing_keys, legacy_payment_keys, payment_keys
 
 TODAY = date(2026, 11, 28)
 PAID = date(2026, 11, 14)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from shared.accounts import already_applied_result
+from shared.accounts.mongo import already_applied_result
 from shared.errors import DependencyUnavailable
 from shared.processing.envelope import Delivery
 from tests.processing_fakes import Harness, account_document, extraction, harness, notice

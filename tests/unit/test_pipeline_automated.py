@@ -10,9 +10,11 @@ import pytest
 
 from shared.extraction.mime import parse_email
 from shared.metrics.collector import InvalidMetric, validate_metric
-from shared.processing.decision import AUTOMATED
+from shared.processing.decision import Route
 from shared.processing.envelope import Delivery
 from tests.processing_fakes import Harness, account_document, extraction, harness, notice
+
+AUTOMATED = Route.AUTOMATED
 
 
 def delivery(email_id: str = "em-auto-0001") -> Delivery:

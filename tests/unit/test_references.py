@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from shared.accounts import reference_keys
+from shared.accounts.model import reference_keys
 from shared.extraction.models import AttachmentInfo, ParsedEmail
 from shared.extraction.references import normalise_reference, reference_tokens
 from shared.processing.matching import AccountMatcher

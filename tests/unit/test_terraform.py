@@ -958,8 +958,10 @@ def test_ops_env_output_renders_the_ops_cli_settings_for_this_deployment() -> No
     # the connection budget counts the operator's pool
     pool = re.search(r'DB_POOL_SIZE = "(\d+)"', ops_env)
     overflow = re.search(r'DB_MAX_OVERFLOW = "(\d+)"', ops_env)
-    assert pool and overflow
-    assert int(pool.group(1)) + int(overflow.group(1)) == locals_()["ops_connections"]
+    breaker = re.search(r'CIRCUIT_BREAKER_STORE_POOL_SIZE = "(\d+)"', ops_env)
+    assert pool and overflow and breaker
+    used = int(pool.group(1)) + int(overflow.group(1)) + int(breaker.group(1))
+    assert used == locals_()["ops_connections"]
     common = locals_()["common_env"]
     assert common["PUBSUB_DEAD_LETTER_SUBSCRIPTION"] == (
         "${google_pubsub_subscription.dead_letter.name}"
@@ -990,7 +992,7 @@ def test_operators_impersonate_the_deployer_only_when_listed() -> None:
     assert '"deployer"' in resources("google_sql_user")["iam"]["for_each"]
     for grant_name in ("sql_client", "sql_instance_user"):
         assert '"deployer"' in resources("google_project_iam_member")[grant_name]["for_each"]
-    docs = (TERRAFORM_DIR.parent / "docs" / "observability.md").read_text()
+    docs = (TERRAFORM_DIR.parent / "docs" / "operations.md").read_text()
     assert "--impersonate-service-account" in docs
     assert "terraform -chdir=terraform output -raw ops_env" in docs
     assert "ops_principals" in docs

@@ -1,4 +1,4 @@
-"""SMTP sessions kept open between messages of one instance (perf-processor).
+"""SMTP sessions kept open between messages of one instance.
 
 Opening a session costs the TCP connect, the greeting, ``EHLO``, ``STARTTLS`` with its TLS
 handshake and a second ``EHLO``, and ``AUTH`` — several round trips before the first ``MAIL``.
@@ -7,7 +7,8 @@ message instead:
 
 - a kept session is checked with ``NOOP`` before reuse; one that fails the check (the relay
   closed it, the network path dropped it) is closed and the next one, or a new one, is used;
-- ``STARTTLS`` and login happen only on a new session;
+- ``STARTTLS`` and login happen only on a new session (:func:`shared.mail.smtp.open_smtp`, the
+  one connect sequence);
 - a session is used by one thread at a time (taken out of the idle list under a lock);
 - a session idle longer than ``SMTP_CONNECTION_IDLE_SECONDS`` is closed instead of reused (at the
   next send or :meth:`close`; Cloud Functions throttles the CPU between requests, so no timer
@@ -30,8 +31,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 from shared.config import Settings
-
-_FAILURES = (OSError, smtplib.SMTPException)
+from shared.mail.smtp import SMTP_FAILURES as _FAILURES
+from shared.mail.smtp import open_smtp
 
 
 @dataclass
@@ -61,32 +62,26 @@ class SmtpConnections:
         *,
         clock: Callable[[], float] = time.monotonic,
         max_idle: int = 4,
+        connect: Callable[..., smtplib.SMTP] = open_smtp,
     ) -> None:
         self._settings = settings
         self._clock = clock
         self._max_idle = max_idle
+        self._connect = connect  # opens a new session (open_smtp's signature)
         self._idle: list[_Session] = []
         self._lock = threading.Lock()
         self._tls: ssl.SSLContext | None = None
-        self.opened = 0  # sessions opened so far (tests, benchmarks)
 
     # -- sessions -------------------------------------------------------------------------
 
+    def _tls_context(self) -> ssl.SSLContext:
+        """One TLS context for this pool's sessions, made with the first STARTTLS."""
+        if self._tls is None:
+            self._tls = ssl.create_default_context()
+        return self._tls
+
     def _open(self) -> _Session:
-        s = self._settings
-        smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds)
-        try:
-            if s.smtp_starttls:
-                if self._tls is None:
-                    self._tls = ssl.create_default_context()
-                smtp.starttls(context=self._tls)
-            if s.smtp_username and s.smtp_password is not None:
-                smtp.login(s.smtp_username, s.smtp_password.get_secret_value())
-        except BaseException:
-            _close(smtp)
-            raise
-        self.opened += 1
-        return _Session(smtp)
+        return _Session(self._connect(self._settings, tls=self._tls_context))
 
     def _take_idle(self) -> _Session | None:
         """The most recently used idle session still within the idle limit (expired ones closed)."""

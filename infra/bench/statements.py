@@ -1,4 +1,5 @@
-"""Count the SQL statements an engine sends (one ``before_cursor_execute`` event each).
+"""Count the SQL statements an engine sends (one ``before_cursor_execute`` event each): a
+benchmark and test instrument, never used by the functions.
 
     with count_round_trips(get_engine()) as counter:
         breaker.call(work)

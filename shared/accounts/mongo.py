@@ -1,15 +1,7 @@
-"""The client database of debtor accounts (MongoDB), behind a small repository.
+"""The MongoDB adapter of the account repository (:class:`MongoAccountRepository`).
 
-One document per debtor account::
-
-    {account_id, case_number, account_reference,
-     debtor: {name, email, phone, address}, creditor,
-     balance: {amount, currency}, status, hold: {active, reason, since},
-     applied_email_ids: [email_id, …],     # scalar array: the idempotency guard
-     ref_keys: ["case202400123", …],       # scalar array: normalised identifying fields
-     ref_keys_of: "case_number,account_reference",  # the fields they were derived from
-     payment_keys: ["500.00|on|2026-11-14", …],  # scalar array: the duplicate-payment guard
-     history: [{email_id, decision, intent, action, fields, at, …}, …]}
+The document shape and the model are in :mod:`shared.accounts.model`, the port in
+:mod:`shared.accounts.port`.
 
 Every document read is validated (:class:`Account`); a malformed one is skipped with an
 ``account_document_invalid`` warning (its ``_id`` and the failing field names, never values)
@@ -18,10 +10,11 @@ numbers (:func:`safe_str`), so nothing read from an email can become a query ope
 
 References of any format are looked up in one query over ``ref_keys``
 (:meth:`MongoAccountRepository.find_by_references`): the normalised keys of every identifying
-field (:func:`identifying_fields`: case number, account reference, ``MATCH_REFERENCE_FIELDS``),
-written by the account's loader or derived here (:meth:`~MongoAccountRepository
-.derive_reference_keys`, before a lookup when ``MATCH_REFERENCE_BACKFILL_SECONDS`` have passed;
-an account found by a reference as written gets its keys at once).
+field (:func:`~shared.accounts.model.identifying_fields`: case number, account reference,
+``MATCH_REFERENCE_FIELDS``), written by the account's loader or derived here
+(:meth:`~MongoAccountRepository.derive_reference_keys`, before a lookup when
+``MATCH_REFERENCE_BACKFILL_SECONDS`` have passed; an account found by a reference as written
+gets its keys at once).
 
 Reads leave out ``history`` (a projection: the pipeline never reads it, and it grows with every
 email applied). The lookups (reference keys, case number, account reference, debtor email) have
@@ -41,12 +34,13 @@ guards on the status it read, so a hold landing meanwhile is re-read, not overwr
 
 A payment is also refused as a **possible duplicate** when the account already holds a recorded
 payment of the same amount (same payment date, or recorded within
-``PAYMENT_DUPLICATE_WINDOW_DAYS`` when either lacks a date; :mod:`shared.payment_keys`): the
-filter carries ``{"payment_keys": {"$nin": [clashing keys]}}`` and the update ``$push``es the
-payment's keys (``$each`` of strings; nx-27017 ignores ``$addToSet`` with ``$each``), so the
-check and the balance change are one atomic write. The redelivery of the same email is
-recognised first (``already_applied``). A refused payment moves nothing: the update's
-``refused_entry`` is written instead (history + ``applied_email_ids`` only) and the result is
+``PAYMENT_DUPLICATE_WINDOW_DAYS`` when either lacks a date;
+:mod:`shared.accounts.payment_keys`): the filter carries
+``{"payment_keys": {"$nin": [clashing keys]}}`` and the update ``$push``es the payment's keys
+(``$each`` of strings; nx-27017 ignores ``$addToSet`` with ``$each``), so the check and the
+balance change are one atomic write. The redelivery of the same email is recognised first
+(``already_applied``). A refused payment moves nothing: the update's ``refused_entry`` is
+written instead (history + ``applied_email_ids`` only) and the result is
 ``applied`` with ``payment_refused="possible_duplicate"`` (``not_applied`` without one).
 
 A redelivery of an email already applied (the report of the first attempt was lost, e.g.
@@ -65,13 +59,28 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ValidationError
 
+from shared.accounts.model import (
+    ON_HOLD,
+    PAID,
+    POSSIBLE_DUPLICATE,
+    Account,
+    AccountUpdate,
+    AppliedEntry,
+    AppliedRecord,
+    ApplyResult,
+    ApplyStatus,
+    Lookup,
+    identifying_fields,
+    reference_keys,
+)
+from shared.accounts.payment_keys import clashing_keys, legacy_payment_keys, payment_keys, utc_day
+from shared.accounts.port import UnsafeFilterValue
 from shared.config import (
     ConfigError,
     Settings,
@@ -80,9 +89,7 @@ from shared.config import (
     require_trimmed,
 )
 from shared.errors import DependencyUnavailable, ProcessingError
-from shared.extraction.references import normalise_reference
 from shared.logs import log_event
-from shared.payment_keys import clashing_keys, legacy_payment_keys, payment_keys, utc_day
 
 logger = logging.getLogger(__name__)
 
@@ -91,9 +98,6 @@ MAX_CANDIDATES = 50
 MAX_FILTER_STRING = 320
 PROJECTION: dict[str, Any] = {"history": False}  # read only on redelivery; grows with each email
 HISTORY_ONLY: dict[str, Any] = {"history": True}
-MONEY_PATTERN = r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$"  # str() of a finite Decimal, no exponent
-ON_HOLD = "on_hold"  # the status of an account held for a compliance reason
-POSSIBLE_DUPLICATE = "possible_duplicate"  # why a payment was refused (ApplyResult)
 LOOKUP_INDEXES = (
     "case_number",
     "account_reference",
@@ -102,189 +106,8 @@ LOOKUP_INDEXES = (
     "ref_keys",
     "ref_keys_of",
 )
-REFERENCE_FIELDS = ("case_number", "account_reference")  # always identifying
 MAX_REFERENCE_KEYS = 500
 REFERENCE_BACKFILL_BATCH = 500
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
-
-
-class Debtor(_Strict):
-    name: str = Field(min_length=1, max_length=300)
-    email: str | None = Field(default=None, max_length=320)
-    phone: str | None = Field(default=None, max_length=64)
-    address: str | None = Field(default=None, max_length=1000)
-
-
-class Balance(_Strict):
-    amount: float | int
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
-
-    @property
-    def decimal(self) -> Decimal:
-        return Decimal(str(self.amount)).quantize(Decimal("0.01"))
-
-
-class Hold(_Strict):
-    active: bool = False
-    reason: str | None = None
-    since: datetime | None = None
-
-
-class Account(_Strict):
-    """A validated account document (``key`` is the document's ``_id``)."""
-
-    key: Any = Field(alias="_id")
-    account_id: str = Field(min_length=1, max_length=128)
-    case_number: str = Field(min_length=1, max_length=128)
-    account_reference: str = Field(min_length=1, max_length=128)
-    debtor: Debtor
-    creditor: str = Field(min_length=1, max_length=300)
-    balance: Balance
-    status: str = Field(min_length=1, max_length=32)
-    hold: Hold = Hold()
-    applied_email_ids: list[str] = []
-    payment_keys: list[str] | None = None  # None: no payment keyed yet (see payment_keys.py)
-    history: list[dict[str, Any]] = []
-    # the normalised keys of every identifying field (derived, see reference_keys)
-    ref_keys: list[str] = []
-
-
-class AppliedEntry(_Strict):
-    """The history entry an earlier delivery of an email wrote (read back on redelivery)."""
-
-    email_id: str = Field(min_length=1, max_length=128)
-    action: str | None = Field(default=None, min_length=1, max_length=64)
-    decision: str | None = Field(default=None, min_length=1, max_length=64)
-    at: datetime | None = None
-    balance_before: str | None = Field(default=None, pattern=MONEY_PATTERN)
-    balance_after: str | None = Field(default=None, pattern=MONEY_PATTERN)
-    payment_not_recorded: str | None = Field(default=None, min_length=1, max_length=64)
-
-    @model_validator(mode="after")
-    def _balances_come_in_pairs(self) -> AppliedEntry:
-        if (self.balance_before is None) != (self.balance_after is None):
-            raise ValueError("balance_before and balance_after come together")
-        return self
-
-
-@dataclass(frozen=True)
-class Lookup:
-    """Valid accounts found, and how many malformed documents were skipped."""
-
-    accounts: list[Account]
-    skipped: int = 0
-
-
-@dataclass(frozen=True)
-class AccountUpdate:
-    """What applying an email changes: fields to set, the history entry, a payment.
-
-    For a payment, ``payment_date`` (if the email gave one) and ``at`` (when it is recorded;
-    default now) feed the duplicate check; ``refused_entry`` is the history entry written
-    instead when the payment is refused as a possible duplicate (None: nothing is written).
-    """
-
-    set_fields: dict[str, Any] = field(default_factory=dict)
-    history_entry: dict[str, Any] = field(default_factory=dict)
-    payment: Decimal | None = None  # subtracted from the balance, guarded
-    payment_date: date | None = None
-    at: datetime | None = None
-    refused_entry: dict[str, Any] | None = None
-
-
-ApplyStatus = Literal["applied", "already_applied", "not_applied"]
-
-
-@dataclass(frozen=True)
-class AppliedRecord:
-    """What the first delivery applied, as its history entry says (``already_applied`` only)."""
-
-    action: str | None = None
-    decision: str | None = None
-    at: datetime | None = None
-    payment_not_recorded: str | None = None  # why that delivery's payment was refused
-
-
-@dataclass(frozen=True)
-class ApplyResult:
-    """``applied`` / ``not_applied`` by this call, or ``already_applied`` by an earlier one.
-
-    For ``already_applied`` the balances and ``record`` come from that earlier delivery's
-    history entry; ``reason`` is ``history_entry_invalid`` when it could not be read back.
-    ``payment_refused`` (``possible_duplicate``): the payment was not recorded, the update's
-    ``refused_entry`` was written instead (status ``applied``, no balances).
-    """
-
-    status: ApplyStatus
-    balance_before: Decimal | None = None
-    balance_after: Decimal | None = None
-    reason: str | None = None
-    record: AppliedRecord | None = None
-    payment_refused: str | None = None
-
-
-def identifying_fields(settings: Settings) -> tuple[str, ...]:
-    """``case_number``, ``account_reference`` and the operator's ``MATCH_REFERENCE_FIELDS``."""
-    extra = (p.strip() for p in settings.match_reference_fields.split(","))
-    return tuple(dict.fromkeys((*REFERENCE_FIELDS, *filter(None, extra))))
-
-
-def _field_value(document: Mapping[str, Any], path: str) -> Any:
-    value: Any = document
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, Mapping) else None
-    return value
-
-
-def reference_keys(document: Mapping[str, Any], fields: tuple[str, ...]) -> list[str]:
-    """The lookup keys of an account document: each identifying field's value normalised like
-    an email's tokens (:func:`shared.extraction.references.normalise_reference`). A loader that
-    writes accounts stores them as ``ref_keys`` (with ``ref_keys_of``: ``",".join(fields)``);
-    the repository derives them for documents written without."""
-    keys: dict[str, None] = {}
-    for path in fields:
-        value = _field_value(document, path)
-        values = value if isinstance(value, list) else [value]
-        for item in values:
-            if isinstance(item, str | int) and not isinstance(item, bool):
-                key = normalise_reference(item)
-                if key:
-                    keys.setdefault(key)
-    return list(keys)
-
-
-class AccountRepository(Protocol):
-    """The port the matcher and the pipeline use; the fake lives in the unit tests."""
-
-    def find_by_references(self, keys: list[str], *, spellings: Sequence[str] = ()) -> Lookup:
-        """Accounts any of whose identifying fields has one of ``keys`` (normalised), or, for
-        an account stored without keys, one of ``spellings`` exactly."""
-        ...
-
-    def find_by_case_number(self, value: str) -> Lookup: ...
-
-    def find_by_account_reference(self, value: str) -> Lookup: ...
-
-    def find_by_debtor_email(self, value: str) -> Lookup: ...
-
-    def find_by_balance_amount(self, amount: Decimal) -> Lookup: ...
-
-    def find_by_creditors(self, creditors: list[str]) -> Lookup: ...
-
-    def creditor_names(self) -> list[str]: ...
-
-    def get(self, key: Any) -> Account | None: ...
-
-    def find_applied(self, email_id: str) -> Lookup:
-        """The accounts an earlier attempt of ``email_id`` already changed (normally none)."""
-        ...
-
-    def apply(self, account: Account, email_id: str, update: AccountUpdate) -> ApplyResult: ...
-
-    def already_applied(self, account: Account, email_id: str) -> ApplyResult: ...
 
 
 class AccountQueryFailed(ProcessingError):
@@ -293,10 +116,6 @@ class AccountQueryFailed(ProcessingError):
     Neither transient nor permanent: raised, so the delivery is retried and, if it keeps
     failing, dead-lettered for replay once fixed. Breakers do not count it.
     """
-
-
-class UnsafeFilterValue(ValueError):
-    """A value may not be used in a query filter."""
 
 
 def safe_str(value: object, *, max_length: int = MAX_FILTER_STRING) -> str:
@@ -382,7 +201,7 @@ def already_applied_result(document: Any, key: Any, email_id: str) -> ApplyResul
             fields = [f"history.{name}" for name in _invalid_fields(exc)]
         else:
             return ApplyResult(
-                "already_applied",
+                ApplyStatus.ALREADY_APPLIED,
                 _money(entry.balance_before),
                 _money(entry.balance_after),
                 record=AppliedRecord(
@@ -397,7 +216,7 @@ def already_applied_result(document: Any, key: Any, email_id: str) -> ApplyResul
         entries=len(entries),
         fields=fields,
     )
-    return ApplyResult("already_applied", reason="history_entry_invalid")
+    return ApplyResult(ApplyStatus.ALREADY_APPLIED, reason="history_entry_invalid")
 
 
 def _money(value: str | None) -> Decimal | None:
@@ -686,7 +505,7 @@ class MongoAccountRepository:
         current: Account | None = account
         for _ in range(3):
             if current is None:
-                return ApplyResult("not_applied", reason="account_vanished")
+                return ApplyResult(ApplyStatus.NOT_APPLIED, reason="account_vanished")
             if email_id in current.applied_email_ids:
                 return self.already_applied(current, email_id)
             query: dict[str, Any] = {
@@ -710,16 +529,16 @@ class MongoAccountRepository:
                 after = before - update.payment
                 if after < 0:
                     return ApplyResult(
-                        "not_applied", before, None, reason="payment_exceeds_balance"
+                        ApplyStatus.NOT_APPLIED, before, None, reason="payment_exceeds_balance"
                     )
                 query["balance.amount"] = current.balance.amount
                 query["payment_keys"] = {"$nin": clashing}
                 document["$push"] = {"payment_keys": {"$each": new_keys}}
                 set_fields["balance.amount"] = float(after)
                 if after == 0:
-                    set_fields["status"] = "paid"
+                    set_fields["status"] = PAID
                 entry.update(balance_before=str(before), balance_after=str(after))
-            held = current.hold.active or current.status == ON_HOLD
+            held = current.held
             if held and set_fields.get("status", ON_HOLD) != ON_HOLD:
                 del set_fields["status"]  # a held account stays on hold until a person lifts it
             if "status" in set_fields:
@@ -734,9 +553,9 @@ class MongoAccountRepository:
 
             result = self._call(run)
             if result.modified_count == 1:
-                return ApplyResult("applied", before, after)
+                return ApplyResult(ApplyStatus.APPLIED, before, after)
             current = self.get(current.key)
-        return ApplyResult("not_applied", reason="concurrent_balance_change")
+        return ApplyResult(ApplyStatus.NOT_APPLIED, reason="concurrent_balance_change")
 
     def _payment_guard(
         self, current: Account, update: AccountUpdate, amount: Decimal
@@ -769,7 +588,7 @@ class MongoAccountRepository:
         """Write ``refused_entry`` (no money, no status): the result, or None when the account
         changed meanwhile (the caller re-reads; this email may have been applied by then)."""
         if update.refused_entry is None:
-            return ApplyResult("not_applied", reason=POSSIBLE_DUPLICATE)
+            return ApplyResult(ApplyStatus.NOT_APPLIED, reason=POSSIBLE_DUPLICATE)
         query = {"_id": current.key, "applied_email_ids": {"$nin": [email_id]}}
         document = {
             "$addToSet": {"applied_email_ids": email_id, "history": dict(update.refused_entry)}
@@ -779,5 +598,5 @@ class MongoAccountRepository:
             return self._collection().update_one(query, document)
 
         if self._call(run).modified_count == 1:
-            return ApplyResult("applied", payment_refused=POSSIBLE_DUPLICATE)
+            return ApplyResult(ApplyStatus.APPLIED, payment_refused=POSSIBLE_DUPLICATE)
         return None

@@ -28,7 +28,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-RECORD_PAYMENT = "record_payment"  # the history action of a payment that moved the balance
+from shared.accounts.model import Action
+
 CENT = Decimal("0.01")
 
 
@@ -102,7 +103,7 @@ def legacy_payment_keys(history: Any) -> list[str]:
     """
     keys: list[str] = []
     for entry in history if isinstance(history, list) else []:
-        if not isinstance(entry, Mapping) or entry.get("action") != RECORD_PAYMENT:
+        if not isinstance(entry, Mapping) or entry.get("action") != Action.RECORD_PAYMENT:
             continue
         amount = _legacy_amount(_value(entry, "amount"))
         if amount is None:
