@@ -68,7 +68,7 @@ locals {
 
 # The API drops zero values and empty lists from what it stores (a tile at
 # xPos 0, an empty groupByFields), so writing them makes every plan show a
-# diff (terraform-provider-google issue 16173). The tiles below leave out
+# diff (hashicorp/terraform-provider-google#16173). The tiles below leave out
 # exactly those: a second plan is empty.
 locals {
   dashboard_tiles = [

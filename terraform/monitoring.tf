@@ -162,8 +162,8 @@ resource "google_logging_metric" "outbox_sweep_failed" {
 
 # A log-based metric is not usable in an alert policy until Cloud Monitoring
 # knows it: creating the policy in the same apply fails with 404 "Cannot find
-# metric(s) ... it could take up to 10 minutes" (terraform-provider-google
-# issue 11102, still open). The policies on these metrics wait for this; it
+# metric(s) ... it could take up to 10 minutes" (an open provider bug,
+# hashicorp/terraform-provider-google#11102). The policies on these metrics wait for this; it
 # waits again only when a log-based metric is added or renamed.
 resource "time_sleep" "log_metrics_propagation" {
   create_duration = "600s"
