@@ -116,15 +116,34 @@ def test_an_extracted_reference_and_a_text_one_of_another_account_conflict(
     assert match.ambiguous and not match.exact_reference
 
 
-def test_an_account_written_after_the_derivation_is_found_as_written_and_keyed(
+def test_an_account_written_by_another_system_is_found_at_once(
     accounts: tuple[Any, Any],
 ) -> None:
     repository, collection = accounts
-    repository.find_by_references(["kd447122"])  # derives the keys of the accounts there
-    collection.insert_one(account_document("A9", case_number="ZX-5511-09", account_reference="Q"))
-    assert repository.find_by_references(["zx551109"]).accounts == []  # no keys yet
-    found = repository.find_by_references(["zx551109"], spellings=["ZX-5511-09"])
-    assert [a.account_id for a in found.accounts] == ["A9"]
-    stored = collection.find_one({"_id": "A9"})
-    assert stored["ref_keys"] == ["zx551109", "q"]
-    assert [a.account_id for a in repository.find_by_references(["zx551109"]).accounts] == ["A9"]
+    repository.find_by_references(["kd447122"])
+    collection.insert_one(account_document("A8", case_number="YY 7788 01", account_reference="Q"))
+    found = repository.find_by_references(["yy778801"])  # keys derived before the lookup
+    assert [a.account_id for a in found.accounts] == ["A8"]
+
+
+def test_between_derivations_an_account_is_found_as_written_and_keyed(
+    stack_env: dict[str, str], accounts: tuple[Any, Any]
+) -> None:
+    _, collection = accounts
+    settings = load_settings({**stack_env, "MATCH_REFERENCE_BACKFILL_SECONDS": "3600"})
+    repository = MongoAccountRepository(settings, collection_name=collection.name)
+    try:
+        repository.find_by_references(["kd447122"])  # derives the keys of the accounts there
+        collection.insert_one(
+            account_document("A9", case_number="ZX-5511-09", account_reference="Q")
+        )
+        assert repository.find_by_references(["zx551109"]).accounts == []  # no keys yet
+        found = repository.find_by_references(["zx551109"], spellings=["ZX-5511-09"])
+        assert [a.account_id for a in found.accounts] == ["A9"]
+        stored = collection.find_one({"_id": "A9"})
+        assert stored["ref_keys"] == ["zx551109", "q"]
+        assert [a.account_id for a in repository.find_by_references(["zx551109"]).accounts] == [
+            "A9"
+        ]
+    finally:
+        repository.close()
