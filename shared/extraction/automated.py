@@ -12,11 +12,19 @@ kind           when
                recipients are read from the report's ``Final-Recipient`` (or
                ``Original-Recipient``) fields whose ``Action`` is ``failed`` (or whose
                ``Status`` is 5.x.x), else from ``X-Failed-Recipients``
-``auto_reply`` ``Auto-Submitted`` with any value but ``no`` (RFC 3834: auto-replied,
-               auto-generated, auto-notified), ``X-Autoreply``/``X-Autorespond`` (any value
-               but ``no``), or ``Precedence: auto_reply``
+``auto_reply`` ``Auto-Submitted: auto-replied`` (RFC 3834: a response to our message, the
+               out-of-office reply), ``X-Autoreply``/``X-Autorespond`` (any value but
+               ``no``), or ``Precedence: auto_reply``
 ``bulk``       ``Precedence: bulk``/``junk``/``list``, ``List-Id`` or ``List-Unsubscribe``
+``auto_generated`` any other ``Auto-Submitted`` value but ``no`` (``auto-generated``,
+               ``auto-notified``: a machine notice that answers nothing)
 =============  =============================================================================
+
+``auto_generated`` mail is read like a person's: a bank's payment advice or a court's bankruptcy
+notice is sent by a machine and must still be acted on (a missed bankruptcy notice breaks the
+automatic stay). Only when nothing in it is recognised (intent ``other``, no compliance wording)
+does it take the ``AUTOMATED`` decision instead of a review request
+(:mod:`shared.processing.decision`).
 """
 
 from __future__ import annotations
@@ -29,7 +37,8 @@ from email.utils import getaddresses
 BOUNCE = "bounce"
 AUTO_REPLY = "auto_reply"
 BULK = "bulk"
-KINDS = (BOUNCE, AUTO_REPLY, BULK)
+AUTO_GENERATED = "auto_generated"
+KINDS = (BOUNCE, AUTO_REPLY, BULK, AUTO_GENERATED)
 
 MAX_RECIPIENTS = 20
 _ADDRESS = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,255}$")
@@ -53,8 +62,7 @@ def _bounce(message: Message, header: Callable[[str], str], dsn_seen: bool) -> b
 
 
 def _auto_reply(header: Callable[[str], str]) -> bool:
-    auto_submitted = _value(header, "Auto-Submitted")
-    if auto_submitted and not auto_submitted.startswith("no"):
+    if _value(header, "Auto-Submitted").startswith("auto-replied"):
         return True
     if any(_value(header, name) not in ("", "no") for name in ("X-Autoreply", "X-Autorespond")):
         return True
@@ -76,7 +84,10 @@ def classify(message: Message, header: Callable[[str], str], *, dsn_seen: bool) 
         return BOUNCE
     if _auto_reply(header):
         return AUTO_REPLY
-    return BULK if _bulk(header) else None
+    if _bulk(header):
+        return BULK
+    auto_submitted = _value(header, "Auto-Submitted")
+    return AUTO_GENERATED if auto_submitted and not auto_submitted.startswith("no") else None
 
 
 def _address(field: str) -> str | None:

@@ -224,7 +224,10 @@ _INTENT_KEYWORDS: tuple[tuple[str, str, str], ...] = (
         r"|he\s+(?:realizado|hecho)\s+(?:una\s+|la\s+)?transferencia"
         r"|ho\s+(?:effettuato|pagato|versato|saldato)|bonifico\s+(?:effettuato|eseguito)"
         r"|(?:heb|hebben)\s+(?:\w+\s+){0,3}(?:betaald|overgemaakt|overgeboekt)"
-        r"|habe\s+(?:\S+\s+){0,5}(?:gezahlt|überwiesen|bezahlt)",
+        r"|habe\s+(?:\S+\s+){0,5}(?:gezahlt|überwiesen|bezahlt)"
+        r"|zahlungsavis|überweisung\s+ausgeführt|avis\s+de\s+(?:virement|paiement)"
+        r"|payment\s+advice|remittance\s+advice|aviso\s+de\s+(?:pago|transferencia)"
+        r"|betalingsbewijs|contabile\s+(?:del\s+)?bonifico",
         r"\bpaid\b|receipt|bezahlt|überwiesen|payé|pagado",
     ),
     (

@@ -59,7 +59,8 @@ LABEL_RULES: dict[str, re.Pattern[str] | frozenset[str]] = {
     "breaker": _BREAKER_NAME,
     "from": _BREAKER_STATES,
     "to": _BREAKER_STATES,
-    "kind": frozenset({"bounce", "auto_reply", "bulk"}),  # shared.extraction.automated.KINDS
+    # shared.extraction.automated.KINDS
+    "kind": frozenset({"bounce", "auto_reply", "bulk", "auto_generated"}),
 }
 
 # Metric name → the label keys it may carry (a subset may be given).

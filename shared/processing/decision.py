@@ -12,8 +12,9 @@ identifier the extractor did not return (the match found one):
 
 Overrides, applied in this order:
 
-0. **Automated mail** (``email.automated``: an auto-reply, a bounce, bulk mail; see
-   :mod:`shared.extraction.automated`) → ``AUTOMATED``: nothing applied, nobody notified,
+0. **Automated mail** (``email.automated``: an auto-reply, a bounce, bulk mail, and a machine
+   notice in which nothing is recognised; see :mod:`shared.extraction.automated`) →
+   ``AUTOMATED``: nothing applied, nobody notified,
    reason ``automated:<kind>``; a bounce with failed recipients gets ``Action.NOTE_BOUNCE``
    (the pipeline notes on each of their accounts that the address bounced).
 1. **Compliance** (``dispute``, ``cease_and_desist``, ``bankruptcy_notice``): whatever the
@@ -70,7 +71,7 @@ from enum import StrEnum
 
 from shared.accounts import Action, ApplyResult, ApplyStatus
 from shared.accounts.payment_keys import utc_day
-from shared.extraction.automated import BOUNCE
+from shared.extraction.automated import AUTO_GENERATED, BOUNCE
 from shared.extraction.models import COMPLIANCE_INTENTS, Extraction, ParsedEmail
 from shared.extraction.validation import INJECTION_WARNING
 from shared.processing.compliance_wording import compliance_hit
@@ -347,6 +348,17 @@ def _overall(extraction: Extraction, match: Match) -> float:
     return extraction.overall_confidence
 
 
+def _automated_only(email: ParsedEmail, extraction: Extraction) -> bool:
+    """Mail no person wrote and nobody needs to act on. A machine notice that answers nothing
+    (``auto_generated``: a bank's payment advice, a court's bankruptcy notice) is read like a
+    person's unless nothing in it is recognised."""
+    if email.automated is None:
+        return False
+    if email.automated != AUTO_GENERATED:
+        return True
+    return extraction.intent == "other" and compliance_hit(email) is None
+
+
 def _automated(email: ParsedEmail, confidence: float) -> Decision:
     """Mail no person wrote: nothing applied and nobody notified; a bounce notes on the
     accounts of its failed recipients that their address bounced."""
@@ -371,7 +383,7 @@ def decide(
     backstop, and a payment with a date is reported, not recorded.
     """
     confidence = round(min(_overall(extraction, match), match.score), 4)
-    if email is not None and email.automated is not None:
+    if email is not None and _automated_only(email, extraction):
         return _automated(email, confidence)
     reasons: list[str] = []
     account = match.account

@@ -39,6 +39,7 @@ from shared.accounts import (
 )
 from shared.config import Settings
 from shared.errors import BreakerOpenError, LeaseHeldError, PermanentError, ProcessingError
+from shared.extraction.automated import AUTO_GENERATED
 from shared.extraction.errors import ClaudeRequestRejected, MalformedModelAnswer
 from shared.extraction.models import Extraction, Extractor, ParsedEmail, TokenUsage
 from shared.extraction.validation import INJECTION_SITE_PREFIX, INJECTION_WARNING
@@ -259,7 +260,9 @@ class Pipeline:
 
     def _extract(self, run: _Run, email: ParsedEmail) -> Extraction:
         claude = self.deps.claude
-        if claude is None or email.automated is not None:  # automated: not worth a model call
+        # mail no person wrote is not worth a model call (a machine notice that answers
+        # nothing, auto_generated, may carry a payment or a bankruptcy: Claude reads it)
+        if claude is None or email.automated not in (None, AUTO_GENERATED):
             if claude is None:
                 run.trace.warnings.append("claude_not_configured")
             return self._rules(email, degraded=False)

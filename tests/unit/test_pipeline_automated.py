@@ -45,7 +45,6 @@ def mime(headers: str, body: str) -> bytes:
     ("headers", "kind"),
     [
         ("Subject: Out of office\r\nAuto-Submitted: auto-replied\r\n", "auto_reply"),
-        ("Subject: Abwesend\r\nAuto-Submitted: auto-generated\r\n", "auto_reply"),
         ("Subject: Away\r\nX-Autoreply: yes\r\n", "auto_reply"),
         ("Subject: Away\r\nX-Autorespond: Away\r\n", "auto_reply"),
         ("Subject: Away\r\nPrecedence: auto_reply\r\n", "auto_reply"),
@@ -74,6 +73,39 @@ def test_automated_mail_is_reported_on_its_own_route_and_changes_nothing(
     rows = [(n, labels) for m in h.metrics for n, _, labels in m.rows]
     assert ("automated_mail", {"kind": kind}) in rows
     assert ("decision", {"decision": AUTOMATED}) in rows
+
+
+def test_a_machine_notice_with_nothing_recognised_is_automated() -> None:
+    email = parse_email(mime("Subject: Ticket 4411\r\nAuto-Submitted: auto-generated\r\n", "Ok."))
+    assert email.automated == "auto_generated"
+    h = harness(email=email, claude_result=extraction("other"))
+    run(h)
+    report = h.store.reports["em-auto-0001"]
+    assert report.decision == AUTOMATED and report.actions[-1]["reasons"] == [
+        "automated:auto_generated"
+    ]
+    assert h.store.outbox == [] and h.accounts.applied == []
+
+
+def test_a_machine_notice_with_a_payment_or_a_bankruptcy_is_acted_on() -> None:
+    # a bank's payment advice and a court's notice are machine mail that matters
+    advice = parse_email(
+        mime("Subject: Payment advice\r\nAuto-Submitted: auto-generated\r\n", "Transfer done.")
+    )
+    h = harness(email=advice)  # Claude reads it: a payment for CASE-2024-0001
+    run(h)
+    assert h.claude.calls == 1
+    assert h.store.reports["em-auto-0001"].decision != AUTOMATED
+    court = parse_email(
+        mime(
+            "Subject: Notice\r\nAuto-Submitted: auto-generated\r\n",
+            "Notice of Chapter 7 bankruptcy case filed. The automatic stay applies.",
+        )
+    )
+    h = harness(email=court, claude_result=extraction("other", case_number="CASE-2024-0001"))
+    run(h)
+    assert h.accounts.documents["ACC-1001"]["hold"]["active"] is True
+    assert [m.kind for m in h.store.outbox] == ["compliance_alert"]
 
 
 def test_auto_submitted_no_is_a_person_writing() -> None:
@@ -167,7 +199,7 @@ def test_a_compliance_email_holds_every_account_it_refers_to() -> None:
     assert "hold_every_referenced_account" in report.actions[-1]["reasons"]
 
 
-@pytest.mark.parametrize("kind", ["bounce", "auto_reply", "bulk"])
+@pytest.mark.parametrize("kind", ["bounce", "auto_reply", "bulk", "auto_generated"])
 def test_the_automated_mail_metric_accepts_only_known_kinds(kind: str) -> None:
     assert validate_metric("automated_mail", 1, {"kind": kind}) == 1.0
     with pytest.raises(InvalidMetric):
