@@ -88,7 +88,7 @@ def estimate_cost(names: list[str]) -> tuple[float, int, int, str]:
     """(USD, input tokens, output tokens, model) for Claude reading ``names``."""
     from eval.paths import CORPUS_DIR
     from shared.config import get_settings
-    from shared.extraction.mime import parse_email
+    from shared.extraction.email_parser import parse_email
     from shared.extraction.prompt import build_request
 
     settings = get_settings()

@@ -349,6 +349,11 @@ class Settings:
     # Webhook intake.
     webhook_max_body_bytes: int = Field(default=30 * 1024 * 1024, ge=1024, le=32 * 1024 * 1024)
     webhook_timestamp_tolerance_seconds: int = Field(default=300, ge=1)
+    # A read of a request that waits longer than this for data, or a request (head and body)
+    # not received within the deadline, ends with 408 and frees its thread
+    # (shared/intake/serving.py).
+    webhook_read_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    webhook_request_deadline_seconds: float = Field(default=50.0, gt=0, le=3600)
     webhook_mailgun_signing_key: SecretStr | None = None
     webhook_sendgrid_username: SecretStr | None = None
     webhook_sendgrid_password: SecretStr | None = None

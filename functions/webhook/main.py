@@ -19,5 +19,19 @@ def webhook(request: Any) -> Any:
     return handle_webhook(request)
 
 
+def _limit_reads() -> None:
+    """Idle timeout and deadline on every request read by gunicorn (before it forks the
+    worker, which inherits them): see shared/intake/serving.py."""
+    from shared.config import get_settings
+    from shared.intake.serving import install_read_limits
+
+    settings = get_settings()
+    install_read_limits(
+        settings.webhook_read_timeout_seconds, settings.webhook_request_deadline_seconds
+    )
+
+
+_limit_reads()
+
 # Last: the heap inherited by the forked worker stays out of its collections (cold start).
 freeze_import_heap()

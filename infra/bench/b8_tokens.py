@@ -58,7 +58,7 @@ def _has_documents(body: dict[str, Any]) -> bool:
 
 def run(ctx: BenchContext) -> Measurement:
     require("shared.extraction.claude", "ClaudeExtractor")
-    require("shared.extraction.mime", "parse_email")
+    require("shared.extraction.email_parser", "parse_email")
     files = sorted(CORPUS.glob("*.eml"))
     if ctx.sizes.b8_emails:
         files = files[: ctx.sizes.b8_emails]
@@ -70,7 +70,7 @@ def run(ctx: BenchContext) -> Measurement:
     from shared.config import get_settings
     from shared.errors import ProcessingError
     from shared.extraction.claude import ClaudeExtractor
-    from shared.extraction.mime import parse_email
+    from shared.extraction.email_parser import parse_email
 
     standin = ClaudeStandin(ctx.stack.url("claude"))
     standin.reset()

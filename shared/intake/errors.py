@@ -3,9 +3,13 @@
     IntakeRejection                      answered with its ``status`` and a JSON error
     ├── Unauthenticated (401)            bad/missing signature or credentials, stale timestamp
     ├── ReplayedRequest (403)            a Mailgun token seen before
-    ├── PayloadTooLarge (413)            body over WEBHOOK_MAX_BODY_BYTES
+    ├── PayloadTooLarge (413)            body over WEBHOOK_MAX_BODY_BYTES (declared or read)
+    ├── RequestTimeout (408)             the body stalled or took longer than the deadline
+    ├── IncompleteBody (400)             the body ended before its Content-Length, or the
+    │                                    client reset the connection: the provider retries
     ├── UnsupportedMediaType (415)       wrong Content-Type for the route
     ├── MalformedPayload (400; the provider's "do not retry" status where it has one)
+    │   └── AttachmentsNotReceived       attachments listed as URLs, not posted (Mailgun store())
     ├── NotConfigured (503)              the route's secret is not set: the provider retries
     └── IntakeUnavailable (503)          GCS or Pub/Sub failed or timed out: the provider retries
 
@@ -51,6 +55,21 @@ class PayloadTooLarge(IntakeRejection):
     code = "payload_too_large"
 
 
+class RequestTimeout(IntakeRejection):
+    """The client stopped sending its body, or sent it too slowly; the provider retries."""
+
+    status = 408
+    code = "request_timeout"
+
+
+class IncompleteBody(IntakeRejection):
+    """Fewer bytes than the declared Content-Length arrived (the client half-closed or reset):
+    the request never arrived whole, so nothing is kept and the provider retries."""
+
+    status = 400
+    code = "incomplete_body"
+
+
 class UnsupportedMediaType(IntakeRejection):
     status = 415
     code = "unsupported_media_type"
@@ -61,6 +80,14 @@ class MalformedPayload(IntakeRejection):
 
     status = 400
     code = "malformed_payload"
+
+
+class AttachmentsNotReceived(MalformedPayload):
+    """The provider listed the email's attachments (as URLs) instead of posting them: a
+    Mailgun route using ``store()`` where ``forward()`` is needed. Processing the email
+    without them would lose what they say, so it is refused and kept under ``rejected/``."""
+
+    code = "attachments_not_received"
 
 
 class NotConfigured(IntakeRejection):

@@ -8,6 +8,7 @@ Multipart is decoded with werkzeug's sans-IO decoder, bounded in parts and size.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -65,10 +66,48 @@ class Form:
         value = self.strict_text(name)
         if value is None:
             return None
-        try:
-            return json.loads(value)
-        except ValueError:
-            raise MalformedPayload(f"field {name!r} is not valid JSON") from None
+        return strict_json(value, what=f"field {name!r}")
+
+
+def strict_json(text: str, *, what: str) -> Any:
+    """RFC 8259 JSON, strictly: ``NaN``, ``Infinity``, numbers out of a double's range and
+    duplicate keys are refused. Parsers disagree on them (which duplicate wins, what an
+    infinite amount means), so a body that depends on them is not trusted."""
+    try:
+        return json.loads(
+            text,
+            parse_constant=_no_constant,
+            parse_float=_finite_float,
+            object_pairs_hook=_unique_keys,
+        )
+    except _StrictJsonError as problem:
+        raise MalformedPayload(f"{what} is not valid JSON: {problem}") from None
+    except (ValueError, RecursionError):
+        raise MalformedPayload(f"{what} is not valid JSON") from None
+
+
+class _StrictJsonError(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    raise _StrictJsonError("NaN and Infinity are not JSON numbers")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _StrictJsonError("a number is out of range")
+    return value
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _StrictJsonError("an object has a duplicate key")
+        result[key] = value
+    return result
 
 
 def decode_text(raw: bytes, charset: str | None) -> str:

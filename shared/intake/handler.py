@@ -14,13 +14,15 @@ if it cannot be kept the answer is 503, so the provider retries.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from flask import after_this_request, has_request_context
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from shared.allocator import release_after_large_payload
 from shared.config import Settings, get_settings
@@ -29,18 +31,23 @@ from shared.intake.bootstrap import get_dependencies
 from shared.intake.canonical import InboundEmail
 from shared.intake.errors import (
     FINAL,
+    IncompleteBody,
     IntakeRejection,
     IntakeUnavailable,
     MalformedPayload,
     PayloadTooLarge,
+    RequestTimeout,
     after_authentication,
 )
 from shared.intake.providers import mailgun, postmark, raw, sendgrid
 from shared.intake.quarantine import RejectedRequest, keep_rejected, should_keep
 from shared.intake.service import accept_email
+from shared.intake.serving import RequestTimedOut, discard_unread_body, request_finished
 from shared.logs import log_event
 
 logger = logging.getLogger(__name__)
+
+_READ_CHUNK = 64 * 1024
 
 Parse = Callable[[bytes, Mapping[str, str], Settings, float], InboundEmail]
 Authenticate = Callable[[Mapping[str, str], Settings], None]
@@ -78,15 +85,18 @@ ROUTES: dict[str, Route] = {
 
 def handle_webhook(request: Any) -> tuple[dict[str, Any], int, dict[str, str]]:
     """The whole request: route, authenticate, normalise, store, publish, answer."""
-    path = request.path.rstrip("/") or "/"
+    path = route_path(request.path, getattr(request, "environ", {}).get("RAW_URI"))
     route = ROUTES.get(path)
     if route is None:
+        _body_done(request, None)
         return _error(404, "unknown_route", "POST to /mailgun, /sendgrid, /postmark or /raw")
     if request.method != "POST":
+        _body_done(request, None)
         return _error(405, "method_not_allowed", "use POST", {"Allow": "POST"})
     settings = get_settings()
     correlation_id = current_correlation_id() or new_correlation_id()
     body: bytes | None = None
+    oversized = False
     try:
         if route.authenticate is not None:
             route.authenticate(request.headers, settings)
@@ -101,9 +111,12 @@ def handle_webhook(request: Any) -> tuple[dict[str, Any], int, dict[str, str]]:
             received_at=datetime.fromtimestamp(dependencies.clock(), UTC),
         )
     except IntakeRejection as rejection:
+        oversized = isinstance(rejection, PayloadTooLarge)
         return _refuse(
             route, rejection, path=path, request=request, body=body, correlation_id=correlation_id
         )
+    finally:
+        _body_done(request, body, discard_rest=oversized)
     log_event(
         logger,
         "webhook_received",
@@ -170,23 +183,78 @@ def _refuse(
     return _reject(route, rejection)
 
 
+def route_path(path: str, raw_uri: str | None = None) -> str:
+    """The route a request path names: exact, one trailing slash allowed. An empty segment
+    (``//raw``) names nothing, so a mistyped provider URL is a visible 404 (gunicorn reads
+    ``//raw`` as ``/raw``: the request target as sent, ``RAW_URI``, is checked too)."""
+    target = (raw_uri or path).split("?", 1)[0]
+    if "://" in target:  # absolute form: http://host/raw
+        target = "/" + target.split("://", 1)[1].partition("/")[2]
+    if "//" in target or "//" in path:
+        return "//"
+    return path[:-1] if len(path) > 1 and path.endswith("/") else path
+
+
 def read_body(request: Any, limit: int) -> bytes:
-    """The body, at most ``limit`` bytes (413 beyond, also for chunked uploads)."""
-    if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(f"body exceeds {limit} bytes")
-    # One byte more than allowed: werkzeug stops a streamed (chunked) body at the limit
-    # without an error, so reading ``limit + 1`` is how an oversized one is recognised.
-    request.max_content_length = limit + 1
+    """The whole body, at most ``limit`` bytes.
+
+    A declared ``Content-Length`` over the limit is a 413 before anything is read; a chunked
+    body is read 64 KiB at a time and refused as soon as it passes the limit, so no more than
+    ``limit`` plus one read is ever held. A body shorter than its ``Content-Length`` (the
+    client half-closed) or cut by a reset is an :class:`IncompleteBody`; a stalled or too slow
+    one (:mod:`shared.intake.serving`) a :class:`RequestTimeout`.
+    """
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        raise PayloadTooLarge(f"declared body of {declared} bytes exceeds {limit} bytes")
+    stream = request.stream
+    chunks: list[bytes] = []
+    size = 0
     try:
-        body: bytes = request.get_data(cache=True)
-    except RequestEntityTooLarge:
-        raise PayloadTooLarge(f"body exceeds {limit} bytes") from None
-    except HTTPException:
+        while True:
+            chunk = stream.read(min(_READ_CHUNK, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"body exceeds {limit} bytes")
+    except RequestTimedOut:
+        raise RequestTimeout("the body was not received in time") from None
+    except ClientDisconnected:
+        raise IncompleteBody("the body ended before its Content-Length") from None
+    except HTTPException:  # werkzeug's own refusal of the stream (never expected here)
         raise MalformedPayload("body could not be read") from None
+    except OSError:  # reset by the client, or gunicorn's NoMoreData in a chunked body
+        raise IncompleteBody("the connection broke while the body was read") from None
+    if declared is not None and size < declared:
+        raise IncompleteBody("the body ended before its Content-Length")
+    body = b"".join(chunks)
+    del chunks
     release_after_large_payload(len(body))
-    if len(body) > limit:
-        raise PayloadTooLarge(f"body exceeds {limit} bytes")
     return body
+
+
+def _body_done(request: Any, body: bytes | None, *, discard_rest: bool = False) -> None:
+    """functions-framework reads the whole body after the handler (``request.get_data()``, so
+    that an early answer does not break the connection): hand it what was read, or nothing
+    for a refused body, so an oversized one is never read into memory.
+
+    An oversized body's 413 is written first; the rest of the body is then read and thrown
+    away 64 KiB at a time (``discard_unread_body``, within the request deadline), so a client
+    that sends its whole body before reading the answer (most do) gets the 413 rather than a
+    reset; gunicorn alone would drain 64 KiB and close."""
+    request._cached_data = body if body is not None else b""
+    environ = getattr(request, "environ", {})
+    if discard_rest and has_request_context():
+        after_this_request(functools.partial(_discard_after_answer, environ))
+    else:
+        request_finished(environ)
+
+
+def _discard_after_answer(environ: Any, response: Any) -> Any:
+    response.call_on_close(functools.partial(discard_unread_body, environ))
+    return response
 
 
 def _status(route: Route, rejection: IntakeRejection) -> int:

@@ -1,7 +1,9 @@
 """Building messages so that nothing from an inbound email can inject a header or a line.
 
 :func:`one_line` is the one formatting helper for any value that came from outside: control
-characters (CR/LF included) become spaces, whitespace collapses, the length is bounded. Headers
+characters (CR/LF included) become spaces, RFC 2047 encoded words that decode to one are decoded
+and cleaned (the standard library would fold their decoded CR LF as is: a header line of its
+own), whitespace collapses, the length is bounded. Headers
 use it without a marker (and :mod:`email.message`'s default policy refuses CR/LF in header
 values on top); notification bodies with ``…`` so a reader sees the cut.
 """
@@ -11,14 +13,19 @@ from __future__ import annotations
 from email.message import EmailMessage
 from email.utils import make_msgid
 
+from shared.header_values import settle_encoded_words
+
 HEADER_LIMIT = 200
 VALUE_LIMIT = 300
 
 
+def _printable(value: str) -> str:
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in value).split())
+
+
 def one_line(value: object, limit: int = VALUE_LIMIT, *, marker: str = "…") -> str:
     """``value`` on one line of at most ``limit`` characters (``marker`` ends a cut one)."""
-    text = "".join(ch if ch.isprintable() else " " for ch in str(value))
-    text = " ".join(text.split())
+    text = settle_encoded_words(_printable(str(value)), _printable) or ""
     return text if len(text) <= limit else text[: limit - len(marker)] + marker
 
 

@@ -67,7 +67,7 @@ def _guard(breakers: BreakerLookup, name: str) -> Callable[..., Any]:
 
 
 def _default_parser() -> Callable[[bytes], ParsedEmail]:
-    from shared.extraction.mime import parse_email
+    from shared.extraction.email_parser import parse_email
 
     return parse_email
 

@@ -14,13 +14,13 @@ from infra.fakes.clients import ClaudeStandin
 from shared.config import Settings, load_settings
 from shared.errors import DependencyUnavailable, PermanentError, TransientError
 from shared.extraction.claude import ClaudeExtractor, default_client_factory
+from shared.extraction.email_parser import parse_email
 from shared.extraction.errors import (
     ClaudeRateLimited,
     ClaudeRequestRejected,
     MalformedModelAnswer,
     is_outage,
 )
-from shared.extraction.mime import parse_email
 from shared.extraction.models import ParsedEmail
 from shared.extraction.prompt import PROMPT_VERSION, TOOL_NAME
 

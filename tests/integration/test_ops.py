@@ -111,11 +111,21 @@ def test_report_hides_values_unless_asked(seeded: dict[str, Any], env_file: Path
 
 def test_reports_filters(seeded: dict[str, Any]) -> None:
     ids = seeded["ids"]
-    _, text = run("reports", "--since", "1h", "--decision", "MANUAL_REVIEW")
+    _, text = run("reports", "--since", "1h", "--limit", "100000", "--decision", "MANUAL_REVIEW")
     assert ids["low"] in text and ids["auto"] not in text
-    _, text = run("reports", "--since", "1h", "--failed")
+    _, text = run("reports", "--since", "1h", "--limit", "100000", "--failed")
     assert ids["fail"] in text and ids["low"] not in text
-    _, text = run("reports", "--since", "1h", "--low-confidence", "0.5", "--field", "amount")
+    _, text = run(
+        "reports",
+        "--since",
+        "1h",
+        "--limit",
+        "100000",
+        "--low-confidence",
+        "0.5",
+        "--field",
+        "amount",
+    )
     assert ids["low"] in text and ids["auto"] not in text
     _, text = run("reports", "--since", "1h", "--by-day")
     assert "MANUAL_REVIEW" in text and "dispute" in text

@@ -320,8 +320,8 @@ def test_claude_frozen_ends_as_a_transient_error(
     frozen_env: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from shared.extraction.claude import ClaudeExtractor
+    from shared.extraction.email_parser import parse_email
     from shared.extraction.errors import is_outage
-    from shared.extraction.mime import parse_email
 
     monkeypatch.setenv("CLAUDE_TIMEOUT_SECONDS", "1")
     monkeypatch.setenv("CLAUDE_MAX_RETRIES", "1")

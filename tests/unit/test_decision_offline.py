@@ -11,7 +11,7 @@ import pytest
 from shared.accounts import Action
 from shared.accounts.mongo import validate_account
 from shared.config import load_settings
-from shared.extraction.mime import parse_email
+from shared.extraction.email_parser import parse_email
 from shared.extraction.rules import RulesExtractor
 from shared.processing.decision import (
     Route,

@@ -9,7 +9,7 @@ from infra.seed import DEMO_ACCOUNTS
 from infra.sign_request import ROUTES
 from shared.accounts.mongo import validate_account
 from shared.config import load_settings
-from shared.extraction.mime import parse_email
+from shared.extraction.email_parser import parse_email
 from shared.extraction.models import INTENTS
 from shared.extraction.rules import RulesExtractor
 from shared.processing.matching import AccountMatcher

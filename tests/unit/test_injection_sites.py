@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from shared.config import load_settings
+from shared.extraction.email_parser import MimeLimits, parse_email
 from shared.extraction.injection import filename_words, injection_sites
-from shared.extraction.mime import MimeLimits, parse_email
 from shared.extraction.models import ParsedEmail
 from shared.extraction.prompt import render_email
 from shared.extraction.rules import RulesExtractor

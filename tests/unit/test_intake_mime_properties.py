@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared.intake.errors import MalformedPayload
-from shared.intake.mime import Attachment, build_mime, check_original
+from shared.intake.rebuild import Attachment, build_mime, check_original
 
 header_names = st.one_of(
     st.sampled_from(

@@ -16,7 +16,7 @@ from shared.config import Settings, load_settings
 from shared.intake.canonical import InboundEmail, derive_email_id, normalise_message_id
 from shared.intake.errors import IntakeRejection, MalformedPayload, UnsupportedMediaType
 from shared.intake.handler import ROUTES
-from shared.intake.mime import Attachment, build_mime
+from shared.intake.rebuild import Attachment, build_mime
 from tests.intake_payloads import emails
 
 SETTINGS: Settings = load_settings(dict(LOCAL_WEBHOOK_SECRETS))

@@ -12,7 +12,7 @@ import pytest
 from shared.intake.auth import check_timestamp
 from shared.intake.canonical import normalise_message_id
 from shared.intake.errors import Unauthenticated
-from shared.intake.mime import Attachment, build_mime
+from shared.intake.rebuild import Attachment, build_mime
 
 
 def test_a_header_name_ending_in_a_newline_is_dropped_and_the_message_stays_whole() -> None:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from shared.extraction.email_parser import MimeLimits, decode_bytes, parse_email
 from shared.extraction.html_text import html_to_text
-from shared.extraction.mime import MimeLimits, decode_bytes, parse_email
 from shared.extraction.models import ParsedEmail
 from shared.extraction.quotes import split_quoted
 from tests.fixtures.pdfs import flate_bomb_pdf, scanned_pdf, text_pdf
@@ -330,7 +330,7 @@ def test_headers_parsed_once_per_message_give_the_same_result(
     """The per-message header cache changes nothing that parse_email returns."""
     from email import policy
 
-    from shared.extraction import mime
+    from shared.extraction import email_parser as mime
 
     files = sorted(EMAILS.iterdir())
     cached = [parse_email(path.read_bytes()) for path in files]
@@ -341,7 +341,7 @@ def test_headers_parsed_once_per_message_give_the_same_result(
 def test_each_header_is_parsed_once_per_message() -> None:
     import email
 
-    from shared.extraction.mime import _parse_policy
+    from shared.extraction.email_parser import _parse_policy
 
     message = email.message_from_bytes(
         b"Content-Type: text/plain; charset=utf-8\nSubject: x\n\nbody\n", policy=_parse_policy()

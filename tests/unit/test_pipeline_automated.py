@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.extraction.mime import parse_email
+from shared.extraction.email_parser import parse_email
 from shared.metrics.collector import InvalidMetric, validate_metric
 from shared.processing.decision import Route
 from shared.processing.envelope import Delivery

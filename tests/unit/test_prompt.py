@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.config import Settings, load_settings
-from shared.extraction.mime import parse_email
+from shared.extraction.email_parser import parse_email
 from shared.extraction.models import FIELD_NAMES, INTENTS, AttachmentInfo, ParsedEmail
 from shared.extraction.prompt import (
     PROMPT_VERSION,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from shared.config import load_settings
+from shared.extraction.email_parser import parse_email
 from shared.extraction.factory import build_extractors
-from shared.extraction.mime import parse_email
 from shared.extraction.models import ParsedEmail
 from shared.extraction.rules import RulesExtractor, parse_number
 

@@ -12,17 +12,21 @@ claimed in the replay cache by the intake service (a token may carry only one em
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 from shared.config import Settings
 from shared.intake.auth import verify_mailgun
 from shared.intake.canonical import InboundEmail
-from shared.intake.errors import MalformedPayload, after_authentication
+from shared.intake.errors import AttachmentsNotReceived, MalformedPayload, after_authentication
 from shared.intake.forms import Form, parse_form
-from shared.intake.mime import Attachment, build_mime, check_original
 from shared.intake.providers._common import attachment_count, merge_headers, numbered
+from shared.intake.rebuild import Attachment, build_mime, check_original
+from shared.logs import log_event
 
-FINAL_STATUS = 406  # Mailgun does not retry a 406
+logger = logging.getLogger(__name__)
+
+FINAL_STATUS = 406  # Mailgun does not retry a 406 (every other non-2xx is retried for hours)
 _FIELD_HEADERS = (
     "From",
     "To",
@@ -60,6 +64,7 @@ def _email_from_form(form: Form, token: str) -> InboundEmail:
     if raw_mime is not None:
         original = check_original(raw_mime, what="field 'body-mime'")
         return original.inbound("mailgun", replay_token=token)
+    _require_attachment_files(form)
     rebuilt = build_mime(
         _headers(form),
         text=form.text("body-plain"),
@@ -67,6 +72,31 @@ def _email_from_form(form: Form, token: str) -> InboundEmail:
         attachments=_attachments(form),
     )
     return rebuilt.inbound("mailgun", replay_token=token)
+
+
+def _require_attachment_files(form: Form) -> None:
+    """Refuse a post whose attachments are only listed as URLs (``attachments``, a JSON list):
+    what a route using ``store(notify=…)`` posts, where ``forward()`` posts the files. The
+    email must not be processed without them; Mailgun keeps stored messages for a few days,
+    so an operator can fix the route and fetch the message again."""
+    listed = form.json("attachments")
+    if listed is None or listed == []:
+        return
+    if not isinstance(listed, list):
+        raise MalformedPayload("field 'attachments' is not a list")
+    log_event(
+        logger,
+        "webhook_attachments_not_received",
+        level=logging.ERROR,
+        provider="mailgun",
+        attachments_listed=len(listed),
+        attachment_files=len(numbered(form.files, "attachment-")),
+        action="configure the Mailgun route with forward(), not store()",
+    )
+    raise AttachmentsNotReceived(
+        f"Mailgun listed {len(listed)} attachment(s) as URLs instead of posting the files: "
+        "the route uses store(); configure it with forward() so attachments are posted"
+    )
 
 
 def _headers(form: Form) -> list[tuple[str, str]]:

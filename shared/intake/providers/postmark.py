@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Mapping
 from email.utils import formataddr
 from typing import Any
@@ -19,9 +18,9 @@ from shared.config import Settings
 from shared.intake.auth import verify_basic_auth
 from shared.intake.canonical import InboundEmail
 from shared.intake.errors import MalformedPayload, UnsupportedMediaType
-from shared.intake.forms import media_type
-from shared.intake.mime import Attachment, build_mime, check_original
+from shared.intake.forms import media_type, strict_json
 from shared.intake.providers._common import MAX_ATTACHMENTS, merge_headers
+from shared.intake.rebuild import Attachment, build_mime, check_original
 
 FINAL_STATUS = 403  # Postmark stops retrying on a 403
 
@@ -42,9 +41,10 @@ def parse_postmark(
     if mimetype != "application/json":
         raise UnsupportedMediaType("expected application/json")
     try:
-        payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
         raise MalformedPayload("body is not valid UTF-8 JSON") from None
+    payload = strict_json(text, what="body")
     if not isinstance(payload, dict):
         raise MalformedPayload("body is not a JSON object")
     provider_id = _string(payload, "MessageID")

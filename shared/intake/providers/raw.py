@@ -10,7 +10,7 @@ from shared.intake.auth import verify_raw_signature
 from shared.intake.canonical import InboundEmail
 from shared.intake.errors import UnsupportedMediaType, after_authentication
 from shared.intake.forms import media_type
-from shared.intake.mime import check_original
+from shared.intake.rebuild import check_original
 
 FINAL_STATUS = None  # our own relays: plain 400/415
 

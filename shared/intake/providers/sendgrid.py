@@ -18,8 +18,8 @@ from shared.intake.auth import verify_basic_auth
 from shared.intake.canonical import InboundEmail
 from shared.intake.errors import MalformedPayload
 from shared.intake.forms import Form, parse_form
-from shared.intake.mime import Attachment, build_mime, check_original
 from shared.intake.providers._common import attachment_count, merge_headers, numbered
+from shared.intake.rebuild import Attachment, build_mime, check_original
 
 FINAL_STATUS = None  # SendGrid retries every non-2xx for up to three days: keep 400/415
 

@@ -3,7 +3,8 @@
 Rebuilt messages are deterministic (boundaries derived from the content, no invented Date or
 Message-ID), so the same fields always give the same bytes, hence the same ``email_id`` when the
 message has no Message-ID. Header values are unfolded and stripped of control characters before
-they are set, so nothing in a payload can inject a header or a MIME part.
+they are set, and encoded words that decode to one are decoded and cleaned first, so nothing in
+a payload can inject a header or a MIME part.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from email.message import EmailMessage, Message
 from email.policy import EmailPolicy
 from typing import Any, ClassVar
 
+from shared.header_values import settle_encoded_words
 from shared.intake.canonical import ContentSource, InboundEmail, Provider, normalise_message_id
 from shared.intake.errors import MalformedPayload
+from shared.mime_depth import MimeTooDeep, parse_within_depth
 
 # Headers we regenerate from the parts we build; a provider's copy would contradict them.
 _REGENERATED = frozenset(
@@ -37,7 +40,7 @@ _REGENERATED = frozenset(
     }
 )
 _FIELD_NAME = re.compile(r"^[\x21-\x39\x3b-\x7e]{1,76}$")
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]+")
 _FOLD = re.compile(r"\r?\n[ \t]*|\r[ \t]*")
 _CONTENT_TYPE = re.compile(
     r"^([a-z0-9][a-z0-9!#$&^_.+-]{0,63})/([a-z0-9][a-z0-9!#$&^_.+-]{0,126})$"
@@ -162,7 +165,10 @@ def check_original(mime: bytes, *, what: str) -> OriginalMime:
     """Accept a provider's raw RFC 5322 message if it has a header block worth the name."""
     if not mime.strip():
         raise MalformedPayload(f"{what} is empty")
-    message = email.message_from_bytes(mime, policy=_PARSE_POLICY)
+    try:
+        message = parse_within_depth(mime, _PARSE_POLICY)
+    except MimeTooDeep as too_deep:
+        raise MalformedPayload(f"{what}: {too_deep}") from None
     names = {key.lower() for key in message}
     if not names.intersection(_IDENTIFYING):
         raise MalformedPayload(f"{what} is not an RFC 5322 message (no From/Date/Subject header)")
@@ -337,7 +343,13 @@ def fold_header(name: str, value: str) -> tuple[bytes, str] | None:
     A short printable-ASCII value is written as it is (exactly what folding would give it);
     anything else is parsed as its structured type and folded by the stdlib, falling back to
     unstructured text when that fails (stdlib corner cases), so odd but harmless headers are
-    kept."""
+    kept. An encoded word that decodes to a line break or a control character is replaced by
+    its cleaned decoded text first (:mod:`shared.header_values`): folding would otherwise
+    write the decoded CR LF as it is, a header line of its own."""
+    settled = settle_encoded_words(value, clean_header_value)
+    if settled is None:
+        return None
+    value = settled
     if (
         value
         and len(name) + len(value) <= _FAST_LINE

@@ -26,7 +26,6 @@ What is read:
 
 from __future__ import annotations
 
-import email
 import io
 import logging
 import re
@@ -38,12 +37,14 @@ from email.policy import EmailPolicy
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import Any
 
+from shared.errors import PermanentError
 from shared.extraction.automated import BOUNCE, classify, failed_recipients, header_recipients
 from shared.extraction.html_text import html_to_text
 from shared.extraction.injection import looks_like_injection, strip_invisible
 from shared.extraction.models import AttachmentInfo, ParsedEmail
 from shared.extraction.quotes import split_quoted
 from shared.logs import log_event
+from shared.mime_depth import MimeTooDeep, parse_within_depth
 
 logger = logging.getLogger(__name__)
 
@@ -144,8 +145,17 @@ class _Acc:
     bounced: list[str] = field(default_factory=list)
 
 
+class MimeNestedTooDeep(PermanentError):
+    """The stored message nests its parts deeper than the webhook accepts (stored before the
+    limit, or by another way in): retrying cannot help."""
+
+    stage = "parse"
+
+
 def parse_email(raw: bytes, *, limits: MimeLimits = DEFAULT_LIMITS) -> ParsedEmail:
-    """Parse a raw RFC 5322 message; never raises, a malformed message yields what was read."""
+    """Parse a raw RFC 5322 message; a malformed message yields what was read. Raises only
+    :class:`MimeNestedTooDeep` (permanent), for a message nested deeper than the webhook's
+    limit (:mod:`shared.mime_depth`)."""
     acc = _Acc(limits)
     if not isinstance(raw, bytes | bytearray):
         raw = b""
@@ -154,7 +164,9 @@ def parse_email(raw: bytes, *, limits: MimeLimits = DEFAULT_LIMITS) -> ParsedEma
         raw = raw[: limits.max_message_bytes]
         acc.notes.add("message_truncated")
     try:
-        message = email.message_from_bytes(bytes(raw), policy=_parse_policy())
+        message = parse_within_depth(bytes(raw), _parse_policy())
+    except MimeTooDeep as too_deep:
+        raise MimeNestedTooDeep(str(too_deep)) from None
     except _PARSE_ERRORS:
         acc.notes.add("mime_unparseable")
         return _assemble(acc, None)

@@ -1,0 +1,223 @@
+"""Hostile requests in process (fake storage and publisher): deep MIME, JSON that parsers
+disagree on, a Mailgun store() post, lying Content-Length, routes with empty segments, and the
+encoded-word helper on its own."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import functions_framework
+import pytest
+
+from infra.sign_request import encode_multipart, raw_request
+from infra.stack import LOCAL_WEBHOOK_SECRETS
+from shared.config import reset_settings_cache
+from shared.extraction.email_parser import MimeNestedTooDeep, parse_email
+from shared.header_values import hides_control, settle_encoded_words
+from shared.intake.bootstrap import IntakeDependencies, reset_dependencies, set_dependencies
+from shared.intake.errors import MalformedPayload
+from shared.intake.forms import strict_json
+from shared.intake.handler import route_path
+from shared.intake.rebuild import clean_header_value
+from shared.mail import build_message
+from shared.mime_depth import MAX_MIME_DEPTH
+from tests.fakes import InMemoryObjectStore, RecordingPublisher
+from tests.intake_payloads.hostile import mailgun_fields, nested, provider_request
+from tests.intake_payloads.probes import WEBHOOK_SOURCE
+
+
+@dataclass
+class Rig:
+    client: Any
+    store: InMemoryObjectStore
+    publisher: RecordingPublisher
+
+    def rejected(self) -> list[str]:
+        return [name for name in self.store.objects if name.startswith("rejected/")]
+
+
+@pytest.fixture
+def rig() -> Iterator[Rig]:
+    os.environ.update(LOCAL_WEBHOOK_SECRETS)
+    os.environ["WEBHOOK_MAX_BODY_BYTES"] = str(1024 * 1024)
+    reset_settings_cache()
+    store, publisher = InMemoryObjectStore(), RecordingPublisher()
+    set_dependencies(IntakeDependencies(store=store, publisher=publisher))
+    app = functions_framework.create_app(target="webhook", source=WEBHOOK_SOURCE)
+    yield Rig(app.test_client(), store, publisher)
+    reset_dependencies()
+
+
+@pytest.mark.parametrize(
+    ("route", "status"),
+    [("raw", 400), ("sendgrid-raw", 400), ("postmark-raw", 403), ("mailgun-mime", 406)],
+)
+def test_deep_mime_is_a_4xx_kept_under_rejected(rig: Rig, route: str, status: int) -> None:
+    path, headers, body = provider_request(route, nested(1000, "deep"), dict(LOCAL_WEBHOOK_SECRETS))
+    answer = rig.client.post(path, data=body, headers=headers)
+    assert answer.status_code == status, answer.json
+    assert answer.json["detail"].endswith(f"more than {MAX_MIME_DEPTH} levels deep")
+    assert len(rig.rejected()) == 2 and not rig.publisher.published
+
+
+def test_mime_at_the_limit_is_accepted(rig: Rig) -> None:
+    path, headers, body = provider_request(
+        "raw", nested(MAX_MIME_DEPTH, "ok"), dict(LOCAL_WEBHOOK_SECRETS)
+    )
+    assert rig.client.post(path, data=body, headers=headers).status_code == 200
+
+
+def test_the_processor_fails_deep_mime_for_good() -> None:
+    assert parse_email(nested(MAX_MIME_DEPTH, "ok")).subject == "deep"
+    for depth in (MAX_MIME_DEPTH + 1, 1000, 3000):
+        with pytest.raises(MimeNestedTooDeep) as raised:
+            parse_email(nested(depth, "deep"))
+        assert raised.value.stage == "parse"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": NaN}',
+        '{"a": Infinity}',
+        '{"a": -Infinity}',
+        '{"a": 1e999999}',
+        '{"a": 1, "a": 2}',
+        '{"b": {"x": 1, "x": 1}}',
+        '{"a": 1' + "0" * 5000 + "}",
+    ],
+)
+def test_strict_json_refuses_what_parsers_disagree_on(text: str) -> None:
+    with pytest.raises(MalformedPayload) as raised:
+        strict_json(text, what="body")
+    assert raised.value.message.startswith("body is not valid JSON")
+
+
+def test_strict_json_keeps_ordinary_json() -> None:
+    assert strict_json('{"a": [1, 2.5e3, -0.1, null, true]}', what="x") == {
+        "a": [1, 2500.0, -0.1, None, True]
+    }
+
+
+def test_postmark_duplicate_keys_are_a_403_kept(rig: Rig) -> None:
+    body = b'{"From": "a@sender.example", "TextBody": "x", "From": "b@elsewhere.example"}'
+    answer = rig.client.post(
+        "/postmark",
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": "Basic cG9zdG1hcms6bG9jYWwtcG9zdG1hcmstcGFzc3dvcmQ=",
+        },
+    )
+    assert answer.status_code == 403
+    assert answer.json["detail"] == "body is not valid JSON: an object has a duplicate key"
+    assert len(rig.rejected()) == 2
+
+
+def test_a_mailgun_store_post_is_refused_naming_the_misconfiguration(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    listed = [{"url": "https://storage.example/a/0", "name": "notice.pdf", "size": 10}] * 2
+    fields = [
+        *mailgun_fields(dict(LOCAL_WEBHOOK_SECRETS)),
+        ("message-headers", b'[["From", "a@sender.example"], ["Subject", "notice"]]'),
+        ("attachments", json.dumps(listed).encode()),
+    ]
+    body, content_type = encode_multipart(fields, [])
+    answer = rig.client.post("/mailgun", data=body, headers={"Content-Type": content_type})
+    assert answer.status_code == 406
+    assert answer.json == {
+        "error": "attachments_not_received",
+        "detail": "Mailgun listed 2 attachment(s) as URLs instead of posting the files: the "
+        "route uses store(); configure it with forward() so attachments are posted",
+    }
+    assert len(rig.rejected()) == 2 and not rig.publisher.published
+    logged = [r for r in caplog.records if "webhook_attachments_not_received" in r.getMessage()]
+    assert logged and logged[0].levelname == "ERROR"
+    assert "notice.pdf" not in caplog.text and "a@sender.example" not in caplog.text
+
+
+def test_an_empty_attachments_list_is_no_refusal(rig: Rig) -> None:
+    fields = [
+        *mailgun_fields(dict(LOCAL_WEBHOOK_SECRETS)),
+        ("message-headers", b'[["From", "a@sender.example"], ["Subject", "hi"]]'),
+        ("attachments", b"[]"),
+    ]
+    body, content_type = encode_multipart(fields, [])
+    answer = rig.client.post("/mailgun", data=body, headers={"Content-Type": content_type})
+    assert answer.status_code == 200, answer.json
+
+
+def test_a_body_shorter_than_its_content_length_is_a_400_not_kept(rig: Rig) -> None:
+    signed = raw_request(b"From: a@b.example\r\nSubject: s\r\n\r\nx\r\n", secret="local-raw-secret")
+    environ = {"CONTENT_LENGTH": str(len(signed.body) + 100)}
+    answer = rig.client.post(
+        "/raw", data=signed.body, headers=signed.headers, environ_overrides=environ
+    )
+    assert answer.status_code == 400 and answer.json["error"] == "incomplete_body"
+    assert not rig.rejected() and not rig.publisher.published
+
+
+def test_a_declared_oversized_body_is_a_413(rig: Rig) -> None:
+    answer = rig.client.post(
+        "/raw",
+        data=b"x" * (1024 * 1024 + 1),
+        headers={"Content-Type": "message/rfc822", "X-Signature": "t=1,v1=00"},
+    )
+    assert answer.status_code == 413 and "declared body" in answer.json["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "raw_uri", "route"),
+    [
+        ("/raw", "/raw", "/raw"),
+        ("/raw/", "/raw/", "/raw"),
+        ("/raw", "//raw", "//"),
+        ("/raw//", "/raw//", "//"),
+        ("/raw", "/raw?x=//y", "/raw"),
+        ("/raw", "http://host.example/raw", "/raw"),
+        ("/raw", "http://host.example//raw", "//"),
+    ],
+)
+def test_route_path(path: str, raw_uri: str, route: str) -> None:
+    assert route_path(path, raw_uri) == route
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "=?utf-8?q?Hello=0D=0ABcc:_x@y.example?=",
+        "=?utf-8?b?SGVsbG8NCkJjYzogeEB5LmV4YW1wbGU=?=",
+        "=?utf-16?b?//5IAA0ACgBCAGMAYwA6AA==?=",
+        "=?x-unknown?q?a=E2=80=A8b?=",
+        "=?utf-8?q?=3D=3Futf-8=3Fq=3Fa=3D0D=3D0Ab=3F=3D?=",  # an encoded encoded word
+        '"=?utf-8?q?a=00b?=" <x@y.example>',
+    ],
+)
+def test_encoded_words_hiding_a_control_are_decoded_and_cleaned(value: str) -> None:
+    assert hides_control(value)
+    settled = settle_encoded_words(value, clean_header_value)
+    assert settled is not None and not hides_control(settled)
+    assert "\r" not in settled and "\n" not in settled
+
+
+def test_harmless_encoded_words_are_kept_as_sent() -> None:
+    value = "=?utf-8?q?caf=C3=A9?= <a@b.example>"
+    assert not hides_control(value)
+    assert settle_encoded_words(value, clean_header_value) == value
+
+
+def test_the_mail_we_send_has_no_smuggled_header() -> None:
+    message = build_message(
+        sender="alerts@collections.example",
+        to="staff@collections.example",
+        subject="=?utf-8?q?Hello=0D=0ABcc:_victim@elsewhere.example?=",
+        body="x",
+        headers={"X-Note": "=?utf-8?b?DQpCY2M6IHhAeS5leGFtcGxl?="},
+    )
+    assert "Bcc" not in message and b"\r\nBcc:" not in message.as_bytes()
+    assert str(message["Subject"]) == "Hello Bcc: victim@elsewhere.example"
