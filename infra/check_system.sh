@@ -20,6 +20,13 @@ if ! command -v java >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/de
   apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null
 fi
 command -v java >/dev/null || missing+=("a Java runtime for the Pub/Sub emulator (Debian: default-jre-headless)")
+# The review console's browser tests drive Debian's chromium through Playwright (Playwright's
+# own browser download cannot reach its host here).
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "==> installing chromium for the console's browser tests (apt-get)"
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+[ -x /usr/bin/chromium ] || missing+=("Chromium for the console's browser tests, /usr/bin/chromium (Debian: chromium)")
 if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
   missing+=("the 'postgres' system user (created by the postgresql-15 package)")
 fi

@@ -1,7 +1,7 @@
 """Build one deployable source archive per Cloud Function.
 
 `python -m infra.package` (what `make package` runs) writes
-`dist/webhook.zip`, `dist/processor.zip` and `dist/rollup.zip`. Each archive
+`dist/webhook.zip`, `dist/processor.zip`, `dist/rollup.zip` and `dist/console.zip`. Each archive
 holds what the Cloud Functions Python buildpack expects at its root:
 
 - the function's own files from `functions/<name>/` (`main.py` first of all),
@@ -33,6 +33,7 @@ FUNCTIONS: dict[str, str] = {
     "webhook": "webhook",
     "processor": "process_email",
     "rollup": "rollup",
+    "console": "console",
 }
 
 _FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)  # earliest date a zip entry can carry

@@ -208,6 +208,8 @@ def _print_summary(stack: LocalStack) -> None:
     for name, server in stack.servers.items():
         print(f"  {name:<10} 127.0.0.1:{server.port:<6} log {server.log_path}")
     print(f"\n  webhook URL   {env['WEBHOOK_URL']}  (routes /mailgun /sendgrid /postmark /raw)")
+    if "CONSOLE_URL" in env:
+        print(f"  console URL   {env['CONSOLE_URL']}/  (development sign-in: pick a role)")
     print(f"  addresses     {ENV_FILE}  (set -a; . {ENV_FILE}; set +a)")
     print(f"  mailbox       {stack.mailbox_dir / 'mail'}\n", flush=True)
 

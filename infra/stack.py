@@ -34,9 +34,19 @@ from infra import pubsub_emulator
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 PROJECT = "local-project"
-FUNCTIONS = ("webhook", "processor", "rollup")
-FUNCTION_TARGETS = {"webhook": "webhook", "processor": "process_email", "rollup": "rollup"}
-FUNCTION_SIGNATURES = {"webhook": "http", "processor": "cloudevent", "rollup": "http"}
+FUNCTIONS = ("webhook", "processor", "rollup", "console")
+FUNCTION_TARGETS = {
+    "webhook": "webhook",
+    "processor": "process_email",
+    "rollup": "rollup",
+    "console": "console",
+}
+FUNCTION_SIGNATURES = {
+    "webhook": "http",
+    "processor": "cloudevent",
+    "rollup": "http",
+    "console": "http",
+}
 
 # Local webhook credentials (the stack is loopback-only; production reads Secret Manager).
 LOCAL_WEBHOOK_SECRETS = {
@@ -493,6 +503,8 @@ class LocalStack:
         env["SENTRY_DSN"] = f"http://public@127.0.0.1:{self.servers['sentry'].port}/1"
         for function in self.functions:
             env[f"{function.upper()}_URL"] = self.url(function)
+        if "console" in self.functions:  # staff notifications link to the review items
+            env["CONSOLE_BASE_URL"] = self.url("console")
         env.update(self.extra_env)
         return env
 
@@ -500,6 +512,8 @@ class LocalStack:
         env = {**self.env(), "PYTHONPATH": str(REPO_ROOT), "PYTHONUNBUFFERED": "1"}
         env["THREADS"] = str(self.processor_threads if function == "processor" else 8)
         env["FUNCTION_NAME"] = function
+        if function == "console":  # pick a user and role locally (refused in production)
+            env["CONSOLE_DEV_SIGN_IN"] = "true"
         return env
 
     def write_env_file(self, path: Path) -> None:

@@ -395,6 +395,19 @@ class Settings:
     ops_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
     stack_log_dir: str | None = None  # the local stack's per-function JSON-lines logs
 
+    # Review console (shared/console): its public address (staff notifications link to items;
+    # empty: no link), who may sign in with which roles ("a@x=reviewer;b@x=supervisor,operator"),
+    # the IAP audience its JWT must carry ("/projects/NUMBER/global/backendServices/ID" or
+    # "/projects/NUMBER/apps/PROJECT"), the key that signs its session cookie, how long opening
+    # an item claims it, and the development sign-in (pick any user and role: local only,
+    # refused with APP_ENV=production).
+    console_base_url: str = ""
+    console_roles: str = ""
+    console_iap_audience: str = ""
+    console_secret_key: SecretStr | None = None
+    console_claim_minutes: int = Field(default=15, ge=1, le=240)
+    console_dev_sign_in: bool = False
+
     def _check(self) -> str | None:
         """Rules across settings: the problem, or ``None``."""
         if self.decision_notify_threshold > self.decision_auto_update_threshold:
@@ -414,6 +427,8 @@ class Settings:
             return "DB_SOCKET_TIMEOUT_SECONDS must exceed DB_STATEMENT_TIMEOUT_SECONDS"
         if self.instance_connection_name and not self.db_user:
             return "DB_USER is required with INSTANCE_CONNECTION_NAME"
+        if self.console_dev_sign_in and self.app_env == "production":
+            return "CONSOLE_DEV_SIGN_IN must not be enabled with APP_ENV=production"
         return None
 
 

@@ -199,6 +199,8 @@ resource "google_cloudfunctions2_function" "processor" {
       # An email's processing lease outlives the longest attempt, so a
       # redelivery never takes an email a slow attempt is still working on.
       PROCESSOR_LEASE_SECONDS = tostring(var.processor_timeout_seconds + 60)
+      # Staff notifications link to the review item (console.tf).
+      CONSOLE_BASE_URL = local.console_enabled ? "https://${var.console_domain}" : ""
     })
 
     dynamic "secret_environment_variables" {

@@ -464,6 +464,7 @@ variable "secret_versions" {
     WEBHOOK_POSTMARK_USERNAME   = "1"
     WEBHOOK_POSTMARK_PASSWORD   = "1"
     WEBHOOK_RAW_SECRET          = "1"
+    CONSOLE_SECRET_KEY          = "1"
   }
 
   validation {
@@ -476,6 +477,7 @@ variable "secret_versions" {
       "ANTHROPIC_API_KEY", "SENTRY_DSN", "SMTP_PASSWORD", "MONGODB_URI",
       "WEBHOOK_MAILGUN_SIGNING_KEY", "WEBHOOK_SENDGRID_USERNAME", "WEBHOOK_SENDGRID_PASSWORD",
       "WEBHOOK_POSTMARK_USERNAME", "WEBHOOK_POSTMARK_PASSWORD", "WEBHOOK_RAW_SECRET",
+      "CONSOLE_SECRET_KEY",
     ], keys(var.secret_versions))) == 0
     error_message = "secret_versions needs a version for every secret (see its default)."
   }

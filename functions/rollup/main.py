@@ -1,5 +1,10 @@
-"""Nightly rollup of operational metrics, called by Cloud Scheduler with an OIDC token.
-Thin: the work is in :mod:`shared.metrics.rollup`."""
+"""The scheduled tasks, called by Cloud Scheduler with an OIDC token: the nightly rollup of
+operational metrics and, every five minutes, the outbox sweep. Thin: the work is in
+:mod:`shared.scheduled`.
+
+The function is deployed as ``rollup`` (this entry point, ``terraform/functions.tf``): renaming
+a deployed function or its Terraform resources makes ``terraform apply`` destroy and recreate
+them, with their Scheduler jobs and IAM bindings, so the name stays."""
 
 from __future__ import annotations
 
@@ -14,9 +19,9 @@ from shared.runtime import http_function
 @functions_framework.http
 @http_function("rollup")
 def rollup(request: Any) -> Any:
-    from shared.metrics.rollup_handler import handle_rollup_request
+    from shared.scheduled import handle_scheduled_request
 
-    return handle_rollup_request(request)
+    return handle_scheduled_request(request)
 
 
 # Last: the heap inherited by the forked worker stays out of its collections (cold start).

@@ -41,9 +41,9 @@ def run(ctx: BenchContext) -> Measurement:
     breakers = require("shared.breakers", "SharedBreaker", "get_breaker")
     store = require("shared.breakers.store", "PostgresBreakerStore")
     ctx.use_stack_env()
-    from shared.db.engine import get_engine
+    from shared.db.engine import get_breaker_engine
 
-    engine = get_engine()
+    engine = get_breaker_engine()  # the breaker store's own pool: its statements are counted there
     name = f"bench-b2-{uuid.uuid4().hex[:8]}"
     uncached = breakers.SharedBreaker(name, store=store.PostgresBreakerStore(), cache_seconds=0)
     cached = breakers.get_breaker(name)

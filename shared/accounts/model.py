@@ -73,6 +73,7 @@ class Hold(_Strict):
     active: bool = False
     reason: str | None = None
     since: datetime | None = None
+    placed_by: str | None = None  # the console user who placed it (None: the processor)
 
 
 class Account(_Strict):

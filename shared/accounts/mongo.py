@@ -497,6 +497,10 @@ class MongoAccountRepository:
 
         return already_applied_result(self._call(run), account.key, email_id)
 
+    def find_by_account_id(self, value: str) -> Lookup:
+        """The review console's account picker."""
+        return self._find({"account_id": safe_str(value, max_length=128)})
+
     # -- the one write --------------------------------------------------------------------
 
     def apply(self, account: Account, email_id: str, update: AccountUpdate) -> ApplyResult:
@@ -600,3 +604,22 @@ class MongoAccountRepository:
         if self._call(run).modified_count == 1:
             return ApplyResult(ApplyStatus.APPLIED, payment_refused=POSSIBLE_DUPLICATE)
         return None
+
+    # -- a person's hold (the review console) ---------------------------------------------
+
+    def set_hold(self, account: Account, *, hold: dict[str, Any], entry: dict[str, Any]) -> bool:
+        """Place (``hold["active"]``) or lift a hold, guarded on the hold's current state so two
+        people cannot both do it; the status follows (``on_hold`` / ``active``) and ``entry`` is
+        appended to the history. False: the hold was not in the other state (nothing written).
+        The processor never lifts a hold; only a person does, through this."""
+        active = bool(hold.get("active"))
+        query = {"_id": account.key, "hold.active": not active}
+        document = {
+            "$set": {"hold": dict(hold), "status": ON_HOLD if active else "active"},
+            "$push": {"history": dict(entry)},
+        }
+
+        def run() -> Any:
+            return self._collection().update_one(query, document)
+
+        return bool(self._call(run).modified_count == 1)

@@ -8,12 +8,15 @@
     else:
         extraction = claude.call(claude_extractor.extract, parsed)   # may raise BreakerOpenError
 
-``call`` raises :class:`shared.errors.BreakerOpenError` without calling when the breaker is open;
-otherwise it calls, counts the failure if :func:`counts_as_failure` says it counts, and re-raises
-the original exception unchanged. See ``docs/breakers.md``.
+``call`` raises :class:`CircuitOpenError` (a :class:`shared.errors.BreakerOpenError` and a
+``pybreaker.CircuitBreakerError``) without calling when the breaker is open; otherwise it calls,
+counts the failure if :func:`counts_as_failure` says it counts, and re-raises the original
+exception unchanged. ``SharedBreaker`` is a ``pybreaker.CircuitBreaker`` on a shared row
+(:class:`~shared.breakers.storage.BreakerRowStorage`); what it keeps of pybreaker and what it
+overrides, and why, is in ``docs/breakers.md``.
 """
 
-from shared.breakers.breaker import SharedBreaker
+from shared.breakers.breaker import CircuitOpenError, SharedBreaker
 from shared.breakers.classify import counts_as_failure
 from shared.breakers.events import add_transition_listener, remove_transition_listener
 from shared.breakers.model import BreakerSnapshot
@@ -29,6 +32,7 @@ from shared.breakers.registry import (
 __all__ = [
     "KNOWN_BREAKERS",
     "BreakerSnapshot",
+    "CircuitOpenError",
     "SharedBreaker",
     "add_transition_listener",
     "counts_as_failure",

@@ -1,22 +1,34 @@
-"""``SharedBreaker``: a pybreaker ``CircuitBreaker`` whose state is a row in Postgres.
+"""``SharedBreaker``: a pybreaker ``CircuitBreaker`` whose state is a row all instances share.
 
-What is kept from pybreaker: the public surface (``name``, ``fail_max``, ``reset_timeout``,
-``fail_counter``, ``current_state``, the decorator form, ``calling()``, ``CircuitBreakerListener``
-listeners and ``is_system_error`` as the classification hook) and the storage interface (see
-:class:`_RowStorage`). What is replaced, because pybreaker's design is in the way when state is
-shared between processes:
+pybreaker is used through its own extension points:
 
-- ``CircuitBreaker.call`` holds a per-object ``RLock`` for the whole protected call, which would
-  serialise every concurrent request of an instance. Here nothing is held during the call.
-- pybreaker increments, then reads the counter (two steps) and opens from every process that
-  sees the threshold. Here the counter is ``UPDATE … + 1 RETURNING`` and opening is a
-  conditional ``UPDATE`` that exactly one caller wins; only the winner alerts.
-- pybreaker's listeners fire in every process that notices a change. Here transitions are
-  announced (log line, metrics hook, pybreaker listeners, email) once, by the winner.
-- pybreaker lets every caller through once the timeout passed; here one trial is reserved on the
-  row, and everyone else keeps failing fast.
-- Exceptions pybreaker excludes count as successes (they reset the streak); here "neutral"
-  exceptions neither count nor reset (:mod:`shared.breakers.classify`).
+- **storage**: :class:`~shared.breakers.storage.BreakerRowStorage` is its ``state_storage``, on
+  the breaker's Postgres row; ``current_state``, ``fail_counter``, ``fail_max``,
+  ``reset_timeout``, ``name``, the decorator form and ``calling()`` are pybreaker's own;
+- **exclusion list**: what :func:`~shared.breakers.classify.counts_as_failure` does not count is
+  an exclusion predicate (:class:`NotCounted`); ``exclude=``, ``add_excluded_exception(s)``,
+  ``remove_excluded_exception`` and ``is_system_error`` are pybreaker's own;
+- **listeners**: ``CircuitBreakerListener``'s ``before_call``, ``success``, ``failure`` and
+  ``state_change`` are called as pybreaker calls them, except that ``state_change`` comes once
+  per transition, from the instance that made it, and a listener that raises is logged, never
+  raised (telemetry must not break a protected call).
+
+Overridden, each because pybreaker's mechanism cannot give the guarantee across instances:
+
+- ``call``: pybreaker holds a per-object lock for the whole call (serialising an instance's
+  requests) and counts by increment-then-read; here admission and outcome are single atomic
+  statements (``UPDATE … + 1 RETURNING``, a conditional open that one caller wins, one reserved
+  trial) and nothing is held while the protected function runs;
+- ``state``: pybreaker's getter notifies listeners and resets the shared counter in every
+  process that notices a change; here it builds the state object from the row, without effects;
+- ``open``/``close``/``half_open``: pybreaker writes ``opened_at`` and ``state`` in two steps;
+  here each is one statement, and ``half_open`` is refused (the trial is reserved by a call);
+- ``call_async``: pybreaker's runs Tornado coroutines under that lock; refused, with the reason;
+- ``name`` and ``success_threshold`` setters: the name is the row's key; one trial call decides.
+
+One difference of policy, kept on purpose: an excluded (not counted) exception is neutral. It
+neither counts nor resets the streak (pybreaker counts it as a success): a 429 or a "not found"
+between two timeouts says nothing about whether the dependency is back.
 
 Time comes from the injected ``clock`` (timezone-aware UTC). If the store cannot be reached, the
 breaker behaves as closed (fail open) and logs ``breaker_store_unavailable``.
@@ -24,12 +36,12 @@ breaker behaves as closed (fail open) and logs ``breaker_store_unavailable``.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+import types
+from collections.abc import Callable, Generator, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, NoReturn, TypeVar, cast
 
 import pybreaker
 
@@ -37,11 +49,18 @@ from shared.breakers.alerts import BreakerAlerter
 from shared.breakers.classify import counts_as_failure, describe_error
 from shared.breakers.events import notify_transition
 from shared.breakers.model import CLOSED, HALF_OPEN, OPEN, BreakerSnapshot, BreakerStore
+from shared.breakers.storage import (
+    PYBREAKER_STATES,
+    BreakerRowStorage,
+    Clock,
+    log_store_unavailable,
+    utc_now,
+)
 from shared.errors import BreakerOpenError
 from shared.logs import log_event
 
 T = TypeVar("T")
-Clock = Callable[[], datetime]
+Exclusion = type[BaseException] | Callable[[BaseException], bool]
 
 _logger = logging.getLogger(__name__)
 _EVENTS: dict[str, str] = {
@@ -49,15 +68,27 @@ _EVENTS: dict[str, str] = {
     OPEN: "breaker_opened",
     HALF_OPEN: "breaker_half_open",
 }
-_PYBREAKER_STATES: dict[str, str] = {
-    CLOSED: pybreaker.STATE_CLOSED,
-    OPEN: pybreaker.STATE_OPEN,
-    HALF_OPEN: pybreaker.STATE_HALF_OPEN,
-}
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+class CircuitOpenError(BreakerOpenError, pybreaker.CircuitBreakerError):
+    """The breaker refused the call: catch it as :class:`shared.errors.BreakerOpenError` (a
+    transient error: retry later) or as pybreaker's ``CircuitBreakerError``."""
+
+
+class NotCounted:
+    """pybreaker exclusion predicate: ``True`` for an exception the classifier does not count."""
+
+    def __init__(self, classify: Callable[[BaseException], bool | None]) -> None:
+        self._classify = classify
+
+    def __call__(self, exc: BaseException) -> bool:
+        try:
+            return self._classify(exc) is not True
+        except Exception:  # a classifier bug must not break the call, nor open the breaker
+            return True
+
+    def __repr__(self) -> str:
+        return f"NotCounted({getattr(self._classify, '__name__', self._classify)!r})"
 
 
 @dataclass(frozen=True)
@@ -83,32 +114,26 @@ class SharedBreaker(pybreaker.CircuitBreaker):
         cache_seconds: float = 1.0,
         alerter: BreakerAlerter | None = None,
         classify: Callable[[BaseException], bool | None] = counts_as_failure,
+        exclude: Iterable[Exclusion] = (),
         listeners: Sequence[pybreaker.CircuitBreakerListener] = (),
     ) -> None:
         if fail_max < 1:
             raise ValueError("fail_max must be at least 1")
         if reset_timeout <= 0 or trial_timeout <= 0 or cache_seconds < 0:
             raise ValueError("reset_timeout and trial_timeout must be > 0, cache_seconds >= 0")
-        self._store = store
-        self._clock = clock
-        self._now()  # a clock returning naive datetimes is refused here, clearly
+        self._storage = BreakerRowStorage(name, store, clock=clock, cache_seconds=cache_seconds)
         self._trial_timeout = trial_timeout
-        self._cache_seconds = cache_seconds
         self._alerter = alerter
-        self._classify = classify
-        self._cached: tuple[BreakerSnapshot, datetime] | None = None
-        # pybreaker's constructor asks the storage for the state; answer without any I/O.
-        self._constructed = False
-        self._name = name
         super().__init__(
             fail_max=fail_max,
             reset_timeout=reset_timeout,
+            exclude=[*exclude, NotCounted(classify)],
             listeners=list(listeners),
-            state_storage=_RowStorage(self),
+            state_storage=self._storage,
             name=name,
-            throw_new_error_on_trip=False,
+            throw_new_error_on_trip=False,  # the call that trips re-raises its own error
         )
-        self._constructed = True
+        self._storage.allow_io()
 
     # -- reading the state ----------------------------------------------------------------
 
@@ -118,15 +143,39 @@ class SharedBreaker(pybreaker.CircuitBreaker):
 
     @name.setter
     def name(self, name: str) -> None:
+        # Overridden: the name is the row's key, shared by every instance.
         raise AttributeError("a shared breaker's name is its row's key; it cannot change")
 
-    def state(self) -> BreakerSnapshot:  # type: ignore[override]
+    @property
+    def success_threshold(self) -> int:
+        return 1
+
+    @success_threshold.setter
+    def success_threshold(self, threshold: int) -> None:
+        # Overridden: one reserved trial call decides; more would need a reservation per call.
+        if threshold != 1:
+            raise ValueError("a shared breaker closes after one successful trial call")
+
+    @property
+    def state(self) -> pybreaker.CBStateType:
+        """pybreaker's state object (``.name`` is ``current_state``), built from the row.
+
+        Overridden: pybreaker's getter notifies listeners and resets the shared counter in every
+        process that notices a change; here listeners hear of a transition once, from its maker.
+        """
+        return self._create_new_state(self.current_state)
+
+    @state.setter
+    def state(self, state: str) -> None:
+        raise AttributeError("a shared breaker's state is its row: use open() or close()")
+
+    def snapshot(self) -> BreakerSnapshot:
         """The breaker's row, from a snapshot no older than ``cache_seconds``."""
-        return self._snapshot(self._now())
+        return self._storage.snapshot()
 
     def refresh(self) -> BreakerSnapshot:
         """The breaker's row, read now (one round trip)."""
-        return self._snapshot(self._now(), fresh=True)
+        return self._storage.snapshot(fresh=True)
 
     def is_open(self) -> bool:
         """Would a call now be refused without trying? (Cheap: cached snapshot ≤ 1 s.)
@@ -134,49 +183,55 @@ class SharedBreaker(pybreaker.CircuitBreaker):
         ``False`` once the trial is due: one caller must try, so the processor should call and be
         ready for :class:`BreakerOpenError` if another instance took the trial.
         """
-        now = self._now()
-        snap = self._snapshot(now)
+        now = self._storage.now()
+        snap = self._storage.snapshot(now)
         return snap.state != CLOSED and not self._trial_due(snap, now)
-
-    @property
-    def current_state(self) -> str:
-        """pybreaker's name of the state: ``closed``, ``open`` or ``half-open``."""
-        return _PYBREAKER_STATES[self.state().state]
 
     # -- the protected call ---------------------------------------------------------------
 
     def call(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Call ``func`` unless the breaker is open; count the failures that count.
 
-        Raises :class:`BreakerOpenError` without calling ``func`` when open (or half-open with the
-        trial taken by someone else). Exceptions of ``func`` are re-raised unchanged.
+        Raises :class:`CircuitOpenError` without calling ``func`` when open (or half-open with the
+        trial taken by someone else). Exceptions of ``func`` are re-raised unchanged. A generator
+        (``calling()`` is one) is judged when it ends, as pybreaker does.
+
+        Overridden: pybreaker holds its lock for the whole call and counts by increment-then-read.
         """
         ticket = self._admit()
+        self._tell("before_call", func, *args, **kwargs)
         try:
             result = func(*args, **kwargs)
+        except BaseException as exc:
+            self._after_error(ticket, exc)
+            raise
+        if isinstance(result, types.GeneratorType):
+            return cast(T, self._watch(ticket, result))
+        self._after_success(ticket)
+        return result
+
+    def _watch(
+        self, ticket: _Ticket, generator: Generator[Any, Any, Any]
+    ) -> Generator[Any, Any, Any]:
+        try:
+            result = yield from generator
         except BaseException as exc:
             self._after_error(ticket, exc)
             raise
         self._after_success(ticket)
         return result
 
-    @contextlib.contextmanager
-    def calling(self) -> Iterator[None]:
-        """``with breaker.calling(): …`` — the block is the protected call."""
-        ticket = self._admit()
-        try:
-            yield
-        except BaseException as exc:
-            self._after_error(ticket, exc)
-            raise
-        self._after_success(ticket)
+    def call_async(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> NoReturn:
+        """Not supported; run blocking work with :meth:`call` in a thread instead.
 
-    def is_system_error(self, exception: BaseException) -> bool:
-        """pybreaker's hook: ``True`` when the exception counts as a failure."""
-        try:
-            return self._classify(exception) is True
-        except Exception:  # a classifier bug must not break the call
-            return False
+        Overridden: pybreaker's runs Tornado coroutines under the lock that ``call`` avoids.
+        """
+        raise NotImplementedError(
+            "SharedBreaker.call_async is not supported: pybreaker's version runs Tornado "
+            "coroutines under a per-object lock (one call at a time), and the breaker's row "
+            "store is synchronous (its Postgres round trips would block the event loop); use "
+            "await asyncio.to_thread(breaker.call, func, *args)"
+        )
 
     # -- operator actions -----------------------------------------------------------------
 
@@ -193,46 +248,28 @@ class SharedBreaker(pybreaker.CircuitBreaker):
         return self._force("reset")
 
     def open(self) -> bool:
-        """pybreaker's ``open()``: an operator's force-open."""
-        self.force_open()
-        return False
+        """pybreaker's ``open()``: open now; after ``reset_timeout`` one call gets the trial.
+
+        Overridden: pybreaker writes ``opened_at`` and ``state`` in two steps; here one.
+        """
+        self._force("open")
+        return self._throw_new_error_on_trip
 
     def close(self) -> None:
-        """pybreaker's ``close()``: an operator's force-close."""
-        self.force_close()
+        """pybreaker's ``close()``: close now, the counter at zero (all-clear email if open).
+
+        Overridden: one statement, announced once.
+        """
+        self._force("force_close")
 
     def half_open(self) -> None:
+        # Overridden: every instance would let its callers through; the trial is reserved instead.
         raise NotImplementedError(
             "a shared breaker admits its trial call by itself after reset_timeout; "
             "use force_close() or reset() to close it"
         )
 
     # -- internals ------------------------------------------------------------------------
-
-    def _now(self) -> datetime:
-        now = self._clock()
-        if now.tzinfo is None or now.utcoffset() is None:
-            raise ValueError("the breaker clock must return timezone-aware datetimes")
-        return now.astimezone(UTC)
-
-    def _remember(self, snap: BreakerSnapshot, now: datetime) -> BreakerSnapshot:
-        self._cached = (snap, now)
-        return snap
-
-    def _snapshot(self, now: datetime, *, fresh: bool = False) -> BreakerSnapshot:
-        cached = self._cached
-        if not fresh and cached is not None:
-            age = (now - cached[1]).total_seconds()
-            if 0 <= age < self._cache_seconds:
-                return cached[0]
-        if not self._constructed:
-            return BreakerSnapshot.closed(self.name)
-        try:
-            snap = self._store.read(self.name, now)
-        except Exception as exc:
-            self._store_unavailable("read", exc)
-            snap = BreakerSnapshot.closed(self.name)
-        return self._remember(snap, now)
 
     def _trial_due(self, snap: BreakerSnapshot, now: datetime) -> bool:
         if snap.forced:
@@ -243,104 +280,103 @@ class SharedBreaker(pybreaker.CircuitBreaker):
             return False
         return snap.trial_reserved_until is None or snap.trial_reserved_until < now
 
-    def _store_unavailable(self, operation: str, exc: BaseException) -> None:
-        log_event(
-            _logger,
-            "breaker_store_unavailable",
-            level=logging.WARNING,
-            breaker=self.name,
-            operation=operation,
-            error_type=type(exc).__name__,
-        )
-
     def _admit(self) -> _Ticket:
-        now = self._now()
-        snap = self._snapshot(now)
+        now = self._storage.now()
+        snap = self._storage.snapshot(now)
         if snap.state == CLOSED:
             return _Ticket(snap.failure_count)
         if not self._trial_due(snap, now):
-            raise BreakerOpenError(self.name)
-        trial_until = now + timedelta(seconds=self._trial_timeout)
+            raise CircuitOpenError(self.name)
         try:
-            row = self._store.reserve_trial(self.name, now, self.reset_timeout, trial_until)
+            row = self._storage.reserve_trial(now, self.reset_timeout, self._trial_timeout)
         except Exception as exc:
-            self._store_unavailable("reserve_trial", exc)
+            log_store_unavailable(self.name, "reserve_trial", exc)
             return _Ticket(0)  # fail open
         if row is None:
             # Someone else has the trial, or it already closed: look again before refusing.
-            snap = self._snapshot(now, fresh=True)
+            snap = self._storage.snapshot(now, fresh=True)
             if snap.state == CLOSED:
                 return _Ticket(snap.failure_count)
-            raise BreakerOpenError(self.name)
-        self._remember(row, now)
+            raise CircuitOpenError(self.name)
         if snap.state != HALF_OPEN:
             self._announce(snap.state, HALF_OPEN, row)
         else:
             log_event(_logger, "breaker_trial_retaken", breaker=self.name)
         return _Ticket(row.failure_count, trial_token=row.trial_reserved_until)
 
+    def _counts(self, exc: BaseException) -> bool:
+        try:
+            return self.is_system_error(exc)  # pybreaker's: the exclusion list decides
+        except Exception:  # a broken exclusion predicate must not replace the call's own error
+            return False
+
     def _after_success(self, ticket: _Ticket) -> None:
-        now = self._now()
+        now = self._storage.now()
+        closed = None
         try:
             if ticket.trial_token is not None:
-                row = self._store.close_after_trial(self.name, ticket.trial_token, now)
-                if row is None:
-                    self._cached = None
-                    return
-                self._remember(row, now)
-                self._announce(HALF_OPEN, CLOSED, row, reason="trial_succeeded")
-                if self._alerter is not None:
-                    self._alerter.closed(row, now, "a trial call succeeded")
+                closed = self._storage.close_after_trial(ticket.trial_token, now)
             elif ticket.failure_count > 0:
-                self._store.reset_failures(self.name, now)
-                cached = self._cached
-                if cached is not None and cached[0].state == CLOSED:
-                    self._cached = (replace(cached[0], failure_count=0), cached[1])
+                self._storage.reset_failures(now)
         except Exception as exc:
-            self._store_unavailable("record_success", exc)
+            log_store_unavailable(self.name, "record_success", exc)
+        if closed is not None:
+            self._announce(HALF_OPEN, CLOSED, closed, reason="trial_succeeded")
+            if self._alerter is not None:
+                self._alerter.closed(closed, now, "a trial call succeeded")
+        self._tell("success")
 
     def _after_error(self, ticket: _Ticket, exc: BaseException) -> None:
         """Record ``exc`` if it counts. Never raises: the caller re-raises ``exc`` itself."""
-        now = self._now()
-        try:
-            if not self.is_system_error(exc):
-                if ticket.trial_token is not None:
-                    self._store.release_trial(self.name, ticket.trial_token, now)
-                    self._cached = None
-                return
-            error_type = describe_error(exc)
+        now = self._storage.now()
+        if not self._counts(exc):
             if ticket.trial_token is not None:
-                row = self._store.reopen_after_trial(self.name, ticket.trial_token, now, error_type)
-                if row is not None:
-                    self._remember(row, now)
-                    self._announce(HALF_OPEN, OPEN, row, reason="trial_failed")
-                    if row.alerted_at is None:  # the first alert of this outage did not go out
-                        self._alert_opened(row, now)
-                    return
-            row = self._store.record_failure(self.name, now, error_type)
-            self._remember(row, now)
-            if row.state == CLOSED and row.failure_count >= self.fail_max:
-                opened = self._store.try_open(self.name, now, self.fail_max)
-                if opened is not None:
-                    self._remember(opened, now)
-                    self._announce(CLOSED, OPEN, opened, reason="failures")
-                    self._alert_opened(opened, now)
+                try:
+                    self._storage.release_trial(ticket.trial_token, now)
+                except Exception as store_exc:
+                    log_store_unavailable(self.name, "release_trial", store_exc)
+            return
+        opened = None
+        try:
+            opened = self._count_failure(ticket, now, describe_error(exc))
         except Exception as store_exc:
-            self._store_unavailable("record_failure", store_exc)
+            log_store_unavailable(self.name, "record_failure", store_exc)
+        self._tell("failure", exc)
+        if opened is not None:
+            from_state, row = opened
+            reason = "trial_failed" if from_state == HALF_OPEN else "failures"
+            self._announce(from_state, OPEN, row, reason=reason)
+            if row.alerted_at is None:  # a failed trial re-alerts only if the first alert failed
+                self._alert_opened(row, now)
+
+    def _count_failure(
+        self, ticket: _Ticket, now: datetime, error_type: str
+    ) -> tuple[str, BreakerSnapshot] | None:
+        """Count one failure; ``(from_state, row)`` when this call opened the breaker."""
+        if ticket.trial_token is not None:
+            row = self._storage.reopen_after_trial(ticket.trial_token, now, error_type)
+            if row is not None:
+                return HALF_OPEN, row
+        row = self._storage.record_failure(now, error_type)
+        if row.state == CLOSED and row.failure_count >= self.fail_max:
+            opened = self._storage.try_open(now, self.fail_max)
+            if opened is not None:
+                return CLOSED, opened
+        return None
 
     def _alert_opened(self, row: BreakerSnapshot, now: datetime) -> None:
         if self._alerter is None:
             return
         if self._alerter.opened(row, self.reset_timeout):
             try:
-                self._store.mark_alerted(self.name, now)
+                self._storage.mark_alerted(now)
             except Exception as exc:
-                self._store_unavailable("mark_alerted", exc)
+                log_store_unavailable(self.name, "mark_alerted", exc)
 
     def _force(self, action: str) -> BreakerSnapshot:
-        now = self._now()
-        change = self._store.force(self.name, action, now)
-        row = self._remember(change.row, now)
+        now = self._storage.now()
+        change = self._storage.force(action, now)
+        row = change.row
         log_event(_logger, "breaker_forced", breaker=self.name, action=action)
         if change.previous_state != row.state:
             self._announce(change.previous_state, row.state, row, reason=action)
@@ -364,53 +400,22 @@ class SharedBreaker(pybreaker.CircuitBreaker):
             **fields,
         )
         notify_transition(self.name, from_state, to_state)
-        if not self.listeners:
-            return
-        old = self._create_new_state(_PYBREAKER_STATES.get(from_state, pybreaker.STATE_CLOSED))
-        new = self._create_new_state(_PYBREAKER_STATES.get(to_state, pybreaker.STATE_CLOSED))
+        if self.listeners:
+            old = self._create_new_state(PYBREAKER_STATES.get(from_state, pybreaker.STATE_CLOSED))
+            new = self._create_new_state(PYBREAKER_STATES.get(to_state, pybreaker.STATE_CLOSED))
+            self._tell("state_change", old, new)
+
+    def _tell(self, event: str, /, *args: Any, **kwargs: Any) -> None:
+        """Call ``event`` on every pybreaker listener; one that raises is logged and skipped."""
         for listener in self.listeners:
             try:
-                listener.state_change(self, old, new)
+                getattr(listener, event)(self, *args, **kwargs)
             except Exception as exc:  # listeners are telemetry: never break the call
                 log_event(
                     _logger,
                     "breaker_listener_failed",
                     level=logging.WARNING,
                     breaker=self.name,
+                    listener_event=event,
                     error_type=type(exc).__name__,
                 )
-
-
-class _RowStorage(pybreaker.CircuitBreakerStorage):
-    """pybreaker's storage interface, answered from the breaker's row (for introspection)."""
-
-    def __init__(self, breaker: SharedBreaker) -> None:
-        super().__init__(breaker.__dict__.get("_name") or "shared")
-        self._breaker = breaker
-
-    @property
-    def state(self) -> str:
-        return _PYBREAKER_STATES[self._breaker.state().state]
-
-    @state.setter
-    def state(self, state: str) -> None:
-        actions = {pybreaker.STATE_OPEN: "force_open", pybreaker.STATE_CLOSED: "force_close"}
-        if state not in actions:
-            raise ValueError(f"cannot set a shared breaker to {state!r}")
-        self._breaker._force(actions[state])
-
-    @property
-    def counter(self) -> int:
-        return self._breaker.state().failure_count
-
-    @property
-    def success_counter(self) -> int:
-        return 0
-
-    @property
-    def opened_at(self) -> datetime | None:
-        return self._breaker.state().opened_at
-
-    @opened_at.setter
-    def opened_at(self, datetime: datetime) -> None:
-        """Ignored: ``opened_at`` is set by the transition that opens the breaker."""

@@ -93,7 +93,8 @@ class BreakerStore(Protocol):
         ...
 
     def force(self, name: str, action: str, now: datetime) -> ForcedChange:
-        """Operator action ``force_open`` | ``force_close`` | ``reset``."""
+        """Operator action ``force_open`` | ``force_close`` | ``reset``, or ``open`` (a trial
+        after the reset timeout, as pybreaker's ``open()``)."""
         ...
 
     def list_all(self) -> list[BreakerSnapshot]:

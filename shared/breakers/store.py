@@ -77,6 +77,8 @@ UPDATE circuit_breakers SET alerted_at = :now
  WHERE name = :name AND state <> 'closed' AND alerted_at IS NULL"""
 
 _FORCE_SET = {
+    # pybreaker's open(): open now, one trial call after reset_timeout (not held open)
+    "open": "state = 'open', opened_at = :now, trial_reserved_until = NULL, forced = false",
     "force_open": "state = 'open', opened_at = :now, trial_reserved_until = NULL, forced = true",
     "force_close": "state = 'closed', failure_count = 0, opened_at = NULL, "
     "trial_reserved_until = NULL, forced = false",

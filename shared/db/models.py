@@ -7,6 +7,8 @@
 ``operational_metrics``       raw metric rows (kept ``METRICS_RETENTION_DAYS``)
 ``operational_metrics_daily`` one row per day × metric × label set, kept for good
 ``metrics_rollup_days``       which days the rollup has aggregated (and retention purged)
+``review_items``              one per email that needs a person (the review console's queue)
+``review_audit``              every console action on an item: who, when, before, after
 """
 
 from __future__ import annotations
@@ -45,6 +47,15 @@ EMAIL_STATUSES = ("received", "processing", "done", "failed")
 REPORT_STATUSES = ("done", "failed")
 NOTIFICATION_STATUSES = ("pending", "sent", "failed")
 BREAKER_STATES = ("closed", "open", "half_open")
+REVIEW_REASONS = (
+    "compliance",
+    "no_match",
+    "ambiguous",
+    "possible_duplicate",
+    "low_confidence",
+    "failed",
+)
+REVIEW_STATUSES = ("open", "claimed", "closed")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -206,3 +217,46 @@ class MetricsRollupDay(Base):
     rows: Mapped[int] = mapped_column(BigInteger)
     groups: Mapped[int] = mapped_column(Integer)
     purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReviewItem(Base):
+    """An email the processor would not decide alone; claimed (a lease) while a person has it."""
+
+    __tablename__ = "review_items"
+    __table_args__ = (
+        CheckConstraint(_in("reason", REVIEW_REASONS), name="reason"),
+        CheckConstraint(_in("status", REVIEW_STATUSES), name="status"),
+        Index("ix_review_items_open", "created_at", postgresql_where=text("status <> 'closed'")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    email_id: Mapped[str] = mapped_column(ForeignKey("emails.email_id"), unique=True)
+    correlation_id: Mapped[str | None] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(String(32))
+    creditor: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16), server_default="open")
+    claimed_by: Mapped[str | None] = mapped_column(Text)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    override: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # corrected/re-run reading
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    closed_by: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ReviewAudit(Base):
+    """Append-only (a trigger refuses UPDATE and DELETE): the trail shown on each item."""
+
+    __tablename__ = "review_audit"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id"), index=True)
+    email_id: Mapped[str] = mapped_column(String(128))
+    actor: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    before: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    after: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -9,6 +9,9 @@ Three kinds, one per email at most (dedup key ``<email_id>:<kind>``):
 
 ``AUTO_UPDATE`` sends nothing: the account's history and the processing report record it.
 
+When the email has a review item and ``CONSOLE_BASE_URL`` is set, the body starts with the link
+to the item in the review console.
+
 Subjects carry only our own identifiers (kind, intent, account id), never inbound text, and
 stay short enough not to be folded. Bodies are plain text (``text/plain``, no HTML); every
 value that came from the email is collapsed to one line and bounded, so it cannot forge extra
@@ -60,11 +63,13 @@ def _body(
     match: Match,
     decision: Decision,
     actions: list[AccountChange],
+    console_url: str | None = None,
 ) -> str:
     account = match.account
-    lines = [
-        heading,
-        "",
+    lines = [heading, ""]
+    if console_url:
+        lines += [f"Review it here:  {console_url}", ""]
+    lines += [
         f"Email id:        {email_id}",
         f"Correlation id:  {correlation_id}",
         f"Decision:        {decision.decision} (confidence {decision.confidence:.2f})",
@@ -125,6 +130,7 @@ def _build(
     match: Match,
     decision: Decision,
     actions: list[AccountChange],
+    console_url: str | None = None,
 ) -> OutboxMessage:
     return OutboxMessage(
         kind=kind,
@@ -140,6 +146,7 @@ def _build(
             match=match,
             decision=decision,
             actions=actions,
+            console_url=console_url,
         ),
     )
 

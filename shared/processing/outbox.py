@@ -57,10 +57,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import RowMapping, text
 
 from shared.config import Settings
+from shared.db.outages import autocommit_or_unavailable
 from shared.errors import DependencyUnavailable
 from shared.logs import log_event
 from shared.mail import Mailer
-from shared.processing.db import autocommit
 from shared.processing.decision import NotificationKind
 from shared.processing.notifications import OutboxMessage
 
@@ -224,7 +224,7 @@ class PostgresOutbox:
 
         An unexpected error from the mailer stops the loop: the rows sent before it are still
         recorded, the untried ones released, then the error is raised."""
-        with autocommit() as conn:
+        with autocommit_or_unavailable() as conn:
             rows = sorted(
                 conn.execute(claim, {**params, "limit": limit, "lease": self._lease})
                 .mappings()
@@ -252,7 +252,7 @@ class PostgresOutbox:
             self._record_refusal(row, refusal)
         if error is not None:
             if untried:
-                with autocommit() as conn:
+                with autocommit_or_unavailable() as conn:
                     conn.execute(_RELEASE, {"ids": untried})
             raise error
         for row in sent:
@@ -269,7 +269,7 @@ class PostgresOutbox:
         delay, late = 0.25, False
         while True:
             try:
-                with autocommit() as conn:
+                with autocommit_or_unavailable() as conn:
                     conn.execute(_MARK_SENT, {"ids": ids})
             except DependencyUnavailable:
                 if not late:
@@ -291,7 +291,7 @@ class PostgresOutbox:
 
     def _record_refusal(self, row: RowMapping, exc: DependencyUnavailable) -> None:
         """The relay refused: count the attempt and schedule the next one (or give up)."""
-        with autocommit() as conn:
+        with autocommit_or_unavailable() as conn:
             marked = (
                 conn.execute(
                     _MARK_FAILED_ATTEMPT,

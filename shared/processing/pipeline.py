@@ -64,6 +64,7 @@ from shared.processing.report import (
     done_report,
     failed_report,
 )
+from shared.processing.review import item_url, review_reason
 from shared.processing.store import ProcessingStore
 
 logger = logging.getLogger(__name__)
@@ -468,9 +469,19 @@ class Pipeline:
     ) -> list[OutboxMessage]:
         if decision.notification is None:
             return []
+        needs_person = review_reason(
+            failed=False,
+            decision=decision.decision,
+            reasons=decision.reasons,
+            notifications=[decision.notification],
+        )
+        console_url = (
+            item_url(self.deps.settings.console_base_url, run.email_id) if needs_person else None
+        )
         return [
             compose(
                 decision.notification,
+                console_url=console_url,
                 recipient=self.deps.settings.admin_email,
                 email_id=run.email_id,
                 correlation_id=run.delivery.correlation_id,

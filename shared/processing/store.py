@@ -10,11 +10,13 @@ delivery took over) writes nothing: if the other one finished, it is a duplicate
 That transaction is **one statement** (:data:`_FINISH_ALL`), run in autocommit, so ending an
 email costs one round trip: the guarded ``UPDATE`` of ``emails`` is a data-modifying CTE whose
 ``RETURNING`` feeds the report, outbox and metrics ``INSERT … SELECT … FROM done`` — if the
-lease was lost, ``done`` is empty and nothing is written. Postgres runs the whole statement
-atomically. The metrics ride in it as a JSON array; should that statement fail for a reason
-other than an outage (a metric row the table refuses, say), the email is finished again the
-old way — a transaction of separate statements with the metrics in a savepoint — so a metric
-never fails an email. The claim and the release are single statements in autocommit too.
+lease was lost, ``done`` is empty and nothing is written. An email that needs a person gets
+its review item (:mod:`shared.processing.review`) in that same statement. Postgres runs the
+whole statement atomically. The metrics ride in it as a JSON array; should that statement
+fail for a reason other than an outage (a metric row the table refuses, say), the email is
+finished again the old way — a transaction of separate statements with the metrics in a
+savepoint — so a metric never fails an email. The claim and the release are single statements
+in autocommit too.
 """
 
 from __future__ import annotations
@@ -28,15 +30,16 @@ from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 
+from shared.db.outages import autocommit_or_unavailable, transaction_or_unavailable
 from shared.errors import LeaseHeldError
 from shared.logs import log_event
 from shared.processing.claim import Claim, claim_email, release_lease
-from shared.processing.db import autocommit, transaction
 from shared.processing.envelope import EmailNotice
 from shared.processing.notifications import OutboxMessage
 from shared.processing.outbox import add_to_outbox
 from shared.processing.outcome import Outcome
 from shared.processing.report import Report
+from shared.processing.review import report_creditor, report_review_reason
 
 if TYPE_CHECKING:  # the ORM loads with the first session only (cold start, B6)
     from sqlalchemy.orm import Session
@@ -115,6 +118,15 @@ _FINISH_ALL = text(
                AS n(dedup_key text, kind text, recipient text, subject text, body text)
         ON CONFLICT (dedup_key) DO NOTHING
         RETURNING id
+    ), review AS (
+        INSERT INTO review_items (email_id, correlation_id, reason, creditor, status,
+                                  created_at, updated_at)
+        SELECT email_id, CAST(:correlation_id AS text), CAST(:review_reason AS text),
+               CAST(:review_creditor AS text), 'open', now(), now()
+          FROM done
+         WHERE CAST(:review_reason AS text) IS NOT NULL
+        ON CONFLICT (email_id) DO NOTHING
+        RETURNING id
     ), metric_rows AS (
         INSERT INTO operational_metrics (recorded_at, name, value, labels, email_id,
                                          correlation_id)
@@ -144,11 +156,33 @@ _INVALID_EMAIL = text(
 )
 
 
+_REVIEW_ITEM = text(
+    """
+    INSERT INTO review_items (email_id, correlation_id, reason, creditor, status, created_at,
+                              updated_at)
+    VALUES (:email_id, :correlation_id, :reason, :creditor, 'open', now(), now())
+    ON CONFLICT (email_id) DO NOTHING
+    """
+)
+
+
 def _insert_report(session: Session, report: Report) -> None:
+    """The report and, for an email that needs a person, its review item."""
     from shared.db.models import ProcessingReport  # ORM models only on this fallback path
 
     statement = insert(ProcessingReport).values(**report.row())
     session.execute(statement.on_conflict_do_nothing(index_elements=["email_id"]))
+    reason = report_review_reason(report)
+    if reason is not None:
+        session.execute(
+            _REVIEW_ITEM,
+            {
+                "email_id": report.email_id,
+                "correlation_id": report.correlation_id,
+                "reason": reason,
+                "creditor": report_creditor(report),
+            },
+        )
 
 
 def _json(value: Any) -> str:
@@ -200,6 +234,8 @@ def _finish_parameters(
             ]
         ),
         "metrics": _json([_metric_json(r) for r in metric_rows]),
+        "review_reason": report_review_reason(report),
+        "review_creditor": report_creditor(report),
     }
     params.update({column: _json(row[column]) for column in _REPORT_JSON_COLUMNS})
     return params
@@ -218,7 +254,7 @@ class PostgresProcessingStore:
         self._lease_seconds = lease_seconds
 
     def claim(self, notice: EmailNotice, *, correlation_id: str, owner: str) -> Claim:
-        with autocommit() as conn:
+        with autocommit_or_unavailable() as conn:
             return claim_email(
                 conn,
                 notice,
@@ -228,7 +264,7 @@ class PostgresProcessingStore:
             )
 
     def release(self, email_id: str, *, owner: str) -> None:
-        with autocommit() as conn:
+        with autocommit_or_unavailable() as conn:
             release_lease(conn, email_id=email_id, owner=owner)
 
     def _end(
@@ -250,7 +286,7 @@ class PostgresProcessingStore:
             metric_rows=metric_rows,
         )
         try:
-            with autocommit() as conn:
+            with autocommit_or_unavailable() as conn:
                 ended, status_before, written = conn.execute(_FINISH_ALL, params).one()
         except DBAPIError as exc:  # outages were raised as DependencyUnavailable already
             log_event(
@@ -277,7 +313,7 @@ class PostgresProcessingStore:
         notifications: Sequence[OutboxMessage],
         metrics: MetricsWriter,
     ) -> FinishResult:
-        with transaction() as session:
+        with transaction_or_unavailable() as session:
             ended = session.execute(
                 _FINISH, {"status": status, "email_id": report.email_id, "owner": owner}
             ).scalar_one_or_none()
@@ -318,7 +354,7 @@ class PostgresProcessingStore:
         self, report: Report, *, provider: str | None, metrics: MetricsWriter
     ) -> FinishResult:
         """An undecodable message: a ``failed`` email row keyed on its poison key + report."""
-        with transaction() as session:
+        with transaction_or_unavailable() as session:
             inserted = session.execute(
                 _INVALID_EMAIL,
                 {
@@ -335,5 +371,5 @@ class PostgresProcessingStore:
 
     def write_metrics(self, metrics: MetricsWriter) -> None:
         """Metrics of a delivery that ends without a report (a transient failure)."""
-        with transaction() as session:
+        with transaction_or_unavailable() as session:
             metrics.write(session)

@@ -138,9 +138,31 @@ def test_clock_injection_59_9_vs_60_seconds_against_postgres(stack_env: dict[str
         breaker.call(ok)
     # the store itself refuses the trial at 59.9 s, whatever the caller's snapshot says
     early = clock.now + timedelta(seconds=300)
-    assert breaker._store.reserve_trial(breaker.name, clock.now, 60.0, early) is None
+    assert PostgresBreakerStore().reserve_trial(breaker.name, clock.now, 60.0, early) is None
     clock.now += timedelta(seconds=0.1)
     assert breaker.call(ok) == "ok"
+    assert _row(breaker.name)["state"] == "closed"
+
+
+def test_pybreaker_open_and_close_against_postgres(stack_env: dict[str, str]) -> None:
+    clock = Clock()
+    breaker = clocked(unique(), clock)
+    other = clocked(breaker.name, clock)  # another instance, same row
+    breaker.add_excluded_exception(Outage)
+    trip(breaker, 6)  # excluded through pybreaker's API: not counted
+    assert _row(breaker.name)["failure_count"] == 0
+    assert breaker.open() is False
+    row = _row(breaker.name)
+    assert (row["state"], row["forced"], row["opened_at"]) == ("open", False, clock.now)
+    assert other.current_state == "open" and other.fail_counter == 0
+    clock.now += timedelta(seconds=59.9)
+    with pytest.raises(BreakerOpenError):
+        other.call(ok)
+    clock.now += timedelta(seconds=0.1)  # unlike force_open, open() lets one trial through
+    assert other.call(ok) == "ok"
+    assert breaker.current_state == "closed"
+    breaker.open()
+    breaker.close()
     assert _row(breaker.name)["state"] == "closed"
 
 
@@ -160,7 +182,7 @@ def test_concurrent_protected_calls_run_in_parallel(stack_env: dict[str, str]) -
 def test_round_trips_per_successful_closed_call(stack_env: dict[str, str]) -> None:
     breaker = SharedBreaker(unique(), store=PostgresBreakerStore(), cache_seconds=1.0)
     breaker.refresh()  # the row exists now
-    breaker._cached = None
+    breaker._storage.forget()
     with count_round_trips(get_breaker_engine()) as counter:
         breaker.call(ok)
     assert counter.count == 1, counter.statements
@@ -243,7 +265,7 @@ def test_operator_actions_and_listing(stack_env: dict[str, str], mailbox: Mailbo
             {"t": old["opened_at"] - timedelta(hours=1), "n": name},  # type: ignore[operator]
         )
     breaker = get_breaker(name)
-    breaker._cached = None
+    breaker._storage.forget()
     assert breaker.is_open()
     with pytest.raises(BreakerOpenError):
         breaker.call(ok)

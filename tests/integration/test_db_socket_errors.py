@@ -9,17 +9,20 @@ import pytest
 from sqlalchemy import text
 
 from shared.db.engine import get_engine
+from shared.db.outages import autocommit_or_unavailable, transaction_or_unavailable
 from shared.errors import DependencyUnavailable
-from shared.processing.db import autocommit, transaction
 
 
 def test_autocommit_maps_a_bare_reset_and_drops_the_connection(stack_env: dict[str, str]) -> None:
     get_engine().dispose()
-    with pytest.raises(DependencyUnavailable, match="ConnectionResetError"), autocommit() as conn:
+    with (
+        pytest.raises(DependencyUnavailable, match="ConnectionResetError"),
+        autocommit_or_unavailable() as conn,
+    ):
         conn.execute(text("SELECT 1"))
         dead = conn.connection.dbapi_connection
         raise ConnectionResetError(104, "Connection reset by peer")
-    with autocommit() as conn:
+    with autocommit_or_unavailable() as conn:
         assert conn.connection.dbapi_connection is not dead
         assert conn.execute(text("SELECT 1")).scalar_one() == 1
 
@@ -28,9 +31,12 @@ def test_a_transaction_maps_a_bare_reset_and_drops_the_connection(
     stack_env: dict[str, str],
 ) -> None:
     get_engine().dispose()
-    with pytest.raises(DependencyUnavailable, match="BrokenPipeError"), transaction() as session:
+    with (
+        pytest.raises(DependencyUnavailable, match="BrokenPipeError"),
+        transaction_or_unavailable() as session,
+    ):
         session.execute(text("SELECT 1"))
         dead = session.connection().connection.dbapi_connection
         raise BrokenPipeError(32, "Broken pipe")
-    with transaction() as session:
+    with transaction_or_unavailable() as session:
         assert session.connection().connection.dbapi_connection is not dead

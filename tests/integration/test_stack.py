@@ -144,7 +144,7 @@ def test_functions_answer_over_http(stack: LocalStack) -> None:
     import urllib.error
     import urllib.request
 
-    for name in ("webhook", "rollup", "processor"):
+    for name in ("webhook", "rollup", "processor", "console"):
         try:
             with urllib.request.urlopen(stack.url(name) + "/", timeout=10) as response:
                 headers = response.headers

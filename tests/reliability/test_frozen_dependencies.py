@@ -148,16 +148,16 @@ def test_breaker_store_on_a_frozen_postgres_fails_open_within_about_a_second(
 def test_processing_statements_on_a_frozen_postgres_end_as_transient_errors(
     frozen_env: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shared.processing.db import autocommit, transaction
+    from shared.db.outages import autocommit_or_unavailable, transaction_or_unavailable
 
     proxy = postgres(frozen_env, monkeypatch)
 
     def single() -> Any:
-        with autocommit() as conn:
+        with autocommit_or_unavailable() as conn:
             return conn.execute(text("SELECT 1")).scalar()
 
     def in_transaction() -> Any:
-        with transaction() as session:
+        with transaction_or_unavailable() as session:
             return session.execute(text("SELECT 1")).scalar()
 
     assert single() == 1 and in_transaction() == 1
@@ -179,7 +179,7 @@ def test_processing_statements_on_a_frozen_postgres_end_as_transient_errors(
 def test_rollup_on_a_frozen_postgres_ends_and_answers_500(
     frozen_env: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shared.metrics.rollup_handler import handle_rollup_request
+    from shared.scheduled import handle_scheduled_request
 
     proxy = postgres(frozen_env, monkeypatch)
 
@@ -195,10 +195,10 @@ def test_rollup_on_a_frozen_postgres_ends_and_answers_500(
         def get_json(self, force: bool = False, silent: bool = False) -> dict[str, str]:
             return {}
 
-    first, _ = timed(lambda: handle_rollup_request(Request()))
+    first, _ = timed(lambda: handle_scheduled_request(Request()))
     assert first[1] == 200, first
     proxy.freeze()
-    answer, seconds = timed(lambda: handle_rollup_request(Request()), "postgres, rollup")
+    answer, seconds = timed(lambda: handle_scheduled_request(Request()), "postgres, rollup")
     assert answer[1] == 500, answer  # Cloud Scheduler retries
     assert seconds < 8.0, seconds
 
@@ -227,7 +227,7 @@ def test_server_side_statement_and_lock_timeouts_are_transient(
     """A statement or lock wait past its budget is cancelled by Postgres itself (57014,
     55P03): a transient error, and the connection stays usable."""
     from shared.db.engine import get_engine
-    from shared.processing.db import autocommit
+    from shared.db.outages import autocommit_or_unavailable
 
     postgres(frozen_env, monkeypatch)
     outcome, seconds = timed(lambda: _run("SELECT pg_sleep(10)"))
@@ -238,14 +238,14 @@ def test_server_side_statement_and_lock_timeouts_are_transient(
         outcome, seconds = timed(lambda: _run("SELECT count(*) FROM circuit_breakers"))
     assert isinstance(outcome, DependencyUnavailable), outcome
     assert seconds < 3.0, seconds  # DB_LOCK_TIMEOUT_SECONDS=1
-    with autocommit() as conn:
+    with autocommit_or_unavailable() as conn:
         assert conn.execute(text("SELECT 1")).scalar() == 1
 
 
 def _run(sql: str) -> Any:
-    from shared.processing.db import autocommit
+    from shared.db.outages import autocommit_or_unavailable
 
-    with autocommit() as conn:
+    with autocommit_or_unavailable() as conn:
         return conn.execute(text(sql)).scalar()
 
 

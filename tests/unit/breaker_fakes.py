@@ -166,6 +166,12 @@ class MemoryBreakerStore:
                 "forced": False,
             }
             changes: dict[str, dict[str, object]] = {
+                "open": {
+                    "state": "open",
+                    "opened_at": now,
+                    "trial_reserved_until": None,
+                    "forced": False,
+                },
                 "force_open": {
                     "state": "open",
                     "opened_at": now,

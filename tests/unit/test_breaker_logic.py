@@ -78,9 +78,9 @@ def test_construction_does_no_io() -> None:
 def test_opens_after_fail_max_consecutive_failures_and_refuses_without_calling() -> None:
     breaker, store, _, mailer = make()
     trip(breaker, 4)
-    assert breaker.state().state == "closed"
+    assert breaker.snapshot().state == "closed"
     trip(breaker, 1)
-    assert breaker.state().state == "open"
+    assert breaker.snapshot().state == "open"
     called: list[int] = []
     with pytest.raises(BreakerOpenError) as info:
         breaker.call(called.append, 1)
@@ -114,7 +114,7 @@ def test_success_resets_the_streak() -> None:
     assert breaker.call(ok) == "ok"
     assert store.rows["claude"].failure_count == 0
     trip(breaker, 4)
-    assert breaker.state().state == "closed"
+    assert breaker.snapshot().state == "closed"
 
 
 def test_neutral_errors_neither_count_nor_reset() -> None:
@@ -125,9 +125,9 @@ def test_neutral_errors_neither_count_nor_reset() -> None:
             with pytest.raises(Exception):  # noqa: B017
                 breaker.call(raising)
     assert store.rows["claude"].failure_count == 4
-    assert breaker.state().state == "closed"
+    assert breaker.snapshot().state == "closed"
     trip(breaker, 1)
-    assert breaker.state().state == "open"
+    assert breaker.snapshot().state == "open"
 
 
 def test_unknown_errors_are_neutral() -> None:
@@ -149,7 +149,7 @@ def test_trial_exactly_at_reset_timeout_not_before() -> None:
     clock.advance(0.1)
     assert not breaker.is_open()
     assert breaker.call(ok) == "ok"
-    assert breaker.state().state == "closed"
+    assert breaker.snapshot().state == "closed"
 
 
 def test_half_open_admits_one_trial_and_others_fail_fast() -> None:

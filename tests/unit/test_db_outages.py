@@ -6,8 +6,8 @@ import pg8000.dbapi
 import pytest
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 
+from shared.db.outages import is_outage, outages_as_unavailable, sqlstate
 from shared.errors import DependencyUnavailable
-from shared.processing.db import _outages_are_transient, is_outage, sqlstate
 
 
 def _server_error(code: str) -> ProgrammingError:
@@ -24,7 +24,7 @@ def _server_error(code: str) -> ProgrammingError:
 def test_a_server_going_away_or_starting_up_is_an_outage(code: str) -> None:
     error = _server_error(code)
     assert sqlstate(error) == code and is_outage(error)
-    with pytest.raises(DependencyUnavailable), _outages_are_transient():
+    with pytest.raises(DependencyUnavailable), outages_as_unavailable():
         raise error
 
 
@@ -32,7 +32,7 @@ def test_a_server_going_away_or_starting_up_is_an_outage(code: str) -> None:
 def test_a_refused_statement_is_not_an_outage(code: str) -> None:
     error = _server_error(code)
     assert not is_outage(error)
-    with pytest.raises(ProgrammingError), _outages_are_transient():
+    with pytest.raises(ProgrammingError), outages_as_unavailable():
         raise error
 
 
@@ -46,5 +46,5 @@ def test_an_error_without_fields_is_not_an_outage() -> None:
     [ConnectionResetError(104, "reset"), BrokenPipeError(32, "pipe"), TimeoutError("timed out")],
 )
 def test_a_socket_error_the_driver_let_through_is_an_outage(error: OSError) -> None:
-    with pytest.raises(DependencyUnavailable, match=type(error).__name__), _outages_are_transient():
+    with pytest.raises(DependencyUnavailable, match=type(error).__name__), outages_as_unavailable():
         raise error

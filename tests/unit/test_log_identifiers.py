@@ -7,7 +7,7 @@ import hashlib
 from bson import ObjectId
 
 from shared.accounts.mongo import document_ref
-from shared.metrics.rollup_handler import invoker_for_log
+from shared.scheduled import invoker_for_log
 
 
 def test_an_account_document_is_named_by_its_object_id_or_a_hash_of_its_id() -> None:

@@ -11,9 +11,9 @@ from werkzeug.test import EnvironBuilder
 
 from shared.config import load_settings
 from shared.mail import Mailer
-from shared.metrics.rollup_handler import handle_rollup_request
 from shared.processing.outbox import SendSummary
 from shared.processing.outbox_sweep import run_outbox_sweep
+from shared.scheduled import handle_scheduled_request
 from tests.fakes import RecordingMailer
 
 
@@ -83,7 +83,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
 
 
 def test_the_sweep_task_sweeps_and_does_not_roll_up(calls: dict[str, list[Any]]) -> None:
-    body, status = handle_rollup_request(_post(b'{"task": "outbox_sweep"}'))
+    body, status = handle_scheduled_request(_post(b'{"task": "outbox_sweep"}'))
     assert (status, body) == (200, {"task": "outbox_sweep", "sent": 2, "failed": 1})
     assert len(calls["sweep"]) == 1 and calls["rollup"] == []
 
@@ -100,13 +100,13 @@ def test_the_sweep_task_sweeps_and_does_not_roll_up(calls: dict[str, list[Any]])
     ],
 )
 def test_bad_bodies_are_refused_and_run_nothing(raw: bytes, calls: dict[str, list[Any]]) -> None:
-    body, status = handle_rollup_request(_post(raw))
+    body, status = handle_scheduled_request(_post(raw))
     assert status == 400 and "outbox_sweep" in body["error"]
     assert calls == {"rollup": [], "sweep": []}
 
 
 def test_the_default_task_is_still_the_rollup(calls: dict[str, list[Any]]) -> None:
     for raw in (b"", b"{}", b'{"task": "rollup", "date": "2026-11-01"}'):
-        _, status = handle_rollup_request(_post(raw))
+        _, status = handle_scheduled_request(_post(raw))
         assert status == 200
     assert len(calls["rollup"]) == 3 and calls["sweep"] == []

@@ -301,3 +301,26 @@ def test_payment_to_a_held_account_is_reported_to_compliance() -> None:
     assert h.store.reports["em-unit-0001"].decision == "UPDATE_AND_NOTIFY"
     assert [m.kind for m in h.store.outbox] == ["compliance_alert"]
     assert "the account below is on hold" in h.mailer.sent[0].get_content()
+
+
+def test_a_review_request_links_to_the_console_item_when_one_is_configured() -> None:
+    settings = load_settings({"CONSOLE_BASE_URL": "https://console.example/"})
+    h = harness(
+        documents=[], claude_result=extraction("payment_promise", amount=10.0), settings=settings
+    )
+    run(h)
+    assert [m.kind for m in h.store.outbox] == ["review_request"]
+    assert "Review it here:  https://console.example/items/em-unit-0001\n" in (
+        h.store.outbox[0].body
+    )
+
+
+def test_an_update_that_needs_nobody_carries_no_console_link() -> None:
+    settings = load_settings({"CONSOLE_BASE_URL": "https://console.example"})
+    h = harness(
+        claude_result=extraction("payment_plan_request", case_number="CASE-2024-0001"),
+        settings=settings,
+    )
+    run(h)
+    assert [m.kind for m in h.store.outbox] == ["debt_update"]
+    assert "console.example" not in h.store.outbox[0].body

@@ -19,11 +19,11 @@ from google.auth import crypt, jwt
 from werkzeug.test import EnvironBuilder
 
 from shared.config import load_settings
-from shared.metrics.rollup_handler import (
+from shared.scheduled import (
     CallerRejected,
     audience_matches,
     check_caller,
-    handle_rollup_request,
+    handle_scheduled_request,
     read_unverified_claims,
 )
 
@@ -173,10 +173,10 @@ def test_handler_rejects_before_touching_the_database(
     ran: list[Any] = []
     monkeypatch.setattr("shared.metrics.rollup.run_rollup", lambda **kw: ran.append(kw))
     token = _signature_removed(_claims(email="attacker@example.com"))
-    body, status = handle_rollup_request(_request({"Authorization": f"Bearer {token}"}))
+    body, status = handle_scheduled_request(_request({"Authorization": f"Bearer {token}"}))
     assert status == 403
     assert "not an allowed invoker" in body["error"]
-    body, status = handle_rollup_request(_request())
+    body, status = handle_scheduled_request(_request())
     assert status == 401
     assert ran == []
 
@@ -191,7 +191,7 @@ def test_handler_runs_for_the_scheduler(monkeypatch: pytest.MonkeyPatch) -> None
 
     monkeypatch.setattr("shared.metrics.rollup.run_rollup", lambda **kw: Summary())
     token = _signature_removed(_claims())
-    body, status = handle_rollup_request(_request({"Authorization": f"Bearer {token}"}))
+    body, status = handle_scheduled_request(_request({"Authorization": f"Bearer {token}"}))
     assert (body, status) == ({"days_rolled_up": ["2024-01-01"]}, 200)
-    _, status = handle_rollup_request(_request(method="GET"))
+    _, status = handle_scheduled_request(_request(method="GET"))
     assert status == 405

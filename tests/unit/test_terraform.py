@@ -1074,7 +1074,7 @@ def test_secret_versions_are_pinned_per_secret() -> None:
                 "${var.secret_versions[secret_environment_variables.value]}"
             ), name
     default = variables()["secret_versions"]["default"]
-    assert set(default) == SECRET_ENV
+    assert set(default) == SECRET_ENV | {"CONSOLE_SECRET_KEY"}  # the console's session key
     assert all(re.fullmatch(r"[1-9][0-9]*", version) for version in default.values())
 
 
@@ -1245,3 +1245,27 @@ def test_the_ci_image_has_a_repository() -> None:
     repository = resources("google_artifact_registry_repository")["ci"]
     assert repository["format"] == "DOCKER"
     assert "ci_image_repository" in outputs()
+
+
+def test_every_resource_reference_names_a_declared_resource() -> None:
+    """A reference to a resource that no file declares fails the apply's plan (a resource
+    renamed or removed in one file while another still depends on it)."""
+    texts = {path.name: path.read_text() for path in sorted(TERRAFORM_DIR.glob("*.tf"))}
+    declared: set[str] = set()
+    for text in texts.values():
+        for kind, type_, name in re.findall(
+            r'^(resource|data) "([a-z0-9_]+)" "([a-z0-9_]+)"', text, re.M
+        ):
+            declared.add(f"data.{type_}.{name}" if kind == "data" else f"{type_}.{name}")
+    provider_prefix = re.compile(
+        r"\b((?:data\.)?(?:google|google_beta|time|random|null|terraform)_[a-z0-9_]+\.[a-z0-9_]+)\b"
+    )
+    missing = sorted(
+        {
+            f"{file}: {ref}"
+            for file, text in texts.items()
+            for ref in provider_prefix.findall(re.sub(r"#[^\n]*", "", text))
+            if ref not in declared and not ref.split(".")[-1].isdigit()
+        }
+    )
+    assert declared and not missing, missing

@@ -1,4 +1,11 @@
-"""The rollup function's HTTP handling: caller check in production, run, JSON summary.
+"""The scheduled tasks' HTTP handler: the nightly metrics rollup and the outbox sweep.
+
+Cloud Scheduler calls one function for both: nightly with ``{}`` (the rollup) and every five
+minutes with ``{"task": "outbox_sweep"}``. That function is deployed as ``rollup`` (entry point
+``rollup`` in ``functions/rollup/main.py`` and ``terraform/functions.tf``) and keeps that name:
+renaming a deployed function or its Terraform resources makes ``terraform apply`` destroy and
+recreate them. This module's name says what the function does; the deployed name is history.
+Here: the caller check in production, the task picked from the body, a JSON summary.
 
 Production (``APP_ENV=production``): the function is private. Cloud Run checks the caller's
 OIDC token (signature, expiry, audience) and its ``roles/run.invoker`` before the request
@@ -148,7 +155,7 @@ def _requested(request: Any) -> tuple[str, date | None]:
     return task, date.fromisoformat(raw)
 
 
-def handle_rollup_request(
+def handle_scheduled_request(
     request: Any, *, read_claims: ClaimsReader = read_unverified_claims
 ) -> Answer:
     """Authenticate (production), run the rollup or the outbox sweep; answer a JSON summary."""

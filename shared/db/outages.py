@@ -1,7 +1,12 @@
-"""Postgres for the processor, with outages mapped to the error hierarchy.
+"""Postgres outages as :class:`~shared.errors.DependencyUnavailable`, for callers that retry.
 
-:func:`transaction` for multi-statement work; :func:`autocommit` for a single statement (no
-``BEGIN``/``COMMIT`` round trips, see :func:`shared.db.engine.autocommit`).
+:func:`shared.db.engine.transaction` and :func:`shared.db.engine.autocommit` raise SQLAlchemy's
+and the driver's errors as they come (the operator CLI, the rollup and the metrics writer want
+them so). The processor wants an outage (a lost connection, a timeout, a server that is down or
+starting) to be a :class:`~shared.errors.TransientError`, so that Pub/Sub redelivers the email:
+it uses :func:`transaction_or_unavailable` and :func:`autocommit_or_unavailable`, the same
+context managers with :func:`outages_as_unavailable` around them. An error about the statement
+itself (a constraint, a syntax error) is re-raised unchanged by both.
 """
 
 from __future__ import annotations
@@ -49,7 +54,8 @@ def is_outage(exc: DBAPIError) -> bool:
 
 
 @contextmanager
-def _outages_are_transient() -> Iterator[None]:
+def outages_as_unavailable() -> Iterator[None]:
+    """Raise :class:`DependencyUnavailable` for an outage inside the block; other errors as is."""
     try:
         yield
     except PoolTimeout:
@@ -63,16 +69,16 @@ def _outages_are_transient() -> Iterator[None]:
 
 
 @contextmanager
-def transaction() -> Iterator[Session]:
+def transaction_or_unavailable() -> Iterator[Session]:
     """:func:`shared.db.engine.transaction`, with lost connections and timeouts mapped to
     :class:`~shared.errors.DependencyUnavailable` (Pub/Sub redelivers)."""
-    with _outages_are_transient(), db.transaction() as session:
+    with outages_as_unavailable(), db.transaction() as session:
         yield session
 
 
 @contextmanager
-def autocommit() -> Iterator[Connection]:
+def autocommit_or_unavailable() -> Iterator[Connection]:
     """:func:`shared.db.engine.autocommit` (each statement commits by itself), with outages
-    mapped like :func:`transaction`."""
-    with _outages_are_transient(), db.autocommit() as conn:
+    mapped like :func:`transaction_or_unavailable`."""
+    with outages_as_unavailable(), db.autocommit() as conn:
         yield conn

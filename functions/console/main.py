@@ -1,0 +1,23 @@
+"""The review console (staff queue and actions, operator pages) as an HTTP function. Thin: the
+Flask application is in :mod:`shared.console`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import functions_framework
+
+from shared.coldstart import freeze_import_heap
+from shared.runtime import http_function
+
+
+@functions_framework.http
+@http_function("console")
+def console(request: Any) -> Any:
+    from shared.console.app import handle
+
+    return handle(request)
+
+
+# Last: the heap inherited by the forked worker stays out of its collections (cold start).
+freeze_import_heap()

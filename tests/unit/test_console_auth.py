@@ -1,0 +1,199 @@
+"""Console identity: IAP's signed header verified (key, audience, issuer), roles from
+configuration, the development sign-in only where allowed; CSRF and security headers."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from google.auth import crypt, jwt
+
+from shared.config import ConfigError, load_settings
+from shared.console.auth import (
+    IAP_HEADER,
+    IAP_ISSUER,
+    Authenticator,
+    IapVerifier,
+    Identity,
+    NotAllowed,
+    NotSignedIn,
+    parse_roles,
+)
+from shared.console.security import CsrfRefused, apply_headers, check_csrf, csrf_token
+
+AUDIENCE = "/projects/123/global/backendServices/456"
+
+
+def _key() -> tuple[Any, str]:
+    private = ec.generate_private_key(ec.SECP256R1())
+    pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    public = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return crypt.ES256Signer.from_string(pem, key_id="k1"), public.decode()
+
+
+SIGNER, PUBLIC = _key()
+OTHER_SIGNER, _ = _key()
+
+
+def _token(signer: Any = SIGNER, **overrides: Any) -> str:
+    now = int(time.time())
+    claims = {
+        "iss": IAP_ISSUER,
+        "aud": AUDIENCE,
+        "email": "Rita@Example.com",
+        "sub": "accounts.google.com:1",
+        "iat": now,
+        "exp": now + 600,
+    }
+    claims.update(overrides)
+    return jwt.encode(signer, claims).decode()
+
+
+def _authenticator(roles: str = "rita@example.com=reviewer", **env: str) -> Authenticator:
+    settings = load_settings({"CONSOLE_ROLES": roles, "CONSOLE_IAP_AUDIENCE": AUDIENCE, **env})
+    return Authenticator.from_settings(settings, fetch_keys=lambda: {"k1": PUBLIC})
+
+
+def test_a_valid_iap_assertion_gives_the_configured_roles() -> None:
+    identity = _authenticator().identify({IAP_HEADER: _token()}, {})
+    assert identity == Identity("rita@example.com", frozenset({"reviewer"}))
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        _token(OTHER_SIGNER),  # not IAP's key
+        _token(aud="/projects/999/global/backendServices/1"),
+        _token(iss="https://accounts.google.com"),
+        _token(exp=int(time.time()) - 3600, iat=int(time.time()) - 7200),
+        "not-a-jwt",
+    ],
+)
+def test_a_forged_or_foreign_assertion_is_refused(token: str) -> None:
+    with pytest.raises(NotSignedIn):
+        _authenticator().identify({IAP_HEADER: token}, {})
+
+
+def test_an_identity_without_a_role_is_not_allowed() -> None:
+    with pytest.raises(NotAllowed):
+        _authenticator("someone@example.com=operator").identify({IAP_HEADER: _token()}, {})
+
+
+def test_no_header_and_no_dev_sign_in_is_not_signed_in() -> None:
+    session = {"dev_identity": {"email": "x@example.com", "roles": ["supervisor"]}}
+    with pytest.raises(NotSignedIn):
+        _authenticator().identify({}, session)
+
+
+def test_the_dev_sign_in_works_only_when_enabled() -> None:
+    auth = _authenticator(CONSOLE_DEV_SIGN_IN="true")
+    session = {"dev_identity": {"email": "x@example.com", "roles": ["supervisor", "root"]}}
+    assert auth.identify({}, session) == Identity("x@example.com", frozenset({"supervisor"}))
+
+
+def test_production_refuses_the_dev_sign_in() -> None:
+    with pytest.raises(ConfigError, match="CONSOLE_DEV_SIGN_IN"):
+        load_settings({"APP_ENV": "production", "CONSOLE_DEV_SIGN_IN": "true"})
+
+
+def test_production_needs_a_session_key() -> None:
+    from shared.console.app import create_app
+
+    with pytest.raises(
+        ConfigError, match="CONSOLE_SECRET_KEY, CONSOLE_IAP_AUDIENCE, CONSOLE_ROLES"
+    ):
+        create_app(load_settings({"APP_ENV": "production"}))
+    app = create_app(
+        load_settings(
+            {
+                "APP_ENV": "production",
+                "CONSOLE_SECRET_KEY": "k" * 40,
+                "CONSOLE_IAP_AUDIENCE": AUDIENCE,
+                "CONSOLE_ROLES": "rita@example.com=reviewer",
+            }
+        ),
+        authenticator=_authenticator(),
+    )
+    client = app.test_client()
+    assert client.get("/dev/sign-in").status_code == 404
+    assert client.get("/queue").status_code == 401  # no IAP header: no way in
+
+
+def test_keys_are_cached_and_refetched_for_an_unknown_key_id() -> None:
+    calls: list[int] = []
+
+    def fetch() -> dict[str, str]:
+        calls.append(1)
+        return {"k1": PUBLIC}
+
+    verifier = IapVerifier(AUDIENCE, fetch)
+    for _ in range(3):
+        assert verifier.email(_token()) == "rita@example.com"
+    assert len(calls) == 1
+
+
+def test_roles_configuration() -> None:
+    assert parse_roles(" a@x.com = reviewer ; B@x.com=supervisor,operator;") == {
+        "a@x.com": frozenset({"reviewer"}),
+        "b@x.com": frozenset({"supervisor", "operator"}),
+    }
+    for bad in ("a@x.com=admin", "a@x.com=", "=reviewer"):
+        with pytest.raises(ConfigError, match="CONSOLE_ROLES"):
+            parse_roles(bad)
+    supervisor = Identity("s@x.com", frozenset({"supervisor"}))
+    assert supervisor.has("reviewer") and not supervisor.has("operator")
+
+
+def test_csrf_token_must_match_the_session() -> None:
+    session: dict[str, Any] = {}
+    token = csrf_token(session)
+    assert csrf_token(session) == token and len(token) >= 32
+    check_csrf(session, token)
+    for submitted in (None, "", token[:-1] + "x"):
+        with pytest.raises(CsrfRefused):
+            check_csrf(session, submitted)
+    with pytest.raises(CsrfRefused):
+        check_csrf({}, token)
+
+
+def test_security_headers() -> None:
+    headers: dict[str, str] = {}
+    apply_headers(headers)
+    csp = headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "script-src 'none'" in csp
+    assert "img-src 'self' data:" in csp and "frame-ancestors 'none'" in csp
+    assert headers["X-Frame-Options"] == "DENY"
+    image: dict[str, str] = {}
+    apply_headers(image, attachment="image/png")
+    assert image["Content-Security-Policy"].startswith("default-src 'none'")
+    assert "sandbox" in image["Content-Security-Policy"]
+    pdf: dict[str, str] = {}
+    apply_headers(pdf, attachment="application/pdf")
+    assert pdf["Content-Security-Policy"].startswith("default-src 'none'")
+
+
+def test_production_pages_open_with_a_valid_iap_assertion_only() -> None:
+    from shared.console.app import create_app
+
+    env = {
+        "APP_ENV": "production",
+        "CONSOLE_SECRET_KEY": "k" * 40,
+        "CONSOLE_IAP_AUDIENCE": AUDIENCE,
+        "CONSOLE_ROLES": "rita@example.com=operator",
+    }
+    app = create_app(load_settings(env), authenticator=_authenticator("rita@example.com=operator"))
+    client = app.test_client()
+    page = client.get("/ops/trace", headers={IAP_HEADER: _token()})
+    assert page.status_code == 200 and "rita@example.com (operator)" in page.get_data(as_text=True)
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert client.get("/ops/trace", headers={IAP_HEADER: _token(OTHER_SIGNER)}).status_code == 401
+    assert client.get("/queue", headers={IAP_HEADER: _token()}).status_code == 403
