@@ -408,10 +408,8 @@ class Settings:
     console_claim_minutes: int = Field(default=15, ge=1, le=240)
     console_dev_sign_in: bool = False
 
-    def _check(self) -> str | None:
-        """Rules across settings: the problem, or ``None``."""
-        if self.decision_notify_threshold > self.decision_auto_update_threshold:
-            return "DECISION_NOTIFY_THRESHOLD must not exceed DECISION_AUTO_UPDATE_THRESHOLD"
+    def _reference_problem(self) -> str | None:
+        """MATCH_REFERENCE_PATTERN compiles; MATCH_REFERENCE_FIELDS are field paths."""
         if self.match_reference_pattern:
             try:
                 re.compile(self.match_reference_pattern)
@@ -420,6 +418,15 @@ class Settings:
         for path in filter(None, (p.strip() for p in self.match_reference_fields.split(","))):
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*", path):
                 return "MATCH_REFERENCE_FIELDS must be comma-separated field paths"
+        return None
+
+    def _check(self) -> str | None:
+        """Rules across settings: the problem, or ``None``."""
+        if self.decision_notify_threshold > self.decision_auto_update_threshold:
+            return "DECISION_NOTIFY_THRESHOLD must not exceed DECISION_AUTO_UPDATE_THRESHOLD"
+        problem = self._reference_problem()
+        if problem is not None:
+            return problem
         # The database is checked where it is used (the webhook never needs it):
         # shared.db.engine raises ConfigError when neither DATABASE_URL nor
         # INSTANCE_CONNECTION_NAME is set.

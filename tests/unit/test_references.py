@@ -154,3 +154,18 @@ def test_two_references_to_two_accounts_are_ambiguous() -> None:
     assert match.ambiguous and match.account is None
     assert {a.account_id for a in match.referenced_accounts} == {"A1", "A2"}
     assert "exact_match_conflict" in match.notes
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"MATCH_REFERENCE_PATTERN": "([a-z"}, "MATCH_REFERENCE_PATTERN"),
+        ({"MATCH_REFERENCE_FIELDS": "ext.id, $where"}, "MATCH_REFERENCE_FIELDS"),
+    ],
+)
+def test_reference_settings_are_checked(env: dict[str, str], named: str) -> None:
+    from shared.config import ConfigError, load_settings
+
+    with pytest.raises(ConfigError, match=named):
+        load_settings(env)
+    assert load_settings({"MATCH_REFERENCE_FIELDS": "ext.id, creditor_ref"}) is not None
