@@ -2,13 +2,13 @@
 
 Each language module (:mod:`.en`, :mod:`.de`, :mod:`.fr`, :mod:`.es`, :mod:`.it`, :mod:`.nl`)
 holds ``PHRASES``, a table *phrase → kind* (:class:`~.kinds.Kind`) a compliance officer can read
-and extend, and three short word lists. How a phrase is read:
+and extend, and short word lists. The word lists of every language apply to every phrase (a
+stem such as ``disput*`` serves several languages, and mail mixes them). How a phrase is read:
 
 - its words match whole words, in any letter case, with any spacing, quote style or ``>`` quote
   prefix; a word ending in ``*`` matches any word starting so (``disput*``: dispute, disputing,
   disputed); ``…`` stands for up to three words;
-- ``NEGATIONS_BEFORE`` (of every language, as stems serve several): a word right before the
-  phrase that reverses it ("I am *not* disputing
+- ``NEGATIONS_BEFORE``: a word right before the phrase that reverses it ("I am *not* disputing
   the debt"); a cue ending in ``*`` / starting with ``*`` matches words starting / ending so
   (``*n't``: don't, isn't); ``NEGATIONS_AFTER``: the same up to three words after it (German
   "ich bestreite die Forderung *nicht*");
@@ -26,8 +26,8 @@ or a lawyer's appearance, is honoured however it is worded ("if you do not stop 
 Where it looks (:func:`compliance_hits`): the new text (the subject unless inherited, the body),
 each quoted or forwarded message separately (a forwarded cease from the debtor's attorney
 counts), and every attachment's text. Each kind makes the email one compliance intent
-(:data:`~.kinds.KIND_INTENT`). Bulk mail and auto-replies are left out before this runs
-(:mod:`shared.extraction.automated`).
+(:data:`~.kinds.KIND_INTENT`). Bulk mail, auto-replies and bounces never reach the decision's
+compliance step (:mod:`shared.extraction.automated`).
 """
 
 from __future__ import annotations
