@@ -16,7 +16,7 @@ import functools
 import importlib.metadata
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,10 +144,18 @@ def _module_owners() -> dict[str, str]:
     return owners
 
 
-def distributions_for(modules: Iterable[str]) -> set[str]:
-    """The distributions providing `modules` (the longest dotted prefix any of them ships)."""
-    owners = _module_owners()
+def distributions_for(modules: Iterable[str], owners: Mapping[str, str] | None = None) -> set[str]:
+    """The distributions providing `modules` (the longest dotted prefix any of them ships).
+
+    A namespace package (`google.cloud`) is provided by no one distribution but is known by the
+    modules under it. A module no installed distribution provides is a `LookupError`, never a
+    silent omission: run by an interpreter without the project's packages (a system `python3`
+    instead of the venv's), the archives would otherwise lack their real dependencies and fail
+    only when the platform imports them.
+    """
+    owners = _module_owners() if owners is None else owners
     found: set[str] = set()
+    unknown: set[str] = set()
     for module in modules:
         parts = module.split(".")
         for end in range(len(parts), 0, -1):
@@ -155,6 +163,18 @@ def distributions_for(modules: Iterable[str]) -> set[str]:
             if owner is not None:
                 found.add(owner)
                 break
+        else:
+            prefix = module + "."
+            if not any(name.startswith(prefix) for name in owners):
+                unknown.add(module)
+    if unknown:
+        # `sentry_sdk` rather than each of its submodules as well
+        shortest = {m for m in unknown if not any(m.startswith(f"{o}.") for o in unknown)}
+        raise LookupError(
+            f"no installed distribution provides {', '.join(sorted(shortest))}"
+            f" (imported by the function's code); run with the project's virtualenv"
+            f" (`make package`, {sys.executable} lacks them) or add the package to requirements.txt"
+        )
     return found
 
 

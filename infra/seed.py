@@ -99,9 +99,17 @@ def seed_accounts(mongodb_uri: str, database: str, *, timeout_ms: int = 5000) ->
         mongodb_uri, serverSelectionTimeoutMS=timeout_ms, tz_aware=True
     )
     try:
+        from shared.accounts.model import REFERENCE_FIELDS, reference_keys
+
         collection = client[database][COLLECTION]
         for document in DEMO_ACCOUNTS:
-            collection.replace_one({"_id": document["_id"]}, document, upsert=True)
+            # the lookup keys are written with the account (the processor derives them too)
+            keyed = {
+                **document,
+                "ref_keys": reference_keys(document, REFERENCE_FIELDS),
+                "ref_keys_of": ",".join(REFERENCE_FIELDS),
+            }
+            collection.replace_one({"_id": document["_id"]}, keyed, upsert=True)
     finally:
         client.close()
     return len(DEMO_ACCOUNTS)

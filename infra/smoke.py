@@ -7,8 +7,11 @@ Used as the last step of cloudbuild.yaml, and by hand after a first deploy:
         --terraform-outputs /tmp/tf-outputs.json
 
 The shared secret is read from Secret Manager with
-`gcloud secrets versions access` (or from `WEBHOOK_RAW_SECRET` when that is
-set, e.g. against the local stack). The request is signed like any relay's:
+`gcloud secrets versions access`, at the version the webhook itself reads (the
+pinned one of the `secret_versions` output, never `latest`: after a new
+version is added and before it is applied, `latest` would sign with a secret
+the webhook does not know), or from `WEBHOOK_RAW_SECRET` when that is set,
+e.g. against the local stack. The request is signed like any relay's:
 `X-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "t.body">`. Exit status 0 only
 if the webhook answers 200; a fresh revision's cold start or a transient 5xx
 is retried a few times, a 4xx is not (it means the secret or the route is
@@ -43,14 +46,14 @@ class SmokeError(Exception):
     """The smoke check could not be run or the webhook did not accept the email."""
 
 
-def fetch_secret(secret_id: str, project: str) -> bytes:
-    """The latest version of a Secret Manager secret, exactly as stored."""
+def fetch_secret(secret_id: str, version: str, project: str) -> bytes:
+    """One version of a Secret Manager secret, exactly as stored."""
     command = [
         "gcloud",
         "secrets",
         "versions",
         "access",
-        "latest",
+        version,
         f"--secret={secret_id}",
         f"--project={project}",
     ]
@@ -61,7 +64,7 @@ def fetch_secret(secret_id: str, project: str) -> bytes:
         raise SmokeError(msg) from error
     if result.returncode != 0:
         stderr = result.stderr.decode(errors="replace").strip()
-        msg = f"cannot read secret {secret_id!r}: {stderr}"
+        msg = f"cannot read secret {secret_id!r} version {version}: {stderr}"
         raise SmokeError(msg)
     return result.stdout
 
@@ -133,13 +136,14 @@ def run_smoke_check(
     raise SmokeError(msg)
 
 
-def read_terraform_outputs(path: str) -> tuple[str, str]:
-    """(webhook_url, raw secret id) from `terraform output -json` saved to a file."""
+def read_terraform_outputs(path: str) -> tuple[str, str, str]:
+    """(webhook_url, raw secret id, its pinned version) from `terraform output -json`."""
     outputs = json.loads(Path(path).read_text(encoding="utf-8"))
     try:
         return (
             outputs["webhook_url"]["value"],
             outputs["secret_ids"]["value"]["WEBHOOK_RAW_SECRET"],
+            str(outputs["secret_versions"]["value"]["WEBHOOK_RAW_SECRET"]),
         )
     except KeyError as error:
         msg = f"{path} lacks output {error}; has terraform apply run?"
@@ -155,10 +159,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--webhook-url", help="webhook base URL")
     parser.add_argument("--secret-id", help="Secret Manager id of WEBHOOK_RAW_SECRET")
+    parser.add_argument(
+        "--secret-version",
+        help="the version the webhook reads (terraform output secret_versions), never latest",
+    )
     parser.add_argument("--project", help="GCP project holding the secret")
     parser.add_argument(
         "--terraform-outputs",
-        help="file with `terraform output -json`; gives --webhook-url and --secret-id",
+        help="file with `terraform output -json`; gives --webhook-url, --secret-id and"
+        " --secret-version",
     )
     parser.add_argument("--release", default=os.environ.get("SHORT_SHA", "manual"))
     parser.add_argument("--attempts", type=int, default=5)
@@ -166,18 +175,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        webhook_url, secret_id = args.webhook_url, args.secret_id
+        webhook_url, secret_id, version = args.webhook_url, args.secret_id, args.secret_version
         if args.terraform_outputs:
-            webhook_url, secret_id = read_terraform_outputs(args.terraform_outputs)
+            webhook_url, secret_id, version = read_terraform_outputs(args.terraform_outputs)
         if not webhook_url:
             parser.error("give --webhook-url or --terraform-outputs")
         local_secret = os.environ.get("WEBHOOK_RAW_SECRET")
         if local_secret:
             secret = local_secret.encode()
-        elif secret_id and args.project:
-            secret = fetch_secret(secret_id, args.project)
+        elif secret_id and version and args.project:
+            secret = fetch_secret(secret_id, version, args.project)
         else:
-            parser.error("give --secret-id and --project, or set WEBHOOK_RAW_SECRET")
+            parser.error(
+                "give --secret-id, --secret-version and --project, or set WEBHOOK_RAW_SECRET"
+            )
         correlation_id = run_smoke_check(
             _raw_route(webhook_url),
             secret,

@@ -308,6 +308,16 @@ class Settings:
     match_ambiguity_margin: float = Field(default=0.05, ge=0, le=1)
     # Fuzzy debtor-name matches need at least this rapidfuzz score (0–100).
     match_fuzzy_min_score: float = Field(default=85.0, ge=0, le=100)
+    # Account references of any format (shared.extraction.references): the account fields that
+    # identify it besides case_number and account_reference (comma-separated, dotted paths);
+    # an optional regular expression that ranks an email's tokens first (never required); the
+    # most reference keys one email looks up; how often an instance derives the lookup keys of
+    # accounts written without them by another system (0: before every lookup, one indexed
+    # query that finds nothing once every account has its keys).
+    match_reference_fields: str = ""
+    match_reference_pattern: str = ""
+    match_reference_max_tokens: int = Field(default=100, ge=1, le=500)
+    match_reference_backfill_seconds: int = Field(default=0, ge=0)
     # Outbox: a notification is given up (status ``failed``, logged at ERROR) only once it has
     # had at least this many SMTP attempts AND is older than NOTIFICATION_GIVE_UP_AFTER_SECONDS;
     # compliance alerts are never given up (see docs/processing.md, outbox).
@@ -398,10 +408,25 @@ class Settings:
     console_claim_minutes: int = Field(default=15, ge=1, le=240)
     console_dev_sign_in: bool = False
 
+    def _reference_problem(self) -> str | None:
+        """MATCH_REFERENCE_PATTERN compiles; MATCH_REFERENCE_FIELDS are field paths."""
+        if self.match_reference_pattern:
+            try:
+                re.compile(self.match_reference_pattern)
+            except re.error:
+                return "MATCH_REFERENCE_PATTERN is not a valid regular expression"
+        for path in filter(None, (p.strip() for p in self.match_reference_fields.split(","))):
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*", path):
+                return "MATCH_REFERENCE_FIELDS must be comma-separated field paths"
+        return None
+
     def _check(self) -> str | None:
         """Rules across settings: the problem, or ``None``."""
         if self.decision_notify_threshold > self.decision_auto_update_threshold:
             return "DECISION_NOTIFY_THRESHOLD must not exceed DECISION_AUTO_UPDATE_THRESHOLD"
+        problem = self._reference_problem()
+        if problem is not None:
+            return problem
         # The database is checked where it is used (the webhook never needs it):
         # shared.db.engine raises ConfigError when neither DATABASE_URL nor
         # INSTANCE_CONNECTION_NAME is set.

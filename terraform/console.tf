@@ -192,15 +192,18 @@ resource "google_cloudfunctions2_function" "console" {
     all_traffic_on_latest_revision   = true
 
     environment_variables = merge(local.common_env, local.db_env, {
-      THREADS              = tostring(local.console_pool_size)
-      DB_USER              = google_sql_user.console.name
-      DB_POOL_SIZE         = tostring(local.console_pool_size)
-      DB_MAX_OVERFLOW      = tostring(local.console_max_overflow)
-      MONGODB_DATABASE     = var.mongodb_database
-      CLAUDE_MODEL         = var.claude_model
-      CONSOLE_ROLES        = var.console_roles
-      CONSOLE_IAP_AUDIENCE = local.console_iap_audience
-      CONSOLE_BASE_URL     = local.console_enabled ? "https://${var.console_domain}" : ""
+      THREADS = tostring(local.console_pool_size)
+      # Counted in the connection budget (functions.tf), like the processor's.
+      CIRCUIT_BREAKER_STORE_POOL_SIZE = tostring(local.breaker_pool_size)
+      SENTRY_RELEASE                  = "console@${substr(filemd5("${local.dist_dir}/console.zip"), 0, 12)}"
+      DB_USER                         = google_sql_user.console.name
+      DB_POOL_SIZE                    = tostring(local.console_pool_size)
+      DB_MAX_OVERFLOW                 = tostring(local.console_max_overflow)
+      MONGODB_DATABASE                = var.mongodb_database
+      CLAUDE_MODEL                    = var.claude_model
+      CONSOLE_ROLES                   = var.console_roles
+      CONSOLE_IAP_AUDIENCE            = local.console_iap_audience
+      CONSOLE_BASE_URL                = local.console_enabled ? "https://${var.console_domain}" : ""
     })
 
     dynamic "secret_environment_variables" {

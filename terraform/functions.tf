@@ -3,7 +3,7 @@
 # content uploads a new object and redeploys; an identical build changes
 # nothing.
 #
-# Connection budget (Postgres max_connections = var.sql_max_connections, 100
+# Connection budget (Postgres max_connections = var.sql_max_connections, 125
 # by default). Each processor instance holds at most DB_POOL_SIZE +
 # DB_MAX_OVERFLOW connections, with DB_POOL_SIZE = concurrency (one per
 # request thread) and DB_MAX_OVERFLOW = 1 (metrics side work), plus the
@@ -12,13 +12,14 @@
 #
 #   processor  max_instances x (pool + overflow + breaker) = 4 x (8 + 1 + 1) = 40
 #   rollup     max_instances x (pool + overflow) = 1 x (2 + 0) =  2
+#   console    max_instances x (pool + overflow + breaker) = 2 x (4 + 1 + 1) = 12
 #   webhook    never connects to Postgres                     =  0
 #   x 2 during a rollout (old instances keep their pools until they are
-#       shut down, new ones open theirs)                        = 84
+#       shut down, new ones open theirs)                        = 108
 #   + migrations (Alembic, one connection, + 1 spare)           =  2
 #   + one operator's `python -m shared.ops` (ops_env: 1 + 1 + 1) =  3
 #   + connections Postgres reserves for superusers              =  3
-#   = 92 < 100
+#   = 116 < 125
 #
 # The precondition on the processor checks the same sum at plan time for
 # whatever values the variables take.
@@ -29,6 +30,14 @@ locals {
   archives = {
     for fn in keys(local.function_names) : fn => "${local.dist_dir}/${fn}.zip"
   }
+  archive_md5s = { for fn, path in local.archives : fn => filemd5(path) }
+
+  # Each function's Sentry release names its archive, not the commit: a value
+  # that changed with every commit would redeploy all three functions on every
+  # push. "webhook@<first 12 hex of the archive MD5>" changes exactly when the
+  # function's code (or its requirements.txt) does; the source object
+  # "<fn>-<MD5>.zip" in the sources bucket is that release's code.
+  sentry_releases = { for fn, md5 in local.archive_md5s : fn => "${fn}@${substr(md5, 0, 12)}" }
 
   processor_pool_size    = var.processor_concurrency
   processor_max_overflow = 1
@@ -44,7 +53,10 @@ locals {
     var.processor_max_instances * (
       local.processor_pool_size + local.processor_max_overflow + local.breaker_pool_size
     ) +
-    local.rollup_max_instances * (local.rollup_pool_size + local.rollup_max_overflow)
+    local.rollup_max_instances * (local.rollup_pool_size + local.rollup_max_overflow) +
+    local.console_max_instances * (
+      local.console_pool_size + local.console_max_overflow + local.breaker_pool_size
+    )
   ) + local.migration_connections + local.ops_connections + local.reserved_connections
 
   webhook_concurrency     = 16
@@ -61,7 +73,6 @@ locals {
     GOOGLE_CLOUD_PROJECT            = var.project_id
     LOG_LEVEL                       = var.log_level
     SENTRY_ENVIRONMENT              = var.environment
-    SENTRY_RELEASE                  = var.release
     PUBSUB_TOPIC                    = google_pubsub_topic.emails.name
     PUBSUB_DEAD_LETTER_TOPIC        = google_pubsub_topic.dead_letter.name
     PUBSUB_DEAD_LETTER_SUBSCRIPTION = google_pubsub_subscription.dead_letter.name
@@ -82,7 +93,7 @@ resource "google_storage_bucket_object" "source" {
   for_each = local.archives
 
   bucket = google_storage_bucket.sources.name
-  name   = "${each.key}-${filemd5(each.value)}.zip"
+  name   = "${each.key}-${local.archive_md5s[each.key]}.zip"
   source = each.value
 }
 
@@ -121,6 +132,7 @@ resource "google_cloudfunctions2_function" "webhook" {
     # No database settings: the webhook never touches Postgres (an outage of
     # the database loses no mail), and its service account has no Cloud SQL role.
     environment_variables = merge(local.common_env, {
+      SENTRY_RELEASE         = local.sentry_releases.webhook
       THREADS                = tostring(local.webhook_concurrency)
       WEBHOOK_MAX_BODY_BYTES = tostring(var.webhook_max_body_bytes)
     })
@@ -180,6 +192,7 @@ resource "google_cloudfunctions2_function" "processor" {
     all_traffic_on_latest_revision = true
 
     environment_variables = merge(local.common_env, local.db_env, {
+      SENTRY_RELEASE                  = local.sentry_releases.processor
       THREADS                         = tostring(var.processor_concurrency)
       DB_USER                         = google_sql_user.iam["processor"].name
       DB_POOL_SIZE                    = tostring(local.processor_pool_size)
@@ -267,6 +280,7 @@ resource "google_cloudfunctions2_function" "rollup" {
     all_traffic_on_latest_revision = true
 
     environment_variables = merge(local.common_env, local.db_env, {
+      SENTRY_RELEASE         = local.sentry_releases.rollup
       THREADS                = "1" # = max_instance_request_concurrency
       DB_USER                = google_sql_user.iam["rollup"].name
       DB_POOL_SIZE           = tostring(local.rollup_pool_size)

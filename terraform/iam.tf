@@ -251,6 +251,22 @@ resource "google_service_account_iam_member" "agent_mints_push_token" {
 # fetches it from there, so a grant on our sources bucket alone is refused
 # ("Access to bucket gcf-v2-sources-... denied"). Builder = run builds,
 # logWriter = build logs, artifactregistry.writer = push the function image.
+#
+# objectAdmin and artifactregistry.writer carry an IAM condition: unbounded,
+# they would let a build read every raw email and overwrite any image (the CI
+# image among them). Storage and Artifact Registry evaluate resource.name in
+# conditions (IAM "conditions resource attributes"): buckets are
+# projects/_/buckets/NAME, their objects projects/_/buckets/NAME/objects/...,
+# repositories projects/PROJECT/locations/REGION/repositories/NAME.
+# gcf-artifacts is the repository Cloud Functions pushes the function images
+# to; it creates it itself, so it cannot be granted on directly. Both project
+# ids and numbers are accepted in the repository name.
+# What remains: roles/cloudbuild.builds.builder itself carries object read and
+# write in every bucket and artifact uploads in every repository of the
+# project (Cloud Build documents that role as "access to any Cloud Storage
+# bucket in your project"); it is what the provider's examples grant, and a
+# condition on it is not attempted here. docs/deploy.md, "The functions'
+# build account".
 locals {
   build_roles = [
     "roles/cloudbuild.builds.builder",
@@ -258,6 +274,34 @@ locals {
     "roles/artifactregistry.writer",
     "roles/storage.objectAdmin",
   ]
+
+  build_buckets = [
+    "projects/_/buckets/gcf-v2-sources-${data.google_project.this.number}-${var.region}",
+    "projects/_/buckets/${google_storage_bucket.sources.name}",
+  ]
+  build_repositories = [
+    for project in [var.project_id, data.google_project.this.number] :
+    "projects/${project}/locations/${var.region}/repositories/gcf-artifacts"
+  ]
+
+  build_role_conditions = {
+    "roles/storage.objectAdmin" = {
+      title       = "function-source-buckets-only"
+      description = "Only the Cloud Functions source bucket of the region and our own sources bucket."
+      expression = join(" || ", flatten([
+        for name in local.build_buckets :
+        ["resource.name == \"${name}\"", "resource.name.startsWith(\"${name}/\")"]
+      ]))
+    }
+    "roles/artifactregistry.writer" = {
+      title       = "gcf-artifacts-only"
+      description = "Only the repository Cloud Functions keeps the function images in."
+      expression = join(" || ", flatten([
+        for name in local.build_repositories :
+        ["resource.name == \"${name}\"", "resource.name.startsWith(\"${name}/\")"]
+      ]))
+    }
+  }
 }
 
 resource "google_project_iam_member" "build" {
@@ -266,6 +310,15 @@ resource "google_project_iam_member" "build" {
   project = var.project_id
   role    = each.value
   member  = google_service_account.sa["build"].member
+
+  dynamic "condition" {
+    for_each = contains(keys(local.build_role_conditions), each.value) ? [local.build_role_conditions[each.value]] : []
+    content {
+      title       = condition.value.title
+      description = condition.value.description
+      expression  = condition.value.expression
+    }
+  }
 }
 
 # IAM grants take up to a minute to reach Cloud Build: without the wait the
@@ -286,12 +339,20 @@ resource "time_sleep" "build_iam_propagation" {
 # Every project-level role the configuration grants: the only ones the
 # deployer's roles/resourcemanager.projectIamAdmin may add or remove (an IAM
 # condition on modifiedGrantsByRole), so the pipeline cannot make anyone owner.
+# projectIamAdmin itself is not among them: granted to itself without the
+# condition, it would let the deployer grant roles/owner next. So the pipeline
+# can never change the deployer's own projectIamAdmin grant (nor its
+# condition): a change of deployer_project_roles that touches it is applied by
+# an Owner (docs/deploy.md, "What the deployer may do").
 locals {
-  deployer_grantable_roles = sort(distinct(concat(
-    local.build_roles,
-    ["roles/cloudsql.client", "roles/cloudsql.instanceUser"],
-    var.deployer_project_roles,
-  )))
+  deployer_grantable_roles = sort(setsubtract(
+    distinct(concat(
+      local.build_roles,
+      ["roles/cloudsql.client", "roles/cloudsql.instanceUser"],
+      var.deployer_project_roles,
+    )),
+    ["roles/resourcemanager.projectIamAdmin"],
+  ))
 }
 
 resource "google_project_iam_member" "deployer" {

@@ -76,6 +76,11 @@ output "secret_ids" {
   value       = { for env_name, secret in google_secret_manager_secret.app : env_name => secret.secret_id }
 }
 
+output "secret_versions" {
+  description = "Secret Manager version each function reads, per secret (var.secret_versions): the smoke check signs with WEBHOOK_RAW_SECRET at this version, the one the webhook reads."
+  value       = var.secret_versions
+}
+
 output "scheduler_job" {
   description = "Cloud Scheduler job that runs the nightly rollup."
   value       = google_cloud_scheduler_job.rollup.name

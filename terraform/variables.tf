@@ -41,17 +41,6 @@ variable "dist_dir" {
   default     = "../dist"
 }
 
-variable "release" {
-  description = "Release identifier reported to Sentry (SENTRY_RELEASE); Cloud Build passes the commit SHA."
-  type        = string
-  default     = "manual"
-
-  validation {
-    condition     = can(regex("^[A-Za-z0-9._-]{1,64}$", var.release))
-    error_message = "release must be 1-64 characters of letters, digits, '.', '_' or '-'."
-  }
-}
-
 # ---------------------------------------------------------------------------
 # People and external services (non-secret settings)
 # ---------------------------------------------------------------------------
@@ -275,7 +264,7 @@ variable "sql_tier" {
 variable "sql_max_connections" {
   description = "Postgres max_connections flag. Must exceed the worst case of all function pools (checked at plan time)."
   type        = number
-  default     = 100
+  default     = 125
 
   validation {
     condition     = var.sql_max_connections >= 25 && var.sql_max_connections <= 1000

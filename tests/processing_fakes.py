@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from shared.accounts import Account, AccountRepository, AccountUpdate, ApplyResult, Lookup
+from shared.accounts.model import identifying_fields, reference_keys
 from shared.accounts.mongo import already_applied_result, safe_str, validate_account
 from shared.config import Settings, get_settings, load_settings
 from shared.errors import BreakerOpenError
@@ -295,6 +296,7 @@ class FakeAccounts:
     def __init__(self, documents: list[dict[str, Any]] | None = None) -> None:
         self.documents: dict[Any, dict[str, Any]] = {d["_id"]: d for d in documents or []}
         self.applied: list[tuple[str, str, AccountUpdate]] = []
+        self.spellings_asked: list[str] = []
 
     def _lookup(self, predicate: Callable[[dict[str, Any]], bool]) -> Lookup:
         accounts: list[Account] = []
@@ -308,6 +310,19 @@ class FakeAccounts:
             else:
                 accounts.append(account)
         return Lookup(accounts, skipped)
+
+    def find_by_references(self, keys: list[str], *, spellings: Sequence[str] = ()) -> Lookup:
+        wanted = set(keys)
+        fields = identifying_fields(get_settings())
+        found = self._lookup(lambda d: bool(wanted.intersection(reference_keys(d, fields))))
+        self.spellings_asked = list(spellings)
+        return Lookup(
+            [
+                a.model_copy(update={"ref_keys": reference_keys(self.documents[a.key], fields)})
+                for a in found.accounts
+            ],
+            found.skipped,
+        )
 
     def find_by_case_number(self, value: str) -> Lookup:
         value = safe_str(value)

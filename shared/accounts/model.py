@@ -6,6 +6,8 @@ One document per debtor account::
      debtor: {name, email, phone, address}, creditor,
      balance: {amount, currency}, status, hold: {active, reason, since},
      applied_email_ids: [email_id, …],     # scalar array: the idempotency guard
+     ref_keys: ["case202400123", …],       # scalar array: normalised identifying fields
+     ref_keys_of: "case_number,account_reference",  # the fields they were derived from
      payment_keys: ["500.00|on|2026-11-14", …],  # scalar array: the duplicate-payment guard
      history: [{email_id, decision, intent, action, fields, at, …}, …]}
 
@@ -16,6 +18,7 @@ changes and :class:`ApplyResult` what the repository did with it. The repository
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -24,10 +27,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from shared.config import Settings
+from shared.extraction.references import normalise_reference
+
 MONEY_PATTERN = r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$"  # str() of a finite Decimal, no exponent
 ON_HOLD = "on_hold"  # the status of an account held for a compliance reason
 PAID = "paid"  # the status of an account whose balance a payment brought to zero
 POSSIBLE_DUPLICATE = "possible_duplicate"  # why a payment was refused (ApplyResult)
+REFERENCE_FIELDS = ("case_number", "account_reference")  # always identifying
 
 
 class Action(StrEnum):
@@ -39,6 +46,7 @@ class Action(StrEnum):
     REPORT_PAYMENT = "report_payment"  # note the payment in the history, balance unchanged
     UPDATE_CONTACT = "update_contact"  # new address or phone
     NOTE = "note"  # history entry only
+    NOTE_BOUNCE = "note_bounce"  # the debtor's email address bounced (automated mail)
 
 
 class _Strict(BaseModel):
@@ -83,11 +91,43 @@ class Account(_Strict):
     applied_email_ids: list[str] = []
     payment_keys: list[str] | None = None  # None: no payment keyed yet (see payment_keys.py)
     history: list[dict[str, Any]] = []
+    # the normalised keys of every identifying field (derived, see reference_keys)
+    ref_keys: list[str] = []
 
     @property
     def held(self) -> bool:
         """On hold (collection stopped for a compliance reason): ``hold.active`` or the status."""
         return self.hold.active or self.status == ON_HOLD
+
+
+def identifying_fields(settings: Settings) -> tuple[str, ...]:
+    """``case_number``, ``account_reference`` and the operator's ``MATCH_REFERENCE_FIELDS``."""
+    extra = (p.strip() for p in settings.match_reference_fields.split(","))
+    return tuple(dict.fromkeys((*REFERENCE_FIELDS, *filter(None, extra))))
+
+
+def _field_value(document: Mapping[str, Any], path: str) -> Any:
+    value: Any = document
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+def reference_keys(document: Mapping[str, Any], fields: tuple[str, ...]) -> list[str]:
+    """The lookup keys of an account document: each identifying field's value normalised like
+    an email's tokens (:func:`shared.extraction.references.normalise_reference`). A loader that
+    writes accounts stores them as ``ref_keys`` (with ``ref_keys_of``: ``",".join(fields)``);
+    the repository derives them for documents written without."""
+    keys: dict[str, None] = {}
+    for path in fields:
+        value = _field_value(document, path)
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if isinstance(item, str | int) and not isinstance(item, bool):
+                key = normalise_reference(item)
+                if key:
+                    keys.setdefault(key)
+    return list(keys)
 
 
 class AppliedEntry(_Strict):

@@ -8,8 +8,16 @@ Every document read is validated (:class:`Account`); a malformed one is skipped 
 and never crashes the pipeline. Filters are built only from validated scalar strings and
 numbers (:func:`safe_str`), so nothing read from an email can become a query operator.
 
+References of any format are looked up in one query over ``ref_keys``
+(:meth:`MongoAccountRepository.find_by_references`): the normalised keys of every identifying
+field (:func:`~shared.accounts.model.identifying_fields`: case number, account reference,
+``MATCH_REFERENCE_FIELDS``), written by the account's loader or derived here
+(:meth:`~MongoAccountRepository.derive_reference_keys`, before a lookup when
+``MATCH_REFERENCE_BACKFILL_SECONDS`` have passed; an account found by a reference as written
+gets its keys at once).
+
 Reads leave out ``history`` (a projection: the pipeline never reads it, and it grows with every
-email applied). The equality lookups (case number, account reference, debtor email) have
+email applied). The lookups (reference keys, case number, account reference, debtor email) have
 indexes, created once per instance on first use (``MONGODB_ENSURE_INDEXES``; best effort: a
 failure is logged and the lookups still work, only slower).
 
@@ -49,7 +57,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -67,6 +76,8 @@ from shared.accounts.model import (
     ApplyResult,
     ApplyStatus,
     Lookup,
+    identifying_fields,
+    reference_keys,
 )
 from shared.accounts.payment_keys import clashing_keys, legacy_payment_keys, payment_keys, utc_day
 from shared.accounts.port import UnsafeFilterValue
@@ -87,7 +98,16 @@ MAX_CANDIDATES = 50
 MAX_FILTER_STRING = 320
 PROJECTION: dict[str, Any] = {"history": False}  # read only on redelivery; grows with each email
 HISTORY_ONLY: dict[str, Any] = {"history": True}
-LOOKUP_INDEXES = ("case_number", "account_reference", "debtor.email", "applied_email_ids")
+LOOKUP_INDEXES = (
+    "case_number",
+    "account_reference",
+    "debtor.email",
+    "applied_email_ids",
+    "ref_keys",
+    "ref_keys_of",
+)
+MAX_REFERENCE_KEYS = 500
+REFERENCE_BACKFILL_BATCH = 500
 
 
 class AccountQueryFailed(ProcessingError):
@@ -108,6 +128,22 @@ def safe_str(value: object, *, max_length: int = MAX_FILTER_STRING) -> str:
     if cleaned.startswith("$") or any(not ch.isprintable() for ch in cleaned):
         raise UnsafeFilterValue("filter value looks like an operator or has control characters")
     return cleaned
+
+
+def _spelling(value: object) -> str | None:
+    """A reference as written, usable as an equality value, or None."""
+    try:
+        return safe_str(value, max_length=128)
+    except UnsafeFilterValue:
+        return None
+
+
+def _safe_key(key: object) -> str:
+    """A normalised reference key: letters and digits only (never an operator)."""
+    value = safe_str(key, max_length=64)
+    if not value.isalnum():
+        raise UnsafeFilterValue("a reference key holds only letters and digits")
+    return value
 
 
 def document_ref(document_id: object) -> str:
@@ -260,6 +296,7 @@ class MongoAccountRepository:
         self._client: Any = None
         self._accounts: Any = None  # the collection object, made once with the client
         self._lock = threading.Lock()
+        self._next_backfill = 0.0  # time.monotonic() from which reference keys are derived
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -325,6 +362,90 @@ class MongoAccountRepository:
                 self._accounts = None
 
     # -- reads ----------------------------------------------------------------------------
+
+    def find_by_references(self, keys: list[str], *, spellings: Sequence[str] = ()) -> Lookup:
+        """One query, each branch indexed: ``{"$or": [{"ref_keys": {"$in": keys}}, {field:
+        {"$in": spellings}} for each identifying field]}`` — the normalised keys (a scalar
+        array, see the module docstring), and the spellings as written for an account stored
+        without keys (another system wrote it since the last derivation). Each account comes
+        back with its keys derived from the document as read, so the matcher sees which
+        identifier matched; an account found without current keys gets them stored."""
+        wanted = [_safe_key(key) for key in keys][:MAX_REFERENCE_KEYS]
+        if not wanted:
+            return Lookup([])
+        written = list(
+            dict.fromkeys(s for s in (_spelling(v) for v in spellings) if s is not None)
+        )[:MAX_REFERENCE_KEYS]
+        self._derive_keys_if_due()
+        fields = identifying_fields(self._settings)
+        branches: list[dict[str, Any]] = [{"ref_keys": {"$in": wanted}}]
+        if written:
+            branches += [{path: {"$in": written}} for path in fields]
+        query = branches[0] if len(branches) == 1 else {"$or": branches}
+
+        def run() -> list[Any]:
+            return list(self._collection().find(query, PROJECTION, limit=MAX_CANDIDATES))
+
+        documents = [d for d in self._call(run) if isinstance(d, Mapping)]
+        self._store_missing_keys(documents, fields)
+        return _validated({**d, "ref_keys": reference_keys(d, fields)} for d in documents)
+
+    def _store_missing_keys(
+        self, documents: list[Mapping[str, Any]], fields: tuple[str, ...]
+    ) -> None:
+        spec = ",".join(fields)
+        for document in documents:
+            if document.get("ref_keys_of") == spec:
+                continue
+            key = document.get("_id")
+            update = {"$set": {"ref_keys": reference_keys(document, fields), "ref_keys_of": spec}}
+
+            def run(key: Any = key, change: dict[str, Any] = update) -> Any:
+                return self._collection().update_one({"_id": key}, change)
+
+            self._call(run)
+
+    def derive_reference_keys(self, *, batch: int = REFERENCE_BACKFILL_BATCH) -> int:
+        """Store ``ref_keys`` on up to ``batch`` accounts written without them (or for other
+        identifying fields); the number updated. Run before a reference lookup once
+        ``MATCH_REFERENCE_BACKFILL_SECONDS`` have passed since the last run (0: every time)."""
+        fields = identifying_fields(self._settings)
+        spec = ",".join(fields)
+
+        def run() -> int:
+            collection = self._collection()
+            stale = list(
+                collection.find(
+                    {"ref_keys_of": {"$nin": [spec]}},
+                    # top-level roots: nx-27017 leaves dotted inclusion paths out
+                    {path.split(".")[0]: True for path in fields},
+                    limit=batch,
+                )
+            )
+            for document in stale:
+                collection.update_one(
+                    {"_id": document["_id"]},
+                    {"$set": {"ref_keys": reference_keys(document, fields), "ref_keys_of": spec}},
+                )
+            return len(stale)
+
+        return self._call(run)
+
+    def _derive_keys_if_due(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now < self._next_backfill:
+                return
+            self._next_backfill = now + self._settings.match_reference_backfill_seconds
+        try:
+            updated = self.derive_reference_keys()
+        except AccountQueryFailed as exc:  # the lookup itself still runs (on the keys stored)
+            log_event(
+                logger, "account_reference_keys_failed", level=logging.WARNING, error=str(exc)
+            )
+            return
+        if updated:
+            log_event(logger, "account_reference_keys_derived", accounts=updated)
 
     def find_by_case_number(self, value: str) -> Lookup:
         return self._find({"case_number": safe_str(value, max_length=128)})

@@ -6,6 +6,7 @@ fake is ``FakeAccounts`` in ``tests/processing_fakes.py``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -19,6 +20,12 @@ class UnsafeFilterValue(ValueError):
 class AccountRepository(Protocol):
     """Reads return validated accounts only (malformed documents are counted in
     :attr:`Lookup.skipped`); :meth:`apply` changes an account at most once per email."""
+
+    def find_by_references(self, keys: list[str], *, spellings: Sequence[str] = ()) -> Lookup:
+        """Accounts any of whose identifying fields has one of ``keys`` (normalised,
+        :func:`shared.accounts.model.reference_keys`), or, for an account stored without keys,
+        one of ``spellings`` exactly."""
+        ...
 
     def find_by_case_number(self, value: str) -> Lookup: ...
 

@@ -8,7 +8,9 @@ never raises. Malformed structure is recorded in ``ParsedEmail.notes`` (``mime_d
 
 What is read:
 
-- headers: Message-ID, Subject, From (address lower-cased, display name), Date;
+- headers: Message-ID, Subject, From (address lower-cased, display name), Date; and whether no
+  person wrote it (auto-reply, bounce with its failed recipients, bulk mail:
+  :mod:`shared.extraction.automated`);
 - the body: ``text/plain`` parts when there is any text in them, else ``text/html`` converted
   to visible text (:mod:`shared.extraction.html_text`); charsets decoded by their declared
   name (ISO-8859-1 read as its superset windows-1252, as mail clients do), undecodable bytes
@@ -36,6 +38,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from typing import Any
 
 from shared.errors import PermanentError
+from shared.extraction.automated import BOUNCE, classify, failed_recipients, header_recipients
 from shared.extraction.html_text import html_to_text
 from shared.extraction.injection import looks_like_injection, strip_invisible
 from shared.extraction.models import AttachmentInfo, ParsedEmail
@@ -138,6 +141,8 @@ class _Acc:
     parts: int = 0
     pdfs: int = 0
     text_files: int = 0
+    dsn_seen: bool = False  # a message/delivery-status part (a bounce)
+    bounced: list[str] = field(default_factory=list)
 
 
 class MimeNestedTooDeep(PermanentError):
@@ -225,10 +230,10 @@ def _walk(part: Message, acc: _Acc, depth: int) -> None:
     if getattr(part, "defects", None):
         acc.notes.add("mime_defects")
     content_type = _content_type(part)
-    if content_type == "message/rfc822" or (
+    if content_type in ("message/delivery-status", "message/rfc822") or (
         content_type.startswith("message/") and part.is_multipart()
     ):
-        _attached_message(part, acc, depth)
+        _message_part(part, acc, depth, content_type)
         return
     if part.is_multipart():
         payload = part.get_payload()
@@ -305,6 +310,17 @@ def decode_bytes(data: bytes, declared_charset: str) -> str:
             return data.decode("utf-8")
         except UnicodeDecodeError:
             return data.decode("cp1252", errors="replace")
+
+
+def _message_part(part: Message, acc: _Acc, depth: int, content_type: str) -> None:
+    if content_type != "message/delivery-status":
+        _attached_message(part, acc, depth)
+        return
+    # a bounce's report (RFC 3464): which recipients failed; no text of its own
+    payload = part.get_payload()
+    blocks = [b for b in payload if isinstance(b, Message)] if isinstance(payload, list) else []
+    acc.dsn_seen = True
+    acc.bounced.extend(failed_recipients(blocks))
 
 
 def _attached_message(part: Message, acc: _Acc, depth: int) -> None:
@@ -510,6 +526,8 @@ def _assemble(acc: _Acc, message: Message | None) -> ParsedEmail:
     subject = message_id = ""
     sender, sender_name = "", None
     date = None
+    automated: str | None = None
+    bounced: list[str] = []
     if message is not None:
         subject, found = strip_invisible(_header(message, "Subject"))
         acc.signals |= found
@@ -519,6 +537,9 @@ def _assemble(acc: _Acc, message: Message | None) -> ParsedEmail:
             sender_name, found = strip_invisible(sender_name)
             acc.signals |= found
         date = _date(message)
+        automated = classify(message, lambda name: _header(message, name), dsn_seen=acc.dsn_seen)
+        if automated == BOUNCE:
+            bounced = acc.bounced or header_recipients(_header(message, "X-Failed-Recipients"))
     return ParsedEmail(
         message_id=message_id or None,
         subject=subject,
@@ -531,4 +552,6 @@ def _assemble(acc: _Acc, message: Message | None) -> ParsedEmail:
         scanned_pdfs=tuple(acc.scanned),
         signals=tuple(sorted(acc.signals)),
         notes=tuple(sorted(acc.notes)),
+        automated=automated,
+        bounced_recipients=tuple(dict.fromkeys(bounced)),
     )

@@ -63,6 +63,9 @@ class ParsedEmail:
     scanned_pdfs: tuple[bytes, ...] = ()  # PDFs without a text layer (sent as documents)
     signals: tuple[str, ...] = ()  # detected prompt-injection signals, e.g. "hidden_html"
     notes: tuple[str, ...] = ()  # parsing notes, e.g. "part_truncated", "pdf_unreadable"
+    # mail no person wrote (shared.extraction.automated): "bounce", "auto_reply", "bulk"
+    automated: str | None = None
+    bounced_recipients: tuple[str, ...] = ()  # a bounce's failed recipients (lower case)
 
     def searchable_text(self) -> str:
         """All text evidence may be quoted from (subject, body, quoted part, attachment text)."""

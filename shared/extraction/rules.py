@@ -1,12 +1,21 @@
 """The deterministic fallback extractor: regular expressions and keywords, no network.
 
 Used when no API key is configured (``make run`` out of the box) and whenever the Claude
-breaker is open. Its confidences never exceed ``min(DECISION_NOTIFY_THRESHOLD,
-DECISION_AUTO_UPDATE_THRESHOLD - 0.01)``, so its results never auto-update an account.
+breaker is open. Its confidences never reach ``DECISION_AUTO_UPDATE_THRESHOLD`` (and the
+decision caps its results at ``UPDATE_AND_NOTIFY`` and never lets them move money), but a clear
+email in the new text (strong wording: 0.75) matched to a single account reaches the default
+``DECISION_NOTIFY_THRESHOLD`` (0.60): applied and staff notified, not queued for review.
+
+Intent: compliance wording anywhere in the email first (the per-language tables of
+:mod:`shared.extraction.wording`, the same the decision's backstop reads: 0.75 in the new text,
+0.6 only in a quoted message or an attachment), then the weak compliance keywords (0.4), then the
+other intents' strong (0.75) and weak (0.5) keywords in the new text, then in the whole email
+(at most 0.5); nothing: ``other`` (0.3).
 
 ``degraded`` tells whether it stands in for Claude: :func:`shared.extraction.factory
 .build_extractors` builds it with ``degraded=True`` when an API key is configured (then it only
-runs as a fallback) and ``degraded=False`` when it is the configured extractor.
+runs as a fallback after Claude failed or its breaker is open) and ``degraded=False`` when it
+is the configured extractor (no key: offline, not degraded).
 
 Accepted formats (case-insensitive):
 
@@ -47,6 +56,7 @@ from shared.extraction.validation import (
     needs_new_text,
     validate_field,
 )
+from shared.extraction.wording import compliance_hits
 
 RULES_VERSION = "rules-2025-06-v1"
 
@@ -130,13 +140,15 @@ _PLAN_START_RE = re.compile(
 # --- contact changes ------------------------------------------------------------------
 
 _PHONE_RE = re.compile(
-    r"\b(?:phone|tel(?:ephone)?|mobile|cell|telefon(?:nummer)?|handy|téléphone|teléfono|móvil)"
+    r"\b(?:phone|tel(?:ephone)?|mobile|cell|telefon(?:nummer)?|handy|téléphone|teléfono|móvil"
+    r"|cellulare|telefono|telefoon(?:nummer)?|mobiel)"
     r"(?:\s+(?:number|no\.?|nummer))?\s*(?:is|:|ist|est)?\s*(?P<phone>\+?[\d][\d ()./-]{5,25}\d)",
     _I,
 )
 _ADDRESS_RE = re.compile(
     r"\b(?:new\s+(?:postal\s+|home\s+)?address|neue\s+(?:anschrift|adresse)|nouvelle\s+adresse"
-    r"|nueva\s+dirección)(?:\s+is|\s+ist|\s+est|\s+es)?\s*:?[ \t]*(?P<rest>[^\n]*)",
+    r"|nueva\s+dirección|nuovo\s+indirizzo|nieuw\s+adres)"
+    r"(?:\s+is|\s+ist|\s+est|\s+es)?\s*:?[ \t]*(?P<rest>[^\n]*)",
     _I,
 )
 _CREDITOR_RE = re.compile(
@@ -155,46 +167,47 @@ _EMAIL_RE = re.compile(
 # alone") beats a strong hit of another intent ("I will pay"): missing a cease-and-desist costs
 # more than holding a payment email for staff.
 _INTENT_KEYWORDS: tuple[tuple[str, str, str], ...] = (
+    # the compliance intents' strong wording is the tables of shared.extraction.wording
     (
         "bankruptcy_notice",
-        r"bankrupt|insolven|chapter\s+(?:7|11|13)|automatic\s+stay|trustee\s+in\s+bankruptcy"
-        r"|insolvenzverfahren|faillite|liquidation\s+judiciaire|concurso\s+de\s+acreedores|quiebra",
-        r"administrator\s+appointed|debt\s+relief\s+order",
+        "",
+        r"administrator\s+appointed",
     ),
     (
         "cease_and_desist",
-        r"cease\s+(?:and|&)\s+desist|cease\s+(?:all\s+)?(?:communication|contact|collection)"
-        r"|stop\s+(?:contacting|calling|all\s+contact)"
-        r"|stop\s+(?:e-?mailing|mailing|writing\s+to|texting|messaging|phoning|harass\w*)\s+(?:me|us)\b"
-        r"|(?:do\s+not|don[’']?t|never)\s+(?:ever\s+)?(?:contact|call|phone|e-?mail|text|write\s+to)"
-        r"\s+(?:me|us)\b|refuse\s+to\s+pay"
-        r"|(?:communication|contact|correspondence)s?\s+(?:(?:to|must|should|needs?\s+to)\s+)?"
-        r"(?:stop|cease|end)\b"
-        r"|unterlassungserklärung|unterlassen\s+sie|cessez\s+de\s+me\s+contacter|mise\s+en\s+demeure"
-        r"|dejen?\s+de\s+contactar",
+        "",
         r"harass|no\s+further\s+contact|my\s+(?:attorney|lawyer|solicitor)|leave\s+(?:me|us)\s+alone",
     ),
     (
         "dispute",
-        r"\bdisput|do\s+not\s+owe|don't\s+owe|not\s+my\s+debt|validation\s+of\s+(?:the\s+)?debt"
-        r"|verify\s+(?:this|the)\s+debt|never\s+(?:had|opened)|identity\s+theft|fraudulent"
-        r"|widerspruch|bestreite|forderung\s+ist\s+unberechtigt|conteste|contestation|no\s+debo"
-        r"|disputa",
+        "",
         r"incorrect\s+amount|wrong\s+amount|already\s+paid\s+in\s+full|not\s+correct",
     ),
     (
         "settlement_offer",
         r"settle(?:ment)?\s+(?:offer|for|the\s+(?:debt|account|balance))|full\s+and\s+final"
         r"|offer\s+(?:to\s+pay|of)\s|vergleich(?:sangebot)?|abfindung|règlement\s+forfaitaire"
-        r"|propuesta\s+de\s+(?:acuerdo|liquidación)",
+        r"|propuesta\s+de\s+(?:acuerdo|liquidación)|règlement\s+définitif"
+        r"|pour\s+solde\s+de\s+tout\s+compte|saldo\s+y\s+finiquito|pago\s+único\s+y\s+definitivo"
+        r"|saldo\s+e\s+stralcio|(?:als\s+)?finale\s+(?:kwijting|regeling)|schikking|einmalzahlung"
+        r"|gesamterledigung|zur\s+erledigung|einmalig",
         r"\bsettle\b|lump\s+sum|reduced\s+amount",
     ),
     (
         "payment_plan_request",
         r"payment\s+plan|instal+ments?|pay\s+in\s+(?:parts|monthly)|monthly\s+payments?"
         r"|ratenzahlung|in\s+raten|échéancier|paiement\s+échelonné|plan\s+de\s+pagos"
-        r"|pago\s+a\s+plazos",
-        r"per\s+month|each\s+month|monatlich|par\s+mois|al\s+mes",
+        r"|pago\s+a\s+plazos|(?:set\s+up|arrange|agree)\s+(?:a\s+)?(?:payment\s+)?(?:plan|arrangement)"
+        r"|payment\s+arrangement|plan\s+of\s"
+        r"|(?:can|could)\s+(?:manage|afford|pay|do)\s+\S+(?:\s+\S+)?\s+(?:a|per|each)\s+month"
+        r"|ratenplan|monatliche\s+raten?|mensualités|en\s+plusieurs\s+fois|plan\s+de\s+pago"
+        r"|cuotas\s+mensuales|rateizza\w*|a\s+rate\b|rate\s+mensili|betalingsregeling"
+        r"|in\s+termijnen|termijnbedrag"
+        r"|(?:monatlich|par\s+mois|al\s+mese?|per\s+maand|per\s+month|a\s+month)\b.{0,60}?"
+        r"(?:zahlen|payer|pagar|pagare|betalen|\bpay)\b"
+        r"|(?:zahlen|payer|pagar|pagare|betalen|\bpay)\b.{0,40}?"
+        r"(?:monatlich|par\s+mois|al\s+mese?|per\s+maand|per\s+month|a\s+month)\b",
+        r"per\s+month|each\s+month|monatlich|par\s+mois|al\s+mes|al\s+mese|per\s+maand",
     ),
     (
         "payment_confirmation",
@@ -205,26 +218,42 @@ _INTENT_KEYWORDS: tuple[tuple[str, str, str], ...] = (
         r"|payment\s+(?:was|has\s+been)\s+(?:made|sent|completed)|proof\s+of\s+payment"
         r"|remittance|paid\s+(?:in\s+full|the\s+(?:balance|amount|invoice|debt))"
         r"|habe\s+(?:\w+\s+){0,3}(?:überwiesen|bezahlt)|zahlungsbestätigung|j'ai\s+(?:payé|réglé|viré)"
-        r"|he\s+pagado|transferencia\s+realizada",
+        r"|he\s+pagado|transferencia\s+realizada"
+        r"|\b(?:i|we)\s+(?:have\s+)?sent\s+(?:you\s+)?(?:the\s+payment|[$€£]|usd|eur|gbp|chf)"
+        r"|j'ai\s+effectué\s+(?:un|le)\s+(?:virement|paiement)|virement\s+(?:a\s+été\s+)?effectué"
+        r"|he\s+(?:realizado|hecho)\s+(?:una\s+|la\s+)?transferencia"
+        r"|ho\s+(?:effettuato|pagato|versato|saldato)|bonifico\s+(?:effettuato|eseguito)"
+        r"|(?:heb|hebben)\s+(?:\w+\s+){0,3}(?:betaald|overgemaakt|overgeboekt)"
+        r"|habe\s+(?:\S+\s+){0,5}(?:gezahlt|überwiesen|bezahlt)"
+        r"|zahlungsavis|überweisung\s+ausgeführt|avis\s+de\s+(?:virement|paiement)"
+        r"|payment\s+advice|remittance\s+advice|aviso\s+de\s+(?:pago|transferencia)"
+        r"|betalingsbewijs|contabile\s+(?:del\s+)?bonifico",
         r"\bpaid\b|receipt|bezahlt|überwiesen|payé|pagado",
     ),
     (
         "payment_promise",
         r"(?:i|we)\s+will\s+pay|(?:i|we)\s+(?:shall|am\s+going\s+to|intend\s+to)\s+pay"
         r"|promise\s+to\s+pay|payment\s+will\s+be\s+made|ich\s+werde\s+(?:\w+\s+){0,3}(?:zahlen|überweisen)"
-        r"|je\s+(?:vais\s+payer|paierai)|pagaré|voy\s+a\s+pagar|お支払いします|支払います",
+        r"|je\s+(?:vais\s+payer|paierai)|pagaré|voy\s+a\s+pagar|お支払いします|支払います"
+        r"|(?:i|we)\s+will\s+(?:make\s+(?:a|the)\s+payment|send|transfer)|(?:i|we)'ll\s+(?:pay|send)"
+        r"|je\s+(?:réglerai|verserai|vais\s+(?:régler|verser|virer|effectuer))"
+        r"|realizaré\s+(?:el|un)\s+pago|haré\s+(?:el|una)\s+(?:pago|transferencia)|pagherò|verserò"
+        r"|effettuerò\s+(?:il|un)\s+(?:pagamento|bonifico)"
+        r"|ik\s+(?:zal|ga)\s+(?:\w+\s+){0,4}(?:betalen|overmaken)|betaal\s+ik"
+        r"|ich\s+(?:zahle|überweise)\s+(?:\w+\s+){0,4}(?:bis|am|zum)\b",
         r"will\s+(?:transfer|send)|by\s+the\s+end\s+of|next\s+week",
     ),
     (
         "address_change",
         r"new\s+(?:postal\s+)?address|(?:i|we)\s+(?:have\s+)?moved|change\s+of\s+address"
         r"|address\s+change|neue\s+(?:anschrift|adresse)|umgezogen|nouvelle\s+adresse"
-        r"|déménag|nueva\s+dirección|me\s+he\s+mudado",
+        r"|déménag|nueva\s+dirección|me\s+he\s+mudado|mi\s+sono\s+trasferit[oa]"
+        r"|nuovo\s+indirizzo|nieuw\s+adres|(?:ik\s+ben|wij\s+zijn)\s+verhuisd|nueva\s+direccion",
         r"new\s+phone|new\s+(?:mobile|number)|neue\s+telefonnummer",
     ),
 )
 _INTENT_RES = tuple(
-    (intent, re.compile(strong, _I), re.compile(weak, _I))
+    (intent, re.compile(strong or r"(?!)", _I), re.compile(weak, _I))
     for intent, strong, weak in _INTENT_KEYWORDS
 )
 
@@ -331,31 +360,41 @@ def _dates(text: str) -> list[_Hit]:
     return hits
 
 
+STRONG = 0.75  # a compliance phrase or an intent's strong wording in the new text
+ELSEWHERE = 0.6  # a compliance phrase only in the quoted history or an attachment
+WEAK = 0.5  # an intent's weak wording
+WEAK_COMPLIANCE = 0.4  # "my lawyer", "wrong amount": compliance, but too loose for the backstop
+OTHER = 0.3
+
 _COMPLIANCE_RES = tuple(r for r in _INTENT_RES if r[0] in COMPLIANCE_INTENTS)
 _OTHER_RES = tuple(r for r in _INTENT_RES if r[0] not in COMPLIANCE_INTENTS)
 _INTENT_PASSES = (
-    tuple((intent, strong, 0.6) for intent, strong, _ in _COMPLIANCE_RES)
-    + tuple((intent, weak, 0.4) for intent, _, weak in _COMPLIANCE_RES)
-    + tuple((intent, strong, 0.6) for intent, strong, _ in _OTHER_RES)
-    + tuple((intent, weak, 0.4) for intent, _, weak in _OTHER_RES)
+    tuple((intent, weak, WEAK_COMPLIANCE) for intent, _, weak in _COMPLIANCE_RES)
+    + tuple((intent, strong, STRONG) for intent, strong, _ in _OTHER_RES)
+    + tuple((intent, weak, WEAK) for intent, _, weak in _OTHER_RES)
 )
 
 
-def strong_compliance_intent(text: str) -> str | None:
-    """The first compliance intent whose strong wording is in ``text``, or None: the patterns
-    the extractor reads first (:mod:`shared.processing.compliance_wording` reuses them)."""
-    for intent, strong, _weak in _COMPLIANCE_RES:
-        if strong.search(text):
-            return intent
-    return None
-
-
-def _intent(text: str) -> tuple[str, float, str | None]:
+def _intent(email: ParsedEmail, new_text: str) -> tuple[str, float, str | None]:
+    """Compliance wording anywhere first (:mod:`shared.extraction.wording`: missing a
+    cease-and-desist costs more than holding a payment email for staff), then the keywords."""
+    hits = compliance_hits(email)
+    if hits:
+        confidence = STRONG if hits[0].segment == "new" else ELSEWHERE
+        return hits[0].intent, confidence, hits[0].evidence
     for intent, pattern, confidence in _INTENT_PASSES:
-        match = pattern.search(text)
+        match = pattern.search(new_text)
         if match:
             return intent, confidence, match.group()
-    return "other", 0.3, None
+    return "other", OTHER, None
+
+
+def _other_intent(text: str) -> tuple[str, float, str | None]:
+    for intent, pattern, confidence in _INTENT_PASSES[len(_COMPLIANCE_RES) :]:
+        match = pattern.search(text)
+        if match:
+            return intent, min(confidence, WEAK), match.group()
+    return "other", OTHER, None
 
 
 class RulesExtractor:
@@ -366,17 +405,14 @@ class RulesExtractor:
     def __init__(self, settings: Settings | None = None, *, degraded: bool = True) -> None:
         settings = settings or get_settings()
         self.degraded = degraded
-        self.confidence_cap = min(
-            settings.decision_notify_threshold, settings.decision_auto_update_threshold - 0.01
-        )
+        self.confidence_cap = settings.decision_auto_update_threshold - 0.01
 
     def extract(self, email: ParsedEmail) -> Extraction:
         new_text = "\n".join(p for p in (email.subject, email.text) if p)
         everything = email.searchable_text()
-        intent, intent_confidence, intent_evidence = _intent(new_text)
+        intent, intent_confidence, intent_evidence = _intent(email, new_text)
         if intent == "other":  # the new text said nothing recognisable: look at the rest
-            intent, intent_confidence, intent_evidence = _intent(everything)
-            intent_confidence = min(intent_confidence, 0.4)
+            intent, intent_confidence, intent_evidence = _other_intent(everything)
 
         candidates: _Candidates = {}
         candidates.update(_reference_candidates(everything))

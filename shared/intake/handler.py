@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import after_this_request, has_request_context
+from gunicorn.http.errors import ParseException
 from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from shared.allocator import release_after_large_payload
@@ -184,15 +185,17 @@ def _refuse(
 
 
 def route_path(path: str, raw_uri: str | None = None) -> str:
-    """The route a request path names: exact, one trailing slash allowed. An empty segment
-    (``//raw``) names nothing, so a mistyped provider URL is a visible 404 (gunicorn reads
-    ``//raw`` as ``/raw``: the request target as sent, ``RAW_URI``, is checked too)."""
+    """The route a request names: exact, one trailing slash allowed, decided on the request
+    target as sent (``RAW_URI``) when the server gives it. gunicorn percent-decodes the path
+    and reads ``//raw`` as ``/raw``, so ``/%2Fraw``, ``/raw%2F`` and ``//raw`` would all
+    reach ``/raw``; on the raw target they name nothing, so a mistyped or crafted provider
+    URL is a visible 404."""
     target = (raw_uri or path).split("?", 1)[0]
     if "://" in target:  # absolute form: http://host/raw
         target = "/" + target.split("://", 1)[1].partition("/")[2]
     if "//" in target or "//" in path:
         return "//"
-    return path[:-1] if len(path) > 1 and path.endswith("/") else path
+    return target[:-1] if len(target) > 1 and target.endswith("/") else target
 
 
 def read_body(request: Any, limit: int) -> bytes:
@@ -202,7 +205,10 @@ def read_body(request: Any, limit: int) -> bytes:
     body is read 64 KiB at a time and refused as soon as it passes the limit, so no more than
     ``limit`` plus one read is ever held. A body shorter than its ``Content-Length`` (the
     client half-closed) or cut by a reset is an :class:`IncompleteBody`; a stalled or too slow
-    one (:mod:`shared.intake.serving`) a :class:`RequestTimeout`.
+    one (:mod:`shared.intake.serving`) a :class:`RequestTimeout`; a chunked body gunicorn
+    cannot parse (a bad chunk size or extension, a missing terminator, a bad or oversized
+    trailer) a :class:`MalformedPayload`, whose message names none of the client's bytes
+    (gunicorn's exceptions quote them). gunicorn then closes the connection after the answer.
     """
     declared = request.content_length
     if declared is not None and declared > limit:
@@ -225,6 +231,8 @@ def read_body(request: Any, limit: int) -> bytes:
         raise IncompleteBody("the body ended before its Content-Length") from None
     except HTTPException:  # werkzeug's own refusal of the stream (never expected here)
         raise MalformedPayload("body could not be read") from None
+    except ParseException:
+        raise MalformedPayload("the chunked body is malformed") from None
     except OSError:  # reset by the client, or gunicorn's NoMoreData in a chunked body
         raise IncompleteBody("the connection broke while the body was read") from None
     if declared is not None and size < declared:

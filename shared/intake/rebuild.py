@@ -22,7 +22,12 @@ from email.message import EmailMessage, Message
 from email.policy import EmailPolicy
 from typing import Any, ClassVar
 
-from shared.header_values import settle_encoded_words
+from shared.header_values import (
+    HEADER_ERRORS,
+    breaks_line,
+    settle_encoded_words,
+    stored_header,
+)
 from shared.intake.canonical import ContentSource, InboundEmail, Provider, normalise_message_id
 from shared.intake.errors import MalformedPayload
 from shared.mime_depth import MimeTooDeep, parse_within_depth
@@ -73,8 +78,7 @@ _FAST_LINE = 76  # name + value of a header written as it is: "Name: value" with
 _FAST_FILENAME = 34  # 'Content-Disposition: attachment; filename="…"' within 78
 _QUOTABLE = re.compile(r"^[\x20\x21\x23-\x5b\x5d-\x7e]+$")  # printable ASCII but " and \
 
-# Errors the stdlib's structured header parser and folder are known to raise on odd input.
-_HEADER_ERRORS = (ValueError, TypeError, IndexError, AttributeError, email.errors.MessageError)
+_HEADER_ERRORS = HEADER_ERRORS
 
 
 class _RebuildPolicy(EmailPolicy):
@@ -345,7 +349,10 @@ def fold_header(name: str, value: str) -> tuple[bytes, str] | None:
     unstructured text when that fails (stdlib corner cases), so odd but harmless headers are
     kept. An encoded word that decodes to a line break or a control character is replaced by
     its cleaned decoded text first (:mod:`shared.header_values`): folding would otherwise
-    write the decoded CR LF as it is, a header line of its own."""
+    write the decoded CR LF as it is, a header line of its own. Last, the header as the policy
+    stores it is checked as it will be written (:func:`~shared.header_values.stored_header`):
+    decoded text or folded lines that would still break the line are flattened, or the
+    header is dropped."""
     settled = settle_encoded_words(value, clean_header_value)
     if settled is None:
         return None
@@ -358,11 +365,11 @@ def fold_header(name: str, value: str) -> tuple[bytes, str] | None:
         and "=?" not in value
     ):
         return f"{name}: {value}\r\n".encode("ascii"), value
-    try:
-        header = _POLICY.header_store_parse(name, value)[1]
-        return _POLICY.fold_binary(name, header), str(header)
-    except _HEADER_ERRORS:
+    stored = stored_header(_POLICY, name, value, clean_header_value)
+    if stored is None:
         return None
+    header, folded = stored
+    return folded, str(header)
 
 
 def _clean_body(value: str) -> str:
@@ -391,7 +398,7 @@ def _text_part(value: str, subtype: str) -> _Part:
 
 def _attachment_part(attachment: Attachment) -> _Part:
     content_type = clean_content_type(attachment.content_type)
-    filename = clean_header_value(attachment.filename) if attachment.filename else None
+    filename = _clean_filename(attachment.filename)
     headers = [b"Content-Type: " + content_type.encode("ascii") + _CRLF]
     if content_type == "message/rfc822":
         headers.append(b"Content-Transfer-Encoding: 8bit\r\n")
@@ -431,15 +438,36 @@ def _base64_lines(data: bytes) -> bytes:
     return bytes(out)
 
 
+def _clean_filename(filename: str | None) -> str | None:
+    """A filename as one clean line; an encoded word in it that decodes to a control (the
+    stdlib decodes encoded words inside the quoted parameter too) is decoded and cleaned
+    first; ``None`` when nothing usable is left."""
+    if not filename:
+        return None
+    settled = settle_encoded_words(clean_header_value(filename), clean_header_value)
+    return settled or None
+
+
+_BARE_DISPOSITION = b"Content-Disposition: attachment\r\n"
+
+
 def _disposition(filename: str | None) -> bytes:
+    """The part's Content-Disposition; the filename is left out when the header, as the
+    policy stores and folds it, would still break the line (the part stays an attachment)."""
     if filename is None:
-        return b"Content-Disposition: attachment\r\n"
-    if len(filename) <= _FAST_FILENAME and _QUOTABLE.fullmatch(filename):
+        return _BARE_DISPOSITION
+    if len(filename) <= _FAST_FILENAME and _QUOTABLE.fullmatch(filename) and "=?" not in filename:
         return b'Content-Disposition: attachment; filename="%s"\r\n' % filename.encode("ascii")
     holder = EmailMessage(policy=_POLICY)  # RFC 2231 encoding and folding of the parameter
     holder["Content-Disposition"] = "attachment"
-    holder.set_param("filename", filename, header="Content-Disposition", replace=True)
-    return b"".join(_POLICY.fold_binary(name, value) for name, value in holder.raw_items())
+    try:
+        holder.set_param("filename", filename, header="Content-Disposition", replace=True)
+        header = holder["Content-Disposition"]
+        if breaks_line(_POLICY, "Content-Disposition", header):
+            return _BARE_DISPOSITION
+        return _POLICY.fold_binary("Content-Disposition", header)
+    except _HEADER_ERRORS:
+        return _BARE_DISPOSITION
 
 
 def _boundary_seed(

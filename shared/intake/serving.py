@@ -25,7 +25,7 @@ import socket
 import time
 from typing import Any
 
-from gunicorn.http.errors import NoMoreData
+from gunicorn.http.errors import NoMoreData, ParseException
 from gunicorn.http.unreader import SocketUnreader
 
 _STARTED = "_intake_request_started"
@@ -82,7 +82,9 @@ def _stop_reading(sock: socket.socket) -> None:
 
 def discard_unread_body(environ: Any, max_bytes: int = DISCARD_MAX_BYTES) -> None:
     """Read and drop what is left of a refused body (at most ``max_bytes``, within the
-    request's deadline: a stalled or endless sender ends it), then restart the clock."""
+    request's deadline: a stalled or endless sender ends it), then restart the clock. A
+    malformed chunked rest (gunicorn's ``ParseException``) ends it too, quietly: the answer is
+    already written, gunicorn closes the connection, and its exception quotes client bytes."""
     stream = environ.get("wsgi.input")
     read = 0
     try:
@@ -91,7 +93,7 @@ def discard_unread_body(environ: Any, max_bytes: int = DISCARD_MAX_BYTES) -> Non
             if not chunk:
                 break
             read += len(chunk)
-    except (OSError, ValueError):  # timed out, reset, or a malformed chunked body: done
+    except (OSError, ValueError, ParseException):  # timed out, reset or malformed: done
         pass
     finally:
         request_finished(environ)

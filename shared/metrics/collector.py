@@ -59,6 +59,8 @@ LABEL_RULES: dict[str, re.Pattern[str] | frozenset[str]] = {
     "breaker": _BREAKER_NAME,
     "from": _BREAKER_STATES,
     "to": _BREAKER_STATES,
+    # shared.extraction.automated.KINDS
+    "kind": frozenset({"bounce", "auto_reply", "bulk", "auto_generated"}),
 }
 
 # Metric name → the label keys it may carry (a subset may be given).
@@ -73,6 +75,7 @@ METRICS: dict[str, frozenset[str]] = {
     "extraction_confidence": frozenset({"field"}),
     "match_score": frozenset({"method"}),
     "decision": frozenset({"decision"}),
+    "automated_mail": frozenset({"kind"}),  # auto-replies, bounces, bulk mail (decision AUTOMATED)
     "error": frozenset({"stage", "error_type"}),
     "breaker_transition": frozenset({"breaker", "from", "to"}),
 }

@@ -372,7 +372,11 @@ def build_parser() -> argparse.ArgumentParser:
     reports = sub.add_parser("reports", help="processing reports over a time range")
     reports.add_argument("--since", default="24h")
     reports.add_argument("--until")
-    reports.add_argument("--decision")
+    reports.add_argument(
+        "--decision",
+        help="AUTO_UPDATE, UPDATE_AND_NOTIFY, MANUAL_REVIEW or AUTOMATED (auto-replies, bounces, "
+        "bulk mail)",
+    )
     reports.add_argument("--intent")
     reports.add_argument("--failed", action="store_true")
     reports.add_argument("--low-confidence", type=float, metavar="THRESHOLD")

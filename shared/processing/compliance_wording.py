@@ -1,19 +1,28 @@
 """A code-level backstop for compliance emails the model classified as something else.
 
-The rules extractor's strong keyword patterns for ``bankruptcy_notice``, ``cease_and_desist``
-and ``dispute`` (reused read-only from :mod:`shared.extraction.rules`) are run on the email's
-*new* text (subject and body; not the quoted history, where our own letters explain the right
-to dispute, nor attachments). A hit under a non-compliance intent makes the decision hold the
-account and alert compliance (see :mod:`shared.processing.decision`). Only the strong patterns
-count: the weak ones ("my lawyer", "wrong amount") are too loose to overrule the model.
+The same wording tables the rules extractor reads (:mod:`shared.extraction.wording`: one per
+language, phrase → kind) are run over the whole email: the new text, each quoted or forwarded
+message, and every attachment's text. What does not count: a negated phrase ("I am not disputing
+the debt"), a phrase in a sentence explaining the debtor's rights (the collector's own
+validation notice quoted back), and any quoted message or attachment that is the collector's own
+letter (its "mini-Miranda" marks). A hit under a non-compliance intent makes the decision hold
+the account and alert compliance (see :mod:`shared.processing.decision`); automated mail (bulk,
+auto-replies, bounces) never gets here.
 """
 
 from __future__ import annotations
 
 from shared.extraction.models import ParsedEmail
-from shared.extraction.rules import strong_compliance_intent
+from shared.extraction.wording import WordingHit, compliance_hits
+
+
+def compliance_hit(email: ParsedEmail) -> WordingHit | None:
+    """The decisive compliance wording of ``email`` (its kind, intent and where), or None."""
+    hits = compliance_hits(email)
+    return hits[0] if hits else None
 
 
 def compliance_wording(email: ParsedEmail) -> str | None:
-    """The first compliance intent whose strong wording is in the new text, or None."""
-    return strong_compliance_intent("\n".join(part for part in (email.subject, email.text) if part))
+    """The compliance intent the email's wording makes it, or None."""
+    hit = compliance_hit(email)
+    return hit.intent if hit is not None else None

@@ -1,7 +1,9 @@
 """What to do with an email: a pure function of the extraction, the match, the thresholds and
 the email (its new text and when it was written/received).
 
-Confidence is ``min(extraction.overall_confidence, match.score)``:
+Confidence is ``min(extraction.overall_confidence, match.score)`` — with a single account
+found by a reference written in the email, the intent confidence is not marked down for an
+identifier the extractor did not return (the match found one):
 
 - ≥ ``DECISION_AUTO_UPDATE_THRESHOLD`` → ``AUTO_UPDATE`` (applied, no notification);
 - ≥ ``DECISION_NOTIFY_THRESHOLD`` → ``UPDATE_AND_NOTIFY`` (applied, staff notified);
@@ -10,13 +12,21 @@ Confidence is ``min(extraction.overall_confidence, match.score)``:
 
 Overrides, applied in this order:
 
+0. **Automated mail** (``email.automated``: an auto-reply, a bounce, bulk mail, and a machine
+   notice in which nothing is recognised; see :mod:`shared.extraction.automated`) →
+   ``AUTOMATED``: nothing applied, nobody notified,
+   reason ``automated:<kind>``; a bounce with failed recipients gets ``Action.NOTE_BOUNCE``
+   (the pipeline notes on each of their accounts that the address bounced).
 1. **Compliance** (``dispute``, ``cease_and_desist``, ``bankruptcy_notice``): whatever the
    confidence, the matched account is put on hold and staff get a compliance alert. Never
    ``AUTO_UPDATE``: ``UPDATE_AND_NOTIFY`` with a single account, ``MANUAL_REVIEW`` (plus the
-   alert) when no single account matched. The same happens when the model chose another intent
-   but the email's new text has compliance wording (:mod:`shared.processing.compliance_wording`;
+   alert) when no single account matched — except when references in the email point at several
+   accounts: then every one of them is held (``hold_all_referenced``, reason
+   ``hold_every_referenced_account``). The same happens when the model chose another intent
+   but the email has compliance wording (:mod:`shared.processing.compliance_wording`;
    reason ``compliance_wording:<intent>``, the hold's reason is that intent; a payment in it is
-   not recorded: ``payment_not_recorded:compliance_wording``).
+   not recorded: ``payment_not_recorded:compliance_wording``); the wording's kind is a reason too
+   (``compliance_kind:<kind>``).
 2. **Degraded** results (the rules extractor standing in for Claude) and results with an
    ``injection_suspected`` warning are never applied silently: at most ``UPDATE_AND_NOTIFY``,
    and ``MANUAL_REVIEW`` for a suspected injection.
@@ -61,9 +71,10 @@ from enum import StrEnum
 
 from shared.accounts import Action, ApplyResult, ApplyStatus
 from shared.accounts.payment_keys import utc_day
+from shared.extraction.automated import AUTO_GENERATED, BOUNCE
 from shared.extraction.models import COMPLIANCE_INTENTS, Extraction, ParsedEmail
 from shared.extraction.validation import INJECTION_WARNING
-from shared.processing.compliance_wording import compliance_wording
+from shared.processing.compliance_wording import compliance_hit
 from shared.processing.matching import Match
 
 
@@ -73,6 +84,7 @@ class Route(StrEnum):
     AUTO_UPDATE = "AUTO_UPDATE"
     UPDATE_AND_NOTIFY = "UPDATE_AND_NOTIFY"
     MANUAL_REVIEW = "MANUAL_REVIEW"
+    AUTOMATED = "AUTOMATED"  # mail no person wrote: stored, reported, counted; nobody notified
 
 
 class NotificationKind(StrEnum):
@@ -83,7 +95,12 @@ class NotificationKind(StrEnum):
     COMPLIANCE_ALERT = "compliance_alert"
 
 
-_RANK = {Route.MANUAL_REVIEW: 0, Route.UPDATE_AND_NOTIFY: 1, Route.AUTO_UPDATE: 2}
+_RANK = {
+    Route.AUTOMATED: 0,
+    Route.MANUAL_REVIEW: 0,
+    Route.UPDATE_AND_NOTIFY: 1,
+    Route.AUTO_UPDATE: 2,
+}
 # Warnings on these fields block money movement: evidence_* (missing, not found, mismatch,
 # quoted only …) and invalid* (value or confidence dropped).
 MONEY_FIELDS = frozenset({"intent", "amount", "currency"})
@@ -105,6 +122,8 @@ class Decision:
     notification: NotificationKind | None  # the kind of staff notification, None: none
     reasons: tuple[str, ...]
     hold_reason: str | None = None  # the compliance intent behind Action.HOLD
+    # hold every account a reference in the email points at (several: an ambiguous match)
+    hold_all_referenced: bool = False
 
     @property
     def applies(self) -> bool:
@@ -277,15 +296,76 @@ def _compliance(
     extraction: Extraction, email: ParsedEmail | None, reasons: list[str]
 ) -> str | None:
     """The compliance intent of the email (the model's, or the wording's backstop), or None."""
+    hit = compliance_hit(email) if email is not None else None
+    if hit is not None:
+        reasons.append(f"compliance_kind:{hit.kind}")
     if extraction.intent in COMPLIANCE_INTENTS:
         reasons.append(f"compliance:{extraction.intent}")
         return extraction.intent
-    worded = compliance_wording(email) if email is not None else None
-    if worded is not None:
-        reasons.append(f"compliance_wording:{worded}")
+    if hit is not None:
+        reasons.append(f"compliance_wording:{hit.intent}")
         if extraction.intent == "payment_confirmation":
             reasons.append("payment_not_recorded:compliance_wording")
-    return worded
+        return hit.intent
+    return None
+
+
+def _hold(compliance: str, match: Match, confidence: float, reasons: list[str]) -> Decision:
+    """A compliance email: hold every account it refers to and alert; no account: review."""
+    several = match.account is None and match.ambiguous and match.by_reference
+    if several:  # references to several accounts: hold them all (releasing is a person's call)
+        reasons.append("hold_every_referenced_account")
+    if match.account is None and not several:
+        return Decision(
+            Route.MANUAL_REVIEW,
+            confidence,
+            None,
+            NotificationKind.COMPLIANCE_ALERT,
+            tuple(reasons),
+        )
+    return Decision(
+        Route.UPDATE_AND_NOTIFY,
+        confidence,
+        Action.HOLD,
+        NotificationKind.COMPLIANCE_ALERT,
+        tuple(reasons),
+        hold_reason=compliance,
+        hold_all_referenced=several,
+    )
+
+
+def _overall(extraction: Extraction, match: Match) -> float:
+    """The extraction's overall confidence; when a reference in the email identified a single
+    account, the intent is not marked down for the identifier the extractor did not return
+    (``Extraction.overall_confidence`` does so, the match makes up for it)."""
+    if match.by_reference and match.account is not None:
+        ids = [
+            extraction.fields[name].confidence
+            for name in ("case_number", "account_reference")
+            if name in extraction.fields
+        ]
+        return min([extraction.intent_confidence, *ids])
+    return extraction.overall_confidence
+
+
+def _automated_only(email: ParsedEmail, extraction: Extraction) -> bool:
+    """Mail no person wrote and nobody needs to act on. A machine notice that answers nothing
+    (``auto_generated``: a bank's payment advice, a court's bankruptcy notice) is read like a
+    person's unless nothing in it is recognised."""
+    if email.automated is None:
+        return False
+    if email.automated != AUTO_GENERATED:
+        return True
+    return extraction.intent == "other" and compliance_hit(email) is None
+
+
+def _automated(email: ParsedEmail, confidence: float) -> Decision:
+    """Mail no person wrote: nothing applied and nobody notified; a bounce notes on the
+    accounts of its failed recipients that their address bounced."""
+    reasons = (f"automated:{email.automated}",)
+    if email.automated == BOUNCE and email.bounced_recipients:
+        return Decision(Route.AUTOMATED, confidence, Action.NOTE_BOUNCE, None, reasons)
+    return Decision(Route.AUTOMATED, confidence, None, None, reasons)
 
 
 def decide(
@@ -302,7 +382,9 @@ def decide(
     ``received_at`` bound a payment's date. Without them those checks cannot pass: no
     backstop, and a payment with a date is reported, not recorded.
     """
-    confidence = round(min(extraction.overall_confidence, match.score), 4)
+    confidence = round(min(_overall(extraction, match), match.score), 4)
+    if email is not None and _automated_only(email, extraction):
+        return _automated(email, confidence)
     reasons: list[str] = []
     account = match.account
     if match.ambiguous:
@@ -315,22 +397,7 @@ def decide(
 
     compliance = _compliance(extraction, email, reasons)
     if compliance is not None:
-        if account is None:
-            return Decision(
-                Route.MANUAL_REVIEW,
-                confidence,
-                None,
-                NotificationKind.COMPLIANCE_ALERT,
-                tuple(reasons),
-            )
-        return Decision(
-            Route.UPDATE_AND_NOTIFY,
-            confidence,
-            Action.HOLD,
-            NotificationKind.COMPLIANCE_ALERT,
-            tuple(reasons),
-            hold_reason=compliance,
-        )
+        return _hold(compliance, match, confidence, reasons)
     if account is None:
         return _review(confidence, reasons)
 

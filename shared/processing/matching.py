@@ -5,9 +5,12 @@ The methods, in order; the first that finds anything decides:
 =================  =====  ==================================================================
 method             score  how
 =================  =====  ==================================================================
-case_number        1.00   exact ``case_number`` (0.85 when the extracted debtor name clearly
-                          disagrees with the account's)
-account_reference  1.00   exact ``account_reference`` (same name check)
+case_number        1.00   a reference of the email (extracted, or any reference-like token of
+account_reference         its subject, text, quoted history, attachments, file names:
+reference                 :mod:`shared.extraction.references`) equals the account's case
+                          number, account reference, or an operator-configured identifying
+                          field, normalised on both sides; one query for all of them (0.85
+                          when the extracted debtor name clearly disagrees with the account's)
 sender_email       0.80   the sender's address is the debtor's; +0.05 each when the creditor
                           or the amount agrees (max 0.90)
 fuzzy_name         ≤0.85  rapidfuzz ``token_sort_ratio`` of the debtor name over the accounts
@@ -15,13 +18,15 @@ fuzzy_name         ≤0.85  rapidfuzz ``token_sort_ratio`` of the debtor name ov
                           the extracted one; never tried without such a constraint
 =================  =====  ==================================================================
 
-Exact lookups finding more than one account (case number and account reference pointing at
-two different accounts, or one case number on two accounts) is a conflict: all are candidates
+References finding more than one account (two identifiers pointing at two different accounts,
+or one identifier on two accounts) is a conflict: all are candidates
 and the match is ``ambiguous`` whatever their scores (note ``exact_match_conflict``); the
 debtor name never settles it. Otherwise, whenever the two best candidates are closer than
 ``MATCH_AMBIGUITY_MARGIN`` the match is ``ambiguous``. An ambiguous match is never applied
 automatically. Each candidate records the lookup that found it (``method``); the match's
-``method`` is its best candidate's.
+``method`` is its best candidate's. :attr:`Match.exact_reference` (what recording a payment
+needs) also requires the reference to be one the extractor returned, not only a token seen in
+the text.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from rapidfuzz import fuzz, process
 
 from shared.accounts import Account, AccountRepository, Lookup, UnsafeFilterValue
 from shared.extraction.models import Extraction, ParsedEmail
+from shared.extraction.references import DEFAULT_LIMIT, normalise_reference, reference_spellings
 
 EXACT_SCORE = 1.0
 NAME_MISMATCH_SCORE = 0.85
@@ -45,6 +51,7 @@ FUZZY_MAX_SCORE = 0.85
 NAME_MISMATCH_BELOW = 50.0
 CREDITOR_MIN_SCORE = 85.0
 MIN_FIELD_CONFIDENCE = 0.3  # fields the extractor is less sure of are not used to match
+REFERENCE_METHODS = ("case_number", "account_reference", "reference")
 
 
 @dataclass(frozen=True)
@@ -52,13 +59,18 @@ class Candidate:
     account: Account
     score: float
     method: str | None = None  # the lookup that found it (first one, if several did)
+    # found by a reference the extractor returned (False: only by a token seen in the text)
+    extracted: bool = True
 
     def summary(self) -> dict[str, Any]:
-        return {
+        summary: dict[str, Any] = {
             "account_id": self.account.account_id,
             "score": round(self.score, 4),
             "method": self.method,
         }
+        if self.method in REFERENCE_METHODS and not self.extracted:
+            summary["extracted"] = False
+        return summary
 
 
 @dataclass(frozen=True)
@@ -79,7 +91,24 @@ class Match:
 
     @property
     def exact_reference(self) -> bool:
-        return self.method in ("case_number", "account_reference") and not self.ambiguous
+        """A single account, found by its case number or account reference as the extractor
+        returned it (what recording a payment needs; a token merely seen in the text is not)."""
+        return (
+            self.method in ("case_number", "account_reference")
+            and not self.ambiguous
+            and bool(self.candidates)
+            and self.candidates[0].extracted
+        )
+
+    @property
+    def by_reference(self) -> bool:
+        """Found by a reference written in the email (any identifying field)."""
+        return self.method in REFERENCE_METHODS
+
+    @property
+    def referenced_accounts(self) -> tuple[Account, ...]:
+        """Every account a reference in the email points at (one or, ambiguous, several)."""
+        return tuple(c.account for c in self.candidates if c.method in REFERENCE_METHODS)
 
     def to_report(self) -> dict[str, Any]:
         best = self.account
@@ -144,15 +173,23 @@ class AccountMatcher:
     """Runs the methods above against an :class:`AccountRepository`."""
 
     def __init__(
-        self, accounts: AccountRepository, *, ambiguity_margin: float, fuzzy_min_score: float
+        self,
+        accounts: AccountRepository,
+        *,
+        ambiguity_margin: float,
+        fuzzy_min_score: float,
+        reference_pattern: re.Pattern[str] | None = None,
+        max_reference_tokens: int = DEFAULT_LIMIT,
     ) -> None:
         self._accounts = accounts
         self._margin = ambiguity_margin
         self._fuzzy_min = fuzzy_min_score
+        self._pattern = reference_pattern
+        self._max_tokens = max_reference_tokens
 
     def match(self, extraction: Extraction, email: ParsedEmail) -> Match:
         notes: list[str] = []
-        exact, skipped = self._exact(extraction, notes)
+        exact, skipped = self._references(extraction, email, notes)
         if len(exact) > 1:
             notes.append("exact_match_conflict")
         if exact:
@@ -182,28 +219,53 @@ class AccountMatcher:
             return self._finish(fuzzy, skipped, notes)
         return Match(method=None, score=0.0, skipped_documents=skipped, notes=tuple(notes))
 
-    def _exact(self, extraction: Extraction, notes: list[str]) -> tuple[list[Candidate], int]:
-        """The accounts the case number and the account reference find (each once, with the
-        first lookup that found it), and the number of skipped documents."""
-        exact: dict[str, Candidate] = {}
-        skipped = 0
-        for name, finder in (
-            ("case_number", self._accounts.find_by_case_number),
-            ("account_reference", self._accounts.find_by_account_reference),
-        ):
-            value = _field_text(extraction, name)
-            if value is None:
-                continue
-            lookup = self._lookup(finder, value, notes, name)
-            skipped += lookup.skipped
-            for account in lookup.accounts:
-                score = EXACT_SCORE
-                if _name_disagrees(extraction, account):
-                    score = NAME_MISMATCH_SCORE
-                    notes.append("debtor_name_disagrees")
-                if account.account_id not in exact:
-                    exact[account.account_id] = Candidate(account, score, name)
-        return list(exact.values()), skipped
+    def _references(
+        self, extraction: Extraction, email: ParsedEmail, notes: list[str]
+    ) -> tuple[list[Candidate], int]:
+        """Every account a reference of the email points at (one query over every identifying
+        field, :mod:`shared.extraction.references`), and the number of skipped documents."""
+        values = [
+            value
+            for value in (_field_text(extraction, n) for n in ("case_number", "account_reference"))
+            if value is not None
+        ]
+        extracted = {normalise_reference(value) for value in values}
+        found_keys = reference_spellings(
+            email, extracted=values, pattern=self._pattern, limit=self._max_tokens
+        )
+        if not found_keys:
+            return [], 0
+        keys = list(found_keys)
+        spellings = [spelling for group in found_keys.values() for spelling in group]
+        lookup = self._lookup(
+            lambda k: self._accounts.find_by_references(k, spellings=spellings),
+            keys,
+            notes,
+            "reference",
+        )
+        wanted = set(keys)
+        found: dict[str, Candidate] = {}
+        for account in lookup.accounts:
+            matched = wanted.intersection(account.ref_keys)
+            if not matched:
+                continue  # stored keys out of date: the identifier changed since
+            case_key = normalise_reference(account.case_number)
+            reference_key = normalise_reference(account.account_reference)
+            method = (
+                "case_number"
+                if case_key in matched
+                else "account_reference"
+                if reference_key in matched
+                else "reference"
+            )
+            score = EXACT_SCORE
+            if _name_disagrees(extraction, account):
+                score = NAME_MISMATCH_SCORE
+                notes.append("debtor_name_disagrees")
+            found[account.account_id] = Candidate(
+                account, score, method, extracted=bool(matched & extracted)
+            )
+        return list(found.values()), lookup.skipped
 
     def _lookup(self, finder: Any, value: Any, notes: list[str], label: str) -> Lookup:
         try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -34,9 +35,11 @@ from shared.accounts import (
     Action,
     ApplyResult,
     ApplyStatus,
+    UnsafeFilterValue,
 )
 from shared.config import Settings
 from shared.errors import BreakerOpenError, LeaseHeldError, PermanentError, ProcessingError
+from shared.extraction.automated import AUTO_GENERATED
 from shared.extraction.errors import ClaudeRequestRejected, MalformedModelAnswer
 from shared.extraction.models import Extraction, Extractor, ParsedEmail, TokenUsage
 from shared.extraction.validation import INJECTION_SITE_PREFIX, INJECTION_WARNING
@@ -122,6 +125,12 @@ class Pipeline:
             deps.accounts,
             ambiguity_margin=settings.match_ambiguity_margin,
             fuzzy_min_score=settings.match_fuzzy_min_score,
+            reference_pattern=(
+                re.compile(settings.match_reference_pattern)
+                if settings.match_reference_pattern
+                else None
+            ),
+            max_reference_tokens=settings.match_reference_max_tokens,
         )
         self._sweep_lock = threading.Lock()
         self._next_sweep = 0.0  # time.monotonic() from which the next sweep may run
@@ -217,7 +226,7 @@ class Pipeline:
             received_at=run.delivery.notice.received_at,
         )
         with self._stage(run, "apply"):
-            decision, changes = self._apply(run, extraction, match, decision)
+            decision, changes = self._apply(run, extraction, match, decision, email)
         notifications = self._notifications(
             run, email=email, extraction=extraction, match=match, decision=decision, actions=changes
         )
@@ -262,9 +271,12 @@ class Pipeline:
 
     def _extract(self, run: _Run, email: ParsedEmail) -> Extraction:
         claude = self.deps.claude
-        if claude is None:
-            run.trace.warnings.append("claude_not_configured")
-            return self._rules(email)
+        # mail no person wrote is not worth a model call (a machine notice that answers
+        # nothing, auto_generated, may carry a payment or a bankruptcy: Claude reads it)
+        if claude is None or email.automated not in (None, AUTO_GENERATED):
+            if claude is None:
+                run.trace.warnings.append("claude_not_configured")
+            return self._rules(email, degraded=False)
         breaker = self.deps.breakers("claude")
         if breaker.is_open():
             run.trace.warnings.append("claude_breaker_open")
@@ -294,13 +306,25 @@ class Pipeline:
             return self._rules(email)
         return extraction
 
-    def _rules(self, email: ParsedEmail) -> Extraction:
+    def _rules(self, email: ParsedEmail, *, degraded: bool = True) -> Extraction:
+        """The rules extractor's result; ``degraded`` only when it stands in for Claude after
+        a failure (breaker open, request rejected, malformed answers), never offline."""
         extraction = self.deps.rules.extract(email)
-        return extraction if extraction.degraded else replace(extraction, degraded=True)
+        if extraction.degraded == degraded:
+            return extraction
+        return replace(extraction, degraded=degraded)
 
     def _apply(
-        self, run: _Run, extraction: Extraction, match: Match, decision: Decision
+        self,
+        run: _Run,
+        extraction: Extraction,
+        match: Match,
+        decision: Decision,
+        email: ParsedEmail,
     ) -> tuple[Decision, list[AccountChange]]:
+        several = self._several_targets(match, decision, email)
+        if several is not None:
+            return decision, self._apply_each(run, extraction, decision, several)
         earlier = self._earlier_apply(run)
         account = earlier or match.account
         if account is None:
@@ -335,6 +359,45 @@ class Pipeline:
         if result.status == ApplyStatus.NOT_APPLIED:
             run.trace.warnings.append(f"apply_skipped:{result.reason}")
         return settle(decision, result), [change]
+
+    def _several_targets(
+        self, match: Match, decision: Decision, email: ParsedEmail
+    ) -> list[Account] | None:
+        """The accounts of a change that goes to each of several (a hold of every referenced
+        account; a bounce note on every account of a failed recipient), or None."""
+        if decision.hold and decision.hold_all_referenced:
+            return list(match.referenced_accounts)
+        if decision.action == Action.NOTE_BOUNCE:
+            found: dict[str, Account] = {}
+            for address in email.bounced_recipients:
+                with suppress(UnsafeFilterValue):
+                    for account in self.deps.accounts.find_by_debtor_email(address).accounts:
+                        found.setdefault(account.account_id, account)
+            return list(found.values())
+        return None
+
+    def _apply_each(
+        self, run: _Run, extraction: Extraction, decision: Decision, accounts: list[Account]
+    ) -> list[AccountChange]:
+        """Apply one change to each account, once per email and account (the guard of
+        :meth:`AccountRepository.apply`); a redelivery reports what is already there."""
+        changes: list[AccountChange] = []
+        for account in accounts:
+            update = self._update_for(run, extraction, decision)
+            if decision.action == Action.NOTE_BOUNCE:
+                update = _bounce_update(update, account)
+            result = self.deps.accounts.apply(account, run.email_id, update)
+            changes.append(
+                AccountChange(
+                    type=decision.action or NO_ACTION,
+                    account_id=account.account_id,
+                    result=result.status,
+                    reason=result.reason or None,
+                )
+            )
+            if result.status == ApplyStatus.ALREADY_APPLIED:
+                run.trace.warnings.append("account_already_updated")
+        return changes
 
     def _earlier_apply(self, run: _Run) -> Account | None:
         """On a retry, the account an earlier attempt of this email already changed.
@@ -526,6 +589,10 @@ class Pipeline:
             metrics.record("extraction_confidence", found.confidence, field=name)
         metrics.record("match_score", match.score, method=match.method or "none")
         metrics.record("decision", 1, decision=decision.decision)
+        if decision.decision == rules.Route.AUTOMATED:
+            kinds = [r.split(":", 1)[1] for r in decision.reasons if r.startswith("automated:")]
+            if kinds:
+                metrics.record("automated_mail", 1, kind=kinds[0])
 
 
 def _report_refused_payment(
@@ -542,6 +609,14 @@ def _report_refused_payment(
         change.type = Action.REPORT_PAYMENT
         change.decided_now = Action.RECORD_PAYMENT
         change.reason = f"payment_not_recorded:{refused}"
+
+
+def _bounce_update(update: AccountUpdate, account: Account) -> AccountUpdate:
+    """The note that the debtor's address bounced: on the account, where staff see it."""
+    entry = {**update.history_entry, "intent": "email_bounced", "note": "email_address_bounced"}
+    entry.pop("fields", None)
+    note = {"address": account.debtor.email, "at": entry.get("at"), "email_id": entry["email_id"]}
+    return replace(update, set_fields={"debtor.email_bounced": note}, history_entry=entry)
 
 
 def _str_or_none(value: object | None) -> str | None:

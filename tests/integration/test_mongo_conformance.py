@@ -1,10 +1,11 @@
 """Every MongoDB operator the project uses, pinned to MongoDB's documented semantics.
 
 Written against the manual, not against the local wire server (nx-27017), so the same test
-passes on a real MongoDB. Operators covered: equality on top-level and dotted fields, ``$in``,
-``$nin`` against a scalar array, ``distinct``, ``find`` with ``limit`` and an exclusion
-projection, ``find_one`` with an inclusion projection of one array of sub-documents (read back
-whole, filtered in Python), ``create_indexes`` (idempotent), ``update_one`` with
+passes on a real MongoDB. Operators covered: equality on top-level and dotted fields, ``$in``
+(also against a scalar array: the reference keys), ``$or`` of ``$in`` branches, ``$nin`` against
+a scalar array and against a missing scalar field, ``distinct``, ``find`` with ``limit`` and an
+exclusion projection, ``find_one`` with an inclusion projection of one array of sub-documents
+(read back whole, filtered in Python), ``create_indexes`` (idempotent), ``update_one`` with
 ``$set`` (dotted paths and sub-documents), ``$addToSet`` (scalars and documents) and ``$push``
 with ``$each`` of strings (the duplicate-payment keys), and
 ``matched_count``/``modified_count``. Deliberately not used (nx-27017 0.8.1 differs from
@@ -241,3 +242,26 @@ def test_create_indexes_is_idempotent_and_keeps_equality_lookups(collection: Any
     assert [("case_number", 1)] in keys and [("debtor.email", 1)] in keys
     assert [d["_id"] for d in collection.find({"case_number": "C-2"})] == ["b"]
     assert [d["_id"] for d in collection.find({"debtor.email": "cy@example.org"})] == ["c"]
+
+
+def test_in_against_a_scalar_array_and_nin_on_a_missing_scalar(collection: Any) -> None:
+    # the reference lookup: {"ref_keys": {"$in": keys}} (any element equal to any key), and the
+    # derivation of keys for accounts written without them: {"ref_keys_of": {"$nin": [spec]}}
+    # matches a document lacking the field and one holding another value
+    collection.create_indexes([pymongo.IndexModel("ref_keys")])
+    collection.update_one(
+        {"_id": "a"}, {"$set": {"ref_keys": ["c1", "kd447122"], "ref_keys_of": "s1"}}
+    )
+    collection.update_one({"_id": "b"}, {"$set": {"ref_keys": ["c2"], "ref_keys_of": "s0"}})
+    assert ids(collection.find({"ref_keys": {"$in": ["kd447122", "zz"]}})) == ["a"]
+    assert ids(collection.find({"ref_keys": {"$in": ["c2", "c1"]}})) == ["a", "b"]
+    assert ids(collection.find({"ref_keys": {"$in": ["k"]}})) == []  # whole elements only
+    assert ids(collection.find({"ref_keys_of": {"$nin": ["s1"]}})) == ["b", "c"]
+    # the lookup's one query: keys, or (an account stored without them) a field as written
+    query = {"$or": [{"ref_keys": {"$in": ["c2"]}}, {"case_number": {"$in": ["C-3"]}}]}
+    assert ids(collection.find(query)) == ["b", "c"]
+    # an inclusion projection of a top-level field (dotted ones are not used)
+    assert collection.find_one({"_id": "a"}, {"case_number": True}) == {
+        "_id": "a",
+        "case_number": "C-1",
+    }

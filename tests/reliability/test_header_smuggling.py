@@ -16,6 +16,7 @@ import time
 from email import policy
 from email.parser import BytesParser
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -181,3 +182,138 @@ def test_the_reported_sendgrid_subject_is_one_header() -> None:
     assert "bcc" not in _header_names(mime)
     subject = BytesParser(policy=policy.default).parsebytes(mime)["Subject"]
     assert str(subject) == "Hello Bcc: victim@elsewhere.example"
+
+
+# Found by review: a base64 word with a character outside the alphabet (the stdlib retries it
+# leniently), a charset with a space or a tab (the stdlib splits the word on "?" only).
+REVIEWED = [
+    "=?utf-8?b?SGVsbG8NCkJjYzogdmljdGltQGUuZXhhbXBsZQ*?=",
+    "Re: =?utf-8?b?SGVsbG8NCkJjYzogdmljdGltQGUuZXhhbXBsZQ*?=",
+    "=?x y?q?Hello=0D=0ABcc:_victim@e.example?=",
+    "=?x\ty?q?Hello=0D=0ABcc:_victim@e.example?=",
+]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("value", REVIEWED)
+def test_reviewed_encoded_words_stay_one_header(value: str, provider: str) -> None:
+    if provider == "mail-we-send":
+        mail = build_message(
+            sender="alerts@collections.example",
+            to="staff@collections.example",
+            subject="Re: " + value,
+            body="text",
+            headers={"X-Inbound-Subject": value},
+        )
+        _check(provider, mail.as_bytes())
+        assert "Bcc" not in mail
+        return
+    _check(provider, _post(provider, value))
+
+
+FILENAMES = [
+    '"=?utf-8?q?=0D=0AContent-Type:_text/html=0D=0AX-Evil:?=',
+    '"=?utf-8?q?=0D=0A=0D=0AAAAA?=',
+    "=?utf-8?q?=0D=0AContent-Type:_text/html=0D=0AX-Evil:?=",
+    "=?utf-8?b?DQpYLUV2aWw6IHgNCg0KQUFBQQ*?=",
+    "report =?x y?q?=0D=0AX-Evil:_x?=.pdf",
+]
+ATTACHMENT = b"%PDF-1.4 attachment bytes"
+
+
+def _post_attachment(provider: str, filename: str) -> bytes:
+    """A message with one attachment named ``filename`` in ``provider``'s format."""
+    now = time.time()
+    if provider == "postmark":
+        payload = {
+            "From": "a@sender.example",
+            "Subject": "s",
+            "TextBody": "text",
+            "Attachments": [
+                {
+                    "Name": filename,
+                    "Content": base64.b64encode(ATTACHMENT).decode(),
+                    "ContentType": "application/pdf",
+                }
+            ],
+        }
+        body = json.dumps(payload).encode()
+        email = parse_postmark(body, {"Content-Type": "application/json"}, SETTINGS, now)
+    elif provider == "sendgrid":
+        info = {"attachment1": {"filename": filename, "type": "application/pdf"}}
+        fields = [
+            ("headers", b"From: a@sender.example\nSubject: s\n"),
+            ("from", b"a@sender.example"),
+            ("subject", b"s"),
+            ("text", b"text"),
+            ("attachments", b"1"),
+            ("attachment-info", json.dumps(info).encode()),
+        ]
+        files = [("attachment1", "a.pdf", "application/pdf", ATTACHMENT)]
+        body, content_type = encode_multipart(fields, files)
+        email = parse_sendgrid(body, {"Content-Type": content_type}, SETTINGS, now)
+    else:  # mailgun: the filename as the multipart part's own (no quote: it would end it)
+        stamp, token = str(int(now)), f"tok{time.time_ns()}"
+        key = LOCAL_WEBHOOK_SECRETS["WEBHOOK_MAILGUN_SIGNING_KEY"]
+        fields = [
+            ("recipient", b"inbound@collections.example"),
+            ("from", b"a@sender.example"),
+            ("subject", b"s"),
+            ("timestamp", stamp.encode()),
+            ("token", token.encode()),
+            ("signature", sign_mailgun(key, stamp, token).encode()),
+            ("body-plain", b"text"),
+            ("attachment-count", b"1"),
+        ]
+        files = [("attachment-1", filename.lstrip('"'), "application/pdf", ATTACHMENT)]
+        body, content_type = encode_multipart(fields, files)
+        email = parse_mailgun(body, {"Content-Type": content_type}, SETTINGS, now)
+    assert isinstance(email, InboundEmail) and email.attachment_count == 1
+    return email.mime
+
+
+ATTACHMENT_HEADERS = {"content-type", "content-transfer-encoding", "content-disposition"}
+
+
+def _check_attachment(provider: str, mime: bytes) -> None:
+    """The stored message: one header block as written, the attachment part with exactly its
+    three content headers, its payload the attachment's bytes, nothing decoding to a break."""
+    _check(provider, mime)
+    message = BytesParser(policy=policy.default).parsebytes(mime)
+    parts = [p for p in message.walk() if p.get_content_type() == "application/pdf"]
+    assert len(parts) == 1, f"{provider}: {[p.get_content_type() for p in message.walk()]}"
+    part = parts[0]
+    assert {name.lower() for name in part} == ATTACHMENT_HEADERS, list(part.items())
+    assert part.get_content_disposition() == "attachment"
+    assert part.get_payload(decode=True) == ATTACHMENT
+    for name, header in part.items():
+        assert not UNSAFE.search(str(header)), f"{provider}: {name} decodes to a line break"
+    filename = part.get_filename()
+    assert filename is None or not UNSAFE.search(filename)
+
+
+@pytest.mark.parametrize("provider", ["postmark", "sendgrid", "mailgun"])
+@pytest.mark.parametrize("filename", FILENAMES)
+def test_reviewed_filenames_add_no_header_and_no_body(filename: str, provider: str) -> None:
+    _check_attachment(provider, _post_attachment(provider, filename))
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    database=None,
+)
+@given(
+    value=smuggling_value(),
+    quote=st.sampled_from(["", '"', "'", " "]),
+    provider=st.sampled_from(["postmark", "sendgrid", "mailgun"]),
+)
+def test_no_decoded_filename_becomes_a_header_or_body_line(
+    value: str, quote: str, provider: str
+) -> None:
+    SUMMARY.count("hostile_inputs")
+    filename = (quote + value).replace("\r", " ").replace("\n", " ")
+    if provider == "mailgun":
+        filename = filename.replace('"', " ")
+    _check_attachment(provider, _post_attachment(provider, filename))

@@ -15,7 +15,10 @@ What must hold:
   worker's memory does not grow; a chunked body over the limit is a 413 and the worker never
   holds much more than the limit;
 - a body shorter than its ``Content-Length`` (half-close) is a 400 and nothing is published;
-  a reset during the body logs no traceback; ``//raw`` is a 404.
+  a reset during the body logs no traceback; ``//raw``, ``/%2Fraw`` and ``/raw%2F`` are 404;
+- a malformed chunked body (a bad chunk size or extension, a missing terminator, a bad or
+  endless trailer) is a 400 ``malformed_payload`` with a WARNING, within the limit and in the
+  rest read after a 413, and no log line quotes the client's bytes or holds a traceback.
 """
 
 from __future__ import annotations
@@ -351,7 +354,7 @@ def test_a_reset_during_the_body_logs_no_traceback(tight_webhook: ManagedProcess
 def test_an_empty_path_segment_names_no_route(
     tight_webhook: ManagedProcess, harness: Harness
 ) -> None:
-    for path in ("//raw", "/raw//", "//raw/"):
+    for path in ("//raw", "/raw//", "//raw/", "/%2Fraw", "/raw%2F", "/%2fraw/", "/r%61w"):
         status, _data, _ = _post_signed(
             tight_webhook, harness, _mime(unique("path")), path=path, timeout=10
         )
@@ -360,3 +363,46 @@ def test_an_empty_path_segment_names_no_route(
         tight_webhook, harness, _mime(unique("path")), path="/raw/", timeout=10
     )
     assert status == 200
+
+
+MALFORMED_CHUNKS = {
+    "negative size": b"-5\r\nhello\r\n0\r\n\r\n",
+    "size not hex": b"zz\r\nhello\r\n0\r\n\r\n",
+    "missing terminator": b"5\r\nhelloXX0\r\n\r\n",
+    "control in extension": b"5;ext=\x01\x7f\r\nhello\r\n0\r\n\r\n",
+    "5000 trailer lines": b"5\r\nhello\r\n0\r\n" + b"X-Trailer: t\r\n" * 5000 + b"\r\n",
+    "bad trailer": b"5\r\nhello\r\n0\r\nbad trailer\r\n\r\n",
+}
+CLIENT_BYTES = ("zz", "helloXX", "bad trailer", "X-Trailer", "\\u0001", "\\x01")
+
+
+@pytest.mark.parametrize("oversized", [False, True], ids=["within-limit", "after-413"])
+def test_a_malformed_chunked_body_is_a_quiet_4xx(
+    tight_webhook: ManagedProcess, oversized: bool
+) -> None:
+    offset = _log_size(tight_webhook)
+    head = _head("/raw", {"Content-Type": "message/rfc822", "Transfer-Encoding": "chunked"})
+    big = b"x" * (1024 * 1024)
+    for name, body in MALFORMED_CHUNKS.items():
+        with _connect(tight_webhook) as sock:
+            sock.sendall(head)
+            try:
+                if oversized:  # past the limit first: the 413, then the rest is discarded
+                    for _ in range(LIMIT // len(big) + 1):
+                        sock.sendall(b"%x\r\n%s\r\n" % (len(big), big))
+                sock.sendall(body)
+            except OSError:
+                pass
+            status, data = _answer(sock, READ_TIMEOUT + 5)
+        SUMMARY.count("hostile_inputs")
+        expected = (413, b"payload_too_large") if oversized else (400, b"malformed_payload")
+        assert (status, expected[1] in data) == (expected[0], True), f"{name}: {status} {data!r}"
+    time.sleep(1.0)
+    logged = _log_since(tight_webhook, offset)
+    assert "Traceback" not in logged, logged[-2000:]
+    assert '"severity": "ERROR"' not in logged and "[ERROR]" not in logged, logged[-2000:]
+    quoted = [text for text in CLIENT_BYTES if text in logged]
+    assert not quoted, f"client bytes in the log: {quoted}"
+    if not oversized:
+        assert logged.count("the chunked body is malformed") == len(MALFORMED_CHUNKS)
+    assert tight_webhook.alive()

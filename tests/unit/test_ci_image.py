@@ -103,7 +103,9 @@ def test_the_image_has_what_make_test_needs() -> None:
         "google-cloud-cli",
         "google-cloud-cli-pubsub-emulator",
     } <= names
-    assert any(name.startswith("openjdk-17-jdk") for name in names), "the emulator needs a JDK"
+    # the emulator runs on a Java runtime; a JDK would only add a compiler
+    assert "openjdk-17-jre-headless" in names
+    assert not any(name.startswith("openjdk-17-jdk") for name in names), sorted(names)
     env = " ".join(rest for instruction, rest in instructions() if instruction == "ENV")
     assert "PG_BIN=/usr/lib/postgresql/15/bin" in env
     assert args()["GOOGLE_CLOUD_CLI_VERSION"].startswith("528.")
@@ -120,3 +122,23 @@ def test_terraform_comes_from_hashicorps_image_at_a_pinned_version() -> None:
 def test_the_pipeline_asks_for_the_version_the_dockerfile_builds() -> None:
     pipeline = yaml.safe_load((REPO_ROOT / "cloudbuild.yaml").read_text())
     assert pipeline["substitutions"]["_CI_IMAGE_TAG"] == args()["CI_IMAGE_VERSION"]
+
+
+# The candidate versions of Debian 12 with bookworm-security (`apt-cache madison`): the
+# security suite is among the snapshot's sources, so apt refuses an older point-release pin
+# (openjdk-17-jre-headless 17.0.19 "but 17.0.21.1 is to be installed") as soon as a
+# dependency resolves to the newer version.
+SECURITY_VERSIONS = {
+    "openjdk-17-jre-headless": "17.0.21.1+2-1~deb12u1",
+    "postgresql-15": "15.20-0+deb12u1",
+    "ca-certificates": "20250419~deb12u2",
+}
+
+
+def test_packages_patched_by_bookworm_security_are_pinned_at_the_security_version() -> None:
+    pinned = {
+        name: expand(version)
+        for name, _, version in (package.partition("=") for package in apt_packages())
+    }
+    assert {name: pinned.get(name) for name in SECURITY_VERSIONS} == SECURITY_VERSIONS
+    assert "bookworm-security main" in DOCKERFILE.read_text()

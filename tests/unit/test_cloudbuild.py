@@ -22,6 +22,13 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CLOUDBUILD = REPO_ROOT / "cloudbuild.yaml"
 
+# The one command that writes terraform/.terraform.lock.hcl: checksums for Cloud Build
+# (linux_amd64) and for every platform an operator runs terraform on.
+PROVIDERS_LOCK = (
+    "terraform -chdir=terraform providers lock -platform=linux_amd64 -platform=darwin_arm64"
+    " -platform=darwin_amd64 -platform=windows_amd64"
+)
+
 _USER_SUBSTITUTION = re.compile(r"(?<!\$)\$(?:\{(_[A-Z0-9_]+)\}|(_[A-Z0-9_]+))")
 _BUILTIN_SUBSTITUTION = re.compile(r"(?<!\$)\$\{?([A-Z][A-Z0-9_]*)\}?")
 _BUILTINS = {
@@ -109,13 +116,24 @@ def test_step_ids_are_unique() -> None:
 def test_steps_run_in_the_deployment_order() -> None:
     order = [
         index_of("make test"),
-        index_of("infra.package"),
+        index_of("make package"),
         index_of("alembic upgrade head"),
         index_of("terraform apply"),
         index_of("infra/smoke.py"),
     ]
     assert order == sorted(order), order
     assert not any("waitFor" in step for step in steps()), "steps must run in sequence"
+
+
+def test_the_archives_are_built_with_the_venvs_python() -> None:
+    """The image's system python3 lacks the project's packages, so the packager could not map
+    the functions' imports to distributions: `make package` runs it with .venv's Python (which
+    the test step's `make test` created in the shared /workspace)."""
+    package = step("package")
+    assert (package.get("entrypoint"), package["args"]) == ("make", ["package"])
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    assert re.search(r"^package: \$\(STAMP\)\n\t@\$\(PY\) -m infra\.package$", makefile, re.M)
+    assert re.search(r"^PY := \$\(VENV\)/bin/python$", makefile, re.M)
 
 
 def test_substitutions_cover_project_region_and_environment() -> None:
@@ -257,7 +275,7 @@ def test_the_pipeline_stops_first_without_a_lock_file_or_a_variables_file() -> N
     assert steps()[0].get("id") == "preflight"
     script = substitute(steps()[0]["args"][-1])
     assert "if [ ! -f terraform/.terraform.lock.hcl ]; then" in script
-    assert "providers lock -platform=linux_amd64 -platform=darwin_arm64" in script
+    assert PROVIDERS_LOCK in script
     assert 'tfvars="gs://x/tfvars/x.tfvars"' in script
     assert 'if ! gcloud storage cp "$tfvars" /workspace/terraform.tfvars --quiet; then' in script
     assert script.count("exit 1") == 2

@@ -190,7 +190,12 @@ def test_a_refused_hold_keeps_its_compliance_alert() -> None:
 
 def test_stored_values_keep_their_strings() -> None:
     # reports, metrics, the outbox and account history store these strings
-    assert [str(r) for r in Route] == ["AUTO_UPDATE", "UPDATE_AND_NOTIFY", "MANUAL_REVIEW"]
+    assert [str(r) for r in Route] == [
+        "AUTO_UPDATE",
+        "UPDATE_AND_NOTIFY",
+        "MANUAL_REVIEW",
+        "AUTOMATED",
+    ]
     assert [str(k) for k in Notify] == ["debt_update", "review_request", "compliance_alert"]
     assert [str(a) for a in Action] == [
         "hold",
@@ -198,6 +203,7 @@ def test_stored_values_keep_their_strings() -> None:
         "report_payment",
         "update_contact",
         "note",
+        "note_bounce",
     ]
     assert [str(s) for s in ApplyStatus] == ["applied", "already_applied", "not_applied"]
     assert [str(o) for o in Outcome] == ["done", "failed", "duplicate"]

@@ -4,10 +4,13 @@ encoded-word helper on its own."""
 
 from __future__ import annotations
 
+import email
 import json
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email import policy
 from typing import Any
 
 import functions_framework
@@ -24,7 +27,7 @@ from shared.intake.forms import strict_json
 from shared.intake.handler import route_path
 from shared.intake.rebuild import clean_header_value
 from shared.mail import build_message
-from shared.mime_depth import MAX_MIME_DEPTH
+from shared.mime_depth import MAX_MIME_DEPTH, MimeTooDeep, nesting_depth, parse_within_depth
 from tests.fakes import InMemoryObjectStore, RecordingPublisher
 from tests.intake_payloads.hostile import mailgun_fields, nested, provider_request
 from tests.intake_payloads.probes import WEBHOOK_SOURCE
@@ -181,10 +184,82 @@ def test_a_declared_oversized_body_is_a_413(rig: Rig) -> None:
         ("/raw", "/raw?x=//y", "/raw"),
         ("/raw", "http://host.example/raw", "/raw"),
         ("/raw", "http://host.example//raw", "//"),
+        ("/raw", "/%2Fraw", "/%2Fraw"),  # what the server decoded does not decide
+        ("/raw/", "/raw%2F", "/raw%2F"),
+        ("/raw", "/r%61w", "/r%61w"),
+        ("/raw", "/%2fraw/", "/%2fraw"),
     ],
 )
 def test_route_path(path: str, raw_uri: str, route: str) -> None:
     assert route_path(path, raw_uri) == route
+
+
+@pytest.mark.parametrize("target", ["/%2Fraw", "/raw%2F", "/r%61w"])
+def test_a_percent_encoded_route_is_a_404(rig: Rig, target: str) -> None:
+    signed = raw_request(b"From: a@b.example\r\nSubject: s\r\n\r\nx\r\n", secret="local-raw-secret")
+    answer = rig.client.post(
+        "/raw", data=signed.body, headers=signed.headers, environ_overrides={"RAW_URI": target}
+    )
+    assert answer.status_code == 404 and answer.json["error"] == "unknown_route"
+    assert not rig.publisher.published
+
+
+def _nested_with_filler(depth: int, filler: bytes) -> bytes:
+    body = b"Content-Type: text/plain\r\n\r\n" + filler
+    for level in range(depth):
+        body = (
+            b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (level, level)
+            + body
+            + b"\r\n--b%d--\r\n" % level
+        )
+    return b"From: a@b.example\r\nSubject: deep\r\nMIME-Version: 1.0\r\n" + body
+
+
+def test_mime_deeper_than_the_limit_is_refused_before_its_lines_are_parsed() -> None:
+    """600 KB of lines inside 400 levels: the stdlib matched each line against every open
+    boundary (seconds of CPU) before the depth was measured; now the parse stops at the
+    limit, before the lines."""
+    raw = _nested_with_filler(400, b"\r\n" * 300_000)
+    started = time.process_time()
+    with pytest.raises(MimeTooDeep):
+        parse_within_depth(raw, policy.default)
+    assert time.process_time() - started < 0.5
+
+
+@pytest.mark.parametrize("line", [b"\r\n", b"--\r\n", b"--b3x\r\n", b"--b29 --\r\n"])
+def test_lines_at_the_limit_cost_no_more_than_at_one_level(line: bytes) -> None:
+    """Lines that are not boundaries are not matched against every open boundary, so 600 KB at
+    the deepest accepted level parses in about the time it takes at one level."""
+    filler = line * (600_000 // len(line))
+    timings = []
+    for depth in (1, MAX_MIME_DEPTH):
+        started = time.process_time()
+        message = parse_within_depth(_nested_with_filler(depth, filler), policy.default)
+        timings.append(time.process_time() - started)
+        assert nesting_depth(message) == depth
+    assert timings[1] < timings[0] * 3 + 0.2, timings
+
+
+def test_boundaries_are_still_found_at_every_level() -> None:
+    """The short cut in front of the boundary check keeps what the stdlib finds: a closing
+    boundary with blanks, an outer boundary closing an inner part early, a lone CR."""
+    raw = (
+        b'From: a@b.example\r\nContent-Type: multipart/mixed; boundary="out"\r\n\r\n'
+        b'--out\r\nContent-Type: multipart/alternative; boundary="in-"\r\n\r\n'
+        b"--in-\r\nContent-Type: text/plain\r\n\r\none\r\n--in-- \t\r\n"
+        b"--out\rContent-Type: text/plain\r\n\r\ntwo\r\n"
+        b'--out\r\nContent-Type: multipart/mixed; boundary="x"\r\n\r\n--x\r\n'
+        b"Content-Type: text/plain\r\n\r\nthree\r\n--out--\r\n"
+    )
+    ours = parse_within_depth(raw, policy.default)
+    theirs = email.message_from_bytes(raw, policy=policy.default)
+    assert [p.get_content_type() for p in ours.walk()] == [
+        p.get_content_type() for p in theirs.walk()
+    ]
+    assert [p.get_payload() for p in ours.walk() if not p.is_multipart()] == [
+        p.get_payload() for p in theirs.walk() if not p.is_multipart()
+    ]
+    assert ours.as_bytes() == theirs.as_bytes()
 
 
 @pytest.mark.parametrize(

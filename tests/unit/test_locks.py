@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from infra.function_requirements import closure, normalise, read_lock, requirements_for
+from infra.function_requirements import (
+    closure,
+    distributions_for,
+    normalise,
+    read_lock,
+    requirements_for,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,3 +69,23 @@ def test_the_webhook_gets_no_extraction_or_account_libraries() -> None:
 
 def _pins_of(requirements: str) -> set[str]:
     return {normalise(n) for n in re.findall(r"^([A-Za-z0-9][\w.\-]*)==", requirements, re.M)}
+
+
+OWNERS = {
+    "google.cloud.storage": "google-cloud-storage",
+    "google.cloud.storage.blob": "google-cloud-storage",
+    "sqlalchemy": "sqlalchemy",
+}
+
+
+def test_modules_map_to_their_distributions_through_namespace_packages() -> None:
+    found = distributions_for(
+        ["google.cloud", "google.cloud.storage", "sqlalchemy.orm.Session"], OWNERS
+    )
+    assert found == {"google-cloud-storage", "sqlalchemy"}
+
+
+def test_a_module_no_installed_distribution_provides_is_an_error() -> None:
+    """A system Python without the project's packages must not write a short requirements.txt."""
+    with pytest.raises(LookupError, match=r"no installed distribution provides anthropic\b"):
+        distributions_for(["sqlalchemy", "anthropic", "anthropic.types"], OWNERS)

@@ -141,11 +141,12 @@ def test_open_claude_breaker_uses_rules_marked_degraded_never_auto_applied() -> 
     assert h.accounts.documents["ACC-1001"]["balance"]["amount"] == 1200.0
 
 
-def test_no_api_key_uses_rules_marked_degraded() -> None:
+def test_no_api_key_uses_rules_not_degraded() -> None:
+    # offline rules are the configured extractor, not a fallback after Claude failed
     h = harness(claude_configured=False)
     run(h)
     report = h.store.reports["em-unit-0001"]
-    assert (report.extractor, report.degraded) == ("rules", True)
+    assert (report.extractor, report.degraded) == ("rules", False)
     assert "claude_not_configured" in report.pipeline["warnings"]
 
 

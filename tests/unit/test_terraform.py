@@ -9,10 +9,11 @@ the Pub/Sub dead-letter path, secrets only from Secret Manager, and so on.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -284,7 +285,8 @@ def test_functions_use_the_agreed_runtime_and_entry_points() -> None:
 
 def test_source_object_name_carries_the_archive_md5() -> None:
     source = resources("google_storage_bucket_object")["source"]
-    assert "filemd5(each.value)" in source["name"]
+    assert source["name"] == "${each.key}-${local.archive_md5s[each.key]}.zip"
+    assert locals_()["archive_md5s"] == "${{for fn, path in local.archives : fn => filemd5(path)}}"
     assert source["source"] == "${each.value}"
     assert "${fn}.zip" in locals_()["archives"]
 
@@ -1269,3 +1271,169 @@ def test_every_resource_reference_names_a_declared_resource() -> None:
         }
     )
     assert declared and not missing, missing
+
+
+# --- what a grant allows, evaluated by `terraform console` ---------------------------
+
+
+def _local_block(path: Path, name: str) -> str:
+    """The source of one `locals` entry (`name = ...` up to the next entry or the block end)."""
+    text = path.read_text()
+    match = re.search(rf"^  {name} = .*?(?=^  \w+ +=|^\}})", text, re.M | re.S)
+    assert match, f"local.{name} not found in {path.name}"
+    return match.group(0)
+
+
+def _locals_of(path: Path, *names: str) -> str:
+    return "locals {\n" + "".join(_local_block(path, name) for name in names) + "}\n"
+
+
+def _console(source: str, expression: str, stand_ins: Mapping[str, str]) -> Any:
+    """Evaluate `expression` over `source` (HCL), with references replaced by stand-in values."""
+    terraform = shutil.which("terraform")
+    assert terraform, "the terraform binary is needed (the CI image installs it)"
+    for reference, value in stand_ins.items():
+        source = source.replace(reference, value)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as directory:
+        Path(directory, "main.tf").write_text(source)
+        result = subprocess.run(
+            [terraform, "console"],
+            input=f"jsonencode({expression})\n",
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr
+    return json.loads(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def test_the_deployer_may_never_grant_project_iam_admin() -> None:
+    """With projectIamAdmin among the grantable roles, the deployer could grant itself the role
+    without the condition, then roles/owner."""
+    roles = variables()["deployer_project_roles"]["default"]
+    assert "roles/resourcemanager.projectIamAdmin" in roles
+    iam = TERRAFORM_DIR / "iam.tf"
+    source = _locals_of(iam, "build_roles", "deployer_grantable_roles")
+    grantable = _console(
+        source,
+        "local.deployer_grantable_roles",
+        {"var.deployer_project_roles": json.dumps(roles)},
+    )
+    assert "roles/resourcemanager.projectIamAdmin" not in grantable
+    assert not {"roles/owner", "roles/editor"} & set(grantable)
+    expected = (
+        set(roles) | BUILD_ROLES | {"roles/cloudsql.client", "roles/cloudsql.instanceUser"}
+    ) - {"roles/resourcemanager.projectIamAdmin"}
+    assert set(grantable) == expected
+    docs = (REPO_ROOT / "docs" / "deploy.md").read_text()
+    assert "Changing the deployer's own roles is an Owner apply" in docs
+
+
+def _build_conditions() -> dict[str, dict[str, str]]:
+    iam = TERRAFORM_DIR / "iam.tf"
+    source = _locals_of(
+        iam, "build_roles", "build_buckets", "build_repositories", "build_role_conditions"
+    )
+    conditions: dict[str, dict[str, str]] = _console(
+        source,
+        "local.build_role_conditions",
+        {
+            "data.google_project.this.number": '"123456"',
+            "google_storage_bucket.sources.name": '"acme-function-sources-production"',
+            "var.project_id": '"acme"',
+            "var.region": '"europe-west1"',
+        },
+    )
+    return conditions
+
+
+def test_the_build_account_may_write_only_function_sources_and_function_images() -> None:
+    """Unbounded, objectAdmin reads every raw email and artifactregistry.writer overwrites the
+    CI image."""
+    conditions = _build_conditions()
+    assert set(conditions) == {"roles/storage.objectAdmin", "roles/artifactregistry.writer"}
+    assert conditions["roles/storage.objectAdmin"]["expression"] == " || ".join(
+        [
+            'resource.name == "projects/_/buckets/gcf-v2-sources-123456-europe-west1"',
+            'resource.name.startsWith("projects/_/buckets/gcf-v2-sources-123456-europe-west1/")',
+            'resource.name == "projects/_/buckets/acme-function-sources-production"',
+            'resource.name.startsWith("projects/_/buckets/acme-function-sources-production/")',
+        ]
+    )
+    repositories = [
+        "projects/acme/locations/europe-west1/repositories/gcf-artifacts",
+        "projects/123456/locations/europe-west1/repositories/gcf-artifacts",
+    ]
+    assert conditions["roles/artifactregistry.writer"]["expression"] == " || ".join(
+        f'resource.name == "{name}" || resource.name.startsWith("{name}/")' for name in repositories
+    )
+    for condition in conditions.values():
+        assert condition["title"] and len(condition["title"]) <= 100
+    build = resources("google_project_iam_member")["build"]
+    dynamic = one(build, "dynamic")["condition"]
+    assert "local.build_role_conditions" in dynamic["for_each"]
+    assert one(dynamic, "content")["expression"] == "${condition.value.expression}"
+
+
+def test_the_pinned_secret_versions_are_an_output_for_the_smoke_check() -> None:
+    """infra/smoke.py signs with WEBHOOK_RAW_SECRET at the version the webhook reads."""
+    assert outputs()["secret_versions"]["value"] == "${var.secret_versions}"
+    assert "sensitive" not in outputs()["secret_versions"]
+    smoke = (REPO_ROOT / "infra" / "smoke.py").read_text()
+    assert '["secret_versions"]["value"]["WEBHOOK_RAW_SECRET"]' in smoke
+    assert '"latest"' not in smoke
+
+
+def _sentry_releases(dist: Path) -> dict[str, str]:
+    source = _locals_of(
+        TERRAFORM_DIR / "functions.tf", "archives", "archive_md5s", "sentry_releases"
+    )
+    releases: dict[str, str] = _console(
+        source,
+        "local.sentry_releases",
+        {
+            "keys(local.function_names)": json.dumps(list(FUNCTIONS)),
+            "local.dist_dir": json.dumps(str(dist)),
+        },
+    )
+    return releases
+
+
+def test_a_commit_redeploys_only_the_functions_whose_archive_changed(tmp_path: Path) -> None:
+    """Nothing in a function's configuration may change with the commit alone: the Sentry
+    release is per function, from its archive's MD5."""
+    import hashlib
+
+    for name in FUNCTIONS:
+        (tmp_path / f"{name}.zip").write_bytes(f"archive of {name}".encode())
+    before = _sentry_releases(tmp_path)
+
+    def md5(data: bytes) -> str:
+        return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+    assert before == {
+        name: f"{name}@{md5(f'archive of {name}'.encode())[:12]}" for name in FUNCTIONS
+    }
+    (tmp_path / "processor.zip").write_bytes(b"a new processor")
+    after = _sentry_releases(tmp_path)
+    assert {name for name in FUNCTIONS if before[name] != after[name]} == {"processor"}
+
+    assert "SENTRY_RELEASE" not in locals_()["common_env"]
+    for name in FUNCTIONS:
+        env = re.sub(r"\s+", " ", one(function(name), "service_config")["environment_variables"])
+        assert f"SENTRY_RELEASE = local.sentry_releases.{name}" in env, name
+    text = "".join(path.read_text() for path in TERRAFORM_DIR.glob("*.tf"))
+    assert "var.release" not in text and 'variable "release"' not in text
+    assert "release=" not in step_text_of_apply()
+
+
+def step_text_of_apply() -> str:
+    import yaml
+
+    pipeline = yaml.safe_load((REPO_ROOT / "cloudbuild.yaml").read_text())
+    (apply,) = [step for step in pipeline["steps"] if step.get("id") == "terraform-apply"]
+    return " ".join(apply["args"])

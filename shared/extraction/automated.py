@@ -1,0 +1,121 @@
+"""Mail no person wrote: auto-replies, delivery-status bounces and bulk mail, from the headers.
+
+Such an email is stored and reported with its own decision (``AUTOMATED``: no staff
+notification, no account change; a bounce only notes on the debtor's account that its address
+bounced). Recognised, the first that applies deciding the kind:
+
+=============  =============================================================================
+kind           when
+=============  =============================================================================
+``bounce``     ``Content-Type: multipart/report; report-type=delivery-status`` (RFC 3464), a
+               ``message/delivery-status`` part, or ``X-Failed-Recipients``; the failed
+               recipients are read from the report's ``Final-Recipient`` (or
+               ``Original-Recipient``) fields whose ``Action`` is ``failed`` (or whose
+               ``Status`` is 5.x.x), else from ``X-Failed-Recipients``
+``auto_reply`` ``Auto-Submitted: auto-replied`` (RFC 3834: a response to our message, the
+               out-of-office reply), ``X-Autoreply``/``X-Autorespond`` (any value but
+               ``no``), or ``Precedence: auto_reply``
+``bulk``       ``Precedence: bulk``/``junk``/``list``, ``List-Id`` or ``List-Unsubscribe``
+``auto_generated`` any other ``Auto-Submitted`` value but ``no`` (``auto-generated``,
+               ``auto-notified``: a machine notice that answers nothing)
+=============  =============================================================================
+
+``auto_generated`` mail is read like a person's: a bank's payment advice or a court's bankruptcy
+notice is sent by a machine and must still be acted on (a missed bankruptcy notice breaks the
+automatic stay). Only when nothing in it is recognised (intent ``other``, no compliance wording)
+does it take the ``AUTOMATED`` decision instead of a review request
+(:mod:`shared.processing.decision`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from email.message import Message
+from email.utils import getaddresses
+
+BOUNCE = "bounce"
+AUTO_REPLY = "auto_reply"
+BULK = "bulk"
+AUTO_GENERATED = "auto_generated"
+KINDS = (BOUNCE, AUTO_REPLY, BULK, AUTO_GENERATED)
+
+MAX_RECIPIENTS = 20
+_ADDRESS = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,255}$")
+
+
+def _value(header: Callable[[str], str], name: str) -> str:
+    return header(name).strip().lower()
+
+
+def _bounce(message: Message, header: Callable[[str], str], dsn_seen: bool) -> bool:
+    try:
+        report_type = str(message.get_param("report-type", "") or "").lower()
+    except (ValueError, TypeError, LookupError, AttributeError):
+        report_type = ""
+    is_report = _value(header, "Content-Type").startswith("multipart/report")
+    return (
+        (is_report and report_type == "delivery-status")
+        or dsn_seen
+        or bool(header("X-Failed-Recipients").strip())
+    )
+
+
+def _auto_reply(header: Callable[[str], str]) -> bool:
+    if _value(header, "Auto-Submitted").startswith("auto-replied"):
+        return True
+    if any(_value(header, name) not in ("", "no") for name in ("X-Autoreply", "X-Autorespond")):
+        return True
+    return _value(header, "Precedence") == "auto_reply"
+
+
+def _bulk(header: Callable[[str], str]) -> bool:
+    if _value(header, "Precedence") in ("bulk", "junk", "list"):
+        return True
+    return bool(header("List-Id").strip() or header("List-Unsubscribe").strip())
+
+
+def classify(message: Message, header: Callable[[str], str], *, dsn_seen: bool) -> str | None:
+    """The kind of automated mail ``message`` is (its top-level headers), or None.
+
+    ``header`` reads one header as text ("" when absent); ``dsn_seen``: the walk met a
+    ``message/delivery-status`` part."""
+    if _bounce(message, header, dsn_seen):
+        return BOUNCE
+    if _auto_reply(header):
+        return AUTO_REPLY
+    if _bulk(header):
+        return BULK
+    auto_submitted = _value(header, "Auto-Submitted")
+    return AUTO_GENERATED if auto_submitted and not auto_submitted.startswith("no") else None
+
+
+def _address(field: str) -> str | None:
+    """``rfc822; user@example.org`` → ``user@example.org`` (lower case), or None."""
+    _, _, value = field.partition(";")
+    value = (value or field).strip().strip("<>").strip().lower()
+    return value if _ADDRESS.match(value) else None
+
+
+def failed_recipients(blocks: list[Message]) -> list[str]:
+    """The recipients a ``message/delivery-status`` part reports as failed (RFC 3464)."""
+    found: list[str] = []
+    for block in blocks[1:] if len(blocks) > 1 else blocks:  # the first block is per-message
+        action = str(block.get("Action", "") or "").strip().lower()
+        status = str(block.get("Status", "") or "").strip()
+        if action not in ("failed", "") and not status.startswith("5"):
+            continue
+        if action == "" and not status.startswith("5"):
+            continue
+        for name in ("Final-Recipient", "Original-Recipient"):
+            address = _address(str(block.get(name, "") or ""))
+            if address:
+                found.append(address)
+                break
+    return list(dict.fromkeys(found))[:MAX_RECIPIENTS]
+
+
+def header_recipients(value: str) -> list[str]:
+    """The addresses of an ``X-Failed-Recipients`` header."""
+    addresses = [a.strip().lower() for _, a in getaddresses([value])]
+    return [a for a in dict.fromkeys(addresses) if _ADDRESS.match(a)][:MAX_RECIPIENTS]

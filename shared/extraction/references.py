@@ -1,0 +1,231 @@
+"""Account references of any format: the tokens of an email that may be one, normalised.
+
+A creditor's case numbers and account references come in every shape (``2024/00118``,
+``KD 4471-22``, ``ab.1234.x``, ``00012345``); nothing here knows them. :func:`normalise_reference`
+folds a reference to one key (letter case, spaces, dashes, slashes, dots and other punctuation
+gone: ``KD 4471-22`` and ``kd4471/22`` are both ``kd447122``); the account repository stores the
+same keys for every identifying field of an account (``ref_keys``) and looks all of an email's
+tokens up in one indexed query.
+
+:func:`reference_tokens` collects, in this order (the budget ``limit`` keeps the first):
+
+1. the references the extractor found (``case_number``, ``account_reference``);
+2. values after a reference label (``case no.``, ``Aktenzeichen``, ``dossier n°``, ``rif.``,
+   ``kenmerk`` …), and tokens matching the operator's ``MATCH_REFERENCE_PATTERN`` (it ranks,
+   it is never required);
+3. every other token of the subject, the new text, attachment text, attachment file names and
+   the quoted history (replies quote the collector's letter, which carries the reference).
+
+A token is a run of letters, digits and ``- / . _``; two or three runs of digits separated by
+single spaces are also tried joined (``4471 0815``), and a short letter prefix joined to the
+digits after it (``CASE 2024/00123``). What is never a reference, unless it follows a label:
+a token without a digit, all-digit tokens shorter than :data:`MIN_BARE_DIGITS` (house numbers,
+postcodes, years), dates, amounts (``1.234,56``, ``€ 40``), phone numbers (after ``tel``/
+``phone``/…, or after ``+``), parts of e-mail addresses and URLs, and keys shorter than
+:data:`MIN_KEY_LENGTH` or longer than :data:`MAX_KEY_LENGTH`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from shared.extraction.models import ParsedEmail
+
+MIN_KEY_LENGTH = 4
+MAX_KEY_LENGTH = 40
+MIN_BARE_DIGITS = 6  # an unlabelled all-digit token shorter than this is a postcode, a year …
+MIN_LABELLED_KEY_LENGTH = 3
+DEFAULT_LIMIT = 100
+MAX_SCANNED_CHARS = 100_000  # per text part
+
+
+def normalise_reference(value: object) -> str:
+    """The lookup key of a reference: NFKC, case-folded, only letters and digits kept."""
+    text = unicodedata.normalize("NFKC", str(value)).casefold()
+    return re.sub(r"[\W_]+", "", text)
+
+
+_TOKEN_RE = re.compile(r"[^\W_](?:[\w./-]*[^\W_])?")
+_LABEL_RE = re.compile(
+    r"(?:\b(?:case|file|claim|account|acct|customer|client|contract|invoice|loan|policy|member"
+    r"|debtor|our|your)\s*(?:number|no\.?|nr\.?|num\.?|#|id|ref(?:erence)?)"
+    r"|\bref(?:erence)?\b(?:\s*(?:number|no\.?|nr\.?|#))?"
+    r"|\b(?:aktenzeichen|az\.|kundennummer|vertragsnummer|rechnungsnummer|kontonummer"
+    r"|geschäftszeichen|unser\s+zeichen|ihr\s+zeichen|vorgangsnummer|forderungsnummer)"
+    r"|\b(?:dossier|référence|numéro\s+de\s+(?:dossier|compte|client|contrat|facture))(?:\s*n[°o]\.?)?"
+    r"|\b(?:expediente|referencia|número\s+de\s+(?:caso|cuenta|cliente|contrato|factura))"
+    r"|\b(?:pratica|riferimento|rif\.|numero\s+(?:di\s+)?(?:pratica|conto|cliente|contratto|fattura))"
+    r"|\b(?:dossiernummer|kenmerk|klantnummer|referentie|zaaknummer|factuurnummer|ons\s+kenmerk)"
+    r")\s*(?:n[°oº]\.?)?\s*[:#.]?\s*",
+    re.IGNORECASE,
+)
+_DATE_RE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
+_AMOUNT_RE = re.compile(r"^\d{1,3}(?:[.,' ]\d{3})*[.,]\d{1,2}$|^\d+[.,]\d{1,2}$")
+_PHONE_LABEL_RE = re.compile(
+    r"(?:phone|tel|mobile|cell|fax|telefon|handy|téléphone|teléfono|móvil|telefono|cellulare"
+    r"|telefoon|mobiel)\w*\.?\s*(?:number|no\.?|nr\.?|nummer|numéro|número|numero)?\s*[:.]?\s*$",
+    re.IGNORECASE,
+)
+_CURRENCY_BEFORE_RE = re.compile(r"(?:€|\$|£|¥|\b(?:eur|usd|gbp|chf))\s?$", re.IGNORECASE)
+_PREFIX_RE = re.compile(r"^[^\W\d_]{1,6}$")
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str
+    start: int
+    end: int
+
+
+def _tokens(text: str) -> list[_Token]:
+    return [_Token(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(text)]
+
+
+def _in_the_clear(text: str, token: _Token) -> bool:
+    """Not part of an e-mail address, a URL, an amount or a phone number."""
+    before = text[max(token.start - 40, 0) : token.start]
+    if (
+        before.endswith(("+", "://", "www."))
+        or "@" in text[max(token.start - 1, 0) : token.end + 1]
+    ):
+        return False
+    if re.search(r"https?://\S*$", before) or re.search(r"\+[\d ()/-]*$", before):
+        return False
+    return not (_CURRENCY_BEFORE_RE.search(before) or _PHONE_LABEL_RE.search(before))
+
+
+def _looks_like_reference(text: str, token: _Token, *, labelled: bool) -> bool:
+    value = token.text.rstrip("./-")
+    key = normalise_reference(value)
+    if not any(ch.isdigit() for ch in key):
+        return False
+    if labelled:
+        return MIN_LABELLED_KEY_LENGTH <= len(key) <= MAX_KEY_LENGTH
+    if not MIN_KEY_LENGTH <= len(key) <= MAX_KEY_LENGTH:
+        return False
+    if key.isdigit() and len(key) < MIN_BARE_DIGITS:
+        return False
+    if _DATE_RE.match(value) or _AMOUNT_RE.match(value):
+        return False
+    return _in_the_clear(text, token)
+
+
+# Short words that come before numbers in ordinary sentences (never a reference prefix).
+_NOT_PREFIX_WORDS = (
+    "a am an and as at by call en for from in is it me my no nr of on or our per sent the to "
+    "tel was we year your about also date den der die das dem des ein eine im ist mit und "
+    "vom zum au de du el et la le les los las op het een van voor il lo di da del al "
+    "number nummer numero número numéro jahr année año anno jaar"
+)
+_NOT_PREFIXES = frozenset(_NOT_PREFIX_WORDS.split(" "))
+
+
+def _joinable_digits(text: str, token: _Token) -> bool:
+    value = token.text.rstrip("./-")
+    return (
+        any(ch.isdigit() for ch in value)
+        and not _DATE_RE.match(value)
+        and not _AMOUNT_RE.match(value)
+        and _in_the_clear(text, token)
+    )
+
+
+def _joined(text: str, tokens: list[_Token]) -> Iterable[str]:
+    """Digit groups written with single spaces (``4471 0815 22``) and a short letter prefix
+    before digits (``CASE 2024/00123``), joined."""
+    for index, first in enumerate(tokens):
+        prefixed = bool(_PREFIX_RE.match(first.text)) and first.text.casefold() not in _NOT_PREFIXES
+        if not (prefixed or _joinable_digits(text, first)):
+            continue
+        group = [first]
+        for following in tokens[index + 1 : index + 3]:
+            if text[group[-1].end : following.start] != " ":
+                break
+            if not _joinable_digits(text, following):
+                break
+            group.append(following)
+            yield " ".join(t.text for t in group)
+
+
+_LABELLED_RE = re.compile(r"[^\W_][\w./-]*(?: [^\W_][\w./-]*){0,3}")
+
+
+def _labelled_values(text: str) -> Iterable[str]:
+    """The value after each label, also as written in spaced parts (``Az. 12 O 345/24``: the
+    first one to four words; the lookup tells which one is the reference)."""
+    for label in _LABEL_RE.finditer(text):
+        match = _LABELLED_RE.match(text, label.end(), label.end() + 60)
+        if match is None:
+            continue
+        words = match.group().split(" ")
+        for count in range(1, len(words) + 1):
+            value = " ".join(words[:count]).rstrip("./-")
+            key = normalise_reference(value)
+            if any(ch.isdigit() for ch in key) and (
+                MIN_LABELLED_KEY_LENGTH <= len(key) <= MAX_KEY_LENGTH
+            ):
+                yield value
+
+
+def _free_tokens(text: str) -> Iterable[str]:
+    tokens = _tokens(text)
+    for token in tokens:
+        if _looks_like_reference(text, token, labelled=False):
+            yield token.text
+    for joined in _joined(text, tokens):
+        key = normalise_reference(joined)
+        if MIN_KEY_LENGTH <= len(key) <= MAX_KEY_LENGTH and not key.isalpha():
+            yield joined
+
+
+def reference_spellings(
+    email: ParsedEmail,
+    *,
+    extracted: Iterable[str] = (),
+    pattern: re.Pattern[str] | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> dict[str, list[str]]:
+    """The email's reference keys (normalised, distinct, best first, at most ``limit``), each
+    with the spellings it was written in (what an account stored without keys is found by)."""
+    parts = [email.subject, email.text]
+    parts += [a.text for a in email.attachments if a.text]
+    parts += [a.filename.rsplit(".", 1)[0] for a in email.attachments if a.filename]
+    parts.append(email.quoted_text)
+    texts = [part[:MAX_SCANNED_CHARS] for part in parts if part]
+
+    keys: dict[str, list[str]] = {}
+
+    def add(values: Iterable[str]) -> None:
+        for value in values:
+            key = normalise_reference(value)
+            if MIN_LABELLED_KEY_LENGTH <= len(key) <= MAX_KEY_LENGTH:
+                spellings = keys.setdefault(key, [])
+                spelling = value.strip().rstrip("./-")
+                if spelling not in spellings and len(spellings) < 3:
+                    spellings.append(spelling)
+
+    add(extracted)
+    for text in texts:
+        add(_labelled_values(text))
+    if pattern is not None:
+        for text in texts:
+            add(m.group() for m in pattern.finditer(text))
+    for text in texts:
+        add(_free_tokens(text))
+        if len(keys) >= limit:
+            break
+    return dict(list(keys.items())[:limit])
+
+
+def reference_tokens(
+    email: ParsedEmail,
+    *,
+    extracted: Iterable[str] = (),
+    pattern: re.Pattern[str] | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> list[str]:
+    """The email's reference keys (normalised, distinct), best first, at most ``limit``."""
+    return list(reference_spellings(email, extracted=extracted, pattern=pattern, limit=limit))

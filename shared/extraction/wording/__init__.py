@@ -1,0 +1,217 @@
+"""Compliance wording: one table per language, read by the rules extractor and the backstop.
+
+Each language module (:mod:`.en`, :mod:`.de`, :mod:`.fr`, :mod:`.es`, :mod:`.it`, :mod:`.nl`)
+holds ``PHRASES``, a table *phrase → kind* (:class:`~.kinds.Kind`) a compliance officer can read
+and extend, and short word lists. The word lists of every language apply to every phrase (a
+stem such as ``disput*`` serves several languages, and mail mixes them). How a phrase is read:
+
+- its words match whole words, in any letter case, with any spacing, quote style or ``>`` quote
+  prefix; a word ending in ``*`` matches any word starting so (``disput*``: dispute, disputing,
+  disputed); ``…`` stands for up to three words;
+- ``NEGATIONS_BEFORE``: a word right before the phrase that reverses it ("I am *not* disputing
+  the debt"); a cue ending in ``*`` / starting with ``*`` matches words starting / ending so
+  (``*n't``: don't, isn't); ``NEGATIONS_AFTER``: the same up to three words after it (German
+  "ich bestreite die Forderung *nicht*");
+- ``NOTICE_CUES``: what a collector's own letter says when it explains the debtor's rights ("*if
+  you* dispute this debt …", "*you may* request verification"); a phrase in a sentence holding
+  one is the collector speaking, not the debtor;
+- ``RESOLVED_CUES``: what says a dispute is over ("the dispute I raised *was sorted out*, here
+  is the payment"); a dispute-kind phrase in a sentence holding one does not count;
+- ``LETTER_MARKERS``: whole-letter marks of the collector's own notice (the "mini-Miranda"): a
+  quoted message or an attachment carrying one is ignored entirely.
+
+Negations and notice cues never cancel the ``cease`` and ``attorney`` kinds: a request to stop,
+or a lawyer's appearance, is honoured however it is worded ("if you do not stop calling me …").
+
+Where it looks (:func:`compliance_hits`): the new text (the subject unless inherited, the body),
+each quoted or forwarded message separately (a forwarded cease from the debtor's attorney
+counts), and every attachment's text. Each kind makes the email one compliance intent
+(:data:`~.kinds.KIND_INTENT`). Bulk mail, auto-replies and bounces never reach the decision's
+compliance step (:mod:`shared.extraction.automated`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from dataclasses import dataclass
+from types import ModuleType
+
+from shared.extraction.models import ParsedEmail
+from shared.extraction.quotes import inherited_subject
+from shared.extraction.wording import de, en, es, fr, it, nl
+from shared.extraction.wording.kinds import ALWAYS_COUNTS, KIND_INTENT, Kind
+
+LANGUAGES: dict[str, ModuleType] = {"en": en, "de": de, "fr": fr, "es": es, "it": it, "nl": nl}
+MAX_SEGMENT_CHARS = 50_000  # scanned per text segment (a long PDF is read from its start)
+# Intents in the order a hit decides when an email has several (bankruptcy first: the stay).
+INTENT_ORDER = ("bankruptcy_notice", "cease_and_desist", "dispute")
+SEGMENT_ORDER = ("new", "attachment", "quoted")
+
+__all__ = ["KIND_INTENT", "LANGUAGES", "Kind", "WordingHit", "compliance_hits", "find_wording"]
+
+
+@dataclass(frozen=True)
+class WordingHit:
+    kind: Kind
+    language: str
+    phrase: str  # the table's phrase
+    evidence: str  # the text it matched (normalised: lower case, single spaces)
+    segment: str = "new"  # "new", "quoted" or "attachment"
+
+    @property
+    def intent(self) -> str:
+        return KIND_INTENT[self.kind]
+
+
+_QUOTE_MAP = str.maketrans(
+    {"‘": "'", "’": "'", "‚": "'", "`": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"',
+     "–": "-", "—": "-", "‑": "-", "\u00a0": " "}
+)  # fmt: skip
+
+
+def normalise(text: str) -> str:
+    """Lower case (casefold), NFKC, one quote style, ``>`` prefixes gone; line breaks kept."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTE_MAP)
+    text = re.sub(r"(?m)^[ \t]*(?:>[ \t]?)+", "", text)
+    text = re.sub(r"[ \t\r\f\v]+", " ", text)
+    return text.casefold()
+
+
+def _phrase_pattern(phrase: str) -> str:
+    parts: list[str] = []
+    for word in normalise(phrase).split():
+        if word in ("…", "..."):  # NFKC spells the ellipsis as three dots
+            parts.append(r"(?:\S+\s+){0,3}")
+            continue
+        body = re.escape(word.rstrip("*")) + (r"\w*" if word.endswith("*") else "")
+        parts.append(body + r"\s+")
+    pattern = "".join(parts)
+    pattern = pattern[: -len(r"\s+")] if pattern.endswith(r"\s+") else pattern
+    return rf"(?<![\w'-]){pattern}(?![\w-])"
+
+
+@dataclass(frozen=True)
+class _Entry:
+    phrase: str
+    kind: Kind
+    language: str
+
+
+def _compile() -> tuple[re.Pattern[str], list[_Entry]]:
+    entries: list[_Entry] = []
+    for language, module in LANGUAGES.items():
+        for phrase, kind in module.PHRASES.items():
+            entries.append(_Entry(phrase, Kind(kind), language))
+    # longer phrases first, so "stop contacting" is not cut short by a shorter neighbour; of
+    # equal length, exact words before stems ("disputo" before "disput*")
+    order = sorted(
+        range(len(entries)),
+        key=lambda i: (-len(entries[i].phrase), "*" in entries[i].phrase),
+    )
+    alternatives = [f"(?P<p{i}>{_phrase_pattern(entries[i].phrase)})" for i in order]
+    return re.compile("|".join(alternatives)), entries
+
+
+_PATTERN, _ENTRIES = _compile()
+
+
+def _cues(cues: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(_phrase_pattern(cue) for cue in cues) or r"(?!)")
+
+
+# Cues of every language, like the negations (a stem such as "disput*" serves several).
+_NOTICE = _cues(tuple(c for m in LANGUAGES.values() for c in m.NOTICE_CUES))
+_RESOLVED = _cues(tuple(c for m in LANGUAGES.values() for c in m.RESOLVED_CUES))
+# Negations in any of the languages: stems such as "disput*" serve several of them.
+_NEGATIONS_BEFORE = tuple({c for m in LANGUAGES.values() for c in m.NEGATIONS_BEFORE})
+_NEGATIONS_AFTER = tuple({c for m in LANGUAGES.values() for c in m.NEGATIONS_AFTER})
+_SENTENCE_END = re.compile(r"[.!?;\n]")
+_WORD = re.compile(r"[\w'*-]+")
+
+
+def _cue_matches(cue: str, word: str) -> bool:
+    if cue.startswith("*"):
+        return word.endswith(cue[1:])
+    if cue.endswith("*"):
+        return word.startswith(cue[:-1])
+    return word == cue
+
+
+def _sentence(text: str, start: int, end: int) -> tuple[str, str, str]:
+    """(before, the hit, after) within the hit's sentence."""
+    left = max(
+        (m.end() for m in _SENTENCE_END.finditer(text, max(start - 400, 0), start)),
+        default=max(start - 400, 0),
+    )
+    right_match = _SENTENCE_END.search(text, end, end + 400)
+    right = right_match.start() if right_match else min(end + 400, len(text))
+    return text[left:start], text[start:end], text[end:right]
+
+
+def _counts(entry: _Entry, text: str, start: int, end: int) -> bool:
+    if entry.kind in ALWAYS_COUNTS:
+        return True
+    before, hit, after = _sentence(text, start, end)
+    words_before = _WORD.findall(before)
+    if words_before and any(_cue_matches(c, words_before[-1]) for c in _NEGATIONS_BEFORE):
+        return False
+    words_after = _WORD.findall(after)[:3]
+    if any(_cue_matches(c, w) for c in _NEGATIONS_AFTER for w in words_after):
+        return False
+    sentence = f"{before}{hit}{after}"
+    if _NOTICE.search(sentence):
+        return False
+    return not (KIND_INTENT[entry.kind] == "dispute" and _RESOLVED.search(sentence))
+
+
+def is_collector_letter(text: str) -> bool:
+    """Whether ``text`` carries a mark of the collector's own notice (``LETTER_MARKERS``)."""
+    flat = " ".join(normalise(text).split())
+    return any(marker in flat for module in LANGUAGES.values() for marker in module.LETTER_MARKERS)
+
+
+def find_wording(text: str, *, segment: str = "new") -> list[WordingHit]:
+    """Every compliance phrase in ``text`` that counts (not negated, not a rights notice)."""
+    normalised = normalise(text[:MAX_SEGMENT_CHARS])
+    hits: list[WordingHit] = []
+    for match in _PATTERN.finditer(normalised):
+        name = match.lastgroup
+        if name is None:
+            continue
+        entry = _ENTRIES[int(name[1:])]
+        if _counts(entry, normalised, match.start(), match.end()):
+            evidence = " ".join(match.group().split())
+            hits.append(WordingHit(entry.kind, entry.language, entry.phrase, evidence, segment))
+    return hits
+
+
+_QUOTE_HEADER = re.compile(
+    r"(?im)^[ \t>]*(?:-{2,}.*-{2,}|_{10,}|begin forwarded message:?"
+    r"|(?:from|von|de|van|da)\s*:.*"
+    r"|(?:on|am|le|el|il|op)\s.{0,300}"
+    r"(?:wrote|schrieb|a écrit|escribió|ha scritto|schreef).*:)[ \t]*$"
+)
+
+
+def quoted_messages(quoted: str) -> list[str]:
+    """The quoted history cut into its messages (at each reply or forward header)."""
+    starts = [0, *(m.start() for m in _QUOTE_HEADER.finditer(quoted)), len(quoted)]
+    pieces = (quoted[a:b] for a, b in itertools.pairwise(starts))
+    return [piece for piece in pieces if piece.strip()]
+
+
+def compliance_hits(email: ParsedEmail) -> list[WordingHit]:
+    """The compliance wording of ``email`` wherever it is, the decisive hit first."""
+    new_parts = [email.text] if inherited_subject(email.subject) else [email.subject, email.text]
+    hits = find_wording("\n".join(new_parts), segment="new")
+    for attachment in email.attachments:
+        if attachment.text and not is_collector_letter(attachment.text):
+            hits += find_wording(attachment.text, segment="attachment")
+    for message in quoted_messages(email.quoted_text):
+        if not is_collector_letter(message):
+            hits += find_wording(message, segment="quoted")
+    return sorted(
+        hits, key=lambda h: (INTENT_ORDER.index(h.intent), SEGMENT_ORDER.index(h.segment))
+    )

@@ -1,0 +1,149 @@
+"""Account references of any format against the stack's MongoDB: one indexed ``$in`` over the
+normalised keys of every identifying field (``ref_keys``), derived for accounts written without
+them, and the matcher's ambiguity and conflict rules on what it finds."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pymongo
+import pytest
+
+from shared.accounts import UnsafeFilterValue
+from shared.accounts.mongo import MongoAccountRepository
+from shared.config import load_settings
+from shared.processing.matching import AccountMatcher
+from tests.processing_fakes import account_document, extraction, parsed_email
+
+
+@pytest.fixture
+def accounts(stack_env: dict[str, str]) -> Iterator[tuple[MongoAccountRepository, Any]]:
+    settings = load_settings({**stack_env, "MATCH_REFERENCE_FIELDS": "creditor_ref,ext.id"})
+    name = f"accounts_{uuid.uuid4().hex}"
+    client: Any = pymongo.MongoClient(stack_env["MONGODB_URI"], tz_aware=True)
+    collection = client[settings.mongodb_database][name]
+    # written by another system: no ref_keys yet
+    collection.insert_many(
+        [
+            {**account_document("A1", case_number="2024/00118", account_reference="KD 4471-22",
+                                email="one@example.org"), "creditor_ref": "NW.7731.A"},
+            {**account_document("A2", case_number="0099-7731", account_reference="r.200.x",
+                                email="two@example.org"), "ext": {"id": 55501234}},
+            {**account_document("A3", case_number="C-3", account_reference="R-3"),
+             "balance": "not a balance"},
+        ]
+    )  # fmt: skip
+    repository = MongoAccountRepository(settings, collection_name=name)
+    yield repository, collection
+    collection.drop()
+    client.close()
+    repository.close()
+
+
+def test_keys_are_derived_once_and_stored(accounts: tuple[Any, Any]) -> None:
+    repository, collection = accounts
+    assert repository.derive_reference_keys() == 3
+    assert repository.derive_reference_keys() == 0  # nothing left to derive
+    stored = {d["_id"]: d["ref_keys"] for d in collection.find({}, {"ref_keys": True})}
+    assert stored["A1"] == ["202400118", "kd447122", "nw7731a"]
+    assert stored["A2"] == ["00997731", "r200x", "55501234"]
+    indexed = [info["key"] for info in collection.index_information().values()]
+    assert [("ref_keys", 1)] in indexed
+
+
+@pytest.mark.parametrize(
+    ("keys", "found"),
+    [
+        (["kd447122"], ["A1"]),
+        (["nw7731a"], ["A1"]),  # an operator-configured field
+        (["55501234"], ["A2"]),  # a nested, numeric one
+        (["zz999", "r200x", "x1"], ["A2"]),
+        (["202400118", "00997731"], ["A1", "A2"]),
+        (["nothing1"], []),
+    ],
+)
+def test_one_query_over_every_identifying_field(
+    accounts: tuple[Any, Any], keys: list[str], found: list[str]
+) -> None:
+    repository, _ = accounts
+    lookup = repository.find_by_references(keys)
+    assert sorted(a.account_id for a in lookup.accounts) == found
+
+
+def test_a_malformed_document_is_skipped_not_fatal(accounts: tuple[Any, Any]) -> None:
+    repository, _ = accounts
+    lookup = repository.find_by_references(["c3", "r3"])
+    assert lookup.accounts == [] and lookup.skipped == 1
+
+
+@pytest.mark.parametrize("key", ["$in", "a b", "x.y", "", "k" * 65])
+def test_only_normalised_keys_reach_the_query(accounts: tuple[Any, Any], key: str) -> None:
+    repository, _ = accounts
+    with pytest.raises(UnsafeFilterValue):
+        repository.find_by_references([key])
+
+
+def matcher(repository: MongoAccountRepository) -> AccountMatcher:
+    return AccountMatcher(repository, ambiguity_margin=0.05, fuzzy_min_score=85)
+
+
+def test_the_matcher_finds_a_reference_in_any_format(accounts: tuple[Any, Any]) -> None:
+    repository, _ = accounts
+    mail = parsed_email(subject="Re: Ihr Zeichen 2024-00118", text="Ich zahle morgen.",
+                        sender="someone@example.net")  # fmt: skip
+    match = matcher(repository).match(extraction(), mail)
+    assert (match.method, match.account and match.account.account_id) == ("case_number", "A1")
+    assert not match.ambiguous and not match.exact_reference  # seen in the text, not extracted
+
+
+def test_two_references_pointing_at_two_accounts_are_ambiguous(accounts: tuple[Any, Any]) -> None:
+    repository, _ = accounts
+    mail = parsed_email(text="About KD 4471/22 and R-200-X.", sender="one@example.org")
+    match = matcher(repository).match(extraction(), mail)
+    assert match.ambiguous and match.account is None
+    assert "exact_match_conflict" in match.notes
+    assert sorted(a.account_id for a in match.referenced_accounts) == ["A1", "A2"]
+
+
+def test_an_extracted_reference_and_a_text_one_of_another_account_conflict(
+    accounts: tuple[Any, Any],
+) -> None:
+    repository, _ = accounts
+    mail = parsed_email(text="Payment for 0099 7731", sender="one@example.org")
+    match = matcher(repository).match(extraction(case_number="2024/00118"), mail)
+    assert match.ambiguous and not match.exact_reference
+
+
+def test_an_account_written_by_another_system_is_found_at_once(
+    accounts: tuple[Any, Any],
+) -> None:
+    repository, collection = accounts
+    repository.find_by_references(["kd447122"])
+    collection.insert_one(account_document("A8", case_number="YY 7788 01", account_reference="Q"))
+    found = repository.find_by_references(["yy778801"])  # keys derived before the lookup
+    assert [a.account_id for a in found.accounts] == ["A8"]
+
+
+def test_between_derivations_an_account_is_found_as_written_and_keyed(
+    stack_env: dict[str, str], accounts: tuple[Any, Any]
+) -> None:
+    _, collection = accounts
+    settings = load_settings({**stack_env, "MATCH_REFERENCE_BACKFILL_SECONDS": "3600"})
+    repository = MongoAccountRepository(settings, collection_name=collection.name)
+    try:
+        repository.find_by_references(["kd447122"])  # derives the keys of the accounts there
+        collection.insert_one(
+            account_document("A9", case_number="ZX-5511-09", account_reference="Q")
+        )
+        assert repository.find_by_references(["zx551109"]).accounts == []  # no keys yet
+        found = repository.find_by_references(["zx551109"], spellings=["ZX-5511-09"])
+        assert [a.account_id for a in found.accounts] == ["A9"]
+        stored = collection.find_one({"_id": "A9"})
+        assert stored["ref_keys"] == ["zx551109", "q"]
+        assert [a.account_id for a in repository.find_by_references(["zx551109"]).accounts] == [
+            "A9"
+        ]
+    finally:
+        repository.close()

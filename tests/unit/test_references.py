@@ -1,0 +1,171 @@
+"""Account references of any format: the normaliser, the tokens of an email and their guards,
+and the matcher finding accounts by a reference wherever it is written."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from shared.accounts.model import reference_keys
+from shared.extraction.models import AttachmentInfo, ParsedEmail
+from shared.extraction.references import normalise_reference, reference_tokens
+from shared.processing.matching import AccountMatcher
+from tests.processing_fakes import FakeAccounts, account_document, extraction, parsed_email
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("KD 4471-22", "kd4471/22"),
+        ("CASE-2024-00123", "case 2024/00123"),
+        ("ab.1234.x", "AB-1234-X"),
+        ("00012345", "000 123 45"),
+        ("Ä-12_34", "ä1234"),
+        ("ＡＢ１２３", "ab123"),  # full-width forms (NFKC)
+    ],
+)
+def test_normalise_folds_case_spaces_dashes_slashes_dots(a: str, b: str) -> None:
+    assert normalise_reference(a) == normalise_reference(b)
+
+
+def email(
+    text: str = "",
+    *,
+    subject: str = "",
+    quoted: str = "",
+    attachments: tuple[AttachmentInfo, ...] = (),
+) -> ParsedEmail:
+    return ParsedEmail(
+        message_id=None, subject=subject, sender="d@example.org", sender_name=None, date=None,
+        text=text, quoted_text=quoted, attachments=attachments,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("mail", "key"),
+    [
+        (email(subject="Re: Ihr Zeichen 2024/00118"), "202400118"),
+        (email("my file is KD 4471-22, thanks"), "kd447122"),
+        (email("number 4471 0815 22 on your letter"), "4471081522"),
+        (email("Ref: 882"), "882"),  # short, but after a label
+        (email("Aktenzeichen: 12 O 345/24"), "12o34524"),
+        (email("", quoted="> Your account number: 00012345678"), "00012345678"),
+        (email("see", attachments=(AttachmentInfo("x.pdf", "a/b", 1, "Dossier n° 77/1234"),)),
+         "771234"),
+        (email("", attachments=(AttachmentInfo("statement_AB-99812.pdf", "a/b", 1),)),
+         "statementab99812"),
+        (email("| Account | 7731-0044 |\n| Amount | 12.00 |"), "77310044"),
+    ],
+)  # fmt: skip
+def test_tokens_are_collected_wherever_they_are(mail: ParsedEmail, key: str) -> None:
+    assert key in reference_tokens(mail)
+
+
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("I paid €1.234,56 yesterday", "123456"),
+        ("I paid 3,150.00 EUR", "315000"),
+        ("on 15.06.2024 I paid", "15062024"),
+        ("on 2024-06-15 I paid", "20240615"),
+        ("call me at +49 170 1234567", "1701234567"),
+        ("call me at +49 170 1234567", "1234567"),
+        ("Tel: 0301234567", "0301234567"),
+        ("mail john99123@example.org", "john99123"),
+        ("see https://example.org/doc/a123456", "a123456"),
+        ("Hauptstr. 12, 80331 München", "80331"),
+        ("in 2024 we moved", "2024"),
+    ],
+)
+def test_ordinary_numbers_are_not_references(text: str, absent: str) -> None:
+    assert absent not in reference_tokens(email(text))
+
+
+def test_the_budget_keeps_the_extracted_and_labelled_first() -> None:
+    noise = " ".join(f"X{n:06d}" for n in range(500))
+    keys = reference_tokens(
+        email(f"{noise} case no. 99-1", quoted=noise), extracted=["KD-1"], limit=10
+    )
+    assert len(keys) == 10 and keys[:2] == ["kd1", "991"]
+
+
+def test_a_pattern_ranks_but_is_not_required() -> None:
+    text = " ".join(f"Z{n:06d}" for n in range(50)) + " and 77-ABC-1"
+    ranked = reference_tokens(email(text), pattern=re.compile(r"\d\d-ABC-\d"), limit=5)
+    assert ranked[0] == "77abc1"
+    assert "z000001" in reference_tokens(email(text), pattern=re.compile(r"nothing"))
+
+
+def test_account_keys_are_normalised_like_the_tokens() -> None:
+    document = {
+        "case_number": "2024/00118",
+        "account_reference": "KD 4471-22",
+        "ext": {"id": 12345678},
+    }
+    assert reference_keys(document, ("case_number", "account_reference", "ext.id")) == [
+        "202400118",
+        "kd447122",
+        "12345678",
+    ]
+
+
+DOCS = [
+    account_document("A1", case_number="2024/00118", account_reference="kd 4471-22",
+                     email="one@example.org"),
+    account_document("A2", case_number="0099-7731", account_reference="R.200.X",
+                     email="two@example.org"),
+]  # fmt: skip
+
+
+def matcher() -> AccountMatcher:
+    return AccountMatcher(
+        FakeAccounts([dict(d) for d in DOCS]), ambiguity_margin=0.05, fuzzy_min_score=85
+    )
+
+
+@pytest.mark.parametrize(
+    ("mail", "account", "method"),
+    [
+        (parsed_email(subject="Aktenzeichen 2024-00118", sender="x@example.net"), "A1",
+         "case_number"),
+        (parsed_email(text="my number is KD4471/22", sender="x@example.net"), "A1",
+         "account_reference"),
+        (email("fyi", quoted="> Ref. r 200 x"), "A2", "account_reference"),
+    ],
+)  # fmt: skip
+def test_a_reference_in_the_text_finds_its_account(
+    mail: ParsedEmail, account: str, method: str
+) -> None:
+    match = matcher().match(extraction(), mail)
+    assert (match.method, match.account and match.account.account_id) == (method, account)
+    assert match.by_reference and not match.exact_reference  # not extracted: money never moves
+    assert match.candidates[0].summary()["extracted"] is False
+
+
+def test_an_extracted_reference_is_exact() -> None:
+    match = matcher().match(extraction(case_number="2024 00118"), parsed_email(sender="x@y.z"))
+    assert match.exact_reference and match.account.account_id == "A1"
+
+
+def test_two_references_to_two_accounts_are_ambiguous() -> None:
+    mail = parsed_email(text="cases 2024/00118 and 0099-7731", sender="one@example.org")
+    match = matcher().match(extraction(), mail)
+    assert match.ambiguous and match.account is None
+    assert {a.account_id for a in match.referenced_accounts} == {"A1", "A2"}
+    assert "exact_match_conflict" in match.notes
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"MATCH_REFERENCE_PATTERN": "([a-z"}, "MATCH_REFERENCE_PATTERN"),
+        ({"MATCH_REFERENCE_FIELDS": "ext.id, $where"}, "MATCH_REFERENCE_FIELDS"),
+    ],
+)
+def test_reference_settings_are_checked(env: dict[str, str], named: str) -> None:
+    from shared.config import ConfigError, load_settings
+
+    with pytest.raises(ConfigError, match=named):
+        load_settings(env)
+    assert load_settings({"MATCH_REFERENCE_FIELDS": "ext.id, creditor_ref"}) is not None
