@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -162,6 +162,7 @@ class FakeStore:
     outbox: list[OutboxMessage] = field(default_factory=list)
     released: list[str] = field(default_factory=list)
     metrics_written: int = 0
+    leases: bool = False  # hand the outbox rows back leased, as the Postgres store does
 
     def claim(self, notice: EmailNotice, *, correlation_id: str, owner: str) -> Claim:
         row = self.emails.setdefault(
@@ -196,11 +197,25 @@ class FakeStore:
         owner: str,
         notifications: Sequence[OutboxMessage],
         metrics: Any,
+        claimed: list[dict[str, Any]] | None = None,
     ) -> str:
+        """Like the real store; leases the new rows to the caller only when ``leases``."""
         result = self._end(report, owner, "done", metrics)
         if result == "done":
             keys = {m.dedup_key for m in self.outbox}
-            self.outbox.extend(m for m in notifications if m.dedup_key not in keys)
+            new = [m for m in notifications if m.dedup_key not in keys]
+            self.outbox.extend(new)
+            if self.leases and claimed is not None:
+                claimed.extend(
+                    {
+                        "id": index,
+                        "dedup_key": m.dedup_key,
+                        "recipient": m.recipient,
+                        "subject": m.subject,
+                        "body": m.body,
+                    }
+                    for index, m in enumerate(new, len(self.outbox))
+                )
         return result
 
     def fail(self, report: Report, *, owner: str, metrics: Any) -> str:
@@ -243,6 +258,15 @@ class FakeOutbox:
                 summary.failed += 1
                 continue
             self.sent_keys.append(message.dedup_key)
+            summary.sent += 1
+        return summary
+
+    def send_claimed(self, mailer: Any, rows: Sequence[Mapping[str, Any]]) -> SendSummary:
+        self.calls.append("claimed")
+        summary = SendSummary()
+        for row in rows:
+            mailer.send(to=row["recipient"], subject=row["subject"], body=row["body"])
+            self.sent_keys.append(row["dedup_key"])
             summary.sent += 1
         return summary
 

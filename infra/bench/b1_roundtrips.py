@@ -4,7 +4,7 @@ The real processor pipeline (``shared.processing``: real Postgres, GCS, MongoDB,
 breakers, metrics) runs in this process on one thread, one delivery after another, with an
 instant Claude stand-in. After a warm-up (pool filled, breaker snapshots cached, clients
 created), each email's round trips and statements are counted on its own
-(:mod:`infra.bench.dbcount`). The figure is the median per email; the target (≤ 8) is checked
+(:mod:`infra.bench.dbcount`). The figure is the median per email; the target (≤ 3) is checked
 for the median of each decision path (``AUTO_UPDATE``, ``UPDATE_AND_NOTIFY``).
 """
 
@@ -20,8 +20,8 @@ from infra.bench.results import Check, Measurement, median
 
 KEY = "B1"
 TITLE = "DB round trips per email"
-TARGET = "≤ 8 per email (steady state)"
-LIMIT = 8
+TARGET = "≤ 3 per email, every route (steady state)"
+LIMIT = 3
 
 
 def processor_pipeline(ctx: BenchContext) -> Any:

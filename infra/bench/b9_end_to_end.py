@@ -7,15 +7,25 @@ benchmark waits for every report. Latency: from sending an email's webhook reque
 report row's ``created_at``. Figure: emails per second from the first request to the last
 report; p50/p95 latency in the details.
 
-Target: all processed exactly once — every request answered 200, one ``done`` report per
-email with the scripted decision, each account updated once (``applied_email_ids`` holds only
-that email, one history entry), one notification per ``UPDATE_AND_NOTIFY`` email.
+Baseline, in the same run and before it: the same burst (as many fresh emails, 16 client
+threads) through a webhook process of the same code and threads, publishing to a topic of its
+own whose push subscription (same emulator, same retry policy) delivers to a bare CloudEvent
+handler (:mod:`infra.bench.baselines.bare_push`, the processor's ``THREADS``) that waits as long
+as the stand-in takes and acknowledges — everything the burst must go through except the
+processor's own work. Both sides are warmed with 16 emails first.
+
+Target: processor rate ≥ 0.8 × the baseline's, and all processed exactly once — every request
+answered 200, one ``done`` report per email with the scripted decision, each account updated
+once (``applied_email_ids`` holds only that email, one history entry), one notification per
+``UPDATE_AND_NOTIFY`` email.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
@@ -23,19 +33,26 @@ from typing import Any
 
 from infra.bench import workload
 from infra.bench.context import BenchContext, require
-from infra.bench.processes import post
+from infra.bench.processes import BASELINES, function_process, post
 from infra.bench.results import Check, Measurement, percentile
+from infra.stack import PROJECT
 
 KEY = "B9"
 TITLE = "end to end (webhook→report)"
-TARGET = "all processed exactly once"
+TARGET = "≥ 0.8 × bare push handler, exactly once"
+LIMIT = 0.8
 CLIENT_THREADS = 16
+WARMUP = 16
+BASELINE_TOPIC = "bench-b9-baseline"
+BASELINE_SUBSCRIPTION = "bench-b9-baseline-push"
 
 
-def _post_all(ctx: BenchContext, emails: list[workload.BenchEmail]) -> dict[str, Any]:
+def _post_all(
+    ctx: BenchContext, emails: list[workload.BenchEmail], url: str | None = None
+) -> dict[str, Any]:
     build_request = require("infra.sign_request", "build_request").build_request
     env = ctx.env()
-    url = env["WEBHOOK_URL"].rstrip("/")
+    url = (url or env["WEBHOOK_URL"]).rstrip("/")
 
     def send(email: workload.BenchEmail) -> tuple[str, float, int, str | None]:
         signed = build_request("raw", email.mime, env)
@@ -94,6 +111,133 @@ def _accounts(env: dict[str, str], emails: list[workload.BenchEmail]) -> dict[st
         client.close()
 
 
+def _push_subscription(ctx: BenchContext, endpoint: str) -> None:
+    """The baseline's topic and push subscription, configured as the processor's."""
+    from google.api_core.exceptions import AlreadyExists, NotFound
+    from google.cloud import pubsub_v1
+    from google.protobuf import duration_pb2
+
+    from shared.config import get_settings
+
+    settings = get_settings()
+    stack = ctx.stack
+    publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
+    try:
+        topic = publisher.topic_path(PROJECT, BASELINE_TOPIC)
+        subscription = subscriber.subscription_path(PROJECT, BASELINE_SUBSCRIPTION)
+        with contextlib.suppress(AlreadyExists):
+            publisher.create_topic(request={"name": topic}, timeout=30)
+        with contextlib.suppress(NotFound):
+            subscriber.delete_subscription(request={"subscription": subscription}, timeout=30)
+        low = stack.push_min_backoff
+        subscriber.create_subscription(
+            request={
+                "name": subscription,
+                "topic": topic,
+                "push_config": {"push_endpoint": endpoint + "/"},
+                "ack_deadline_seconds": 60,
+                "retry_policy": {
+                    "minimum_backoff": duration_pb2.Duration(
+                        seconds=int(low), nanos=int(low % 1 * 1e9)
+                    ),
+                    "maximum_backoff": duration_pb2.Duration(seconds=int(stack.push_max_backoff)),
+                },
+                "dead_letter_policy": {
+                    "dead_letter_topic": publisher.topic_path(
+                        PROJECT, settings.pubsub_dead_letter_topic
+                    ),
+                    "max_delivery_attempts": stack.max_delivery_attempts,
+                },
+            },
+            timeout=30,
+        )
+    finally:
+        subscriber.close()
+        publisher.transport.close()
+
+
+def _drop_push_subscription() -> None:
+    from google.api_core.exceptions import NotFound
+    from google.cloud import pubsub_v1
+
+    subscriber = pubsub_v1.SubscriberClient()
+    subscription = subscriber.subscription_path(PROJECT, BASELINE_SUBSCRIPTION)
+    try:
+        with contextlib.suppress(NotFound):
+            subscriber.delete_subscription(request={"subscription": subscription}, timeout=30)
+    finally:
+        subscriber.close()
+
+
+def _finished(path: Any) -> dict[str, float]:
+    """email id → when the bare handler finished it (the first time)."""
+    done: dict[str, float] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            email_id, _, when = line.partition(" ")
+            if when:
+                done.setdefault(email_id, float(when))
+    return done
+
+
+def _baseline(ctx: BenchContext) -> dict[str, Any]:
+    """The same burst through a webhook, the emulator's push and a bare handler."""
+    sizes = ctx.sizes
+    done_file = ctx.work_dir / f"b9-bare-{uuid.uuid4().hex[:8]}.txt"
+    bare = function_process(
+        ctx,
+        "b9-bare",
+        function="processor",
+        threads=ctx.stack.processor_threads,
+        source=BASELINES / "bare_push.py",
+        target="bare",
+        extra_env={
+            "BENCH_WAIT_SECONDS": str(sizes.b9_claude_seconds),
+            "BENCH_DONE_FILE": str(done_file),
+        },
+    )
+    webhook = function_process(
+        ctx, "b9-webhook", function="webhook", extra_env={"PUBSUB_TOPIC": BASELINE_TOPIC}
+    )
+    warm = workload.make_emails(WARMUP, "b9bw")
+    emails = workload.make_emails(sizes.b9_emails, "b9b")
+    try:
+        bare.start()
+        webhook.start()
+        _push_subscription(ctx, f"http://127.0.0.1:{bare.port}")
+        url = f"http://127.0.0.1:{webhook.port}"
+        warm_ids = set(_post_all(ctx, warm, url)["ids"].values())
+        _wait(lambda: warm_ids <= set(_finished(done_file)), sizes.b9_timeout_seconds)
+        started = time.time()
+        posted = _post_all(ctx, emails, url)
+        ids = set(posted["ids"].values())
+        _wait(lambda: ids <= set(_finished(done_file)), sizes.b9_timeout_seconds)
+    finally:
+        _drop_push_subscription()
+        webhook.stop()
+        bare.stop()
+    finished = {k: v for k, v in _finished(done_file).items() if k in ids}
+    latencies = [
+        finished[email_id] - posted["sent"][marker]
+        for marker, email_id in posted["ids"].items()
+        if email_id in finished
+    ]
+    last = max(finished.values(), default=time.time())
+    return {
+        "rate": len(finished) / (last - started) if finished else 0.0,
+        "finished": len(finished),
+        "emails": len(emails),
+        "latency_p50_seconds": round(percentile(latencies, 0.5), 2) if latencies else None,
+        "latency_p95_seconds": round(percentile(latencies, 0.95), 2) if latencies else None,
+    }
+
+
+def _wait(done: Any, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.25)
+
+
 def run(ctx: BenchContext) -> Measurement:
     require("shared.intake.handler", "ROUTES")
     require("infra.sign_request", "build_request")
@@ -104,8 +248,12 @@ def run(ctx: BenchContext) -> Measurement:
     sizes = ctx.sizes
     env = ctx.env()
     engine = get_engine()
+    baseline = _baseline(ctx)
+    warm = workload.make_emails(WARMUP, "b9w")
     emails = workload.make_emails(sizes.b9_emails, "b9")
-    workload.prepare(env, emails, delay_seconds=sizes.b9_claude_seconds)
+    workload.prepare(env, warm + emails, delay_seconds=sizes.b9_claude_seconds)
+    warm_ids = list(_post_all(ctx, warm)["ids"].values())
+    _wait(lambda: len(_reports(engine, warm_ids)) >= len(warm_ids), sizes.b9_timeout_seconds)
     started = time.time()
     posted = _post_all(ctx, emails)
     posted_seconds = time.time() - started
@@ -147,14 +295,23 @@ def run(ctx: BenchContext) -> Measurement:
     statuses = posted["statuses"]
     p50 = percentile(latencies, 0.5) if latencies else float("nan")
     p95 = percentile(latencies, 0.95) if latencies else float("nan")
+    base = baseline["rate"]
+    ratio = rate / base if base else 0.0
     return Measurement(
         summary=(
             f"{len(reports)} of {len(emails)} reported; webhook→report latency "
-            f"p50 {p50:.1f} s, p95 {p95:.1f} s (burst posted in {posted_seconds:.0f} s)"
+            f"p50 {p50:.1f} s, p95 {p95:.1f} s (burst posted in {posted_seconds:.0f} s); "
+            f"bare handler: {baseline['finished']} of {baseline['emails']} acknowledged, "
+            f"latency p50 {baseline['latency_p50_seconds']} s, "
+            f"p95 {baseline['latency_p95_seconds']} s"
         ),
         figure=rate,
         unit="email/s",
+        baseline=base,
+        ratio=ratio,
         checks=[
+            Check.at_least("processor / bare handler", ratio, LIMIT, "{:.2f}"),
+            Check.equal("bare handler acknowledged", baseline["finished"], baseline["emails"]),
             Check.equal("webhook answers 200", statuses.get(200, 0), len(emails)),
             Check.equal("distinct email ids", len(set(ids)), len(emails)),
             Check.equal("emails processed exactly once", once, len(emails)),
@@ -169,5 +326,6 @@ def run(ctx: BenchContext) -> Measurement:
             "latency_p50_seconds": round(percentile(latencies, 0.5), 2) if latencies else None,
             "latency_p95_seconds": round(percentile(latencies, 0.95), 2) if latencies else None,
             "latency_max_seconds": round(max(latencies), 2) if latencies else None,
+            "baseline": baseline,
         },
     )

@@ -87,6 +87,7 @@ class BenchContext:
     smoke: bool
     work_dir: Path
     started: float = field(default_factory=time.monotonic)
+    b8_corpus: Path | None = None  # B8's provider-shaped emails (default: eval/corpus)
 
     def log(self, message: str) -> None:
         elapsed = time.monotonic() - self.started

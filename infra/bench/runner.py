@@ -46,6 +46,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes (the test suite's run)")
     parser.add_argument("--json", type=Path, default=REPO_ROOT / ".local" / "bench.json")
     parser.add_argument("--state-dir", type=Path, default=REPO_ROOT / ".local" / "bench-stack")
+    parser.add_argument(
+        "--b8-corpus",
+        type=Path,
+        default=None,
+        help="folder of provider-shaped .eml files for B8 (default: eval/corpus)",
+    )
     args = parser.parse_args(argv)
     selected = ORDER
     if args.only:
@@ -93,10 +99,17 @@ def run_suite(
     smoke: bool,
     selected: tuple[str, ...] = ORDER,
     json_path: Path | None = None,
+    b8_corpus: Path | None = None,
 ) -> list[Row]:
     """Run ``selected`` on a started ``stack``; print the table, write the JSON."""
     sizes = SMOKE if smoke else FULL
-    ctx = BenchContext(stack=stack, sizes=sizes, smoke=smoke, work_dir=stack.state_dir / "bench")
+    ctx = BenchContext(
+        stack=stack,
+        sizes=sizes,
+        smoke=smoke,
+        work_dir=stack.state_dir / "bench",
+        b8_corpus=b8_corpus,
+    )
     ctx.work_dir.mkdir(parents=True, exist_ok=True)
     saved_environ = dict(os.environ)
     rows: list[Row] = []
@@ -140,7 +153,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: the local stack did not start: {exc}", file=sys.stderr)
         return 3
     try:
-        rows = run_suite(stack, smoke=args.smoke, selected=args.selected, json_path=args.json)
+        rows = run_suite(
+            stack,
+            smoke=args.smoke,
+            selected=args.selected,
+            json_path=args.json,
+            b8_corpus=args.b8_corpus,
+        )
     finally:
         stack.stop()
     print(f"total with the stack's start and stop: {time.monotonic() - started:.1f}s")

@@ -100,7 +100,11 @@ def bootstrap(
         rules = rules or built_rules
     deps = PipelineDeps(
         settings=settings,
-        store=store or PostgresProcessingStore(lease_seconds=settings.processor_lease_seconds),
+        store=store
+        or PostgresProcessingStore(
+            lease_seconds=settings.processor_lease_seconds,
+            send_lease_seconds=settings.notification_send_lease_seconds,
+        ),
         outbox=outbox or outbox_from_settings(settings),
         raw_emails=raw_emails or GcsRawEmailStore(settings, guard=_guard(breakers, "gcs")),
         parse_email=parse_email or _default_parser(),

@@ -22,7 +22,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -105,6 +105,8 @@ class _Run:
     metrics: Metrics
     trace: PipelineTrace
     queued_notifications: int = 0  # outbox rows this delivery's finish wrote
+    # those of them the finish leased to this delivery (sent without a claim of their own)
+    claimed_notifications: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def email_id(self) -> str:
@@ -175,9 +177,11 @@ class Pipeline:
         except BaseException as exc:
             self._on_transient(run, exc)
             raise
-        # Finished here with nothing queued: this email has no outbox rows to look for.
-        own = outcome == Outcome.DUPLICATE or run.queued_notifications > 0
-        self._send_notifications(run.email_id, own=own)
+        # Finished here with nothing queued: this email has no outbox rows to look for; with
+        # rows the finish leased to this delivery, those are all of them.
+        claimed = run.claimed_notifications
+        own = outcome == Outcome.DUPLICATE or (run.queued_notifications > 0 and not claimed)
+        self._send_notifications(run.email_id, own=own, claimed=claimed)
         return outcome
 
     def reject(self, report: Report, *, provider: str | None) -> Outcome:
@@ -241,11 +245,17 @@ class Pipeline:
             actions=actions,
             trace=run.trace,
         )
+        claimed: list[dict[str, Any]] = []
         result = self.deps.store.finish(
-            report, owner=run.owner, notifications=notifications, metrics=run.metrics
+            report,
+            owner=run.owner,
+            notifications=notifications,
+            metrics=run.metrics,
+            claimed=claimed,
         )
         if result == Outcome.DONE:
             run.queued_notifications = len(notifications)
+            run.claimed_notifications = claimed
         log_event(
             logger,
             "email_processed" if result == Outcome.DONE else "delivery_duplicate",
@@ -529,15 +539,19 @@ class Pipeline:
         with suppress(Exception):
             self.deps.store.write_metrics(run.metrics)
 
-    def _send_notifications(self, email_id: str, *, own: bool) -> None:
-        """This email's pending rows (when it may have any), then the sweep if it is due."""
+    def _send_notifications(
+        self, email_id: str, *, own: bool, claimed: list[dict[str, Any]] | None = None
+    ) -> None:
+        """The rows leased to this delivery, or this email's pending rows (when it may have
+        any), then the sweep if it is due."""
         settings = self.deps.settings
-        if own:
+        mine = None
+        if claimed:
+            mine = self.deps.outbox.send_claimed(self.deps.mailer, claimed)
+        elif own:
             mine = self.deps.outbox.send_pending(self.deps.mailer, email_id=email_id)
-            if mine.failed:
-                log_event(
-                    logger, "notifications_pending", level=logging.WARNING, failed=mine.failed
-                )
+        if mine is not None and mine.failed:
+            log_event(logger, "notifications_pending", level=logging.WARNING, failed=mine.failed)
         if settings.notification_sweep_batch > 0 and self._sweep_due():
             swept = self.deps.outbox.send_pending(
                 self.deps.mailer, limit=settings.notification_sweep_batch

@@ -12,7 +12,10 @@ email costs one round trip: the guarded ``UPDATE`` of ``emails`` is a data-modif
 ``RETURNING`` feeds the report, outbox and metrics ``INSERT … SELECT … FROM done`` — if the
 lease was lost, ``done`` is empty and nothing is written. An email that needs a person gets
 its review item (:mod:`shared.processing.review`) in that same statement. Postgres runs the
-whole statement atomically. The metrics ride in it as a JSON array; should that statement
+whole statement atomically. The outbox rows it inserts are leased to this delivery at once
+(their ``next_attempt_at`` a send lease ahead, as :mod:`shared.processing.outbox`'s claim would
+set it) and come back in the statement's answer, so the delivery mails them without claiming
+them in a statement of its own. The metrics ride in it as a JSON array; should that statement
 fail for a reason other than an outage (a metric row the table refuses, say), the email is
 finished again the old way — a transaction of separate statements with the metrics in a
 savepoint — so a metric never fails an email. The claim and the release are single statements
@@ -69,7 +72,11 @@ class ProcessingStore(Protocol):
         owner: str,
         notifications: Sequence[OutboxMessage],
         metrics: MetricsWriter,
-    ) -> FinishResult: ...
+        claimed: list[dict[str, Any]] | None = None,
+    ) -> FinishResult:
+        """End the email; outbox rows it wrote already leased to the caller are appended to
+        ``claimed`` (send them with :meth:`~shared.processing.outbox.Outbox.send_claimed`)."""
+        ...
 
     def fail(self, report: Report, *, owner: str, metrics: MetricsWriter) -> FinishResult: ...
 
@@ -111,13 +118,14 @@ _FINISH_ALL = text(
         RETURNING id
     ), outbox AS (
         INSERT INTO notifications (dedup_key, email_id, correlation_id, kind, recipient,
-                                   subject, body, status, attempts, created_at)
+                                   subject, body, status, attempts, created_at, next_attempt_at)
         SELECT n.dedup_key, done.email_id, CAST(:correlation_id AS text), n.kind, n.recipient,
-               n.subject, n.body, 'pending', 0, now()
+               n.subject, n.body, 'pending', 0, now(),
+               now() + make_interval(secs => CAST(:send_lease AS double precision))
           FROM done CROSS JOIN jsonb_to_recordset(CAST(:notifications AS jsonb))
                AS n(dedup_key text, kind text, recipient text, subject text, body text)
         ON CONFLICT (dedup_key) DO NOTHING
-        RETURNING id
+        RETURNING id, email_id, kind, recipient, subject, body, attempts, correlation_id
     ), review AS (
         INSERT INTO review_items (email_id, correlation_id, reason, creditor, status,
                                   created_at, updated_at)
@@ -139,7 +147,9 @@ _FINISH_ALL = text(
     )
     SELECT (SELECT email_id FROM done) AS ended,
            (SELECT status FROM emails WHERE email_id = :email_id) AS status_before,
-           (SELECT count(*) FROM metric_rows) AS metric_rows
+           (SELECT count(*) FROM metric_rows) AS metric_rows,
+           (SELECT CAST(COALESCE(jsonb_agg(to_jsonb(o) ORDER BY o.id), '[]') AS text)
+              FROM outbox AS o) AS claimed
     """
 )
 
@@ -250,8 +260,11 @@ def _not_finished(status: str | None) -> FinishResult:
 
 
 class PostgresProcessingStore:
-    def __init__(self, *, lease_seconds: int) -> None:
+    def __init__(self, *, lease_seconds: int, send_lease_seconds: float = 300.0) -> None:
         self._lease_seconds = lease_seconds
+        # The outbox's send lease (``NOTIFICATION_SEND_LEASE_SECONDS``), set on the rows the
+        # finishing statement inserts.
+        self._send_lease_seconds = send_lease_seconds
 
     def claim(self, notice: EmailNotice, *, correlation_id: str, owner: str) -> Claim:
         with autocommit_or_unavailable() as conn:
@@ -275,8 +288,10 @@ class PostgresProcessingStore:
         status: str,
         notifications: Sequence[OutboxMessage],
         metrics: MetricsWriter,
+        claimed: list[dict[str, Any]] | None = None,
     ) -> FinishResult:
-        """The finishing statement; the transaction of separate statements if it fails."""
+        """The finishing statement; the transaction of separate statements if it fails (its
+        outbox rows are not leased: the caller finds them with its own claim)."""
         metric_rows = metrics.pending()
         params = _finish_parameters(
             report,
@@ -285,9 +300,10 @@ class PostgresProcessingStore:
             notifications=notifications,
             metric_rows=metric_rows,
         )
+        params["send_lease"] = float(self._send_lease_seconds)
         try:
             with autocommit_or_unavailable() as conn:
-                ended, status_before, written = conn.execute(_FINISH_ALL, params).one()
+                ended, status_before, written, leased = conn.execute(_FINISH_ALL, params).one()
         except DBAPIError as exc:  # outages were raised as DependencyUnavailable already
             log_event(
                 logger,
@@ -301,6 +317,8 @@ class PostgresProcessingStore:
             )
         if ended is not None:
             metrics.mark_written(int(written))
+            if claimed is not None:
+                claimed.extend(json.loads(leased))
             return Outcome.DONE
         return _not_finished(status_before)
 
@@ -340,9 +358,15 @@ class PostgresProcessingStore:
         owner: str,
         notifications: Sequence[OutboxMessage],
         metrics: MetricsWriter,
+        claimed: list[dict[str, Any]] | None = None,
     ) -> FinishResult:
         return self._end(
-            report, owner=owner, status=Outcome.DONE, notifications=notifications, metrics=metrics
+            report,
+            owner=owner,
+            status=Outcome.DONE,
+            notifications=notifications,
+            metrics=metrics,
+            claimed=claimed,
         )
 
     def fail(self, report: Report, *, owner: str, metrics: MetricsWriter) -> FinishResult:

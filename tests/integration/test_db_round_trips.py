@@ -152,7 +152,7 @@ class _RefusedInTheStatement:
 
 def test_claim_and_finish_are_one_round_trip_each(stack_env: dict[str, str]) -> None:
     engine = get_engine()
-    store = PostgresProcessingStore(lease_seconds=60)
+    store = PostgresProcessingStore(lease_seconds=60, send_lease_seconds=60)
     n = notice(f"em-rt-{uuid.uuid4().hex}")
     store.claim(notice(), correlation_id="corr-rt-000001", owner="warm")  # pool warm
     claims: list[Any] = []
@@ -166,13 +166,26 @@ def test_claim_and_finish_are_one_round_trip_each(stack_env: dict[str, str]) -> 
         metrics.record("processing_seconds", 0.01, stage=stage)
     messages = [_message(n.email_id, "debt_update"), _message(n.email_id, "review_request")]
     results: list[str] = []
+    claimed: list[dict[str, Any]] = []
     trips, kinds = _round_trips(
         engine,
         lambda: results.append(
-            store.finish(_report(n.email_id), owner="me", notifications=messages, metrics=metrics)
+            store.finish(
+                _report(n.email_id),
+                owner="me",
+                notifications=messages,
+                metrics=metrics,
+                claimed=claimed,
+            )
         ),
     )
     assert (trips, kinds, results) == (1, {"with": 1}, ["done"])
+    # the rows come back leased to this delivery, with what mailing them needs
+    assert [(r["kind"], r["email_id"], r["attempts"]) for r in claimed] == [
+        ("debt_update", n.email_id, 0),
+        ("review_request", n.email_id, 0),
+    ]
+    assert claimed[0]["subject"] == "[debt_update]" and claimed[0]["body"] == "body\n"
     assert metrics.pending() == []  # the rows went with the statement
     assert (
         _scalar("SELECT count(*) FROM operational_metrics WHERE email_id = :id", id=n.email_id) == 6
@@ -187,7 +200,8 @@ def test_claim_and_finish_are_one_round_trip_each(stack_env: dict[str, str]) -> 
         ).one()
         outbox = session.execute(
             text(
-                "SELECT kind, status, correlation_id, next_attempt_at IS NULL "
+                "SELECT kind, status, correlation_id, "
+                "next_attempt_at > now() + interval '50 seconds' "
                 "FROM notifications WHERE email_id = :id ORDER BY id"
             ),
             {"id": n.email_id},
@@ -198,7 +212,7 @@ def test_claim_and_finish_are_one_round_trip_each(stack_env: dict[str, str]) -> 
     assert report.missing_fields == ["payment_date"]
     assert report.pipeline == {"stage_seconds": {"read": 0.01}}
     assert [tuple(row) for row in outbox] == [
-        ("debt_update", "pending", "corr-rt-000001", True),  # due at once
+        ("debt_update", "pending", "corr-rt-000001", True),  # leased (send lease 60 s)
         ("review_request", "pending", "corr-rt-000001", True),
     ]
     # a duplicate delivery learns it in one round trip as well
@@ -233,6 +247,64 @@ def test_a_refused_finishing_statement_falls_back_to_the_transaction(
     assert collector.pending() == []
 
 
+def test_rows_the_finish_leased_are_mailed_and_recorded_in_one_statement(
+    stack_env: dict[str, str], mailbox: Mailbox
+) -> None:
+    engine = get_engine()
+    store = PostgresProcessingStore(lease_seconds=60)
+    n = notice(f"em-rt-{uuid.uuid4().hex}")
+    store.claim(n, correlation_id="corr-rt-000004", owner="me")
+    messages = [_message(n.email_id, "debt_update"), _message(n.email_id, "review_request")]
+    claimed: list[dict[str, Any]] = []
+    store.finish(
+        _report(n.email_id),
+        owner="me",
+        notifications=messages,
+        metrics=MetricsCollector(),
+        claimed=claimed,
+    )
+    outbox = PostgresOutbox(max_attempts=3, sweep_min_age_seconds=0)
+    # a redelivery of the email (or a sweep) meanwhile finds them leased, not due
+    assert outbox.send_pending(SmtpMailer(), email_id=n.email_id).sent == 0
+    summaries: list[Any] = []
+    trips, kinds = _round_trips(
+        engine, lambda: summaries.append(outbox.send_claimed(SmtpMailer(), claimed))
+    )
+    assert summaries[0].sent == 2
+    assert (trips, kinds) == (1, {"update": 1})  # "sent" only: the finish was the claim
+    mine = [m for m in mailbox.wait_for(2) if m["X-Inbound-Email-Id"] == n.email_id]
+    assert sorted(m["Subject"] for m in mine) == ["[debt_update]", "[review_request]"]
+    statuses = _scalar(
+        "SELECT array_agg(status ORDER BY id) FROM notifications WHERE email_id = :id",
+        id=n.email_id,
+    )
+    assert statuses == ["sent", "sent"]
+
+
+def test_rows_of_a_delivery_that_died_after_its_finish_are_sent_once_its_lease_ends(
+    stack_env: dict[str, str], mailbox: Mailbox
+) -> None:
+    store = PostgresProcessingStore(lease_seconds=60, send_lease_seconds=1)
+    n = notice(f"em-rt-{uuid.uuid4().hex}")
+    store.claim(n, correlation_id="corr-rt-000005", owner="me")
+    claimed: list[dict[str, Any]] = []
+    store.finish(
+        _report(n.email_id),
+        owner="me",
+        notifications=[_message(n.email_id, "debt_update")],
+        metrics=MetricsCollector(),
+        claimed=claimed,
+    )
+    assert len(claimed) == 1  # ... and the process dies here, before mailing them
+    outbox = PostgresOutbox(max_attempts=3, sweep_min_age_seconds=3600)
+    assert outbox.send_pending(SmtpMailer(), email_id=n.email_id).sent == 0  # still leased
+    time.sleep(1.5)
+    assert outbox.send_pending(SmtpMailer()).sent >= 1  # the sweep: due again
+    mine = [m for m in mailbox.wait_for(1) if m["X-Inbound-Email-Id"] == n.email_id]
+    assert [m["Subject"] for m in mine] == ["[debt_update]"]
+    assert outbox.send_pending(SmtpMailer(), email_id=n.email_id).sent == 0  # never twice
+
+
 def test_an_emails_notifications_are_claimed_and_recorded_in_two_statements(
     stack_env: dict[str, str], mailbox: Mailbox
 ) -> None:
@@ -244,6 +316,15 @@ def test_an_emails_notifications_are_claimed_and_recorded_in_two_statements(
     store.finish(
         _report(n.email_id), owner="me", notifications=messages, metrics=MetricsCollector()
     )
+    # as after a sender died holding them: their lease is over, they are due
+    with autocommit() as conn:
+        conn.execute(
+            text(
+                "UPDATE notifications SET next_attempt_at = now() - interval '1 second' "
+                "WHERE email_id = :id"
+            ),
+            {"id": n.email_id},
+        )
     outbox = PostgresOutbox(max_attempts=3, sweep_min_age_seconds=60)
     summaries: list[Any] = []
     trips, kinds = _round_trips(

@@ -266,6 +266,20 @@ def test_queued_notifications_are_sent_right_after_the_finish() -> None:
     assert h.outbox.sent_keys == ["em-unit-0001:debt_update"]
 
 
+def test_rows_the_finish_leased_are_sent_without_looking_for_them_again() -> None:
+    h = harness(
+        claude_result=extraction("payment_plan_request", case_number="CASE-2024-0001"),
+        settings=load_settings({"NOTIFICATION_SWEEP_INTERVAL_SECONDS": "3600"}),
+    )
+    h.store.leases = True
+    assert run(h) == "done"
+    assert h.outbox.calls == ["claimed", None]  # no lookup of this email's rows
+    assert h.outbox.sent_keys == ["em-unit-0001:debt_update"]
+    # a redelivery of the finished email still looks (its mail may not have gone out)
+    assert run(h) == "duplicate"
+    assert h.outbox.calls == ["claimed", None, "em-unit-0001"]
+
+
 @pytest.mark.parametrize(("interval", "sweeps"), [("3600", 1), ("0", 3)])
 def test_the_sweep_runs_at_most_once_per_interval(interval: str, sweeps: int) -> None:
     h = harness(settings=load_settings({"NOTIFICATION_SWEEP_INTERVAL_SECONDS": interval}))
