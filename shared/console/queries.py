@@ -8,21 +8,16 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-REASONS = (
-    "compliance",
-    "no_match",
-    "ambiguous",
-    "possible_duplicate",
-    "low_confidence",
-    "failed",
-)
+from shared.processing.outcome import ReviewReason
+
+REASONS = tuple(ReviewReason)
 REASON_LABELS = {
-    "compliance": "Compliance",
-    "no_match": "No match",
-    "ambiguous": "Ambiguous match",
-    "possible_duplicate": "Possible duplicate",
-    "low_confidence": "Low confidence",
-    "failed": "Failed",
+    ReviewReason.COMPLIANCE: "Compliance",
+    ReviewReason.NO_MATCH: "No match",
+    ReviewReason.AMBIGUOUS: "Ambiguous match",
+    ReviewReason.POSSIBLE_DUPLICATE: "Possible duplicate",
+    ReviewReason.LOW_CONFIDENCE: "Low confidence",
+    ReviewReason.FAILED: "Failed",
 }
 AGES = {"1h": "1 hour", "24h": "24 hours", "7d": "7 days"}
 QUEUE_LIMIT = 200

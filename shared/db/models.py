@@ -35,6 +35,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.processing.outcome import ReviewReason
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -47,14 +49,7 @@ EMAIL_STATUSES = ("received", "processing", "done", "failed")
 REPORT_STATUSES = ("done", "failed")
 NOTIFICATION_STATUSES = ("pending", "sent", "failed")
 BREAKER_STATES = ("closed", "open", "half_open")
-REVIEW_REASONS = (
-    "compliance",
-    "no_match",
-    "ambiguous",
-    "possible_duplicate",
-    "low_confidence",
-    "failed",
-)
+REVIEW_REASONS = tuple(ReviewReason)
 REVIEW_STATUSES = ("open", "claimed", "closed")
 
 

@@ -1,4 +1,5 @@
-"""How one delivery ends, and the email row's status behind it (values stored in Postgres)."""
+"""How one delivery ends, the email row's status behind it, and why a person must look at it
+(values stored in Postgres)."""
 
 from __future__ import annotations
 
@@ -22,3 +23,15 @@ class ClaimStatus(StrEnum):
     DONE = Outcome.DONE.value
     FAILED = Outcome.FAILED.value
     HELD = "held"  # another delivery holds the lease
+
+
+class ReviewReason(StrEnum):
+    """Why an email has a review item (``review_items.reason``; decided by
+    :func:`shared.processing.review.review_reason`), in the order the console lists them."""
+
+    COMPLIANCE = "compliance"
+    NO_MATCH = "no_match"
+    AMBIGUOUS = "ambiguous"
+    POSSIBLE_DUPLICATE = "possible_duplicate"
+    LOW_CONFIDENCE = "low_confidence"
+    FAILED = "failed"

@@ -21,7 +21,9 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
+from shared.accounts import POSSIBLE_DUPLICATE
 from shared.processing.decision import NotificationKind, Route
+from shared.processing.outcome import ReviewReason
 from shared.processing.report import Report
 
 PAYMENT_NOT_RECORDED = "payment_not_recorded:"
@@ -29,31 +31,31 @@ PAYMENT_NOT_RECORDED = "payment_not_recorded:"
 
 def review_reason(  # noqa: PLR0911 - one return per reason, in order of precedence
     *, failed: bool, decision: str | None, reasons: Iterable[str], notifications: Iterable[str]
-) -> str | None:
+) -> ReviewReason | None:
     """The item's reason for an email that ended with ``decision`` (see the module docstring),
     or None when no person needs to look."""
     if failed:
-        return "failed"
+        return ReviewReason.FAILED
     if NotificationKind.COMPLIANCE_ALERT in set(notifications):
-        return "compliance"
+        return ReviewReason.COMPLIANCE
     reasons = list(reasons)
     refused = [
         r.removeprefix(PAYMENT_NOT_RECORDED) for r in reasons if r.startswith(PAYMENT_NOT_RECORDED)
     ]
-    if "possible_duplicate" in refused:
-        return "possible_duplicate"
+    if POSSIBLE_DUPLICATE in refused:
+        return ReviewReason.POSSIBLE_DUPLICATE
     if decision == Route.MANUAL_REVIEW:
         if "ambiguous_match" in reasons:
-            return "ambiguous"
+            return ReviewReason.AMBIGUOUS
         if "no_account_match" in reasons:
-            return "no_match"
-        return "low_confidence"
+            return ReviewReason.NO_MATCH
+        return ReviewReason.LOW_CONFIDENCE
     if refused:
-        return "low_confidence"
+        return ReviewReason.LOW_CONFIDENCE
     return None
 
 
-def report_review_reason(report: Report) -> str | None:
+def report_review_reason(report: Report) -> ReviewReason | None:
     """:func:`review_reason` of a finished report (its actions hold reasons and notifications)."""
     reasons: list[str] = []
     notifications: list[str] = []
