@@ -28,7 +28,9 @@ local wire server (nx-27017 0.8.1) turns documents appended with ``$push`` into 
 and on MongoDB both operators do the same for a unique entry. A balance change also guards on
 the balance it was computed from (optimistic concurrency, retried); its history entry records
 ``balance_before`` and ``balance_after`` (strings of the Decimals, as the report has them).
-The status of an account on hold (``hold.active`` or status ``on_hold``) is never overwritten
+An active hold's record (reason, since, email) is never overwritten by a later notice, which
+is kept as its own history entry. The status of an account on hold (``hold.active`` or status
+``on_hold``) is never overwritten
 (a payment to zero leaves it ``on_hold``, not ``paid``); an update that sets the status also
 guards on the status it read, so a hold landing meanwhile is re-read, not overwritten.
 
@@ -252,6 +254,16 @@ def _ensure_indexes(collection: Any) -> None:
             level=logging.WARNING,
             error_type=type(exc).__name__,
         )
+
+
+def _keep_hold(current: Account, set_fields: dict[str, Any]) -> None:
+    """A held account stays held as it is: the first hold is the legal record (why, since when,
+    which email), so a later notice is only its own history entry, never written over it; and
+    the status stays ``on_hold`` until a person lifts the hold (a payment to zero included)."""
+    if current.hold.active:
+        set_fields.pop("hold", None)
+    if current.held and set_fields.get("status", ON_HOLD) != ON_HOLD:
+        del set_fields["status"]
 
 
 def _unguarded(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -542,9 +554,7 @@ class MongoAccountRepository:
                 if after == 0:
                     set_fields["status"] = PAID
                 entry.update(balance_before=str(before), balance_after=str(after))
-            held = current.held
-            if held and set_fields.get("status", ON_HOLD) != ON_HOLD:
-                del set_fields["status"]  # a held account stays on hold until a person lifts it
+            _keep_hold(current, set_fields)
             if "status" in set_fields:
                 # a hold landing after the read changes the status: re-read and decide again
                 query["status"] = current.status

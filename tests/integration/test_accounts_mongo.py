@@ -219,3 +219,38 @@ def test_a_hold_landing_after_the_read_is_not_overwritten_by_paid(mongo_accounts
     assert repository.apply(stale, "e1", update).status == "applied"
     doc = coll.find_one({"_id": "A1"})
     assert doc["status"] == "on_hold" and doc["balance"]["amount"] == 0.0
+
+
+def _hold(email_id: str, reason: str) -> AccountUpdate:
+    hold = {"active": True, "reason": reason, "since": None, "email_id": email_id}
+    return AccountUpdate(
+        set_fields={"status": "on_hold", "hold": hold},
+        history_entry={"email_id": email_id, "action": "hold", "reason": reason},
+    )
+
+
+def test_a_later_compliance_notice_never_overwrites_the_first_hold(mongo_accounts: Any) -> None:
+    repository, coll = mongo_accounts
+    coll.insert_one(account_document("A1", amount=100.0))
+    account = repository.find_by_case_number("CASE-2024-0001").accounts[0]
+    assert repository.apply(account, "e1", _hold("e1", "dispute")).status == "applied"
+    held = repository.find_by_case_number("CASE-2024-0001").accounts[0]
+    assert repository.apply(held, "e2", _hold("e2", "bankruptcy_notice")).status == "applied"
+    doc = coll.find_one({"_id": "A1"})
+    assert doc["status"] == "on_hold"
+    assert (doc["hold"]["reason"], doc["hold"]["email_id"]) == ("dispute", "e1")
+    notices = [(h["email_id"], h["reason"]) for h in doc["history"] if h.get("action") == "hold"]
+    assert notices == [("e1", "dispute"), ("e2", "bankruptcy_notice")]
+    assert set(doc["applied_email_ids"]) >= {"e1", "e2"}
+
+
+def test_a_hold_landing_after_the_read_is_not_overwritten_by_another(mongo_accounts: Any) -> None:
+    repository, coll = mongo_accounts
+    coll.insert_one(account_document("A1", amount=100.0))
+    stale = repository.find_by_case_number("CASE-2024-0001").accounts[0]  # read: active
+    first = {"active": True, "reason": "cease_and_desist", "since": None, "email_id": "e0"}
+    coll.update_one({"_id": "A1"}, {"$set": {"status": "on_hold", "hold": first}})
+    assert repository.apply(stale, "e1", _hold("e1", "dispute")).status == "applied"
+    doc = coll.find_one({"_id": "A1"})
+    assert (doc["hold"]["reason"], doc["hold"]["email_id"]) == ("cease_and_desist", "e0")
+    assert any(h.get("email_id") == "e1" for h in doc["history"])
