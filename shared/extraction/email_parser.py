@@ -21,7 +21,10 @@ What is read:
   (pages, bytes, characters); a PDF with no text layer is kept in ``scanned_pdfs`` so it can be
   sent to the model as a document; text files (``text/plain``, ``text/csv``,
   ``text/tab-separated-values``, or ``.txt``/``.csv``/``.tsv`` sent as octet-stream) decoded
-  like body parts, up to :class:`MimeLimits` (files, bytes, characters).
+  like body parts, up to :class:`MimeLimits` (files, bytes, characters); each marked whether it
+  is a *document* sent to be read (a PDF, a word-processor file, an image that is not a small
+  picture embedded in the body), so that a document nobody could read is not passed over
+  (:meth:`ParsedEmail.unread_documents`).
 """
 
 from __future__ import annotations
@@ -361,6 +364,7 @@ def _attachment(part: Message, acc: _Acc, content_type: str, filename: str) -> N
         or data[:1024].lstrip().startswith(b"%PDF-")
     )
     text: str | None = None
+    scanned = len(acc.scanned)
     if is_pdf:
         text = _read_pdf(data, acc)
     elif _is_text_file(content_type, filename):
@@ -371,8 +375,42 @@ def _attachment(part: Message, acc: _Acc, content_type: str, filename: str) -> N
             content_type="application/pdf" if is_pdf else content_type,
             size=len(data),
             text=text,
+            document=is_pdf or _is_document(part, content_type, filename, len(data)),
+            scanned=len(acc.scanned) > scanned,
         )
     )
+
+
+_WORD_PROCESSOR_TYPES = frozenset(
+    {
+        "application/msword",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.oasis.opendocument.text",
+        "application/rtf",
+        "text/rtf",
+    }
+)
+_DOCUMENT_SUFFIXES = (".doc", ".docx", ".odt", ".rtf")
+_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".heic", ".heif", ".tif", ".tiff", ".gif", ".webp")
+# Below this an image is an icon or a tracking pixel, never a page someone photographed.
+_MIN_DOCUMENT_IMAGE_BYTES = 2 * 1024
+# An image embedded in the body (Content-ID or inline disposition) up to this size is taken for
+# a picture of the body (a signature logo); above it, for a photographed or scanned page.
+_MAX_EMBEDDED_PICTURE_BYTES = 48 * 1024
+
+
+def _is_document(part: Message, content_type: str, filename: str, size: int) -> bool:
+    """Sent to be read (besides PDFs): a word-processor file, or an image that is not a small
+    picture of the body."""
+    name = filename.lower()
+    if content_type in _WORD_PROCESSOR_TYPES or name.endswith(_DOCUMENT_SUFFIXES):
+        return True
+    if not (content_type.startswith("image/") or name.endswith(_IMAGE_SUFFIXES)):
+        return False
+    if size < _MIN_DOCUMENT_IMAGE_BYTES:
+        return False
+    embedded = bool(_header(part, "Content-ID")) or _disposition(part) == "inline"
+    return not embedded or size > _MAX_EMBEDDED_PICTURE_BYTES
 
 
 _TEXT_FILE_TYPES = frozenset({"text/plain", "text/csv", "text/tab-separated-values"})

@@ -46,6 +46,10 @@ class AttachmentInfo:
     content_type: str
     size: int
     text: str | None = None  # extracted text (PDF, text file), None when not read
+    # sent to be read (a PDF, a word-processor file, an image that is not a small picture of
+    # the body such as a signature logo): see ParsedEmail.unread_documents
+    document: bool = False
+    scanned: bool = False  # a PDF without a text layer, kept in ParsedEmail.scanned_pdfs
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,16 @@ class ParsedEmail:
     # mail no person wrote (shared.extraction.automated): "bounce", "auto_reply", "bulk"
     automated: str | None = None
     bounced_recipients: tuple[str, ...] = ()  # a bounce's failed recipients (lower case)
+
+    def unread_documents(self, *, scans_read: bool) -> tuple[AttachmentInfo, ...]:
+        """The attached documents whose content no reader saw: no text was extracted, and they
+        are not scanned PDFs handed to the model (``scans_read``: the model read the email with
+        its ``scanned_pdfs``). Images and word-processor files are never read here."""
+        return tuple(
+            a
+            for a in self.attachments
+            if a.document and a.text is None and not (scans_read and a.scanned)
+        )
 
     def searchable_text(self) -> str:
         """All text evidence may be quoted from (subject, body, quoted part, attachment text)."""

@@ -27,6 +27,12 @@ Overrides, applied in this order:
    reason ``compliance_wording:<intent>``, the hold's reason is that intent; a payment in it is
    not recorded: ``payment_not_recorded:compliance_wording``); the wording's kind is a reason too
    (``compliance_kind:<kind>``).
+1a. **A letter nobody could read**: the email's intent is ``other``, its new text is a short
+   cover note (at most ``COVER_NOTE_MAX_WORDS`` words) and it carries a document whose content
+   no reader saw (:meth:`ParsedEmail.unread_documents`: an image or word-processor file, a
+   scanned PDF when the model did not read it) → held and alerted like a compliance email,
+   hold reason and reason ``unread_document``: the letter may be a dispute or a cease request,
+   and releasing the hold once it is read stays a person's decision.
 2. **Degraded** results (the rules extractor standing in for Claude) and results with an
    ``injection_suspected`` warning are never applied silently: at most ``UPDATE_AND_NOTIFY``,
    and ``MANUAL_REVIEW`` for a suspected injection.
@@ -106,6 +112,10 @@ _RANK = {
 MONEY_FIELDS = frozenset({"intent", "amount", "currency"})
 BLOCKING_WARNING_PREFIXES = ("evidence_", "invalid")
 NEEDS_ACCEPTANCE = frozenset({"payment_plan_request", "settlement_offer"})
+# The hold reason of an email whose substance is a document nobody could read.
+UNREAD_DOCUMENT = "unread_document"
+# At most this many words of new text around unread documents make the email a cover note.
+COVER_NOTE_MAX_WORDS = 40
 
 
 @dataclass(frozen=True)
@@ -334,6 +344,23 @@ def _hold(compliance: str, match: Match, confidence: float, reasons: list[str]) 
     )
 
 
+def _unread_letter(
+    extraction: Extraction, email: ParsedEmail | None, reasons: list[str]
+) -> str | None:
+    """``UNREAD_DOCUMENT`` when the email is a cover note for documents nobody could read (a
+    scanned or photographed letter, a word-processor file): nothing in its own text was
+    recognised and the text is short. The letter may be a dispute or a cease request, which
+    stops collection from the day it arrives, so it is held until a person has read it."""
+    if email is None or extraction.intent != "other":
+        return None
+    if not email.unread_documents(scans_read=not _from_fallback(extraction)):
+        return None
+    if len(email.text.split()) > COVER_NOTE_MAX_WORDS:
+        return None
+    reasons.append(UNREAD_DOCUMENT)
+    return UNREAD_DOCUMENT
+
+
 def _overall(extraction: Extraction, match: Match) -> float:
     """The extraction's overall confidence; when a reference in the email identified a single
     account, the intent is not marked down for the identifier the extractor did not return
@@ -395,9 +422,11 @@ def decide(
     if held:
         reasons.append("account_on_hold")
 
-    compliance = _compliance(extraction, email, reasons)
-    if compliance is not None:
-        return _hold(compliance, match, confidence, reasons)
+    hold_reason = _compliance(extraction, email, reasons) or _unread_letter(
+        extraction, email, reasons
+    )
+    if hold_reason is not None:
+        return _hold(hold_reason, match, confidence, reasons)
     if account is None:
         return _review(confidence, reasons)
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from shared.extraction.models import FIELD_NAMES, Extraction, ParsedEmail
 from shared.mail.compose import one_line
-from shared.processing.decision import Decision, NotificationKind
+from shared.processing.decision import UNREAD_DOCUMENT, Decision, NotificationKind
 from shared.processing.matching import Match
 from shared.processing.report import AccountChange
 
@@ -175,7 +175,17 @@ def compliance_alert(**kwargs: Any) -> OutboxMessage:
     """Dispute, cease-and-desist, bankruptcy: collection must stop."""
     match: Match = kwargs["match"]
     decision: Decision = kwargs["decision"]
-    if match.account is None:
+    if UNREAD_DOCUMENT in decision.reasons:
+        heading = (
+            "COMPLIANCE: this email is a cover note for a document nothing could read (a scan, "
+            "a photo or a word-processor file). It may be a dispute or a cease request: "
+            + (
+                "the account below was put on hold until a person reads it."
+                if decision.hold
+                else "no single account matched; read it and hold the debtor's account if needed."
+            )
+        )
+    elif match.account is None:
         heading = (
             "COMPLIANCE: collection must stop, but no single account matched. "
             "Find the account and put it on hold now."

@@ -1,0 +1,181 @@
+"""A letter nobody could read: which attachments are documents, which of them no reader saw,
+and the hold a cover note for such a document gets."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import replace
+
+import pytest
+
+from shared.accounts import Action
+from shared.accounts.mongo import validate_account
+from shared.extraction.email_parser import parse_email
+from shared.extraction.models import ParsedEmail
+from shared.processing.decision import (
+    COVER_NOTE_MAX_WORDS,
+    UNREAD_DOCUMENT,
+    NotificationKind,
+    Route,
+    Thresholds,
+    decide,
+)
+from shared.processing.matching import NO_MATCH, Candidate, Match
+from shared.processing.notifications import compliance_alert
+from tests.fixtures.pdfs import scanned_pdf, text_pdf
+from tests.processing_fakes import account_document, extraction
+
+THRESHOLDS = Thresholds(auto_update=0.9, notify=0.6)
+ACCOUNT = validate_account(account_document())
+BY_SENDER = Match("sender_email", 0.8, (Candidate(ACCOUNT, 0.8, "sender_email"),))
+
+
+def mail(text: str, *parts: tuple[str, str, bytes, str]) -> bytes:
+    """A multipart/mixed email: ``text``, then each (content type, filename, data, extra
+    headers) part, base64-encoded."""
+    chunks = [
+        "From: Fleur <fleur@example.nl>\r\nSubject: brief\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        f"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n"
+    ]
+    for content_type, filename, data, extra in parts:
+        encoded = base64.encodebytes(data).decode("ascii").replace("\n", "\r\n")
+        chunks.append(
+            f'--b\r\nContent-Type: {content_type}; name="{filename}"\r\n{extra}'
+            f"Content-Transfer-Encoding: base64\r\n\r\n{encoded}\r\n"
+        )
+    chunks.append("--b--\r\n")
+    return "".join(chunks).encode()
+
+
+ATTACHED = "Content-Disposition: attachment\r\n"
+EMBEDDED = "Content-Disposition: inline\r\nContent-ID: <logo@x>\r\n"
+
+
+def kb(n: int) -> bytes:
+    return b"\xff\xd8\xff\xe0" + bytes(range(256)) * (n * 4)
+
+
+# --- which attachments are documents ---------------------------------------------------------
+
+
+def test_a_scanned_pdf_is_an_unread_document_unless_the_model_read_it() -> None:
+    email = parse_email(mail("Zie bijlage.", ("application/pdf", "scan.pdf", scanned_pdf(), "")))
+    [pdf] = email.attachments
+    assert (pdf.document, pdf.scanned, pdf.text) == (True, True, None)
+    assert email.unread_documents(scans_read=False) == (pdf,)
+    assert email.unread_documents(scans_read=True) == ()
+
+
+def test_a_pdf_with_a_text_layer_was_read() -> None:
+    pdf = text_pdf(["I dispute this debt and ask you to validate it."])
+    email = parse_email(mail("See attached.", ("application/pdf", "letter.pdf", pdf, ATTACHED)))
+    [attachment] = email.attachments
+    assert attachment.document and attachment.text and not attachment.scanned
+    assert email.unread_documents(scans_read=False) == ()
+
+
+@pytest.mark.parametrize(
+    ("content_type", "filename", "size_kb", "headers", "document"),
+    [
+        ("image/jpeg", "IMG_2041.jpeg", 300, ATTACHED, True),  # a photographed page
+        ("image/jpeg", "IMG_2041.jpeg", 300, EMBEDDED, True),  # shown in the body, but a page
+        ("image/png", "scan.png", 30, "", True),  # attached without Content-ID
+        ("image/png", "logo.png", 12, EMBEDDED, False),  # a signature logo
+        ("image/gif", "pixel.gif", 1, ATTACHED, False),  # a tracking pixel or an icon
+        ("application/octet-stream", "page1.JPG", 90, ATTACHED, True),
+        ("application/msword", "brief.doc", 40, ATTACHED, True),
+        (
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "letter",
+            40,
+            ATTACHED,
+            True,
+        ),
+        ("application/octet-stream", "Widerspruch.docx", 40, ATTACHED, True),
+        ("text/calendar", "invite.ics", 3, ATTACHED, False),
+        ("application/pgp-signature", "signature.asc", 3, ATTACHED, False),
+        ("application/zip", "files.zip", 60, ATTACHED, False),
+    ],
+)
+def test_what_counts_as_a_document(
+    content_type: str, filename: str, size_kb: int, headers: str, document: bool
+) -> None:
+    email = parse_email(mail("Hi", (content_type, filename, kb(size_kb), headers)))
+    [attachment] = email.attachments
+    assert attachment.document is document
+    assert (email.unread_documents(scans_read=True) == (attachment,)) is document
+
+
+# --- the hold ----------------------------------------------------------------------------------
+
+
+def rules_other() -> object:
+    return replace(extraction("other", intent_confidence=0.3), extractor="rules", degraded=False)
+
+
+def scan_note(text: str = "Zie bijlage.\n\nVerzonden vanaf mijn iPhone") -> ParsedEmail:
+    return parse_email(mail(text, ("application/pdf", "scan_20261109.pdf", scanned_pdf(), "")))
+
+
+def test_a_cover_note_for_an_unread_scan_holds_the_account_and_alerts() -> None:
+    decision = decide(rules_other(), BY_SENDER, THRESHOLDS, email=scan_note())  # type: ignore[arg-type]
+    assert decision.decision == Route.UPDATE_AND_NOTIFY
+    assert decision.action == Action.HOLD and decision.hold_reason == UNREAD_DOCUMENT
+    assert decision.notification == NotificationKind.COMPLIANCE_ALERT
+    assert UNREAD_DOCUMENT in decision.reasons
+
+
+def test_the_same_scan_read_by_the_model_is_decided_on_what_the_model_found() -> None:
+    read = extraction("other", intent_confidence=0.9)  # Claude, with the scan as a document
+    decision = decide(read, BY_SENDER, THRESHOLDS, email=scan_note())
+    assert decision.action is None and decision.decision == Route.MANUAL_REVIEW
+    assert UNREAD_DOCUMENT not in decision.reasons
+
+
+def test_an_image_the_model_never_sees_holds_whichever_extractor_read_the_text() -> None:
+    photo = parse_email(mail("see attached", ("image/jpeg", "IMG_1.jpg", kb(200), ATTACHED)))
+    decision = decide(
+        extraction("other", intent_confidence=0.9), BY_SENDER, THRESHOLDS, email=photo
+    )
+    assert decision.hold and decision.hold_reason == UNREAD_DOCUMENT
+
+
+def test_an_email_that_says_more_than_a_cover_note_goes_to_review_without_a_hold() -> None:
+    words = " ".join(["word"] * (COVER_NOTE_MAX_WORDS + 1))
+    decision = decide(rules_other(), BY_SENDER, THRESHOLDS, email=scan_note(words))  # type: ignore[arg-type]
+    assert decision.action is None and decision.decision == Route.MANUAL_REVIEW
+    assert decision.notification == NotificationKind.REVIEW_REQUEST
+
+
+def test_a_recognised_intent_with_an_unread_document_is_decided_as_usual() -> None:
+    promise = replace(
+        extraction("payment_promise", intent_confidence=0.7), extractor="rules", degraded=False
+    )
+    decision = decide(promise, BY_SENDER, THRESHOLDS, email=scan_note())
+    assert not decision.hold and UNREAD_DOCUMENT not in decision.reasons
+
+
+def test_no_account_matched_alerts_without_holding() -> None:
+    decision = decide(rules_other(), NO_MATCH, THRESHOLDS, email=scan_note())  # type: ignore[arg-type]
+    assert decision.decision == Route.MANUAL_REVIEW and decision.action is None
+    assert decision.notification == NotificationKind.COMPLIANCE_ALERT
+    assert UNREAD_DOCUMENT in decision.reasons
+
+
+def test_the_alert_says_the_document_was_not_read() -> None:
+    email = scan_note()
+    made = rules_other()
+    decision = decide(made, BY_SENDER, THRESHOLDS, email=email)  # type: ignore[arg-type]
+    message = compliance_alert(
+        recipient="staff@collector.example",
+        email_id="e1",
+        correlation_id="c1",
+        email=email,
+        extraction=made,
+        match=BY_SENDER,
+        decision=decision,
+        actions=[],
+    )
+    assert "a document nothing could read" in message.body
+    assert "put on hold until a person reads it" in message.body
