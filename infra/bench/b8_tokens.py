@@ -13,7 +13,9 @@ its tokenizer):
 - baseline (a), per email: a request carrying only the raw MIME as the user turn;
 - baseline (b), per email: a request carrying only the email's own content — subject, sender,
   new text, quoted history, attachment text, as parsed, joined by newlines, no label, tag or
-  delimiter. What is sent beyond it (tags, labels, the attachment list) is the **framing**.
+  delimiter. What is sent beyond it is the **framing**: the ``<email>`` and ``</email>`` lines,
+  the date line, the ``<quoted>`` line and one ``<attachment>`` line per file (its filename, and
+  the type of a file not read) when there are any (:func:`shared.extraction.prompt.render_email`).
 
 Targets: (a) median of per-email ratios ≤ 0.35; (b) median of per-email ratios ≤ 1.15 and
 median framing ≤ 40 tokens. The cost per 1,000 emails (the prefix read from the cache, the

@@ -47,6 +47,8 @@ _PATTERNS = [
     # fake chat/role delimiters
     r"(?:^|\n)\s*(?:system|assistant|developer)\s*:",
     r"</?\s*(?:system|instructions?|untrusted_email|tool_use|function_calls?)\b",
+    # the prompt's own markers (shared.extraction.prompt), written as tags: "</email>", "<quoted>"
+    r"<\s*/?\s*(?:email|quoted|attachment)\s*>",
     r"\[/?(?:INST|SYS)\]|<\|(?:im_start|im_end|system|endoftext)\|>",
     r"\b(?:as\s+an?\s+ai|language\s+model|the\s+ai\s+(?:reading|processing))\b",
     r"\b(?:call|use|invoke)\s+the\s+(?:tool|function)\b",

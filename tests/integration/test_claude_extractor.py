@@ -130,7 +130,7 @@ def test_request_carries_caching_forced_tool_version_and_delimited_email(
     assert tool["strict"] is True and tool["input_schema"]["additionalProperties"] is False
     assert body["tool_choice"] == {"type": "tool", "name": TOOL_NAME}
     text = user_text(body)
-    start, end = text.index("<untrusted_email>"), text.index("</untrusted_email>")
+    start, end = text.index("<email>"), text.index("</email>")
     assert start < text.index("EUR 450.00 on 2026-11-14") < end
 
 
@@ -150,8 +150,9 @@ def test_prompt_injection_stays_inside_the_data_delimiters(claude_standin: Claud
         sample("prompt_injection_plain.eml")
     )
     text = user_text(last_body(claude_standin))
-    assert text.count("<untrusted_email>") == 1 and text.count("</untrusted_email>") == 1
-    start, end = text.index("<untrusted_email>"), text.index("</untrusted_email>")
+    assert text.count("<email>") == 1 and text.count("</email>") == 1
+    assert "‹/untrusted_email>" in text  # the email's forged delimiter, made inert
+    start, end = text.index("<email>"), text.index("</email>")
     assert start < text.index("Ignore all previous instructions") < end
     assert "ACC-100734" not in text[:start] + text[end:]
     assert "injection_suspected" in result.warnings

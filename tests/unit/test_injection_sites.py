@@ -282,8 +282,9 @@ def test_text_attachments_are_read_with_their_charset_and_reach_the_prompt() -> 
     assert csv.text == "Überweisung;1200,00;EUR\n" and csv.content_type == "text/csv"
     assert blob.text is None
     rendered = render_email(email, 10_000)
-    assert "<attachment_text>\n[zahlung.csv]\nÜberweisung;1200,00;EUR\n</attachment_text>" in (
-        rendered
+    assert rendered.endswith(
+        "\n<attachment>zahlung.csv\nÜberweisung;1200,00;EUR"
+        "\n<attachment>blob.bin (application/octet-stream, not read)\n</email>"
     )
     # evidence quoted from the attachment is found
     checked = validate_answer(
