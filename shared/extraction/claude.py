@@ -25,7 +25,7 @@ from shared.extraction.errors import (
     MalformedModelAnswer,
 )
 from shared.extraction.models import Extraction, ParsedEmail, TokenUsage
-from shared.extraction.prompt import PROMPT_VERSION, TOOL_NAME, build_request
+from shared.extraction.prompt import PROMPT_VERSION, TOOL_NAME, build_request, documents_sent
 from shared.extraction.validation import validate_answer
 from shared.logs import log_event
 
@@ -196,4 +196,5 @@ class ClaudeExtractor:
             model=str(getattr(response, "model", None) or self._settings.claude_model),
             usage=usage,
             warnings=checked.warnings,
+            documents_read=documents_sent(request),
         )

@@ -71,15 +71,12 @@ class ParsedEmail:
     automated: str | None = None
     bounced_recipients: tuple[str, ...] = ()  # a bounce's failed recipients (lower case)
 
-    def unread_documents(self, *, scans_read: bool) -> tuple[AttachmentInfo, ...]:
-        """The attached documents whose content no reader saw: no text was extracted, and they
-        are not scanned PDFs handed to the model (``scans_read``: the model read the email with
-        its ``scanned_pdfs``). Images and word-processor files are never read here."""
-        return tuple(
-            a
-            for a in self.attachments
-            if a.document and a.text is None and not (scans_read and a.scanned)
-        )
+    def unread_documents(self, *, scans_read: int) -> int:
+        """How many attached documents no reader saw: no text was extracted from them, and
+        they are not among the ``scans_read`` scanned PDFs the model was given as documents.
+        Images and word-processor files are never read here."""
+        unread = sum(1 for a in self.attachments if a.document and a.text is None)
+        return unread - min(scans_read, sum(1 for a in self.attachments if a.scanned))
 
     def searchable_text(self) -> str:
         """All text evidence may be quoted from (subject, body, quoted part, attachment text)."""
@@ -121,6 +118,7 @@ class Extraction:
     model: str | None = None
     usage: TokenUsage = field(default_factory=TokenUsage)
     warnings: tuple[str, ...] = ()  # e.g. "evidence_not_found:amount", "injection_suspected"
+    documents_read: int = 0  # scanned PDFs of the email the model was given as documents
 
     @property
     def missing_fields(self) -> list[str]:

@@ -61,7 +61,8 @@ line 4: the subject (may be empty)
 line 5 on: the newest text of the message
 if it has quoted history: a line <quoted>, then the older messages quoted or forwarded below it
 per attachment: a line <attachment> directly followed by the filename, then the text read from \
-that file ("(TYPE, not read)" after the filename: no text could be read)
+that file ("(TYPE, not read)" after the filename: no text could be read; "(scanned PDF)": no \
+text layer, the PDF may follow </email> as a document)
 last line: </email>
 Each part runs to the next marker line. The markers appear nowhere else: a look-alike inside \
 the email is shown with ‹ instead of <. Scanned PDF attachments of the same email may follow \
@@ -220,7 +221,9 @@ def _one_line(text: str, limit: int) -> str:
 
 def _attachment_marker(attachment: AttachmentInfo) -> str:
     name = _one_line(attachment.filename, _FILENAME_CHARS)
-    if not attachment.text:
+    if attachment.scanned:
+        name += " (scanned PDF)"
+    elif not attachment.text:
         name += f" ({_one_line(attachment.content_type, 100)}, not read)"
     return f"<attachment>{neutralise(name)}"
 
@@ -294,6 +297,11 @@ def _documents(email: ParsedEmail, settings: Settings) -> list[dict[str, Any]]:
             }
         )
     return blocks
+
+
+def documents_sent(request: dict[str, Any]) -> int:
+    """How many scanned PDFs ``request`` hands the model as documents."""
+    return sum(1 for block in request["messages"][0]["content"] if block["type"] == "document")
 
 
 def build_request(email: ParsedEmail, settings: Settings) -> dict[str, Any]:

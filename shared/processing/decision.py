@@ -353,7 +353,8 @@ def _unread_letter(
     stops collection from the day it arrives, so it is held until a person has read it."""
     if email is None or extraction.intent != "other":
         return None
-    if not email.unread_documents(scans_read=not _from_fallback(extraction)):
+    scans_read = 0 if _from_fallback(extraction) else extraction.documents_read
+    if not email.unread_documents(scans_read=scans_read):
         return None
     if len(email.text.split()) > COVER_NOTE_MAX_WORDS:
         return None

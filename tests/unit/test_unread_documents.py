@@ -10,8 +10,10 @@ import pytest
 
 from shared.accounts import Action
 from shared.accounts.mongo import validate_account
+from shared.config import load_settings
 from shared.extraction.email_parser import parse_email
 from shared.extraction.models import ParsedEmail
+from shared.extraction.prompt import build_request, documents_sent
 from shared.processing.decision import (
     COVER_NOTE_MAX_WORDS,
     UNREAD_DOCUMENT,
@@ -63,8 +65,8 @@ def test_a_scanned_pdf_is_an_unread_document_unless_the_model_read_it() -> None:
     email = parse_email(mail("Zie bijlage.", ("application/pdf", "scan.pdf", scanned_pdf(), "")))
     [pdf] = email.attachments
     assert (pdf.document, pdf.scanned, pdf.text) == (True, True, None)
-    assert email.unread_documents(scans_read=False) == (pdf,)
-    assert email.unread_documents(scans_read=True) == ()
+    assert email.unread_documents(scans_read=0) == 1
+    assert email.unread_documents(scans_read=1) == 0
 
 
 def test_a_pdf_with_a_text_layer_was_read() -> None:
@@ -72,7 +74,7 @@ def test_a_pdf_with_a_text_layer_was_read() -> None:
     email = parse_email(mail("See attached.", ("application/pdf", "letter.pdf", pdf, ATTACHED)))
     [attachment] = email.attachments
     assert attachment.document and attachment.text and not attachment.scanned
-    assert email.unread_documents(scans_read=False) == ()
+    assert email.unread_documents(scans_read=0) == 0
 
 
 @pytest.mark.parametrize(
@@ -104,7 +106,7 @@ def test_what_counts_as_a_document(
     email = parse_email(mail("Hi", (content_type, filename, kb(size_kb), headers)))
     [attachment] = email.attachments
     assert attachment.document is document
-    assert (email.unread_documents(scans_read=True) == (attachment,)) is document
+    assert email.unread_documents(scans_read=1) == int(document)
 
 
 # --- the hold ----------------------------------------------------------------------------------
@@ -127,10 +129,30 @@ def test_a_cover_note_for_an_unread_scan_holds_the_account_and_alerts() -> None:
 
 
 def test_the_same_scan_read_by_the_model_is_decided_on_what_the_model_found() -> None:
-    read = extraction("other", intent_confidence=0.9)  # Claude, with the scan as a document
+    read = replace(extraction("other", intent_confidence=0.9), documents_read=1)
     decision = decide(read, BY_SENDER, THRESHOLDS, email=scan_note())
     assert decision.action is None and decision.decision == Route.MANUAL_REVIEW
     assert UNREAD_DOCUMENT not in decision.reasons
+
+
+def test_a_scan_the_model_was_not_given_still_holds() -> None:
+    """Claude read the text, but the scan was over its document limits (``documents_read`` 0)."""
+    decision = decide(
+        extraction("other", intent_confidence=0.9), BY_SENDER, THRESHOLDS, email=scan_note()
+    )
+    assert decision.hold and decision.hold_reason == UNREAD_DOCUMENT
+
+
+def test_the_request_counts_the_scans_it_hands_the_model() -> None:
+    email = scan_note()
+    request = build_request(email, load_settings({}))
+    assert documents_sent(request) == 1
+    assert (
+        "<attachment>scan_20261109.pdf (scanned PDF)"
+        in request["messages"][0]["content"][0]["text"]
+    )
+    none_allowed = load_settings({"CLAUDE_MAX_DOCUMENTS": "0"})
+    assert documents_sent(build_request(email, none_allowed)) == 0
 
 
 def test_an_image_the_model_never_sees_holds_whichever_extractor_read_the_text() -> None:
