@@ -8,7 +8,7 @@ Every document read is validated (:class:`Account`); a malformed one is skipped 
 and never crashes the pipeline. Filters are built only from validated scalar strings and
 numbers (:func:`safe_str`), so nothing read from an email can become a query operator.
 
-References of any format are looked up in one query over ``ref_keys``
+References of any format are looked up over ``ref_keys``
 (:meth:`MongoAccountRepository.find_by_references`): the normalised keys of every identifying
 field (:func:`~shared.accounts.model.identifying_fields`: case number, account reference,
 ``MATCH_REFERENCE_FIELDS``), written by the account's loader or derived here
@@ -63,6 +63,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -92,6 +93,7 @@ from shared.config import (
 )
 from shared.errors import DependencyUnavailable, ProcessingError
 from shared.logs import log_event
+from shared.workers import run_together
 
 logger = logging.getLogger(__name__)
 
@@ -223,6 +225,23 @@ def already_applied_result(document: Any, key: Any, email_id: str) -> ApplyResul
 
 def _money(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
+
+
+def _find_list(collection: Any, query: dict[str, Any]) -> list[Any]:
+    return list(collection.find(query, PROJECTION, limit=MAX_CANDIDATES))
+
+
+def _union(results: list[list[Any]]) -> list[Any]:
+    """The documents of several queries, each once (by ``_id``), at most ``MAX_CANDIDATES``."""
+    seen: set[Any] = set()
+    documents: list[Any] = []
+    for document in (d for found in results for d in found):
+        key = document.get("_id") if isinstance(document, Mapping) else id(document)
+        if key in seen:
+            continue
+        seen.add(key)
+        documents.append(document)
+    return documents[:MAX_CANDIDATES]
 
 
 def _validated(documents: Any) -> Lookup:
@@ -376,12 +395,14 @@ class MongoAccountRepository:
     # -- reads ----------------------------------------------------------------------------
 
     def find_by_references(self, keys: list[str], *, spellings: Sequence[str] = ()) -> Lookup:
-        """One query, each branch indexed: ``{"$or": [{"ref_keys": {"$in": keys}}, {field:
-        {"$in": spellings}} for each identifying field]}`` — the normalised keys (a scalar
-        array, see the module docstring), and the spellings as written for an account stored
-        without keys (another system wrote it since the last derivation). Each account comes
-        back with its keys derived from the document as read, so the matcher sees which
-        identifier matched; an account found without current keys gets them stored."""
+        """The accounts of ``{"$or": [{"ref_keys": {"$in": keys}}, {field: {"$in": spellings}}
+        for each identifying field]}`` — the normalised keys (a scalar array, see the module
+        docstring), and the spellings as written for an account stored without keys (another
+        system wrote it since the last derivation) — asked as one indexed query per branch,
+        side by side (:mod:`shared.workers`), in one guarded call: the local wire server
+        answers an ``$or`` by reading every document. Each account comes back with its keys
+        derived from the document as read, so the matcher sees which identifier matched; an
+        account found without current keys gets them stored."""
         wanted = [_safe_key(key) for key in keys][:MAX_REFERENCE_KEYS]
         if not wanted:
             return Lookup([])
@@ -393,10 +414,18 @@ class MongoAccountRepository:
         branches: list[dict[str, Any]] = [{"ref_keys": {"$in": wanted}}]
         if written:
             branches += [{path: {"$in": written}} for path in fields]
-        query = branches[0] if len(branches) == 1 else {"$or": branches}
 
         def run() -> list[Any]:
-            return list(self._collection().find(query, PROJECTION, limit=MAX_CANDIDATES))
+            collection = self._collection()
+            timeout = self._settings.mongodb_timeout_ms / 1000 + 1.0
+            try:
+                found = run_together(
+                    [partial(_find_list, collection, branch) for branch in branches],
+                    timeout=timeout,
+                )
+            except TimeoutError:
+                raise DependencyUnavailable("mongodb", "TimeoutError", stage="match") from None
+            return _union(found)
 
         documents = [d for d in self._call(run) if isinstance(d, Mapping)]
         self._store_missing_keys(documents, fields)

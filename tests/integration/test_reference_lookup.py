@@ -147,3 +147,34 @@ def test_between_derivations_an_account_is_found_as_written_and_keyed(
         ]
     finally:
         repository.close()
+
+
+def test_an_account_found_by_several_branches_comes_once_in_one_guarded_call(
+    stack_env: dict[str, str], accounts: tuple[Any, Any]
+) -> None:
+    _, collection = accounts
+    settings = load_settings(
+        {
+            **stack_env,
+            "MATCH_REFERENCE_FIELDS": "creditor_ref,ext.id",
+            "MATCH_REFERENCE_BACKFILL_SECONDS": "3600",
+        }
+    )
+    calls: list[object] = []
+
+    def guard(func: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(func)
+        return func(*args, **kwargs)
+
+    repository = MongoAccountRepository(settings, collection_name=collection.name, guard=guard)
+    try:
+        repository.find_by_references(["nothing1"])  # derives the keys (once an hour)
+        calls.clear()
+        # the key, the case number and the account reference all point at A1
+        found = repository.find_by_references(
+            ["202400118"], spellings=["2024/00118", "KD 4471-22", "NW.7731.A"]
+        )
+        assert [a.account_id for a in found.accounts] == ["A1"]
+        assert len(calls) == 1  # every branch in one call through the breaker
+    finally:
+        repository.close()
