@@ -5,7 +5,7 @@ runs the first call itself and waits for the others; a task runs in a copy of th
 context (correlation id, email id, Sentry scope), so its log lines belong to the delivery. A
 task never waits on another task of the pool, so the pool cannot deadlock however many
 deliveries share it. Every network call keeps its own timeout; the wait for the others is also
-bounded (``timeout``), after which :class:`TimeoutError` is raised.
+bounded (``timeout``), after which :class:`WaitTimedOut` is raised.
 """
 
 from __future__ import annotations
@@ -17,6 +17,11 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+
+class WaitTimedOut(TimeoutError):
+    """The wait for a call on the pool ended before the call did (not the call's own error)."""
+
 
 # Threads are started only when needed, up to this many (a delivery uses one or two at a time,
 # an instance runs up to ``THREADS`` deliveries at once).
@@ -45,7 +50,7 @@ def result_of(future: Future[T], timeout: float) -> T:
     """The future's result (or its exception), waiting at most ``timeout`` seconds."""
     done, _ = wait([future], timeout=timeout)
     if not done:
-        raise TimeoutError("background call did not finish in time")
+        raise WaitTimedOut("background call did not finish in time")
     return future.result()
 
 
@@ -68,7 +73,7 @@ def run_together(calls: Sequence[Callable[[], Any]], *, timeout: float) -> list[
     if first_error is not None:
         raise first_error
     if pending:
-        raise TimeoutError("background call did not finish in time")
+        raise WaitTimedOut("background call did not finish in time")
     results += [future.result() for future in futures]
     return results
 
@@ -82,4 +87,4 @@ def shutdown() -> None:
         pool.shutdown(wait=True)
 
 
-__all__ = ["MAX_WORKERS", "result_of", "run_together", "shutdown", "submit"]
+__all__ = ["MAX_WORKERS", "WaitTimedOut", "result_of", "run_together", "shutdown", "submit"]

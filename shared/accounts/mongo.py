@@ -93,7 +93,7 @@ from shared.config import (
 )
 from shared.errors import DependencyUnavailable, ProcessingError
 from shared.logs import log_event
-from shared.workers import run_together
+from shared.workers import WaitTimedOut, run_together
 
 logger = logging.getLogger(__name__)
 
@@ -423,7 +423,7 @@ class MongoAccountRepository:
                     [partial(_find_list, collection, branch) for branch in branches],
                     timeout=timeout,
                 )
-            except TimeoutError:
+            except WaitTimedOut:
                 raise DependencyUnavailable("mongodb", "TimeoutError", stage="match") from None
             return _union(found)
 

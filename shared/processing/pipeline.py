@@ -21,11 +21,14 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
+from shared import workers
 from shared.accounts import (
     ON_HOLD,
     POSSIBLE_DUPLICATE,
@@ -38,7 +41,13 @@ from shared.accounts import (
     UnsafeFilterValue,
 )
 from shared.config import Settings
-from shared.errors import BreakerOpenError, LeaseHeldError, PermanentError, ProcessingError
+from shared.errors import (
+    BreakerOpenError,
+    DependencyUnavailable,
+    LeaseHeldError,
+    PermanentError,
+    ProcessingError,
+)
 from shared.extraction.automated import AUTO_GENERATED
 from shared.extraction.errors import ClaudeRequestRejected, MalformedModelAnswer
 from shared.extraction.models import Extraction, Extractor, ParsedEmail, TokenUsage
@@ -47,7 +56,7 @@ from shared.logs import log_event
 from shared.mail import Mailer, one_line
 from shared.processing import decision as rules
 from shared.processing.decision import Decision, Thresholds, decide, settle
-from shared.processing.envelope import Delivery
+from shared.processing.envelope import Delivery, EmailNotice
 from shared.processing.matching import AccountMatcher, Match
 from shared.processing.notifications import OutboxMessage, compose
 from shared.processing.outbox import Outbox
@@ -152,14 +161,25 @@ class Pipeline:
         )
         self._record_arrival(run)
         started = time.perf_counter()
-        claim = self.deps.store.claim(
-            delivery.notice, correlation_id=delivery.correlation_id, owner=run.owner
-        )
+        # The claim (Postgres) and the read (GCS) do not depend on each other: the read runs
+        # meanwhile on the overlap pool, and its result or error is taken only once the claim
+        # is ours, where the read stood before (a duplicate or a held lease drops it unread).
+        took: list[float] = []
+        read = workers.submit(partial(self._timed_read, delivery.notice, took))
+        try:
+            claim = self.deps.store.claim(
+                delivery.notice, correlation_id=delivery.correlation_id, owner=run.owner
+            )
+        except BaseException:
+            read.cancel()
+            raise
         if claim.status in (ClaimStatus.DONE, ClaimStatus.FAILED):
+            read.cancel()
             log_event(logger, "delivery_duplicate", status=claim.status, attempts=claim.attempts)
             self._send_notifications(run.email_id, own=True)
             return Outcome.DUPLICATE
         if claim.status == ClaimStatus.HELD:
+            read.cancel()
             log_event(logger, "delivery_lease_held", attempts=claim.attempts)
             raise LeaseHeldError("another delivery holds the lease", stage="claim")
         run.trace.attempt = claim.attempts
@@ -171,7 +191,7 @@ class Pipeline:
         )
         log_event(logger, "email_claimed", attempt=claim.attempts)
         try:
-            outcome = self._run(run, started)
+            outcome = self._run(run, started, lambda: self._read_result(run, read, took))
         except PermanentError as exc:
             outcome = self._fail(run, exc, started)
         except BaseException as exc:
@@ -200,15 +220,37 @@ class Pipeline:
         try:
             yield
         finally:
-            seconds = time.perf_counter() - started
-            run.trace.stage_seconds[stage] = seconds
-            run.metrics.record("processing_seconds", seconds, stage=stage)
-            self.deps.telemetry.stage_breadcrumb(stage, seconds)
+            self._record_stage(run, stage, time.perf_counter() - started)
 
-    def _run(self, run: _Run, started: float) -> Outcome:
-        notice = run.delivery.notice
-        with self._stage(run, "read"):
-            raw = self.deps.raw_emails.read(notice.bucket, notice.object_name)
+    def _record_stage(self, run: _Run, stage: str, seconds: float) -> None:
+        run.trace.stage_seconds[stage] = seconds
+        run.metrics.record("processing_seconds", seconds, stage=stage)
+        self.deps.telemetry.stage_breadcrumb(stage, seconds)
+
+    def _timed_read(self, notice: EmailNotice, took: list[float]) -> bytes:
+        """The raw email; how long reading it took (its own time, not the wait for it, also
+        when it fails) is appended to ``took``."""
+        started = time.perf_counter()
+        try:
+            return self.deps.raw_emails.read(notice.bucket, notice.object_name)
+        finally:
+            took.append(time.perf_counter() - started)
+
+    def _read_result(self, run: _Run, read: Future[bytes], took: list[float]) -> bytes:
+        """The read started beside the claim; its error is raised here, as if read now."""
+        # the read's own deadline (GCS retries included) bounds it; this only stops a hang
+        timeout = 2 * self.deps.settings.processor_gcs_timeout_seconds + 5.0
+        waited = time.perf_counter()
+        try:
+            return workers.result_of(read, timeout)
+        except workers.WaitTimedOut:
+            raise DependencyUnavailable("gcs", "TimeoutError", stage="read") from None
+        finally:
+            seconds = took[0] if took else time.perf_counter() - waited
+            self._record_stage(run, "read", seconds)
+
+    def _run(self, run: _Run, started: float, read: Callable[[], bytes]) -> Outcome:
+        raw = read()
         with self._stage(run, "parse"):
             email = self.deps.parse_email(raw)
         with self._stage(run, "extract"):

@@ -60,9 +60,9 @@ def test_the_callers_context_reaches_the_pool() -> None:
 def test_a_wait_is_bounded() -> None:
     release = threading.Event()
     try:
-        with pytest.raises(TimeoutError):
+        with pytest.raises(workers.WaitTimedOut):
             workers.run_together([lambda: None, release.wait], timeout=0.05)
-        with pytest.raises(TimeoutError):
+        with pytest.raises(workers.WaitTimedOut):
             workers.result_of(workers.submit(release.wait), timeout=0.05)
     finally:
         release.set()
