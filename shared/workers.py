@@ -23,9 +23,9 @@ class WaitTimedOut(TimeoutError):
     """The wait for a call on the pool ended before the call did (not the call's own error)."""
 
 
-# Threads are started only when needed, up to this many (a delivery uses one or two at a time,
-# an instance runs up to ``THREADS`` deliveries at once).
-MAX_WORKERS = 32
+# Threads are started only when needed, up to this many (a delivery uses up to three at a time,
+# the reference lookup's queries, and an instance runs up to ``THREADS`` deliveries at once).
+MAX_WORKERS = 64
 
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
