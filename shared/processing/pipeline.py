@@ -122,6 +122,15 @@ class _Run:
         return self.delivery.email_id
 
 
+@dataclass
+class _ReadTimes:
+    """How long the read and the parse beside the claim took (None: not finished)."""
+
+    read: float | None = None
+    parse: float | None = None
+    read_done: threading.Event = field(default_factory=threading.Event)
+
+
 class Pipeline:
     def __init__(self, deps: PipelineDeps) -> None:
         self.deps = deps
@@ -161,11 +170,12 @@ class Pipeline:
         )
         self._record_arrival(run)
         started = time.perf_counter()
-        # The claim (Postgres) and the read (GCS) do not depend on each other: the read runs
-        # meanwhile on the overlap pool, and its result or error is taken only once the claim
-        # is ours, where the read stood before (a duplicate or a held lease drops it unread).
-        took: list[float] = []
-        read = workers.submit(partial(self._timed_read, delivery.notice, took))
+        # The claim (Postgres) and the read (GCS) do not depend on each other: the read, then
+        # the parse (local CPU only), run meanwhile on the overlap pool, and their result or
+        # error is taken only once the claim is ours, where they stood before (a duplicate or
+        # a held lease drops them).
+        times = _ReadTimes()
+        read = workers.submit(partial(self._read_and_parse, delivery.notice, times))
         try:
             claim = self.deps.store.claim(
                 delivery.notice, correlation_id=delivery.correlation_id, owner=run.owner
@@ -191,7 +201,7 @@ class Pipeline:
         )
         log_event(logger, "email_claimed", attempt=claim.attempts)
         try:
-            outcome = self._run(run, started, lambda: self._read_result(run, read, took))
+            outcome = self._run(run, started, lambda: self._parsed_email(run, read, times))
         except PermanentError as exc:
             outcome = self._fail(run, exc, started)
         except BaseException as exc:
@@ -227,32 +237,43 @@ class Pipeline:
         run.metrics.record("processing_seconds", seconds, stage=stage)
         self.deps.telemetry.stage_breadcrumb(stage, seconds)
 
-    def _timed_read(self, notice: EmailNotice, took: list[float]) -> bytes:
-        """The raw email; how long reading it took (its own time, not the wait for it, also
-        when it fails) is appended to ``took``."""
+    def _read_and_parse(self, notice: EmailNotice, times: _ReadTimes) -> ParsedEmail:
+        """The raw email read and parsed (on the overlap pool, beside the claim); each step's
+        own duration, also when it fails, goes into ``times``."""
         started = time.perf_counter()
         try:
-            return self.deps.raw_emails.read(notice.bucket, notice.object_name)
+            raw = self.deps.raw_emails.read(notice.bucket, notice.object_name)
         finally:
-            took.append(time.perf_counter() - started)
+            times.read = time.perf_counter() - started
+            times.read_done.set()
+        started = time.perf_counter()
+        try:
+            return self.deps.parse_email(raw)
+        finally:
+            times.parse = time.perf_counter() - started
 
-    def _read_result(self, run: _Run, read: Future[bytes], took: list[float]) -> bytes:
-        """The read started beside the claim; its error is raised here, as if read now."""
+    def _parsed_email(
+        self, run: _Run, parsed: Future[ParsedEmail], times: _ReadTimes
+    ) -> ParsedEmail:
+        """The email read and parsed beside the claim; an error of either is raised here, as
+        if they ran now."""
         # the read's own deadline (GCS retries included) bounds it; this only stops a hang
         timeout = 2 * self.deps.settings.processor_gcs_timeout_seconds + 5.0
         waited = time.perf_counter()
         try:
-            return workers.result_of(read, timeout)
-        except workers.WaitTimedOut:
-            raise DependencyUnavailable("gcs", "TimeoutError", stage="read") from None
+            if not times.read_done.wait(timeout):
+                raise DependencyUnavailable("gcs", "TimeoutError", stage="read")
+            # the parse has no deadline of its own, as when it ran on this thread
+            return parsed.result()
         finally:
-            seconds = took[0] if took else time.perf_counter() - waited
-            self._record_stage(run, "read", seconds)
+            self._record_stage(
+                run, "read", times.read if times.read is not None else time.perf_counter() - waited
+            )
+            if times.parse is not None:
+                self._record_stage(run, "parse", times.parse)
 
-    def _run(self, run: _Run, started: float, read: Callable[[], bytes]) -> Outcome:
-        raw = read()
-        with self._stage(run, "parse"):
-            email = self.deps.parse_email(raw)
+    def _run(self, run: _Run, started: float, parsed: Callable[[], ParsedEmail]) -> Outcome:
+        email = parsed()
         with self._stage(run, "extract"):
             extraction = self._extract(run, email)
         _log_injection(extraction)

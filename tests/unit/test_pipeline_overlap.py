@@ -1,6 +1,6 @@
-"""The claim and the GCS read run side by side: the read's result and errors are taken where
-the read stood before (after a successful claim), a claim that is not ours drops it, and the
-read's own duration is the reported stage time."""
+"""The claim and the GCS read (then the parse) run side by side: their result and errors are
+taken where they stood before (after a successful claim), a claim that is not ours drops them,
+and their own durations are the reported stage times."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from shared.config import load_settings
 from shared.errors import DependencyUnavailable, LeaseHeldError
+from shared.extraction.models import ParsedEmail
 from shared.processing.claim import Claim
 from shared.processing.envelope import Delivery, EmailNotice
 from tests.processing_fakes import Harness, harness, notice
@@ -95,3 +97,37 @@ def test_a_claim_error_is_raised_whatever_the_read_does() -> None:
     with pytest.raises(DependencyUnavailable) as raised:
         h.pipeline.process(delivery())
     assert raised.value.dependency == "postgres"
+
+
+def test_the_parse_runs_beside_the_claim_too_and_a_slow_one_is_no_read_timeout() -> None:
+    settings = load_settings({"PROCESSOR_GCS_TIMEOUT_SECONDS": "0.01"})
+    h = harness(settings=settings)
+    d = delivery()
+    h.raw.put(d.notice, b"raw")
+    parse = h.pipeline.deps.parse_email
+    threads: list[int] = []
+
+    def slow_parse(raw: bytes) -> ParsedEmail:
+        threads.append(threading.get_ident())
+        time.sleep(0.2)  # longer than the read's bound: the parse has none of its own
+        return parse(raw)
+
+    object.__setattr__(h.pipeline.deps, "parse_email", slow_parse)
+    assert h.pipeline.process(d) == "done"
+    assert threads and threads[0] != threading.get_ident()
+    stages = h.store.reports[d.notice.email_id].pipeline["stage_seconds"]
+    assert stages["parse"] >= 0.2 and stages["read"] < 0.2
+
+
+def test_a_parse_error_after_a_claim_is_raised_as_before() -> None:
+    h = harness()
+    d = delivery()
+    h.raw.put(d.notice, b"raw")
+
+    def broken(raw: bytes) -> ParsedEmail:
+        raise RuntimeError("parser bug")
+
+    object.__setattr__(h.pipeline.deps, "parse_email", broken)
+    with pytest.raises(RuntimeError, match="parser bug"):
+        h.pipeline.process(d)
+    assert h.store.released == ["em-overlap-01"]  # released like any unexpected error
