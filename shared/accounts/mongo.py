@@ -8,13 +8,13 @@ Every document read is validated (:class:`Account`); a malformed one is skipped 
 and never crashes the pipeline. Filters are built only from validated scalar strings and
 numbers (:func:`safe_str`), so nothing read from an email can become a query operator.
 
-References of any format are looked up in one query over ``ref_keys``
+References of any format are looked up over ``ref_keys``
 (:meth:`MongoAccountRepository.find_by_references`): the normalised keys of every identifying
 field (:func:`~shared.accounts.model.identifying_fields`: case number, account reference,
 ``MATCH_REFERENCE_FIELDS``), written by the account's loader or derived here
-(:meth:`~MongoAccountRepository.derive_reference_keys`, before a lookup when
-``MATCH_REFERENCE_BACKFILL_SECONDS`` have passed; an account found by a reference as written
-gets its keys at once).
+(:meth:`~MongoAccountRepository.derive_reference_keys`, with a lookup when
+``MATCH_REFERENCE_BACKFILL_SECONDS`` have passed, its query beside the lookup's; an account
+found by a reference as written gets its keys at once).
 
 Reads leave out ``history`` (a projection: the pipeline never reads it, and it grows with every
 email applied). The lookups (reference keys, case number, account reference, debtor email) have
@@ -63,6 +63,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -92,6 +93,7 @@ from shared.config import (
 )
 from shared.errors import DependencyUnavailable, ProcessingError
 from shared.logs import log_event
+from shared.workers import WaitTimedOut, run_together
 
 logger = logging.getLogger(__name__)
 
@@ -223,6 +225,39 @@ def already_applied_result(document: Any, key: Any, email_id: str) -> ApplyResul
 
 def _money(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
+
+
+def _find_list(collection: Any, query: dict[str, Any]) -> list[Any]:
+    return list(collection.find(query, PROJECTION, limit=MAX_CANDIDATES))
+
+
+def _find_stale(collection: Any, spec: str) -> list[Any] | AccountQueryFailed:
+    """The accounts without keys for the current identifying fields (the derivation's query,
+    whole documents but ``history``: those holding a wanted key are found by the lookup).
+    A refusal is returned, not raised: the lookup beside it goes on without the derivation."""
+    from pymongo.errors import OperationFailure
+
+    try:
+        return list(
+            collection.find(
+                {"ref_keys_of": {"$nin": [spec]}}, PROJECTION, limit=REFERENCE_BACKFILL_BATCH
+            )
+        )
+    except OperationFailure as exc:
+        return AccountQueryFailed(f"mongodb: {type(exc).__name__} code={exc.code}", stage="match")
+
+
+def _union(results: list[list[Any]]) -> list[Any]:
+    """The documents of several queries, each once (by ``_id``), at most ``MAX_CANDIDATES``."""
+    seen: set[Any] = set()
+    documents: list[Any] = []
+    for document in (d for found in results for d in found):
+        key = document.get("_id") if isinstance(document, Mapping) else id(document)
+        if key in seen:
+            continue
+        seen.add(key)
+        documents.append(document)
+    return documents[:MAX_CANDIDATES]
 
 
 def _validated(documents: Any) -> Lookup:
@@ -376,30 +411,68 @@ class MongoAccountRepository:
     # -- reads ----------------------------------------------------------------------------
 
     def find_by_references(self, keys: list[str], *, spellings: Sequence[str] = ()) -> Lookup:
-        """One query, each branch indexed: ``{"$or": [{"ref_keys": {"$in": keys}}, {field:
-        {"$in": spellings}} for each identifying field]}`` — the normalised keys (a scalar
-        array, see the module docstring), and the spellings as written for an account stored
-        without keys (another system wrote it since the last derivation). Each account comes
-        back with its keys derived from the document as read, so the matcher sees which
-        identifier matched; an account found without current keys gets them stored."""
+        """The accounts of ``{"$or": [{"ref_keys": {"$in": keys}}, {field: {"$in": spellings}}
+        for each identifying field]}`` — the normalised keys (a scalar array, see the module
+        docstring), and the spellings as written for an account stored without keys (another
+        system wrote it since the last derivation) — asked as one indexed query per branch,
+        side by side (:mod:`shared.workers`), in one guarded call: the local wire server
+        answers an ``$or`` by reading every document. Each account comes back with its keys
+        derived from the document as read, so the matcher sees which identifier matched; an
+        account found without current keys gets them stored.
+
+        When a derivation is due (:meth:`derive_reference_keys`), its query for the accounts
+        without current keys goes beside the lookup's: their keys are stored first, and those
+        of them that hold one of ``keys`` are found, as the lookup would find them once
+        derived."""
         wanted = [_safe_key(key) for key in keys][:MAX_REFERENCE_KEYS]
         if not wanted:
             return Lookup([])
         written = list(
             dict.fromkeys(s for s in (_spelling(v) for v in spellings) if s is not None)
         )[:MAX_REFERENCE_KEYS]
-        self._derive_keys_if_due()
+        derive = self._derivation_due()
         fields = identifying_fields(self._settings)
+        spec = ",".join(fields)
         branches: list[dict[str, Any]] = [{"ref_keys": {"$in": wanted}}]
         if written:
             branches += [{path: {"$in": written}} for path in fields]
-        query = branches[0] if len(branches) == 1 else {"$or": branches}
 
-        def run() -> list[Any]:
-            return list(self._collection().find(query, PROJECTION, limit=MAX_CANDIDATES))
+        def run() -> tuple[list[Any], list[Any] | AccountQueryFailed | None]:
+            collection = self._collection()
+            calls: list[Callable[[], Any]] = [
+                partial(_find_list, collection, branch) for branch in branches
+            ]
+            if derive:
+                calls.append(partial(_find_stale, collection, spec))
+            timeout = self._settings.mongodb_timeout_ms / 1000 + 1.0
+            try:
+                found = run_together(calls, timeout=timeout)
+            except WaitTimedOut:
+                raise DependencyUnavailable("mongodb", "TimeoutError", stage="match") from None
+            stale = found.pop() if derive else None
+            return _union(found), stale
 
-        documents = [d for d in self._call(run) if isinstance(d, Mapping)]
-        self._store_missing_keys(documents, fields)
+        found, stale = self._call(run)
+        derived: set[Any] = set()
+        if isinstance(stale, AccountQueryFailed):  # the lookup itself still runs
+            log_event(
+                logger, "account_reference_keys_failed", level=logging.WARNING, error=str(stale)
+            )
+        elif stale is not None:
+            derived = self._store_derived_keys(stale, fields)
+            keyed = set(wanted)
+            found = _union(
+                [
+                    found,
+                    [
+                        d
+                        for d in stale
+                        if d.get("_id") in derived and keyed.intersection(reference_keys(d, fields))
+                    ],
+                ]
+            )
+        documents = [d for d in found if isinstance(d, Mapping)]
+        self._store_missing_keys([d for d in documents if d.get("_id") not in derived], fields)
         return _validated({**d, "ref_keys": reference_keys(d, fields)} for d in documents)
 
     def _store_missing_keys(
@@ -419,7 +492,7 @@ class MongoAccountRepository:
 
     def derive_reference_keys(self, *, batch: int = REFERENCE_BACKFILL_BATCH) -> int:
         """Store ``ref_keys`` on up to ``batch`` accounts written without them (or for other
-        identifying fields); the number updated. Run before a reference lookup once
+        identifying fields); the number updated. Run with a reference lookup once
         ``MATCH_REFERENCE_BACKFILL_SECONDS`` have passed since the last run (0: every time)."""
         fields = identifying_fields(self._settings)
         spec = ",".join(fields)
@@ -443,21 +516,39 @@ class MongoAccountRepository:
 
         return self._call(run)
 
-    def _derive_keys_if_due(self) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if now < self._next_backfill:
-                return
-            self._next_backfill = now + self._settings.match_reference_backfill_seconds
+    def _store_derived_keys(self, stale: list[Any], fields: tuple[str, ...]) -> set[Any]:
+        """The derivation's writes for the accounts found without current keys; the ids of
+        those written (none when MongoDB refuses them: logged, the lookup goes on)."""
+        spec = ",".join(fields)
+        documents = [d for d in stale if isinstance(d, Mapping) and "_id" in d]
+
+        def run() -> None:
+            collection = self._collection()
+            for document in documents:
+                collection.update_one(
+                    {"_id": document["_id"]},
+                    {"$set": {"ref_keys": reference_keys(document, fields), "ref_keys_of": spec}},
+                )
+
+        if not documents:
+            return set()
         try:
-            updated = self.derive_reference_keys()
-        except AccountQueryFailed as exc:  # the lookup itself still runs (on the keys stored)
+            self._call(run)
+        except AccountQueryFailed as exc:
             log_event(
                 logger, "account_reference_keys_failed", level=logging.WARNING, error=str(exc)
             )
-            return
-        if updated:
-            log_event(logger, "account_reference_keys_derived", accounts=updated)
+            return set()
+        log_event(logger, "account_reference_keys_derived", accounts=len(documents))
+        return {d["_id"] for d in documents}
+
+    def _derivation_due(self) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if now < self._next_backfill:
+                return False
+            self._next_backfill = now + self._settings.match_reference_backfill_seconds
+            return True
 
     def find_by_case_number(self, value: str) -> Lookup:
         return self._find({"case_number": safe_str(value, max_length=128)})

@@ -35,10 +35,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
+from email.headerregistry import HeaderRegistry
 from email.message import Message
 from email.policy import EmailPolicy
 from email.utils import getaddresses, parsedate_to_datetime
-from typing import Any
+from typing import Any, cast
 
 from shared.errors import PermanentError
 from shared.extraction.automated import BOUNCE, classify, failed_recipients, header_recipients
@@ -102,8 +103,32 @@ class _OncePerMessage(EmailPolicy):
         return header
 
 
+class _CachedHeaderRegistry(HeaderRegistry):
+    """``policy.default``'s header registry, making each header class once per process.
+
+    The stdlib's ``__getitem__`` creates a new class (``type(…)``) for every header it parses;
+    the classes it makes for the same registered class are alike, so one is kept per registered
+    class (a bounded set: the registry's classes and the default one)."""
+
+    def __init__(self) -> None:
+        default = cast(HeaderRegistry, policy.default.header_factory)
+        super().__init__(default.base_class, default.default_class, use_default_map=False)
+        self.registry.update(default.registry)
+        self._classes: dict[type, type] = {}
+
+    def __getitem__(self, name: str) -> type:
+        cls = self.registry.get(name.lower(), self.default_class)
+        made = self._classes.get(cls)
+        if made is None:
+            made = self._classes.setdefault(cls, super().__getitem__(name))
+        return made
+
+
+_HEADER_FACTORY = _CachedHeaderRegistry()
+
+
 def _parse_policy() -> EmailPolicy:
-    return _OncePerMessage(header_factory=policy.default.header_factory)
+    return _OncePerMessage(header_factory=_HEADER_FACTORY)
 
 
 # Declared charsets mail clients read as a superset (WHATWG encoding standard).

@@ -97,10 +97,22 @@ def _in_the_clear(text: str, token: _Token) -> bool:
     return not (_CURRENCY_BEFORE_RE.search(before) or _PHONE_LABEL_RE.search(before))
 
 
+_ASCII_DIGIT = re.compile(r"[0-9]")
+
+
+def _has_digit(value: str) -> bool:
+    """``any(ch.isdigit() for ch in value)``, without a Python loop for ASCII text."""
+    if value.isascii():
+        return _ASCII_DIGIT.search(value) is not None
+    return any(ch.isdigit() for ch in value)
+
+
 def _looks_like_reference(text: str, token: _Token, *, labelled: bool) -> bool:
     value = token.text.rstrip("./-")
-    key = normalise_reference(value)
-    if not any(ch.isdigit() for ch in key):
+    # ASCII normalises to itself less its punctuation: without a digit, its key has none
+    if (value.isascii() and not _has_digit(value)) or not _has_digit(
+        key := normalise_reference(value)
+    ):
         return False
     if labelled:
         return MIN_LABELLED_KEY_LENGTH <= len(key) <= MAX_KEY_LENGTH
@@ -126,7 +138,7 @@ _NOT_PREFIXES = frozenset(_NOT_PREFIX_WORDS.split(" "))
 def _joinable_digits(text: str, token: _Token) -> bool:
     value = token.text.rstrip("./-")
     return (
-        any(ch.isdigit() for ch in value)
+        _has_digit(value)
         and not _DATE_RE.match(value)
         and not _AMOUNT_RE.match(value)
         and _in_the_clear(text, token)

@@ -21,11 +21,14 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
+from shared import workers
 from shared.accounts import (
     ON_HOLD,
     POSSIBLE_DUPLICATE,
@@ -38,7 +41,13 @@ from shared.accounts import (
     UnsafeFilterValue,
 )
 from shared.config import Settings
-from shared.errors import BreakerOpenError, LeaseHeldError, PermanentError, ProcessingError
+from shared.errors import (
+    BreakerOpenError,
+    DependencyUnavailable,
+    LeaseHeldError,
+    PermanentError,
+    ProcessingError,
+)
 from shared.extraction.automated import AUTO_GENERATED
 from shared.extraction.errors import ClaudeRequestRejected, MalformedModelAnswer
 from shared.extraction.models import Extraction, Extractor, ParsedEmail, TokenUsage
@@ -47,7 +56,7 @@ from shared.logs import log_event
 from shared.mail import Mailer, one_line
 from shared.processing import decision as rules
 from shared.processing.decision import Decision, Thresholds, decide, settle
-from shared.processing.envelope import Delivery
+from shared.processing.envelope import Delivery, EmailNotice
 from shared.processing.matching import AccountMatcher, Match
 from shared.processing.notifications import OutboxMessage, compose
 from shared.processing.outbox import Outbox
@@ -113,6 +122,15 @@ class _Run:
         return self.delivery.email_id
 
 
+@dataclass
+class _ReadTimes:
+    """How long the read and the parse beside the claim took (None: not finished)."""
+
+    read: float | None = None
+    parse: float | None = None
+    read_done: threading.Event = field(default_factory=threading.Event)
+
+
 class Pipeline:
     def __init__(self, deps: PipelineDeps) -> None:
         self.deps = deps
@@ -152,14 +170,26 @@ class Pipeline:
         )
         self._record_arrival(run)
         started = time.perf_counter()
-        claim = self.deps.store.claim(
-            delivery.notice, correlation_id=delivery.correlation_id, owner=run.owner
-        )
+        # The claim (Postgres) and the read (GCS) do not depend on each other: the read, then
+        # the parse (local CPU only), run meanwhile on the overlap pool, and their result or
+        # error is taken only once the claim is ours, where they stood before (a duplicate or
+        # a held lease drops them).
+        times = _ReadTimes()
+        read = workers.submit(partial(self._read_and_parse, delivery.notice, times))
+        try:
+            claim = self.deps.store.claim(
+                delivery.notice, correlation_id=delivery.correlation_id, owner=run.owner
+            )
+        except BaseException:
+            read.cancel()
+            raise
         if claim.status in (ClaimStatus.DONE, ClaimStatus.FAILED):
+            read.cancel()
             log_event(logger, "delivery_duplicate", status=claim.status, attempts=claim.attempts)
             self._send_notifications(run.email_id, own=True)
             return Outcome.DUPLICATE
         if claim.status == ClaimStatus.HELD:
+            read.cancel()
             log_event(logger, "delivery_lease_held", attempts=claim.attempts)
             raise LeaseHeldError("another delivery holds the lease", stage="claim")
         run.trace.attempt = claim.attempts
@@ -171,7 +201,7 @@ class Pipeline:
         )
         log_event(logger, "email_claimed", attempt=claim.attempts)
         try:
-            outcome = self._run(run, started)
+            outcome = self._run(run, started, lambda: self._parsed_email(run, read, times))
         except PermanentError as exc:
             outcome = self._fail(run, exc, started)
         except BaseException as exc:
@@ -200,17 +230,50 @@ class Pipeline:
         try:
             yield
         finally:
-            seconds = time.perf_counter() - started
-            run.trace.stage_seconds[stage] = seconds
-            run.metrics.record("processing_seconds", seconds, stage=stage)
-            self.deps.telemetry.stage_breadcrumb(stage, seconds)
+            self._record_stage(run, stage, time.perf_counter() - started)
 
-    def _run(self, run: _Run, started: float) -> Outcome:
-        notice = run.delivery.notice
-        with self._stage(run, "read"):
+    def _record_stage(self, run: _Run, stage: str, seconds: float) -> None:
+        run.trace.stage_seconds[stage] = seconds
+        run.metrics.record("processing_seconds", seconds, stage=stage)
+        self.deps.telemetry.stage_breadcrumb(stage, seconds)
+
+    def _read_and_parse(self, notice: EmailNotice, times: _ReadTimes) -> ParsedEmail:
+        """The raw email read and parsed (on the overlap pool, beside the claim); each step's
+        own duration, also when it fails, goes into ``times``."""
+        started = time.perf_counter()
+        try:
             raw = self.deps.raw_emails.read(notice.bucket, notice.object_name)
-        with self._stage(run, "parse"):
-            email = self.deps.parse_email(raw)
+        finally:
+            times.read = time.perf_counter() - started
+            times.read_done.set()
+        started = time.perf_counter()
+        try:
+            return self.deps.parse_email(raw)
+        finally:
+            times.parse = time.perf_counter() - started
+
+    def _parsed_email(
+        self, run: _Run, parsed: Future[ParsedEmail], times: _ReadTimes
+    ) -> ParsedEmail:
+        """The email read and parsed beside the claim; an error of either is raised here, as
+        if they ran now."""
+        # the read's own deadline (GCS retries included) bounds it; this only stops a hang
+        timeout = 2 * self.deps.settings.processor_gcs_timeout_seconds + 5.0
+        waited = time.perf_counter()
+        try:
+            if not times.read_done.wait(timeout):
+                raise DependencyUnavailable("gcs", "TimeoutError", stage="read")
+            # the parse has no deadline of its own, as when it ran on this thread
+            return parsed.result()
+        finally:
+            self._record_stage(
+                run, "read", times.read if times.read is not None else time.perf_counter() - waited
+            )
+            if times.parse is not None:
+                self._record_stage(run, "parse", times.parse)
+
+    def _run(self, run: _Run, started: float, parsed: Callable[[], ParsedEmail]) -> Outcome:
+        email = parsed()
         with self._stage(run, "extract"):
             extraction = self._extract(run, email)
         _log_injection(extraction)

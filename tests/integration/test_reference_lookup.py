@@ -147,3 +147,81 @@ def test_between_derivations_an_account_is_found_as_written_and_keyed(
         ]
     finally:
         repository.close()
+
+
+def test_an_account_found_by_several_branches_comes_once_in_one_guarded_call(
+    stack_env: dict[str, str], accounts: tuple[Any, Any]
+) -> None:
+    _, collection = accounts
+    settings = load_settings(
+        {
+            **stack_env,
+            "MATCH_REFERENCE_FIELDS": "creditor_ref,ext.id",
+            "MATCH_REFERENCE_BACKFILL_SECONDS": "3600",
+        }
+    )
+    calls: list[object] = []
+
+    def guard(func: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(func)
+        return func(*args, **kwargs)
+
+    repository = MongoAccountRepository(settings, collection_name=collection.name, guard=guard)
+    try:
+        repository.find_by_references(["nothing1"])  # derives the keys (once an hour)
+        calls.clear()
+        # the key, the case number and the account reference all point at A1
+        found = repository.find_by_references(
+            ["202400118"], spellings=["2024/00118", "KD 4471-22", "NW.7731.A"]
+        )
+        assert [a.account_id for a in found.accounts] == ["A1"]
+        assert len(calls) == 1  # every branch in one call through the breaker
+    finally:
+        repository.close()
+
+
+def test_a_derivation_beside_the_lookup_stores_the_keys_and_finds_the_account(
+    stack_env: dict[str, str], accounts: tuple[Any, Any]
+) -> None:
+    """An account written without keys, in another spelling than the email's, is found by the
+    lookup that derives its keys (as when the derivation ran first), and keyed once."""
+    _, collection = accounts
+    calls: list[object] = []
+
+    def guard(func: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(func)
+        return func(*args, **kwargs)
+
+    settings = load_settings({**stack_env, "MATCH_REFERENCE_FIELDS": "creditor_ref,ext.id"})
+    repository = MongoAccountRepository(settings, collection_name=collection.name, guard=guard)
+    try:
+        found = repository.find_by_references(["kd447122"], spellings=["KD-4471-22"])
+        assert [a.account_id for a in found.accounts] == ["A1"]
+        assert found.accounts[0].ref_keys == ["202400118", "kd447122", "nw7731a"]
+        assert (
+            collection.count_documents(
+                {"ref_keys_of": {"$nin": ["case_number,account_reference,creditor_ref,ext.id"]}}
+            )
+            == 0
+        )
+        assert len(calls) == 2  # the lookup with the derivation's query, then its writes
+        calls.clear()
+        found = repository.find_by_references(["kd447122"])
+        assert [a.account_id for a in found.accounts] == ["A1"]
+        assert len(calls) == 1  # nothing left to derive: no writes
+    finally:
+        repository.close()
+
+
+def test_a_refused_derivation_query_is_returned_not_raised() -> None:
+    from pymongo.errors import OperationFailure
+
+    from shared.accounts.mongo import AccountQueryFailed, _find_stale
+
+    class Refusing:
+        def find(self, *args: Any, **kwargs: Any) -> Any:
+            raise OperationFailure("no", code=2)
+
+    refused = _find_stale(Refusing(), "case_number")
+    assert isinstance(refused, AccountQueryFailed)
+    assert "code=2" in str(refused)

@@ -169,3 +169,23 @@ def test_reference_settings_are_checked(env: dict[str, str], named: str) -> None
     with pytest.raises(ConfigError, match=named):
         load_settings(env)
     assert load_settings({"MATCH_REFERENCE_FIELDS": "ext.id, creditor_ref"}) is not None
+
+
+@pytest.mark.parametrize(
+    "value", ["", "abc", "a1", "CASE-2024", "x²", "½", "٣", "１２", "é", "ab-cd.", "0"]
+)
+def test_the_digit_check_is_str_isdigit(value: str) -> None:
+    from shared.extraction.references import _has_digit
+
+    assert _has_digit(value) == any(ch.isdigit() for ch in value)
+
+
+def test_an_ascii_token_without_digits_has_no_digit_in_its_key() -> None:
+    """What lets the reference check skip normalising ASCII tokens without digits."""
+    import string
+
+    from shared.extraction.references import normalise_reference
+
+    for value in ["".join(string.printable[i : i + 7]) for i in range(0, 100)]:
+        if not any(ch.isdigit() for ch in value):
+            assert not any(ch.isdigit() for ch in normalise_reference(value)), value

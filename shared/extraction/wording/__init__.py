@@ -35,6 +35,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -99,7 +100,45 @@ class _Entry:
     language: str
 
 
-def _compile() -> tuple[re.Pattern[str], list[_Entry]]:
+def _first_character(phrase: str) -> str | None:
+    """The character every match of ``phrase`` starts with (None: it may start with any)."""
+    first = normalise(phrase).split()[0]
+    if first in ("…", "...") or not first.rstrip("*"):
+        return None
+    return first[0]
+
+
+@dataclass(frozen=True)
+class _Table:
+    """The phrases as one alternation per first character (:func:`find_wording`).
+
+    A phrase can only match where the text has its first character, so at any position only
+    the alternation of that character is tried: the same match as one alternation of every
+    phrase in the same order (the first alternative that matches wins), without trying each
+    of several hundred phrases at every position of the text."""
+
+    starts: re.Pattern[str]  # a position where some phrase may start
+    by_first: dict[str, re.Pattern[str]]
+    anywhere: re.Pattern[str] | None  # for a character no phrase starts with (None: none may)
+    entries: list[_Entry]
+
+    def matches(self, text: str) -> Iterator[re.Match[str]]:
+        """The matches of the phrases in ``text``, as ``finditer`` of their alternation."""
+        position = 0
+        while (start := self.starts.search(text, position)) is not None:
+            at = start.start()
+            if at >= len(text):
+                return
+            pattern = self.by_first.get(text[at], self.anywhere)
+            found = pattern.match(text, at) if pattern is not None else None
+            if found is None:
+                position = at + 1
+                continue
+            yield found
+            position = found.end()  # never empty: every phrase has a word
+
+
+def _compile() -> _Table:
     entries: list[_Entry] = []
     for language, module in LANGUAGES.items():
         for phrase, kind in module.PHRASES.items():
@@ -110,11 +149,32 @@ def _compile() -> tuple[re.Pattern[str], list[_Entry]]:
         range(len(entries)),
         key=lambda i: (-len(entries[i].phrase), "*" in entries[i].phrase),
     )
-    alternatives = [f"(?P<p{i}>{_phrase_pattern(entries[i].phrase)})" for i in order]
-    return re.compile("|".join(alternatives)), entries
+    firsts = {i: _first_character(entries[i].phrase) for i in order}
+    alternatives: dict[str | None, list[str]] = {}
+    for i in order:
+        alternative = f"(?P<p{i}>{_phrase_pattern(entries[i].phrase)})"
+        for first in {firsts[i], *firsts.values()} if firsts[i] is None else (firsts[i],):
+            # a phrase that may start anywhere belongs to every character's alternation
+            alternatives.setdefault(first, []).append(alternative)
+    by_first = {
+        first: re.compile("|".join(group))
+        for first, group in alternatives.items()
+        if first is not None
+    }
+    anywhere = alternatives.get(None)
+    if anywhere:
+        starts = re.compile(r"(?<![\w'-])")
+    else:
+        starts = re.compile(r"(?<![\w'-])[" + "".join(map(re.escape, sorted(by_first))) + "]")
+    return _Table(
+        starts=starts,
+        by_first=by_first,
+        anywhere=re.compile("|".join(anywhere)) if anywhere else None,
+        entries=entries,
+    )
 
 
-_PATTERN, _ENTRIES = _compile()
+_TABLE = _compile()
 
 
 def _cues(cues: tuple[str, ...]) -> re.Pattern[str]:
@@ -176,11 +236,11 @@ def find_wording(text: str, *, segment: str = "new") -> list[WordingHit]:
     """Every compliance phrase in ``text`` that counts (not negated, not a rights notice)."""
     normalised = normalise(text[:MAX_SEGMENT_CHARS])
     hits: list[WordingHit] = []
-    for match in _PATTERN.finditer(normalised):
+    for match in _TABLE.matches(normalised):
         name = match.lastgroup
         if name is None:
             continue
-        entry = _ENTRIES[int(name[1:])]
+        entry = _TABLE.entries[int(name[1:])]
         if _counts(entry, normalised, match.start(), match.end()):
             evidence = " ".join(match.group().split())
             hits.append(WordingHit(entry.kind, entry.language, entry.phrase, evidence, segment))

@@ -1,0 +1,84 @@
+"""The wording table's dispatch by first character finds exactly what one alternation of every
+phrase finds (same matches, same phrase for each, same order), on real mail and on text made
+of the phrases' own words, and a phrase that may start anywhere still works."""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from shared.extraction import wording
+from shared.extraction.email_parser import parse_email
+from shared.extraction.wording import LANGUAGES, Kind, find_wording, normalise
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _reference(table: wording._Table) -> re.Pattern[str]:
+    """One alternation of every phrase, longest first (the table's order)."""
+    entries = table.entries
+    order = sorted(
+        range(len(entries)), key=lambda i: (-len(entries[i].phrase), "*" in entries[i].phrase)
+    )
+    return re.compile(
+        "|".join(f"(?P<p{i}>{wording._phrase_pattern(entries[i].phrase)})" for i in order)
+    )
+
+
+def _spans(matches: object) -> list[tuple[str | None, int, int]]:
+    return [(m.lastgroup, m.start(), m.end()) for m in matches]  # type: ignore[attr-defined]
+
+
+def _texts() -> list[str]:
+    texts: list[str] = []
+    for folder in (ROOT / "infra" / "samples", ROOT / "eval" / "corpus"):
+        for path in sorted(folder.glob("*.eml")):
+            email = parse_email(path.read_bytes())
+            texts += [email.subject, email.text, email.quoted_text]
+            texts += [a.text for a in email.attachments if a.text]
+    words = [w for m in LANGUAGES.values() for p in m.PHRASES for w in p.split()]
+    words += ["not", "nicht", "if", "you", "the", "debt", "'", "-", "x", ">", "\n", "."]
+    rng = random.Random(7)
+    for _ in range(300):
+        picked = rng.choices(words, k=rng.randint(1, 40))
+        texts.append(
+            " ".join(w.rstrip("*") + rng.choice(["", "", "en", "ing", "'s"]) for w in picked)
+        )
+    return [normalise(t) for t in texts if t]
+
+
+def test_dispatch_finds_what_one_alternation_finds() -> None:
+    table = wording._TABLE
+    reference = _reference(table)
+    texts = _texts()
+    assert len(texts) > 500
+    found = 0
+    for text in texts:
+        expected = _spans(reference.finditer(text))
+        assert _spans(table.matches(text)) == expected, text[:200]
+        found += len(expected)
+    assert found > 300  # the texts do hold phrases
+
+
+def test_a_phrase_that_may_start_anywhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(LANGUAGES["en"].PHRASES, "… owe you nothing whatsoever", Kind.DISPUTE)
+    table = wording._compile()
+    assert table.anywhere is not None
+    reference = _reference(table)
+    for text in [
+        "well i owe you nothing whatsoever, stop contacting me",
+        "i owe you nothing whatsoever",
+        "owe you nothing whatsoever",
+        "",
+        "x",
+    ]:
+        assert _spans(table.matches(text)) == _spans(reference.finditer(text))
+    assert table.matches("well i owe you nothing whatsoever")
+
+
+def test_hits_are_unchanged_on_a_plain_email() -> None:
+    hits = find_wording("I dispute this debt. Please stop contacting me.")
+    assert {h.kind for h in hits} >= {Kind.DISPUTE, Kind.CEASE}
