@@ -15,6 +15,7 @@ import email.errors
 import hashlib
 import itertools
 import re
+import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from email.headerregistry import HeaderRegistry
@@ -74,6 +75,8 @@ _CRLF = b"\r\n"
 _NEWLINE = re.compile(rb"\r\n|\r|\n")
 _MAX_LINE_OCTETS = 998  # RFC 5322 line limit, without the CRLF
 _BASE64_LINE = 76
+# 256 base64 lines (19,456 characters) cut at once: see _base64_lines
+_LINES_BLOCK = struct.Struct(f"{_BASE64_LINE}s" * 256)
 _FAST_LINE = 76  # name + value of a header written as it is: "Name: value" within 78
 _FAST_FILENAME = 34  # 'Content-Disposition: attachment; filename="…"' within 78
 _QUOTABLE = re.compile(r"^[\x20\x21\x23-\x5b\x5d-\x7e]+$")  # printable ASCII but " and \
@@ -418,24 +421,27 @@ def _attachment_part(attachment: Attachment) -> _Part:
 
 
 def _base64_lines(data: bytes) -> bytes:
-    """Base64 in lines of 76 characters, each ending CRLF.
+    """Base64 in lines of 76 characters, each ending CRLF (``base64.encodebytes`` with CRLF).
 
-    Written column by column into one preallocated buffer: a list of one small bytes object
-    per line held about six times the attachment's size at once (115 MB for 18 MB)."""
+    One C-level encode, then the text is cut into lines by :data:`_LINES_BLOCK` (``struct``'s
+    ``76s`` fields: one C loop per block of lines) and each block joined with one ``join``:
+    about a fifth of the cost of copying it column by column, and a block's small line objects
+    are let go as soon as it is joined, so at most the encoded text, the joined blocks and the
+    result are held at once (never a list of one small object per line for the whole
+    attachment)."""
     encoded = binascii.b2a_base64(data, newline=False)
-    width, stride = _BASE64_LINE, _BASE64_LINE + len(_CRLF)
-    full = len(encoded) // width
-    rest = encoded[full * width :]
-    out = bytearray(full * stride + (len(rest) + len(_CRLF) if rest else 0))
-    end = full * stride
-    for column in range(width):
-        out[column:end:stride] = encoded[column : full * width : width]
-    out[width:end:stride] = b"\r" * full
-    out[width + 1 : end : stride] = b"\n" * full
+    block = _LINES_BLOCK.size
+    whole = len(encoded) - len(encoded) % block
+    pieces: list[bytes] = []
+    with memoryview(encoded) as view:
+        for lines in _LINES_BLOCK.iter_unpack(view[:whole]):
+            pieces += (_CRLF.join(lines), _CRLF)
+    rest = encoded[whole:]
     del encoded
     if rest:
-        out[end:] = rest + _CRLF
-    return bytes(out)
+        tail = [rest[start : start + _BASE64_LINE] for start in range(0, len(rest), _BASE64_LINE)]
+        pieces += (_CRLF.join(tail), _CRLF)
+    return b"".join(pieces)
 
 
 def _clean_filename(filename: str | None) -> str | None:
