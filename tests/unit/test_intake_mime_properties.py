@@ -114,7 +114,7 @@ def test_attachment_base64_is_encodebytes_in_crlf_lines(data: bytes) -> None:
     last one shorter), each ending CRLF: the same bytes as the generator it replaced."""
     from shared.intake.rebuild import _base64_lines
 
-    encoded = _base64_lines(data)
+    encoded = b"".join(_base64_lines(data))
     assert encoded == base64.encodebytes(data).replace(b"\n", b"\r\n")
     lines = encoded.split(b"\r\n")
     assert lines[-1] == b""
