@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
@@ -139,6 +140,9 @@ def parse_form(body: bytes, content_type: str | None, *, max_bytes: int) -> Form
 
 
 def _parse_multipart(body: bytes, boundary: bytes, max_bytes: int) -> Form:
+    canonical = _parse_canonical_multipart(body, boundary, max_bytes)
+    if canonical is not None:
+        return canonical
     decoder = multipart_decoder(boundary, max_bytes)
     form = Form()
     current: Field | File | None = None
@@ -164,6 +168,68 @@ def _parse_multipart(body: bytes, boundary: bytes, max_bytes: int) -> Form:
     except ValueError:  # werkzeug: missing Content-Disposition, truncated body, bad bytes
         raise MalformedPayload("multipart body is malformed") from None
     return form
+
+
+def _parse_canonical_multipart(body: bytes, boundary: bytes, max_bytes: int) -> Form | None:
+    """The form werkzeug's decoder gives, for a body in the shape providers send: CRLF line
+    breaks, no preamble, each ``--boundary`` directly after a CRLF and directly followed by
+    CRLF or by the closing ``--``, header blocks without folded lines or lone CR/LF, at most
+    :data:`MAX_FORM_PARTS` parts, the whole within ``max_bytes``. ``None`` for anything else:
+    werkzeug then decodes the body, and refuses what it refuses.
+
+    On such a body werkzeug's decoder reaches exactly these parts (its patterns can only match
+    where this finds the delimiter), but it copies the body into its own buffer and each part
+    out of it twice; here each part is one slice of the body. Headers are read as werkzeug
+    reads them (its ``Headers``, ``parse_options_header`` and event classes), and each part
+    goes through :func:`_add_part` in the same order."""
+    delimiter = b"--" + boundary
+    if len(body) > max_bytes or not body.startswith(delimiter + b"\r\n"):
+        return None
+    form = Form()
+    position = len(delimiter) + 2
+    for _ in range(MAX_FORM_PARTS):
+        blank = body.find(b"\r\n\r\n", position)
+        event = None if blank == -1 else _canonical_part_headers(body[position:blank])
+        if event is None:
+            return None
+        # the part's data starts after the blank line; it ends at the first delimiter (a
+        # match of werkzeug's pattern needs one), which must follow a CRLF: the CRLF belongs
+        # to the delimiter, as it does for werkzeug (an empty part's is the blank line's)
+        found = body.find(delimiter, blank + 2)
+        after = found + len(delimiter)
+        closing = body[after : after + 2]
+        if found == -1 or body[found - 2 : found] != b"\r\n" or closing not in (b"--", b"\r\n"):
+            return None
+        _add_part(form, event, body[blank + 4 : max(blank + 4, found - 2)])
+        if closing == b"--":
+            return form  # what follows is the epilogue, which werkzeug ignores too
+        position = after + 2
+    return None  # more parts than allowed: werkzeug refuses the body
+
+
+def _canonical_part_headers(block: bytes) -> Field | File | None:
+    """A part's header block as werkzeug's decoder reads it, when it has only CRLF line breaks
+    and no folded line; ``None`` otherwise, and when werkzeug would refuse it."""
+    headers: list[tuple[str, str]] = []
+    for raw in block.split(b"\r\n"):
+        if b"\r" in raw or b"\n" in raw or raw[:1] in (b" ", b"\t"):
+            return None
+        line = raw.strip(b" \t")
+        if line:
+            try:
+                key, _, value = line.decode().partition(":")
+            except UnicodeDecodeError:
+                return None
+            headers.append((key.strip(" \t"), value.strip(" \t")))
+    parsed = Headers(headers)
+    if "content-disposition" not in parsed:
+        return None
+    _, options = parse_options_header(parsed["content-disposition"])
+    name = options.get("name")  # may be absent: _add_part refuses the part, as werkzeug's does
+    filename = options.get("filename")
+    if filename is not None:
+        return File(filename=filename, headers=parsed, name=name)  # type: ignore[arg-type]
+    return Field(headers=parsed, name=name)  # type: ignore[arg-type]
 
 
 def multipart_decoder(boundary: bytes, max_bytes: int) -> MultipartDecoder:

@@ -1,12 +1,14 @@
-"""Multipart parts end where werkzeug's own pattern says, found faster: the
+"""Multipart bodies decode as werkzeug's decoder alone decodes them, faster: the
 :class:`~shared.intake.forms.BoundarySearch` gives the same match as the pattern's full search on
-any data, and a decoder using it gives the same form or the same refusal on any body, well
-formed or not."""
+any data, the canonical path (bodies in the shape providers send) gives the same form, and
+anything else goes to werkzeug; the form or the refusal is the same on any body, well formed or
+not."""
 
 from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -57,6 +59,21 @@ def outcome(parse: object, body: bytes, max_bytes: int = 10**7) -> object:
     return (form.fields, form.files)
 
 
+def canonical_outcome(body: bytes, max_bytes: int = 10**7) -> object:
+    """What the canonical path alone gives: ``None`` when it leaves the body to werkzeug."""
+
+    def canonical_or_none(body: bytes, boundary: bytes, max_bytes: int) -> object:
+        form = forms._parse_canonical_multipart(body, boundary, max_bytes)
+        if form is None:
+            raise LookupError
+        return form
+
+    try:
+        return outcome(canonical_or_none, body, max_bytes)
+    except LookupError:
+        return None
+
+
 line_breaks = st.sampled_from([b"\r\n", b"\n", b"\r"])
 # data that looks like the framing: boundaries with and without line breaks, partial ones
 pieces = st.sampled_from(
@@ -78,8 +95,8 @@ data = st.lists(st.one_of(pieces, st.binary(max_size=40)), max_size=12).map(b"".
 
 
 @st.composite
-def multipart_bodies(draw: st.DrawFn) -> bytes:
-    newline = draw(line_breaks)
+def multipart_bodies(draw: st.DrawFn, newlines: st.SearchStrategy[bytes] = line_breaks) -> bytes:
+    newline = draw(newlines)
     out = [draw(st.sampled_from([b"", b"preamble" + newline]))]
     for index in range(draw(st.integers(0, 5))):
         out.append(b"--" + BOUNDARY + draw(st.sampled_from([b"", b" "])) + newline)
@@ -178,3 +195,132 @@ def test_too_many_parts_and_too_large_are_refused_as_before() -> None:
     assert outcome(forms._parse_multipart, small, max_bytes=len(small) - 1) == outcome(
         plain_form, small, max_bytes=len(small) - 1
     )
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(body=multipart_bodies(st.just(b"\r\n")))
+def test_crlf_bodies_decode_as_with_werkzeug_alone(body: bytes) -> None:
+    """CRLF bodies are the ones the canonical path takes (when nothing else is odd)."""
+    expected = outcome(plain_form, body)
+    assert outcome(forms._parse_multipart, body) == expected
+    canonical = canonical_outcome(body)
+    assert canonical is None or canonical == expected
+
+
+canonical_data = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [b"\r\n", b"\r", b"\n", b"\r\n\r\n", b"--", b"b0und", b"\r\n--b0un", b"-b0und", b" "]
+        ),
+        st.binary(max_size=30),
+    ),
+    max_size=10,
+).map(b"".join)
+disposition_lines = st.sampled_from(
+    [
+        b'Content-Disposition: form-data; name="{n}"',
+        b'content-disposition: form-data; name="{n}"; filename="a b.pdf"',
+        b"Content-Disposition:form-data;name={n};filename=x",
+        b"CONTENT-DISPOSITION: form-data; name=\"{n}\"; filename*=UTF-8''%C3%A9.pdf",
+        b'Content-Disposition: form-data; name="q\\"{n}"',
+        b"Content-Disposition: form-data",
+        b'Content-Disposition: form-data; filename="only-{n}"',
+        b'Content-Disposition: form-data; name="{n}" ',
+        'Content-Disposition: form-data; name="\u00e9{n}"'.encode(),
+    ]
+)
+other_lines = st.sampled_from(
+    [b"", b"Content-Type: application/pdf", b"X-Any: thing", b"  ", b"NoColon", b":empty"]
+)
+
+
+@st.composite
+def canonical_bodies(draw: st.DrawFn) -> bytes:
+    """Bodies in the shape providers send, with data and headers that come close to the
+    framing (and now and then a real delimiter inside a part's data)."""
+    out = b""
+    for index in range(draw(st.integers(1, 5))):
+        lines = [
+            draw(disposition_lines).replace(b"{n}", b"%d" % index),
+            *draw(st.lists(other_lines, max_size=2)),
+        ]
+        lines = draw(st.permutations(lines))
+        out += b"--b0und\r\n" + b"\r\n".join(lines) + b"\r\n\r\n" + draw(canonical_data)
+        out += draw(st.sampled_from([b"\r\n", b"\r\n", b"\r\n--b0und\r\n"]))
+    return out + draw(st.sampled_from([b"--b0und--\r\n", b"--b0und--", b"--b0und--tail"]))
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(body=canonical_bodies())
+def test_canonical_bodies_decode_as_with_werkzeug_alone(body: bytes) -> None:
+    expected = outcome(plain_form, body)
+    assert outcome(forms._parse_multipart, body) == expected
+    canonical = canonical_outcome(body)
+    assert canonical is None or canonical == expected
+
+
+def _provider_body(fields: list[tuple[str, bytes]], files: list[tuple[str, bytes]]) -> bytes:
+    out = b""
+    for name, value in fields:
+        out += b'--b0und\r\nContent-Disposition: form-data; name="%s"\r\n\r\n' % name.encode()
+        out += value + b"\r\n"
+    for name, value in files:
+        out += (
+            b'--b0und\r\nContent-Disposition: form-data; name="%s"; filename="s.pdf"\r\n'
+            b"Content-Type: application/pdf\r\n\r\n" % name.encode()
+        )
+        out += value + b"\r\n"
+    return out + b"--b0und--\r\n"
+
+
+def test_provider_shaped_bodies_take_the_canonical_path() -> None:
+    from infra.sign_request import encode_multipart
+
+    pdf = bytes(range(256)) * 800 + b"\r\n--b0un\r\n-- b0und\r\n"
+    bodies = [
+        _provider_body(
+            [("body-plain", b"line\r\n" * 5000), ("empty", b"")], [("attachment-1", pdf)]
+        ),
+        _provider_body([("a", b"\r\n"), ("b", b"\r\n\r\n--")], [("f", b""), ("g", b"\n\r")]),
+    ]
+    for body in bodies:
+        canonical = forms._parse_canonical_multipart(body, BOUNDARY, 10**7)
+        assert canonical is not None
+        assert (canonical.fields, canonical.files) == outcome(plain_form, body)
+    body, content_type = encode_multipart([("from", b"a@b.c"), ("body-plain", b"hi")], [])
+    boundary = forms.media_type(content_type)[1]["boundary"].encode()
+    assert forms._parse_canonical_multipart(body, boundary, 10**7) is not None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"preamble\r\n" + _provider_body([("a", b"x")], []),  # a preamble
+        _provider_body([("a", b"x")], []).replace(b"\r\n", b"\n"),  # LF line breaks
+        _provider_body([("a", b"x")], []).replace(b'"a"', b'"a"\r\n\tcontinued'),  # folded
+        _provider_body([("a", b"x")], []).replace(b'"a"', b'"a"\rX: y'),  # a lone CR
+        _provider_body([("a", b"x"), ("b", b"y")], []).replace(b"b0und\r\nC", b"b0und \r\nC"),
+        _provider_body([("a", b"x--b0und"), ("b", b"y")], []),  # the delimiter inside data
+        _provider_body([("a", b"x")], []).replace(b"name=", b"\xff name="),  # not UTF-8
+        _provider_body([("a", b"x")], []).replace(b"Content-Disposition", b"X-Other"),
+        _provider_body([("a", b"x")], [])[:-12],  # no closing delimiter
+        _provider_body([("a", b"x")] * (forms.MAX_FORM_PARTS + 1), []),  # too many parts
+    ],
+)
+def test_anything_else_is_left_to_werkzeug(body: bytes) -> None:
+    assert forms._parse_canonical_multipart(body, BOUNDARY, 10**7) is None
+    assert outcome(forms._parse_multipart, body) == outcome(plain_form, body)
+
+
+def test_a_body_over_the_limit_is_left_to_werkzeug() -> None:
+    body = _provider_body([("a", b"x")], [])
+    assert forms._parse_canonical_multipart(body, BOUNDARY, len(body) - 1) is None
+    refused = outcome(forms._parse_multipart, body, max_bytes=len(body) - 1)
+    assert refused == outcome(plain_form, body, max_bytes=len(body) - 1)
+    assert refused[0] == "PayloadTooLarge"  # type: ignore[index]
+
+
+def test_a_part_without_a_name_is_refused_as_before() -> None:
+    body = _provider_body([("a", b"x")], []).replace(b'; name="a"', b"")
+    assert outcome(forms._parse_multipart, body) == outcome(plain_form, body)
+    assert outcome(forms._parse_multipart, body)[0] == "MalformedPayload"  # type: ignore[index]
