@@ -207,9 +207,18 @@ def _parse_canonical_multipart(body: bytes, boundary: bytes, max_bytes: int) -> 
     return None  # more parts than allowed: werkzeug refuses the body
 
 
+_CANONICAL_HEADER_BYTES = 4096
+_CANONICAL_HEADER_LINES = 16
+
+
 def _canonical_part_headers(block: bytes) -> Field | File | None:
-    """A part's header block as werkzeug's decoder reads it, when it has only CRLF line breaks
-    and no folded line; ``None`` otherwise, and when werkzeug would refuse it."""
+    """A part's header block as werkzeug's decoder reads it, when it has only CRLF line breaks,
+    no folded line and the size of a provider's (a few lines; a block past
+    :data:`_CANONICAL_HEADER_BYTES` or :data:`_CANONICAL_HEADER_LINES` is left to werkzeug, so
+    a hostile body is never read line by line twice); ``None`` otherwise, and when werkzeug
+    would refuse it."""
+    if len(block) > _CANONICAL_HEADER_BYTES or block.count(b"\n") >= _CANONICAL_HEADER_LINES:
+        return None
     headers: list[tuple[str, str]] = []
     for raw in block.split(b"\r\n"):
         if b"\r" in raw or b"\n" in raw or raw[:1] in (b" ", b"\t"):

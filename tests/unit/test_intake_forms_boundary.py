@@ -305,6 +305,8 @@ def test_provider_shaped_bodies_take_the_canonical_path() -> None:
         _provider_body([("a", b"x")], []).replace(b"Content-Disposition", b"X-Other"),
         _provider_body([("a", b"x")], [])[:-12],  # no closing delimiter
         _provider_body([("a", b"x")] * (forms.MAX_FORM_PARTS + 1), []),  # too many parts
+        _provider_body([("a", b"x")], []).replace(b'"a"', b'"a"' + b"\r\nX: y" * 16),  # long
+        _provider_body([("a", b"x")], []).replace(b'"a"', b'"a"\r\nX: ' + b"y" * 4096),
     ],
 )
 def test_anything_else_is_left_to_werkzeug(body: bytes) -> None:
