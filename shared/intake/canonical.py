@@ -19,6 +19,7 @@ updates) is the worse failure for this business.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -45,8 +46,16 @@ class InboundEmail:
     replay_token: str | None = None
     dropped_headers: int = 0
 
+    @functools.cached_property
+    def sha256(self) -> str:
+        """SHA-256 of the MIME (hex), computed once: the id of an email without a Message-ID
+        and the stored object's ``sha256`` are the same digest."""
+        return hashlib.sha256(self.mime).hexdigest()
+
     @property
     def email_id(self) -> str:
+        if self.message_id is None:
+            return "h-" + self.sha256[:32]
         return derive_email_id(self.message_id, self.mime)
 
 

@@ -15,6 +15,7 @@ import email.errors
 import hashlib
 import itertools
 import re
+import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from email.headerregistry import HeaderRegistry
@@ -74,6 +75,8 @@ _CRLF = b"\r\n"
 _NEWLINE = re.compile(rb"\r\n|\r|\n")
 _MAX_LINE_OCTETS = 998  # RFC 5322 line limit, without the CRLF
 _BASE64_LINE = 76
+# 256 base64 lines (19,456 characters) cut at once: see _base64_lines
+_LINES_BLOCK = struct.Struct(f"{_BASE64_LINE}s" * 256)
 _FAST_LINE = 76  # name + value of a header written as it is: "Name: value" within 78
 _FAST_FILENAME = 34  # 'Content-Disposition: attachment; filename="…"' within 78
 _QUOTABLE = re.compile(r"^[\x20\x21\x23-\x5b\x5d-\x7e]+$")  # printable ASCII but " and \
@@ -273,11 +276,11 @@ def build_mime(
 
 @dataclass(frozen=True)
 class _Part:
-    """A body part to write: a leaf (its content headers and encoded body, CRLF line endings)
-    or a multipart container of ``children``."""
+    """A body part to write: a leaf (its content headers and its encoded body as pieces to
+    join, CRLF line endings) or a multipart container of ``children``."""
 
     headers: bytes = b""
-    body: bytes = b""
+    body: tuple[bytes, ...] = ()
     subtype: bytes | None = None
     children: tuple[_Part, ...] = ()
 
@@ -286,7 +289,7 @@ def _write_part(part: _Part, seed: str, counter: Iterator[int], out: list[bytes]
     """Append ``part`` (its content headers, blank line, body) to ``out``; boundaries are numbered
     in document order."""
     if part.subtype is None:
-        out += [part.headers, _CRLF, part.body]
+        out += (part.headers, _CRLF, *part.body)
         return
     boundary = f"=_intake_{seed}_{next(counter)}".encode("ascii")
     out.append(b'Content-Type: multipart/%s;\r\n boundary="%s"\r\n\r\n' % (part.subtype, boundary))
@@ -393,7 +396,7 @@ def _text_part(value: str, subtype: str) -> _Part:
         subtype.encode("ascii"),
         cte,
     )
-    return _Part(headers=headers, body=body)
+    return _Part(headers=headers, body=(body,))
 
 
 def _attachment_part(attachment: Attachment) -> _Part:
@@ -402,9 +405,10 @@ def _attachment_part(attachment: Attachment) -> _Part:
     headers = [b"Content-Type: " + content_type.encode("ascii") + _CRLF]
     if content_type == "message/rfc822":
         headers.append(b"Content-Transfer-Encoding: 8bit\r\n")
-        body = _NEWLINE.sub(_CRLF, attachment.data)
-        if body and not body.endswith(_CRLF):
-            body += _CRLF
+        message = _NEWLINE.sub(_CRLF, attachment.data)
+        if message and not message.endswith(_CRLF):
+            message += _CRLF
+        body: tuple[bytes, ...] = (message,)
     else:
         headers.append(b"Content-Transfer-Encoding: base64\r\n")
         body = _base64_lines(attachment.data)
@@ -417,25 +421,28 @@ def _attachment_part(attachment: Attachment) -> _Part:
     return _Part(headers=b"".join(headers), body=body)
 
 
-def _base64_lines(data: bytes) -> bytes:
-    """Base64 in lines of 76 characters, each ending CRLF.
+def _base64_lines(data: bytes) -> tuple[bytes, ...]:
+    """Base64 in lines of 76 characters, each ending CRLF (``base64.encodebytes`` with CRLF),
+    as pieces to be joined into the message.
 
-    Written column by column into one preallocated buffer: a list of one small bytes object
-    per line held about six times the attachment's size at once (115 MB for 18 MB)."""
-    encoded = binascii.b2a_base64(data, newline=False)
-    width, stride = _BASE64_LINE, _BASE64_LINE + len(_CRLF)
-    full = len(encoded) // width
-    rest = encoded[full * width :]
-    out = bytearray(full * stride + (len(rest) + len(_CRLF) if rest else 0))
-    end = full * stride
-    for column in range(width):
-        out[column:end:stride] = encoded[column : full * width : width]
-    out[width:end:stride] = b"\r" * full
-    out[width + 1 : end : stride] = b"\n" * full
-    del encoded
-    if rest:
-        out[end:] = rest + _CRLF
-    return bytes(out)
+    Encoded :data:`_LINES_BLOCK` at a time (256 lines, 14,592 input bytes): one C-level
+    encode, the text cut into lines by ``struct``'s ``76s`` fields (one C loop) and joined
+    with CRLF (one ``join``). About a fifth of the cost of copying the text column by column,
+    and every buffer stays small: the message's own join is the one copy of the whole
+    attachment's text, never an encoded copy, a lines copy and a list of one small object per
+    line (six times the attachment held at once)."""
+    block = _LINES_BLOCK.size // _BASE64_LINE * 57  # input bytes of one block of lines
+    pieces: list[bytes] = []
+    with memoryview(data) as view:
+        for start in range(0, len(data), block):
+            encoded = binascii.b2a_base64(view[start : start + block], newline=False)
+            if len(encoded) == _LINES_BLOCK.size:
+                pieces += (_CRLF.join(_LINES_BLOCK.unpack(encoded)), _CRLF)
+            else:  # the last, shorter block
+                width = _BASE64_LINE
+                lines = [encoded[at : at + width] for at in range(0, len(encoded), width)]
+                pieces += (_CRLF.join(lines), _CRLF)
+    return tuple(pieces)
 
 
 def _clean_filename(filename: str | None) -> str | None:

@@ -112,7 +112,7 @@ def _metadata(
         "provider_message_id": email.provider_message_id,
         "content_source": email.source,
         "dropped_headers": email.dropped_headers,
-        "sha256": hashlib.sha256(email.mime).hexdigest(),
+        "sha256": email.sha256,
         "correlation_id": correlation_id,
     }
 

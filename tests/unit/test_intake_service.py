@@ -170,3 +170,29 @@ def test_the_same_token_with_the_same_email_is_a_redelivery_not_a_new_email() ->
 def test_token_names_in_the_bucket_do_not_reveal_the_token() -> None:
     name = replay_object_name("mailgun", "../../etc/passwd")
     assert name.startswith("replay/mailgun/") and ".." not in name and len(name) == 15 + 64
+
+
+def test_an_email_without_message_id_is_hashed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its id and its object's ``sha256`` are the same digest of the MIME: computed once."""
+    from shared.intake import canonical
+    from shared.intake.canonical import derive_email_id
+
+    mime = emails.without_message_id().mime
+    inbound = InboundEmail(
+        provider="raw", mime=mime, source="original", message_id=None, attachment_count=0
+    )
+    hashed: list[int] = []
+    real_sha256 = hashlib.sha256
+
+    def counting_sha256(data: bytes = b"") -> object:
+        if data == mime:
+            hashed.append(len(data))
+        return real_sha256(data)
+
+    monkeypatch.setattr(canonical.hashlib, "sha256", counting_sha256)
+    store, publisher = InMemoryObjectStore(), RecordingPublisher()
+    accepted = _accept(inbound, store, publisher)
+    assert hashed == [len(mime)]
+    digest = real_sha256(mime).hexdigest()
+    assert accepted.email_id == "h-" + digest[:32] == derive_email_id(None, mime)
+    assert store.metadata[f"2025/03/04/{accepted.email_id}.eml"]["sha256"] == digest

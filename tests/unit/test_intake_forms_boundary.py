@@ -1,0 +1,328 @@
+"""Multipart bodies decode as werkzeug's decoder alone decodes them, faster: the
+:class:`~shared.intake.forms.BoundarySearch` gives the same match as the pattern's full search on
+any data, the canonical path (bodies in the shape providers send) gives the same form, and
+anything else goes to werkzeug; the form or the refusal is the same on any body, well formed or
+not."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
+
+from shared.intake import forms
+from shared.intake.errors import IntakeRejection, PayloadTooLarge
+
+BOUNDARY = b"b0und"
+
+
+def plain_form(body: bytes, boundary: bytes, max_bytes: int) -> forms.Form:
+    """The decoding as it was: werkzeug's decoder with its own search (the reference)."""
+    decoder = MultipartDecoder(boundary, max_bytes, max_parts=forms.MAX_FORM_PARTS)
+    form = forms.Form()
+    current: Field | File | None = None
+    chunks: list[bytes] = []
+    try:
+        decoder.receive_data(body)
+        decoder.receive_data(None)
+        while True:
+            event = decoder.next_event()
+            if isinstance(event, (Field, File)):
+                current, chunks = event, []
+            elif isinstance(event, Data):
+                chunks.append(event.data)
+                if not event.more_data and current is not None:
+                    forms._add_part(form, current, b"".join(chunks))
+                    current = None
+            elif isinstance(event, Epilogue):
+                break
+            elif isinstance(event, NeedData):
+                raise forms.MalformedPayload("multipart body ends before its closing boundary")
+    except RequestEntityTooLarge:
+        raise PayloadTooLarge(
+            f"multipart body has more than {forms.MAX_FORM_PARTS} parts"
+        ) from None
+    except ValueError:
+        raise forms.MalformedPayload("multipart body is malformed") from None
+    return form
+
+
+def outcome(parse: object, body: bytes, max_bytes: int = 10**7) -> object:
+    try:
+        form = parse(body, BOUNDARY, max_bytes)  # type: ignore[operator]
+    except IntakeRejection as rejection:
+        return (type(rejection).__name__, rejection.status, rejection.code, rejection.message)
+    return (form.fields, form.files)
+
+
+def canonical_outcome(body: bytes, max_bytes: int = 10**7) -> object:
+    """What the canonical path alone gives: ``None`` when it leaves the body to werkzeug."""
+
+    def canonical_or_none(body: bytes, boundary: bytes, max_bytes: int) -> object:
+        form = forms._parse_canonical_multipart(body, boundary, max_bytes)
+        if form is None:
+            raise LookupError
+        return form
+
+    try:
+        return outcome(canonical_or_none, body, max_bytes)
+    except LookupError:
+        return None
+
+
+line_breaks = st.sampled_from([b"\r\n", b"\n", b"\r"])
+# data that looks like the framing: boundaries with and without line breaks, partial ones
+pieces = st.sampled_from(
+    [
+        b"--b0und",
+        b"\r\n--b0und",
+        b"\n--b0und--",
+        b"\r\n--b0un",
+        b"--b0und--\r\n",
+        b"\r",
+        b"\n",
+        b"\r\n\r\n",
+        b"-",
+        b"x",
+        b'Content-Disposition: form-data; name="z"',
+    ]
+)
+data = st.lists(st.one_of(pieces, st.binary(max_size=40)), max_size=12).map(b"".join)
+
+
+@st.composite
+def multipart_bodies(draw: st.DrawFn, newlines: st.SearchStrategy[bytes] = line_breaks) -> bytes:
+    newline = draw(newlines)
+    out = [draw(st.sampled_from([b"", b"preamble" + newline]))]
+    for index in range(draw(st.integers(0, 5))):
+        out.append(b"--" + BOUNDARY + draw(st.sampled_from([b"", b" "])) + newline)
+        disposition = b'Content-Disposition: form-data; name="f%d"' % index
+        if draw(st.booleans()):
+            disposition += b'; filename="a%d.bin"' % index
+        if draw(st.integers(0, 9)) > 0:
+            out.append(disposition + newline)
+        if draw(st.booleans()):
+            out.append(b"Content-Type: application/pdf" + newline)
+        out.append(newline + draw(data) + newline)
+    if draw(st.integers(0, 9)) > 0:
+        out.append(b"--" + BOUNDARY + b"--" + newline)
+    out.append(draw(st.sampled_from([b"", b"epilogue", b"--b0und\r\n"])))
+    body = b"".join(out)
+    if draw(st.integers(0, 4)) == 0 and body:  # cut or spliced anywhere
+        at = draw(st.integers(0, len(body)))
+        body = body[:at] + draw(st.sampled_from([b"", b"\r", b"--b0und", b"\xff\xfe"]))
+    return body
+
+
+def spans(match: re.Match[bytes] | None) -> object:
+    return None if match is None else (match.span(), match.groups())
+
+
+def test_the_decoder_uses_the_fast_search() -> None:
+    """werkzeug keeps the part-end pattern in ``boundary_re`` (3.1): if an upgrade renames it,
+    parsing stays right but slow, and this test says so."""
+    decoder = forms.multipart_decoder(BOUNDARY, 10**6)
+    assert isinstance(decoder.boundary_re, forms.BoundarySearch)
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(
+    boundary=st.sampled_from([b"b0und", b"-", b"--", b"a", b"----x"]),
+    data=st.lists(st.one_of(pieces, st.binary(max_size=8), line_breaks), max_size=30).map(b"".join),
+    pos=st.integers(0, 12),
+    tries=st.sampled_from([0, 1, 2, 16]),
+)
+def test_the_search_finds_what_the_pattern_finds(
+    boundary: bytes, data: bytes, pos: int, tries: int
+) -> None:
+    pattern = MultipartDecoder(boundary).boundary_re
+    assert isinstance(pattern, re.Pattern)
+    search = forms.BoundarySearch(pattern, boundary)
+    search.FIND_TRIES = tries  # type: ignore[misc]
+    for variant in (data.replace(b"b0und", boundary), data):
+        for buffer in (variant, bytearray(variant)):
+            assert spans(search.search(buffer, pos)) == spans(pattern.search(buffer, pos))
+            assert spans(search.search(buffer)) == spans(pattern.search(buffer))
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(body=multipart_bodies())
+def test_any_body_decodes_as_with_werkzeugs_own_search(body: bytes) -> None:
+    assert outcome(forms._parse_multipart, body) == outcome(plain_form, body)
+
+
+def test_many_false_boundaries_fall_back_to_the_pattern() -> None:
+    """A part full of ``--boundary`` text that is no boundary (no line break before it): the
+    search tries a few, then lets the pattern scan; the result is the same."""
+    data = b"x--b0und" * 5_000 + b"\r\n--b0und--\r\n"
+    body = b'--b0und\r\nContent-Disposition: form-data; name="a"\r\n\r\n' + data
+    form = forms._parse_multipart(body, BOUNDARY, 10**7)
+    assert form.fields == {"a": b"x--b0und" * 5_000}
+    assert outcome(forms._parse_multipart, body) == outcome(plain_form, body)
+
+
+def test_large_parts_and_line_break_styles_decode_as_before() -> None:
+    big = bytes(range(256)) * 1000 + b"\r\n--b0un" + b"\r" * 5
+    for newline in (b"\r\n", b"\n", b"\r"):
+        body = newline.join(
+            [
+                b"--b0und",
+                b'Content-Disposition: form-data; name="a"',
+                b"",
+                big,
+                b"--b0und ",
+                b'Content-Disposition: form-data; name="f"; filename="x"',
+                b"Content-Type: application/pdf",
+                b"",
+                big[::-1],
+                b"--b0und--",
+                b"",
+            ]
+        )
+        assert outcome(forms._parse_multipart, body) == outcome(plain_form, body)
+
+
+def test_too_many_parts_and_too_large_are_refused_as_before() -> None:
+    part = b'--b0und\r\nContent-Disposition: form-data; name="a"\r\n\r\nx\r\n'
+    many = part * (forms.MAX_FORM_PARTS + 1) + b"--b0und--\r\n"
+    assert outcome(forms._parse_multipart, many) == outcome(plain_form, many)
+    assert outcome(forms._parse_multipart, many)[0] == "PayloadTooLarge"  # type: ignore[index]
+    small = part + b"--b0und--\r\n"
+    assert outcome(forms._parse_multipart, small, max_bytes=len(small) - 1) == outcome(
+        plain_form, small, max_bytes=len(small) - 1
+    )
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(body=multipart_bodies(st.just(b"\r\n")))
+def test_crlf_bodies_decode_as_with_werkzeug_alone(body: bytes) -> None:
+    """CRLF bodies are the ones the canonical path takes (when nothing else is odd)."""
+    expected = outcome(plain_form, body)
+    assert outcome(forms._parse_multipart, body) == expected
+    canonical = canonical_outcome(body)
+    assert canonical is None or canonical == expected
+
+
+canonical_data = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [b"\r\n", b"\r", b"\n", b"\r\n\r\n", b"--", b"b0und", b"\r\n--b0un", b"-b0und", b" "]
+        ),
+        st.binary(max_size=30),
+    ),
+    max_size=10,
+).map(b"".join)
+disposition_lines = st.sampled_from(
+    [
+        b'Content-Disposition: form-data; name="{n}"',
+        b'content-disposition: form-data; name="{n}"; filename="a b.pdf"',
+        b"Content-Disposition:form-data;name={n};filename=x",
+        b"CONTENT-DISPOSITION: form-data; name=\"{n}\"; filename*=UTF-8''%C3%A9.pdf",
+        b'Content-Disposition: form-data; name="q\\"{n}"',
+        b"Content-Disposition: form-data",
+        b'Content-Disposition: form-data; filename="only-{n}"',
+        b'Content-Disposition: form-data; name="{n}" ',
+        'Content-Disposition: form-data; name="\u00e9{n}"'.encode(),
+    ]
+)
+other_lines = st.sampled_from(
+    [b"", b"Content-Type: application/pdf", b"X-Any: thing", b"  ", b"NoColon", b":empty"]
+)
+
+
+@st.composite
+def canonical_bodies(draw: st.DrawFn) -> bytes:
+    """Bodies in the shape providers send, with data and headers that come close to the
+    framing (and now and then a real delimiter inside a part's data)."""
+    out = b""
+    for index in range(draw(st.integers(1, 5))):
+        lines = [
+            draw(disposition_lines).replace(b"{n}", b"%d" % index),
+            *draw(st.lists(other_lines, max_size=2)),
+        ]
+        lines = draw(st.permutations(lines))
+        out += b"--b0und\r\n" + b"\r\n".join(lines) + b"\r\n\r\n" + draw(canonical_data)
+        out += draw(st.sampled_from([b"\r\n", b"\r\n", b"\r\n--b0und\r\n"]))
+    return out + draw(st.sampled_from([b"--b0und--\r\n", b"--b0und--", b"--b0und--tail"]))
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(body=canonical_bodies())
+def test_canonical_bodies_decode_as_with_werkzeug_alone(body: bytes) -> None:
+    expected = outcome(plain_form, body)
+    assert outcome(forms._parse_multipart, body) == expected
+    canonical = canonical_outcome(body)
+    assert canonical is None or canonical == expected
+
+
+def _provider_body(fields: list[tuple[str, bytes]], files: list[tuple[str, bytes]]) -> bytes:
+    out = b""
+    for name, value in fields:
+        out += b'--b0und\r\nContent-Disposition: form-data; name="%s"\r\n\r\n' % name.encode()
+        out += value + b"\r\n"
+    for name, value in files:
+        out += (
+            b'--b0und\r\nContent-Disposition: form-data; name="%s"; filename="s.pdf"\r\n'
+            b"Content-Type: application/pdf\r\n\r\n" % name.encode()
+        )
+        out += value + b"\r\n"
+    return out + b"--b0und--\r\n"
+
+
+def test_provider_shaped_bodies_take_the_canonical_path() -> None:
+    from infra.sign_request import encode_multipart
+
+    pdf = bytes(range(256)) * 800 + b"\r\n--b0un\r\n-- b0und\r\n"
+    bodies = [
+        _provider_body(
+            [("body-plain", b"line\r\n" * 5000), ("empty", b"")], [("attachment-1", pdf)]
+        ),
+        _provider_body([("a", b"\r\n"), ("b", b"\r\n\r\n--")], [("f", b""), ("g", b"\n\r")]),
+    ]
+    for body in bodies:
+        canonical = forms._parse_canonical_multipart(body, BOUNDARY, 10**7)
+        assert canonical is not None
+        assert (canonical.fields, canonical.files) == outcome(plain_form, body)
+    body, content_type = encode_multipart([("from", b"a@b.c"), ("body-plain", b"hi")], [])
+    boundary = forms.media_type(content_type)[1]["boundary"].encode()
+    assert forms._parse_canonical_multipart(body, boundary, 10**7) is not None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"preamble\r\n" + _provider_body([("a", b"x")], []),  # a preamble
+        _provider_body([("a", b"x")], []).replace(b"\r\n", b"\n"),  # LF line breaks
+        _provider_body([("a", b"x")], []).replace(b'"a"', b'"a"\r\n\tcontinued'),  # folded
+        _provider_body([("a", b"x")], []).replace(b'"a"', b'"a"\rX: y'),  # a lone CR
+        _provider_body([("a", b"x"), ("b", b"y")], []).replace(b"b0und\r\nC", b"b0und \r\nC"),
+        _provider_body([("a", b"x--b0und"), ("b", b"y")], []),  # the delimiter inside data
+        _provider_body([("a", b"x")], []).replace(b"name=", b"\xff name="),  # not UTF-8
+        _provider_body([("a", b"x")], []).replace(b"Content-Disposition", b"X-Other"),
+        _provider_body([("a", b"x")], [])[:-12],  # no closing delimiter
+        _provider_body([("a", b"x")] * (forms.MAX_FORM_PARTS + 1), []),  # too many parts
+        _provider_body([("a", b"x")], []).replace(b'"a"', b'"a"' + b"\r\nX: y" * 16),  # long
+        _provider_body([("a", b"x")], []).replace(b'"a"', b'"a"\r\nX: ' + b"y" * 4096),
+    ],
+)
+def test_anything_else_is_left_to_werkzeug(body: bytes) -> None:
+    assert forms._parse_canonical_multipart(body, BOUNDARY, 10**7) is None
+    assert outcome(forms._parse_multipart, body) == outcome(plain_form, body)
+
+
+def test_a_body_over_the_limit_is_left_to_werkzeug() -> None:
+    body = _provider_body([("a", b"x")], [])
+    assert forms._parse_canonical_multipart(body, BOUNDARY, len(body) - 1) is None
+    refused = outcome(forms._parse_multipart, body, max_bytes=len(body) - 1)
+    assert refused == outcome(plain_form, body, max_bytes=len(body) - 1)
+    assert refused[0] == "PayloadTooLarge"  # type: ignore[index]
+
+
+def test_a_part_without_a_name_is_refused_as_before() -> None:
+    body = _provider_body([("a", b"x")], []).replace(b'; name="a"', b"")
+    assert outcome(forms._parse_multipart, body) == outcome(plain_form, body)
+    assert outcome(forms._parse_multipart, body)[0] == "MalformedPayload"  # type: ignore[index]
