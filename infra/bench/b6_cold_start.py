@@ -1,12 +1,20 @@
 """B6 — cold start: from starting a function's process to its first successful answer.
 
-For each function, a fresh ``functions-framework`` process (started as the stack starts it) is
-sent its real first request as soon as its port accepts connections, retried every 20 ms until
-the first success: the webhook a signed Mailgun POST (→ 200, email stored and published), the
-processor a Pub/Sub push of a prepared email (→ 200, processed), the rollup ``POST {}`` (→ 200).
-The baseline is a process started the same way from :mod:`infra.bench.baselines` that only
-imports functions-framework and the client libraries that function truly needs, and answers
-the same request. Runs alternate; figures are medians. Target: ≤ 1.2× for each function.
+For each function, a fresh ``functions-framework`` process is sent its real first request as
+soon as its port accepts connections, retried every 20 ms until the first success: the webhook
+a signed Mailgun POST (→ 200, email stored and published), the processor a Pub/Sub push of a
+prepared email (→ 200, processed), the rollup ``POST {}`` (→ 200). The baseline is a process
+started the same way from :mod:`infra.bench.baselines` that only imports functions-framework
+and the client libraries that function truly needs, and answers the same request. Runs
+alternate; figures are medians. Target: ≤ 1.2× for each function.
+
+Both sides start from a tree laid out and compiled as a deployed function's is
+(:func:`deployed_tree`): the function's archive as ``make package`` builds it (``main.py`` at
+the root, ``shared/``), or the baseline's file as ``main.py``, unpacked into the bench's work
+folder and byte-compiled with the command Cloud Functions' Python build runs on the source
+(``python3 -m compileall -f -q .``); the process runs there with ``PYTHONPATH`` set to it, so
+``shared/`` is imported from that bytecode and never from the repository's sources. The
+installed libraries are already compiled on both sides (pip compiles what it installs).
 
 That the webhook never imports anthropic, SQLAlchemy, pymongo or pybreaker is checked by the
 intake's test ``tests/integration/test_webhook_process.py``.
@@ -15,6 +23,8 @@ intake's test ``tests/integration/test_webhook_process.py``.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import threading
 import time
 import urllib.error
@@ -22,13 +32,15 @@ import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from infra.bench import workload
 from infra.bench.context import BenchContext, require
 from infra.bench.processes import BASELINES, function_process
 from infra.bench.results import Check, Measurement, NotMeasured, median
-from infra.stack import ManagedProcess
+from infra.package import archive_entries
+from infra.stack import ManagedProcess, _venv_bin
 
 KEY = "B6"
 TITLE = "cold start (worst function)"
@@ -50,6 +62,32 @@ class Subject:
 class ColdStart:
     seconds: float  # process start → first 200
     refused: list[str]  # statuses answered before the first success
+
+
+def deployed_tree(root: Path, files: dict[str, Path | bytes]) -> Path:
+    """Write ``files`` (archive member name → file or bytes) under a fresh ``root`` and
+    byte-compile them as Cloud Functions' Python build compiles a function's source.
+
+    That build (Google's ``python/functions_framework`` buildpack, GoogleCloudPlatform/buildpacks
+    ``cmd/python/functions_framework/lib/lib.go``) runs ``python3 -m compileall -f -q .`` in the
+    source folder before the image is made, so the ``__pycache__`` folders ship with the
+    deployed source; the packages of ``requirements.txt`` get their bytecode at install time
+    (``pkg/python/python.go``, ``compileBytecode``). Timing a start from bare sources would
+    count a compilation of ``shared/`` that no deployed instance does (``PYTHONDONTWRITEBYTECODE``
+    on this machine keeps it from being cached)."""
+    if root.exists():
+        shutil.rmtree(root)
+    for member, source in files.items():
+        target = root / member
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(source if isinstance(source, bytes) else source.read_bytes())
+    subprocess.run(
+        [_venv_bin("python"), "-m", "compileall", "-f", "-q", "."],
+        cwd=root,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return root
 
 
 def _first_success(process: ManagedProcess, request: Callable[[], Request]) -> ColdStart:
@@ -146,14 +184,28 @@ def run(ctx: BenchContext) -> Measurement:
         for side in ("function", "baseline")
     ]
 
+    trees = {
+        (subject.function, side): deployed_tree(
+            ctx.work_dir / f"b6-{subject.function}-{side}",
+            archive_entries(subject.function)
+            if side == "function"
+            else {"main.py": BASELINES / subject.baseline_source},
+        )
+        for subject in subjects
+        for side in ("function", "baseline")
+    }
+
     def cold_start(start: tuple[Subject, int, str]) -> ColdStart:
         subject, index, side = start
+        tree = trees[(subject.function, side)]
         process = function_process(
             ctx,
             f"b6-{subject.function}-{side}-{index}",
             function=subject.function,
-            source=BASELINES / subject.baseline_source if side == "baseline" else None,
+            source=tree / "main.py",
             target="baseline" if side == "baseline" else None,
+            extra_env={"PYTHONPATH": str(tree)},
+            cwd=tree,
         )
         process.ready = lambda _server: True
         try:
