@@ -79,7 +79,11 @@ def normalise(text: str) -> str:
     return text.casefold()
 
 
-def _phrase_pattern(phrase: str) -> str:
+_WORD_START = r"(?<![\w'-])"  # what a phrase's first word may not follow
+_WORD_END = r"(?![\w-])"  # what its last word may not precede
+
+
+def _phrase_body(phrase: str) -> str:
     parts: list[str] = []
     for word in normalise(phrase).split():
         if word in ("…", "..."):  # NFKC spells the ellipsis as three dots
@@ -88,8 +92,18 @@ def _phrase_pattern(phrase: str) -> str:
         body = re.escape(word.rstrip("*")) + (r"\w*" if word.endswith("*") else "")
         parts.append(body + r"\s+")
     pattern = "".join(parts)
-    pattern = pattern[: -len(r"\s+")] if pattern.endswith(r"\s+") else pattern
-    return rf"(?<![\w'-]){pattern}(?![\w-])"
+    return pattern[: -len(r"\s+")] if pattern.endswith(r"\s+") else pattern
+
+
+def _phrase_pattern(phrase: str) -> str:
+    return f"{_WORD_START}{_phrase_body(phrase)}{_WORD_END}"
+
+
+def _first_letter(phrase: str) -> str | None:
+    """The character every match of ``phrase`` starts with (None when it starts with a gap)."""
+    first = normalise(phrase).split()[0]
+    literal = first.rstrip("*")
+    return None if first in ("…", "...") or not literal else literal[0]
 
 
 @dataclass(frozen=True)
@@ -110,8 +124,24 @@ def _compile() -> tuple[re.Pattern[str], list[_Entry]]:
         range(len(entries)),
         key=lambda i: (-len(entries[i].phrase), "*" in entries[i].phrase),
     )
-    alternatives = [f"(?P<p{i}>{_phrase_pattern(entries[i].phrase)})" for i in order]
-    return re.compile("|".join(alternatives)), entries
+    # One alternation with the word boundaries checked once per position, not once per phrase,
+    # and the phrases grouped by their first letter behind a lookahead: a position tries only
+    # the phrases that can start there instead of all of them (every email is searched, and the
+    # pattern is compiled at each cold start). Within a group the order above holds, and a
+    # phrase of another group cannot match where this one does, so the phrase found at a
+    # position is the one the plain ordered alternation of bounded phrases finds.
+    letters = {i: _first_letter(entries[i].phrase) for i in order}
+    if None in letters.values():  # a phrase opening with a gap may start anywhere: no groups
+        letters = dict.fromkeys(order)
+    groups: dict[str | None, list[str]] = {}
+    for i in order:
+        groups.setdefault(letters[i], []).append(f"(?P<p{i}>{_phrase_body(entries[i].phrase)})")
+    alternatives = [
+        ("" if letter is None else f"(?={re.escape(letter)})") + f"(?:{'|'.join(group)})"
+        for letter, group in groups.items()
+    ]
+    pattern = f"{_WORD_START}(?:{'|'.join(alternatives)}){_WORD_END}"
+    return re.compile(pattern), entries
 
 
 _PATTERN, _ENTRIES = _compile()
