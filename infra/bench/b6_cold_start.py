@@ -14,7 +14,8 @@ the root, ``shared/``), or the baseline's file as ``main.py``, unpacked into the
 folder and byte-compiled with the command Cloud Functions' Python build runs on the source
 (``python3 -m compileall -f -q .``); the process runs there with ``PYTHONPATH`` set to it, so
 ``shared/`` is imported from that bytecode and never from the repository's sources. The
-installed libraries are already compiled on both sides (pip compiles what it installs).
+installed libraries are already compiled on both sides (pip compiles what it installs). The
+function also gets the ``SENTRY_RELEASE`` Terraform gives it (``<function>@<archive MD5>``).
 
 Beside the wall time (the target), each start's CPU time is reported: user + system seconds of
 the process tree (functions-framework's worker included, from ``/proc``) read at the first
@@ -27,6 +28,7 @@ intake's test ``tests/integration/test_webhook_process.py``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -34,6 +36,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -45,7 +48,7 @@ from infra.bench.context import BenchContext, require
 from infra.bench.cpu import tree_cpu_seconds
 from infra.bench.processes import BASELINES, function_process
 from infra.bench.results import Check, Measurement, NotMeasured, median
-from infra.package import archive_entries
+from infra.package import build_archive
 from infra.stack import ManagedProcess, _venv_bin
 
 KEY = "B6"
@@ -193,16 +196,23 @@ def run(ctx: BenchContext) -> Measurement:
         for side in ("function", "baseline")
     ]
 
-    trees = {
-        (subject.function, side): deployed_tree(
-            ctx.work_dir / f"b6-{subject.function}-{side}",
-            archive_entries(subject.function)
-            if side == "function"
-            else {"main.py": BASELINES / subject.baseline_source},
+    trees: dict[tuple[str, str], Path] = {}
+    releases: dict[str, str] = {}
+    for subject in subjects:
+        archive = build_archive(subject.function, ctx.work_dir / "b6-dist")
+        with zipfile.ZipFile(archive) as unpacked:
+            members: dict[str, Path | bytes] = {n: unpacked.read(n) for n in unpacked.namelist()}
+        trees[(subject.function, "function")] = deployed_tree(
+            ctx.work_dir / f"b6-{subject.function}-function", members
         )
-        for subject in subjects
-        for side in ("function", "baseline")
-    }
+        trees[(subject.function, "baseline")] = deployed_tree(
+            ctx.work_dir / f"b6-{subject.function}-baseline",
+            {"main.py": BASELINES / subject.baseline_source},
+        )
+        # as Terraform names a deployed function's release (terraform/functions.tf); unset,
+        # the Sentry SDK would run ``git rev-parse HEAD`` at every start to guess one
+        digest = hashlib.md5(archive.read_bytes(), usedforsecurity=False).hexdigest()
+        releases[subject.function] = f"{subject.function}@{digest[:12]}"
 
     def cold_start(start: tuple[Subject, int, str]) -> ColdStart:
         subject, index, side = start
@@ -213,7 +223,7 @@ def run(ctx: BenchContext) -> Measurement:
             function=subject.function,
             source=tree / "main.py",
             target="baseline" if side == "baseline" else None,
-            extra_env={"PYTHONPATH": str(tree)},
+            extra_env={"PYTHONPATH": str(tree), "SENTRY_RELEASE": releases[subject.function]},
             cwd=tree,
         )
         process.ready = lambda _server: True
