@@ -49,6 +49,7 @@ def function_process(
     source: Path | None = None,
     target: str | None = None,
     extra_env: dict[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> ManagedProcess:
     """A not yet started process of ``function`` (or of a baseline ``source``/``target``)."""
     port = free_port()
@@ -66,7 +67,7 @@ def function_process(
         ),
         env=env,
         ready=lambda s: _http_answers(f"http://127.0.0.1:{s.port}/"),
-        cwd=REPO_ROOT,
+        cwd=cwd or REPO_ROOT,
     )
 
 

@@ -1,8 +1,9 @@
 """What the benchmarks compute beside their timings: CPU of a process tree, an email's content
-(B8's second baseline), the cost of its tokens."""
+(B8's second baseline), the cost of its tokens, the compiled tree B6 starts a function from."""
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 import time
@@ -10,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from infra.bench.b6_cold_start import deployed_tree
 from infra.bench.b8_tokens import content_text
 from infra.bench.cpu import tree_cpu_seconds
 from infra.bench.prices import PRICES, input_cost_per_1000_emails
+from infra.package import archive_entries
 from shared.extraction.email_parser import parse_email
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "provider_mail"
@@ -68,3 +71,30 @@ def test_cost_reads_the_prefix_from_the_cache_and_pays_the_email_in_full() -> No
     cost = input_cost_per_1000_emails("claude-sonnet-5-5", 2000, 100)
     assert cost == pytest.approx(1000 * (2000 * price.cache_read + 100 * price.input) / 1e6)
     assert input_cost_per_1000_emails("no-such-model", 2000, 100) is None
+
+
+def test_b6_tree_is_the_packaged_function_with_valid_bytecode_for_every_module(
+    tmp_path: Path,
+) -> None:
+    tree = deployed_tree(tmp_path / "webhook", archive_entries("webhook"))
+
+    sources = sorted(tree.rglob("*.py"))
+    assert (tree / "main.py") in sources and (tree / "shared" / "__init__.py") in sources
+    for source in sources:
+        cached = Path(importlib.util.cache_from_source(str(source)))
+        header = cached.read_bytes()[:16]
+        stat = source.stat()
+        assert header[:4] == importlib.util.MAGIC_NUMBER, source
+        assert int.from_bytes(header[4:8], "little") == 0, source  # timestamp-checked
+        assert int.from_bytes(header[8:12], "little") == int(stat.st_mtime) & 0xFFFFFFFF, source
+        assert int.from_bytes(header[12:16], "little") == stat.st_size & 0xFFFFFFFF, source
+    # a process started there imports shared/ from the tree, not from the repository
+    found = subprocess.run(
+        [sys.executable, "-c", "import shared; print(shared.__file__)"],
+        cwd=tree,
+        env={"PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert Path(found.stdout.strip()) == tree / "shared" / "__init__.py"

@@ -283,3 +283,35 @@ def test_factory_degraded_flag_follows_the_api_key() -> None:
     claude, fallback = build_extractors(load_settings({"ANTHROPIC_API_KEY": "k"}))
     assert claude is not None and claude.name == "claude" and fallback.degraded is True
     assert claude._client is None  # nothing created before the first call
+
+
+def test_the_factorys_rules_extractor_reads_like_the_rules_extractor() -> None:
+    for env, degraded in (({}, False), ({"ANTHROPIC_API_KEY": "k"}, True)):
+        _, fallback = build_extractors(load_settings(env))
+        for path in sorted(EMAILS.glob("*.eml")):
+            email = parse_email(path.read_bytes())
+            expected = RulesExtractor(load_settings(env), degraded=degraded).extract(email)
+            assert fallback.extract(email) == expected, path.name
+        assert fallback.name == "rules" and fallback.degraded is degraded
+
+
+def test_the_rules_module_is_imported_on_the_first_extraction_only() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from shared.config import load_settings\n"
+        "from shared.extraction.factory import build_extractors\n"
+        "import shared.processing.bootstrap, shared.processing.pipeline\n"
+        "_, rules = build_extractors(load_settings({'ANTHROPIC_API_KEY': 'k'}))\n"
+        "print('shared.extraction.rules' in sys.modules)\n"
+        "from shared.extraction.models import ParsedEmail\n"
+        "email = ParsedEmail(None, 'Payment', 'a@b.example', None, None, 'I paid 10.00 today')\n"
+        "rules.extract(email)\n"
+        "print('shared.extraction.rules' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.split() == ["False", "True"]

@@ -170,3 +170,38 @@ def test_bankruptcy_decides_over_cease_and_cease_over_dispute() -> None:
         "cease_and_desist",
         "dispute",
     ]
+
+
+def test_the_grouped_pattern_finds_what_the_ordered_alternation_of_phrases_finds() -> None:
+    import random
+    import re
+
+    from shared.extraction import wording
+
+    entries = wording._ENTRIES
+    order = sorted(
+        range(len(entries)), key=lambda i: (-len(entries[i].phrase), "*" in entries[i].phrase)
+    )
+    plain = re.compile(
+        "|".join(f"(?P<p{i}>{wording._phrase_pattern(entries[i].phrase)})" for i in order)
+    )
+    rng = random.Random(6)
+    edges = ["", " ", "x", "un", "'", "-", ">", ".", "s", "'s", "\n"]
+    texts = [wording.normalise(example(phrase)) for _, phrase, _ in TABLE]
+    for _ in range(1500):
+        picked = rng.sample(TABLE, rng.randint(1, 4))
+        texts.append(
+            wording.normalise(
+                " ".join(
+                    rng.choice(edges) + example(phrase)[7:-7] + rng.choice(edges)
+                    for _, phrase, _ in picked
+                )
+            )
+        )
+
+    def found(pattern: re.Pattern[str], text: str) -> list[tuple[int, int, str | None]]:
+        return [(m.start(), m.end(), m.lastgroup) for m in pattern.finditer(text)]
+
+    assert sum(len(found(plain, text)) for text in texts) > 2 * len(TABLE)
+    for text in texts:
+        assert found(wording._PATTERN, text) == found(plain, text), text

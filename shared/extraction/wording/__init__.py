@@ -35,7 +35,6 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -80,7 +79,11 @@ def normalise(text: str) -> str:
     return text.casefold()
 
 
-def _phrase_pattern(phrase: str) -> str:
+_WORD_START = r"(?<![\w'-])"  # what a phrase's first word may not follow
+_WORD_END = r"(?![\w-])"  # what its last word may not precede
+
+
+def _phrase_body(phrase: str) -> str:
     parts: list[str] = []
     for word in normalise(phrase).split():
         if word in ("…", "..."):  # NFKC spells the ellipsis as three dots
@@ -89,8 +92,18 @@ def _phrase_pattern(phrase: str) -> str:
         body = re.escape(word.rstrip("*")) + (r"\w*" if word.endswith("*") else "")
         parts.append(body + r"\s+")
     pattern = "".join(parts)
-    pattern = pattern[: -len(r"\s+")] if pattern.endswith(r"\s+") else pattern
-    return rf"(?<![\w'-]){pattern}(?![\w-])"
+    return pattern[: -len(r"\s+")] if pattern.endswith(r"\s+") else pattern
+
+
+def _phrase_pattern(phrase: str) -> str:
+    return f"{_WORD_START}{_phrase_body(phrase)}{_WORD_END}"
+
+
+def _first_letter(phrase: str) -> str | None:
+    """The character every match of ``phrase`` starts with (None when it starts with a gap)."""
+    first = normalise(phrase).split()[0]
+    literal = first.rstrip("*")
+    return None if first in ("…", "...") or not literal else literal[0]
 
 
 @dataclass(frozen=True)
@@ -100,45 +113,7 @@ class _Entry:
     language: str
 
 
-def _first_character(phrase: str) -> str | None:
-    """The character every match of ``phrase`` starts with (None: it may start with any)."""
-    first = normalise(phrase).split()[0]
-    if first in ("…", "...") or not first.rstrip("*"):
-        return None
-    return first[0]
-
-
-@dataclass(frozen=True)
-class _Table:
-    """The phrases as one alternation per first character (:func:`find_wording`).
-
-    A phrase can only match where the text has its first character, so at any position only
-    the alternation of that character is tried: the same match as one alternation of every
-    phrase in the same order (the first alternative that matches wins), without trying each
-    of several hundred phrases at every position of the text."""
-
-    starts: re.Pattern[str]  # a position where some phrase may start
-    by_first: dict[str, re.Pattern[str]]
-    anywhere: re.Pattern[str] | None  # for a character no phrase starts with (None: none may)
-    entries: list[_Entry]
-
-    def matches(self, text: str) -> Iterator[re.Match[str]]:
-        """The matches of the phrases in ``text``, as ``finditer`` of their alternation."""
-        position = 0
-        while (start := self.starts.search(text, position)) is not None:
-            at = start.start()
-            if at >= len(text):
-                return
-            pattern = self.by_first.get(text[at], self.anywhere)
-            found = pattern.match(text, at) if pattern is not None else None
-            if found is None:
-                position = at + 1
-                continue
-            yield found
-            position = found.end()  # never empty: every phrase has a word
-
-
-def _compile() -> _Table:
+def _compile() -> tuple[re.Pattern[str], list[_Entry]]:
     entries: list[_Entry] = []
     for language, module in LANGUAGES.items():
         for phrase, kind in module.PHRASES.items():
@@ -149,32 +124,27 @@ def _compile() -> _Table:
         range(len(entries)),
         key=lambda i: (-len(entries[i].phrase), "*" in entries[i].phrase),
     )
-    firsts = {i: _first_character(entries[i].phrase) for i in order}
-    alternatives: dict[str | None, list[str]] = {}
+    # One alternation with the word boundaries checked once per position, not once per phrase,
+    # and the phrases grouped by their first letter behind a lookahead: a position tries only
+    # the phrases that can start there instead of all of them (every email is searched, and the
+    # pattern is compiled at each cold start). Within a group the order above holds, and a
+    # phrase of another group cannot match where this one does, so the phrase found at a
+    # position is the one the plain ordered alternation of bounded phrases finds.
+    letters = {i: _first_letter(entries[i].phrase) for i in order}
+    if None in letters.values():  # a phrase opening with a gap may start anywhere: no groups
+        letters = dict.fromkeys(order)
+    groups: dict[str | None, list[str]] = {}
     for i in order:
-        alternative = f"(?P<p{i}>{_phrase_pattern(entries[i].phrase)})"
-        for first in {firsts[i], *firsts.values()} if firsts[i] is None else (firsts[i],):
-            # a phrase that may start anywhere belongs to every character's alternation
-            alternatives.setdefault(first, []).append(alternative)
-    by_first = {
-        first: re.compile("|".join(group))
-        for first, group in alternatives.items()
-        if first is not None
-    }
-    anywhere = alternatives.get(None)
-    if anywhere:
-        starts = re.compile(r"(?<![\w'-])")
-    else:
-        starts = re.compile(r"(?<![\w'-])[" + "".join(map(re.escape, sorted(by_first))) + "]")
-    return _Table(
-        starts=starts,
-        by_first=by_first,
-        anywhere=re.compile("|".join(anywhere)) if anywhere else None,
-        entries=entries,
-    )
+        groups.setdefault(letters[i], []).append(f"(?P<p{i}>{_phrase_body(entries[i].phrase)})")
+    alternatives = [
+        ("" if letter is None else f"(?={re.escape(letter)})") + f"(?:{'|'.join(group)})"
+        for letter, group in groups.items()
+    ]
+    pattern = f"{_WORD_START}(?:{'|'.join(alternatives)}){_WORD_END}"
+    return re.compile(pattern), entries
 
 
-_TABLE = _compile()
+_PATTERN, _ENTRIES = _compile()
 
 
 def _cues(cues: tuple[str, ...]) -> re.Pattern[str]:
@@ -236,11 +206,11 @@ def find_wording(text: str, *, segment: str = "new") -> list[WordingHit]:
     """Every compliance phrase in ``text`` that counts (not negated, not a rights notice)."""
     normalised = normalise(text[:MAX_SEGMENT_CHARS])
     hits: list[WordingHit] = []
-    for match in _TABLE.matches(normalised):
+    for match in _PATTERN.finditer(normalised):
         name = match.lastgroup
         if name is None:
             continue
-        entry = _TABLE.entries[int(name[1:])]
+        entry = _ENTRIES[int(name[1:])]
         if _counts(entry, normalised, match.start(), match.end()):
             evidence = " ".join(match.group().split())
             hits.append(WordingHit(entry.kind, entry.language, entry.phrase, evidence, segment))
