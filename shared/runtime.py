@@ -26,6 +26,20 @@ from shared.logs import configure_logging, remember_invocation
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def serve_without_control_socket() -> None:
+    """Keep gunicorn (functions-framework's server) from opening its control socket. Call it
+    from an entry module, which functions-framework imports before it configures gunicorn.
+
+    Nothing manages a function instance through that socket, and its default path
+    (``$XDG_RUNTIME_DIR/gunicorn.ctl``, else ``~/.gunicorn/gunicorn.ctl``) is the same for every
+    process of a user: several instances on one machine unlink each other's socket and gunicorn
+    then logs plain-text errors among the JSON lines. functions-framework passes gunicorn no
+    settings of ours, so the setting's default is changed (see docs/constraints.md)."""
+    from gunicorn.config import ControlSocketDisable
+
+    ControlSocketDisable.default = True
+
+
 def prepare_instance(function_name: str) -> None:
     """Per-instance set-up done on first invocation (never at import): the C allocator's
     settings, structured logging and Sentry (a no-op without ``SENTRY_DSN``). Nothing here may

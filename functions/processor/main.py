@@ -8,6 +8,7 @@ from typing import Any
 import functions_framework
 
 from shared.coldstart import freeze_import_heap
+from shared.runtime import serve_without_control_socket
 
 
 @functions_framework.cloud_event
@@ -18,4 +19,5 @@ def process_email(cloud_event: Any) -> None:
 
 
 # Last: the heap inherited by the forked worker stays out of its collections (cold start).
+serve_without_control_socket()
 freeze_import_heap()

@@ -13,7 +13,7 @@ from typing import Any
 import functions_framework
 
 from shared.coldstart import freeze_import_heap
-from shared.runtime import http_function
+from shared.runtime import http_function, serve_without_control_socket
 
 
 @functions_framework.http
@@ -25,4 +25,5 @@ def rollup(request: Any) -> Any:
 
 
 # Last: the heap inherited by the forked worker stays out of its collections (cold start).
+serve_without_control_socket()
 freeze_import_heap()

@@ -8,7 +8,7 @@ from typing import Any
 import functions_framework
 
 from shared.coldstart import freeze_import_heap
-from shared.runtime import http_function
+from shared.runtime import http_function, serve_without_control_socket
 
 
 @functions_framework.http
@@ -34,4 +34,5 @@ def _limit_reads() -> None:
 _limit_reads()
 
 # Last: the heap inherited by the forked worker stays out of its collections (cold start).
+serve_without_control_socket()
 freeze_import_heap()

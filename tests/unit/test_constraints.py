@@ -53,3 +53,14 @@ def test_nx_27017_is_the_version_whose_gaps_the_queries_are_shaped_around() -> N
     )
     assert importlib.metadata.version("nx-27017") == NX_27017_CHECKED, message
     assert _pinned("requirements-dev.txt", "nx-27017") == NX_27017_CHECKED, message
+
+
+def test_gunicorn_serves_the_functions_without_its_control_socket() -> None:
+    from gunicorn.config import Config
+
+    from shared.runtime import serve_without_control_socket
+
+    serve_without_control_socket()
+    assert Config().control_socket_disable is True
+    for main in sorted((Path(__file__).resolve().parents[2] / "functions").glob("*/main.py")):
+        assert "\nserve_without_control_socket()\n" in main.read_text(), main
