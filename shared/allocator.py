@@ -39,7 +39,9 @@ M_ARENA_MAX = -8
 
 _lock = threading.Lock()
 _state: dict[str, Any] = {"libc": None, "tuned": False, "trim_from": None}
-_large_payload: ContextVar[bool] = ContextVar("large_payload", default=False)
+# The invocation's mark, a one-item list rather than a bool: a task the invocation runs on a
+# thread pool (in a copy of its context, :mod:`shared.workers`) sets the same list.
+_large_payload: ContextVar[list[bool] | None] = ContextVar("large_payload", default=None)
 
 
 def _load_glibc() -> Any:
@@ -89,21 +91,22 @@ def release_after_large_payload(size_bytes: int) -> None:
     """Note that this invocation held a body of ``size_bytes``; a large one gets the heap
     trimmed when the invocation ends."""
     trim_from = _state["trim_from"]
-    if trim_from is not None and size_bytes >= trim_from:
-        _large_payload.set(True)
+    mark = _large_payload.get()
+    if trim_from is not None and size_bytes >= trim_from and mark is not None:
+        mark[0] = True
 
 
 @contextmanager
 def released_after_invocation() -> Iterator[None]:
     """Around one invocation: ``malloc_trim(0)`` at its end if it noted a large payload."""
-    token = _large_payload.set(False)
+    mark = [False]
+    token = _large_payload.set(mark)
     try:
         yield
     finally:
-        large = _large_payload.get()
         _large_payload.reset(token)
         libc = _state["libc"]
-        if large and libc is not None:
+        if mark[0] and libc is not None:
             libc.malloc_trim(0)
 
 

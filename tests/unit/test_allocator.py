@@ -81,6 +81,17 @@ def test_trim_only_after_an_invocation_with_a_large_body(libc: RecordingLibc) ->
     assert libc.trims == 1
 
 
+def test_a_large_body_read_on_the_overlap_pool_still_trims(libc: RecordingLibc) -> None:
+    """The processor reads the email on a pool thread, in a copy of the invocation's context."""
+    from shared import workers
+
+    allocator.tune_allocator(load_settings({"MEMORY_TRIM_AFTER_BYTES": "1000"}))
+    with allocator.released_after_invocation():
+        read = workers.submit(lambda: allocator.release_after_large_payload(5000))
+        workers.result_of(read, timeout=5)
+    assert libc.trims == 1
+
+
 _MALLINFO2_FIELDS = (
     *("arena", "ordblks", "smblks", "hblks", "hblkhd"),
     *("usmblks", "fsmblks", "uordblks", "fordblks", "keepcost"),
