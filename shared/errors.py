@@ -47,6 +47,11 @@ class BreakerOpenError(TransientError):
         self.breaker = breaker
 
 
+class InstanceBusy(TransientError):
+    """This instance's own queue (its threads) did not get to a call in time: retry later. Says
+    nothing about the dependency, so no circuit breaker counts it."""
+
+
 class LeaseHeldError(TransientError):
     """Another instance holds an unexpired lease on this email."""
 

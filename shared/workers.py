@@ -23,9 +23,10 @@ class WaitTimedOut(TimeoutError):
     """The wait for a call on the pool ended before the call did (not the call's own error)."""
 
 
-# Threads are started only when needed, up to this many (a delivery uses up to three at a time,
-# the reference lookup's queries, and an instance runs up to ``THREADS`` deliveries at once).
-MAX_WORKERS = 64
+# Threads are started only when needed, up to this many: a delivery uses one for its read and
+# one per query of the reference lookup beyond the first (one per identifying field, and the
+# key derivation), and an instance runs up to ``THREADS`` deliveries at once (at most 32).
+MAX_WORKERS = 256
 
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None

@@ -91,7 +91,7 @@ from shared.config import (
     require_in_production,
     require_trimmed,
 )
-from shared.errors import DependencyUnavailable, ProcessingError
+from shared.errors import DependencyUnavailable, InstanceBusy, ProcessingError
 from shared.logs import log_event
 from shared.workers import WaitTimedOut, run_together
 
@@ -447,8 +447,8 @@ class MongoAccountRepository:
             timeout = self._settings.mongodb_timeout_ms / 1000 + 1.0
             try:
                 found = run_together(calls, timeout=timeout)
-            except WaitTimedOut:
-                raise DependencyUnavailable("mongodb", "TimeoutError", stage="match") from None
+            except WaitTimedOut:  # each query has the driver's deadline: this is our queue
+                raise InstanceBusy("lookup queries not run in time", stage="match") from None
             stale = found.pop() if derive else None
             return _union(found), stale
 

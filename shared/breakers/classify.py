@@ -27,7 +27,7 @@ import socket
 import sys
 from typing import Any
 
-from shared.errors import BreakerOpenError, DependencyUnavailable, PermanentError
+from shared.errors import BreakerOpenError, DependencyUnavailable, InstanceBusy, PermanentError
 
 # MongoDB server error codes that mean the server (not the request) is in trouble.
 _MONGO_SERVER_CODES = frozenset(
@@ -107,6 +107,8 @@ def _classify_status(exc: BaseException) -> bool | None:
 
 
 def _classify_ours(exc: BaseException) -> bool | None:
+    if isinstance(exc, InstanceBusy):  # our own queue, not the dependency
+        return False
     if isinstance(exc, DependencyUnavailable):
         return True
     if isinstance(exc, PermanentError):

@@ -13,7 +13,7 @@ import requests
 import urllib3.exceptions
 
 from shared.breakers.classify import counts_as_failure, describe_error
-from shared.errors import BreakerOpenError, DependencyUnavailable, MissingObject
+from shared.errors import BreakerOpenError, DependencyUnavailable, InstanceBusy, MissingObject
 
 _REQUEST = httpx2.Request("POST", "http://127.0.0.1:1/v1/messages")
 
@@ -83,6 +83,7 @@ NEUTRAL = [
     ("gcs 429", gexc.TooManyRequests("slow down")),
     ("gcs 403", gexc.Forbidden("no")),
     ("missing object", MissingObject("raw email not in bucket")),
+    ("our own queue", InstanceBusy("lookup queries not run in time")),
     ("mongo duplicate key", merr.DuplicateKeyError("dup", 11000)),
     ("mongo bad query", merr.OperationFailure("bad", code=2)),
 ]
