@@ -161,8 +161,11 @@ def tool_definition(settings: Settings) -> dict[str, Any]:
 # --- the user turn ---------------------------------------------------------------
 
 # Tags the layout uses or used, and look-alikes (``<email_headers``, ``</quoted_history>`` …).
+# Whitespace, and the invisible characters a model reads through (soft hyphen, combining
+# grapheme joiner, zero-width and word-joiner characters, BOM), between the parts of a tag.
+_GAP = r"[\s\u00ad\u034f\u200b-\u200f\u2060-\u2064\ufeff]*"
 _DELIMITER_TAGS = re.compile(
-    r"<\s*/?\s*(?:untrusted|email|new_text|quoted|attachment|document)",
+    rf"[<\uff1c\ufe64]{_GAP}/?{_GAP}(?:untrusted|email|new_text|quoted|attachment|document)",
     re.IGNORECASE,
 )
 _TRUNCATED = "\n[… truncated …]"
@@ -209,6 +212,7 @@ def compact_whitespace(text: str) -> str:
 
 _ONE_LINE = re.compile(r"\s+")
 _SENDER_NAME_CHARS = 200
+_SENDER_ADDRESS_CHARS = 320
 _SUBJECT_CHARS = 600
 _FILENAME_CHARS = 200
 _MAX_LISTED = 50
@@ -246,9 +250,10 @@ def render_email(email: ParsedEmail, max_chars: int) -> str:
     Nothing but the email: the instructions and the description of this layout are in the
     cached system prompt, so each email pays only for its own text and the few marker lines."""
     name = _one_line(email.sender_name or "", _SENDER_NAME_CHARS)
+    address = _one_line(email.sender, _SENDER_ADDRESS_CHARS)
     headers = [
         email.date.date().isoformat() if email.date else "unknown",
-        f"{name} {email.sender}" if name else email.sender,
+        f"{name} {address}" if name else address,
         _one_line(email.subject, _SUBJECT_CHARS),
     ]
     listed = email.attachments[:_MAX_LISTED]
