@@ -143,7 +143,11 @@ def _parse_multipart(body: bytes, boundary: bytes, max_bytes: int) -> Form:
     canonical = _parse_canonical_multipart(body, boundary, max_bytes)
     if canonical is not None:
         return canonical
-    decoder = multipart_decoder(boundary, max_bytes)
+    return decode_form(multipart_decoder(boundary, max_bytes), body)
+
+
+def decode_form(decoder: MultipartDecoder, body: bytes) -> Form:
+    """The form ``decoder`` reads from the whole ``body``, or the intake's refusal."""
     form = Form()
     current: Field | File | None = None
     chunks: list[bytes] = []

@@ -11,11 +11,10 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
+from werkzeug.sansio.multipart import MultipartDecoder
 
 from shared.intake import forms
-from shared.intake.errors import IntakeRejection, PayloadTooLarge
+from shared.intake.errors import IntakeRejection
 
 BOUNDARY = b"b0und"
 
@@ -23,32 +22,7 @@ BOUNDARY = b"b0und"
 def plain_form(body: bytes, boundary: bytes, max_bytes: int) -> forms.Form:
     """The decoding as it was: werkzeug's decoder with its own search (the reference)."""
     decoder = MultipartDecoder(boundary, max_bytes, max_parts=forms.MAX_FORM_PARTS)
-    form = forms.Form()
-    current: Field | File | None = None
-    chunks: list[bytes] = []
-    try:
-        decoder.receive_data(body)
-        decoder.receive_data(None)
-        while True:
-            event = decoder.next_event()
-            if isinstance(event, (Field, File)):
-                current, chunks = event, []
-            elif isinstance(event, Data):
-                chunks.append(event.data)
-                if not event.more_data and current is not None:
-                    forms._add_part(form, current, b"".join(chunks))
-                    current = None
-            elif isinstance(event, Epilogue):
-                break
-            elif isinstance(event, NeedData):
-                raise forms.MalformedPayload("multipart body ends before its closing boundary")
-    except RequestEntityTooLarge:
-        raise PayloadTooLarge(
-            f"multipart body has more than {forms.MAX_FORM_PARTS} parts"
-        ) from None
-    except ValueError:
-        raise forms.MalformedPayload("multipart body is malformed") from None
-    return form
+    return forms.decode_form(decoder, body)
 
 
 def outcome(parse: object, body: bytes, max_bytes: int = 10**7) -> object:
