@@ -8,6 +8,8 @@ in its own Sentry isolation scope, tagged with the function name, correlation id
 caller's ``tags`` (see :mod:`shared.observability.sentry`); telemetry can never break the
 function. The C allocator is tuned once per instance and the heap trimmed after an invocation
 that moved a large body (:mod:`shared.allocator`), so a long-lived instance's memory stays flat.
+Garbage collection, paused while the instance starts, resumes when its first invocation ends
+(:mod:`shared.coldstart`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from shared.allocator import released_after_invocation, tune_allocator
+from shared.coldstart import resume_collection
 from shared.config import get_settings
 from shared.context import CORRELATION_HEADER, correlation_id_from, invocation_context
 from shared.logs import configure_logging, remember_invocation
@@ -69,17 +72,20 @@ def invocation(
     """
     from shared.observability.sentry import sentry_invocation
 
-    prepare_instance(function_name)
-    with (
-        released_after_invocation(),
-        invocation_context(correlation_id_from(correlation_id)) as cid,
-        sentry_invocation(function_name, cid, tags),
-    ):
-        try:
-            yield cid
-        except Exception as exc:
-            remember_invocation(exc)
-            raise
+    try:
+        prepare_instance(function_name)
+        with (
+            released_after_invocation(),
+            invocation_context(correlation_id_from(correlation_id)) as cid,
+            sentry_invocation(function_name, cid, tags),
+        ):
+            try:
+                yield cid
+            except Exception as exc:
+                remember_invocation(exc)
+                raise
+    finally:
+        resume_collection()  # the instance has started (shared/coldstart.py)
 
 
 def http_function(function_name: str) -> Callable[[F], F]:

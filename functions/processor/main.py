@@ -7,8 +7,12 @@ from typing import Any
 
 import functions_framework
 
-from shared.coldstart import freeze_import_heap
-from shared.runtime import serve_without_control_socket
+from shared.coldstart import freeze_import_heap, pause_collection
+
+# First: no garbage collection while the instance starts (shared/coldstart.py).
+pause_collection()
+
+from shared.runtime import serve_without_control_socket  # noqa: E402
 
 
 @functions_framework.cloud_event
