@@ -101,7 +101,7 @@ def _rate(emails: list[workload.BenchEmail], handle: Any, cpu: list[float]) -> f
     return len(emails) / seconds
 
 
-def _stage_medians(email_ids: list[str]) -> dict[str, float]:
+def stage_medians(email_ids: list[str]) -> dict[str, float]:
     """Median milliseconds per pipeline stage, from the reports' own stage timings."""
     from sqlalchemy import text
 
@@ -160,7 +160,7 @@ def run(ctx: BenchContext) -> Measurement:
     # keeps a change of the machine's load between runs out of the ratio.
     ratio = median(p / b for p, b in zip(processor_rates, baseline_rates, strict=True))
     cpu, base_cpu = median(processor_cpu), median(baseline_cpu)
-    stages = _stage_medians([e.email_id for batch in batches for e in batch])
+    stages = stage_medians([e.email_id for batch in batches for e in batch])
     return Measurement(
         summary=(
             f"CPU per email {cpu:.1f} ms (baseline {base_cpu:.1f} ms); wall per email "

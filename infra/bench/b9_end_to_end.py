@@ -14,6 +14,10 @@ handler (:mod:`infra.bench.baselines.bare_push`, the processor's ``THREADS``) th
 as the stand-in takes and acknowledges — everything the burst must go through except the
 processor's own work. Both sides are warmed with 16 emails first.
 
+Where the time goes, in the details: each server's CPU per email over each side's burst (the
+process tree's user + system time from ``/proc``: functions-framework's workers, Postgres'
+backends included) and the processor's stage medians from the reports.
+
 Target: processor rate ≥ 0.8 × the baseline's, and all processed exactly once — every request
 answered 200, one ``done`` report per email with the scripted decision, each account updated
 once (``applied_email_ids`` holds only that email, one history entry), one notification per
@@ -32,7 +36,9 @@ from datetime import UTC
 from typing import Any
 
 from infra.bench import workload
+from infra.bench.b3_throughput import stage_medians
 from infra.bench.context import BenchContext, require
+from infra.bench.cpu import tree_cpu_seconds
 from infra.bench.processes import BASELINES, function_process, post
 from infra.bench.results import Check, Measurement, percentile
 from infra.stack import PROJECT
@@ -208,10 +214,14 @@ def _baseline(ctx: BenchContext) -> dict[str, Any]:
         url = f"http://127.0.0.1:{webhook.port}"
         warm_ids = set(_post_all(ctx, warm, url)["ids"].values())
         _wait(lambda: warm_ids <= set(_finished(done_file)), sizes.b9_timeout_seconds)
+        servers = {name: ctx.stack.servers[name] for name in ("pubsub", "gcs")}
+        cpu = CpuWatch({"webhook": webhook, "bare handler": bare, **servers})
+        cpu.start()
         started = time.time()
         posted = _post_all(ctx, emails, url)
         ids = set(posted["ids"].values())
         _wait(lambda: ids <= set(_finished(done_file)), sizes.b9_timeout_seconds)
+        cpu_ms = cpu.per_email(len(emails))
     finally:
         _drop_push_subscription()
         webhook.stop()
@@ -229,13 +239,45 @@ def _baseline(ctx: BenchContext) -> dict[str, Any]:
         "emails": len(emails),
         "latency_p50_seconds": round(percentile(latencies, 0.5), 2) if latencies else None,
         "latency_p95_seconds": round(percentile(latencies, 0.95), 2) if latencies else None,
+        "cpu_ms_per_email": cpu_ms,
     }
+
+
+def _server_pid(process: Any) -> int | None:
+    pid_of = getattr(process, "_postmaster_pid", None)  # Postgres: its postmaster
+    if pid_of is not None:
+        return pid_of()  # type: ignore[no-any-return]
+    return int(process.process.pid) if getattr(process, "process", None) is not None else None
+
+
+class CpuWatch:
+    """CPU milliseconds per email of each watched server's process tree, between
+    :meth:`start` and :meth:`per_email`."""
+
+    def __init__(self, servers: dict[str, Any]) -> None:
+        pids = {name: _server_pid(process) for name, process in servers.items()}
+        self._pids = {name: pid for name, pid in pids.items() if pid is not None}
+        self._before: dict[str, float] = {}
+
+    def start(self) -> None:
+        self._before = {name: tree_cpu_seconds(pid) for name, pid in self._pids.items()}
+
+    def per_email(self, emails: int) -> dict[str, float]:
+        spent = {
+            name: tree_cpu_seconds(pid) - self._before[name] for name, pid in self._pids.items()
+        }
+        return {name: round(seconds * 1000 / max(emails, 1), 1) for name, seconds in spent.items()}
 
 
 def _wait(done: Any, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not done() and time.monotonic() < deadline:
         time.sleep(0.25)
+
+
+def _cpu_line(cpu_ms: dict[str, float]) -> str:
+    busy = sorted(cpu_ms.items(), key=lambda item: -item[1])
+    return ", ".join(f"{name} {ms:g}" for name, ms in busy if ms >= 0.1)
 
 
 def run(ctx: BenchContext) -> Measurement:
@@ -254,6 +296,8 @@ def run(ctx: BenchContext) -> Measurement:
     workload.prepare(env, warm + emails, delay_seconds=sizes.b9_claude_seconds)
     warm_ids = list(_post_all(ctx, warm)["ids"].values())
     _wait(lambda: len(_reports(engine, warm_ids)) >= len(warm_ids), sizes.b9_timeout_seconds)
+    cpu = CpuWatch(dict(ctx.stack.servers))
+    cpu.start()
     started = time.time()
     posted = _post_all(ctx, emails)
     posted_seconds = time.time() - started
@@ -266,6 +310,7 @@ def run(ctx: BenchContext) -> Measurement:
             break
         time.sleep(0.5)
     time.sleep(2.0)  # let any redelivery that was still in flight land before counting
+    cpu_ms = cpu.per_email(len(emails))
     reports = _reports(engine, ids)
     by_id = {row.email_id: row for row in reports}
     latencies = [
@@ -293,6 +338,7 @@ def run(ctx: BenchContext) -> Measurement:
         ):
             once += 1
     statuses = posted["statuses"]
+    stages = stage_medians(ids)
     p50 = percentile(latencies, 0.5) if latencies else float("nan")
     p95 = percentile(latencies, 0.95) if latencies else float("nan")
     base = baseline["rate"]
@@ -303,7 +349,12 @@ def run(ctx: BenchContext) -> Measurement:
             f"p50 {p50:.1f} s, p95 {p95:.1f} s (burst posted in {posted_seconds:.0f} s); "
             f"bare handler: {baseline['finished']} of {baseline['emails']} acknowledged, "
             f"latency p50 {baseline['latency_p50_seconds']} s, "
-            f"p95 {baseline['latency_p95_seconds']} s"
+            f"p95 {baseline['latency_p95_seconds']} s; CPU per email (ms) "
+            + _cpu_line(cpu_ms)
+            + "; bare side "
+            + _cpu_line(baseline["cpu_ms_per_email"])
+            + "; stage medians (ms) "
+            + ", ".join(f"{stage} {ms:g}" for stage, ms in stages.items())
         ),
         figure=rate,
         unit="email/s",
@@ -326,6 +377,8 @@ def run(ctx: BenchContext) -> Measurement:
             "latency_p50_seconds": round(percentile(latencies, 0.5), 2) if latencies else None,
             "latency_p95_seconds": round(percentile(latencies, 0.95), 2) if latencies else None,
             "latency_max_seconds": round(max(latencies), 2) if latencies else None,
+            "cpu_ms_per_email": cpu_ms,
+            "stage_medians_ms": stages,
             "baseline": baseline,
         },
     )
