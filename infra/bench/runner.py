@@ -21,6 +21,7 @@ from pathlib import Path
 from types import ModuleType
 
 from infra.bench.context import FULL, SMOKE, BenchContext
+from infra.bench.leftovers import Leftovers
 from infra.bench.results import NotMeasured, Row, render_table, write_json
 from infra.stack import REPO_ROOT, LocalStack, StackError
 
@@ -114,8 +115,13 @@ def run_suite(
     saved_environ = dict(os.environ)
     rows: list[Row] = []
     try:
+        ctx.use_stack_env()
+        leftovers = Leftovers(stack.env())
         for key in selected:
+            leftovers.snapshot()
             rows.append(run_one(ctx, key))
+            objects, accounts = leftovers.remove_new()
+            ctx.log(f"{key}: removed {objects} objects and {accounts} accounts it stored")
     finally:
         os.environ.clear()
         os.environ.update(saved_environ)

@@ -67,3 +67,35 @@ def test_smoke_run_prints_one_table_and_writes_the_same_rows_as_json(
     if b5.status == "measured":
         assert b5.details["cpu_ms_per_request"]["bare"]["server"] > 0
     assert elapsed < 60, f"the smoke run took {elapsed:.0f}s"
+
+
+def test_what_a_benchmark_stored_is_removed_and_nothing_else(stack: LocalStack) -> None:
+    import pymongo
+
+    from infra.bench import workload
+    from infra.bench.leftovers import Leftovers
+
+    env = stack.env()
+    emails = workload.make_emails(3, "leftover")
+    before, during = emails[0], emails[1:]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STORAGE_EMULATOR_HOST", env["STORAGE_EMULATOR_HOST"])
+        workload.seed_accounts(env, [before])
+        workload.store_emails([before])
+        leftovers = Leftovers(env)
+        leftovers.snapshot()
+        workload.seed_accounts(env, during)
+        workload.store_emails(during)
+
+        assert leftovers.remove_new() == (2, 2)
+
+        bucket = workload.storage_client().bucket("raw-emails")
+        assert bucket.blob(before.object_name).exists()
+        assert not any(bucket.blob(e.object_name).exists() for e in during)
+    client: pymongo.MongoClient = pymongo.MongoClient(env["MONGODB_URI"])
+    try:
+        accounts = client[env.get("MONGODB_DATABASE", "collections")][workload.ACCOUNTS_COLLECTION]
+        assert accounts.count_documents({"_id": before.account_id}) == 1
+        assert accounts.count_documents({"_id": {"$in": [e.account_id for e in during]}}) == 0
+    finally:
+        client.close()
