@@ -83,6 +83,8 @@ def test_production_connector_gets_the_timeout_and_server_settings(
         "idle_in_transaction_session_timeout": "60000",
     }
     assert breaker["timeout"] == 1.0
+    # the connector's socket is TLS already: no second negotiation inside it
+    assert processing["ssl_context"] is False and breaker["ssl_context"] is False
     assert breaker["startup_params"]["statement_timeout"] == "750"
     loop.call_soon_threadsafe(loop.stop)
     thread.join(5)
