@@ -124,11 +124,17 @@ class _Run:
 
 @dataclass
 class _ReadTimes:
-    """How long the read and the parse beside the claim took (None: not finished)."""
+    """How long the read and the parse beside the claim took (None: not finished), and
+    whether the claim dropped them (then an email read already is not parsed)."""
 
     read: float | None = None
     parse: float | None = None
     read_done: threading.Event = field(default_factory=threading.Event)
+    dropped: threading.Event = field(default_factory=threading.Event)
+
+
+class _ReadDropped(Exception):
+    """The claim was not ours: the email is not parsed (nobody takes this result)."""
 
 
 class Pipeline:
@@ -181,15 +187,15 @@ class Pipeline:
                 delivery.notice, correlation_id=delivery.correlation_id, owner=run.owner
             )
         except BaseException:
-            read.cancel()
+            self._drop(read, times)
             raise
         if claim.status in (ClaimStatus.DONE, ClaimStatus.FAILED):
-            read.cancel()
+            self._drop(read, times)
             log_event(logger, "delivery_duplicate", status=claim.status, attempts=claim.attempts)
             self._send_notifications(run.email_id, own=True)
             return Outcome.DUPLICATE
         if claim.status == ClaimStatus.HELD:
-            read.cancel()
+            self._drop(read, times)
             log_event(logger, "delivery_lease_held", attempts=claim.attempts)
             raise LeaseHeldError("another delivery holds the lease", stage="claim")
         run.trace.attempt = claim.attempts
@@ -246,11 +252,20 @@ class Pipeline:
         finally:
             times.read = time.perf_counter() - started
             times.read_done.set()
+        if times.dropped.is_set():  # a duplicate or a held lease: parsing would be wasted
+            raise _ReadDropped
         started = time.perf_counter()
         try:
             return self.deps.parse_email(raw)
         finally:
             times.parse = time.perf_counter() - started
+
+    @staticmethod
+    def _drop(read: Future[ParsedEmail], times: _ReadTimes) -> None:
+        """Drop the read and the parse beside a claim that is not ours: not started, they never
+        run; reading, the email is not parsed."""
+        times.dropped.set()
+        read.cancel()
 
     def _parsed_email(
         self, run: _Run, parsed: Future[ParsedEmail], times: _ReadTimes

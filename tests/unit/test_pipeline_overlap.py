@@ -131,3 +131,51 @@ def test_a_parse_error_after_a_claim_is_raised_as_before() -> None:
     with pytest.raises(RuntimeError, match="parser bug"):
         h.pipeline.process(d)
     assert h.store.released == ["em-overlap-01"]  # released like any unexpected error
+
+
+@pytest.mark.parametrize("status", ["done", "held"])
+def test_an_email_read_for_a_claim_that_is_not_ours_is_never_parsed(status: str) -> None:
+    """The read is under way when the claim answers: the bytes are dropped, not parsed."""
+    h = harness()
+    d = delivery()
+    h.raw.put(d.notice, b"raw")
+    reading, claimed = threading.Event(), threading.Event()
+    read = h.raw.read
+
+    def read_until_claimed(bucket: str, name: str) -> bytes:
+        reading.set()
+        assert claimed.wait(5)
+        return read(bucket, name)
+
+    parsed: list[bytes] = []
+    parse = h.pipeline.deps.parse_email
+
+    def counted_parse(raw: bytes) -> ParsedEmail:
+        parsed.append(raw)
+        return parse(raw)
+
+    h.raw.read = read_until_claimed  # type: ignore[method-assign]
+    object.__setattr__(h.pipeline.deps, "parse_email", counted_parse)
+    owner = None if status == "done" else "other"
+    h.store.emails[d.notice.email_id] = {
+        "status": "done" if status == "done" else "processing",
+        "attempts": 1,
+        "owner": owner,
+    }
+    claim = h.store.claim
+
+    def claim_while_reading(notice: EmailNotice, *, correlation_id: str, owner: str) -> Claim:
+        assert reading.wait(5), "the read did not start while claiming"
+        return claim(notice, correlation_id=correlation_id, owner=owner)
+
+    h.store.claim = claim_while_reading  # type: ignore[method-assign]
+    try:
+        if status == "done":
+            assert h.pipeline.process(d) == "duplicate"
+        else:
+            with pytest.raises(LeaseHeldError):
+                h.pipeline.process(d)
+    finally:
+        claimed.set()
+    time.sleep(0.2)  # the read finishes on the pool after the claim answered
+    assert parsed == []
