@@ -22,9 +22,9 @@ What is read:
   sent to the model as a document; text files (``text/plain``, ``text/csv``,
   ``text/tab-separated-values``, or ``.txt``/``.csv``/``.tsv`` sent as octet-stream) decoded
   like body parts, up to :class:`MimeLimits` (files, bytes, characters); each marked whether it
-  is a *document* sent to be read (a PDF, a word-processor file, an image that is not a small
-  picture embedded in the body), so that a document nobody could read is not passed over
-  (:meth:`ParsedEmail.unread_documents`).
+  is a *document* sent to be read (a PDF, a word-processor file, an image that is a page rather
+  than an icon or a picture in the body, told by its pixels), so that a document nobody could
+  read is not passed over (:meth:`ParsedEmail.unread_documents`).
 """
 
 from __future__ import annotations
@@ -400,7 +400,7 @@ def _attachment(part: Message, acc: _Acc, content_type: str, filename: str) -> N
             content_type="application/pdf" if is_pdf else content_type,
             size=len(data),
             text=text,
-            document=is_pdf or _is_document(part, content_type, filename, len(data)),
+            document=is_pdf or _is_document(part, content_type, filename, data),
             scanned=len(acc.scanned) > scanned,
         )
     )
@@ -417,25 +417,60 @@ _WORD_PROCESSOR_TYPES = frozenset(
 )
 _DOCUMENT_SUFFIXES = (".doc", ".docx", ".odt", ".rtf")
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".heic", ".heif", ".tif", ".tiff", ".gif", ".webp")
+# Drawn, not photographed: a vector image is a logo or an illustration, never a page.
+_VECTOR_IMAGE = ("image/svg+xml", ".svg")
 # Below this an image is an icon or a tracking pixel, never a page someone photographed.
 _MIN_DOCUMENT_IMAGE_BYTES = 2 * 1024
-# An image embedded in the body (Content-ID or inline disposition) up to this size is taken for
-# a picture of the body (a signature logo); above it, for a photographed or scanned page.
+# An image's pixels, when its header tells them: a photographed or scanned page is at least
+# this big on each side (an A4 page at 75 dpi is 620 × 877); a signature banner or a logo in
+# the body is smaller on one side however many bytes it takes. An attached image counts as a
+# page unless it is icon-sized.
+_PAGE_SHORT_SIDE = 600
+_PAGE_LONG_SIDE = 800
+_ICON_LONG_SIDE = 300
+# An image embedded in the body (Content-ID or inline disposition) whose pixels are unknown is
+# taken for a picture of the body (a signature logo) up to this size; above it, for a page.
 _MAX_EMBEDDED_PICTURE_BYTES = 48 * 1024
 
 
-def _is_document(part: Message, content_type: str, filename: str, size: int) -> bool:
-    """Sent to be read (besides PDFs): a word-processor file, or an image that is not a small
-    picture of the body."""
+# Where an image's size must be found: JPEG's frame header follows its EXIF, thumbnail and
+# colour profile, well inside this in photographs; the bound keeps a crafted file of endless
+# tiny segments to milliseconds.
+_PIXELS_WITHIN_BYTES = 128 * 1024
+
+
+def _pixels(data: bytes) -> tuple[int, int] | None:
+    """Width and height from the image's header (PNG, JPEG, GIF, WebP, TIFF, HEIC, …; the EXIF
+    rotation applied), or None when the header does not say."""
+    import imagesize
+
+    # a stream, never a path or a URL (which imagesize would open or fetch)
+    width, height = imagesize.get(io.BytesIO(data[:_PIXELS_WITHIN_BYTES]))
+    return (width, height) if width > 0 and height > 0 else None
+
+
+def _is_document(part: Message, content_type: str, filename: str, data: bytes) -> bool:
+    """Sent to be read (besides PDFs): a word-processor file, or an image that is a page
+    rather than an icon or a picture of the body."""
     name = filename.lower()
     if content_type in _WORD_PROCESSOR_TYPES or name.endswith(_DOCUMENT_SUFFIXES):
         return True
+    if content_type == _VECTOR_IMAGE[0] or name.endswith(_VECTOR_IMAGE[1]):
+        return False
     if not (content_type.startswith("image/") or name.endswith(_IMAGE_SUFFIXES)):
         return False
-    if size < _MIN_DOCUMENT_IMAGE_BYTES:
-        return False
+    return len(data) >= _MIN_DOCUMENT_IMAGE_BYTES and _is_page(part, data)
+
+
+def _is_page(part: Message, data: bytes) -> bool:
     embedded = bool(_header(part, "Content-ID")) or _disposition(part) == "inline"
-    return not embedded or size > _MAX_EMBEDDED_PICTURE_BYTES
+    pixels = _pixels(data)
+    if pixels is None:
+        return not embedded or len(data) > _MAX_EMBEDDED_PICTURE_BYTES
+    short, long = sorted(pixels)
+    if embedded:
+        return short >= _PAGE_SHORT_SIDE and long >= _PAGE_LONG_SIDE
+    return long >= _ICON_LONG_SIDE
 
 
 _TEXT_FILE_TYPES = frozenset({"text/plain", "text/csv", "text/tab-separated-values"})

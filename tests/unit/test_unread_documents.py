@@ -4,6 +4,9 @@ and the hold a cover note for such a document gets."""
 from __future__ import annotations
 
 import base64
+import io
+import struct
+import zlib
 from dataclasses import replace
 
 import pytest
@@ -109,6 +112,54 @@ def test_what_counts_as_a_document(
     assert email.unread_documents(scans_read=1) == int(document)
 
 
+def png(width: int, height: int, size_kb: int) -> bytes:
+    """A PNG whose header says ``width`` × ``height``, padded to ``size_kb``."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    chunk = (
+        struct.pack(">I", len(ihdr))
+        + b"IHDR"
+        + ihdr
+        + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    )
+    head = b"\x89PNG\r\n\x1a\n" + chunk
+    return head + bytes(size_kb * 1024 - len(head))
+
+
+def jpeg(width: int, height: int, size_kb: int) -> bytes:
+    """A baseline JPEG whose frame header says ``width`` × ``height``, padded to ``size_kb``."""
+    frame = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, height, width, 1) + b"\x01\x11\x00"
+    head = b"\xff\xd8" + frame
+    return head + bytes(size_kb * 1024 - len(head))
+
+
+SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="2000" height="3000">'
+    + b" " * 60_000
+    + b"</svg>"
+)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "filename", "data", "headers", "document"),
+    [
+        ("image/png", "banner.png", png(1200, 300, 90), EMBEDDED, False),  # signature banner
+        ("image/png", "logo.png", png(400, 400, 120), EMBEDDED, False),  # a heavy logo
+        ("image/jpeg", "IMG_0412.jpeg", jpeg(3024, 4032, 60), EMBEDDED, True),  # a page, inline
+        ("image/jpeg", "scan.jpg", jpeg(1654, 2339, 40), EMBEDDED, True),  # A4 at 200 dpi
+        ("image/jpeg", "IMG_0413.jpeg", jpeg(640, 480, 50), ATTACHED, True),  # attached photo
+        ("image/png", "icon.png", png(200, 60, 10), ATTACHED, False),  # an attached icon
+        ("image/svg+xml", "letterhead.svg", SVG, ATTACHED, False),  # drawn, not photographed
+        ("application/octet-stream", "logo.svg", SVG, EMBEDDED, False),
+    ],
+)
+def test_an_image_is_a_page_by_its_pixels_when_its_header_tells_them(
+    content_type: str, filename: str, data: bytes, headers: str, document: bool
+) -> None:
+    email = parse_email(mail("Hi", (content_type, filename, data, headers)))
+    [attachment] = email.attachments
+    assert attachment.document is document
+
+
 # --- the hold ----------------------------------------------------------------------------------
 
 
@@ -201,3 +252,35 @@ def test_the_alert_says_the_document_was_not_read() -> None:
     )
     assert "a document nothing could read" in message.body
     assert "put on hold until a person reads it" in message.body
+
+
+def test_a_short_thank_you_with_a_large_signature_banner_is_not_held() -> None:
+    thanks = parse_email(
+        mail(
+            "Thanks, received.\n\nJan de Vries\nAccounts payable",
+            ("image/png", "image001.png", png(1400, 280, 150), EMBEDDED),
+        )
+    )
+    assert thanks.unread_documents(scans_read=0) == 0
+    decision = decide(rules_other(), BY_SENDER, THRESHOLDS, email=thanks)  # type: ignore[arg-type]
+    assert not decision.hold and UNREAD_DOCUMENT not in decision.reasons
+
+
+def test_the_pixels_are_looked_for_in_the_header_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crafted file of endless tiny JPEG segments is searched no further than its first
+    128 KiB; its pixels unknown, the size rule decides (embedded, 3 MB: a page)."""
+    import imagesize
+
+    searched: list[int] = []
+    real = imagesize.get
+
+    def get(stream: io.BytesIO) -> tuple[int, int]:
+        searched.append(len(stream.getbuffer()))
+        return real(stream)
+
+    monkeypatch.setattr(imagesize, "get", get)
+    crafted = b"\xff\xd8" + b"\xff\xe1\x00\x02" * 800_000
+    email = parse_email(mail("Hi", ("image/jpeg", "x.jpg", crafted, EMBEDDED)))
+    [attachment] = email.attachments
+    assert searched == [128 * 1024]
+    assert attachment.document is True
