@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from shared.allocator import released_after_invocation, tune_allocator
-from shared.coldstart import resume_collection
+from shared.coldstart import collection_paused, resume_collection
 from shared.config import get_settings
 from shared.context import CORRELATION_HEADER, correlation_id_from, invocation_context
 from shared.logs import configure_logging, remember_invocation
@@ -85,7 +85,25 @@ def invocation(
                 remember_invocation(exc)
                 raise
     finally:
-        resume_collection()  # the instance has started (shared/coldstart.py)
+        _after_the_answer(resume_collection)  # the instance has started (shared/coldstart.py)
+
+
+def _after_the_answer(call: Callable[[], None]) -> None:
+    """Run ``call`` once the current request's answer has been sent (WSGI ``close``), or now
+    outside a request; only while collection is paused, so an ordinary invocation pays a flag
+    check."""
+    if not collection_paused():
+        return
+    from flask import after_this_request, has_request_context
+
+    if not has_request_context():
+        call()
+        return
+
+    @after_this_request
+    def on_close(response: Any) -> Any:
+        response.call_on_close(call)
+        return response
 
 
 def http_function(function_name: str) -> Callable[[F], F]:

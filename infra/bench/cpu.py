@@ -13,14 +13,17 @@ _TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _stat(pid: int) -> tuple[int, float] | None:
-    """(parent pid, user + system seconds) of ``pid``; None once it is gone."""
+    """(parent pid, user + system seconds) of ``pid`` and of its children that have exited
+    and been reaped (a Postgres backend that ended during a run, a replaced worker); None once
+    it is gone."""
     try:
         raw = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     # The command name (field 2) may hold spaces and parentheses: split after its last ")".
     fields = raw[raw.rindex(")") + 2 :].split()
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS
+    utime, stime, cutime, cstime = (int(value) for value in fields[11:15])
+    return int(fields[1]), (utime + stime + cutime + cstime) / _TICKS
 
 
 def tree_cpu_seconds(root: int) -> float:

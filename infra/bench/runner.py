@@ -16,14 +16,18 @@ import platform
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
+from typing import TypeVar
 
 from infra.bench.context import FULL, SMOKE, BenchContext
 from infra.bench.leftovers import Leftovers
 from infra.bench.results import NotMeasured, Row, render_table, write_json
 from infra.stack import REPO_ROOT, LocalStack, StackError
+
+T = TypeVar("T")
 
 MODULES = {
     "B1": "infra.bench.b1_roundtrips",
@@ -94,6 +98,17 @@ def run_one(ctx: BenchContext, key: str) -> Row:
     return row
 
 
+def _tidy(ctx: BenchContext, what: str, step: Callable[[], T]) -> T | None:
+    """``step()``, or None when it failed: the leftovers are housekeeping, and a benchmark's
+    row must not be lost to them (the failure is logged; the next benchmark may then run on
+    fuller stores than it would have)."""
+    try:
+        return step()
+    except Exception as exc:
+        ctx.log(f"{what} failed: {type(exc).__name__}: {exc}")
+        return None
+
+
 def run_suite(
     stack: LocalStack,
     *,
@@ -118,10 +133,14 @@ def run_suite(
         ctx.use_stack_env()
         leftovers = Leftovers(stack.env())
         for key in selected:
-            leftovers.snapshot()
-            rows.append(run_one(ctx, key))
-            objects, accounts = leftovers.remove_new()
-            ctx.log(f"{key}: removed {objects} objects and {accounts} accounts it stored")
+            tidy = _tidy(ctx, f"{key}: remembering what the stores hold", leftovers.snapshot)
+            row = run_one(ctx, key)
+            rows.append(row)
+            if tidy:
+                removed = _tidy(ctx, f"{key}: removing what it stored", leftovers.remove_new)
+                if removed:
+                    objects, accounts = removed
+                    ctx.log(f"{key}: removed {objects} objects and {accounts} accounts it stored")
     finally:
         os.environ.clear()
         os.environ.update(saved_environ)

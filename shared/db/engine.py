@@ -289,9 +289,10 @@ def create_db_engine(settings: Settings, budget: Budget | None = None, **pool: A
                 startup_params=startup_params,
                 # The connector hands pg8000 a socket it has already wrapped in TLS. Left to its
                 # default, pg8000 would build a CA-loaded SSL context (~20 ms of CPU) and ask
-                # the server for TLS inside the tunnel (a round trip, refused) at every new
-                # connection; False skips both: the exchange the connector itself asked of
-                # pg8000 (``request_ssl = False``) before it wrapped the socket.
+                # the server for TLS again inside the tunnel (a round trip) at every new
+                # connection. False skips both, as the connector does for its other drivers on
+                # the same socket (psycopg: ``sslmode="disable"``; asyncpg: ``direct_tls``) and
+                # did for pg8000 (``request_ssl = False``) before it wrapped the socket itself.
                 ssl_context=False,
             )
 
