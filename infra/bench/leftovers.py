@@ -32,8 +32,8 @@ class Leftovers:
     def _collection(self, client: Any) -> Any:
         return client[self.env.get("MONGODB_DATABASE", "collections")][workload.ACCOUNTS_COLLECTION]
 
-    def snapshot(self) -> None:
-        """Remember every object of every bucket and every account id."""
+    def snapshot(self) -> tuple[int, int]:
+        """Remember every object of every bucket and every account id: (objects, accounts)."""
         import pymongo
 
         storage = workload.storage_client()
@@ -49,6 +49,7 @@ class Leftovers:
             self._accounts = {d["_id"] for d in self._collection(mongo).find({}, {"_id": True})}
         finally:
             mongo.close()
+        return sum(len(names) for names in self._objects.values()), len(self._accounts)
 
     def remove_new(self) -> tuple[int, int]:
         """Delete what appeared since :meth:`snapshot`: (objects, accounts) deleted."""

@@ -133,12 +133,11 @@ def run_suite(
         ctx.use_stack_env()
         leftovers = Leftovers(stack.env())
         for key in selected:
-            tidy = _tidy(ctx, f"{key}: remembering what the stores hold", leftovers.snapshot)
-            row = run_one(ctx, key)
-            rows.append(row)
-            if tidy:
+            held = _tidy(ctx, f"{key}: remembering what the stores hold", leftovers.snapshot)
+            rows.append(run_one(ctx, key))
+            if held is not None:
                 removed = _tidy(ctx, f"{key}: removing what it stored", leftovers.remove_new)
-                if removed:
+                if removed is not None:
                     objects, accounts = removed
                     ctx.log(f"{key}: removed {objects} objects and {accounts} accounts it stored")
     finally:

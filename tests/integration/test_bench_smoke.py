@@ -29,7 +29,8 @@ def test_smoke_run_prints_one_table_and_writes_the_same_rows_as_json(
     started = time.monotonic()
     rows = run_suite(stack, smoke=True, json_path=json_path, b8_corpus=PROVIDER_MAIL)
     elapsed = time.monotonic() - started
-    table = capsys.readouterr().out
+    captured = capsys.readouterr()
+    table = captured.out
 
     assert [row.key for row in rows] == list(ORDER)
     errors = {row.key: row.reason for row in rows if row.status == "error"}
@@ -66,6 +67,10 @@ def test_smoke_run_prints_one_table_and_writes_the_same_rows_as_json(
     b5 = next(row for row in rows if row.key == "B5")
     if b5.status == "measured":
         assert b5.details["cpu_ms_per_request"]["bare"]["server"] > 0
+    # what each benchmark stored in the emulators was removed after it (B5 stores objects)
+    for row in rows:
+        assert f"{row.key}: removed " in captured.err, row.key
+    assert "B5: removed 0 objects" not in captured.err
     # tiny sizes: a smoke run stays short (the leftovers' listings of the session's buckets,
     # which earlier tests have filled, included)
     assert elapsed < 90, f"the smoke run took {elapsed:.0f}s"
