@@ -21,7 +21,9 @@ FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 
 @pytest.fixture(autouse=True)
 def collector_restored() -> Iterator[None]:
+    # an entry module imported in-process earlier in the session may have paused collection
     was_enabled, paused, paused_in = gc.isenabled(), coldstart._paused, coldstart._paused_in
+    coldstart._paused, coldstart._paused_in = False, None
     yield
     coldstart._paused, coldstart._paused_in = paused, paused_in
     if was_enabled:
@@ -39,7 +41,7 @@ def test_pause_then_resume_collects_again_and_freezes_nothing() -> None:
     coldstart.resume_collection()
 
     assert gc.isenabled() and not coldstart.collection_paused()
-    assert gc.get_freeze_count() == frozen
+    assert gc.get_freeze_count() <= frozen  # nothing added (frozen objects may be freed)
 
 
 class Node:
