@@ -8,8 +8,8 @@ in its own Sentry isolation scope, tagged with the function name, correlation id
 caller's ``tags`` (see :mod:`shared.observability.sentry`); telemetry can never break the
 function. The C allocator is tuned once per instance and the heap trimmed after an invocation
 that moved a large body (:mod:`shared.allocator`), so a long-lived instance's memory stays flat.
-Garbage collection, paused while the instance starts, resumes when its first invocation ends
-(:mod:`shared.coldstart`).
+Garbage collection, paused while the instance starts, resumes once its first invocation's
+answer has been sent (:mod:`shared.coldstart`).
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from infra.bench import workload
 
 DELETE_THREADS = 8
 ID_CHUNK = 500
+TIMEOUT_SECONDS = 60.0  # each call to an emulator; a stuck one fails the step, logged
 
 
 @dataclass
@@ -29,22 +30,31 @@ class Leftovers:
     _objects: dict[str, set[str]] = field(default_factory=dict)
     _accounts: set[Any] = field(default_factory=set)
 
+    def _mongo(self) -> Any:
+        import pymongo
+
+        timeout_ms = int(TIMEOUT_SECONDS * 1000)
+        return pymongo.MongoClient(
+            self.env["MONGODB_URI"],
+            serverSelectionTimeoutMS=timeout_ms,
+            connectTimeoutMS=timeout_ms,
+            socketTimeoutMS=timeout_ms,
+        )
+
     def _collection(self, client: Any) -> Any:
         return client[self.env.get("MONGODB_DATABASE", "collections")][workload.ACCOUNTS_COLLECTION]
 
     def snapshot(self) -> tuple[int, int]:
         """Remember every object of every bucket and every account id: (objects, accounts)."""
-        import pymongo
-
         storage = workload.storage_client()
         try:
             self._objects = {
-                bucket.name: {blob.name for blob in storage.list_blobs(bucket.name)}
-                for bucket in storage.list_buckets()
+                bucket.name: _names(storage, bucket.name)
+                for bucket in storage.list_buckets(timeout=TIMEOUT_SECONDS)
             }
         finally:
             storage.close()
-        mongo: Any = pymongo.MongoClient(self.env["MONGODB_URI"])
+        mongo = self._mongo()
         try:
             self._accounts = {d["_id"] for d in self._collection(mongo).find({}, {"_id": True})}
         finally:
@@ -53,21 +63,18 @@ class Leftovers:
 
     def remove_new(self) -> tuple[int, int]:
         """Delete what appeared since :meth:`snapshot`: (objects, accounts) deleted."""
-        import pymongo
-
         storage = workload.storage_client()
         try:
             new = [
-                storage.bucket(bucket.name).blob(blob.name)
-                for bucket in storage.list_buckets()
-                for blob in storage.list_blobs(bucket.name)
-                if blob.name not in self._objects.get(bucket.name, set())
+                storage.bucket(bucket.name).blob(name)
+                for bucket in storage.list_buckets(timeout=TIMEOUT_SECONDS)
+                for name in _names(storage, bucket.name) - self._objects.get(bucket.name, set())
             ]
             with ThreadPoolExecutor(DELETE_THREADS) as pool:
                 list(pool.map(_delete_blob, new))
         finally:
             storage.close()
-        mongo: Any = pymongo.MongoClient(self.env["MONGODB_URI"])
+        mongo = self._mongo()
         accounts = 0
         try:
             collection = self._collection(mongo)
@@ -81,8 +88,12 @@ class Leftovers:
         return len(new), accounts
 
 
+def _names(storage: Any, bucket: str) -> set[str]:
+    return {blob.name for blob in storage.list_blobs(bucket, timeout=TIMEOUT_SECONDS)}
+
+
 def _delete_blob(blob: Any) -> None:
     from google.api_core.exceptions import NotFound
 
     with contextlib.suppress(NotFound):  # gone already (a quarantine move, a retention sweep)
-        blob.delete(timeout=30)
+        blob.delete(timeout=TIMEOUT_SECONDS)

@@ -252,7 +252,7 @@ class Pipeline:
         finally:
             times.read = time.perf_counter() - started
             times.read_done.set()
-        if times.dropped.is_set():  # a duplicate or a held lease: parsing would be wasted
+        if times.dropped.is_set():  # the claim is not ours: parsing would be wasted
             raise _ReadDropped
         started = time.perf_counter()
         try:
