@@ -419,33 +419,56 @@ _DOCUMENT_SUFFIXES = (".doc", ".docx", ".odt", ".rtf")
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".heic", ".heif", ".tif", ".tiff", ".gif", ".webp")
 # Drawn, not photographed: a vector image is a logo or an illustration, never a page.
 _VECTOR_IMAGE = ("image/svg+xml", ".svg")
-# Below this an image is an icon or a tracking pixel, never a page someone photographed.
-_MIN_DOCUMENT_IMAGE_BYTES = 2 * 1024
-# An image's pixels, when its header tells them: a photographed or scanned page is at least
-# this big on each side (an A4 page at 75 dpi is 620 × 877); a signature banner or a logo in
-# the body is smaller on one side however many bytes it takes. An attached image counts as a
-# page unless it is icon-sized.
-_PAGE_SHORT_SIDE = 600
-_PAGE_LONG_SIDE = 800
+# When an image's pixels are known (its header, :func:`_pixels`): a page shown in the body is
+# at least 450 × 590 and no more than 2.5 times as long as it is wide (an A4 or Letter page
+# rendered at 72 dpi is 595 × 842 or 612 × 792, Apple Mail's "medium" photo 480 × 640, a
+# phone screenshot about 1 : 2.2), where a signature banner is long and thin (1400 × 280) and a
+# logo small (400 × 400); an attached image is a page unless icon-sized or a thin divider.
+_PAGE_SHORT_SIDE = 450
+_PAGE_LONG_SIDE = 590
+_PAGE_MAX_ASPECT = 2.5
 _ICON_LONG_SIDE = 300
-# An image embedded in the body (Content-ID or inline disposition) whose pixels are unknown is
-# taken for a picture of the body (a signature logo) up to this size; above it, for a page.
+_ICON_SHORT_SIDE = 150
+# When they are not: below this an image is an icon or a tracking pixel; an image embedded in
+# the body is taken for a picture of the body (a signature logo) up to the second size, and
+# for a page above it.
+_MIN_DOCUMENT_IMAGE_BYTES = 2 * 1024
 _MAX_EMBEDDED_PICTURE_BYTES = 48 * 1024
-
-
 # Where an image's size must be found: JPEG's frame header follows its EXIF, thumbnail and
 # colour profile, well inside this in photographs; the bound keeps a crafted file of endless
-# tiny segments to milliseconds.
+# tiny segments to milliseconds (and past it the size is unknown: the byte rules decide).
 _PIXELS_WITHIN_BYTES = 128 * 1024
+# The raster formats whose header is read, by their first bytes (an SVG is text whatever its
+# label says, and is left unread: its declared size says nothing of a page).
+_RASTER_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"BM")
+
+
+def _raster(data: bytes) -> bool:
+    return (
+        data.startswith(_RASTER_SIGNATURES)
+        or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+        or data[4:8] == b"ftyp"
+    )  # HEIC, HEIF, AVIF
+
+
+def _is_svg(data: bytes) -> bool:
+    """An SVG by its content, whatever its label says."""
+    head = data[:4096].lstrip().lower()
+    return head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in head)
 
 
 def _pixels(data: bytes) -> tuple[int, int] | None:
-    """Width and height from the image's header (PNG, JPEG, GIF, WebP, TIFF, HEIC, …; the EXIF
-    rotation applied), or None when the header does not say."""
+    """Width and height from a raster image's header (PNG, JPEG, GIF, WebP, TIFF, BMP, HEIC,
+    AVIF), or None when it does not say."""
+    if not _raster(data):
+        return None
     import imagesize
 
-    # a stream, never a path or a URL (which imagesize would open or fetch)
-    width, height = imagesize.get(io.BytesIO(data[:_PIXELS_WITHIN_BYTES]))
+    # A stream, never a path or a URL (which imagesize would open or fetch). No EXIF
+    # rotation: the sides are compared sorted, and reading it walks a HEIC's item locations,
+    # which a crafted file can make take minutes.
+    stream = io.BytesIO(data[:_PIXELS_WITHIN_BYTES])
+    width, height = imagesize.get(stream, exif_rotation=False)
     return (width, height) if width > 0 and height > 0 else None
 
 
@@ -455,22 +478,32 @@ def _is_document(part: Message, content_type: str, filename: str, data: bytes) -
     name = filename.lower()
     if content_type in _WORD_PROCESSOR_TYPES or name.endswith(_DOCUMENT_SUFFIXES):
         return True
-    if content_type == _VECTOR_IMAGE[0] or name.endswith(_VECTOR_IMAGE[1]):
+    if content_type == _VECTOR_IMAGE[0] or name.endswith(_VECTOR_IMAGE[1]) or _is_svg(data):
         return False
     if not (content_type.startswith("image/") or name.endswith(_IMAGE_SUFFIXES)):
         return False
-    return len(data) >= _MIN_DOCUMENT_IMAGE_BYTES and _is_page(part, data)
+    return _is_page(part, data)
 
 
 def _is_page(part: Message, data: bytes) -> bool:
-    embedded = bool(_header(part, "Content-ID")) or _disposition(part) == "inline"
+    disposition = _disposition(part)
+    # a Content-ID alone does not embed: Gmail gives one to every attachment
+    embedded = disposition == "inline" or (
+        bool(_header(part, "Content-ID")) and disposition != "attachment"
+    )
     pixels = _pixels(data)
     if pixels is None:
+        if len(data) < _MIN_DOCUMENT_IMAGE_BYTES:
+            return False
         return not embedded or len(data) > _MAX_EMBEDDED_PICTURE_BYTES
     short, long = sorted(pixels)
     if embedded:
-        return short >= _PAGE_SHORT_SIDE and long >= _PAGE_LONG_SIDE
-    return long >= _ICON_LONG_SIDE
+        return (
+            short >= _PAGE_SHORT_SIDE
+            and long >= _PAGE_LONG_SIDE
+            and long <= _PAGE_MAX_ASPECT * short
+        )
+    return long >= _ICON_LONG_SIDE and short >= _ICON_SHORT_SIDE
 
 
 _TEXT_FILE_TYPES = frozenset({"text/plain", "text/csv", "text/tab-separated-values"})

@@ -277,6 +277,7 @@ class Pipeline:
         waited = time.perf_counter()
         try:
             if not times.read_done.wait(timeout):
+                self._drop(parsed, times)  # a read that still ends is not parsed
                 raise DependencyUnavailable("gcs", "TimeoutError", stage="read")
             # the parse has no deadline of its own, as when it ran on this thread
             return parsed.result()

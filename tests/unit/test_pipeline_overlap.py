@@ -142,10 +142,15 @@ def test_an_email_read_for_a_claim_that_is_not_ours_is_never_parsed(status: str)
     reading, claimed = threading.Event(), threading.Event()
     read = h.raw.read
 
+    returned = threading.Event()
+
     def read_until_claimed(bucket: str, name: str) -> bytes:
         reading.set()
         assert claimed.wait(5)
-        return read(bucket, name)
+        try:
+            return read(bucket, name)
+        finally:
+            returned.set()
 
     parsed: list[bytes] = []
     parse = h.pipeline.deps.parse_email
@@ -177,5 +182,6 @@ def test_an_email_read_for_a_claim_that_is_not_ours_is_never_parsed(status: str)
                 h.pipeline.process(d)
     finally:
         claimed.set()
-    time.sleep(0.2)  # the read finishes on the pool after the claim answered
+    assert returned.wait(5)  # the read finished on the pool after the claim answered ...
+    time.sleep(0.05)  # ... and what follows it there (a parse, before) has had its turn
     assert parsed == []

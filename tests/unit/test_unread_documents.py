@@ -132,24 +132,55 @@ def jpeg(width: int, height: int, size_kb: int) -> bytes:
     return head + bytes(size_kb * 1024 - len(head))
 
 
-SVG = (
-    b'<svg xmlns="http://www.w3.org/2000/svg" width="2000" height="3000">'
-    + b" " * 60_000
-    + b"</svg>"
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="2480" height="3508">' + bytes(60_000)
+GMAIL_ATTACHED = (
+    "Content-Disposition: attachment\r\nContent-ID: <f_lx1>\r\nX-Attachment-Id: f_lx1\r\n"
 )
+
+
+def _box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+
+def _full_box(kind: bytes, version: int, payload: bytes) -> bytes:
+    return _box(kind, bytes([version, 0, 0, 0]) + payload)
+
+
+def heic(width: int, height: int, *, item_extents: int = 0) -> bytes:
+    """A HEIC whose image properties say ``width`` x ``height``; with ``item_extents``, an item
+    location table of that many zero-sized extents (a header crafted to make a reader loop)."""
+    locations = b""
+    if item_extents:
+        item = struct.pack(">HHHH", 1, 0, 0, item_extents)  # id, method, reference, extents
+        locations = _full_box(b"iloc", 1, bytes([0, 0]) + struct.pack(">H", 1) + item)
+    size = _full_box(b"ispe", 0, struct.pack(">II", width, height))
+    association = _full_box(b"ipma", 0, struct.pack(">IHB", 1, 1, 1) + bytes([0x81]))
+    properties = _box(b"iprp", _box(b"ipco", size) + association)
+    primary = _full_box(b"pitm", 0, struct.pack(">H", 1))
+    meta = _full_box(b"meta", 0, primary + locations + properties)
+    return _box(b"ftyp", b"heic" + bytes(4) + b"mif1heic") + meta + _box(b"mdat", bytes(60_000))
 
 
 @pytest.mark.parametrize(
     ("content_type", "filename", "data", "headers", "document"),
     [
-        ("image/png", "banner.png", png(1200, 300, 90), EMBEDDED, False),  # signature banner
+        ("image/png", "banner.png", png(1400, 280, 150), EMBEDDED, False),  # signature banner
         ("image/png", "logo.png", png(400, 400, 120), EMBEDDED, False),  # a heavy logo
         ("image/jpeg", "IMG_0412.jpeg", jpeg(3024, 4032, 60), EMBEDDED, True),  # a page, inline
-        ("image/jpeg", "scan.jpg", jpeg(1654, 2339, 40), EMBEDDED, True),  # A4 at 200 dpi
+        ("image/png", "scan.png", png(1654, 2339, 40), EMBEDDED, True),  # A4 at 200 dpi
+        ("image/png", "page.png", png(595, 842, 30), EMBEDDED, True),  # A4 rendered at 72 dpi
+        ("image/jpeg", "IMG_0415.jpeg", jpeg(480, 640, 40), EMBEDDED, True),  # "medium" photo
+        ("image/png", "Screenshot.png", png(1179, 2556, 300), EMBEDDED, True),  # phone screen
         ("image/jpeg", "IMG_0413.jpeg", jpeg(640, 480, 50), ATTACHED, True),  # attached photo
+        ("image/jpeg", "IMG_0414.jpeg", jpeg(640, 480, 20), GMAIL_ATTACHED, True),
         ("image/png", "icon.png", png(200, 60, 10), ATTACHED, False),  # an attached icon
+        ("image/png", "divider.png", png(2000, 2, 10), ATTACHED, False),  # a thin rule
+        ("image/png", "fax.png", png(1700, 2200, 1), ATTACHED, True),  # a bilevel page, tiny
+        ("image/gif", "pixel.gif", b"GIF89a\x01\x00\x01\x00" + bytes(3000), EMBEDDED, False),
+        ("image/heic", "IMG_0416.HEIC", heic(4032, 3024), ATTACHED, True),
         ("image/svg+xml", "letterhead.svg", SVG, ATTACHED, False),  # drawn, not photographed
         ("application/octet-stream", "logo.svg", SVG, EMBEDDED, False),
+        ("image/png", "letter.png", SVG, ATTACHED, False),  # an SVG, whatever its label says
     ],
 )
 def test_an_image_is_a_page_by_its_pixels_when_its_header_tells_them(
@@ -158,6 +189,27 @@ def test_an_image_is_a_page_by_its_pixels_when_its_header_tells_them(
     email = parse_email(mail("Hi", (content_type, filename, data, headers)))
     [attachment] = email.attachments
     assert attachment.document is document
+
+
+def test_a_heic_crafted_to_loop_is_read_without_its_item_locations(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Reading a HEIC's rotation walks its item locations, which a crafted table of zero-sized
+    extents makes take seconds per kilobyte: the rotation is never asked for."""
+    import imagesize
+
+    asked: list[dict[str, object]] = []
+    real = imagesize.get
+
+    def get(stream: io.BytesIO, **options: object) -> tuple[int, int]:
+        asked.append(options)
+        return real(stream, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(imagesize, "get", get)
+    crafted = heic(4032, 3024, item_extents=65_535)
+    email = parse_email(mail("Hi", ("image/png", "logo.png", crafted, EMBEDDED)))
+    assert asked == [{"exif_rotation": False}]
+    assert email.attachments[0].document is True
 
 
 # --- the hold ----------------------------------------------------------------------------------
@@ -274,9 +326,9 @@ def test_the_pixels_are_looked_for_in_the_header_only(monkeypatch: pytest.Monkey
     searched: list[int] = []
     real = imagesize.get
 
-    def get(stream: io.BytesIO) -> tuple[int, int]:
+    def get(stream: io.BytesIO, **options: object) -> tuple[int, int]:
         searched.append(len(stream.getbuffer()))
-        return real(stream)
+        return real(stream, **options)  # type: ignore[arg-type]
 
     monkeypatch.setattr(imagesize, "get", get)
     crafted = b"\xff\xd8" + b"\xff\xe1\x00\x02" * 800_000
