@@ -64,6 +64,11 @@ def test_smoke_run_prints_one_table_and_writes_the_same_rows_as_json(
     for key in ("B3", "B5", "B9"):
         row = next(row for row in rows if row.key == key)
         assert row.status != "measured" or (row.baseline and row.baseline > 0), key
+    # B3's floor (the baseline plus the claim, the report and the staff mail) ran beside it
+    b3 = next(row for row in rows if row.key == "B3")
+    if b3.status == "measured":
+        assert all(rate > 0 for rate in b3.details["floor_rates"])
+        assert "Floor (claim, report and staff mail added" in table
     b5 = next(row for row in rows if row.key == "B5")
     if b5.status == "measured":
         assert b5.details["cpu_ms_per_request"]["bare"]["server"] > 0
