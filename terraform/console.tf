@@ -93,6 +93,14 @@ resource "google_project_iam_member" "console_sql" {
   project = var.project_id
   role    = each.value
   member  = google_service_account.console.member
+
+  # Like the other functions' (iam.tf): this environment's instance only, as
+  # two environments may share a project.
+  condition {
+    title       = local.sql_instance_condition.title
+    description = local.sql_instance_condition.description
+    expression  = local.sql_instance_condition.expression
+  }
 }
 
 resource "google_sql_user" "console" {
@@ -235,6 +243,18 @@ resource "google_cloudfunctions2_function" "console" {
   ]
 }
 
+# IAP's service agent does not exist until IAP is enabled and the agent is
+# generated; granting it anything before fails ("Service account ... does not
+# exist"), as for the Pub/Sub agent (iam.tf). Beta provider only.
+resource "google_project_service_identity" "iap" {
+  provider = google-beta
+
+  project = var.project_id
+  service = "iap.googleapis.com"
+
+  depends_on = [google_project_service.console_apis]
+}
+
 # Only IAP (its service agent) may invoke the console: no public invoker.
 resource "google_cloud_run_v2_service_iam_member" "console_iap_invoker" {
   project  = var.project_id
@@ -242,6 +262,8 @@ resource "google_cloud_run_v2_service_iam_member" "console_iap_invoker" {
   name     = google_cloudfunctions2_function.console.name
   role     = "roles/run.invoker"
   member   = local.iap_service_agent
+
+  depends_on = [google_project_service_identity.iap]
 }
 
 # --- Identity-Aware Proxy behind a global HTTPS load balancer ----------------
@@ -293,6 +315,9 @@ resource "google_compute_global_address" "console" {
 
   project = var.project_id
   name    = "console-${local.suffix}"
+
+  # Created before the Compute API is on, it fails on a fresh project.
+  depends_on = [google_project_service.console_apis]
 }
 
 resource "google_compute_managed_ssl_certificate" "console" {
@@ -304,6 +329,8 @@ resource "google_compute_managed_ssl_certificate" "console" {
   managed {
     domains = [var.console_domain]
   }
+
+  depends_on = [google_project_service.console_apis]
 }
 
 resource "google_compute_url_map" "console" {

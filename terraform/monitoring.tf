@@ -274,6 +274,48 @@ resource "google_monitoring_alert_policy" "dead_letters" {
   notification_channels = [google_monitoring_notification_channel.ops_email.id]
 }
 
+# The backlog alert above stays open while any dead letter waits, so a second
+# one would page nobody: this one fires for each period in which emails were
+# newly dead-lettered (counted on the processor's subscription, where Pub/Sub
+# forwards them from).
+resource "google_monitoring_alert_policy" "dead_letters_new" {
+  project      = var.project_id
+  display_name = "Emails newly dead-lettered (${var.environment})"
+  combiner     = "OR"
+
+  conditions {
+    display_name = "Emails were forwarded to the dead-letter topic"
+
+    condition_threshold {
+      filter          = "metric.type=\"pubsub.googleapis.com/subscription/dead_letter_message_count\" AND resource.type=\"pubsub_subscription\" AND resource.labels.subscription_id=\"${google_pubsub_subscription.processor.name}\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_DELTA"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+
+      trigger {
+        count = 1
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "More emails failed ${var.max_delivery_attempts} deliveries to the processor and were dead-lettered to `${google_pubsub_subscription.dead_letter.name}` (this fires again for every five minutes with new ones, even while older dead letters are still waiting). Find the cause with each message's `correlation_id` attribute (`jsonPayload.correlation_id=\"<ID>\"`), fix it, then replay the messages (ops command, see README)."
+  }
+
+  alert_strategy {
+    auto_close = "86400s"
+  }
+
+  notification_channels = [google_monitoring_notification_channel.ops_email.id]
+}
+
 resource "google_monitoring_alert_policy" "backlog_age" {
   project      = var.project_id
   display_name = "Processor backlog is old (${var.environment})"

@@ -73,7 +73,10 @@ output "service_accounts" {
 
 output "secret_ids" {
   description = "Secret Manager secret id of each secret environment variable; add values with `gcloud secrets versions add`."
-  value       = { for env_name, secret in google_secret_manager_secret.app : env_name => secret.secret_id }
+  value = merge(
+    { for env_name, secret in google_secret_manager_secret.app : env_name => secret.secret_id },
+    { CONSOLE_SECRET_KEY = google_secret_manager_secret.console_secret_key.secret_id },
+  )
 }
 
 output "secret_versions" {

@@ -415,6 +415,8 @@ variable "deployer_project_roles" {
     "roles/monitoring.editor",               # alert policies, notification channel, dashboard
     "roles/artifactregistry.admin",          # the CI image repository and its IAM
     "roles/logging.logWriter",               # the build's own logs (CLOUD_LOGGING_ONLY)
+    "roles/compute.loadBalancerAdmin",       # the console's load balancer (console.tf)
+    "roles/iap.admin",                       # IAP on the console's backend, who passes it
   ]
 
   validation {

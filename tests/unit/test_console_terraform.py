@@ -5,6 +5,7 @@ in front with the audience the function verifies, its settings and secrets, its 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from tests.unit.test_terraform import (
     PUBLIC_MEMBERS,
@@ -115,7 +116,37 @@ def test_the_console_logs_in_as_an_iam_database_user_the_pipeline_grants() -> No
     from pathlib import Path
 
     cloudbuild = (Path(__file__).resolve().parents[2] / "cloudbuild.yaml").read_text()
-    assert "$$(output console_database_user)" in cloudbuild
+    assert "$$(output console_database_user" in cloudbuild  # run for real in test_cloudbuild
+
+
+def test_the_console_database_roles_are_limited_to_the_instance() -> None:
+    grant = resources("google_project_iam_member")["console_sql"]
+    condition = one(grant, "condition")
+    assert condition["expression"] == "${local.sql_instance_condition.expression}"
+
+
+def test_the_load_balancer_waits_for_its_apis_and_iap_for_its_agent() -> None:
+    for resource_type in (
+        "google_compute_global_address",
+        "google_compute_managed_ssl_certificate",
+    ):
+        assert resources(resource_type)["console"]["depends_on"] == [
+            "${google_project_service.console_apis}"
+        ], resource_type
+    agent = resources("google_project_service_identity")["iap"]
+    assert agent["service"] == "iap.googleapis.com"
+    invoker = resources("google_cloud_run_v2_service_iam_member")["console_iap_invoker"]
+    assert invoker["depends_on"] == ["${google_project_service_identity.iap}"]
+    # the pipeline's plans read all of it once console_domain is set
+    deployer_roles = variables()["deployer_project_roles"]["default"]
+    assert {"roles/compute.loadBalancerAdmin", "roles/iap.admin"} <= set(deployer_roles)
+
+
+def test_the_console_session_key_is_created_and_filled_with_the_other_secrets() -> None:
+    assert "console_secret_key" in outputs()["secret_ids"]["value"]
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text()
+    assert "-target=google_secret_manager_secret.console_secret_key" in doc
+    assert "CONSOLE_SECRET_KEY; do" in doc
 
 
 def test_the_url_is_in_the_outputs_and_the_variables_are_validated() -> None:

@@ -848,6 +848,7 @@ def test_alerts_cover_the_agreed_signals_and_reach_ops() -> None:
     assert set(policies) >= {
         "breaker_opened",
         "dead_letters",
+        "dead_letters_new",
         "backlog_age",
         "rollup_failed",
     }
@@ -861,6 +862,11 @@ def test_alerts_cover_the_agreed_signals_and_reach_ops() -> None:
     dead = one(one(policies["dead_letters"], "conditions"), "condition_threshold")
     assert "num_undelivered_messages" in dead["filter"]
     assert "google_pubsub_subscription.dead_letter.name" in dead["filter"]
+    # a dead letter arriving while earlier ones still wait pages again
+    new = one(one(policies["dead_letters_new"], "conditions"), "condition_threshold")
+    assert "subscription/dead_letter_message_count" in new["filter"]
+    assert "google_pubsub_subscription.processor.name" in new["filter"]
+    assert one(new, "aggregations")["per_series_aligner"] == "ALIGN_DELTA"
     backlog = one(one(policies["backlog_age"], "conditions"), "condition_threshold")
     assert "oldest_unacked_message_age" in backlog["filter"]
     assert backlog["threshold_value"] == "${var.backlog_alert_age_seconds}"
