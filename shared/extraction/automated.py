@@ -22,9 +22,11 @@ kind           when
 
 ``auto_generated`` mail is read like a person's: a bank's payment advice or a court's bankruptcy
 notice is sent by a machine and must still be acted on (a missed bankruptcy notice breaks the
-automatic stay). Only when nothing in it is recognised (intent ``other``, no compliance wording)
-does it take the ``AUTOMATED`` decision instead of a review request
-(:mod:`shared.processing.decision`).
+automatic stay). Only when nothing in it is recognised (intent ``other``, no compliance wording,
+no document nobody could read) does it take the ``AUTOMATED`` decision instead of a review
+request. Bulk mail and auto-replies that name an account by a reference and carry a compliance
+signal are acted on too (a law firm's letter sent through a mailing platform); see
+:mod:`shared.processing.decision`.
 """
 
 from __future__ import annotations

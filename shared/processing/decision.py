@@ -12,8 +12,10 @@ identifier the extractor did not return (the match found one):
 
 Overrides, applied in this order:
 
-0. **Automated mail** (``email.automated``: an auto-reply, a bounce, bulk mail, and a machine
-   notice in which nothing is recognised; see :mod:`shared.extraction.automated`) →
+0. **Automated mail** (``email.automated``: a bounce; an auto-reply or bulk mail, unless a
+   reference in it names an account and it carries a compliance signal; a machine notice in
+   which nothing is recognised and with no unread document; see
+   :mod:`shared.extraction.automated` and ``_automated_only``) →
    ``AUTOMATED``: nothing applied, nobody notified,
    reason ``automated:<kind>``; a bounce with failed recipients gets ``Action.NOTE_BOUNCE``
    (the pipeline notes on each of their accounts that the address bounced).
@@ -376,15 +378,28 @@ def _overall(extraction: Extraction, match: Match) -> float:
     return extraction.overall_confidence
 
 
-def _automated_only(email: ParsedEmail, extraction: Extraction) -> bool:
-    """Mail no person wrote and nobody needs to act on. A machine notice that answers nothing
-    (``auto_generated``: a bank's payment advice, a court's bankruptcy notice) is read like a
-    person's unless nothing in it is recognised."""
+def _automated_only(email: ParsedEmail, extraction: Extraction, match: Match) -> bool:
+    """Mail no person wrote and nobody needs to act on.
+
+    A machine notice that answers nothing (``auto_generated``: a bank's payment advice, a
+    court's bankruptcy notice, a fax gateway's scan) is read like a person's unless nothing in
+    it is recognised and it brings no document nobody could read. Bulk mail and auto-replies
+    stay automated unless they name an account by a reference and carry a compliance signal:
+    law firms and courts send through mailing platforms that add ``List-Unsubscribe``, and a
+    cease request about a named account stops collection however it was sent (a newsletter
+    about disputes names no account). A bounce quotes our own letter, rights notice included:
+    it is never read for compliance."""
     if email.automated is None:
         return False
-    if email.automated != AUTO_GENERATED:
+    if email.automated == AUTO_GENERATED:
+        return (
+            extraction.intent == "other"
+            and compliance_hit(email) is None
+            and _unread_letter(extraction, email, []) is None
+        )
+    if email.automated == BOUNCE or not match.by_reference:
         return True
-    return extraction.intent == "other" and compliance_hit(email) is None
+    return extraction.intent not in COMPLIANCE_INTENTS and compliance_hit(email) is None
 
 
 def _automated(email: ParsedEmail, confidence: float) -> Decision:
@@ -411,7 +426,7 @@ def decide(
     backstop, and a payment with a date is reported, not recorded.
     """
     confidence = round(min(_overall(extraction, match), match.score), 4)
-    if email is not None and _automated_only(email, extraction):
+    if email is not None and _automated_only(email, extraction, match):
         return _automated(email, confidence)
     reasons: list[str] = []
     account = match.account

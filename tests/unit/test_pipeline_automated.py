@@ -4,6 +4,7 @@ and a compliance email referring to several accounts holds each of them."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -58,7 +59,7 @@ def test_automated_mail_is_reported_on_its_own_route_and_changes_nothing(
     headers: str, kind: str
 ) -> None:
     # the extraction says "payment of 200 EUR for CASE-2024-0001": still nothing moves
-    email = parse_email(mime(headers, "I am out of the office. I dispute nothing. Stop."))
+    email = parse_email(mime(headers, "I am out of the office until Monday."))
     h = harness(email=email)
     assert run(h) == "done"
     report = h.store.reports["em-auto-0001"]
@@ -117,12 +118,38 @@ def test_auto_submitted_no_is_a_person_writing() -> None:
 
 
 def test_bulk_mail_about_disputes_does_not_hold() -> None:
+    # a newsletter names no account: even from a debtor's address it holds nothing
     body = "Newsletter: how to dispute a debt. Stop collection calls! Chapter 7 explained."
     email = parse_email(mime("Subject: Tips\r\nList-Id: <tips.example>\r\n", body))
-    h = harness(email=email, claude_result=extraction(case_number="CASE-2024-0001"))
+    h = harness(email=email, rules_result=replace(extraction("dispute"), extractor="rules"))
     run(h)
     assert h.store.reports["em-auto-0001"].decision == AUTOMATED
     assert h.accounts.documents["ACC-1001"]["hold"]["active"] is False
+    assert h.store.outbox == []
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        "Subject: CASE-2024-0001\r\nList-Unsubscribe: <mailto:u@lawmail.example>\r\n",
+        "Subject: CASE-2024-0001\r\nPrecedence: bulk\r\n",
+        "Subject: Re: CASE-2024-0001\r\nAuto-Submitted: auto-replied\r\n",
+    ],
+)
+def test_bulk_or_auto_replied_mail_naming_an_account_with_a_compliance_signal_holds(
+    headers: str,
+) -> None:
+    # a law firm's letter sent through a mailing platform that adds bulk headers
+    body = "We represent the debtor in CASE-2024-0001. Cease all communication with our client."
+    email = parse_email(mime(headers, body))
+    assert email.automated in ("bulk", "auto_reply")
+    h = harness(email=email)  # the rules read the case number: a reference names the account
+    run(h)
+    report = h.store.reports["em-auto-0001"]
+    assert report.decision != AUTOMATED
+    assert h.accounts.documents["ACC-1001"]["hold"]["active"] is True
+    assert [m.kind for m in h.store.outbox] == ["compliance_alert"]
+    assert h.claude.calls == 0  # still no model call for mail no person wrote
 
 
 BOUNCE = (

@@ -336,3 +336,15 @@ def test_the_pixels_are_looked_for_in_the_header_only(monkeypatch: pytest.Monkey
     [attachment] = email.attachments
     assert searched == [128 * 1024]
     assert attachment.document is True
+
+
+def test_a_machine_sent_scan_is_not_set_aside_as_automated() -> None:
+    # fax-to-email gateways and office scanners mark their mail auto-generated
+    raw = b"Auto-Submitted: auto-generated\r\n" + mail(
+        "Fax received: 2 pages.", ("image/tiff", "fax_0001.tif", kb(300), ATTACHED)
+    )
+    fax = parse_email(raw)
+    assert fax.automated == "auto_generated" and fax.unread_documents(scans_read=0) == 1
+    decision = decide(rules_other(), BY_SENDER, THRESHOLDS, email=fax)  # type: ignore[arg-type]
+    assert decision.decision != Route.AUTOMATED
+    assert decision.hold and decision.hold_reason == UNREAD_DOCUMENT
