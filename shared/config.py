@@ -304,6 +304,11 @@ class Settings:
     processor_max_raw_email_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
     # From this attempt on, a malformed Claude answer falls back to the rules extractor.
     processor_rules_fallback_attempt: int = Field(default=3, ge=1)
+    # From this attempt on, Claude timing out, failing or rate-limiting this email falls back to
+    # the rules extractor too, so the email gets a (degraded, never auto-applied) report instead
+    # of the dead-letter topic; late, because such failures usually pass. Terraform sets it to
+    # the subscription's last delivery attempt but one.
+    processor_claude_outage_fallback_attempt: int = Field(default=8, ge=1)
     # Two candidates whose match scores differ by less than this are ambiguous.
     match_ambiguity_margin: float = Field(default=0.05, ge=0, le=1)
     # Fuzzy debtor-name matches need at least this rapidfuzz score (0–100).

@@ -212,6 +212,9 @@ resource "google_cloudfunctions2_function" "processor" {
       # An email's processing lease outlives the longest attempt, so a
       # redelivery never takes an email a slow attempt is still working on.
       PROCESSOR_LEASE_SECONDS = tostring(var.processor_timeout_seconds + 60)
+      # Claude failing an email on its last deliveries but one: the rules read
+      # it (degraded) rather than the dead-letter topic taking it.
+      PROCESSOR_CLAUDE_OUTAGE_FALLBACK_ATTEMPT = tostring(var.max_delivery_attempts - 1)
       # Staff notifications link to the review item (console.tf).
       CONSOLE_BASE_URL = local.console_enabled ? "https://${var.console_domain}" : ""
     })

@@ -49,7 +49,12 @@ from shared.errors import (
     ProcessingError,
 )
 from shared.extraction.automated import AUTO_GENERATED
-from shared.extraction.errors import ClaudeRequestRejected, MalformedModelAnswer
+from shared.extraction.errors import (
+    ClaudeRateLimited,
+    ClaudeRequestRejected,
+    ClaudeUnavailable,
+    MalformedModelAnswer,
+)
 from shared.extraction.models import Extraction, Extractor, ParsedEmail, TokenUsage
 from shared.extraction.validation import INJECTION_SITE_PREFIX, INJECTION_WARNING
 from shared.logs import log_event
@@ -375,15 +380,37 @@ class Pipeline:
             )
             run.trace.warnings.append(f"claude_request_rejected:{exc.status_code}")
             return self._rules(email)
-        except MalformedModelAnswer as exc:
-            if exc.usage is not None:  # the tokens were spent even if the answer was useless
-                _record_tokens(run.metrics, exc.usage)
-            if run.trace.attempt < self.deps.settings.processor_rules_fallback_attempt:
+        except (MalformedModelAnswer, ClaudeUnavailable, ClaudeRateLimited) as exc:
+            if not self._falls_back(run, exc):
                 raise
-            log_event(logger, "claude_malformed_fallback", level=logging.WARNING, reason=exc.reason)
-            run.trace.warnings.append(f"claude_malformed_answer_fallback:{exc.reason}")
             return self._rules(email)
         return extraction
+
+    def _falls_back(
+        self, run: _Run, exc: MalformedModelAnswer | ClaudeUnavailable | ClaudeRateLimited
+    ) -> bool:
+        """Whether this delivery reads the email with the rules after Claude failed it (True,
+        recorded) or raises for a redelivery. Malformed answers fall back from
+        ``PROCESSOR_RULES_FALLBACK_ATTEMPT``. Timeouts, failures and rate limits only from
+        ``PROCESSOR_CLAUDE_OUTAGE_FALLBACK_ATTEMPT``, the last deliveries: they usually pass,
+        but a rate limit never opens the breaker and one email's request can time out every
+        time, and the dead-letter topic would take it."""
+        settings = self.deps.settings
+        if isinstance(exc, MalformedModelAnswer):
+            if exc.usage is not None:  # the tokens were spent even if the answer was useless
+                _record_tokens(run.metrics, exc.usage)
+            if run.trace.attempt < settings.processor_rules_fallback_attempt:
+                return False
+            log_event(logger, "claude_malformed_fallback", level=logging.WARNING, reason=exc.reason)
+            run.trace.warnings.append(f"claude_malformed_answer_fallback:{exc.reason}")
+            return True
+        if run.trace.attempt < settings.processor_claude_outage_fallback_attempt:
+            return False
+        log_event(
+            logger, "claude_outage_fallback", level=logging.WARNING, error_type=exc.error_type
+        )
+        run.trace.warnings.append(f"claude_unavailable_fallback:{exc.error_type}")
+        return True
 
     def _rules(self, email: ParsedEmail, *, degraded: bool = True) -> Extraction:
         """The rules extractor's result; ``degraded`` only when it stands in for Claude after

@@ -167,6 +167,29 @@ def test_malformed_answers_raise_until_the_fallback_attempt_then_use_rules() -> 
     assert spent.count(100.0) == 3  # every useless answer's tokens are counted
 
 
+@pytest.mark.parametrize(
+    "failure",
+    [ClaudeRateLimited(retry_after=30.0), ClaudeUnavailable("APITimeoutError")],
+    ids=["rate_limited", "timed_out"],
+)
+def test_claude_failing_on_the_last_deliveries_falls_back_to_rules_not_the_dead_letters(
+    failure: Exception,
+) -> None:
+    h = harness(settings=load_settings({"PROCESSOR_CLAUDE_OUTAGE_FALLBACK_ATTEMPT": "3"}))
+    h.claude.errors.extend([failure] * 3)
+    for _ in range(2):  # earlier deliveries wait for Claude: such failures usually pass
+        with pytest.raises(type(failure)):
+            run(h)
+        assert h.store.reports == {}
+    assert run(h) == "done"
+    report = h.store.reports["em-unit-0001"]
+    assert report.attempt == 3 and (report.extractor, report.degraded) == ("rules", True)
+    assert report.decision != "AUTO_UPDATE"  # degraded: never applied alone
+    assert h.accounts.documents["ACC-1001"]["balance"]["amount"] == 1200.0
+    code = f"claude_unavailable_fallback:{failure.error_type}"  # type: ignore[attr-defined]
+    assert code in report.pipeline["warnings"]
+
+
 def test_rejected_request_falls_back_to_rules_instead_of_failing() -> None:
     h = harness()
     h.claude.errors.append(ClaudeRequestRejected("BadRequestError", 400))
