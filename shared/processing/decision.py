@@ -64,7 +64,9 @@ Overrides, applied in this order:
 After the apply, :func:`settle` (the second pure step) turns what the repository answered into
 the final decision: a payment it refused is reported as above, and an apply it refused
 (``not_applied``: the account vanished, kept changing, or the payment exceeds the balance)
-becomes ``MANUAL_REVIEW`` (reason ``not_applied:<why>``; a compliance alert stays one).
+becomes ``MANUAL_REVIEW`` (reason ``not_applied:<why>``; a compliance alert stays one). A
+redelivery after a lost report whose decision differs from the one its earlier delivery applied
+goes to a person too (``earlier_attempt_applied:<decision>``, see ``_as_applied_earlier``).
 
 The values are closed sets (:class:`Route`, :class:`~shared.accounts.model.Action`,
 :class:`NotificationKind`) whose strings are stored in reports, metrics and account history.
@@ -77,13 +79,17 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-from shared.accounts import Action, ApplyResult, ApplyStatus
+from shared.accounts import Action, AppliedRecord, ApplyResult, ApplyStatus
 from shared.accounts.payment_keys import utc_day
 from shared.extraction.automated import AUTO_GENERATED, BOUNCE
 from shared.extraction.models import COMPLIANCE_INTENTS, Extraction, ParsedEmail
 from shared.extraction.validation import INJECTION_WARNING
 from shared.processing.compliance_wording import compliance_hit
 from shared.processing.matching import Match
+
+PAYMENT_NOT_RECORDED = "payment_not_recorded"
+# A redelivery's reading differs from what its earlier delivery applied (see settle).
+EARLIER_ATTEMPT_APPLIED = "earlier_attempt_applied"
 
 
 class Route(StrEnum):
@@ -291,7 +297,7 @@ def _account_action(
         blockers = payment_blockers(extraction, match, context)
         if not blockers:
             return decision, Action.RECORD_PAYMENT
-        reasons.extend(f"payment_not_recorded:{b}" for b in blockers)
+        reasons.extend(f"{PAYMENT_NOT_RECORDED}:{b}" for b in blockers)
         return _cap(decision, Route.UPDATE_AND_NOTIFY), Action.REPORT_PAYMENT
     if intent == "address_change" and _contact_change(extraction):
         return decision, Action.UPDATE_CONTACT
@@ -317,7 +323,7 @@ def _compliance(
     if hit is not None:
         reasons.append(f"compliance_wording:{hit.intent}")
         if extraction.intent == "payment_confirmation":
-            reasons.append("payment_not_recorded:compliance_wording")
+            reasons.append(f"{PAYMENT_NOT_RECORDED}:compliance_wording")
         return hit.intent
     return None
 
@@ -500,7 +506,33 @@ def payment_refused(decision: Decision, blocker: str) -> Decision:
         decision=Route.UPDATE_AND_NOTIFY,
         action=Action.REPORT_PAYMENT,
         notification=notification,
-        reasons=(*decision.reasons, f"payment_not_recorded:{blocker}"),
+        reasons=(*decision.reasons, f"{PAYMENT_NOT_RECORDED}:{blocker}"),
+    )
+
+
+def _as_applied_earlier(decision: Decision, record: AppliedRecord | None) -> Decision:
+    """A redelivery after a lost report whose own reading differs from what the earlier
+    delivery applied (its history entry): the earlier change stands and is what the report
+    shows; this reading is decided against an account that change already altered (a payment
+    in full leaves a balance of 0 that "exceeds" the same payment), so a person checks it. Its
+    ``payment_not_recorded`` reasons go: they describe a plan that was not carried out, and
+    next to a recorded payment they would invite recording it twice by hand."""
+    if record is None or record.decision is None:
+        return decision
+    decided_now = str(decision.action) if decision.action is not None else None
+    if record.decision == decision.decision and (record.action or None) == decided_now:
+        return decision
+    alert = decision.notification == NotificationKind.COMPLIANCE_ALERT or (
+        record.action == Action.HOLD
+    )
+    reasons = [r for r in decision.reasons if not r.startswith(f"{PAYMENT_NOT_RECORDED}:")]
+    return replace(
+        decision,
+        decision=Route.MANUAL_REVIEW,
+        notification=(
+            NotificationKind.COMPLIANCE_ALERT if alert else NotificationKind.REVIEW_REQUEST
+        ),
+        reasons=(*reasons, f"{EARLIER_ATTEMPT_APPLIED}:{record.decision}"),
     )
 
 
@@ -513,6 +545,8 @@ def settle(decision: Decision, result: ApplyResult) -> Decision:
     refused = refused_payment(result)
     if refused is not None and decision.moves_money:
         decision = payment_refused(decision, refused)
+    if result.status == ApplyStatus.ALREADY_APPLIED:
+        return _as_applied_earlier(decision, result.record)
     if result.status != ApplyStatus.NOT_APPLIED:
         return decision
     notification = decision.notification

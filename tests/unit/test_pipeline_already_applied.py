@@ -98,6 +98,30 @@ def test_a_redelivery_deciding_manual_review_still_reports_the_earlier_change() 
     assert len(h.accounts.applied) == 1
 
 
+def test_a_redelivery_after_a_payment_in_full_does_not_say_the_payment_was_not_recorded() -> None:
+    """The first delivery recorded 1200 of 1200 and lost its report; read again against the
+    account at 0, the same payment "exceeds the balance". The report and the staff mail must
+    say what was done (recorded) and ask a person to look, never "not recorded"."""
+    h = harness(
+        claude_result=extraction(case_number="CASE-2024-0001", amount=1200.0, currency="EUR")
+    )
+    _lose_the_first_report(h)
+    assert h.accounts.documents["ACC-1001"]["balance"]["amount"] == 0.0
+    assert h.pipeline.process(_delivery()) == "done"
+    report = h.store.reports[EMAIL_ID]
+    assert report.decision == "MANUAL_REVIEW"
+    reasons = report.actions[-1]["reasons"]
+    assert "earlier_attempt_applied:AUTO_UPDATE" in reasons
+    assert not [r for r in reasons if r.startswith("payment_not_recorded")]
+    action = _account_action(h)
+    assert (action["type"], action["result"]) == ("record_payment", "already_applied")
+    assert (action["balance_before"], action["balance_after"]) == ("1200.00", "0.00")
+    [message] = h.store.outbox
+    assert message.kind == "review_request"
+    assert h.accounts.documents["ACC-1001"]["balance"]["amount"] == 0.0
+    assert len(h.accounts.applied) == 1
+
+
 def test_no_account_action_when_nothing_applies_and_nothing_was_applied() -> None:
     h = harness()
     h.claude.result = replace(h.claude.result, intent="other")
