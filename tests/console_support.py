@@ -43,6 +43,20 @@ def html_mime(html: str, *, pdf: bytes | None = None) -> bytes:
     return message.as_bytes(policy=policy.SMTP)
 
 
+def mime_with_files(body: str, *files: tuple[str, str, bytes]) -> bytes:
+    """A plain email with attachments given as (file name, content type, bytes)."""
+    message = EmailMessage()
+    message["From"] = "A Debtor <debtor@example.org>"
+    message["To"] = "inbound@collections.example"
+    message["Subject"] = "Receipts"
+    message["Message-ID"] = f"<{uuid.uuid4().hex}@example.org>"
+    message.set_content(body)
+    for filename, content_type, data in files:
+        maintype, _, subtype = content_type.partition("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return message.as_bytes(policy=policy.SMTP)
+
+
 def account_document(
     account_id: str, *, amount: float = 500.0, hold: bool = False
 ) -> dict[str, Any]:

@@ -18,7 +18,13 @@ from flask import Flask, Response, g, render_template, request, session
 from shared.config import ConfigError, Settings, get_settings, require_in_production
 from shared.console.actions import ConsoleAccounts
 from shared.console.auth import Authenticator, Identity, NotAllowed, NotSignedIn
-from shared.console.security import CsrfRefused, apply_headers, check_csrf, csrf_token
+from shared.console.security import (
+    CsrfRefused,
+    apply_headers,
+    carries_nul,
+    check_csrf,
+    csrf_token,
+)
 from shared.logs import log_event
 
 logger = logging.getLogger(__name__)
@@ -116,6 +122,19 @@ def create_app(
         raw_emails_factory,
     )
     app.extensions["console"] = deps
+
+    @app.before_request
+    def _refuse_nul() -> Any:
+        # First, for every page (sign-in included): no view ever sees a NUL, which Postgres
+        # would refuse mid-request.
+        if carries_nul(request.path, request.args, request.form):
+            log_event(logger, "console_nul_refused", level=logging.WARNING)
+            return _error(
+                400,
+                "The address or form contains a NUL character, which is never valid here. "
+                "Nothing was changed.",
+            )
+        return None
 
     @app.before_request
     def _identify() -> Any:

@@ -5,6 +5,9 @@ hidden field and every POST is refused (403, nothing changed) unless the field m
 session's token (compared in constant time). The session cookie is ``SameSite=Lax`` and
 ``HttpOnly`` (``Secure`` in production), a second line of defence.
 
+NUL: Postgres refuses ``\x00`` in text, so a NUL in the path, the query or a form would fail
+deep inside a view; every request carrying one is refused up front (400, nothing changed).
+
 Content-Security-Policy: only the console's own stylesheet; no script at all (the pages need
 none), images only from the console or ``data:`` (a remote image in an email is never
 fetched), no framing (``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``), forms post only
@@ -18,6 +21,8 @@ import hmac
 import secrets
 from collections.abc import MutableMapping
 from typing import Any
+
+from werkzeug.datastructures import MultiDict
 
 CSRF_FIELD = "csrf_token"
 _SESSION_KEY = "csrf_token"
@@ -63,6 +68,17 @@ def check_csrf(session: MutableMapping[str, Any], submitted: str | None) -> None
         raise CsrfRefused("CSRF token does not match")
 
 
+def carries_nul(path: str, *fields: MultiDict[str, str]) -> bool:
+    """Whether ``path`` or any key or value of ``fields`` (query, form) holds a NUL."""
+    if "\x00" in path:
+        return True
+    return any(
+        "\x00" in key or "\x00" in value
+        for field in fields
+        for key, value in field.items(multi=True)
+    )
+
+
 def apply_headers(headers: Any, *, attachment: str | None = None) -> None:
     """The console's headers; ``attachment``: the content type of an attachment served."""
     for name, value in HEADERS.items():
@@ -71,3 +87,5 @@ def apply_headers(headers: Any, *, attachment: str | None = None) -> None:
         pdf = attachment == "application/pdf"
         headers["Content-Security-Policy"] = PDF_POLICY if pdf else ATTACHMENT_POLICY
         headers["X-Frame-Options"] = "SAMEORIGIN"
+        # send_file asks for no-cache (revalidate); an email's attachment is never kept at all.
+        headers["Cache-Control"] = HEADERS["Cache-Control"]

@@ -76,7 +76,15 @@ def account_update(
     }
     if intent in COMPLIANCE_INTENTS:
         entry["action"] = "hold"
-        hold = {"active": True, "reason": intent, "since": now, "email_id": email_id}
+        # placed_by: the release rule (never by the person who placed it) reads it; None would
+        # mean the processor placed the hold and let this same person lift it.
+        hold = {
+            "active": True,
+            "reason": intent,
+            "since": now,
+            "email_id": email_id,
+            "placed_by": who.email,
+        }
         return "hold", AccountUpdate(
             set_fields={"status": "on_hold", "hold": hold}, history_entry=entry
         )

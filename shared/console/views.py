@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     session,
     url_for,
 )
@@ -377,10 +379,16 @@ def attachment(email_id: str, index: int) -> Any:
         abort(404)
     info, data = found
     g.attachment = info.content_type
-    disposition = "inline" if info.inline else "attachment"
-    response = Response(data, mimetype=info.content_type)
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{info.filename}"'
-    return response
+    # send_file writes the name as RFC 6266 asks: an ASCII filename= and, for any other name,
+    # filename*=UTF-8''… (the server encodes headers as Latin-1: a raw name would be a 500).
+    return send_file(
+        io.BytesIO(data),
+        mimetype=info.content_type,
+        as_attachment=not info.inline,
+        download_name=info.filename,
+        conditional=False,
+        etag=False,
+    )
 
 
 @staff.route("/items/<email_id>/rerun", methods=["POST"])

@@ -226,10 +226,135 @@ def test_an_email_with_html_is_shown_as_text_and_its_pdf_served_inline(
     assert "remit.pdf" in html
     pdf = reviewer.get(f"/items/{seeded.email_id}/attachments/0")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
-    assert pdf.headers["Content-Disposition"] == 'inline; filename="remit.pdf"'
+    assert pdf.headers["Content-Disposition"] == "inline; filename=remit.pdf"
+    assert pdf.headers["Cache-Control"] == "no-store"
     assert pdf.headers["Content-Security-Policy"].startswith("default-src 'none'")
     assert reviewer.get(f"/items/{seeded.email_id}/attachments/5").status_code == 404
     assert reviewer.get("/items/no-such-email").status_code == 404
+
+
+def test_attachment_names_outside_latin_1_get_an_ascii_name_and_a_utf_8_one(
+    app: Any, accounts: Any
+) -> None:
+    from urllib.parse import unquote
+
+    from tests.console_support import mime_with_files
+
+    raw = mime_with_files(
+        "I paid 120.00 EUR, receipts attached.",
+        ("Квитанция об оплате.pdf", "application/pdf", b"%PDF-1.4 receipt"),
+        ("potwierdzenie_płatności.docx", "application/msword", b"PK docx"),
+    )
+    seeded = seed_item(accounts, raw=raw, evidence="120.00 EUR")
+    reviewer = sign_in(app, "rita@example.com", "reviewer")
+    page = reviewer.get(f"/items/{seeded.email_id}").get_data(as_text=True)
+    assert "Квитанция об оплате.pdf" in page and "potwierdzenie_płatności.docx" in page
+    expected = {
+        0: (
+            "inline; filename=\"  .pdf\"; filename*=UTF-8''"
+            "%D0%9A%D0%B2%D0%B8%D1%82%D0%B0%D0%BD%D1%86%D0%B8%D1%8F%20%D0%BE%D0%B1%20"
+            "%D0%BE%D0%BF%D0%BB%D0%B0%D1%82%D0%B5.pdf",
+            "Квитанция об оплате.pdf",
+            b"%PDF-1.4 receipt",
+        ),
+        1: (
+            "attachment; filename=potwierdzenie_patnosci.docx; "
+            "filename*=UTF-8''potwierdzenie_p%C5%82atno%C5%9Bci.docx",
+            "potwierdzenie_płatności.docx",
+            b"PK docx",
+        ),
+    }
+    for index, (disposition, name, data) in expected.items():
+        answer = reviewer.get(f"/items/{seeded.email_id}/attachments/{index}")
+        assert answer.status_code == 200 and answer.data == data
+        # the server writes headers as Latin-1: anything else would fail there (a bare 500)
+        head = "".join(f"{key}: {value}\r\n" for key, value in answer.headers.items())
+        assert head.encode("latin-1").decode("ascii") == head
+        assert answer.headers["Content-Disposition"].encode("latin-1") == disposition.encode()
+        assert unquote(disposition.split("filename*=UTF-8''")[1]) == name
+
+
+def test_a_nul_in_a_path_query_or_form_is_a_400_and_changes_nothing(
+    app: Any, accounts: Any
+) -> None:
+    seeded = seed_item(accounts)
+    reviewer = sign_in(app, "rita@example.com", "reviewer")
+    token = token_of(reviewer, seeded.email_id)
+    url = f"/items/{seeded.email_id}"
+    for path in (
+        "/items/%00",
+        f"{url}%00/attachments/0",
+        "/queue?creditor=%00",
+        f"{url}?account=%00",
+    ):
+        answer = reviewer.get(path)
+        assert answer.status_code == 400, path
+        assert "NUL character" in answer.get_data(as_text=True)
+    forms = {
+        "apply": {"account_id": f"{seeded.account_id}\x00"},
+        "correct": {"intent": "payment_confirmation", "field_amount": "1\x00"},
+        "dismiss": {"reason": "spam\x00"},
+        "unclaim": {"note\x00": "x"},
+    }
+    for action, form in forms.items():
+        answer = reviewer.post(f"{url}/{action}", data={"csrf_token": token, **form})
+        assert answer.status_code == 400, action
+    item = _item(seeded.email_id)
+    assert item["status"] == "claimed" and item["override"] is None
+    assert _audit(seeded.email_id) == ["claim"]
+    assert accounts.find_one({"_id": seeded.account_id})["balance"]["amount"] == 500.0
+
+
+def test_a_hold_placed_by_applying_is_never_released_by_its_placer(app: Any, accounts: Any) -> None:
+    compliance = seed_item(
+        accounts, intent="dispute", reasons=("compliance:dispute",), kind="compliance_alert"
+    )
+    corrected = seed_item(accounts)  # a payment, corrected to a compliance intent below
+    sam = sign_in(app, "sam@example.com", "supervisor")
+    token = token_of(sam, compliance.email_id)
+    applied = sam.post(
+        f"/items/{compliance.email_id}/apply",
+        data={"csrf_token": token, "account_id": compliance.account_id},
+    )
+    assert applied.status_code == 303
+    token_of(sam, corrected.email_id)
+    assert (
+        sam.post(
+            f"/items/{corrected.email_id}/correct",
+            data={"csrf_token": token, "intent": "cease_and_desist", "reason": "it is a C&D"},
+        ).status_code
+        == 303
+    )
+    applied = sam.post(
+        f"/items/{corrected.email_id}/apply",
+        data={"csrf_token": token, "account_id": corrected.account_id},
+    )
+    assert applied.status_code == 303
+    other = seed_item(accounts)  # an open item from which sam tries to release both holds
+    token_of(sam, other.email_id)
+    for held in (compliance.account_id, corrected.account_id):
+        before = accounts.find_one({"_id": held})
+        assert before["hold"]["active"] is True
+        assert before["hold"]["placed_by"] == "sam@example.com"
+        refused = sam.post(
+            f"/items/{other.email_id}/release",
+            data={"csrf_token": token, "account_id": held, "reason": "resolved"},
+        )
+        assert refused.status_code == 403, held
+        assert "You placed this hold" in refused.get_data(as_text=True)
+        assert accounts.find_one({"_id": held}) == before
+    assert _item(other.email_id)["status"] == "claimed"
+    assert _audit(other.email_id) == ["claim"]
+    # another supervisor may
+    sam.post(f"/items/{other.email_id}/unclaim", data={"csrf_token": token})
+    sue = sign_in(app, "sue@example.com", "supervisor")
+    stoken = token_of(sue, other.email_id)
+    released = sue.post(
+        f"/items/{other.email_id}/release",
+        data={"csrf_token": stoken, "account_id": compliance.account_id, "reason": "resolved"},
+    )
+    assert released.status_code == 303
+    assert accounts.find_one({"_id": compliance.account_id})["hold"]["active"] is False
 
 
 def test_rerun_extraction_stores_the_new_reading_and_apply_uses_it(app: Any, accounts: Any) -> None:

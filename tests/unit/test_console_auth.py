@@ -22,7 +22,13 @@ from shared.console.auth import (
     NotSignedIn,
     parse_roles,
 )
-from shared.console.security import CsrfRefused, apply_headers, check_csrf, csrf_token
+from shared.console.security import (
+    CsrfRefused,
+    apply_headers,
+    carries_nul,
+    check_csrf,
+    csrf_token,
+)
 
 AUDIENCE = "/projects/123/global/backendServices/456"
 
@@ -176,9 +182,38 @@ def test_security_headers() -> None:
     apply_headers(image, attachment="image/png")
     assert image["Content-Security-Policy"].startswith("default-src 'none'")
     assert "sandbox" in image["Content-Security-Policy"]
-    pdf: dict[str, str] = {}
+    pdf: dict[str, str] = {"Cache-Control": "no-cache"}  # as send_file sets it
     apply_headers(pdf, attachment="application/pdf")
     assert pdf["Content-Security-Policy"].startswith("default-src 'none'")
+    assert pdf["Cache-Control"] == "no-store"
+
+
+def test_a_nul_anywhere_in_path_query_or_form_is_found() -> None:
+    from werkzeug.datastructures import MultiDict
+
+    clean = MultiDict([("creditor", "Northwind"), ("age", "24h")])
+    assert not carries_nul("/items/em-1", clean, MultiDict())
+    assert carries_nul("/items/em\x00", clean)
+    assert carries_nul("/queue", MultiDict([("creditor", "a"), ("creditor", "b\x00")]))
+    assert carries_nul("/queue", clean, MultiDict([("\x00", "x")]))
+
+
+def test_a_nul_is_refused_with_a_400_before_any_page_runs() -> None:
+    from shared.console.app import create_app
+
+    app = create_app(load_settings({"CONSOLE_DEV_SIGN_IN": "true"}))
+    client = app.test_client()
+    for url in ("/items/%00", "/items/em-1%00/attachments/0", "/queue?creditor=%00", "/ops/x%00"):
+        answer = client.get(url)
+        assert answer.status_code == 400, url
+        assert "NUL character" in answer.get_data(as_text=True)
+    with client.session_transaction() as session:
+        session["csrf_token"] = "t" * 40  # a valid form: only the NUL is wrong
+    form = {"csrf_token": "t" * 40, "email": "rita\x00@example.com", "role": "reviewer"}
+    refused = client.post("/dev/sign-in", data=form)
+    assert refused.status_code == 400
+    with client.session_transaction() as session:
+        assert "dev_identity" not in session  # nobody was signed in
 
 
 def test_production_pages_open_with_a_valid_iap_assertion_only() -> None:

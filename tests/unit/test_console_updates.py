@@ -41,6 +41,8 @@ def test_compliance_holds_contact_changes_set_and_anything_else_is_a_note() -> N
     action, update = _update("cease_and_desist")
     assert action == "hold" and update.set_fields["status"] == "on_hold"
     assert update.set_fields["hold"]["active"] is True and update.payment is None
+    # the person is the placer, so they cannot release it themselves (None: the processor)
+    assert update.set_fields["hold"]["placed_by"] == "rita@example.com"
     action, update = _update("address_change", new_address="1 New\r\nStreet", new_phone=" ")
     assert action == "update_contact" and update.set_fields == {"debtor.address": "1 New Street"}
     action, update = _update("payment_promise", amount="10")
