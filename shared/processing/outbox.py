@@ -11,7 +11,10 @@ NOTHING``: the key ``<email_id>:<kind>`` is unique). After the commit,
    redelivery of the same email, another instance's sweep) off those rows while they are
    mailed — even if this process's connection, or Postgres itself, goes away meanwhile. If
    this process dies, the rows are due again when the lease ends.
-2. send each through the :class:`~shared.mail.Mailer`, holding no connection;
+2. send each through the :class:`~shared.mail.Mailer`, holding no connection, while the lease
+   has room for one more message and for recording them (a relay timing out on every message
+   would otherwise outlast the lease, and another sender would mail the rest again): the rows
+   not tried are released, due again at once;
 3. ``UPDATE … SET status = 'sent' WHERE id = ANY(…) AND status = 'pending'``; when Postgres went
    away after the relay accepted the mail, this is retried on fresh connections for up to
    ``NOTIFICATION_RECORD_SENT_WITHIN_SECONDS`` (60), inside the lease.
@@ -209,7 +212,9 @@ class PostgresOutbox:
         never_give_up: tuple[str, ...] = NEVER_GIVE_UP,
         record_sent_within_seconds: float = 60.0,
         send_lease_seconds: float = 300.0,
+        one_mail_seconds: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._max_attempts = max_attempts
         self._min_age = sweep_min_age_seconds
@@ -219,7 +224,12 @@ class PostgresOutbox:
         self._never_give_up = list(never_give_up)
         self._record_within = min(record_sent_within_seconds, send_lease_seconds)
         self._lease = send_lease_seconds
+        # A row is mailed only while its lease has room for the mail (one_mail_seconds: what a
+        # message may take against a slow or dead relay) and for recording it afterwards;
+        # the rest of a batch is released, or another sender would mail it again.
+        self._mail_within = max(send_lease_seconds - self._record_within - one_mail_seconds, 0.0)
         self._sleep = sleep
+        self._clock = clock
 
     def send_pending(
         self, mailer: Mailer, *, email_id: str | None = None, limit: int = 10
@@ -246,12 +256,21 @@ class PostgresOutbox:
         """Mail each leased row, then record what happened.
 
         An unexpected error from the mailer stops the loop: the rows sent before it are still
-        recorded, the untried ones released, then the error is raised."""
+        recorded, the untried ones released, then the error is raised. So does the lease
+        running short (a relay timing out on each message): the rows not tried are released
+        and left to the next sender."""
         sent: list[Mapping[Any, Any]] = []
         refused: list[tuple[Mapping[Any, Any], DependencyUnavailable]] = []
         error: BaseException | None = None
         untried: list[int] = []
+        started = self._clock()
         for index, row in enumerate(rows):
+            if index and self._clock() - started > self._mail_within:
+                untried = [int(r["id"]) for r in rows[index:]]
+                log_event(
+                    logger, "notification_batch_cut", level=logging.WARNING, untried=len(untried)
+                )
+                break
             try:
                 _mail(mailer, row)
             except DependencyUnavailable as exc:
@@ -266,10 +285,10 @@ class PostgresOutbox:
             self._record_sent([int(row["id"]) for row in sent])
         for row, refusal in refused:
             self._record_refusal(row, refusal)
+        if untried:
+            with autocommit_or_unavailable() as conn:
+                conn.execute(_RELEASE, {"ids": untried})
         if error is not None:
-            if untried:
-                with autocommit_or_unavailable() as conn:
-                    conn.execute(_RELEASE, {"ids": untried})
             raise error
         for row in sent:
             log_event(logger, "notification_sent", notification_id=row["id"], kind=row["kind"])
@@ -345,6 +364,8 @@ def outbox_from_settings(settings: Settings) -> PostgresOutbox:
         give_up_after_seconds=settings.notification_give_up_after_seconds,
         record_sent_within_seconds=settings.notification_record_sent_within_seconds,
         send_lease_seconds=settings.notification_send_lease_seconds,
+        # connect, STARTTLS, login and the message: each command may wait the full timeout
+        one_mail_seconds=3 * settings.smtp_timeout_seconds,
     )
 
 

@@ -342,3 +342,52 @@ def test_mail_accepted_before_postgres_went_away_is_recorded_not_sent_again(
     events = [r.getMessage() for r in caplog.records]
     assert "notification_sent_unrecorded" in events
     assert "notification_sent_recorded_late" in events
+
+
+def test_a_batch_stops_mailing_before_its_lease_runs_out_and_releases_the_rest(
+    stack_env: dict[str, str], mailbox: Mailbox
+) -> None:
+    """A relay answering slowly: the rows a sender cannot mail and record inside their lease
+    are released, never mailed by it after another sender may have taken them."""
+    emails = [f"em-outbox-{uuid.uuid4().hex}" for _ in range(3)]
+    for email_id in emails:
+        _queue(email_id)
+    seconds = iter([0.0, 250.0])  # the first mail took 250 s of a 300 s lease
+    outbox = PostgresOutbox(
+        max_attempts=3,
+        sweep_min_age_seconds=60,
+        send_lease_seconds=300,
+        record_sent_within_seconds=60,
+        one_mail_seconds=30,
+        clock=lambda: next(seconds, 250.0),
+    )
+    rows = []
+    for email_id in emails:  # claimed together, as a sweep's batch is
+        with transaction() as session:
+            rows += (
+                session.execute(
+                    outbox_module._CLAIM_EMAIL_ROWS,
+                    {
+                        "email_id": email_id,
+                        "limit": 10,
+                        "lease": 300.0,
+                    },
+                )
+                .mappings()
+                .all()
+            )
+    summary = outbox.send_claimed(SmtpMailer(), rows)
+    assert (summary.sent, summary.failed) == (1, 0)
+    first, *rest = sorted(
+        emails, key=lambda e: min(int(r["id"]) for r in rows if r["email_id"] == e)
+    )
+    assert _row(first)[0::3] == ("sent", True)
+    for email_id in rest:
+        assert _row(email_id)[:2] == ("pending", 0) and _mine(mailbox, email_id) == []
+        # released: due again at once for the next sender, not at the end of the lease
+        assert (
+            PostgresOutbox(max_attempts=3, sweep_min_age_seconds=60)
+            .send_pending(SmtpMailer(), email_id=email_id)
+            .sent
+            == 1
+        )
