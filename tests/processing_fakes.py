@@ -161,6 +161,7 @@ class FakeStore:
     reports: dict[str, Report] = field(default_factory=dict)
     outbox: list[OutboxMessage] = field(default_factory=list)
     released: list[str] = field(default_factory=list)
+    renewed: list[str] = field(default_factory=list)
     metrics_written: int = 0
     leases: bool = False  # hand the outbox rows back leased, as the Postgres store does
 
@@ -180,6 +181,13 @@ class FakeStore:
         if row["owner"] == owner:
             row["owner"] = None
             self.released.append(email_id)
+
+    def renew(self, email_id: str, *, owner: str) -> bool:
+        row = self.emails[email_id]
+        if row["owner"] != owner or row["status"] != "processing":
+            return False
+        self.renewed.append(email_id)
+        return True
 
     def _end(self, report: Report, owner: str, status: str, metrics: Any) -> str:
         row = self.emails[report.email_id]

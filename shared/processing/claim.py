@@ -62,6 +62,17 @@ _RELEASE = text(
 )
 
 
+# A delivery that has run for long keeps its lease before it changes an account: only while
+# it is still the owner (a takeover sets another owner), from now on for a whole lease.
+_RENEW = text(
+    """
+    UPDATE emails SET lease_expires_at = now() + make_interval(secs => :lease), updated_at = now()
+     WHERE email_id = :email_id AND lease_owner = :owner AND status = 'processing'
+    RETURNING email_id
+    """
+)
+
+
 @dataclass(frozen=True)
 class Claim:
     status: ClaimStatus
@@ -101,3 +112,14 @@ def release_lease(session: Connection | Session, *, email_id: str, owner: str) -
     """Give the lease back (a transient failure) so the redelivery need not wait for expiry."""
     result = session.execute(_RELEASE, {"email_id": email_id, "owner": owner})
     return bool(getattr(result, "rowcount", 0))
+
+
+def renew_lease(
+    session: Connection | Session, *, email_id: str, owner: str, lease_seconds: int
+) -> bool:
+    """Extend this delivery's lease by a whole lease; False: it is no longer this delivery's
+    (another one took the email over once the lease expired, or finished it)."""
+    row = session.execute(
+        _RENEW, {"email_id": email_id, "owner": owner, "lease": float(lease_seconds)}
+    ).first()
+    return row is not None

@@ -118,6 +118,7 @@ class _Run:
     owner: str
     metrics: Metrics
     trace: PipelineTrace
+    claimed_at: float = 0.0  # time.monotonic() when the claim was ours
     queued_notifications: int = 0  # outbox rows this delivery's finish wrote
     # those of them the finish leased to this delivery (sent without a claim of their own)
     claimed_notifications: list[dict[str, Any]] = field(default_factory=list)
@@ -204,6 +205,7 @@ class Pipeline:
             log_event(logger, "delivery_lease_held", attempts=claim.attempts)
             raise LeaseHeldError("another delivery holds the lease", stage="claim")
         run.trace.attempt = claim.attempts
+        run.claimed_at = time.monotonic()
         self.deps.telemetry.set_invocation_tags(
             email_id=run.email_id,
             attempt=claim.attempts,
@@ -428,6 +430,7 @@ class Pipeline:
         decision: Decision,
         email: ParsedEmail,
     ) -> tuple[Decision, list[AccountChange]]:
+        self._keep_lease(run)
         several = self._several_targets(match, decision, email)
         if several is not None:
             return decision, self._apply_each(run, extraction, decision, several)
@@ -465,6 +468,20 @@ class Pipeline:
         if result.status == ApplyStatus.NOT_APPLIED:
             run.trace.warnings.append(f"apply_skipped:{result.reason}")
         return settle(decision, result), [change]
+
+    def _keep_lease(self, run: _Run) -> None:
+        """Before an account changes: a delivery past half its lease renews it, and stops if
+        the email is no longer its own. Cloud Run answers a request past its timeout but lets
+        the thread run on; once the lease expired a redelivery may have taken the email over
+        and read it differently, and two deliveries would change two accounts. Within half
+        the lease (every delivery but a stuck one) this costs nothing."""
+        elapsed = time.monotonic() - run.claimed_at
+        if elapsed <= self.deps.settings.processor_lease_seconds / 2:
+            return
+        if not self.deps.store.renew(run.email_id, owner=run.owner):
+            log_event(logger, "lease_lost_before_apply", level=logging.WARNING)
+            raise LeaseHeldError("lease lost before the account change", stage="apply")
+        log_event(logger, "lease_renewed", elapsed_seconds=round(elapsed, 1))
 
     def _several_targets(
         self, match: Match, decision: Decision, email: ParsedEmail

@@ -36,7 +36,7 @@ from sqlalchemy.exc import DBAPIError
 from shared.db.outages import autocommit_or_unavailable, transaction_or_unavailable
 from shared.errors import LeaseHeldError
 from shared.logs import log_event
-from shared.processing.claim import Claim, claim_email, release_lease
+from shared.processing.claim import Claim, claim_email, release_lease, renew_lease
 from shared.processing.envelope import EmailNotice
 from shared.processing.notifications import OutboxMessage
 from shared.processing.outbox import add_to_outbox
@@ -64,6 +64,10 @@ class ProcessingStore(Protocol):
     def claim(self, notice: EmailNotice, *, correlation_id: str, owner: str) -> Claim: ...
 
     def release(self, email_id: str, *, owner: str) -> None: ...
+
+    def renew(self, email_id: str, *, owner: str) -> bool:
+        """Extend this delivery's lease; False when it is no longer this delivery's."""
+        ...
 
     def finish(
         self,
@@ -279,6 +283,12 @@ class PostgresProcessingStore:
     def release(self, email_id: str, *, owner: str) -> None:
         with autocommit_or_unavailable() as conn:
             release_lease(conn, email_id=email_id, owner=owner)
+
+    def renew(self, email_id: str, *, owner: str) -> bool:
+        with autocommit_or_unavailable() as conn:
+            return renew_lease(
+                conn, email_id=email_id, owner=owner, lease_seconds=self._lease_seconds
+            )
 
     def _end(
         self,

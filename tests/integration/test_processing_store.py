@@ -83,6 +83,45 @@ def test_an_expired_lease_can_be_taken_over(stack_env: dict) -> None:
         )
 
 
+def test_only_the_holder_renews_its_lease_and_only_while_processing(stack_env: dict) -> None:
+    store = PostgresProcessingStore(lease_seconds=60)
+    n = notice(f"em-claim-{uuid.uuid4().hex}")
+    store.claim(n, correlation_id="corr-claim-0004", owner="slow")
+    with transaction() as session:  # most of the lease gone
+        session.execute(
+            text(
+                "UPDATE emails SET lease_expires_at = now() + interval '5 seconds' "
+                "WHERE email_id = :id"
+            ),
+            {"id": n.email_id},
+        )
+    assert store.renew(n.email_id, owner="someone-else") is False
+    assert store.renew(n.email_id, owner="slow") is True
+    with transaction() as session:
+        left = session.execute(
+            text("SELECT lease_expires_at - now() FROM emails WHERE email_id = :id"),
+            {"id": n.email_id},
+        ).scalar_one()
+    assert left.total_seconds() > 55  # a whole lease again
+    # taken over after expiry: the old holder's renewal fails
+    with transaction() as session:
+        session.execute(
+            text(
+                "UPDATE emails SET lease_expires_at = now() - interval '1 second' "
+                "WHERE email_id = :id"
+            ),
+            {"id": n.email_id},
+        )
+    assert store.claim(n, correlation_id="corr-claim-0004", owner="redelivery").status == (
+        "claimed"
+    )
+    assert store.renew(n.email_id, owner="slow") is False
+    store.finish(
+        _report(n.email_id), owner="redelivery", notifications=[], metrics=RecordingMetrics()
+    )
+    assert store.renew(n.email_id, owner="redelivery") is False  # done: nothing to keep
+
+
 def test_twenty_concurrent_claims_give_exactly_one_lease(stack_env: dict) -> None:
     store = PostgresProcessingStore(lease_seconds=60)
     n = notice(f"em-claim-{uuid.uuid4().hex}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -361,3 +363,44 @@ def test_an_update_that_needs_nobody_carries_no_console_link() -> None:
     run(h)
     assert [m.kind for m in h.store.outbox] == ["debt_update"]
     assert "console.example" not in h.store.outbox[0].body
+
+
+def _slow_claude(h: Harness, seconds: float, meanwhile: Any = None) -> None:
+    """Claude answering after ``seconds``; ``meanwhile`` runs first (e.g. a takeover)."""
+    answer = h.claude.extract
+
+    def extract(email: Any) -> Any:
+        time.sleep(seconds)
+        if meanwhile is not None:
+            meanwhile()
+        return answer(email)
+
+    h.claude.extract = extract  # type: ignore[method-assign]
+
+
+def test_a_delivery_that_lost_its_lease_changes_no_account() -> None:
+    """It ran past its lease and a redelivery took the email over: it stops before the apply
+    (the other delivery owns the change), and writes nothing."""
+    h = harness(settings=load_settings({"PROCESSOR_LEASE_SECONDS": "1"}))
+
+    def taken_over() -> None:
+        h.store.emails["em-unit-0001"]["owner"] = "another-delivery"
+
+    _slow_claude(h, 0.6, taken_over)
+    with pytest.raises(LeaseHeldError):
+        run(h)
+    assert h.accounts.applied == [] and h.store.reports == {}
+    assert h.accounts.documents["ACC-1001"]["balance"]["amount"] == 1200.0
+
+
+def test_a_slow_delivery_still_holding_its_lease_renews_it_and_applies() -> None:
+    h = harness(settings=load_settings({"PROCESSOR_LEASE_SECONDS": "1"}))
+    _slow_claude(h, 0.6)
+    assert run(h) == "done"
+    assert h.store.renewed == ["em-unit-0001"] and len(h.accounts.applied) == 1
+
+
+def test_a_quick_delivery_does_not_renew_its_lease() -> None:
+    h = harness()
+    assert run(h) == "done"
+    assert h.store.renewed == []
