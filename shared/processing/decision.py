@@ -49,8 +49,9 @@ Overrides, applied in this order:
    ``AUTO_UPDATE`` confidence, an exact reference match (case number or account reference), the
    Claude extractor (not degraded), no injection warning, the account not on hold, the amount
    and the currency each with ``AUTO_UPDATE`` confidence, the account's currency (a missing or
-   unrecognised one blocks), no ``evidence_*`` or ``invalid*`` warning on the intent, amount or
-   currency (e.g. ``evidence_mismatch:amount``, ``evidence_quoted_only:intent``), an amount not
+   unrecognised one blocks), no ``evidence_*`` or ``invalid*`` warning on the intent, amount,
+   currency or payment date (e.g. ``evidence_mismatch:amount``, ``evidence_quoted_only:intent``;
+   the date keys the duplicate guard), an amount not
    above the balance and a payment date (if any) not after the day the email was written
    (the sender's calendar day from the Date header, at most one day after receipt; without a
    Date header, the UTC day of receipt). Otherwise the payment is *reported* in the history
@@ -117,7 +118,10 @@ _RANK = {
 }
 # Warnings on these fields block money movement: evidence_* (missing, not found, mismatch,
 # quoted only …) and invalid* (value or confidence dropped).
-MONEY_FIELDS = frozenset({"intent", "amount", "currency"})
+# Fields whose evidence warnings stop a payment being recorded; payment_date among them because
+# the duplicate guard keys on it (a date the email does not support could let the same payment
+# through twice under two dates).
+MONEY_FIELDS = frozenset({"intent", "amount", "currency", "payment_date"})
 BLOCKING_WARNING_PREFIXES = ("evidence_", "invalid")
 NEEDS_ACCEPTANCE = frozenset({"payment_plan_request", "settlement_offer"})
 # The hold reason of an email whose substance is a document nobody could read.
