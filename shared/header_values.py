@@ -39,8 +39,18 @@ _MAX_ROUNDS = 4
 # A fold is a line break followed by whitespace; any other CR, LF or NUL in the written lines
 # starts a header line of its own (or ends the header block).
 _BREAK_BYTES = re.compile(rb"[\r\n\x00]")
-# What the stdlib's header parser and folder are known to raise on odd input.
-HEADER_ERRORS = (ValueError, TypeError, IndexError, AttributeError, email.errors.MessageError)
+# What the stdlib's header parser and folder are known to raise on odd input; RecursionError:
+# it recurses once per nested comment, so a few hundred unclosed "(" exhaust the stack;
+# OverflowError: a Date whose zone offset has twenty digits.
+HEADER_ERRORS = (
+    ValueError,
+    TypeError,
+    IndexError,
+    AttributeError,
+    RecursionError,
+    OverflowError,
+    email.errors.MessageError,
+)
 
 
 def _word_bytes(encoding: str, text: str) -> bytes:

@@ -113,10 +113,13 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def decode_text(raw: bytes, charset: str | None) -> str:
-    """Decode with the declared charset (UTF-8 when unknown), replacing undecodable bytes."""
+    """Decode with the declared charset (UTF-8 when unknown or unusable), replacing undecodable
+    bytes."""
     try:
         return raw.decode(charset or "utf-8", "replace")
-    except LookupError:
+    # LookupError: no such codec, or not a text one (base64); UnicodeError: a codec that fails
+    # whatever the error handler (idna, punycode, undefined); ValueError: a name with a NUL.
+    except (LookupError, UnicodeError, ValueError):
         return raw.decode("utf-8", "replace")
 
 

@@ -31,7 +31,7 @@ from shared.header_values import (
 )
 from shared.intake.canonical import ContentSource, InboundEmail, Provider, normalise_message_id
 from shared.intake.errors import MalformedPayload
-from shared.mime_depth import MimeTooDeep, parse_within_depth
+from shared.mime_depth import MIME_PARSE_ERRORS, MimeTooDeep, parse_within_depth
 
 # Headers we regenerate from the parts we build; a provider's copy would contradict them.
 _REGENERATED = frozenset(
@@ -80,8 +80,18 @@ _LINES_BLOCK = struct.Struct(f"{_BASE64_LINE}s" * 256)
 _FAST_LINE = 76  # name + value of a header written as it is: "Name: value" within 78
 _FAST_FILENAME = 34  # 'Content-Disposition: attachment; filename="…"' within 78
 _QUOTABLE = re.compile(r"^[\x20\x21\x23-\x5b\x5d-\x7e]+$")  # printable ASCII but " and \
+# How much of an attachment's filename and Content-ID is kept, cut before the costly decoding
+# and folding (which runs for each of up to 500 attachments). A filename keeps 255 bytes of
+# UTF-8 (so at most 255 characters), the longest name most file systems take; it also keeps
+# the RFC 2231 form of a non-ASCII name (three characters a byte) under the 998 characters past
+# which the policy writes the header as unstructured text and readers no longer find the name.
+# A Content-ID keeps 998 characters, one header line, far more than a generated one needs.
+_MAX_FILENAME_BYTES = 255
+_MAX_CONTENT_ID = 998
 
 _HEADER_ERRORS = HEADER_ERRORS
+# What parsing and reading an original message may raise besides our own refusals.
+_UNREADABLE = (*MIME_PARSE_ERRORS, *HEADER_ERRORS)
 
 
 class _RebuildPolicy(EmailPolicy):
@@ -169,13 +179,20 @@ class RebuiltMime(MimeContent):
 
 
 def check_original(mime: bytes, *, what: str) -> OriginalMime:
-    """Accept a provider's raw RFC 5322 message if it has a header block worth the name."""
+    """Accept a provider's raw RFC 5322 message if it has a header block worth the name;
+    refuse one nested too deep or with too many parts, and one the stdlib cannot read."""
     if not mime.strip():
         raise MalformedPayload(f"{what} is empty")
     try:
-        message = parse_within_depth(mime, _PARSE_POLICY)
-    except MimeTooDeep as too_deep:
-        raise MalformedPayload(f"{what}: {too_deep}") from None
+        return _read_original(mime, what=what)
+    except MimeTooDeep as too_complex:  # MimeTooManyParts too
+        raise MalformedPayload(f"{what}: {too_complex}") from None
+    except _UNREADABLE:
+        raise MalformedPayload(f"{what} could not be parsed as MIME") from None
+
+
+def _read_original(mime: bytes, *, what: str) -> OriginalMime:
+    message = parse_within_depth(mime, _PARSE_POLICY)
     names = {key.lower() for key in message}
     if not names.intersection(_IDENTIFYING):
         raise MalformedPayload(f"{what} is not an RFC 5322 message (no From/Date/Subject header)")
@@ -413,12 +430,23 @@ def _attachment_part(attachment: Attachment) -> _Part:
         headers.append(b"Content-Transfer-Encoding: base64\r\n")
         body = _base64_lines(attachment.data)
     headers.append(_disposition(filename or None))
-    if attachment.content_id:
-        cid = clean_header_value(attachment.content_id).strip("<>")
-        folded = fold_header("Content-ID", f"<{cid}>") if cid else None
-        if folded is not None:
-            headers.append(folded[0])
+    content_id = _content_id(attachment.content_id)
+    if content_id is not None:
+        headers.append(content_id)
     return _Part(headers=b"".join(headers), body=body)
+
+
+def _content_id(value: str | None) -> bytes | None:
+    """The part's Content-ID line, or ``None``. A Content-ID is ASCII (RFC 2392 makes it a
+    msg-id): one that is not is invalid and would only cost the slow non-ASCII folding, so it
+    is left out; the part stays an attachment."""
+    if not value:
+        return None
+    cid = clean_header_value(value).strip("<>")[:_MAX_CONTENT_ID]
+    if not cid or not cid.isascii():
+        return None
+    folded = fold_header("Content-ID", f"<{cid}>")
+    return None if folded is None else folded[0]
 
 
 def _base64_lines(data: bytes) -> tuple[bytes, ...]:
@@ -446,12 +474,13 @@ def _base64_lines(data: bytes) -> tuple[bytes, ...]:
 
 
 def _clean_filename(filename: str | None) -> str | None:
-    """A filename as one clean line; an encoded word in it that decodes to a control (the
-    stdlib decodes encoded words inside the quoted parameter too) is decoded and cleaned
-    first; ``None`` when nothing usable is left."""
+    """A filename as one clean line of at most :data:`_MAX_FILENAME_BYTES`; an encoded word in
+    it that decodes to a control (the stdlib decodes encoded words inside the quoted parameter
+    too) is decoded and cleaned first; ``None`` when nothing usable is left."""
     if not filename:
         return None
-    settled = settle_encoded_words(clean_header_value(filename), clean_header_value)
+    cleaned = clean_header_value(filename).encode("utf-8")[:_MAX_FILENAME_BYTES]
+    settled = settle_encoded_words(cleaned.decode("utf-8", "ignore"), clean_header_value)
     return settled or None
 
 

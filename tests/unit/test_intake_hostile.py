@@ -1,6 +1,7 @@
 """Hostile requests in process (fake storage and publisher): deep MIME, JSON that parsers
-disagree on, a Mailgun store() post, lying Content-Length, routes with empty segments, and the
-encoded-word helper on its own."""
+disagree on, a Mailgun store() post, lying Content-Length, routes with empty segments, the
+encoded-word helper on its own, headers the stdlib chokes on, MIME with too many parts, costly
+attachment names, charsets that cannot decode and senders the stdlib cannot format."""
 
 from __future__ import annotations
 
@@ -27,9 +28,16 @@ from shared.intake.forms import strict_json
 from shared.intake.handler import route_path
 from shared.intake.rebuild import clean_header_value
 from shared.mail import build_message
-from shared.mime_depth import MAX_MIME_DEPTH, MimeTooDeep, nesting_depth, parse_within_depth
+from shared.mime_depth import (
+    MAX_MIME_DEPTH,
+    MAX_MIME_PARTS,
+    MimeTooDeep,
+    MimeTooManyParts,
+    nesting_depth,
+    parse_within_depth,
+)
 from tests.fakes import InMemoryObjectStore, RecordingPublisher
-from tests.intake_payloads.hostile import mailgun_fields, nested, provider_request
+from tests.intake_payloads.hostile import basic_auth, mailgun_fields, nested, provider_request
 from tests.intake_payloads.probes import WEBHOOK_SOURCE
 
 
@@ -296,3 +304,189 @@ def test_the_mail_we_send_has_no_smuggled_header() -> None:
     )
     assert "Bcc" not in message and b"\r\nBcc:" not in message.as_bytes()
     assert str(message["Subject"]) == "Hello Bcc: victim@elsewhere.example"
+
+
+# -- headers the stdlib chokes on, too many parts, costly attachment names, odd charsets ----
+
+_PARENS = "(" * 300  # past the stdlib's recursion limit for nested comments
+
+
+def _postmark(payload: dict[str, Any]) -> tuple[str, dict[str, str], bytes]:
+    headers = {
+        "Content-Type": "application/json",
+        "Authorization": basic_auth(dict(LOCAL_WEBHOOK_SECRETS), "postmark"),
+    }
+    return "/postmark", headers, json.dumps(payload).encode()
+
+
+def _sendgrid(fields: list[tuple[str, bytes]]) -> tuple[str, dict[str, str], bytes]:
+    body, content_type = encode_multipart(fields, [])
+    headers = {
+        "Content-Type": content_type,
+        "Authorization": basic_auth(dict(LOCAL_WEBHOOK_SECRETS), "sendgrid"),
+    }
+    return "/sendgrid", headers, body
+
+
+def _raw(mime: bytes) -> tuple[str, dict[str, str], bytes]:
+    signed = raw_request(mime, secret=LOCAL_WEBHOOK_SECRETS["WEBHOOK_RAW_SECRET"])
+    return "/raw", signed.headers, signed.body
+
+
+def _accepted_mime(rig: Rig, request: tuple[str, dict[str, str], bytes]) -> bytes:
+    """Post ``request``, check it was accepted, and return the one MIME stored."""
+    path, headers, body = request
+    answer = rig.client.post(path, data=body, headers=headers)
+    assert answer.status_code == 200, answer.json
+    assert len(rig.publisher.published) == 1 and not rig.rejected()
+    (stored,) = [data for name, (data, _) in rig.store.objects.items() if name.endswith(".eml")]
+    return stored
+
+
+def _with_part(part_headers: bytes) -> bytes:
+    return (
+        b"From: a@sender.example\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+        + part_headers
+        + b"\r\n\r\ndata\r\n--b--\r\n"
+    )
+
+
+def _flat(children: int) -> bytes:
+    return (
+        b"From: a@sender.example\r\nSubject: wide\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        + b"--b\r\n\r\n" * children
+        + b"--b--\r\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        _postmark({"From": "a@sender.example", "To": "x@y.example " + _PARENS, "TextBody": "x"}),
+        _sendgrid([("headers", f"From: a@sender.example\nCc: x@y.example {_PARENS}\n".encode())]),
+        *(
+            _postmark(
+                {
+                    "From": "a@sender.example",
+                    "Headers": [{"Name": name, "Value": "<x@y.example> " + _PARENS}],
+                    "TextBody": "x",
+                }
+            )
+            for name in ("Reply-To", "Bcc", "Message-ID")
+        ),
+        _postmark(
+            {
+                "From": "a@sender.example",
+                "Date": "Mon, 1 Jan 2024 00:00:00 +99999999999999999999 (" + "x" * 80 + ")",
+                "TextBody": "x",
+            }
+        ),
+    ],
+    ids=["postmark-to", "sendgrid-cc", "reply-to", "bcc", "message-id", "date-overflow"],
+)
+def test_rebuilt_headers_the_stdlib_chokes_on_are_no_500(
+    rig: Rig, request_: tuple[str, dict[str, str], bytes]
+) -> None:
+    stored = _accepted_mime(rig, request_)
+    assert parse_email(stored).sender == "a@sender.example"
+
+
+def test_an_original_message_id_the_stdlib_chokes_on_is_stored_without_one(rig: Rig) -> None:
+    mime = b"From: a@sender.example\r\nSubject: s\r\nMessage-ID: <a@b.c> " + b"(" * 900
+    stored = _accepted_mime(rig, _raw(mime + b"\r\n\r\nbody\r\n"))
+    assert stored == mime + b"\r\n\r\nbody\r\n"
+    assert rig.publisher.published[0][1]["email_id"].startswith("h-")
+
+
+@pytest.mark.parametrize(
+    "part_headers",
+    [
+        b"Content-Disposition: attachment; filename=a.pdf " + b"(" * 481,
+        b"Content-Type: application/pdf; filename*0*",
+    ],
+    ids=["recursion-in-a-header", "index-error-in-the-parser"],
+)
+@pytest.mark.parametrize(
+    ("route", "status"),
+    [("raw", 400), ("sendgrid-raw", 400), ("postmark-raw", 403), ("mailgun-mime", 406)],
+)
+def test_an_original_the_parser_fails_on_is_a_4xx_kept_under_rejected(
+    rig: Rig, route: str, status: int, part_headers: bytes
+) -> None:
+    path, headers, body = provider_request(
+        route, _with_part(part_headers), dict(LOCAL_WEBHOOK_SECRETS)
+    )
+    answer = rig.client.post(path, data=body, headers=headers)
+    assert answer.status_code == status, answer.json
+    assert answer.json["detail"].endswith("could not be parsed as MIME")
+    assert len(rig.rejected()) == 2 and not rig.publisher.published
+
+
+def test_mime_with_too_many_parts_is_a_4xx_kept_under_rejected(rig: Rig) -> None:
+    path, headers, body = _raw(_flat(MAX_MIME_PARTS))  # with the message itself, one too many
+    answer = rig.client.post(path, data=body, headers=headers)
+    assert answer.status_code == 400, answer.json
+    assert answer.json["detail"] == f"body: MIME message has more than {MAX_MIME_PARTS} parts"
+    assert len(rig.rejected()) == 2 and not rig.publisher.published
+
+
+def test_mime_with_as_many_parts_as_the_limit_is_accepted(rig: Rig) -> None:
+    _accepted_mime(rig, _raw(_flat(MAX_MIME_PARTS - 1)))
+
+
+def test_the_processor_fails_mime_with_too_many_parts_for_good() -> None:
+    with pytest.raises(MimeNestedTooDeep) as raised:
+        parse_email(_flat(MAX_MIME_PARTS))
+    assert raised.value.stage == "parse"
+    with pytest.raises(MimeTooManyParts):
+        parse_within_depth(_flat(MAX_MIME_PARTS), policy.default)
+
+
+def test_attachment_names_and_ids_are_cut_before_the_costly_work(rig: Rig) -> None:
+    """Each 16,000-character name cost about 0.5 s of CPU to encode and fold."""
+    attachment = {"Content": "eA==", "ContentType": "application/pdf"}
+    long_ones = [{**attachment, "Name": "é" * 16_000, "ContentID": "c" * 16_000}] * 5
+    non_ascii_id = {**attachment, "Name": "a.pdf", "ContentID": "é" * 16_000}
+    started = time.process_time()
+    stored = _accepted_mime(
+        rig,
+        _postmark({"From": "a@sender.example", "Attachments": [*long_ones, non_ascii_id]}),
+    )
+    assert time.process_time() - started < 0.5
+    parts = list(email.message_from_bytes(stored, policy=policy.default).iter_attachments())
+    assert [part.get_filename() for part in parts] == ["é" * 127] * 5 + ["a.pdf"]  # 254 bytes
+    assert [part["Content-ID"] for part in parts] == ["<" + "c" * 998 + ">"] * 5 + [None]
+
+
+@pytest.mark.parametrize("charset", ["idna", "undefined", "punycode", "utf-8\x00"])
+def test_a_sendgrid_charset_that_cannot_decode_falls_back_to_utf8(rig: Rig, charset: str) -> None:
+    stored = _accepted_mime(
+        rig,
+        _sendgrid(
+            [
+                ("headers", b"From: a@sender.example\n"),
+                ("text", "caf\u00e9 ".encode() + b"\xff"),
+                ("charsets", json.dumps({"text": charset}).encode()),
+            ]
+        ),
+    )
+    assert parse_email(stored).text.startswith("caf\u00e9 \ufffd")
+
+
+@pytest.mark.parametrize(
+    ("sender", "name", "expected"),
+    [
+        ("jos\u00e9@example.com", "Jos\u00e9", ("jos\u00e9@example.com", None)),
+        ("a@sender.example", "Jo\ud800", ("a@sender.example", "Jo?")),
+        ("jose@example.com", "Jos\u00e9", ("jose@example.com", "Jos\u00e9")),
+    ],
+    ids=["internationalised-address", "lone-surrogate-in-name", "ascii-address"],
+)
+def test_postmark_senders_the_stdlib_cannot_format_are_kept(
+    rig: Rig, sender: str, name: str, expected: tuple[str, str | None]
+) -> None:
+    payload = {"From": sender, "FromName": name, "TextBody": "x"}
+    parsed = parse_email(_accepted_mime(rig, _postmark(payload)))
+    assert (parsed.sender, parsed.sender_name) == expected

@@ -20,7 +20,7 @@ from shared.intake.canonical import InboundEmail
 from shared.intake.errors import MalformedPayload, UnsupportedMediaType
 from shared.intake.forms import media_type, strict_json
 from shared.intake.providers._common import MAX_ATTACHMENTS, merge_headers
-from shared.intake.rebuild import Attachment, build_mime, check_original
+from shared.intake.rebuild import Attachment, build_mime, check_original, clean_header_value
 
 FINAL_STATUS = 403  # Postmark stops retrying on a 403
 
@@ -79,7 +79,7 @@ def _headers(payload: Mapping[str, Any], sender: str) -> list[tuple[str, str]]:
     if isinstance(from_full, dict) and isinstance(from_full.get("Name"), str):
         name = name or from_full["Name"]
     top = [
-        ("From", formataddr((name, sender)) if name else sender),
+        ("From", _from_header(name, sender)),
         ("To", _string(payload, "To")),
         ("Cc", _string(payload, "Cc")),
         ("Reply-To", _string(payload, "ReplyTo")),
@@ -97,6 +97,19 @@ def _headers(payload: Mapping[str, Any], sender: str) -> list[tuple[str, str]]:
         extra.append((_header_name(item), _string(item, "Value")))
     primary = [(n, v) for n, v in top if v]
     return merge_headers(primary, extra)
+
+
+def _from_header(name: str | None, address: str) -> str:
+    """``Name <address>`` (the name RFC 2047-encoded when not ASCII), or the bare address.
+
+    The name is cleaned first: a lone surrogate cannot be encoded. An internationalised
+    address (``josé@example.com``) is kept as given but alone: the rebuild writes a non-ASCII
+    value as one encoded text, in which the address alone still reads back as the sender, a
+    name beside it would not."""
+    cleaned = clean_header_value(name) if name else ""
+    if not cleaned or not address.isascii():
+        return address
+    return formataddr((cleaned, address))
 
 
 def _header_name(item: Mapping[str, Any]) -> str:
