@@ -48,7 +48,7 @@ from shared.extraction.injection import looks_like_injection, strip_invisible
 from shared.extraction.models import AttachmentInfo, ParsedEmail
 from shared.extraction.quotes import split_quoted
 from shared.logs import log_event
-from shared.mime_depth import MimeTooDeep, parse_within_depth
+from shared.mime_depth import MIME_PARSE_ERRORS, MimeTooDeep, parse_within_depth
 
 logger = logging.getLogger(__name__)
 
@@ -152,8 +152,11 @@ _CHARSET_ALIASES = {
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
-# Errors the stdlib email package and header parser raise on hostile input.
-_PARSE_ERRORS = (ValueError, TypeError, LookupError, AttributeError, AssertionError, IndexError)
+# Errors the stdlib email package and header parser raise on hostile input (the set the
+# webhook's check of an original message uses too), plus what a header's lazy parse raises on
+# hundreds of nested comments or a date offset too large: that header is unreadable, not the
+# email (a transient error would redeliver the email until the dead-letter topic took it).
+_PARSE_ERRORS = (*MIME_PARSE_ERRORS, RecursionError, OverflowError)
 
 
 @dataclass
@@ -596,12 +599,23 @@ def extract_pdf_text(data: bytes, limits: MimeLimits, notes: set[str]) -> str | 
 
 
 def _read_pages(data: bytes, limits: MimeLimits, notes: set[str]) -> str | None:
-    from pypdf import PdfReader
+    from pypdf import PasswordType, PdfReader
 
     reader = PdfReader(io.BytesIO(data), strict=False)
     if reader.is_encrypted:
-        notes.add("pdf_encrypted")
-        return None
+        # An owner password alone (printing or copying restricted, as on many court and
+        # attorney documents) leaves the empty user password valid: anyone may read the text.
+        try:
+            opened = reader.decrypt("") != PasswordType.NOT_DECRYPTED
+        # Without pypdf's optional AES package (DependencyError), or with a hostile encryption
+        # dictionary, the PDF stays unread; only the error's type is logged, as its message
+        # may quote the file.
+        except Exception as exc:
+            log_event(logger, "pdf_decrypt_failed", error_type=type(exc).__name__)
+            opened = False
+        if not opened:
+            notes.add("pdf_encrypted")
+            return None
     pages = reader.pages
     if len(pages) > limits.max_pdf_pages:
         notes.add("pdf_pages_truncated")

@@ -1,18 +1,26 @@
-"""Splitting the new text of a message from its quoted history.
+"""Splitting the new text of a message from its quoted history, and the history into messages.
 
-The quoted part is kept (payment dates and references often live there), only separated.
-Recognised, in order of appearance:
+The quoted part is kept (payment dates and references often live there), only separated. One
+header grammar, the tables below, serves both: how mail clients in English, German, French,
+Spanish, Italian and Dutch introduce an earlier message.
 
 - lines starting with ``>`` (any depth), wherever they are;
-- a reply header: ``On <date>, <name> wrote:`` (also wrapped over two lines) and its German
-  (``Am … schrieb …:``), French (``Le … a écrit :``), Spanish (``El … escribió:``) forms;
-- ``-----Original Message-----`` (and ``Ursprüngliche Nachricht``, ``Message d'origine``,
-  ``Mensaje original``), ``---------- Forwarded message ---------``, ``Begin forwarded
-  message:``, ``Weitergeleitete Nachricht``;
-- an Outlook header block: a ``From:`` line followed within four lines by ``Sent:``/``Date:``
-  and ``To:``/``Subject:`` (optionally preceded by a line of underscores).
+- a reply attribution (Gmail, Apple Mail, Thunderbird), also wrapped over two lines:
+  ``On <date>, <name> wrote:``, ``Am … schrieb …:``, ``Le … a écrit :``, ``El … escribió:``,
+  ``Il … ha scritto:``, ``Op … schreef …:`` / ``Op … heeft … het volgende geschreven:``;
+- a separator: ``-----Original Message-----`` and ``---------- Forwarded message ---------``
+  in each language (``Ursprüngliche Nachricht``, ``Message d'origine``, ``Mensaje original``,
+  ``Messaggio originale``, ``Oorspronkelijk bericht`` …), or Apple Mail's ``Begin forwarded
+  message:`` (``Anfang der weitergeleiteten Nachricht:``, ``Début du message réexpédié :`` …);
+- an Outlook header block: a *from* line (``From:``, ``Von:``, ``De :``, ``Da:``, ``Van:``)
+  followed within four lines by a *sent* or *date* line (``Sent:``, ``Gesendet:``,
+  ``Envoyé :``, ``Enviado el:``, ``Inviato:``, ``Verzonden:``, ``Date:``, ``Fecha:`` …) and a
+  *to* or *subject* line (``To:``, ``An:``, ``À :``, ``Para:``, ``A:``, ``Aan:``, ``Subject:``,
+  ``Oggetto:``, ``Onderwerp:`` …), optionally preceded by a line of underscores.
 
-Everything from the first header on is quoted; ``>`` lines before it are quoted as well.
+:func:`split_quoted`: everything from the first header on is quoted; ``>`` lines before it are
+quoted as well. :func:`quoted_messages` cuts the history at every header, where a *from* line
+alone or any dashed rule is enough.
 
 A subject starting with a reply or forward prefix (``Re:``, ``Fwd:``, ``Fw:``, ``AW:``,
 ``WG:``, ``TR:``, ``RV:``, ``SV:``, ``Antw:``, ``Enc:``, also ``Re[2]:``) is inherited from the
@@ -22,29 +30,81 @@ earlier message: :func:`inherited_subject` tells, and evidence found only there 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from itertools import chain, pairwise, zip_longest
 
-_REPLY_HEADERS = [
-    r"on\b.{0,300}\bwrote\s*:",
-    r"am\b.{0,300}\bschrieb\b.{0,200}:",
-    r"le\b.{0,300}\ba\s+écrit\s*:",
-    r"el\b.{0,300}\bescribió\s*:",
-]
-_SEPARATORS = [
-    r"-{2,}\s*(?:original message|ursprüngliche nachricht|message d'origine|mensaje original)"
-    r"\s*-{2,}",
-    r"-{2,}\s*(?:forwarded message|weitergeleitete nachricht|message transféré|"
-    r"mensaje reenviado)\s*-{2,}",
-    r"begin forwarded message\s*:",
-]
-_REPLY_RE = re.compile(r"^\s*(?:" + "|".join(_REPLY_HEADERS) + r")\s*$", re.IGNORECASE)
-_SEPARATOR_RE = re.compile(r"^\s*(?:" + "|".join(_SEPARATORS) + r")", re.IGNORECASE)
-_FROM_RE = re.compile(r"^\s*\*?(?:from|von|de)\s*:\*?\s", re.IGNORECASE)
-_SENT_RE = re.compile(r"^\s*\*?(?:sent|date|gesendet|datum|envoyé|enviado)\s*:", re.IGNORECASE)
-_TO_RE = re.compile(r"^\s*\*?(?:to|subject|an|betreff|à|objet|para|asunto)\s*:", re.IGNORECASE)
+# --- the header grammar, one entry per language ----------------------------------------------
+
+# Reply attributions, as patterns: a name and a date sit between the words.
+_ATTRIBUTIONS = {
+    "en": r"on\b.{0,300}\bwrote\s*:",
+    "de": r"am\b.{0,300}\bschrieb\b.{0,200}:",
+    "fr": r"le\b.{0,300}\ba\s+écrit\s*:",
+    "es": r"el\b.{0,300}\bescribió\s*:",
+    "it": r"il\b.{0,300}\bha\s+scritto\s*:",
+    "nl": r"op\b.{0,300}\b(?:schreef\b.{0,200}|het\s+volgende\s+geschreven\s*):",
+}
+# What stands between dashes: Outlook's original message, Gmail's forwarded message.
+_SEPARATOR_TITLES = {
+    "en": ("original message", "forwarded message"),
+    "de": ("ursprüngliche nachricht", "weitergeleitete nachricht"),
+    "fr": ("message d'origine", "message transféré"),
+    "es": ("mensaje original", "mensaje reenviado"),
+    "it": ("messaggio originale", "messaggio inoltrato"),
+    "nl": ("oorspronkelijk bericht", "doorgestuurd bericht"),
+}
+# Apple Mail's line above a forwarded message (followed by a colon).
+_FORWARD_INTROS = {
+    "en": ("begin forwarded message",),
+    "de": ("anfang der weitergeleiteten nachricht", "anfang der weitergeleiteten e-mail"),
+    "fr": ("début du message réexpédié", "début du message transféré"),
+    "es": ("inicio del mensaje reenviado",),
+    "it": ("inizio messaggio inoltrato",),
+    "nl": ("begin doorgestuurd bericht",),
+}
+# The labels of an Outlook header block: (from, sent or date, to or subject). Desktop Outlook
+# writes the sent label, Outlook for Mac, Apple Mail and web clients the date label.
+_BLOCK_LABELS = {
+    "en": (("from",), ("sent", "date"), ("to", "subject")),
+    "de": (("von",), ("gesendet", "datum"), ("an", "betreff")),
+    "fr": (("de",), ("envoyé", "date"), ("à", "objet")),
+    "es": (("de",), ("enviado el", "enviado", "fecha"), ("para", "asunto")),
+    "it": (("da",), ("inviato", "data"), ("a", "oggetto")),
+    "nl": (("van",), ("verzonden", "datum"), ("aan", "onderwerp")),
+}
+
+
+def _alternation(phrases: Iterable[str]) -> str:
+    """Phrases as one alternation, longest first, any spacing between their words."""
+    unique = sorted(set(phrases), key=len, reverse=True)
+    return "|".join(r"\s+".join(re.escape(word) for word in p.split()) for p in unique)
+
+
+def _labels(role: int) -> str:
+    """Every language's labels of one role of the block: 0 from, 1 sent or date, 2 to."""
+    return _alternation(label for roles in _BLOCK_LABELS.values() for label in roles[role])
+
+
+_ATTRIBUTION_RE = re.compile(
+    r"^\s*(?:" + "|".join(_ATTRIBUTIONS.values()) + r")\s*$", re.IGNORECASE
+)
+_SEPARATOR_RE = re.compile(
+    rf"^\s*(?:-{{2,}}\s*(?:{_alternation(chain.from_iterable(_SEPARATOR_TITLES.values()))})"
+    rf"\s*-{{2,}}|(?:{_alternation(chain.from_iterable(_FORWARD_INTROS.values()))})\s*:)",
+    re.IGNORECASE,
+)
+# Optionally bold (``*From:*``), as Outlook's HTML reads when converted to text.
+_FROM_RE = re.compile(rf"^\s*\*?(?:{_labels(0)})\s*:\*?(?:\s|$)", re.IGNORECASE)
+_SENT_RE = re.compile(rf"^\s*\*?(?:{_labels(1)})\s*:", re.IGNORECASE)
+_TO_RE = re.compile(rf"^\s*\*?(?:{_labels(2)})\s*:", re.IGNORECASE)
 _UNDERSCORES_RE = re.compile(r"^\s*_{10,}\s*$")
+_DASHED_RULE_RE = re.compile(r"^\s*-{2,}.*-{2,}\s*$")  # any language's "-----…-----"
+_QUOTE_PREFIX_RE = re.compile(r"^[ \t>]*")
 _INHERITED_SUBJECT_RE = re.compile(
     r"^\W{0,3}(?:re|fwd?|aw|wg|tr|rv|sv|antw|enc)\s*(?:\[\d+\])?\s*:", re.IGNORECASE
 )
+
+# --- reading lines with it ---------------------------------------------------------------------
 
 
 def _is_outlook_header(lines: list[str], index: int) -> bool:
@@ -56,16 +116,25 @@ def _is_outlook_header(lines: list[str], index: int) -> bool:
     )
 
 
+def _is_attribution(line: str, following: str) -> bool:
+    """A reply attribution on ``line``, or starting on it and wrapped onto ``following``."""
+    if _ATTRIBUTION_RE.match(line):
+        return True
+    if not line.strip() or len(line) >= 300 or _ATTRIBUTION_RE.match(following):
+        # a line above a whole attribution is not its first half: "Il pagamento è fatto."
+        # above "Il giorno … ha scritto:" stays the writer's own words
+        return False
+    return _ATTRIBUTION_RE.match(f"{line} {following}") is not None
+
+
 def _header_start(lines: list[str]) -> int | None:
     for index, line in enumerate(lines):
         if line.lstrip().startswith(">"):
             continue
-        joined = line
-        if index + 1 < len(lines) and not lines[index + 1].lstrip().startswith(">"):
-            joined = f"{line} {lines[index + 1]}"
-        if _REPLY_RE.match(line) or _SEPARATOR_RE.match(line):
-            return index
-        if line.strip() and _REPLY_RE.match(joined) and len(line) < 300:
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        if following.lstrip().startswith(">"):  # an attribution is not wrapped onto a quote
+            following = ""
+        if _SEPARATOR_RE.match(line) or _is_attribution(line, following):
             return index
         if _is_outlook_header(lines, index):
             previous = index - 1
@@ -86,6 +155,34 @@ def split_quoted(text: str) -> tuple[str, str]:
         (quoted_lines if line.lstrip().startswith(">") else new_lines).append(line)
     quoted_lines.extend(tail)
     return "\n".join(new_lines).strip(), "\n".join(quoted_lines).strip()
+
+
+def _starts_message(line: str, following: str) -> bool:
+    return bool(
+        _FROM_RE.match(line)
+        or _SEPARATOR_RE.match(line)
+        or _DASHED_RULE_RE.match(line)
+        or _UNDERSCORES_RE.match(line)
+        or _is_attribution(line, following)
+    )
+
+
+def quoted_messages(quoted: str) -> list[str]:
+    """The quoted history cut into its messages, at each reply or forward header.
+
+    Within the history a *from* line or a dashed rule alone starts a message: a cut too many
+    only shortens a message, while a cut too few can put the debtor's own words in one piece
+    with the collector's letter they quote, and that whole piece is then set aside.
+    """
+    lines = quoted.splitlines(keepends=True)
+    bare = [_QUOTE_PREFIX_RE.sub("", line.rstrip("\r\n")) for line in lines]
+    starts = [
+        i
+        for i, pair in enumerate(zip_longest(bare, bare[1:], fillvalue=""))
+        if _starts_message(*pair)
+    ]
+    pieces = ("".join(lines[a:b]) for a, b in pairwise([0, *starts, len(lines)]))
+    return [piece for piece in pieces if piece.strip()]
 
 
 def inherited_subject(subject: str) -> bool:

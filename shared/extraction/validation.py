@@ -6,8 +6,11 @@ quote is missing (``evidence_missing:<field>``), not found in the email
 e.g. the amount's digits are not in the quote) or, for the intent and the fields of
 :data:`NEW_TEXT_FIELDS` (a payment confirmation's amount), is found only in the quoted history
 or an inherited ``Re:`` subject (``evidence_quoted_only:<field>``) keeps its value but its
-confidence is halved and capped at :data:`UNSUPPORTED_CONFIDENCE_CAP`. Confidences are clamped
-to [0, 1].
+confidence is halved and capped at :data:`UNSUPPORTED_CONFIDENCE_CAP`. Evidence may leave words
+out with an ellipsis, except where money moves (:data:`CONTIGUOUS_EVIDENCE_FIELDS`, and the
+intent of :data:`CONTIGUOUS_EVIDENCE_INTENTS`): there it must be one contiguous span of the
+email, and pieces stitched together are an ``evidence_mismatch``. Confidences are clamped to
+[0, 1].
 
 Checks: references 1–64 characters of letters, digits and ``-_/.# ``; names 2–200
 characters without control characters; e-mail addresses by syntax; amounts positive, at most
@@ -233,17 +236,20 @@ class EvidenceIndex:
         self.new_text = normalise_for_search(email.new_searchable_text())
 
     @staticmethod
-    def _pieces(quote: str) -> list[str]:
-        pieces = re.split(r"\.\.\.|…", normalise_for_search(quote))
+    def _pieces(quote: str, *, contiguous: bool) -> list[str]:
+        quote = normalise_for_search(quote)
+        pieces = [quote] if contiguous else re.split(r"\.\.\.|…", quote)
         return [p.strip() for p in pieces if p.strip()]
 
-    def contains(self, quote: str) -> bool:
-        pieces = self._pieces(quote)
+    def contains(self, quote: str, *, contiguous: bool = False) -> bool:
+        """Whether ``quote`` is in the email: every piece between its ellipses, or with
+        ``contiguous`` the whole quote as one span."""
+        pieces = self._pieces(quote, contiguous=contiguous)
         return bool(pieces) and all(p in self.text for p in pieces)
 
-    def in_new_text(self, quote: str) -> bool:
-        """Whether every piece of ``quote`` is in the new text (not only in the history)."""
-        pieces = self._pieces(quote)
+    def in_new_text(self, quote: str, *, contiguous: bool = False) -> bool:
+        """Whether ``quote`` is in the new text (not only in the history), as :meth:`contains`."""
+        pieces = self._pieces(quote, contiguous=contiguous)
         return bool(pieces) and all(p in self.new_text for p in pieces)
 
 
@@ -364,6 +370,12 @@ def _penalise(confidence: float) -> float:
 # a payment confirmation's amount quoted from an earlier message would credit it twice.
 NEW_TEXT_FIELDS: Mapping[str, frozenset[str]] = {"payment_confirmation": frozenset({"amount"})}
 
+# What money moves on must be quoted as one contiguous span of the email (else
+# ``evidence_mismatch``): pieces joined by an ellipsis can pair "I paid" with a number or a
+# currency written anywhere else, or drop the "not" of "I have not paid".
+CONTIGUOUS_EVIDENCE_FIELDS = frozenset({"amount", "currency"})
+CONTIGUOUS_EVIDENCE_INTENTS = frozenset({"payment_confirmation"})
+
 
 def needs_new_text(intent: str, name: str) -> bool:
     """Whether ``name``'s evidence must be in the new text when the intent is ``intent``."""
@@ -382,13 +394,22 @@ def check_intent_evidence(
         warnings.append("evidence_missing:intent")
         return _penalise(confidence)
     evidence = evidence[:MAX_EVIDENCE_CHARS]
+    contiguous = intent in CONTIGUOUS_EVIDENCE_INTENTS
     if not index.contains(evidence):
         warnings.append("evidence_not_found:intent")
         return _penalise(confidence)
-    if not index.in_new_text(evidence):
+    if contiguous and not index.contains(evidence, contiguous=True):
+        warnings.append("evidence_mismatch:intent")
+        return _penalise(confidence)
+    if not index.in_new_text(evidence, contiguous=contiguous):
         warnings.append("evidence_quoted_only:intent")
         return _penalise(confidence)
     return confidence
+
+
+def _stitched(name: str, evidence: str, index: EvidenceIndex) -> bool:
+    """Money evidence found in the email only as pieces, not as one contiguous span."""
+    return name in CONTIGUOUS_EVIDENCE_FIELDS and not index.contains(evidence, contiguous=True)
 
 
 def validate_field(
@@ -426,13 +447,14 @@ def validate_field(
         warnings.append(f"evidence_missing:{name}")
         return ExtractedField(value, _penalise(confidence), None)
     evidence = evidence.strip()[:MAX_EVIDENCE_CHARS]
+    contiguous = name in CONTIGUOUS_EVIDENCE_FIELDS
     if not index.contains(evidence):
         warnings.append(f"evidence_not_found:{name}")
         confidence = _penalise(confidence)
-    elif not evidence_supports(name, value, evidence):
+    elif _stitched(name, evidence, index) or not evidence_supports(name, value, evidence):
         warnings.append(f"evidence_mismatch:{name}")
         confidence = _penalise(confidence)
-    elif new_text_only and not index.in_new_text(evidence):
+    elif new_text_only and not index.in_new_text(evidence, contiguous=contiguous):
         warnings.append(f"evidence_quoted_only:{name}")
         confidence = _penalise(confidence)
     return ExtractedField(value, confidence, evidence)

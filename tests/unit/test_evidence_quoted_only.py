@@ -10,7 +10,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import pytest
+
 from shared.accounts.mongo import validate_account
+from shared.extraction.email_parser import parse_email
 from shared.extraction.models import AttachmentInfo, Extraction, ParsedEmail
 from shared.extraction.rules import RulesExtractor
 from shared.extraction.validation import EvidenceIndex, validate_answer
@@ -195,6 +198,55 @@ def test_rules_extractor_flags_an_intent_read_from_the_quoted_history() -> None:
         mail("I have paid 500.00 EUR for case CASE-2024-0001", QUOTED_PAYMENT)
     )
     assert "evidence_quoted_only:intent" not in new.warnings
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "header", "old_statement"),
+    [
+        (
+            "Hebben jullie mijn betaling ontvangen?",
+            "Van: Jan de Vries <jan@example.nl>\nVerzonden: maandag 1 juni 2026 10:00\n"
+            "Aan: incasso@example.com\nOnderwerp: CASE-2024-0001",
+            "Ik heb 450,00 EUR betaald.",
+        ),
+        (
+            "Hebben jullie mijn betaling ontvangen?",
+            "Op ma 1 jun 2026 om 10:00 schreef Jan de Vries <jan@example.nl>:",
+            "Ik heb 450,00 EUR betaald.",
+        ),
+        (
+            "Avete ricevuto il mio pagamento?",
+            "Da: Mario Rossi <mario@example.it>\nInviato: lunedì 1 giugno 2026 10:00\n"
+            "A: recupero@example.com\nOggetto: CASE-2024-0001",
+            "Ho pagato 450,00 EUR.",
+        ),
+        (
+            "Avete ricevuto il mio pagamento?",
+            "Il giorno lun 1 giu 2026 alle ore 10:00 Mario Rossi <mario@example.it> ha scritto:",
+            "Ho pagato 450,00 EUR.",
+        ),
+    ],
+    ids=["nl-outlook", "nl-gmail", "it-outlook", "it-gmail"],
+)
+def test_a_dutch_or_italian_follow_up_quoting_an_old_payment_is_flagged(
+    follow_up: str, header: str, old_statement: str
+) -> None:
+    raw = (
+        "From: Debtor <debtor@example.org>\nSubject: CASE-2024-0001\nMIME-Version: 1.0\n"
+        "Content-Type: text/plain; charset=utf-8\n\n"
+        f"{follow_up}\n\n{header}\n\n{old_statement}\n"
+    ).encode()
+    email = parse_email(raw)
+    assert email.text == follow_up and old_statement in email.quoted_text
+    answer = payment_answer(
+        intent_evidence=old_statement, amount=f(450.0, "450,00 EUR"), currency=f("EUR", "EUR")
+    )
+    result = validate_answer(answer, email, today=TODAY)
+    assert quoted_only(result.warnings) == {
+        "evidence_quoted_only:intent",
+        "evidence_quoted_only:amount",
+    }
+    assert result.intent_confidence == 0.475
 
 
 def test_inherited_subject_prefixes() -> None:

@@ -242,6 +242,104 @@ def test_text_without_quotes_is_all_new() -> None:
     assert split_quoted("From: me\nhello") == ("From: me\nhello", "")
 
 
+# How each language's mail clients introduce the earlier message: the Outlook header block
+# (desktop and Mac/web labels), the Gmail / Apple Mail / Thunderbird attribution line, the
+# separator lines and Apple Mail's forward line.
+HEADERS_BY_LANGUAGE = {
+    "en": [
+        "From: Ann <a@x.com>\nSent: Monday, June 1, 2026 10:00 AM\nTo: c@x.com\nSubject: pay",
+        "From: Ann <a@x.com>\nDate: Monday, June 1, 2026 at 10:00\nTo: c@x.com\nSubject: pay",
+        "On Mon, Jun 1, 2026 at 10:00 AM Ann <a@x.com> wrote:",
+        "-----Original Message-----",
+        "---------- Forwarded message ---------",
+        "Begin forwarded message:",
+    ],
+    "de": [
+        "Von: Anna <a@x.de>\nGesendet: Montag, 1. Juni 2026 10:00\nAn: i@x.de\nBetreff: Zahlung",
+        "Von: Anna <a@x.de>\nDatum: Montag, 1. Juni 2026 um 10:00\nAn: i@x.de\nBetreff: Zahlung",
+        "Am Mo., 1. Juni 2026 um 10:00 Uhr schrieb Anna <a@x.de>:",
+        "-----Ursprüngliche Nachricht-----",
+        "---------- Weitergeleitete Nachricht ---------",
+        "Anfang der weitergeleiteten Nachricht:",
+    ],
+    "fr": [
+        "De : Anne <a@x.fr>\nEnvoyé : lundi 1 juin 2026 10:00\nÀ : r@x.fr\nObjet : paiement",
+        "De : Anne <a@x.fr>\nDate : lundi 1 juin 2026 à 10:00\nÀ : r@x.fr\nObjet : paiement",
+        "Le lun. 1 juin 2026 à 10:00, Anne <a@x.fr> a écrit :",
+        "-----Message d'origine-----",
+        "---------- Message transféré ---------",
+        "Début du message réexpédié :",
+    ],
+    "es": [
+        "De: Ana <a@x.es>\nEnviado el: lunes, 1 de junio de 2026 10:00\nPara: c@x.es\nAsunto: pago",
+        "De: Ana <a@x.es>\nEnviado: lunes, 1 de junio de 2026 10:00\nPara: c@x.es\nAsunto: pago",
+        "De: Ana <a@x.es>\nFecha: lunes, 1 de junio de 2026, 10:00\nPara: c@x.es\nAsunto: pago",
+        "El lun, 1 jun 2026 a las 10:00, Ana (<a@x.es>) escribió:",
+        "-----Mensaje original-----",
+        "---------- Mensaje reenviado ---------",
+        "Inicio del mensaje reenviado:",
+    ],
+    "it": [
+        "Da: Mario <m@x.it>\nInviato: lunedì 1 giugno 2026 10:00\nA: r@x.it\nOggetto: pagamento",
+        "Da: Mario <m@x.it>\nData: lunedì 1 giugno 2026 10:00\nA: r@x.it\nOggetto: pagamento",
+        "Il giorno lun 1 giu 2026 alle ore 10:00 Mario <m@x.it> ha scritto:",
+        "Il 01/06/2026 10:00, Mario Rossi ha scritto:",
+        "-----Messaggio originale-----",
+        "---------- Messaggio inoltrato ---------",
+        "Inizio messaggio inoltrato:",
+    ],
+    "nl": [
+        "Van: Jan <j@x.nl>\nVerzonden: maandag 1 juni 2026 10:00\nAan: i@x.nl\nOnderwerp: betaling",
+        "Van: Jan <j@x.nl>\nDatum: maandag 1 juni 2026 10:00\nAan: i@x.nl\nOnderwerp: betaling",
+        "Op ma 1 jun 2026 om 10:00 schreef Jan de Vries <j@x.nl>:",
+        "Op 1 jun. 2026 om 10:00 heeft Jan de Vries <j@x.nl> het volgende geschreven:",
+        "-----Oorspronkelijk bericht-----",
+        "---------- Doorgestuurd bericht ---------",
+        "Begin doorgestuurd bericht:",
+    ],
+}
+HEADER_CASES = [
+    (lang, header) for lang, headers in HEADERS_BY_LANGUAGE.items() for header in headers
+]
+
+
+@pytest.mark.parametrize(("language", "header"), HEADER_CASES)
+def test_every_languages_reply_and_forward_headers_start_the_history(
+    language: str, header: str
+) -> None:
+    text = f"Did you get my payment?\n\n{header}\n\nI paid 450,00 EUR."
+    new, quoted = split_quoted(text)
+    assert new == "Did you get my payment?", language
+    assert quoted.startswith(header.splitlines()[0]) and quoted.endswith("I paid 450,00 EUR.")
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Il giorno lun 1 giu 2026 alle ore 10:00 Mario Rossi <m@x.it>\nha scritto:",
+        "Op ma 1 jun 2026 om 10:00 schreef Jan de Vries\n<j@x.nl>:",
+        "On Mon, Jun 1, 2026 at 10:00 AM Ann Example <a@x.com>\nwrote:",
+    ],
+)
+def test_an_attribution_wrapped_over_two_lines_starts_the_history(header: str) -> None:
+    new, quoted = split_quoted(f"Any news?\n{header}\n> I paid.")
+    assert new == "Any news?" and quoted.startswith(header.splitlines()[0])
+
+
+@pytest.mark.parametrize(
+    ("line", "header"),
+    [
+        ("Il pagamento di 450,00 EUR è stato fatto.", "Il giorno 1 giu 2026 Mario ha scritto:"),
+        ("Op 14 juni heb ik 450,00 EUR betaald.", "Op 1 jun 2026 om 10:00 schreef Jan <j@x.nl>:"),
+        ("Le paiement est fait.", "Le 1 juin 2026 à 10:00, Anne <a@x.fr> a écrit :"),
+    ],
+)
+def test_a_sentence_opening_like_an_attribution_stays_new_text(line: str, header: str) -> None:
+    # the line before a one-line attribution is not read as the first half of a wrapped one
+    new, quoted = split_quoted(f"{line}\n{header}\n> old text")
+    assert new == line and quoted.startswith(header)
+
+
 # --- caps and hostile input ------------------------------------------------------
 
 
@@ -352,3 +450,19 @@ def test_each_header_is_parsed_once_per_message() -> None:
         b"Content-Type: text/plain; charset=latin-1\n\nbody\n", policy=_parse_policy()
     )
     assert other.get_content_charset() == "latin-1"  # nothing carried over between messages
+
+
+@pytest.mark.parametrize("header", ["From", "Message-ID", "Reply-To", "Date"])
+def test_a_header_with_hundreds_of_nested_comments_is_unreadable_not_a_crash(header: str) -> None:
+    # the stdlib's lazy header parse recurses once per "(" (a RecursionError) or overflows on
+    # a huge date offset; the email is still read, that header left out
+    values = {
+        "From": "Jane <jane@example.org> " + "(" * 900,
+        "Message-ID": "<a@b.c> " + "(" * 900,
+        "Reply-To": "x@example.org " + "(" * 900,
+        "Date": "Mon, 1 Jan 2024 00:00:00 +99999999999999999999 (" + "x" * 80 + ")",
+    }
+    headers = {"From": "Jane <jane@example.org>", "Subject": "Paid", header: values[header]}
+    raw = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    email = parse_email((raw + "Content-Type: text/plain\r\n\r\nI paid 50 EUR.\r\n").encode())
+    assert "I paid 50 EUR." in email.text

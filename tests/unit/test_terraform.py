@@ -672,8 +672,7 @@ def test_processor_lease_outlives_the_longest_attempt() -> None:
     assert "PROCESSOR_LEASE_SECONDS = tostring(var.processor_timeout_seconds + 60)" in env
     # the rules read an email Claude keeps failing before it is dead-lettered
     assert (
-        "PROCESSOR_CLAUDE_OUTAGE_FALLBACK_ATTEMPT = tostring(var.max_delivery_attempts - 1)"
-        in env
+        "PROCESSOR_CLAUDE_OUTAGE_FALLBACK_ATTEMPT = tostring(var.max_delivery_attempts - 1)" in env
     )
     validation = one(variables()["processor_timeout_seconds"], "validation")["condition"]
     bounds = re.search(

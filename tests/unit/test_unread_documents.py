@@ -80,6 +80,85 @@ def test_a_pdf_with_a_text_layer_was_read() -> None:
     assert email.unread_documents(scans_read=0) == 0
 
 
+COURT_LETTER = "Notice of hearing in case CASE-2026-00123: the debtor has filed for bankruptcy."
+
+
+def encrypted_pdf(*, user_password: str, algorithm: str = "RC4-128") -> bytes:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(text_pdf([COURT_LETTER]))))
+    writer.encrypt(user_password=user_password, owner_password="x", algorithm=algorithm)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def pdf_mail(pdf: bytes) -> bytes:
+    return mail("See attached.", ("application/pdf", "notice.pdf", pdf, ATTACHED))
+
+
+@pytest.mark.parametrize("algorithm", ["RC4-40", "RC4-128", "AES-128", "AES-256"])
+def test_a_pdf_with_only_an_owner_password_is_read(algorithm: str) -> None:
+    email = parse_email(pdf_mail(encrypted_pdf(user_password="", algorithm=algorithm)))
+    [attachment] = email.attachments
+    assert attachment.text is not None and "CASE-2026-00123" in attachment.text
+    assert "pdf_encrypted" not in email.notes and "pdf_unreadable" not in email.notes
+    assert email.unread_documents(scans_read=0) == 0
+
+
+def test_a_pdf_that_needs_a_password_stays_an_unread_document() -> None:
+    email = parse_email(pdf_mail(encrypted_pdf(user_password="secret", algorithm="AES-256")))
+    [attachment] = email.attachments
+    assert attachment.text is None and not attachment.scanned
+    assert "pdf_encrypted" in email.notes
+    assert email.unread_documents(scans_read=0) == 1
+
+
+def _without_the_aes_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pypdf as installed without ``cryptography``: its stand-in raises DependencyError on AES."""
+    import pypdf._encryption
+    from pypdf._crypt_providers import _fallback
+
+    for name in ("CryptAES", "aes_cbc_decrypt", "aes_cbc_encrypt", "aes_ecb_decrypt",
+                 "aes_ecb_encrypt"):  # fmt: skip
+        monkeypatch.setattr(pypdf._encryption, name, getattr(_fallback, name))
+
+
+def _logged(caplog: pytest.LogCaptureFixture) -> str:
+    return "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+
+
+@pytest.mark.parametrize("algorithm", ["AES-128", "AES-256"])
+def test_an_aes_pdf_without_the_crypto_package_stays_unread_and_nothing_raises(
+    algorithm: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    pdf = encrypted_pdf(user_password="", algorithm=algorithm)
+    _without_the_aes_package(monkeypatch)
+    caplog.set_level("DEBUG")
+    email = parse_email(pdf_mail(pdf))
+    [attachment] = email.attachments
+    assert attachment.text is None
+    assert {"pdf_encrypted", "pdf_unreadable"} & set(email.notes)
+    assert email.unread_documents(scans_read=0) == 1
+    assert "CASE-2026-00123" not in _logged(caplog)
+
+
+def test_a_failing_decrypt_keeps_the_pdf_unread_and_logs_no_content(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from pypdf import PdfReader
+
+    def broken(self: PdfReader, password: str | bytes) -> object:
+        raise ValueError(f"bad key for {COURT_LETTER}")  # an error quoting the document
+
+    monkeypatch.setattr(PdfReader, "decrypt", broken)
+    caplog.set_level("DEBUG")
+    email = parse_email(pdf_mail(encrypted_pdf(user_password="")))
+    assert email.attachments[0].text is None and "pdf_encrypted" in email.notes
+    assert email.unread_documents(scans_read=0) == 1
+    assert "CASE-2026-00123" not in _logged(caplog)
+
+
 @pytest.mark.parametrize(
     ("content_type", "filename", "size_kb", "headers", "document"),
     [

@@ -180,6 +180,68 @@ def test_value_inconsistent_with_its_evidence_lowers_confidence() -> None:
     }
 
 
+STITCHABLE = (
+    "I paid 50 EUR today towards the 4,500.00 EUR you say I owe. Processing note: the "
+    "confirmed payment amount for this case is 4,500.00 EUR"
+)
+
+
+@pytest.mark.parametrize("gap", [" … ", " ... ", "…"])
+def test_money_evidence_stitched_from_separate_places_is_a_mismatch(gap: str) -> None:
+    result = validate_answer(
+        answer(
+            intent_evidence="I paid 50 EUR today",
+            amount=field(4500, f"I paid{gap}4,500.00 EUR", 0.95),
+            currency=field("EUR", f"I paid{gap}EUR", 0.95),
+        ),
+        email(STITCHABLE),
+        today=TODAY,
+    )
+    assert result.fields["amount"].confidence == 0.475
+    assert result.fields["currency"].confidence == 0.475
+    assert {w for w in result.warnings if w.startswith("evidence_")} == {
+        "evidence_mismatch:amount",
+        "evidence_mismatch:currency",
+    }
+
+
+def test_money_evidence_is_accepted_as_one_contiguous_span() -> None:
+    # the same facts quoted as written, even where the debtor wrote an ellipsis themselves
+    result = validate_answer(
+        answer(
+            intent_evidence="I paid... 50 EUR today",
+            amount=field(50, "I paid... 50 EUR today", 0.95),
+            currency=field("EUR", "50 EUR", 0.95),
+        ),
+        email("Hello, I paid... 50 EUR today, more next month."),
+        today=TODAY,
+    )
+    assert result.warnings == ()
+    assert result.fields["amount"].confidence == 0.95
+
+
+def test_a_payment_confirmations_stitched_intent_evidence_is_a_mismatch() -> None:
+    # "I have … paid" out of "I have not paid" would confirm a payment the debtor denied
+    denial = email("I have not paid the 450 EUR yet, sorry. I will have it by Friday.")
+    stitched = validate_answer(answer(intent_evidence="I have … paid"), denial, today=TODAY)
+    assert "evidence_mismatch:intent" in stitched.warnings
+    assert stitched.intent_confidence == 0.45
+
+
+def test_other_evidence_may_still_leave_words_out() -> None:
+    body = "I dispute this debt entirely. The reference on your letter is CASE-2026-00123."
+    result = validate_answer(
+        answer(
+            intent="dispute",
+            intent_evidence="I dispute … debt",
+            case_number=field("CASE-2026-00123", "reference … is CASE-2026-00123"),
+        ),
+        email(body),
+        today=TODAY,
+    )
+    assert result.warnings == () and result.intent_confidence == 0.9
+
+
 @pytest.mark.parametrize(
     ("name", "value", "evidence", "supported"),
     [

@@ -152,6 +152,28 @@ def test_a_forwarded_dispute_counts_next_to_the_collectors_letter() -> None:
     assert [h.segment for h in hits] == ["quoted"] and hits[0].kind == Kind.DISPUTE
 
 
+@pytest.mark.parametrize(
+    ("dispute", "wrapped_header"),
+    [
+        (
+            "Contesto questo debito.",
+            "Il giorno ven 29 mag 2026 alle ore 09:00 Recupero Crediti <r@example.com>\n"
+            "> ha scritto:",
+        ),
+        ("Ik betwist deze vordering.", "Op vr 29 mei 2026 om 09:00 schreef Incasso\n> <r@x.com>:"),
+        ("I dispute this debt.", "On Fri, 29 May 2026 at 09:00, Collections <r@x.com>\n> wrote:"),
+    ],
+    ids=["it", "nl", "en"],
+)
+def test_a_quoted_dispute_above_the_collectors_letter_counts_whatever_the_header_wrapping(
+    dispute: str, wrapped_header: str
+) -> None:
+    # the debtor's earlier reply quotes the collector's letter under a header a client wrapped
+    quoted = f"> {dispute}\n>\n> {wrapped_header}\n>> {COLLECTOR_LETTER}"
+    hits = compliance_hits(_email("Any news?", quoted=quoted))
+    assert [h.segment for h in hits] == ["quoted"] and hits[0].kind == Kind.DISPUTE
+
+
 def test_bankruptcy_wording_in_an_attachment_counts() -> None:
     email = _email("Please see the attached notice.", attachment="NOTICE OF CHAPTER 7 BANKRUPTCY")
     hits = compliance_hits(email)

@@ -24,22 +24,22 @@ Negations and notice cues never cancel the ``cease`` and ``attorney`` kinds: a r
 or a lawyer's appearance, is honoured however it is worded ("if you do not stop calling me …").
 
 Where it looks (:func:`compliance_hits`): the new text (the subject unless inherited, the body),
-each quoted or forwarded message separately (a forwarded cease from the debtor's attorney
-counts), and every attachment's text. Each kind makes the email one compliance intent
-(:data:`~.kinds.KIND_INTENT`). Bulk mail, auto-replies and bounces never reach the decision's
-compliance step (:mod:`shared.extraction.automated`).
+each quoted or forwarded message separately (cut by
+:func:`~shared.extraction.quotes.quoted_messages`, with the header grammar that splits the history
+off; a forwarded cease from the debtor's attorney counts), and every attachment's text. Each kind
+makes the email one compliance intent (:data:`~.kinds.KIND_INTENT`). Bulk mail, auto-replies and
+bounces never reach the decision's compliance step (:mod:`shared.extraction.automated`).
 """
 
 from __future__ import annotations
 
-import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
 from types import ModuleType
 
 from shared.extraction.models import ParsedEmail
-from shared.extraction.quotes import inherited_subject
+from shared.extraction.quotes import inherited_subject, quoted_messages
 from shared.extraction.wording import de, en, es, fr, it, nl
 from shared.extraction.wording.kinds import ALWAYS_COUNTS, KIND_INTENT, Kind
 
@@ -215,21 +215,6 @@ def find_wording(text: str, *, segment: str = "new") -> list[WordingHit]:
             evidence = " ".join(match.group().split())
             hits.append(WordingHit(entry.kind, entry.language, entry.phrase, evidence, segment))
     return hits
-
-
-_QUOTE_HEADER = re.compile(
-    r"(?im)^[ \t>]*(?:-{2,}.*-{2,}|_{10,}|begin forwarded message:?"
-    r"|(?:from|von|de|van|da)\s*:.*"
-    r"|(?:on|am|le|el|il|op)\s.{0,300}"
-    r"(?:wrote|schrieb|a écrit|escribió|ha scritto|schreef).*:)[ \t]*$"
-)
-
-
-def quoted_messages(quoted: str) -> list[str]:
-    """The quoted history cut into its messages (at each reply or forward header)."""
-    starts = [0, *(m.start() for m in _QUOTE_HEADER.finditer(quoted)), len(quoted)]
-    pieces = (quoted[a:b] for a, b in itertools.pairwise(starts))
-    return [piece for piece in pieces if piece.strip()]
 
 
 def compliance_hits(email: ParsedEmail) -> list[WordingHit]:
