@@ -334,7 +334,7 @@ def _compliance(
 
 def _hold(compliance: str, match: Match, confidence: float, reasons: list[str]) -> Decision:
     """A compliance email: hold every account it refers to and alert; no account: review."""
-    several = match.account is None and match.ambiguous and match.by_reference
+    several = match.account is None and match.ambiguous and bool(match.referenced_accounts)
     if several:  # references to several accounts: hold them all (releasing is a person's call)
         reasons.append("hold_every_referenced_account")
     if match.account is None and not several:

@@ -18,8 +18,12 @@ fuzzy_name         ≤0.85  rapidfuzz ``token_sort_ratio`` of the debtor name ov
                           the extracted one; never tried without such a constraint
 =================  =====  ==================================================================
 
-References finding more than one account (two identifiers pointing at two different accounts,
-or one identifier on two accounts) is a conflict: all are candidates
+References found only as tokens in the text (none the extractor returned) that point at other
+accounts than the sender's own (a phone number equal to another debtor's reference) are a
+conflict too: the sender's accounts join the candidates (note
+``reference_disagrees_with_sender``). References finding more than one account (two
+identifiers pointing at two different accounts, or one identifier on two accounts) is a
+conflict: all are candidates
 and the match is ``ambiguous`` whatever their scores (note ``exact_match_conflict``); the
 debtor name never settles it. Otherwise, whenever the two best candidates are closer than
 ``MATCH_AMBIGUITY_MARGIN`` the match is ``ambiguous``. An ambiguous match is never applied
@@ -52,6 +56,8 @@ NAME_MISMATCH_BELOW = 50.0
 CREDITOR_MIN_SCORE = 85.0
 MIN_FIELD_CONFIDENCE = 0.3  # fields the extractor is less sure of are not used to match
 REFERENCE_METHODS = ("case_number", "account_reference", "reference")
+# A reference seen only in the text points at other accounts than the sender's own.
+SENDER_DISAGREES = "reference_disagrees_with_sender"
 
 
 @dataclass(frozen=True)
@@ -107,8 +113,14 @@ class Match:
 
     @property
     def referenced_accounts(self) -> tuple[Account, ...]:
-        """Every account a reference in the email points at (one or, ambiguous, several)."""
-        return tuple(c.account for c in self.candidates if c.method in REFERENCE_METHODS)
+        """Every account a reference in the email points at (one or, ambiguous, several), and
+        the sender's own when they disagree with a reference seen only in the text."""
+        disagree = SENDER_DISAGREES in self.notes
+        return tuple(
+            c.account
+            for c in self.candidates
+            if c.method in REFERENCE_METHODS or (disagree and c.method == "sender_email")
+        )
 
     def to_report(self) -> dict[str, Any]:
         best = self.account
@@ -193,6 +205,9 @@ class AccountMatcher:
         if len(exact) > 1:
             notes.append("exact_match_conflict")
         if exact:
+            others, sender_skipped = self._sender_disagrees(exact, email, notes)
+            if others:
+                return self._finish(exact + others, skipped + sender_skipped, notes, conflict=True)
             return self._finish(exact, skipped, notes, conflict=len(exact) > 1)
 
         if email.sender:
@@ -266,6 +281,25 @@ class AccountMatcher:
                 account, score, method, extracted=bool(matched & extracted)
             )
         return list(found.values()), lookup.skipped
+
+    def _sender_disagrees(
+        self, exact: list[Candidate], email: ParsedEmail, notes: list[str]
+    ) -> tuple[list[Candidate], int]:
+        """The sender's own accounts, when every reference found is only a token seen in the
+        text (none the extractor returned) and the sender's address belongs to other accounts.
+
+        A phone number, a tracking number or a piece of an IBAN can equal another debtor's
+        reference: trusted alone, it would hold or change that account and leave the writer's
+        own in collection. Both are then candidates and the match is ambiguous: nothing is
+        changed alone, and a compliance email holds them all. One more query, only then."""
+        if any(c.extracted for c in exact) or not email.sender:
+            return [], 0
+        lookup = self._lookup(self._accounts.find_by_debtor_email, email.sender, notes, "sender")
+        found = {c.account.account_id for c in exact}
+        if not lookup.accounts or any(a.account_id in found for a in lookup.accounts):
+            return [], lookup.skipped
+        notes.append(SENDER_DISAGREES)
+        return [Candidate(a, EXACT_SCORE, "sender_email") for a in lookup.accounts], lookup.skipped
 
     def _lookup(self, finder: Any, value: Any, notes: list[str], label: str) -> Lookup:
         try:

@@ -106,6 +106,48 @@ def test_unknown_case_number_falls_through_to_the_sender() -> None:
     assert (match.method, match.score, match.account.account_id) == ("sender_email", 0.8, "A2")
 
 
+def test_a_number_in_the_text_pointing_at_another_debtor_never_outranks_the_writer() -> None:
+    """A reference seen only in the text (a phone number equal to A2's reference) and a sender
+    whose own account is A1: both are candidates, ambiguous, and a hold covers both."""
+    docs = [dict(d) for d in DOCS]
+    docs[1] = {**docs[1], "account_reference": "40817810"}
+    jane = parsed_email(
+        sender="jane@example.org", text="I dispute this.\n\nSent from my phone 0049 40817810"
+    )
+    match = matcher(docs).match(extraction("dispute"), jane)
+    assert match.ambiguous and match.account is None
+    assert {c.account.account_id for c in match.candidates} == {"A1", "A2"}
+    assert "reference_disagrees_with_sender" in match.notes
+    assert {a.account_id for a in match.referenced_accounts} == {"A1", "A2"}
+
+
+def test_a_reference_in_the_text_agreeing_with_the_sender_or_an_unknown_sender_is_trusted() -> None:
+    docs = [dict(d) for d in DOCS]
+    docs[0] = {**docs[0], "account_reference": "40817810"}
+    own = parsed_email(sender="jane@example.org", text="About my account 40817810, I paid.")
+    match = matcher(docs).match(extraction(), own)
+    assert not match.ambiguous and match.account.account_id == "A1"
+    stranger = parsed_email(sender="new-address@example.net", text="Account 40817810.")
+    assert matcher(docs).match(extraction(), stranger).account.account_id == "A1"
+
+
+def test_a_reference_the_extractor_returned_needs_no_sender_check() -> None:
+    calls: list[str] = []
+    accounts = FakeAccounts([dict(d) for d in DOCS])
+    find = accounts.find_by_debtor_email
+
+    def counting(value: str) -> object:
+        calls.append(value)
+        return find(value)
+
+    accounts.find_by_debtor_email = counting  # type: ignore[method-assign]
+    jane = parsed_email(sender="jane@example.org", text="Case C-200")
+    match = AccountMatcher(accounts, ambiguity_margin=0.05, fuzzy_min_score=85).match(
+        extraction(case_number="C-200"), jane
+    )
+    assert match.account.account_id == "A2" and calls == []
+
+
 def test_sender_with_two_accounts_is_ambiguous_unless_creditor_or_amount_tells() -> None:
     shared = parsed_email(sender="shared@example.org")
     assert matcher().match(extraction(), shared).ambiguous
