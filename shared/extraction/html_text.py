@@ -6,6 +6,19 @@ with the ``hidden`` attribute, ``display:none``, ``visibility:hidden``, ``font-s
 background (white on white) is dropped and collected separately so it can be inspected for
 injection phrases. ``<blockquote>`` content is prefixed with ``> `` so the quote splitter keeps
 it apart from the new text. Built on the standard library's tolerant :mod:`html.parser`.
+
+Hidden is decided as a browser would, since dropping what a reader sees loses what the debtor
+wrote (an email template's ``font-size:0`` wrapper around sized text is a common layout trick):
+
+- ``display:none``, ``hidden``, ``opacity:0`` and zero-size boxes hide everything inside them;
+  no descendant can show itself again (opacity applies to the whole group);
+- ``visibility:hidden`` holds until a descendant says ``visibility:visible``, and a zero font
+  size until a descendant sets a size of its own (``14px``, ``1rem``, ``medium``; a size
+  relative to the parent's, ``1.2em`` or ``120%``, stays zero);
+- a colour equal to the background hides text only when both are known: set inline (``style``,
+  ``bgcolor``, ``<font color>``) on the element or an ancestor. The reader's default white
+  background is assumed only when no stylesheet of the message sets a background, since a class
+  may otherwise paint one the inline styles do not show, and a background image is no colour.
 """
 
 from __future__ import annotations
@@ -35,7 +48,16 @@ _SELF_CLOSING_SIBLINGS = frozenset({"p", "li", "td", "th", "tr", "option", "dt",
 _MAX_DEPTH = 512
 
 _ZERO_SIZE = re.compile(r"^0(?:\.0+)?(?:px|pt|em|rem|%)?$")
+# font sizes taken from the parent's: a multiple of a zero size is still zero
+_RELATIVE_SIZE = re.compile(r"^(?:[\d.]+(?:em|ex|ch|%)?|smaller|larger|inherit|unset)$")
 _NAMED_COLOURS = {"white": "#ffffff", "black": "#000000"}
+_DEFAULT_BACKGROUND = "#ffffff"
+_NO_COLOUR = frozenset({"transparent", "inherit", "none", "initial", "unset"})  # the parent's shows
+_STYLESHEET = re.compile(
+    # bounded tag lengths: an unclosed tag repeated through a hostile message stays linear
+    r"<style\b[^>]{0,1000}>(?P<css>.*?)(?:</style\s*>|$)|<link\b[^>]{0,1000}\bstylesheet\b",
+    re.I | re.S,
+)
 
 
 def _normalise_colour(value: str | None) -> str | None:
@@ -56,36 +78,100 @@ def _parse_style(style: str) -> dict[str, str]:
     for item in style.split(";"):
         name, sep, value = item.partition(":")
         if sep:
-            declarations[name.strip().lower()] = value.strip().lower()
+            value = value.strip().lower().removesuffix("!important").strip()
+            declarations[name.strip().lower()] = value
     return declarations
+
+
+def _stylesheet_sets_background(html: str) -> bool:
+    """Whether a ``<style>`` block (or a linked stylesheet) may paint a background."""
+    for match in _STYLESHEET.finditer(html):
+        css = match.group("css")
+        if css is None or "background" in css.lower():
+            return True
+    return False
 
 
 @dataclass
 class _Element:
     tag: str
-    hidden: bool
+    removed: bool  # display:none, hidden, opacity:0, a zero box: nothing inside shows
+    invisible: bool  # visibility:hidden, until a descendant is visible again
+    zero_font: bool  # font-size:0, until a descendant sets a size of its own
     dropped: bool  # inside script/style/head…: never text, not counted as hidden
-    background: str | None
+    background: str | None  # None: not known (a stylesheet or an image may paint it)
     colour: str | None
     quote: bool
 
+    @property
+    def hidden(self) -> bool:
+        unreadable = self.colour is not None and self.colour == self.background
+        return self.removed or self.invisible or self.zero_font or unreadable
 
-def _is_hidden_by_style(style: dict[str, str]) -> bool:
-    def value(name: str) -> str:
-        return style.get(name, "").removesuffix("!important").strip()
 
-    if value("display") == "none" or value("visibility") in ("hidden", "collapse"):
+def _removes(tag: str, attributes: dict[str, str], style: dict[str, str]) -> bool:
+    if "hidden" in attributes or (
+        tag == "input" and attributes.get("type", "").lower() == "hidden"
+    ):
         return True
-    if _ZERO_SIZE.match(value("font-size")) or value("opacity") in ("0", "0.0", "0%"):
+    if style.get("display") == "none" or style.get("opacity") in ("0", "0.0", "0%"):
         return True
-    zero_box = _ZERO_SIZE.match(value("height")) or _ZERO_SIZE.match(value("max-height"))
-    zero_box = zero_box or _ZERO_SIZE.match(value("width")) or _ZERO_SIZE.match(value("max-width"))
-    return bool(zero_box and value("overflow") == "hidden")
+    sizes = ("height", "max-height", "width", "max-width")
+    zero_box = any(_ZERO_SIZE.match(style.get(name, "")) for name in sizes)
+    return zero_box and style.get("overflow") == "hidden"
+
+
+def _invisible(style: dict[str, str], parent: bool) -> bool:
+    visibility = style.get("visibility")
+    if visibility in ("hidden", "collapse"):
+        return True
+    return parent and visibility != "visible"
+
+
+def _zero_font(tag: str, attributes: dict[str, str], style: dict[str, str], parent: bool) -> bool:
+    size = style.get("font-size")
+    if size is None and tag == "font" and attributes.get("size", "").strip():
+        return False  # <font size="1".."7"> is a size of its own, never zero
+    if size is None:
+        return parent
+    if _ZERO_SIZE.match(size):
+        return True
+    return parent and bool(_RELATIVE_SIZE.match(size))
+
+
+def _background(
+    style: dict[str, str], attributes: dict[str, str], parent: str | None, *, stylesheet: bool
+) -> str | None:
+    """The element's background colour: its own inline one, else its parent's; None when it
+    is not known (an image, or a ``stylesheet`` that may paint it through its class or id)."""
+    shorthand = style.get("background", "")
+    image = style.get("background-image", "none")
+    if image not in ("none", "") or "url(" in shorthand or "gradient(" in shorthand:
+        return None
+    for value in (style.get("background-color"), shorthand, attributes.get("bgcolor")):
+        colour = _normalise_colour(value)
+        if colour is not None and colour not in _NO_COLOUR:
+            return colour
+    if stylesheet and ("class" in attributes or "id" in attributes):
+        return None
+    return parent
 
 
 class _Converter(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, *, stylesheet: bool) -> None:
         super().__init__(convert_charrefs=True)
+        self.stylesheet = stylesheet  # the message's stylesheets may paint backgrounds
+        self.root = _Element(
+            "",
+            removed=False,
+            invisible=False,
+            zero_font=False,
+            dropped=False,
+            # the reader's default, unless a stylesheet may have painted the page
+            background=None if stylesheet else _DEFAULT_BACKGROUND,
+            colour=None,
+            quote=False,
+        )
         self.stack: list[_Element] = []
         self.chunks: list[tuple[str, bool]] = []  # (text, inside a blockquote)
         self.hidden_chunks: list[str] = []
@@ -93,11 +179,7 @@ class _Converter(HTMLParser):
 
     # -- state of the innermost open element --------------------------------
     def _top(self) -> _Element:
-        if self.stack:
-            return self.stack[-1]
-        return _Element(
-            "", hidden=False, dropped=False, background="#ffffff", colour=None, quote=False
-        )
+        return self.stack[-1] if self.stack else self.root
 
     def _newline(self) -> None:
         self.chunks.append(("\n", self._top().quote))
@@ -113,28 +195,20 @@ class _Converter(HTMLParser):
         parent = self._top()
         attributes = {name.lower(): (value or "") for name, value in attrs}
         style = _parse_style(attributes.get("style", ""))
-        hidden_here = (
-            "hidden" in attributes
-            or (tag == "input" and attributes.get("type", "").lower() == "hidden")
-            or _is_hidden_by_style(style)
-        )
-        background = (
-            _normalise_colour(style.get("background-color"))
-            or _normalise_colour(style.get("background"))
-            or _normalise_colour(attributes.get("bgcolor"))
-            or parent.background
-        )
-        colour = (
-            _normalise_colour(style.get("color"))
-            or _normalise_colour(attributes.get("color"))
-            or parent.colour
-        )
         element = _Element(
             tag,
-            hidden=parent.hidden or hidden_here,
+            removed=parent.removed or _removes(tag, attributes, style),
+            invisible=_invisible(style, parent.invisible),
+            zero_font=_zero_font(tag, attributes, style, parent.zero_font),
             dropped=parent.dropped or tag in _DROP_TAGS,
-            background=background,
-            colour=colour,
+            background=_background(
+                style, attributes, parent.background, stylesheet=self.stylesheet
+            ),
+            colour=(
+                _normalise_colour(style.get("color"))
+                or _normalise_colour(attributes.get("color"))
+                or parent.colour
+            ),
             quote=parent.quote or tag == "blockquote",
         )
         if tag in _BLOCK_TAGS or tag == "br":
@@ -173,8 +247,7 @@ class _Converter(HTMLParser):
             if text and self.chunks and not self.chunks[-1][0].endswith((" ", "\n", "\t")):
                 self.chunks.append((" ", top.quote))
             return
-        invisible = top.colour is not None and top.colour == top.background
-        if top.hidden or invisible:
+        if top.hidden:
             self.hidden_found = True
             self.hidden_chunks.append(text)
             return
@@ -220,7 +293,7 @@ class HtmlText:
 
 def html_to_text(html: str) -> HtmlText:
     """Visible text of ``html``; never raises on malformed markup."""
-    converter = _Converter()
+    converter = _Converter(stylesheet=_stylesheet_sets_background(html))
     converter.feed(html)
     converter.close()
     return HtmlText(

@@ -3,9 +3,10 @@
 The same wording tables the rules extractor reads (:mod:`shared.extraction.wording`: one per
 language, phrase → kind) are run over the whole email: the new text, each quoted or forwarded
 message, and every attachment's text. What does not count: a negated phrase ("I am not disputing
-the debt"), a phrase in a sentence explaining the debtor's rights (the collector's own
-validation notice quoted back), and any quoted message or attachment that is the collector's own
-letter (its "mini-Miranda" marks). A hit under a non-compliance intent makes the decision hold
+the debt"), a phrase in a quoted sentence explaining the debtor's rights (the collector's own
+validation notice quoted back; in the debtor's new text the same "if you …" is a polite form and
+counts), and a sentence of a quoted message or attachment that carries a mark of the collector's
+own letter (its "mini-Miranda"). A hit under a non-compliance intent makes the decision hold
 the account and alert compliance (see :mod:`shared.processing.decision`); automated mail (bulk,
 auto-replies, bounces) never gets here.
 """

@@ -363,6 +363,37 @@ def test_each_compliance_kind_is_caught(text: str, intent: str) -> None:
     ), result.reasons
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I paid 200 EUR today for CASE-2024-0001. The rest I dispute, if you have proof send it.",
+        "Ich habe heute 200 EUR gezahlt (CASE-2024-0001). Den Rest bestreite ich, wenn Sie "
+        "Belege haben, schicken Sie sie.",
+        "J'ai payé 200 EUR aujourd'hui (CASE-2024-0001). Le reste, je le conteste, si vous avez "
+        "une preuve, envoyez-la.",
+    ],
+    ids=["en", "de", "fr"],
+)
+def test_a_payment_with_a_politely_worded_dispute_holds_instead_of_paying(text: str) -> None:
+    # "if you …" is a debtor's polite form too: only in quoted history is it the collector's
+    email = _email(text)
+    ext = _claude(
+        email,
+        intent_evidence="200 EUR",
+        amount=_field(200.0, "200 EUR"),
+        currency=_field("EUR", "200 EUR"),
+    )
+    assert ext.intent == "payment_confirmation" and ext.warnings == ()
+    result = _decide(ext, email=email)
+    assert (result.action, result.notification, result.hold_reason) == (
+        Action.HOLD,
+        NotificationKind.COMPLIANCE_ALERT,
+        "dispute",
+    ), result.reasons
+    assert "payment_not_recorded:compliance_wording" in result.reasons
+    assert not result.moves_money
+
+
 def test_compliance_wording_only_in_quoted_history_does_not_hold() -> None:
     # our own letters quote dispute rights; the debtor's new text is what counts
     email = _email(

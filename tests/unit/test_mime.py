@@ -187,6 +187,18 @@ def test_broken_mime_yields_what_could_be_read() -> None:
         "<script>SECRET</script>",
         "<style>SECRET</style>",
         "<template>SECRET</template>",
+        # what a descendant cannot undo: opacity and display apply to the whole group, and a
+        # size relative to a zero size is zero
+        '<div style="opacity:0"><p style="opacity:1">SECRET</p></div>',
+        '<div style="display:none"><p style="display:block">SECRET</p></div>',
+        '<div style="font-size:0"><span style="font-size:1.2em">SECRET</span></div>',
+        '<div style="visibility:hidden"><span style="font-size:14px">SECRET</span></div>',
+        # colour equal to a known background, whatever the stylesheet paints elsewhere
+        '<style>p{color:red}</style><p style="color:#ffffff">SECRET</p>',
+        '<style>.x{background:#036}</style><div style="background:#fff">'
+        '<p style="color:#fff">SECRET</p></div>',
+        '<div style="background:#000">'
+        '<p style="background:transparent;color:#000">SECRET</p></div>',
     ],
 )
 def test_hidden_html_is_dropped(html: str) -> None:
@@ -200,6 +212,45 @@ def test_white_text_on_dark_background_stays() -> None:
         '<td style="background-color:#003366"><p style="color:#fff">KEPT</p></td>'
     )
     assert "KEPT" in result.text and not result.hidden_found
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        # an email template's zero-size wrapper (no gaps between inline blocks) around sized text
+        '<div style="font-size:0"><div style="font-size:14px">KEPT</div></div>',
+        '<table style="font-size:0px"><tr><td style="font-size:medium">KEPT</td></tr></table>',
+        '<div style="font-size:0"><p style="font-size:1rem !important">KEPT</p></div>',
+        '<td style="font-size:0"><font size="2">KEPT</font></td>',
+        '<div style="visibility:hidden"><p style="visibility:visible">KEPT</p></div>',
+        # white text on a background painted by a class, which inline styles do not show
+        "<html><head><style>.banner{background-color:#003366}</style></head><body>"
+        '<table><tr><td class="banner"><p style="color:#ffffff">KEPT</p></td></tr></table>',
+        '<style>.dark{background:#036}</style><body style="background:#fff">'
+        '<div class="dark"><span style="color:#fff">KEPT</span></div></body>',
+        '<link rel="stylesheet" href="x.css"><td class="dark"><font color="white">KEPT</font></td>',
+        # a background image is no colour to compare with
+        '<div style="background:url(header.png) #ffffff"><p style="color:#fff">KEPT</p></div>',
+    ],
+)
+def test_text_a_reader_sees_stays(html: str) -> None:
+    result = html_to_text(f"<p>before</p>{html}<p>after</p>")
+    assert "KEPT" in result.text and "KEPT" not in result.hidden_text
+    assert "before" in result.text and "after" in result.text
+
+
+def test_a_dispute_in_a_zero_size_template_wrapper_reaches_the_text() -> None:
+    html = (
+        '<div style="font-size:0"><div style="font-size:14px">I dispute this debt. '
+        "Stop contacting me.</div></div>"
+    )
+    raw = (
+        "From: d@example.org\r\nTo: c@example.com\r\nSubject: Case 4411\r\n"
+        "Content-Type: text/html; charset=utf-8\r\n\r\n" + html
+    )
+    email = parse_email(raw.encode())
+    assert email.text == "I dispute this debt. Stop contacting me."
+    assert "hidden_html" not in email.signals
 
 
 def test_html_structure_becomes_lines_and_blockquote_is_quoted() -> None:

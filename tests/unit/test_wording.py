@@ -80,32 +80,103 @@ def test_real_sentences(text: str, kind: Kind) -> None:
     assert kind in {h.kind for h in find_wording(text)}, text
 
 
+NEGATED_OR_RESOLVED = [
+    "I am not disputing the debt, I need more time.",
+    "I don't dispute the amount, can we agree on a plan?",
+    "Ich bestreite die Forderung nicht, brauche aber mehr Zeit.",
+    "Je ne conteste pas la dette.",
+    "No disputo la deuda, necesito más tiempo.",
+    "Non contesto il debito.",
+    "Ik betwist de vordering niet.",
+    "I am not bankrupt, I just need time.",
+    # a dispute that is over
+    "The dispute I raised in October was sorted out, so I have now paid.",
+    "Der Widerspruch hat sich erledigt, ich zahle jetzt.",
+    "La contestation a été réglée, voici le paiement.",
+    "De betwisting is opgelost, ik betaal nu.",
+]
+
+# The collector's own notice explaining the debtor's rights, as it comes back quoted.
+RIGHTS_NOTICE = [
+    "If you dispute this debt within 30 days, we will obtain verification.",
+    "You may request the name of the original creditor.",
+    "If you are in bankruptcy, this letter is for informational purposes only.",
+    "How can you dispute the debt?",
+    "Wenn Sie die Forderung bestreiten, teilen Sie uns dies mit.",
+    "Können Sie die Forderung bestreiten? Ja, schriftlich.",
+    "Si vous contestez cette dette, écrivez-nous.",
+    "Comment pouvez-vous contester cette dette ?",
+    "Si usted impugna la deuda, escríbanos.",
+    "Se lei contesta il debito, ci scriva.",
+    "Als u de vordering betwist, laat het ons weten.",
+    "Hoe kunt u de vordering betwisten?",
+]
+
+
+@pytest.mark.parametrize("segment", ["new", "attachment", "quoted"])
+@pytest.mark.parametrize("text", NEGATED_OR_RESOLVED)
+def test_negated_or_resolved_wording_does_not_count_anywhere(text: str, segment: str) -> None:
+    assert find_wording(text, segment=segment) == [], text
+
+
+@pytest.mark.parametrize("text", RIGHTS_NOTICE)
+def test_the_rights_notice_does_not_count_in_the_quoted_history(text: str) -> None:
+    assert find_wording(text, segment="quoted") == [], text
+
+
+@pytest.mark.parametrize("text", [RIGHTS_NOTICE[0], RIGHTS_NOTICE[2], RIGHTS_NOTICE[3]])
+def test_the_rights_notice_pasted_into_the_new_text_holds(text: str) -> None:
+    # the notice's words are also the debtor's polite forms: unquoted, a person reads it
+    assert find_wording(text) != [], text
+
+
+# What debtors write: compliance wording next to the same polite forms a rights notice uses
+# ("if you", "you may", "Sie können", "si vous", "u kunt", "se lei", "si usted" …).
+POLITE_DEBTORS = [
+    ("I dispute this debt and if you think I owe it send me proof.", Kind.DISPUTE),
+    ("Please validate this debt within 30 days.", Kind.VALIDATION_REQUEST),
+    ("If you want payment, prove this debt first.", Kind.VALIDATION_REQUEST),
+    ("I filed for bankruptcy under chapter 7, you can contact my trustee.", Kind.BANKRUPTCY),
+    ("My father passed away in May, you may contact the estate.", Kind.DECEASED),
+    ("Your attempt to collect a debt I do not owe is unlawful.", Kind.DISPUTE),
+    ("This is identity theft, you have the right to see my police report.", Kind.IDENTITY_THEFT),
+    ("Unless you send proof, I dispute every cent.", Kind.DISPUTE),
+    ("Ich bestreite die Forderung, Sie können mir gern Belege schicken.", Kind.DISPUTE),
+    ("Ich habe Privatinsolvenz angemeldet, wenn Sie Fragen haben, bitte an den Verwalter.",
+     Kind.BANKRUPTCY),
+    ("Meine Mutter ist verstorben, falls Sie Unterlagen brauchen, melden Sie sich.",
+     Kind.DECEASED),
+    ("Je conteste cette dette, vous pouvez m'envoyer les justificatifs.", Kind.DISPUTE),
+    ("Si vous avez une preuve de la dette, envoyez-la, je conteste.", Kind.DISPUTE),
+    ("Mon père est décédé, vous pouvez contacter le notaire.", Kind.DECEASED),
+    ("Ik betwist deze vordering, u kunt mij het bewijs sturen.", Kind.DISPUTE),
+    ("Als u vragen heeft: ik zit in de schuldsanering.", Kind.BANKRUPTCY),
+    ("Contesto il debito, se lei ha delle prove me le mandi.", Kind.DISPUTE),
+    ("Mio padre è deceduto, lei può contattare gli eredi.", Kind.DECEASED),
+    ("Impugno la deuda, si usted tiene pruebas envíelas.", Kind.DISPUTE),
+    ("Mi madre falleció, usted puede hablar con los herederos.", Kind.DECEASED),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "kind"), POLITE_DEBTORS)
+def test_a_debtors_polite_wording_counts_in_what_the_debtor_sends(text: str, kind: Kind) -> None:
+    for segment in ("new", "attachment"):
+        assert kind in {h.kind for h in find_wording(text, segment=segment)}, (segment, text)
+
+
 @pytest.mark.parametrize(
-    "text",
+    ("text", "intent"),
     [
-        "I am not disputing the debt, I need more time.",
-        "I don't dispute the amount, can we agree on a plan?",
-        "Ich bestreite die Forderung nicht, brauche aber mehr Zeit.",
-        "Je ne conteste pas la dette.",
-        "No disputo la deuda, necesito más tiempo.",
-        "Non contesto il debito.",
-        "Ik betwist de vordering niet.",
-        "I am not bankrupt, I just need time.",
-        # the collector's own notice explaining rights
-        "If you dispute this debt within 30 days, we will obtain verification.",
-        "You may request the name of the original creditor.",
-        "If you are in bankruptcy, this letter is for informational purposes only.",
-        "Wenn Sie die Forderung bestreiten, teilen Sie uns dies mit.",
-        "Si vous contestez cette dette, écrivez-nous.",
-        # a dispute that is over
-        "The dispute I raised in October was sorted out, so I have now paid.",
-        "Der Widerspruch hat sich erledigt, ich zahle jetzt.",
-        "La contestation a été réglée, voici le paiement.",
-        "De betwisting is opgelost, ik betaal nu.",
+        ("I paid 200 EUR today. The rest I dispute, if you have proof send it.", "dispute"),
+        ("Ich habe 200 EUR bezahlt. Den Rest bestreite ich, wenn Sie Belege haben, her damit.",
+         "dispute"),
+        ("J'ai payé 200 EUR. Le reste, je le conteste, si vous avez une preuve envoyez-la.",
+         "dispute"),
     ],
-)
-def test_negated_or_notice_wording_does_not_count(text: str) -> None:
-    assert find_wording(text) == [], text
+)  # fmt: skip
+def test_a_payment_with_a_polite_dispute_holds(text: str, intent: str) -> None:
+    email = _email(text, quoted="On Mon, 1 Jun 2026, Collections wrote:\n" + COLLECTOR_LETTER)
+    assert compliance_wording(email) == intent
 
 
 def _email(
@@ -132,6 +203,81 @@ def test_the_collectors_letter_quoted_back_does_not_hold() -> None:
     email = _email("I will pay next week.", quoted="On Mon, 1 Jun 2026, Collections wrote:\n"
                    + COLLECTOR_LETTER)  # fmt: skip
     assert compliance_wording(email) is None
+
+
+# The collector's notices as they come back under replies (a validation notice with its
+# "how can you dispute" heading, and the short forms of the other languages).
+NOTICES = [
+    "Collections is a debt collector. We are trying to collect a debt that you owe.\n\n"
+    "How can you dispute the debt?\n- Call or write to us by 1 July to dispute all or part of "
+    "the debt. If you do not, we will assume that our information is correct.\n- If you write "
+    "to us by 1 July, we must stop collection on any amount you dispute.",
+    "Sollten Sie Einwände haben, können Sie der Forderung widersprechen. Wenn Sie die "
+    "Forderung bestreiten, stellen wir die Beitreibung ein.",
+    "Si vous contestez cette créance, vous pouvez nous le faire savoir par écrit.",
+    "Si usted impugna la deuda, puede usted escribirnos antes del 1 de julio.",
+    "Qualora lei contesti il debito, ha il diritto di chiedere la documentazione del debito.",
+    "Als u de vordering betwist, kunt u ons schrijven. U heeft het recht op een specificatie "
+    "van de vordering.",
+]
+
+
+@pytest.mark.parametrize("notice", NOTICES)
+def test_the_collectors_notice_quoted_back_does_not_hold(notice: str) -> None:
+    email = _email("I will pay next week.", quoted="On Mon, 1 Jun 2026, Collections wrote:\n"
+                   + notice)  # fmt: skip
+    assert compliance_hits(email) == []
+
+
+@pytest.mark.parametrize("notice", NOTICES)
+def test_a_polite_dispute_above_the_quoted_notice_holds(notice: str) -> None:
+    email = _email("I dispute this debt, if you think I owe it send me proof.",
+                   quoted="On Mon, 1 Jun 2026, Collections wrote:\n" + notice)  # fmt: skip
+    hits = compliance_hits(email)
+    assert [h.segment for h in hits] == ["new"] and hits[0].kind == Kind.DISPUTE
+
+
+# A debtor's own letter (a PDF's text layer keeps no paragraph breaks) that quotes or encloses
+# the collector's letter: the marked sentences are the collector's, the rest is the debtor's.
+DEBTORS_LETTER_QUOTING_OURS = (
+    "Jane Doe, 4 High Street\nRe: your letter of 20 October\nYour letter says: this is an "
+    "attempt to collect a\ndebt and any information obtained will be used for that purpose.\n"
+    "I dispute this debt in full and if you think I owe it, send me proof.\nJane Doe"
+)
+DEBTORS_LETTER_ENCLOSING_OURS = (
+    "Katrin Vogel, Osterstrasse 5\nHiermit bestreite ich die Forderung, wenn Sie Belege haben, "
+    "schicken Sie sie.\nAnlage: Ihr Schreiben\n" + COLLECTOR_LETTER
+)
+
+
+@pytest.mark.parametrize(
+    "letter",
+    [DEBTORS_LETTER_QUOTING_OURS, DEBTORS_LETTER_ENCLOSING_OURS],
+    ids=["quotes", "encloses"],
+)
+def test_a_debtors_letter_quoting_or_enclosing_the_collectors_counts(letter: str) -> None:
+    hits = compliance_hits(_email("Please see my letter.", attachment=letter))
+    assert (hits[0].segment, hits[0].kind) == ("attachment", Kind.DISPUTE)
+    assert {"bestreite", "dispute"} & {h.evidence for h in hits}  # the debtor's own sentence
+
+
+def test_a_forwarded_letter_quoting_the_collectors_counts() -> None:
+    quoted = (
+        "---------- Forwarded message ----------\nFrom: Jane <j@example.com>\n\n"
+        "Your letter says: this is an attempt to collect a debt and any information obtained "
+        "will be used for that purpose. I dispute this debt in full."
+    )
+    hits = compliance_hits(_email("Did you get this?", quoted=quoted))
+    assert [(h.segment, h.kind) for h in hits] == [("quoted", Kind.DISPUTE)]
+
+
+def test_the_marked_sentences_of_an_attached_letter_do_not_count() -> None:
+    letter = (
+        "Call or write to us by 1 July to dispute all or part\nof the debt. This is an attempt "
+        "to collect a debt (any dispute: see overleaf)."
+    )
+    assert compliance_hits(_email("Got this today.", attachment=letter)) == []
+    assert find_wording(letter) != []  # the same words written by the debtor do count
 
 
 def test_a_forwarded_cease_from_the_debtor_counts() -> None:

@@ -14,11 +14,17 @@ stem such as ``disput*`` serves several languages, and mail mixes them). How a p
   "ich bestreite die Forderung *nicht*");
 - ``NOTICE_CUES``: what a collector's own letter says when it explains the debtor's rights ("*if
   you* dispute this debt …", "*you may* request verification"); a phrase in a sentence holding
-  one is the collector speaking, not the debtor;
+  one is the collector speaking, not the debtor. They are read only in the quoted history,
+  where the collector's letters are: the same words are a debtor's polite forms ("I dispute
+  this, *if you* think I owe it send proof"), so in what the debtor sends (the new text, the
+  attachments) they cancel nothing; our notice pasted there unquoted holds and a person reads
+  it, which costs a review, where ignoring a dispute breaks the law;
 - ``RESOLVED_CUES``: what says a dispute is over ("the dispute I raised *was sorted out*, here
   is the payment"); a dispute-kind phrase in a sentence holding one does not count;
-- ``LETTER_MARKERS``: whole-letter marks of the collector's own notice (the "mini-Miranda"): a
-  quoted message or an attachment carrying one is ignored entirely.
+- ``LETTER_MARKERS``: marks of the collector's own notice (the "mini-Miranda"); in a quoted
+  message or an attachment, a phrase in the sentence of one is the collector's letter and does
+  not count. Only that sentence: a debtor's letter that quotes or encloses ours still counts
+  (the sentence, not the paragraph, as a PDF's text layer keeps no paragraph breaks).
 
 Negations and notice cues never cancel the ``cease`` and ``attorney`` kinds: a request to stop,
 or a lawyer's appearance, is honoured however it is worded ("if you do not stop calling me …").
@@ -48,6 +54,11 @@ MAX_SEGMENT_CHARS = 50_000  # scanned per text segment (a long PDF is read from 
 # Intents in the order a hit decides when an email has several (bankruptcy first: the stay).
 INTENT_ORDER = ("bankruptcy_notice", "cease_and_desist", "dispute")
 SEGMENT_ORDER = ("new", "attachment", "quoted")
+# Whose text a segment may be: the quoted history holds the collector's letters (read with the
+# rights-notice cues); a quoted message or an attachment may quote or enclose one (its marked
+# sentences left out). The new text is the debtor's own, read with neither.
+_NOTICE_SEGMENTS = frozenset({"quoted"})
+_MARKED_SEGMENTS = frozenset({"quoted", "attachment"})
 
 __all__ = ["KIND_INTENT", "LANGUAGES", "Kind", "WordingHit", "compliance_hits", "find_wording"]
 
@@ -154,6 +165,7 @@ def _cues(cues: tuple[str, ...]) -> re.Pattern[str]:
 # Cues of every language, like the negations (a stem such as "disput*" serves several).
 _NOTICE = _cues(tuple(c for m in LANGUAGES.values() for c in m.NOTICE_CUES))
 _RESOLVED = _cues(tuple(c for m in LANGUAGES.values() for c in m.RESOLVED_CUES))
+_MARKERS = _cues(tuple(c for m in LANGUAGES.values() for c in m.LETTER_MARKERS))
 # Negations in any of the languages: stems such as "disput*" serve several of them.
 _NEGATIONS_BEFORE = tuple({c for m in LANGUAGES.values() for c in m.NEGATIONS_BEFORE})
 _NEGATIONS_AFTER = tuple({c for m in LANGUAGES.values() for c in m.NEGATIONS_AFTER})
@@ -169,49 +181,66 @@ def _cue_matches(cue: str, word: str) -> bool:
     return word == cue
 
 
-def _sentence(text: str, start: int, end: int) -> tuple[str, str, str]:
-    """(before, the hit, after) within the hit's sentence."""
+def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    """Where the sentence holding ``text[start:end]`` begins and ends."""
     left = max(
         (m.end() for m in _SENTENCE_END.finditer(text, max(start - 400, 0), start)),
         default=max(start - 400, 0),
     )
     right_match = _SENTENCE_END.search(text, end, end + 400)
     right = right_match.start() if right_match else min(end + 400, len(text))
-    return text[left:start], text[start:end], text[end:right]
+    return left, right
 
 
-def _counts(entry: _Entry, text: str, start: int, end: int) -> bool:
+@dataclass(frozen=True)
+class _Reading:
+    """How one segment is read: whether the rights-notice cues apply, where its marks are."""
+
+    notice_cues: bool
+    markers: tuple[tuple[int, int], ...]  # spans of the collector's letter marks
+
+    def in_letter(self, left: int, right: int) -> bool:
+        # a mark may wrap over a line break (PDF text): any overlap puts it in the sentence
+        return any(start < right and end > left for start, end in self.markers)
+
+
+def _reading(normalised: str, segment: str) -> _Reading:
+    markers: tuple[tuple[int, int], ...] = ()
+    if segment in _MARKED_SEGMENTS:
+        markers = tuple(m.span() for m in _MARKERS.finditer(normalised))
+    return _Reading(notice_cues=segment in _NOTICE_SEGMENTS, markers=markers)
+
+
+def _counts(entry: _Entry, text: str, start: int, end: int, reading: _Reading) -> bool:
+    left, right = _sentence(text, start, end)
+    if reading.in_letter(left, right):
+        return False
     if entry.kind in ALWAYS_COUNTS:
         return True
-    before, hit, after = _sentence(text, start, end)
-    words_before = _WORD.findall(before)
+    words_before = _WORD.findall(text[left:start])
     if words_before and any(_cue_matches(c, words_before[-1]) for c in _NEGATIONS_BEFORE):
         return False
-    words_after = _WORD.findall(after)[:3]
+    words_after = _WORD.findall(text[end:right])[:3]
     if any(_cue_matches(c, w) for c in _NEGATIONS_AFTER for w in words_after):
         return False
-    sentence = f"{before}{hit}{after}"
-    if _NOTICE.search(sentence):
+    sentence = text[left:right]
+    if reading.notice_cues and _NOTICE.search(sentence):
         return False
     return not (KIND_INTENT[entry.kind] == "dispute" and _RESOLVED.search(sentence))
 
 
-def is_collector_letter(text: str) -> bool:
-    """Whether ``text`` carries a mark of the collector's own notice (``LETTER_MARKERS``)."""
-    flat = " ".join(normalise(text).split())
-    return any(marker in flat for module in LANGUAGES.values() for marker in module.LETTER_MARKERS)
-
-
 def find_wording(text: str, *, segment: str = "new") -> list[WordingHit]:
-    """Every compliance phrase in ``text`` that counts (not negated, not a rights notice)."""
+    """Every compliance phrase in ``text`` that counts: not negated, and, by whose text the
+    ``segment`` may be ("new", "quoted", "attachment"), not the collector's rights notice."""
     normalised = normalise(text[:MAX_SEGMENT_CHARS])
+    reading = _reading(normalised, segment)
     hits: list[WordingHit] = []
     for match in _PATTERN.finditer(normalised):
         name = match.lastgroup
         if name is None:
             continue
         entry = _ENTRIES[int(name[1:])]
-        if _counts(entry, normalised, match.start(), match.end()):
+        if _counts(entry, normalised, match.start(), match.end(), reading):
             evidence = " ".join(match.group().split())
             hits.append(WordingHit(entry.kind, entry.language, entry.phrase, evidence, segment))
     return hits
@@ -222,11 +251,10 @@ def compliance_hits(email: ParsedEmail) -> list[WordingHit]:
     new_parts = [email.text] if inherited_subject(email.subject) else [email.subject, email.text]
     hits = find_wording("\n".join(new_parts), segment="new")
     for attachment in email.attachments:
-        if attachment.text and not is_collector_letter(attachment.text):
+        if attachment.text:
             hits += find_wording(attachment.text, segment="attachment")
     for message in quoted_messages(email.quoted_text):
-        if not is_collector_letter(message):
-            hits += find_wording(message, segment="quoted")
+        hits += find_wording(message, segment="quoted")
     return sorted(
         hits, key=lambda h: (INTENT_ORDER.index(h.intent), SEGMENT_ORDER.index(h.segment))
     )

@@ -72,6 +72,7 @@ NEGATIONS_AFTER: tuple[str, ...] = ("nicht",)
 NOTICE_CUES: tuple[str, ...] = (
     "sie haben das recht",
     "sie können",
+    "können sie",
     "wenn sie",
     "falls sie",
     "sofern sie",

@@ -144,6 +144,7 @@ NOTICE_CUES: tuple[str, ...] = (
     "you have the right",
     "you may",
     "you can",
+    "can you",  # the question form: "how can you dispute the debt?"
     "if you",
     "unless you",
     "within 30 days",
@@ -155,8 +156,6 @@ NOTICE_CUES: tuple[str, ...] = (
     "attempt to collect a debt",
 )
 
-# Whole-letter markers: a quoted message or an attachment carrying one is the collector's own
-# letter (its validation notice or "mini-Miranda") and its wording is not the debtor's.
 # Words that, in the same sentence, say a dispute is over ("the dispute I raised was sorted out").
 RESOLVED_CUES: tuple[str, ...] = (
     "was sorted out",
@@ -170,6 +169,8 @@ RESOLVED_CUES: tuple[str, ...] = (
     "withdraw my dispute",
 )
 
+# Marks of the collector's own letter (its validation notice or "mini-Miranda"): in a quoted
+# message or an attachment, the sentence holding one is ours, not the debtor's.
 LETTER_MARKERS: tuple[str, ...] = (
     "this is an attempt to collect a debt",
     "information obtained will be used for that purpose",

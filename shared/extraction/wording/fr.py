@@ -74,6 +74,7 @@ NEGATIONS_AFTER: tuple[str, ...] = ("pas", "jamais")
 NOTICE_CUES: tuple[str, ...] = (
     "vous avez le droit",
     "vous pouvez",
+    "pouvez-vous",
     "si vous",
     "sauf si vous",
     "vos droits",

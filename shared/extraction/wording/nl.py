@@ -60,6 +60,7 @@ NEGATIONS_AFTER: tuple[str, ...] = ("niet",)
 NOTICE_CUES: tuple[str, ...] = (
     "u heeft het recht",
     "u kunt",
+    "kunt u",
     "als u",
     "indien u",
     "uw rechten",
