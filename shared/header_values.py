@@ -132,15 +132,23 @@ def _written(policy: Policy, name: str, header: Any) -> bytes | None:
     they decode to would break the line (see :func:`breaks_line`)."""
     if _unsafe_text(header):
         return None
-    linesep = policy.linesep.encode("ascii")
     folded: bytes = policy.fold_binary(name, header)
+    return folded if reads_as_one_line(policy, name, folded) else None
+
+
+def reads_as_one_line(policy: Policy, name: str, folded: bytes) -> bool:
+    """True when ``folded`` (a header's lines as written, ending with the policy's line
+    separator) holds no CR, LF or NUL but its folds, and those lines, read back as the policy's
+    parser reads a received header, decode to no line break or control. Raises what the
+    stdlib's header parser raises (:data:`HEADER_ERRORS`) on a value it cannot read."""
+    linesep = policy.linesep.encode("ascii")
     unfolded = folded.removesuffix(linesep)
     for fold in (linesep + b" ", linesep + b"\t"):
         unfolded = unfolded.replace(fold, b" ")
     if _BREAK_BYTES.search(unfolded):
-        return None
+        return False
     written = unfolded.partition(b":")[2].lstrip(b" \t").decode("ascii", "surrogateescape")
-    return None if _unsafe_text(policy.header_fetch_parse(name, written)) else folded
+    return not _unsafe_text(policy.header_fetch_parse(name, written))
 
 
 def _unsafe_text(header: Any) -> bool:

@@ -8,7 +8,7 @@
     ├── IncompleteBody (400)             the body ended before its Content-Length, or the
     │                                    client reset the connection: the provider retries
     ├── UnsupportedMediaType (415)       wrong Content-Type for the route
-    ├── MalformedPayload (400; the provider's "do not retry" status where it has one)
+    ├── MalformedPayload (400; authenticated: the provider's "do not retry" where it has one)
     │   └── AttachmentsNotReceived       attachments listed as URLs, not posted (Mailgun store())
     ├── NotConfigured (503)              the route's secret is not set: the provider retries
     └── IntakeUnavailable (503)          GCS or Pub/Sub failed or timed out: the provider retries
@@ -76,7 +76,8 @@ class UnsupportedMediaType(IntakeRejection):
 
 
 class MalformedPayload(IntakeRejection):
-    """The body can never become an email. The route maps it to the provider's final status."""
+    """The body can never become an email. The route maps it to the provider's final status
+    when the request was authenticated."""
 
     status = 400
     code = "malformed_payload"
@@ -107,7 +108,8 @@ class IntakeUnavailable(IntakeRejection):
 
 
 FINAL: tuple[type[IntakeRejection], ...] = (MalformedPayload, UnsupportedMediaType)
-"""Rejections that can never succeed on retry: answered with the provider's "do not retry"."""
+"""Rejections that can never succeed on retry: for an authenticated request, whose body is then
+kept, answered with the provider's "do not retry"."""
 
 
 @contextmanager

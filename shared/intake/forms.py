@@ -2,17 +2,21 @@
 
 Form fields are kept as bytes, because providers send them in the charset of the email
 (SendGrid names it per field in ``charsets``); decoding is the provider module's decision.
-Multipart is decoded with werkzeug's sans-IO decoder, bounded in parts and size.
+Multipart is decoded with werkzeug's sans-IO decoder, bounded in parts and size; a part's header
+line that is not UTF-8 is read as Latin-1 (:func:`header_line_text`) where werkzeug refuses the
+whole form.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_plus
 
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -133,13 +137,47 @@ def parse_form(body: bytes, content_type: str | None, *, max_bytes: int) -> Form
     """Parse a multipart or urlencoded body; anything else is a 415."""
     mimetype, options = media_type(content_type)
     if mimetype == "multipart/form-data":
-        boundary = options.get("boundary", "")
-        if not boundary or len(boundary) > 200:
+        boundary = _usable_boundary(options.get("boundary", ""))
+        if boundary is None:
             raise MalformedPayload("multipart body without a usable boundary")
-        return _parse_multipart(body, boundary.encode("latin-1", "replace"), max_bytes)
+        return _parse_multipart(body, boundary, max_bytes)
     if mimetype == "application/x-www-form-urlencoded":
         return _parse_urlencoded(body)
     raise UnsupportedMediaType("expected multipart/form-data or application/x-www-form-urlencoded")
+
+
+def _usable_boundary(boundary: str) -> bytes | None:
+    if not boundary or len(boundary) > _MAX_BOUNDARY:
+        return None
+    return boundary.encode("latin-1", "replace")
+
+
+_MAX_BOUNDARY = 200
+
+
+def header_line_text(line: bytes) -> str:
+    """A part's header line as text: UTF-8, or Latin-1 when it is not valid UTF-8.
+
+    Providers send part headers in UTF-8, but a filename can arrive as the sender's raw bytes
+    (``filename="caf\xe9.pdf"``); werkzeug decodes header lines as strict UTF-8 and refuses the
+    whole form for one such byte, losing the email over an attachment's name. Latin-1 gives
+    every byte a character (HTTP's own reading of header bytes), so the line still parses and
+    the name is kept as close as it can be; the rebuild cleans it like any filename."""
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return line.decode("latin-1")
+
+
+class LenientMultipartDecoder(MultipartDecoder):
+    """werkzeug's decoder, reading each part header line with :func:`header_line_text`."""
+
+    def _parse_headers(self, data: bytes | bytearray) -> Headers:
+        block = bytes(data)
+        if not block.isascii():
+            lines = block.splitlines(keepends=True)  # the same line breaks werkzeug splits on
+            block = b"".join(header_line_text(line).encode("utf-8") for line in lines)
+        return super()._parse_headers(block)
 
 
 def _parse_multipart(body: bytes, boundary: bytes, max_bytes: int) -> Form:
@@ -232,10 +270,7 @@ def _canonical_part_headers(block: bytes) -> Field | File | None:
             return None
         line = raw.strip(b" \t")
         if line:
-            try:
-                key, _, value = line.decode().partition(":")
-            except UnicodeDecodeError:
-                return None
+            key, _, value = header_line_text(line).partition(":")
             headers.append((key.strip(" \t"), value.strip(" \t")))
     parsed = Headers(headers)
     if "content-disposition" not in parsed:
@@ -249,9 +284,10 @@ def _canonical_part_headers(block: bytes) -> Field | File | None:
 
 
 def multipart_decoder(boundary: bytes, max_bytes: int) -> MultipartDecoder:
-    """werkzeug's decoder, bounded in parts and size, finding each part's end with
-    :class:`BoundarySearch` (the same match, found by ``find`` instead of a full regex scan)."""
-    decoder = MultipartDecoder(boundary, max_bytes, max_parts=MAX_FORM_PARTS)
+    """werkzeug's decoder with lenient part headers, bounded in parts and size, finding each
+    part's end with :class:`BoundarySearch` (the same match, found by ``find`` instead of a full
+    regex scan)."""
+    decoder = LenientMultipartDecoder(boundary, max_bytes, max_parts=MAX_FORM_PARTS)
     pattern = getattr(decoder, "boundary_re", None)
     if isinstance(pattern, re.Pattern):  # werkzeug 3.1's attribute; without it, its own search
         decoder.boundary_re = BoundarySearch(pattern, boundary)  # type: ignore[assignment]
@@ -322,3 +358,83 @@ def _parse_urlencoded(body: bytes) -> Form:
     for name, value in pairs:
         form.fields.setdefault(name, value.encode("utf-8"))
     return form
+
+
+def salvage_fields(body: bytes, content_type: str | None, names: Collection[str]) -> dict[str, str]:
+    """The first value of each of ``names``, read without refusing anything from a body that
+    :func:`parse_form` refused; only short printable ASCII values are kept.
+
+    For credentials a provider sends as plain form fields (Mailgun's ``timestamp``, ``token``
+    and ``signature``): they can still be checked when some other part of the form is odd, so
+    an authentic request is known as one and its body kept. The body is read as multipart when
+    the Content-Type gives a boundary, or when it starts with ``--`` (its first line is then the
+    delimiter), else as urlencoded. Nothing found here is trusted: the caller verifies it."""
+    mimetype, options = media_type(content_type)
+    boundary = _usable_boundary(options.get("boundary", ""))
+    if mimetype == "application/x-www-form-urlencoded" or (
+        boundary is None and not body.startswith(b"--")
+    ):
+        found = _urlencoded_fields(body)
+    else:
+        found = _multipart_fields(body, boundary or _first_line_boundary(body))
+    values: dict[str, str] = {}
+    for name, text in found:
+        value = text.strip()
+        if name in names and name not in values and _plain(value):
+            values[name] = value
+            if len(values) == len(names):
+                break
+    return values
+
+
+_MAX_SALVAGED = 1024
+_SALVAGE_HEAD = 4096  # how far into a part its header block is looked for
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
+_URLENCODED_FIELD = re.compile(rb"[^&]+")
+
+
+def _plain(value: str) -> bool:
+    return 0 < len(value) <= _MAX_SALVAGED and value.isascii() and value.isprintable()
+
+
+def _first_line_boundary(body: bytes) -> bytes:
+    first = body[2 : 2 + _MAX_BOUNDARY + 2].split(b"\n", 1)[0]
+    return first.rstrip(b"\r \t") or b"-"
+
+
+def _multipart_fields(body: bytes, boundary: bytes) -> Iterator[tuple[str, str]]:
+    """``(name, data)`` of each short part between two delimiters (or the last delimiter and
+    the end of the body), in the first :data:`MAX_FORM_PARTS` parts, as many as a form may
+    have (a body of delimiters costs no more); a part whose header block or name cannot be
+    read is skipped."""
+    delimiter = b"--" + boundary
+    at = body.find(delimiter)
+    for _ in range(MAX_FORM_PARTS):
+        if at == -1:
+            return
+        start = at + len(delimiter)
+        at = body.find(delimiter, start)
+        end = len(body) if at == -1 else at
+        blank = _BLANK_LINE.search(body, start, min(end, start + _SALVAGE_HEAD))
+        if blank is None or end - blank.end() > _MAX_SALVAGED + 4:
+            continue
+        name = _part_name(body[start : blank.start()])
+        if name is not None:
+            yield name, body[blank.end() : end].decode("ascii", "replace")
+
+
+def _part_name(block: bytes) -> str | None:
+    for line in block.splitlines():
+        key, _, value = header_line_text(line).partition(":")
+        if key.strip(" \t").lower() == "content-disposition":
+            name = parse_options_header(value.strip(" \t"))[1].get("name")
+            return name if isinstance(name, str) else None
+    return None
+
+
+def _urlencoded_fields(body: bytes) -> Iterator[tuple[str, str]]:
+    """``(name, value)`` of the first :data:`MAX_FORM_PARTS` fields, as many as a form may have."""
+    for match in itertools.islice(_URLENCODED_FIELD.finditer(body), MAX_FORM_PARTS):
+        if match.end() - match.start() <= 4 * _MAX_SALVAGED:  # a field of ours is short
+            name, _, value = match.group().decode("ascii", "replace").partition("=")
+            yield unquote_plus(name), unquote_plus(value)

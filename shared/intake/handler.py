@@ -31,7 +31,6 @@ from shared.context import current_correlation_id, new_correlation_id
 from shared.intake.bootstrap import get_dependencies
 from shared.intake.canonical import InboundEmail
 from shared.intake.errors import (
-    FINAL,
     IncompleteBody,
     IntakeRejection,
     IntakeUnavailable,
@@ -57,8 +56,8 @@ Authenticate = Callable[[Mapping[str, str], Settings], None]
 @dataclass(frozen=True)
 class Route:
     """One provider's route. ``final_status`` is the provider's "do not retry" answer, used for
-    requests that can never succeed (malformed body, wrong content type); ``None`` keeps the
-    rejection's own 400/415."""
+    authenticated requests that can never succeed (malformed body, wrong content type), whose
+    body is kept; ``None`` keeps the rejection's own 400/415."""
 
     provider: str
     parse: Parse
@@ -266,8 +265,11 @@ def _discard_after_answer(environ: Any, response: Any) -> Any:
 
 
 def _status(route: Route, rejection: IntakeRejection) -> int:
-    final = isinstance(rejection, FINAL)
-    return route.final_status if final and route.final_status else rejection.status
+    """The provider's "do not retry" only for a request that proved who it is and whose body is
+    kept (:func:`~shared.intake.quarantine.should_keep`); any other refusal keeps its own
+    status, which every provider retries, so an email our parser refuses before it could be
+    authenticated (the credentials are inside a Mailgun body) is never dropped for good."""
+    return route.final_status if should_keep(rejection) and route.final_status else rejection.status
 
 
 def _reject(route: Route, rejection: IntakeRejection) -> tuple[dict[str, Any], int, dict[str, str]]:

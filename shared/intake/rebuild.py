@@ -4,7 +4,8 @@ Rebuilt messages are deterministic (boundaries derived from the content, no inve
 Message-ID), so the same fields always give the same bytes, hence the same ``email_id`` when the
 message has no Message-ID. Header values are unfolded and stripped of control characters before
 they are set, and encoded words that decode to one are decoded and cleaned first, so nothing in
-a payload can inject a header or a MIME part.
+a payload can inject a header or a MIME part. Address headers holding non-ASCII text or encoded
+words are written as sent, in UTF-8 (RFC 6532), so a reader finds the same names and addresses.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any, ClassVar
 from shared.header_values import (
     HEADER_ERRORS,
     breaks_line,
+    reads_as_one_line,
     settle_encoded_words,
     stored_header,
 )
@@ -71,6 +73,23 @@ _KEEP_ALWAYS = frozenset(
     }
 )
 _MAX_HEADERS = 500
+# The headers whose value is a list of addresses (the stdlib's address header types).
+_ADDRESS_HEADERS = frozenset(
+    {
+        "from",
+        "to",
+        "cc",
+        "bcc",
+        "reply-to",
+        "sender",
+        "resent-from",
+        "resent-to",
+        "resent-cc",
+        "resent-bcc",
+        "resent-sender",
+    }
+)
+_FOLD_AT = 78  # octets; an address header's lines are cut before a space past it
 _CRLF = b"\r\n"
 _NEWLINE = re.compile(rb"\r\n|\r|\n")
 _MAX_LINE_OCTETS = 998  # RFC 5322 line limit, without the CRLF
@@ -364,7 +383,8 @@ def fold_header(name: str, value: str) -> tuple[bytes, str] | None:
     """``(the header's folded line(s), its value as stored)`` for a cleaned ``value``, or
     ``None`` when not even unstructured text can be written.
 
-    A short printable-ASCII value is written as it is (exactly what folding would give it);
+    A short printable-ASCII value is written as it is (exactly what folding would give it); so
+    is an address header with non-ASCII text or encoded words (:func:`_address_lines`);
     anything else is parsed as its structured type and folded by the stdlib, falling back to
     unstructured text when that fails (stdlib corner cases), so odd but harmless headers are
     kept. An encoded word that decodes to a line break or a control character is replaced by
@@ -385,11 +405,46 @@ def fold_header(name: str, value: str) -> tuple[bytes, str] | None:
         and "=?" not in value
     ):
         return f"{name}: {value}\r\n".encode("ascii"), value
+    if name.lower() in _ADDRESS_HEADERS and (not value.isascii() or "=?" in value):
+        written = _address_lines(name, value)
+        if written is not None:
+            return written, value
     stored = stored_header(_POLICY, name, value, clean_header_value)
     if stored is None:
         return None
     header, folded = stored
     return folded, str(header)
+
+
+def _address_lines(name: str, value: str) -> bytes | None:
+    """``Name: value`` as sent, in UTF-8 (RFC 6532), folded before a space where a line would
+    pass :data:`_FOLD_AT` octets; ``None`` when a word is longer than a line may be or the
+    lines would not read back as one safe header (the caller then encodes the value).
+
+    Written through the stdlib, a non-ASCII address list becomes one RFC 2047 encoded text, in
+    which a reader finds no address (``Jo <josé@example.com>`` reads as the address
+    ``jo <josé@example.com>``, ``"Müller, Hans" <h@example.com>`` as none); the encoded words
+    the sender wrote are kept too, since readers decode them inside a display name. ``value`` is
+    cleaned (no CR, LF or NUL; encoded words hiding a control are decoded and cleaned); a tab is
+    written as a space, and the lines are still checked as the policy reads them back."""
+    lines: list[bytes] = []
+    line = name.encode("ascii") + b":"
+    started = False
+    for word in value.replace("\t", " ").split(" "):
+        piece = word.encode("utf-8", "replace")
+        if word and started and len(line) + 1 + len(piece) > _FOLD_AT:
+            lines.append(line)
+            line = b""
+        line += b" " + piece
+        started = started or bool(word)
+    lines.append(line)
+    if max(map(len, lines)) > _MAX_LINE_OCTETS:
+        return None
+    folded = _CRLF.join(lines) + _CRLF
+    try:
+        return folded if reads_as_one_line(_POLICY, name, folded) else None
+    except _HEADER_ERRORS:  # the stdlib cannot read it back: leave it to its own writer
+        return None
 
 
 def _clean_body(value: str) -> str:

@@ -1,8 +1,8 @@
-"""Multipart bodies decode as werkzeug's decoder alone decodes them, faster: the
-:class:`~shared.intake.forms.BoundarySearch` gives the same match as the pattern's full search on
-any data, the canonical path (bodies in the shape providers send) gives the same form, and
-anything else goes to werkzeug; the form or the refusal is the same on any body, well formed or
-not."""
+"""Multipart bodies decode as werkzeug's decoder alone decodes them (with part header lines that
+are not UTF-8 read as Latin-1), faster: the :class:`~shared.intake.forms.BoundarySearch` gives
+the same match as the pattern's full search on any data, the canonical path (bodies in the shape
+providers send) gives the same form, and anything else goes to werkzeug; the form or the refusal
+is the same on any body, well formed or not."""
 
 from __future__ import annotations
 
@@ -20,7 +20,13 @@ BOUNDARY = b"b0und"
 
 
 def plain_form(body: bytes, boundary: bytes, max_bytes: int) -> forms.Form:
-    """The decoding as it was: werkzeug's decoder with its own search (the reference)."""
+    """The reference: werkzeug's decoder with its own search, part headers read leniently."""
+    decoder = forms.LenientMultipartDecoder(boundary, max_bytes, max_parts=forms.MAX_FORM_PARTS)
+    return forms.decode_form(decoder, body)
+
+
+def werkzeug_form(body: bytes, boundary: bytes, max_bytes: int) -> forms.Form:
+    """werkzeug's own decoder, as it is."""
     decoder = MultipartDecoder(boundary, max_bytes, max_parts=forms.MAX_FORM_PARTS)
     return forms.decode_form(decoder, body)
 
@@ -275,7 +281,6 @@ def test_provider_shaped_bodies_take_the_canonical_path() -> None:
         _provider_body([("a", b"x")], []).replace(b'"a"', b'"a"\rX: y'),  # a lone CR
         _provider_body([("a", b"x"), ("b", b"y")], []).replace(b"b0und\r\nC", b"b0und \r\nC"),
         _provider_body([("a", b"x--b0und"), ("b", b"y")], []),  # the delimiter inside data
-        _provider_body([("a", b"x")], []).replace(b"name=", b"\xff name="),  # not UTF-8
         _provider_body([("a", b"x")], []).replace(b"Content-Disposition", b"X-Other"),
         _provider_body([("a", b"x")], [])[:-12],  # no closing delimiter
         _provider_body([("a", b"x")] * (forms.MAX_FORM_PARTS + 1), []),  # too many parts
@@ -300,3 +305,143 @@ def test_a_part_without_a_name_is_refused_as_before() -> None:
     body = _provider_body([("a", b"x")], []).replace(b'; name="a"', b"")
     assert outcome(forms._parse_multipart, body) == outcome(plain_form, body)
     assert outcome(forms._parse_multipart, body)[0] == "MalformedPayload"  # type: ignore[index]
+
+
+def _latin1_filename_body(newline: bytes) -> bytes:
+    return newline.join(
+        [
+            b"--b0und",
+            b'Content-Disposition: form-data; name="a"',
+            b"",
+            b"x",
+            b'--b0und\r\nContent-Disposition: form-data; name="f"; filename="caf\xe9.pdf"',
+            b"Content-Type: application/pdf",
+            b"",
+            b"%PDF",
+            b"--b0und--",
+            b"",
+        ]
+    )
+
+
+@pytest.mark.parametrize("newline", [b"\r\n", b"\n"], ids=["canonical", "werkzeug"])
+def test_a_part_header_that_is_not_utf8_is_read_as_latin1(newline: bytes) -> None:
+    """werkzeug refuses the whole form for one raw Latin-1 byte in a filename; both paths read
+    the line as Latin-1 instead, so the email and its attachment are kept."""
+    body = _latin1_filename_body(newline)
+    assert outcome(werkzeug_form, body)[0] == "MalformedPayload"  # type: ignore[index]
+    form = forms._parse_multipart(body, BOUNDARY, 10**7)
+    assert form.fields == {"a": b"x"}
+    assert form.files["f"] == forms.Part("f", b"%PDF", "caf\u00e9.pdf", "application/pdf")
+    canonical = forms._parse_canonical_multipart(body, BOUNDARY, 10**7)
+    assert (canonical is not None) is (newline == b"\r\n")
+    assert outcome(forms._parse_multipart, body) == outcome(plain_form, body)
+
+
+def test_utf8_part_headers_are_read_as_utf8() -> None:
+    body = _latin1_filename_body(b"\r\n").replace(b"caf\xe9", "caf\u00e9 \u4e2d".encode())
+    for parse in (forms._parse_multipart, plain_form):
+        form = parse(body, BOUNDARY, 10**7)
+        assert form.files["f"].filename == "caf\u00e9 \u4e2d.pdf"
+
+
+def test_the_decoder_reads_part_headers_leniently() -> None:
+    """The leniency overrides werkzeug's ``_parse_headers`` (3.1): if an upgrade renames it,
+    a Latin-1 filename would refuse the form again, and this test says so."""
+    assert callable(getattr(MultipartDecoder, "_parse_headers", None))
+    body = _latin1_filename_body(b"\n")
+    decoder = forms.multipart_decoder(BOUNDARY, 10**7)
+    assert forms.decode_form(decoder, body).files["f"].filename == "caf\u00e9.pdf"
+
+
+# -- credentials read from a body the parser refused -----------------------------------------
+
+CREDENTIALS = ("timestamp", "token", "signature")
+
+
+def _credentials_body(newline: bytes = b"\r\n") -> bytes:
+    return newline.join(
+        [
+            b"--b0und",
+            b'Content-Disposition: form-data; name="timestamp"',
+            b"",
+            b"1700000000",
+            b"--b0und",
+            b"X-No-Disposition: here",
+            b"",
+            b"odd part",
+            b"--b0und",
+            b'Content-Disposition: form-data; name="token"',
+            b"",
+            b"tok-1",
+            b"--b0und",
+            b'Content-Disposition: form-data; name="signature"',
+            b"",
+            b"ab" * 32,
+            b"--b0und",
+            b'Content-Disposition: form-data; name="token"',
+            b"",
+            b"second-token-ignored",
+        ]
+    )
+
+
+@pytest.mark.parametrize("newline", [b"\r\n", b"\n"])
+@pytest.mark.parametrize(
+    "content_type", ["multipart/form-data; boundary=b0und", "multipart/form-data", "text/csv", None]
+)
+def test_credentials_are_salvaged_from_a_refused_multipart_body(
+    newline: bytes, content_type: str | None
+) -> None:
+    body = _credentials_body(newline)
+    assert outcome(forms._parse_multipart, body)[0] == "MalformedPayload"  # type: ignore[index]
+    assert forms.salvage_fields(body, content_type, CREDENTIALS) == {
+        "timestamp": "1700000000",
+        "token": "tok-1",
+        "signature": "ab" * 32,
+    }
+
+
+def test_salvaged_values_are_short_printable_ascii_only() -> None:
+    body = (
+        _credentials_body()
+        .replace(b"tok-1", "t\u00f6k".encode())
+        .replace(b"1700000000", b"17\x00")
+        .replace(b"ab" * 32, b"ab" * 600)
+    )
+    assert forms.salvage_fields(body, "multipart/form-data; boundary=b0und", CREDENTIALS) == {
+        "token": "second-token-ignored"
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "expected"),
+    [
+        (
+            b"token=t%2D1&timestamp=17&signature=ab&x=\xff",
+            "application/x-www-form-urlencoded",
+            {"token": "t-1", "timestamp": "17", "signature": "ab"},
+        ),
+        (b"a=b&token=t+1&token=t2", None, {"token": "t 1"}),
+        (b"token=%C3%A9", "application/x-www-form-urlencoded", {}),
+        (b"", "multipart/form-data; boundary=b0und", {}),
+        (b"--b0und", "multipart/form-data; boundary=b0und", {}),
+        (b"{}", "application/json", {}),
+    ],
+)
+def test_salvage_reads_urlencoded_bodies_and_odd_ones_without_raising(
+    body: bytes, content_type: str | None, expected: dict[str, str]
+) -> None:
+    assert forms.salvage_fields(body, content_type, CREDENTIALS) == expected
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    body=multipart_bodies(),
+    content_type=st.sampled_from(
+        [None, "multipart/form-data; boundary=b0und", "application/x-www-form-urlencoded"]
+    ),
+)
+def test_salvage_never_raises(body: bytes, content_type: str | None) -> None:
+    found = forms.salvage_fields(body, content_type, ("f0", "f1", "f2"))
+    assert all(value.isascii() and value.isprintable() for value in found.values())

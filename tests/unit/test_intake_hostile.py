@@ -1,7 +1,8 @@
 """Hostile requests in process (fake storage and publisher): deep MIME, JSON that parsers
 disagree on, a Mailgun store() post, lying Content-Length, routes with empty segments, the
 encoded-word helper on its own, headers the stdlib chokes on, MIME with too many parts, costly
-attachment names, charsets that cannot decode and senders the stdlib cannot format."""
+attachment names, charsets that cannot decode, senders the stdlib cannot format, non-ASCII
+addresses in rebuilt headers, and Mailgun forms our multipart parser refuses or reads leniently."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email import policy
+from email.utils import getaddresses
 from typing import Any
 
 import functions_framework
@@ -478,7 +480,7 @@ def test_a_sendgrid_charset_that_cannot_decode_falls_back_to_utf8(rig: Rig, char
 @pytest.mark.parametrize(
     ("sender", "name", "expected"),
     [
-        ("jos\u00e9@example.com", "Jos\u00e9", ("jos\u00e9@example.com", None)),
+        ("jos\u00e9@example.com", "Jos\u00e9", ("jos\u00e9@example.com", "Jos\u00e9")),
         ("a@sender.example", "Jo\ud800", ("a@sender.example", "Jo?")),
         ("jose@example.com", "Jos\u00e9", ("jose@example.com", "Jos\u00e9")),
     ],
@@ -490,3 +492,174 @@ def test_postmark_senders_the_stdlib_cannot_format_are_kept(
     payload = {"From": sender, "FromName": name, "TextBody": "x"}
     parsed = parse_email(_accepted_mime(rig, _postmark(payload)))
     assert (parsed.sender, parsed.sender_name) == expected
+
+
+# -- non-ASCII addresses in rebuilt headers, for every provider -----------------------------
+
+ADDRESSES = [
+    ("Jo <jos\u00e9@example.com>", "Jo", "jos\u00e9@example.com"),
+    ("Jos\u00e9 <jos\u00e9@example.com>", "Jos\u00e9", "jos\u00e9@example.com"),
+    ('"M\u00fcller, Hans" <hans@example.com>', "M\u00fcller, Hans", "hans@example.com"),
+    ("=?utf-8?q?M=C3=BCller=2C_Hans?= <hans@example.com>", "M\u00fcller, Hans", "hans@example.com"),
+    (
+        "\u7528\u6237 <\u7528\u6237@\u4f8b\u5b50.\u5e7f\u544a>",
+        "\u7528\u6237",
+        "\u7528\u6237@\u4f8b\u5b50.\u5e7f\u544a",
+    ),
+    ("Z\u00f6e " * 20 + "<z@example.com>", ("Z\u00f6e " * 20).strip(), "z@example.com"),
+]
+TO = "Zo\u00eb <z@example.com>, =?utf-8?q?Jos=C3=A9?= <j@example.com>, \u00e5sa@example.se"
+TO_READ = [
+    ("Zo\u00eb", "z@example.com"),
+    ("Jos\u00e9", "j@example.com"),
+    ("", "\u00e5sa@example.se"),
+]
+
+
+def _with_addresses(provider: str, header: str, name: str, address: str) -> Any:
+    """``provider``'s request whose From is ``header`` (Postmark: ``name`` and ``address``) and
+    whose To and Reply-To are :data:`TO`."""
+    if provider == "postmark":
+        payload = {"From": address, "FromName": name, "To": TO, "ReplyTo": TO, "TextBody": "x"}
+        return _postmark(payload)
+    if provider == "sendgrid":
+        block = f"From: {header}\nTo: {TO}\nReply-To: {TO}\nSubject: s\n"
+        charsets = b'{"headers": "UTF-8"}'
+        return _sendgrid([("headers", block.encode()), ("text", b"x"), ("charsets", charsets)])
+    listed = [["From", header], ["To", TO], ["Reply-To", TO], ["Subject", "s"]]
+    fields = [
+        *mailgun_fields(dict(LOCAL_WEBHOOK_SECRETS)),
+        ("message-headers", json.dumps(listed).encode()),
+        ("body-plain", b"x"),
+    ]
+    body, content_type = encode_multipart(fields, [])
+    return "/mailgun", {"Content-Type": content_type}, body
+
+
+@pytest.mark.parametrize(("header", "name", "address"), ADDRESSES)
+@pytest.mark.parametrize("provider", ["mailgun", "sendgrid", "postmark"])
+def test_non_ascii_addresses_read_back_as_sent(
+    rig: Rig, provider: str, header: str, name: str, address: str
+) -> None:
+    """Written as one RFC 2047 encoded text, ``Jo <josé@example.com>`` was read as the address
+    ``jo <josé@example.com>`` and ``"Müller, Hans"`` as no sender at all."""
+    stored = _accepted_mime(rig, _with_addresses(provider, header, name, address))
+    parsed = parse_email(stored)
+    assert (parsed.sender, parsed.sender_name) == (address, name)
+    message = email.message_from_bytes(stored, policy=policy.default)
+    for field in ("To", "Reply-To"):  # read as the processor reads From
+        assert getaddresses([str(message[field])]) == TO_READ, field
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "\u00e9 =?utf-8?q?a=0D=0ABcc:_victim@elsewhere.example?= <a@b.example>",
+        '"=?utf-8?q?J=C3=A9=0D=0ABcc:_x@y.example?=" <j\u00e9@b.example>',
+        "J\u00e9\tTab <a@b.example>",
+        "\u00e9 " + "(" * 400 + " <a@b.example>",
+        "\u00e9" * 600 + " <a@b.example>",
+    ],
+    ids=["encoded-crlf", "quoted-encoded-crlf", "tab", "nested-comments", "long-word"],
+)
+def test_non_ascii_address_headers_stay_one_header(rig: Rig, value: str) -> None:
+    stored = _accepted_mime(
+        rig, _postmark({"From": "a@sender.example", "To": value, "TextBody": "x"})
+    )
+    head = stored.split(b"\r\n\r\n", 1)[0]
+    lines = head.split(b"\r\n")
+    assert not any(line.lower().startswith(b"bcc") for line in lines)
+    assert b"\n" not in head.replace(b"\r\n", b"") and b"\r" not in head.replace(b"\r\n", b"")
+    assert b"\x00" not in head and b"\t" not in head
+    assert all(len(line) <= 998 for line in lines)
+    to_lines = [i for i, line in enumerate(lines) if line.startswith(b"To:")]
+    assert len(to_lines) == 1
+    message = email.message_from_bytes(stored, policy=policy.default)
+    assert "Bcc" not in message and "\n" not in str(message["To"])
+    assert parse_email(stored).sender == "a@sender.example"
+
+
+# -- Mailgun forms our multipart parser refuses or reads leniently ---------------------------
+
+
+def _mailgun_form(*, signed: bool = True, filename: bytes = b"notice.pdf") -> tuple[bytes, str]:
+    fields = [
+        *mailgun_fields(dict(LOCAL_WEBHOOK_SECRETS)),
+        ("message-headers", b'[["From", "a@sender.example"], ["Subject", "notice"]]'),
+        ("body-plain", b"Please see the attached notice."),
+        ("attachment-count", b"1"),
+    ]
+    if not signed:
+        fields = [(n, b"0" * 64 if n == "signature" else v) for n, v in fields]
+    body, content_type = encode_multipart(
+        fields, [("attachment-1", "x.pdf", "application/pdf", b"%PDF")]
+    )
+    return body.replace(b'filename="x.pdf"', b'filename="' + filename + b'"'), content_type
+
+
+def _without_disposition(body: bytes) -> bytes:
+    """The body with one part's Content-Disposition gone: werkzeug refuses the whole form."""
+    cut = body.replace(b'Content-Disposition: form-data; name="body-plain"', b"X-Part: plain")
+    assert cut != body
+    return cut
+
+
+@pytest.mark.parametrize("newline", [b"\r\n", b"\n"], ids=["canonical", "werkzeug"])
+def test_a_mailgun_attachment_named_in_latin1_is_accepted(rig: Rig, newline: bytes) -> None:
+    """A raw Latin-1 byte in a part's filename made the whole form malformed: 406, not kept."""
+    body, content_type = _mailgun_form(filename=b"caf\xe9.pdf")
+    body = body.replace(b"\r\n", newline)
+    stored = _accepted_mime(rig, ("/mailgun", {"Content-Type": content_type}, body))
+    message = email.message_from_bytes(stored, policy=policy.default)
+    (attachment,) = message.iter_attachments()
+    assert attachment.get_filename() == "caf\u00e9.pdf"
+    assert attachment.get_content() == b"%PDF"
+
+
+@pytest.mark.parametrize("content_type", [None, "text/csv"], ids=["multipart", "wrong-type"])
+def test_a_signed_mailgun_form_the_parser_refuses_is_kept(
+    rig: Rig, content_type: str | None
+) -> None:
+    """The credentials are read from the refused body: authentic, so the body is kept under
+    rejected/ (and its token claimed) before Mailgun is told not to retry."""
+    body, multipart = _mailgun_form()
+    body = _without_disposition(body)
+    answer = rig.client.post(
+        "/mailgun", data=body, headers={"Content-Type": content_type or multipart}
+    )
+    assert answer.status_code == 406, answer.json
+    kept = rig.rejected()
+    assert len(kept) == 2 and not rig.publisher.published
+    (name,) = [n for n in kept if n.endswith(".body")]
+    assert rig.store.objects[name][0] == body
+    assert any(n.startswith("replay/mailgun/") for n in rig.store.objects)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "status", "error"),
+    [(None, 400, "malformed_payload"), ("text/csv", 415, "unsupported_media_type")],
+    ids=["multipart", "wrong-type"],
+)
+def test_a_mailgun_form_refused_before_authentication_is_retryable(
+    rig: Rig, content_type: str | None, status: int, error: str
+) -> None:
+    """Without credentials that verify the refusal cannot be trusted to be final: Mailgun's
+    406 would drop an email our parser may have been wrong about; nothing is kept."""
+    body, multipart = _mailgun_form(signed=False)
+    body = _without_disposition(body)
+    answer = rig.client.post(
+        "/mailgun", data=body, headers={"Content-Type": content_type or multipart}
+    )
+    assert (answer.status_code, answer.json["error"]) == (status, error)
+    assert not rig.store.objects and not rig.publisher.published
+
+
+def test_a_mailgun_form_refused_without_a_signing_key_is_retried(rig: Rig) -> None:
+    os.environ["WEBHOOK_MAILGUN_SIGNING_KEY"] = ""
+    reset_settings_cache()
+    body, content_type = _mailgun_form()
+    answer = rig.client.post(
+        "/mailgun", data=_without_disposition(body), headers={"Content-Type": content_type}
+    )
+    assert answer.status_code == 503 and answer.json["error"] == "not_configured"
+    assert not rig.store.objects

@@ -33,7 +33,7 @@ from shared.intake.quarantine import RejectedRequest, keep_rejected, should_keep
 from shared.intake.service import replay_object_name
 from tests.fakes import InMemoryObjectStore, RecordingPublisher
 from tests.intake_payloads import emails
-from tests.intake_payloads.malformed import malformed_mailgun
+from tests.intake_payloads.malformed import KEY, malformed_mailgun
 from tests.intake_payloads.probes import WEBHOOK_SOURCE
 
 WHEN = datetime(2025, 3, 4, 23, 59, 59, tzinfo=UTC)
@@ -99,6 +99,20 @@ def test_mailgun_marks_a_rejection_authenticated_only_after_the_signature_holds(
     with pytest.raises(MalformedPayload) as garbage:  # the signature cannot even be read
         parse_mailgun(unsigned.body, unsigned.headers, settings, time.time())
     assert not garbage.value.authenticated
+
+
+def test_mailgun_reads_the_credentials_of_a_form_the_parser_refuses() -> None:
+    """The form cannot be parsed (a part without Content-Disposition), but its signature is
+    read from the body and holds: the refusal is authenticated, with the token to claim."""
+    settings = _settings()
+    for key, authenticated in ((KEY, True), ("not-the-key", False)):
+        signed = malformed_mailgun("tok-unparsed", key=key)
+        body = signed.body.replace(b'Content-Disposition: form-data; name="recipient"', b"X: y")
+        with pytest.raises(MalformedPayload) as caught:
+            parse_mailgun(body, signed.headers, settings, time.time())
+        assert caught.value.message == "multipart body is malformed"
+        assert caught.value.authenticated is authenticated
+        assert caught.value.replay_token == ("tok-unparsed" if authenticated else None)
 
 
 def test_raw_marks_a_wrong_content_type_authenticated_when_signed() -> None:

@@ -7,7 +7,11 @@ Fields: ``recipient``, ``sender``, ``from``, ``subject``, ``body-plain``, ``body
 the original message in ``body-mime`` instead of the parsed bodies.
 
 Authenticity: hex HMAC-SHA256 of ``timestamp + token`` with the signing key; each token is
-claimed in the replay cache by the intake service (a token may carry only one email).
+claimed in the replay cache by the intake service (a token may carry only one email). The
+credentials are inside the body, so the form is parsed first; when our parser refuses it, they
+are read leniently (:func:`~shared.intake.forms.salvage_fields`) and, if they verify, the
+refusal is an authenticated one: the body is kept under ``rejected/`` and Mailgun told not to
+retry. A refusal we could not authenticate keeps its own 400/415, which Mailgun retries.
 """
 
 from __future__ import annotations
@@ -18,8 +22,14 @@ from collections.abc import Mapping
 from shared.config import Settings
 from shared.intake.auth import verify_mailgun
 from shared.intake.canonical import InboundEmail
-from shared.intake.errors import AttachmentsNotReceived, MalformedPayload, after_authentication
-from shared.intake.forms import Form, parse_form
+from shared.intake.errors import (
+    FINAL,
+    AttachmentsNotReceived,
+    MalformedPayload,
+    Unauthenticated,
+    after_authentication,
+)
+from shared.intake.forms import Form, parse_form, salvage_fields
 from shared.intake.providers._common import attachment_count, merge_headers, numbered
 from shared.intake.rebuild import Attachment, build_mime, check_original
 from shared.logs import log_event
@@ -27,6 +37,7 @@ from shared.logs import log_event
 logger = logging.getLogger(__name__)
 
 FINAL_STATUS = 406  # Mailgun does not retry a 406 (every other non-2xx is retried for hours)
+_CREDENTIALS = ("timestamp", "token", "signature")
 _FIELD_HEADERS = (
     "From",
     "To",
@@ -43,19 +54,45 @@ _FIELD_HEADERS = (
 def parse_mailgun(
     body: bytes, headers: Mapping[str, str], settings: Settings, now: float
 ) -> InboundEmail:
-    form = parse_form(body, headers.get("Content-Type"), max_bytes=settings.webhook_max_body_bytes)
+    content_type = headers.get("Content-Type")
+    try:
+        form = parse_form(body, content_type, max_bytes=settings.webhook_max_body_bytes)
+    except FINAL:
+        token = _authentic_token(salvage_fields(body, content_type, _CREDENTIALS), settings, now)
+        if token is None:
+            raise
+        with after_authentication(replay_token=token):
+            raise
     token = form.text("token")
+    _verify(form.text("timestamp"), token, form.text("signature"), settings, now)
+    assert token is not None
+    with after_authentication(replay_token=token):
+        return _email_from_form(form, token)
+
+
+def _verify(
+    timestamp: str | None, token: str | None, signature: str | None, settings: Settings, now: float
+) -> None:
     verify_mailgun(
-        timestamp=form.text("timestamp"),
+        timestamp=timestamp,
         token=token,
-        signature=form.text("signature"),
+        signature=signature,
         signing_key=settings.webhook_mailgun_signing_key,
         now=now,
         tolerance_seconds=settings.webhook_timestamp_tolerance_seconds,
     )
-    assert token is not None
-    with after_authentication(replay_token=token):
-        return _email_from_form(form, token)
+
+
+def _authentic_token(found: Mapping[str, str], settings: Settings, now: float) -> str | None:
+    """The token of credentials read from a refused body, when they verify; ``None`` when they
+    are missing or wrong (the refusal then stays unauthenticated). A missing signing key is
+    still :class:`~shared.intake.errors.NotConfigured`: a 503, retried until it is set."""
+    token = found.get("token")
+    try:
+        _verify(found.get("timestamp"), token, found.get("signature"), settings, now)
+    except Unauthenticated:
+        return None
+    return token
 
 
 def _email_from_form(form: Form, token: str) -> InboundEmail:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from email.utils import formataddr
+from email.utils import formataddr, quote
 from typing import Any
 
 from shared.config import Settings
@@ -100,16 +100,18 @@ def _headers(payload: Mapping[str, Any], sender: str) -> list[tuple[str, str]]:
 
 
 def _from_header(name: str | None, address: str) -> str:
-    """``Name <address>`` (the name RFC 2047-encoded when not ASCII), or the bare address.
+    """``Name <address>`` (the name quoted or RFC 2047-encoded as needed), or the bare address
+    when there is no name.
 
-    The name is cleaned first: a lone surrogate cannot be encoded. An internationalised
-    address (``josé@example.com``) is kept as given but alone: the rebuild writes a non-ASCII
-    value as one encoded text, in which the address alone still reads back as the sender, a
-    name beside it would not."""
+    The name is cleaned first: a lone surrogate cannot be encoded. ``formataddr`` refuses an
+    internationalised address (``josé@example.com``), so beside one the name is quoted as it
+    is; the rebuild writes a non-ASCII address header in UTF-8, where both read back."""
     cleaned = clean_header_value(name) if name else ""
-    if not cleaned or not address.isascii():
+    if not cleaned:
         return address
-    return formataddr((cleaned, address))
+    if address.isascii():
+        return formataddr((cleaned, address))
+    return f'"{quote(cleaned)}" <{address}>'
 
 
 def _header_name(item: Mapping[str, Any]) -> str:
