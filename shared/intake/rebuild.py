@@ -48,7 +48,9 @@ _REGENERATED = frozenset(
     }
 )
 _FIELD_NAME = re.compile(r"^[\x21-\x39\x3b-\x7e]{1,76}$")
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]+")
+# A tab is whitespace in a header value (RFC 5322 WSP) but one the written-line check refuses:
+# it becomes a space like the other controls, or the whole header would be dropped.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _FOLD = re.compile(r"\r?\n[ \t]*|\r[ \t]*")
 _CONTENT_TYPE = re.compile(
     r"^([a-z0-9][a-z0-9!#$&^_.+-]{0,63})/([a-z0-9][a-z0-9!#$&^_.+-]{0,126})$"

@@ -494,6 +494,13 @@ def test_postmark_senders_the_stdlib_cannot_format_are_kept(
     assert (parsed.sender, parsed.sender_name) == expected
 
 
+def test_a_subject_with_a_tab_is_kept_with_a_space(rig: Rig) -> None:
+    # the subject often carries the case number: a tab in it must not drop the whole header
+    payload = {"From": "a@sender.example", "Subject": "Payment\tCASE-2024-0001", "TextBody": "x"}
+    parsed = parse_email(_accepted_mime(rig, _postmark(payload)))
+    assert parsed.subject == "Payment CASE-2024-0001"
+
+
 # -- non-ASCII addresses in rebuilt headers, for every provider -----------------------------
 
 ADDRESSES = [
