@@ -13,10 +13,12 @@ Spanish, Italian and Dutch introduce an earlier message.
   ``Messaggio originale``, ``Oorspronkelijk bericht`` …), or Apple Mail's ``Begin forwarded
   message:`` (``Anfang der weitergeleiteten Nachricht:``, ``Début du message réexpédié :`` …);
 - an Outlook header block: a *from* line (``From:``, ``Von:``, ``De :``, ``Da:``, ``Van:``)
-  followed within four lines by a *sent* or *date* line (``Sent:``, ``Gesendet:``,
+  followed within six lines by a *sent* or *date* line (``Sent:``, ``Gesendet:``,
   ``Envoyé :``, ``Enviado el:``, ``Inviato:``, ``Verzonden:``, ``Date:``, ``Fecha:`` …) and a
-  *to* or *subject* line (``To:``, ``An:``, ``À :``, ``Para:``, ``A:``, ``Aan:``, ``Subject:``,
-  ``Oggetto:``, ``Onderwerp:`` …), optionally preceded by a line of underscores.
+  *subject* line (``Subject:``, ``Betreff:``, ``Objet :``, ``Asunto:``, ``Oggetto:``,
+  ``Onderwerp:``), optionally preceded by a line of underscores. Every mail client writes the
+  subject; a pasted bank-transfer receipt (``De:/Para:/Fecha:/Importe:``) does not, and stays
+  the debtor's new text with whatever they wrote under it.
 
 :func:`split_quoted`: everything from the first header on is quoted; ``>`` lines before it are
 quoted as well. :func:`quoted_messages` cuts the history at every header, where a *from* line
@@ -62,15 +64,18 @@ _FORWARD_INTROS = {
     "it": ("inizio messaggio inoltrato",),
     "nl": ("begin doorgestuurd bericht",),
 }
-# The labels of an Outlook header block: (from, sent or date, to or subject). Desktop Outlook
-# writes the sent label, Outlook for Mac, Apple Mail and web clients the date label.
+# The labels of an Outlook header block: (from, sent or date, subject). Desktop Outlook writes
+# the sent label, Outlook for Mac, Apple Mail and web clients the date label; every one of them
+# writes the subject line, which a pasted bank-transfer receipt ("De:/Para:/Fecha:/Importe:")
+# does not have: without it the receipt, and the debtor's words under it, would be cut off as
+# quoted history.
 _BLOCK_LABELS = {
-    "en": (("from",), ("sent", "date"), ("to", "subject")),
-    "de": (("von",), ("gesendet", "datum"), ("an", "betreff")),
-    "fr": (("de",), ("envoyé", "date"), ("à", "objet")),
-    "es": (("de",), ("enviado el", "enviado", "fecha"), ("para", "asunto")),
-    "it": (("da",), ("inviato", "data"), ("a", "oggetto")),
-    "nl": (("van",), ("verzonden", "datum"), ("aan", "onderwerp")),
+    "en": (("from",), ("sent", "date"), ("subject",)),
+    "de": (("von",), ("gesendet", "datum"), ("betreff",)),
+    "fr": (("de",), ("envoyé", "date"), ("objet",)),
+    "es": (("de",), ("enviado el", "enviado", "fecha"), ("asunto",)),
+    "it": (("da",), ("inviato", "data"), ("oggetto",)),
+    "nl": (("van",), ("verzonden", "datum"), ("onderwerp",)),
 }
 
 
@@ -81,7 +86,7 @@ def _alternation(phrases: Iterable[str]) -> str:
 
 
 def _labels(role: int) -> str:
-    """Every language's labels of one role of the block: 0 from, 1 sent or date, 2 to."""
+    """Every language's labels of one role of the block: 0 from, 1 sent or date, 2 subject."""
     return _alternation(label for roles in _BLOCK_LABELS.values() for label in roles[role])
 
 
@@ -96,7 +101,7 @@ _SEPARATOR_RE = re.compile(
 # Optionally bold (``*From:*``), as Outlook's HTML reads when converted to text.
 _FROM_RE = re.compile(rf"^\s*\*?(?:{_labels(0)})\s*:\*?(?:\s|$)", re.IGNORECASE)
 _SENT_RE = re.compile(rf"^\s*\*?(?:{_labels(1)})\s*:", re.IGNORECASE)
-_TO_RE = re.compile(rf"^\s*\*?(?:{_labels(2)})\s*:", re.IGNORECASE)
+_SUBJECT_RE = re.compile(rf"^\s*\*?(?:{_labels(2)})\s*:", re.IGNORECASE)
 _UNDERSCORES_RE = re.compile(r"^\s*_{10,}\s*$")
 _DASHED_RULE_RE = re.compile(r"^\s*-{2,}.*-{2,}\s*$")  # any language's "-----…-----"
 _QUOTE_PREFIX_RE = re.compile(r"^[ \t>]*")
@@ -108,11 +113,13 @@ _INHERITED_SUBJECT_RE = re.compile(
 
 
 def _is_outlook_header(lines: list[str], index: int) -> bool:
+    """A *from* line followed, within six lines (To, Cc, Bcc, Importance may come between), by
+    a *sent* or *date* line and a *subject* line."""
     if not _FROM_RE.match(lines[index]):
         return False
-    window = lines[index + 1 : index + 5]
+    window = lines[index + 1 : index + 7]
     return any(_SENT_RE.match(line) for line in window) and any(
-        _TO_RE.match(line) for line in window
+        _SUBJECT_RE.match(line) for line in window
     )
 
 

@@ -7,14 +7,15 @@ the debt"), a phrase in a quoted sentence explaining the debtor's rights (the co
 validation notice quoted back; in the debtor's new text the same "if you …" is a polite form and
 counts), and a sentence of a quoted message or attachment that carries a mark of the collector's
 own letter (its "mini-Miranda"). A hit under a non-compliance intent makes the decision hold
-the account and alert compliance (see :mod:`shared.processing.decision`); automated mail (bulk,
-auto-replies, bounces) never gets here.
+the account and alert compliance (see :mod:`shared.processing.decision`). Automated mail is read
+with :func:`body_compliance_hit` only, and only when a reference in it names an account (bulk
+mail, auto-replies); bounces never are.
 """
 
 from __future__ import annotations
 
 from shared.extraction.models import ParsedEmail
-from shared.extraction.wording import WordingHit, compliance_hits
+from shared.extraction.wording import WordingHit, compliance_hits, find_wording
 
 
 def compliance_hit(email: ParsedEmail) -> WordingHit | None:
@@ -27,3 +28,14 @@ def compliance_wording(email: ParsedEmail) -> str | None:
     """The compliance intent the email's wording makes it, or None."""
     hit = compliance_hit(email)
     return hit.intent if hit is not None else None
+
+
+def body_compliance_hit(email: ParsedEmail) -> WordingHit | None:
+    """Compliance wording in what the sender wrote in the body and attached, not the subject nor
+    the quoted history: for mail no person wrote, whose subject is often ours quoted back
+    ("Automatic reply: Your dispute of CASE-…") and whose body is what was sent to us."""
+    hits = find_wording(email.text, segment="new")
+    for attachment in email.attachments:
+        if attachment.text:
+            hits += find_wording(attachment.text, segment="attachment")
+    return hits[0] if hits else None

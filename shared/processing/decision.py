@@ -85,7 +85,7 @@ from shared.accounts.payment_keys import utc_day
 from shared.extraction.automated import AUTO_GENERATED, BOUNCE
 from shared.extraction.models import COMPLIANCE_INTENTS, Extraction, ParsedEmail
 from shared.extraction.validation import INJECTION_WARNING
-from shared.processing.compliance_wording import compliance_hit
+from shared.processing.compliance_wording import body_compliance_hit, compliance_hit
 from shared.processing.matching import Match
 
 PAYMENT_NOT_RECORDED = "payment_not_recorded"
@@ -394,11 +394,13 @@ def _automated_only(email: ParsedEmail, extraction: Extraction, match: Match) ->
     A machine notice that answers nothing (``auto_generated``: a bank's payment advice, a
     court's bankruptcy notice, a fax gateway's scan) is read like a person's unless nothing in
     it is recognised and it brings no document nobody could read. Bulk mail and auto-replies
-    stay automated unless they name an account by a reference and carry a compliance signal:
-    law firms and courts send through mailing platforms that add ``List-Unsubscribe``, and a
-    cease request about a named account stops collection however it was sent (a newsletter
-    about disputes names no account). A bounce quotes our own letter, rights notice included:
-    it is never read for compliance."""
+    stay automated unless they name an account by a reference and their body or attachments
+    carry compliance wording: law firms and courts send through mailing platforms that add
+    ``List-Unsubscribe``, and a cease request about a named account stops collection however
+    it was sent (a newsletter about disputes names no account). Their subject and quoted
+    history are not read for it (an out-of-office reply quotes our subject back), nor the rules
+    extractor's intent, which reads them. A bounce quotes our own letter, rights notice
+    included: it is never read for compliance."""
     if email.automated is None:
         return False
     if email.automated == AUTO_GENERATED:
@@ -409,7 +411,7 @@ def _automated_only(email: ParsedEmail, extraction: Extraction, match: Match) ->
         )
     if email.automated == BOUNCE or not match.by_reference:
         return True
-    return extraction.intent not in COMPLIANCE_INTENTS and compliance_hit(email) is None
+    return body_compliance_hit(email) is None
 
 
 def _automated(email: ParsedEmail, confidence: float) -> Decision:

@@ -152,6 +152,22 @@ def test_bulk_or_auto_replied_mail_naming_an_account_with_a_compliance_signal_ho
     assert h.claude.calls == 0  # still no model call for mail no person wrote
 
 
+def test_an_out_of_office_reply_quoting_our_subject_does_not_hold() -> None:
+    # the subject is ours quoted back; the body is the auto-reply: nothing to act on
+    email = parse_email(
+        mime(
+            "Subject: Automatic reply: Your dispute of CASE-2024-0001\r\n"
+            "Auto-Submitted: auto-replied\r\n",
+            "I am out of the office until Monday.",
+        )
+    )
+    h = harness(email=email)  # the rules read the case number in the subject
+    run(h)
+    assert h.store.reports["em-auto-0001"].decision == AUTOMATED
+    assert h.accounts.documents["ACC-1001"]["hold"]["active"] is False
+    assert h.store.outbox == []
+
+
 BOUNCE = (
     "From: Mail Delivery Subsystem <mailer-daemon@mx.example>\r\n"
     "To: collections@collector.example\r\nSubject: Undelivered Mail Returned to Sender\r\n"

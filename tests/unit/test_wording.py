@@ -373,3 +373,26 @@ def test_the_grouped_pattern_finds_what_the_ordered_alternation_of_phrases_finds
     assert sum(len(found(plain, text)) for text in texts) > 2 * len(TABLE)
     for text in texts:
         assert found(wording._PATTERN, text) == found(plain, text), text
+
+
+def test_a_debtors_own_attachment_disputing_politely_still_holds() -> None:
+    letter = "I dispute this debt. If you think I owe it, send me proof."
+    assert compliance_wording(_email("See the attached letter.", attachment=letter)) is not None
+
+
+@pytest.mark.parametrize(
+    "receipt",
+    [
+        "De: Juan Pérez\nPara: Cobros SL\nFecha: 01/06/2026\nImporte: 200,00 EUR",
+        "Da: Mario Rossi\nA: Recupero Srl\nData: 01/06/2026\nImporto: 200,00 EUR",
+        "Van: Jan Jansen\nAan: Incasso BV\nDatum: 01-06-2026\nBedrag: 200,00 EUR",
+        "From: John Smith\nTo: Collections Ltd\nDate: 06/01/2026\nAmount: 200.00 EUR",
+    ],
+    ids=["es", "it", "nl", "en"],
+)
+def test_a_pasted_transfer_receipt_is_the_debtors_text_not_quoted_history(receipt: str) -> None:
+    from shared.extraction.quotes import split_quoted
+
+    text = f"Here is my receipt:\n{receipt}\n\nI dispute the rest of the debt, send me proof."
+    new, quoted = split_quoted(text)
+    assert quoted == "" and "I dispute the rest" in new

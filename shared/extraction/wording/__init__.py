@@ -33,8 +33,9 @@ Where it looks (:func:`compliance_hits`): the new text (the subject unless inher
 each quoted or forwarded message separately (cut by
 :func:`~shared.extraction.quotes.quoted_messages`, with the header grammar that splits the history
 off; a forwarded cease from the debtor's attorney counts), and every attachment's text. Each kind
-makes the email one compliance intent (:data:`~.kinds.KIND_INTENT`). Bulk mail, auto-replies and
-bounces never reach the decision's compliance step (:mod:`shared.extraction.automated`).
+makes the email one compliance intent (:data:`~.kinds.KIND_INTENT`). Bulk mail and auto-replies
+reach the decision's compliance step only when a reference names an account, and then only their
+body and attachments are read; bounces never do (:mod:`shared.processing.decision`).
 """
 
 from __future__ import annotations
