@@ -528,9 +528,20 @@ def _as_applied_earlier(decision: Decision, record: AppliedRecord | None) -> Dec
     decided_now = str(decision.action) if decision.action is not None else None
     if record.decision == decision.decision and (record.action or None) == decided_now:
         return decision
-    alert = decision.notification == NotificationKind.COMPLIANCE_ALERT or (
-        record.action == Action.HOLD
+    return earlier_change_to_check(
+        decision,
+        f"{EARLIER_ATTEMPT_APPLIED}:{record.decision}",
+        held=record.action == Action.HOLD,
     )
+
+
+def earlier_change_to_check(decision: Decision, reason: str, *, held: bool = False) -> Decision:
+    """A redelivery's decision, once what its earlier delivery applied stands and this reading
+    disagrees with it (another decision, or another account): ``MANUAL_REVIEW`` with a review
+    request (a compliance alert when either side held), ``reason`` added, and none of this
+    reading's ``payment_not_recorded`` reasons, which would tell staff a recorded payment was
+    not."""
+    alert = held or decision.notification == NotificationKind.COMPLIANCE_ALERT
     reasons = [r for r in decision.reasons if not r.startswith(f"{PAYMENT_NOT_RECORDED}:")]
     return replace(
         decision,
@@ -538,7 +549,7 @@ def _as_applied_earlier(decision: Decision, record: AppliedRecord | None) -> Dec
         notification=(
             NotificationKind.COMPLIANCE_ALERT if alert else NotificationKind.REVIEW_REQUEST
         ),
-        reasons=(*reasons, f"{EARLIER_ATTEMPT_APPLIED}:{record.decision}"),
+        reasons=(*reasons, reason),
     )
 
 

@@ -91,6 +91,10 @@ def new_lease_owner() -> str:
     return f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
+# A redelivery's reading points at another account than the one its earlier delivery changed.
+REDELIVERY_MATCHED_ANOTHER_ACCOUNT = "redelivery_matched_another_account"
+
+
 @dataclass(frozen=True)
 class PipelineDeps:
     """Everything the pipeline talks to; see :func:`shared.processing.bootstrap.bootstrap`."""
@@ -460,14 +464,19 @@ class Pipeline:
         )
         if earlier is not None and match.account is not None and match.account.key != earlier.key:
             change.matched_now = match.account.account_id
-            run.trace.warnings.append("redelivery_matched_another_account")
+            run.trace.warnings.append(REDELIVERY_MATCHED_ANOTHER_ACCOUNT)
         if result.status == ApplyStatus.ALREADY_APPLIED:
             run.trace.warnings.append("account_already_updated")
             run.trace.warnings.extend(_describe_earlier_apply(change, result))
         _report_refused_payment(run, decision, change, result)
         if result.status == ApplyStatus.NOT_APPLIED:
             run.trace.warnings.append(f"apply_skipped:{result.reason}")
-        return settle(decision, result), [change]
+        settled = settle(decision, result)
+        if change.matched_now is not None:
+            # the earlier change stands on one account, this reading points at another: a
+            # payment may sit on the wrong debtor, which only a person can tell
+            settled = rules.earlier_change_to_check(settled, REDELIVERY_MATCHED_ANOTHER_ACCOUNT)
+        return settled, [change]
 
     def _keep_lease(self, run: _Run) -> None:
         """Before an account changes: a delivery past half its lease renews it, and stops if

@@ -207,7 +207,12 @@ def test_a_redelivery_matching_another_account_moves_no_money_twice() -> None:
     assert (action["account_id"], action["result"]) == ("ACC-1001", "already_applied")
     assert action["matched_now"] == "ACC-2002"
     assert (action["balance_before"], action["balance_after"]) == ("1200.00", "1000.00")
-    assert "redelivery_matched_another_account" in h.store.reports[EMAIL_ID].pipeline["warnings"]
+    report = h.store.reports[EMAIL_ID]
+    assert "redelivery_matched_another_account" in report.pipeline["warnings"]
+    # the payment may sit on the wrong debtor: a person looks
+    assert report.decision == "MANUAL_REVIEW"
+    assert "redelivery_matched_another_account" in report.actions[-1]["reasons"]
+    assert [m.kind for m in h.store.outbox] == ["review_request"]
     assert h.accounts.documents["ACC-2002"]["balance"]["amount"] == 1200.0
     assert h.accounts.documents["ACC-2002"]["applied_email_ids"] == []
     assert len(h.accounts.applied) == 1
