@@ -402,15 +402,18 @@ class Pipeline:
         but a rate limit never opens the breaker and one email's request can time out every
         time, and the dead-letter topic would take it."""
         settings = self.deps.settings
+        # Claims count only the deliveries that got this far; Pub/Sub's count also holds those
+        # lost to a Postgres blip at the claim, and the dead-letter topic goes by it.
+        attempt = max(run.trace.attempt, run.delivery.delivery_attempt or 0)
         if isinstance(exc, MalformedModelAnswer):
             if exc.usage is not None:  # the tokens were spent even if the answer was useless
                 _record_tokens(run.metrics, exc.usage)
-            if run.trace.attempt < settings.processor_rules_fallback_attempt:
+            if attempt < settings.processor_rules_fallback_attempt:
                 return False
             log_event(logger, "claude_malformed_fallback", level=logging.WARNING, reason=exc.reason)
             run.trace.warnings.append(f"claude_malformed_answer_fallback:{exc.reason}")
             return True
-        if run.trace.attempt < settings.processor_claude_outage_fallback_attempt:
+        if attempt < settings.processor_claude_outage_fallback_attempt:
             return False
         log_event(
             logger, "claude_outage_fallback", level=logging.WARNING, error_type=exc.error_type

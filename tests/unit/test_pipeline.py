@@ -192,6 +192,16 @@ def test_claude_failing_on_the_last_deliveries_falls_back_to_rules_not_the_dead_
     assert code in report.pipeline["warnings"]
 
 
+def test_the_fallback_counts_pubsub_deliveries_lost_before_the_claim() -> None:
+    """Two deliveries lost to a Postgres blip at the claim: the third claim is Pub/Sub's 9th
+    delivery of 10, the last but one, and the rules read the email."""
+    h = harness(settings=load_settings({"PROCESSOR_CLAUDE_OUTAGE_FALLBACK_ATTEMPT": "9"}))
+    h.claude.errors.append(ClaudeRateLimited(retry_after=30.0))
+    assert run(h, delivery(attempt=9)) == "done"
+    report = h.store.reports["em-unit-0001"]
+    assert report.attempt == 1 and (report.extractor, report.degraded) == ("rules", True)
+
+
 def test_rejected_request_falls_back_to_rules_instead_of_failing() -> None:
     h = harness()
     h.claude.errors.append(ClaudeRequestRejected("BadRequestError", 400))
