@@ -319,69 +319,18 @@ def test_the_apply_reads_no_variables_file_from_the_repository() -> None:
     assert (REPO_ROOT / "terraform" / "environments" / "production.tfvars.example").is_file()
 
 
-def _run_migrate_step(tmp_path: Path, outputs: dict[str, Any]) -> tuple[int, str, str]:
-    """The migrate step's script, run for real in a stand-in workspace: `output` reads the saved
-    outputs with this interpreter; alembic and the grant script are stand-ins (the grant one
-    writes down the GRANTEES it was given)."""
-    import json
-    import sys
-
-    workspace = tmp_path / "workspace"
-    venv_bin = workspace / ".venv" / "bin"
-    venv_bin.mkdir(parents=True)
-    (workspace / "tf-outputs.json").write_text(
-        json.dumps({name: {"value": value} for name, value in outputs.items()})
-    )
-    granted = tmp_path / "granted"
-    python = venv_bin / "python"
-    python.write_text(
-        "#!/bin/sh\n"
-        f'if [ "$1" = "-" ]; then printf %s "$GRANTEES" > {granted}; exit 0; fi\n'
-        f'exec {sys.executable} "$@"\n'
-    )
-    alembic = venv_bin / "alembic"
-    alembic.write_text("#!/bin/sh\nexit 0\n")
-    for tool in (python, alembic):
-        tool.chmod(0o755)
-    migrate = steps()[index_of("alembic upgrade head")]
-    script = substitute(str(migrate["args"][-1])).replace("/workspace/", f"{workspace}/")
-    done = subprocess.run(
-        ["bash", "-ceu", script],
-        cwd=workspace,
-        env={"PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    return done.returncode, granted.read_text() if granted.exists() else "", done.stderr
+GRANT = ".venv/bin/python -m infra.grant_tables /workspace/tf-outputs.json"
 
 
-_OUTPUTS = {
-    "instance_connection_name": "p:r:i",
-    "database_name": "emails",
-    "database_users": {"deployer": "d@p.iam", "processor": "p@p.iam", "rollup": "r@p.iam"},
-}
-
-
-def test_migrations_grant_the_console_user_once_it_exists(tmp_path: Path) -> None:
-    code, granted, stderr = _run_migrate_step(
-        tmp_path, _OUTPUTS | {"console_database_user": "c@p.iam"}
-    )
-    assert code == 0, stderr
-    assert granted == "p@p.iam,r@p.iam,c@p.iam"
-
-
-def test_migrations_before_the_console_exists_grant_the_others_and_no_empty_name(
-    tmp_path: Path,
-) -> None:
-    code, granted, stderr = _run_migrate_step(tmp_path, _OUTPUTS)
-    assert code == 0, stderr
-    assert granted == "p@p.iam,r@p.iam"
-
-
-def test_migrations_stop_when_a_function_user_is_missing(tmp_path: Path) -> None:
-    users = {"deployer": "d@p.iam", "processor": "p@p.iam"}
-    code, granted, _ = _run_migrate_step(tmp_path, _OUTPUTS | {"database_users": users})
-    assert code != 0
-    assert granted == ""
+def test_the_function_users_are_granted_after_the_migrations_and_after_the_apply() -> None:
+    """After the migrations (the tables they created) and again after the apply (a user it
+    created: the console's, the first time), from the outputs each step saved."""
+    migrate, apply = index_of("alembic upgrade head"), index_of("terraform apply")
+    after_apply = [i for i, step in enumerate(steps()) if GRANT in step_text(step) and i > apply]
+    assert GRANT in step_text(steps()[migrate])
+    assert step_text(steps()[migrate]).index("alembic upgrade head") < step_text(
+        steps()[migrate]
+    ).index(GRANT)
+    assert after_apply and after_apply[0] < index_of("infra/smoke.py")
+    assert "terraform output -json > /workspace/tf-outputs.json" in step_text(steps()[apply])
+    assert "APP_ENV=production" in steps()[after_apply[0]].get("env", [])
