@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import re
 import threading
+from typing import TYPE_CHECKING
 
 from shared.breakers.alerts import BreakerAlerter
 from shared.breakers.breaker import SharedBreaker
 from shared.breakers.model import BreakerSnapshot
 from shared.breakers.store import PostgresBreakerStore
-from shared.config import get_settings
+from shared.config import Settings, get_settings
+
+if TYPE_CHECKING:  # the mail package loads with the first alert only (cold start)
+    from shared.mail.port import Mailer
 
 KNOWN_BREAKERS = ("claude", "mongodb", "gcs")
 _VALID_NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
@@ -31,9 +35,26 @@ def validate_name(name: object) -> str:
     return name
 
 
-def _build(name: str) -> SharedBreaker:
-    from shared.mail import SmtpMailer
+class _MailerOnFirstAlert:
+    """The alert mailer, built when the first alert goes out: a process that looks breakers up
+    without ever alerting (the ops commands, the review console) needs no SMTP settings, and a
+    missing one in production fails that alert (``breaker_alert_failed``), not the lookup."""
 
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._mailer: Mailer | None = None
+
+    def send(
+        self, *, to: str, subject: str, body: str, headers: dict[str, str] | None = None
+    ) -> str:
+        if self._mailer is None:
+            from shared.mail import SmtpMailer
+
+            self._mailer = SmtpMailer(self._settings)
+        return self._mailer.send(to=to, subject=subject, body=body, headers=headers)
+
+
+def _build(name: str) -> SharedBreaker:
     settings = get_settings()
     return SharedBreaker(
         name,
@@ -42,7 +63,7 @@ def _build(name: str) -> SharedBreaker:
         reset_timeout=settings.circuit_breaker_reset_timeout,
         trial_timeout=settings.circuit_breaker_trial_timeout,
         cache_seconds=settings.circuit_breaker_cache_seconds,
-        alerter=BreakerAlerter(SmtpMailer(settings), settings.circuit_breaker_alert_email),
+        alerter=BreakerAlerter(_MailerOnFirstAlert(settings), settings.circuit_breaker_alert_email),
     )
 
 
