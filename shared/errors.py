@@ -32,11 +32,20 @@ class TransientError(ProcessingError):
 
 
 class DependencyUnavailable(TransientError):
-    """A dependency timed out, answered 5xx, or dropped the connection."""
+    """A dependency timed out, answered 5xx, or dropped the connection (or, with
+    ``status_code``, answered that HTTP status: the breakers count a 429 or a 4xx as no outage)."""
 
-    def __init__(self, dependency: str, message: str, *, stage: str | None = None) -> None:
+    def __init__(
+        self,
+        dependency: str,
+        message: str,
+        *,
+        stage: str | None = None,
+        status_code: int | None = None,
+    ) -> None:
         super().__init__(f"{dependency}: {message}", stage=stage)
         self.dependency = dependency
+        self.status_code: int | None = status_code
 
 
 class BreakerOpenError(TransientError):

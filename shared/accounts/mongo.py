@@ -84,6 +84,7 @@ from shared.accounts.model import (
 )
 from shared.accounts.payment_keys import clashing_keys, legacy_payment_keys, payment_keys, utc_day
 from shared.accounts.port import UnsafeFilterValue
+from shared.breakers.classify import counts_as_failure
 from shared.config import (
     ConfigError,
     Settings,
@@ -385,7 +386,12 @@ class MongoAccountRepository:
                 return func(*args, **kwargs)
             except (ConnectionFailure, ExecutionTimeout) as exc:  # unreachable, timed out
                 raise DependencyUnavailable("mongodb", type(exc).__name__, stage="match") from None
-            except OperationFailure as exc:  # the server refused this request: not an outage
+            except OperationFailure as exc:
+                if counts_as_failure(exc):  # the server is unavailable (failover, shutdown …)
+                    raise DependencyUnavailable(
+                        "mongodb", f"{type(exc).__name__} code={exc.code}", stage="match"
+                    ) from None
+                # the server refused this request: not an outage
                 raise AccountQueryFailed(
                     f"mongodb: {type(exc).__name__} code={exc.code}", stage="match"
                 ) from None

@@ -135,7 +135,10 @@ def _classify_anthropic(exc: BaseException) -> bool | None:
 def _classify_google(exc: BaseException) -> bool | None:
     exceptions = _module("google.api_core.exceptions")
     if exceptions is not None and isinstance(exc, exceptions.RetryError):
-        return True  # retries exhausted on a deadline
+        # retries exhausted on a deadline: as its last error says (a 429 retried to the end
+        # is still a rate limit), else an outage
+        status = _http_status(exc.cause) if exc.cause is not None else None
+        return True if status is None else status_counts(status)
     auth = _module("google.auth.exceptions")
     if auth is not None and isinstance(exc, auth.TransportError):
         return True

@@ -75,7 +75,15 @@ class GcsRawEmailStore:
         except gexc.NotFound:
             raise MissingObject("raw email object not found", stage=STAGE) from None
         except (gexc.GoogleAPICallError, gexc.RetryError, rexc.RequestException) as exc:
-            raise DependencyUnavailable("gcs", type(exc).__name__, stage=STAGE) from None
+            # the status goes with it: a 429 or a 403 is no outage for the breaker
+            cause = exc.cause if isinstance(exc, gexc.RetryError) else exc
+            status = getattr(cause, "code", None)
+            raise DependencyUnavailable(
+                "gcs",
+                type(exc).__name__,
+                stage=STAGE,
+                status_code=status if isinstance(status, int) else None,
+            ) from None
         release_after_large_payload(len(data))
         if len(data) > limit:
             raise RawEmailTooLarge("raw email exceeds PROCESSOR_MAX_RAW_EMAIL_BYTES", stage=STAGE)

@@ -58,6 +58,10 @@ COUNTS = [
     ("gcs deadline", gexc.DeadlineExceeded("slow")),
     ("gcs 500", gexc.InternalServerError("oops")),
     ("gcs retries exhausted", gexc.RetryError("deadline", cause=None)),
+    (
+        "gcs retries exhausted on 503",
+        gexc.RetryError("deadline", cause=gexc.ServiceUnavailable("down")),
+    ),
     ("requests connection", requests.exceptions.ConnectionError("refused")),
     ("requests timeout", requests.exceptions.ReadTimeout("slow")),
     ("urllib3 protocol", urllib3.exceptions.ProtocolError("reset")),
@@ -81,6 +85,8 @@ NEUTRAL = [
     ("wrapped 429 (ClaudeRateLimited)", ClaudeRateLimited()),
     ("gcs not found", gexc.NotFound("no such object")),
     ("gcs 429", gexc.TooManyRequests("slow down")),
+    # GCS's own retry gives up on a rate limit with a RetryError: still a rate limit
+    ("gcs retries exhausted on 429", gexc.RetryError("deadline", cause=gexc.TooManyRequests("x"))),
     ("gcs 403", gexc.Forbidden("no")),
     ("missing object", MissingObject("raw email not in bucket")),
     ("our own queue", InstanceBusy("lookup queries not run in time")),
@@ -153,3 +159,41 @@ def test_agrees_with_the_extraction_errors_is_outage() -> None:
     ]
     for exc in samples:
         assert (counts_as_failure(exc) is True) == extraction.is_outage(exc), repr(exc)
+
+
+@pytest.mark.parametrize(
+    ("error", "counted"),
+    [
+        (gexc.TooManyRequests("slow down"), False),
+        (gexc.Forbidden("no"), False),
+        (gexc.BadRequest("bad"), False),
+        (gexc.RetryError("deadline", cause=gexc.TooManyRequests("slow down")), False),
+        (gexc.ServiceUnavailable("down"), True),
+        (gexc.RetryError("deadline", cause=None), True),
+    ],
+    ids=["429", "403", "400", "retried-429", "503", "deadline"],
+)
+def test_the_raw_email_reads_wrapper_keeps_what_the_breaker_needs(
+    error: Exception, counted: bool
+) -> None:
+    """The processor's GCS read wraps the client's errors; the status must survive it."""
+    from shared.config import load_settings
+    from shared.errors import DependencyUnavailable
+    from shared.processing.raw_emails import GcsRawEmailStore
+
+    class Blob:
+        def download_as_bytes(self, **_: object) -> bytes:
+            raise error
+
+    class Client:
+        def bucket(self, _: str) -> Client:
+            return self
+
+        def blob(self, _: str) -> Blob:
+            return Blob()
+
+    store = GcsRawEmailStore(load_settings({}))
+    store._client = Client()  # the client the store would have made
+    with pytest.raises(DependencyUnavailable) as raised:
+        store.read("raw-emails", "2026/01/01/e.eml")
+    assert counts_as_failure(raised.value) is counted
