@@ -189,6 +189,7 @@ def _parser_for(annotation: Any) -> Any:
 
 
 _LOCAL_MONGODB_URI = SecretStr("mongodb://127.0.0.1:27017")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -199,8 +200,9 @@ class Settings:
     google_cloud_project: str = "local-project"
     log_level: str = "INFO"
 
-    # Postgres: a plain URL locally, the Cloud SQL connector (IAM auth) in production.
-    database_url: str | None = None
+    # Postgres: a plain URL locally, the Cloud SQL connector (IAM auth) in production. Out of the
+    # repr: it may carry a password.
+    database_url: str | None = dataclasses.field(default=None, repr=False)
     instance_connection_name: str | None = None
     db_name: str = "emails"
     db_user: str | None = None
@@ -441,6 +443,19 @@ class Settings:
             return "DB_USER is required with INSTANCE_CONNECTION_NAME"
         if self.console_dev_sign_in and self.app_env == "production":
             return "CONSOLE_DEV_SIGN_IN must not be enabled with APP_ENV=production"
+        if self.log_level.upper() not in _LOG_LEVELS:
+            return f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}"
+        # A sender mails a leased outbox row only while the lease has room for one message and
+        # for recording it (shared.processing.outbox): without that room, another sender could
+        # mail the same row again.
+        record_within = min(
+            self.notification_record_sent_within_seconds, self.notification_send_lease_seconds
+        )
+        if self.notification_send_lease_seconds <= record_within + 3 * self.smtp_timeout_seconds:
+            return (
+                "NOTIFICATION_SEND_LEASE_SECONDS must exceed "
+                "NOTIFICATION_RECORD_SENT_WITHIN_SECONDS + 3 x SMTP_TIMEOUT_SECONDS"
+            )
         return None
 
 

@@ -186,7 +186,7 @@ def test_every_setting_reads_strings_as_pydantic_did() -> None:
             except ConfigError as exc:
                 prefix = f"invalid configuration: {name.upper()}: "
                 if not str(exc).startswith(prefix):  # a rule across settings (thresholds, timeouts)
-                    rules = ("exceed", "DB_USER", "MATCH_REFERENCE")
+                    rules = ("exceed", "DB_USER", "MATCH_REFERENCE", "LOG_LEVEL")
                     assert any(rule in str(exc) for rule in rules)
                     continue
                 actual = ("error", str(exc).removeprefix(prefix))
@@ -207,3 +207,23 @@ def test_reading_settings_does_not_import_pydantic() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_an_unknown_log_level_stops_the_start_not_every_request() -> None:
+    with pytest.raises(ConfigError, match="LOG_LEVEL must be one of"):
+        load_settings({"LOG_LEVEL": "verbose"})
+    assert load_settings({"LOG_LEVEL": "warning"}).log_level == "warning"
+
+
+def test_the_outbox_lease_must_leave_room_for_a_message_and_its_record() -> None:
+    with pytest.raises(ConfigError, match="NOTIFICATION_SEND_LEASE_SECONDS must exceed"):
+        load_settings({"SMTP_TIMEOUT_SECONDS": "120"})
+    with pytest.raises(ConfigError, match="NOTIFICATION_SEND_LEASE_SECONDS must exceed"):
+        load_settings({"NOTIFICATION_SEND_LEASE_SECONDS": "20"})
+    assert load_settings({"SMTP_TIMEOUT_SECONDS": "60"}).smtp_timeout_seconds == 60
+
+
+def test_the_database_url_password_is_not_in_the_repr() -> None:
+    settings = load_settings({"DATABASE_URL": "postgresql+pg8000://app:hunter2@db/emails"})
+    assert "hunter2" not in repr(settings)
+    assert settings.database_url == "postgresql+pg8000://app:hunter2@db/emails"
