@@ -9,6 +9,7 @@ message where it was. Messages looked at but not replayed are released at once (
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,9 @@ from shared.config import Settings
 DELIVERY_COUNT_ATTRIBUTE = "CloudPubSubDeadLetterSourceDeliveryCount"
 _DEAD_LETTER_PREFIX = "CloudPubSubDeadLetter"
 PULL_BATCH = 100
+# Leases of the messages a replay holds: extended to Pub/Sub's maximum, again well before it ends.
+KEEP_SECONDS = 600
+KEEP_EVERY_SECONDS = 120.0
 
 
 @dataclass
@@ -56,11 +60,17 @@ class DeadLetterQueue:
     """Pull, release and replay on the dead-letter subscription (clients created lazily)."""
 
     def __init__(
-        self, settings: Settings, *, subscriber: Any = None, publisher: Any = None
+        self,
+        settings: Settings,
+        *,
+        subscriber: Any = None,
+        publisher: Any = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._settings = settings
         self._subscriber = subscriber
         self._publisher = publisher
+        self._clock = clock
 
     @property
     def subscriber(self) -> Any:
@@ -140,6 +150,18 @@ class DeadLetterQueue:
                 timeout=self._settings.ops_timeout_seconds,
             )
 
+    def keep(self, letters: list[DeadLetter]) -> None:
+        """Extend the leases of ``letters`` to Pub/Sub's longest, :data:`KEEP_SECONDS`."""
+        if letters:
+            self.subscriber.modify_ack_deadline(
+                request={
+                    "subscription": self.subscription,
+                    "ack_ids": [letter.ack_id for letter in letters],
+                    "ack_deadline_seconds": KEEP_SECONDS,
+                },
+                timeout=self._settings.ops_timeout_seconds,
+            )
+
     def replay(self, letter: DeadLetter, *, timeout: float = 30.0) -> str:
         """Publish to the main topic, wait for the confirmation, then ack; the new id."""
         future = self.publisher.publish(self.topic, letter.data, **letter.original_attributes())
@@ -163,8 +185,14 @@ class DeadLetterQueue:
         chosen = [m for m in letters if wanted is None or m.message_id in wanted]
         self.release([m for m in letters if m not in chosen])
         done: list[tuple[DeadLetter, str]] = []
+        kept_at = float("-inf")
         try:
             for index, letter in enumerate(chosen, start=1):
+                # The subscription's own lease (60 s) would lapse under a long replay: an ack
+                # after it may not take, and the next replay would publish the message again.
+                if self._clock() - kept_at >= KEEP_EVERY_SECONDS:
+                    self.keep(chosen[index - 1 :])
+                    kept_at = self._clock()
                 new_id = self.replay(letter)
                 done.append((letter, new_id))
                 if progress is not None:
