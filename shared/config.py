@@ -428,12 +428,12 @@ class Settings:
         return None
 
     def _check(self) -> str | None:
-        """Rules across settings: the problem, or ``None``."""
+        """Rules across settings: the first problem, or ``None``."""
         if self.decision_notify_threshold > self.decision_auto_update_threshold:
             return "DECISION_NOTIFY_THRESHOLD must not exceed DECISION_AUTO_UPDATE_THRESHOLD"
-        problem = self._reference_problem()
-        if problem is not None:
-            return problem
+        return self._reference_problem() or self._database_problem() or self._runtime_problem()
+
+    def _database_problem(self) -> str | None:
         # The database is checked where it is used (the webhook never needs it):
         # shared.db.engine raises ConfigError when neither DATABASE_URL nor
         # INSTANCE_CONNECTION_NAME is set.
@@ -441,6 +441,9 @@ class Settings:
             return "DB_SOCKET_TIMEOUT_SECONDS must exceed DB_STATEMENT_TIMEOUT_SECONDS"
         if self.instance_connection_name and not self.db_user:
             return "DB_USER is required with INSTANCE_CONNECTION_NAME"
+        return None
+
+    def _runtime_problem(self) -> str | None:
         if self.console_dev_sign_in and self.app_env == "production":
             return "CONSOLE_DEV_SIGN_IN must not be enabled with APP_ENV=production"
         if self.log_level.upper() not in _LOG_LEVELS:
