@@ -41,6 +41,8 @@ class ConsoleAccounts(Protocol):
 
     def find_by_account_id(self, value: str) -> Lookup: ...
 
+    def find_applied(self, email_id: str) -> Lookup: ...
+
     def get(self, key: Any) -> Account | None: ...
 
     def apply(self, account: Account, email_id: str, update: AccountUpdate) -> ApplyResult: ...
@@ -237,6 +239,22 @@ def _account(accounts: ConsoleAccounts, account_id: str | None) -> Account:
     return found[0]
 
 
+def _not_applied_elsewhere(accounts: ConsoleAccounts, email_id: str, account: Account) -> None:
+    """Refuse to apply an email that already changed another account (a redelivery read it as
+    another debtor's, or a person applied it there): applying it here too would move the money
+    twice. A person moves it by hand, or dismisses the item."""
+    elsewhere = [
+        a.account_id
+        for a in accounts.find_applied(email_id).accounts
+        if a.account_id != account.account_id
+    ]
+    if elsewhere:
+        raise ActionRefused(
+            f"This email already changed account {elsewhere[0]}; applying it to "
+            f"{account.account_id} as well would count it twice. Nothing was changed."
+        )
+
+
 # -- actions ------------------------------------------------------------------------------
 
 
@@ -260,6 +278,7 @@ class Actions:
         item = lock_item(conn, email_id)
         check_open(item, who)
         account = _account(self.accounts, account_id)
+        _not_applied_elsewhere(self.accounts, email_id, account)
         try:
             action, update = account_update(
                 email_id=email_id,

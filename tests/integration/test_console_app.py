@@ -494,3 +494,27 @@ def test_an_open_mongodb_breaker_is_a_clear_503_and_changes_nothing(
     assert accounts.find_one({"_id": seeded.account_id})["balance"]["amount"] == 500.0
     assert _item(seeded.email_id)["status"] == "claimed"
     assert _audit(seeded.email_id) == ["claim"]
+
+
+def test_an_email_that_already_changed_another_account_is_not_applied_twice(
+    app: Any, accounts: Any
+) -> None:
+    """A redelivery read it as another debtor's: the review item points at this account while
+    the payment already sits on the other one. Applying here would move the money twice."""
+    from tests.console_support import account_document
+
+    seeded = seed_item(accounts)
+    other = f"ACC-{uuid.uuid4().hex[:8]}"
+    document = account_document(other)
+    document["applied_email_ids"] = [seeded.email_id]
+    accounts.insert_one(document)
+    before = accounts.find_one({"_id": seeded.account_id})
+    reviewer = sign_in(app, "rita@example.com", "reviewer")
+    answer = reviewer.post(
+        f"/items/{seeded.email_id}/apply",
+        data={"csrf_token": token_of(reviewer, seeded.email_id), "account_id": seeded.account_id},
+    )
+    assert answer.status_code == 409
+    assert f"already changed account {other}" in answer.get_data(as_text=True)
+    assert accounts.find_one({"_id": seeded.account_id}) == before
+    assert _item(seeded.email_id)["status"] != "closed"
