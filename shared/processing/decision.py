@@ -398,9 +398,9 @@ def _automated_only(email: ParsedEmail, extraction: Extraction, match: Match) ->
     carry compliance wording: law firms and courts send through mailing platforms that add
     ``List-Unsubscribe``, and a cease request about a named account stops collection however
     it was sent (a newsletter about disputes names no account). Their subject and quoted
-    history are not read for it (an out-of-office reply quotes our subject back), nor the rules
-    extractor's intent, which reads them. A bounce quotes our own letter, rights notice
-    included: it is never read for compliance."""
+    history are not read for it (an out-of-office reply quotes our subject back): the rules
+    extractor reads such mail without them, and its intent counts with the wording's. A bounce
+    quotes our own letter, rights notice included: it is never read for compliance."""
     if email.automated is None:
         return False
     if email.automated == AUTO_GENERATED:
@@ -411,7 +411,8 @@ def _automated_only(email: ParsedEmail, extraction: Extraction, match: Match) ->
         )
     if email.automated == BOUNCE or not match.by_reference:
         return True
-    return body_compliance_hit(email) is None
+    # the rules read such mail without its subject and quoted history (the pipeline)
+    return extraction.intent not in COMPLIANCE_INTENTS and body_compliance_hit(email) is None
 
 
 def _automated(email: ParsedEmail, confidence: float) -> Decision:

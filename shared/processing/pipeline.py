@@ -363,9 +363,12 @@ class Pipeline:
         claude = self.deps.claude
         # mail no person wrote is not worth a model call (a machine notice that answers
         # nothing, auto_generated, may carry a payment or a bankruptcy: Claude reads it)
-        if claude is None or email.automated not in (None, AUTO_GENERATED):
-            if claude is None:
-                run.trace.warnings.append("claude_not_configured")
+        if email.automated not in (None, AUTO_GENERATED):
+            # what the sender wrote, not the subject an auto-reply quotes from ours nor the
+            # quoted history: the decision reads compliance in bulk mail from this alone
+            return self._rules(replace(email, subject="", quoted_text=""), degraded=False)
+        if claude is None:
+            run.trace.warnings.append("claude_not_configured")
             return self._rules(email, degraded=False)
         breaker = self.deps.breakers("claude")
         if breaker.is_open():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -247,3 +248,53 @@ def test_the_automated_mail_metric_accepts_only_known_kinds(kind: str) -> None:
     assert validate_metric("automated_mail", 1, {"kind": kind}) == 1.0
     with pytest.raises(InvalidMetric):
         validate_metric("automated_mail", 1, {"kind": "jane@example.org"})
+
+
+@pytest.mark.parametrize(
+    ("headers", "body"),
+    [
+        (
+            "Subject: CASE-2024-0001\r\nList-Unsubscribe: <mailto:u@lawmail.example>\r\n",
+            "Our client, holder of CASE-2024-0001, reports harassment by your callers. "
+            "No further contact, please.",
+        ),
+        (
+            "Subject: Re: CASE-2024-0001\r\nAuto-Submitted: auto-replied\r\n",
+            "My lawyer handles this matter now; you are harassing me.",
+        ),
+    ],
+    ids=["bulk", "auto-reply"],
+)
+def test_what_only_the_rules_keywords_recognise_in_the_body_still_holds(
+    headers: str, body: str
+) -> None:
+    """The rules extractor reads bulk mail and auto-replies (no model call), without their
+    subject and quoted history: its compliance intent from the body counts."""
+    from shared.config import load_settings
+    from shared.extraction.rules import RulesExtractor
+
+    email = parse_email(mime(headers, body))
+    rules = RulesExtractor(load_settings({}), degraded=False)
+    h = harness(email=email)
+    h.rules.result = rules.extract(replace(email, subject="", quoted_text=""))
+    run(h)
+    assert h.store.reports["em-auto-0001"].decision != AUTOMATED
+    assert h.accounts.documents["ACC-1001"]["hold"]["active"] is True
+    assert [m.kind for m in h.store.outbox] == ["compliance_alert"]
+
+
+def test_the_rules_read_automated_mail_without_its_subject_and_quoted_history() -> None:
+    email = parse_email(
+        mime("Subject: Your dispute of CASE-2024-0001\r\nPrecedence: bulk\r\n", "Newsletter.")
+    )
+    h = harness(email=email)
+    seen: list[Any] = []
+    extract = h.rules.extract
+
+    def recording(parsed: Any) -> Any:
+        seen.append(parsed)
+        return extract(parsed)
+
+    h.rules.extract = recording  # type: ignore[method-assign]
+    run(h)
+    assert [(e.subject, e.quoted_text, e.text) for e in seen] == [("", "", "Newsletter.")]
