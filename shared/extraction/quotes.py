@@ -13,10 +13,11 @@ Spanish, Italian and Dutch introduce an earlier message.
   ``Messaggio originale``, ``Oorspronkelijk bericht`` …), or Apple Mail's ``Begin forwarded
   message:`` (``Anfang der weitergeleiteten Nachricht:``, ``Début du message réexpédié :`` …);
 - an Outlook header block: a *from* line (``From:``, ``Von:``, ``De :``, ``Da:``, ``Van:``)
-  followed within six lines by a *sent* or *date* line (``Sent:``, ``Gesendet:``,
+  followed within four lines by a *sent* or *date* line (``Sent:``, ``Gesendet:``,
   ``Envoyé :``, ``Enviado el:``, ``Inviato:``, ``Verzonden:``, ``Date:``, ``Fecha:`` …) and a
-  *subject* line (``Subject:``, ``Betreff:``, ``Objet :``, ``Asunto:``, ``Oggetto:``,
-  ``Onderwerp:``), optionally preceded by a line of underscores. Every mail client writes the
+  *subject* line within twelve (wrapped To and Cc lists may stand between: ``Subject:``,
+  ``Betreff:``, ``Objet :``, ``Asunto:``, ``Oggetto:``, ``Onderwerp:``, ``Assunto:``),
+  optionally preceded by a line of underscores. Every mail client writes the
   subject; a pasted bank-transfer receipt (``De:/Para:/Fecha:/Importe:``) does not, and stays
   the debtor's new text with whatever they wrote under it.
 
@@ -76,6 +77,8 @@ _BLOCK_LABELS = {
     "es": (("de",), ("enviado el", "enviado", "fecha"), ("asunto",)),
     "it": (("da",), ("inviato", "data"), ("oggetto",)),
     "nl": (("van",), ("verzonden", "datum"), ("onderwerp",)),
+    # Outlook's Portuguese block, as debtors abroad send it (only the block is read for it)
+    "pt": (("de",), ("enviado", "enviada", "data"), ("assunto",)),
 }
 
 
@@ -113,13 +116,12 @@ _INHERITED_SUBJECT_RE = re.compile(
 
 
 def _is_outlook_header(lines: list[str], index: int) -> bool:
-    """A *from* line followed, within six lines (To, Cc, Bcc, Importance may come between), by
-    a *sent* or *date* line and a *subject* line."""
+    """A *from* line followed by a *sent* or *date* line within four lines and a *subject*
+    line within twelve: To and Cc lists wrapped at 76 characters may stand between."""
     if not _FROM_RE.match(lines[index]):
         return False
-    window = lines[index + 1 : index + 7]
-    return any(_SENT_RE.match(line) for line in window) and any(
-        _SUBJECT_RE.match(line) for line in window
+    return any(_SENT_RE.match(line) for line in lines[index + 1 : index + 5]) and any(
+        _SUBJECT_RE.match(line) for line in lines[index + 1 : index + 13]
     )
 
 

@@ -396,3 +396,31 @@ def test_a_pasted_transfer_receipt_is_the_debtors_text_not_quoted_history(receip
     text = f"Here is my receipt:\n{receipt}\n\nI dispute the rest of the debt, send me proof."
     new, quoted = split_quoted(text)
     assert quoted == "" and "I dispute the rest" in new
+
+
+def test_an_outlook_header_with_wrapped_recipient_lists_is_still_a_header() -> None:
+    from shared.extraction.quotes import split_quoted
+
+    header = (
+        "From: Collections Team <team@collector.example>\n"
+        "Sent: Monday, June 1, 2026 10:15 AM\n"
+        "To: Jane Doe <jane@example.org>; John Doe <john@example.org>; Accounts\n"
+        " <accounts@example.org>; Billing <billing@example.org>; Someone Else\n"
+        " <someone@example.org>\n"
+        "Cc: Legal <legal@collector.example>; Team Lead\n"
+        " <lead@collector.example>\n"
+        "Subject: Your account CASE-2024-0001\n"
+    )
+    text = f"I paid this already on 1 June.\n\n{header}\n{COLLECTOR_LETTER}"
+    new, quoted = split_quoted(text)
+    assert new == "I paid this already on 1 June." and COLLECTOR_LETTER in quoted
+
+
+def test_a_portuguese_outlook_header_is_a_header() -> None:
+    from shared.extraction.quotes import split_quoted
+
+    text = (
+        "Já paguei.\n\nDe: Cobranças <c@collector.example>\nEnviado: segunda-feira\n"
+        "Para: Maria\nAssunto: Conta CASE-2024-0001\n\nCarta anterior."
+    )
+    assert split_quoted(text) == ("Já paguei.", text[text.index("De:") :])
