@@ -189,7 +189,8 @@ def _parser_for(annotation: Any) -> Any:
 
 
 _LOCAL_MONGODB_URI = SecretStr("mongodb://127.0.0.1:27017")
-_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# What the logging module's setLevel takes by name (WARN and FATAL are its aliases).
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL", "FATAL", "NOTSET")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -20,15 +20,26 @@ def test_a_function_user_can_use_every_table_after_the_grants(stack_env: dict) -
         grant([role])  # idempotent: the next migration grants again
         with get_engine().connect() as conn:
             # by oid: the planner may test the privilege on rows of other schemas first
+            # each privilege on its own: has_table_privilege is true when any one listed is held
             missing = conn.execute(
                 text(
-                    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                    " WHERE n.nspname = 'public' AND ("
-                    " (c.relkind IN ('r', 'p') AND NOT has_table_privilege(:role, c.oid,"
-                    "  'SELECT, INSERT, UPDATE, DELETE'))"
-                    " OR (c.relkind = 'S' AND NOT has_sequence_privilege(:role, c.oid, 'USAGE')))"
+                    "SELECT c.relname, p.privilege FROM pg_class c"
+                    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                    " CROSS JOIN unnest(CAST(:privileges AS text[])) AS p(privilege)"
+                    " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')"
+                    " AND NOT has_table_privilege(:role, c.oid, p.privilege)"
+                    " UNION ALL"
+                    " SELECT c.relname, p.privilege FROM pg_class c"
+                    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                    " CROSS JOIN unnest(CAST(:sequence_privileges AS text[])) AS p(privilege)"
+                    " WHERE n.nspname = 'public' AND c.relkind = 'S'"
+                    " AND NOT has_sequence_privilege(:role, c.oid, p.privilege)"
                 ),
-                {"role": role},
+                {
+                    "role": role,
+                    "privileges": ["SELECT", "INSERT", "UPDATE", "DELETE"],
+                    "sequence_privileges": ["USAGE", "SELECT", "UPDATE"],
+                },
             ).all()
             count = conn.execute(
                 text("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
