@@ -370,6 +370,11 @@ class Pipeline:
         if claude is None:
             run.trace.warnings.append("claude_not_configured")
             return self._rules(email, degraded=False)
+        return self._from_claude(run, email, claude)
+
+    def _from_claude(self, run: _Run, email: ParsedEmail, claude: Extractor) -> Extraction:
+        """Claude's reading through its breaker, or the rules' (degraded) when Claude cannot
+        give one: breaker open, request rejected, or on late deliveries (:meth:`_falls_back`)."""
         breaker = self.deps.breakers("claude")
         if breaker.is_open():
             run.trace.warnings.append("claude_breaker_open")
