@@ -60,24 +60,34 @@ def grantees(outputs: dict[str, Any]) -> list[str]:
     return found
 
 
-def _quoted(user: str) -> str:
-    return '"' + user.replace('"', '""') + '"'
+# The role travels as a bound parameter and is quoted by Postgres itself (format's %I): no SQL
+# text is ever built from a value here. set_config(..., true) lasts for the transaction only.
+_GRANTEE = "SELECT set_config('inbound.grantee', :role, true)"
+_GRANT = """
+DO $grant$
+DECLARE
+    grantee text := current_setting('inbound.grantee');
+BEGIN
+    EXECUTE format('GRANT USAGE ON SCHEMA public TO %I', grantee);
+    EXECUTE format(
+        'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO %I', grantee);
+    EXECUTE format(
+        'GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO %I', grantee);
+END
+$grant$
+"""
 
 
 def grant(users: list[str]) -> None:
+    from sqlalchemy import text
+
     from shared.db.engine import dispose_engine, get_engine
 
     try:
         with get_engine().begin() as connection:
             for user in users:
-                role = _quoted(user)
-                connection.exec_driver_sql(f"GRANT USAGE ON SCHEMA public TO {role}")
-                connection.exec_driver_sql(
-                    f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
-                )
-                connection.exec_driver_sql(
-                    f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {role}"
-                )
+                connection.execute(text(_GRANTEE), {"role": user})
+                connection.execute(text(_GRANT))
                 print(f"granted table access to {user}")
     finally:
         dispose_engine()

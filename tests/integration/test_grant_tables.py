@@ -12,7 +12,7 @@ from shared.db.engine import get_engine
 
 
 def test_a_function_user_can_use_every_table_after_the_grants(stack_env: dict) -> None:
-    role = f"grant_probe_{uuid.uuid4().hex[:12]}"
+    role = f"probe-{uuid.uuid4().hex[:12]}@project.iam"  # shaped like an IAM database user
     with get_engine().begin() as conn:
         conn.execute(text(f'CREATE ROLE "{role}"'))
     try:
