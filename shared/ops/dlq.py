@@ -140,24 +140,19 @@ class DeadLetterQueue:
 
     def release(self, letters: list[DeadLetter]) -> None:
         """Make leased messages available again at once."""
-        if letters:
-            self.subscriber.modify_ack_deadline(
-                request={
-                    "subscription": self.subscription,
-                    "ack_ids": [letter.ack_id for letter in letters],
-                    "ack_deadline_seconds": 0,
-                },
-                timeout=self._settings.ops_timeout_seconds,
-            )
+        self._lease(letters, 0)
 
     def keep(self, letters: list[DeadLetter]) -> None:
         """Extend the leases of ``letters`` to Pub/Sub's longest, :data:`KEEP_SECONDS`."""
+        self._lease(letters, KEEP_SECONDS)
+
+    def _lease(self, letters: list[DeadLetter], seconds: int) -> None:
         if letters:
             self.subscriber.modify_ack_deadline(
                 request={
                     "subscription": self.subscription,
                     "ack_ids": [letter.ack_id for letter in letters],
-                    "ack_deadline_seconds": KEEP_SECONDS,
+                    "ack_deadline_seconds": seconds,
                 },
                 timeout=self._settings.ops_timeout_seconds,
             )

@@ -45,6 +45,17 @@ def _message(email_id: str, kind: str = "debt_update") -> OutboxMessage:
     return OutboxMessage(kind, f"{email_id}:{kind}", "staff@localhost", "subject", "body\n")
 
 
+def _lease_ends_in(email_id: str, seconds: float) -> None:
+    with transaction() as session:
+        session.execute(
+            text(
+                "UPDATE emails SET lease_expires_at = now() + make_interval(secs => :s) "
+                "WHERE email_id = :id"
+            ),
+            {"id": email_id, "s": seconds},
+        )
+
+
 def test_claim_inserts_leases_counts_and_refuses_a_second_holder(stack_env: dict) -> None:
     store = PostgresProcessingStore(lease_seconds=60)
     n = notice(f"em-claim-{uuid.uuid4().hex}")
@@ -66,14 +77,7 @@ def test_an_expired_lease_can_be_taken_over(stack_env: dict) -> None:
     store = PostgresProcessingStore(lease_seconds=60)
     n = notice(f"em-claim-{uuid.uuid4().hex}")
     store.claim(n, correlation_id="corr-claim-0002", owner="crashed")
-    with transaction() as session:
-        session.execute(
-            text(
-                "UPDATE emails SET lease_expires_at = now() - interval '1 second' "
-                "WHERE email_id = :id"
-            ),
-            {"id": n.email_id},
-        )
+    _lease_ends_in(n.email_id, -1)
     taken = store.claim(n, correlation_id="corr-claim-0002", owner="survivor")
     assert (taken.status, taken.attempts) == ("claimed", 2)
     # the crashed holder can no longer finish
@@ -87,14 +91,7 @@ def test_only_the_holder_renews_its_lease_and_only_while_processing(stack_env: d
     store = PostgresProcessingStore(lease_seconds=60)
     n = notice(f"em-claim-{uuid.uuid4().hex}")
     store.claim(n, correlation_id="corr-claim-0004", owner="slow")
-    with transaction() as session:  # most of the lease gone
-        session.execute(
-            text(
-                "UPDATE emails SET lease_expires_at = now() + interval '5 seconds' "
-                "WHERE email_id = :id"
-            ),
-            {"id": n.email_id},
-        )
+    _lease_ends_in(n.email_id, 5)  # most of the lease gone
     assert store.renew(n.email_id, owner="someone-else") is False
     assert store.renew(n.email_id, owner="slow") is True
     with transaction() as session:
@@ -104,14 +101,7 @@ def test_only_the_holder_renews_its_lease_and_only_while_processing(stack_env: d
         ).scalar_one()
     assert left.total_seconds() > 55  # a whole lease again
     # taken over after expiry: the old holder's renewal fails
-    with transaction() as session:
-        session.execute(
-            text(
-                "UPDATE emails SET lease_expires_at = now() - interval '1 second' "
-                "WHERE email_id = :id"
-            ),
-            {"id": n.email_id},
-        )
+    _lease_ends_in(n.email_id, -1)
     assert store.claim(n, correlation_id="corr-claim-0004", owner="redelivery").status == (
         "claimed"
     )
