@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from shared.extraction.models import ParsedEmail
 
@@ -73,15 +73,36 @@ _CURRENCY_BEFORE_RE = re.compile(r"(?:€|\$|£|¥|\b(?:eur|usd|gbp|chf))\s?$", 
 _PREFIX_RE = re.compile(r"^[^\W\d_]{1,6}$")
 
 
-@dataclass(frozen=True)
-class _Token:
+_ASCII_DIGIT = re.compile(r"[0-9]")
+
+
+def _has_digit(value: str) -> bool:
+    """``any(ch.isdigit() for ch in value)``, without a Python loop for ASCII text."""
+    if value.isascii():
+        return _ASCII_DIGIT.search(value) is not None
+    return any(ch.isdigit() for ch in value)
+
+
+class _Token(NamedTuple):
     text: str
     start: int
     end: int
+    digit: bool  # holds a digit as written or once normalised (``½`` is ``1⁄2``)
 
 
 def _tokens(text: str) -> list[_Token]:
-    return [_Token(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(text)]
+    if text.isascii():  # most mail: a digit is 0-9, and NFKC changes nothing
+        return [
+            _Token(m.group(), m.start(), m.end(), _ASCII_DIGIT.search(m.group()) is not None)
+            for m in _TOKEN_RE.finditer(text)
+        ]
+    return [
+        _Token(
+            value, m.start(), m.end(), _has_digit(value) or _has_digit(normalise_reference(value))
+        )
+        for m in _TOKEN_RE.finditer(text)
+        for value in (m.group(),)
+    ]
 
 
 def _in_the_clear(text: str, token: _Token) -> bool:
@@ -97,26 +118,12 @@ def _in_the_clear(text: str, token: _Token) -> bool:
     return not (_CURRENCY_BEFORE_RE.search(before) or _PHONE_LABEL_RE.search(before))
 
 
-_ASCII_DIGIT = re.compile(r"[0-9]")
-
-
-def _has_digit(value: str) -> bool:
-    """``any(ch.isdigit() for ch in value)``, without a Python loop for ASCII text."""
-    if value.isascii():
-        return _ASCII_DIGIT.search(value) is not None
-    return any(ch.isdigit() for ch in value)
-
-
-def _looks_like_reference(text: str, token: _Token, *, labelled: bool) -> bool:
-    value = token.text.rstrip("./-")
-    # ASCII normalises to itself less its punctuation: without a digit, its key has none
-    if (value.isascii() and not _has_digit(value)) or not _has_digit(
-        key := normalise_reference(value)
-    ):
+def _looks_like_reference(text: str, token: _Token) -> bool:
+    if not token.digit:  # most words: neither the value nor its key holds a digit
         return False
-    if labelled:
-        return MIN_LABELLED_KEY_LENGTH <= len(key) <= MAX_KEY_LENGTH
-    if not MIN_KEY_LENGTH <= len(key) <= MAX_KEY_LENGTH:
+    value = token.text.rstrip("./-")
+    key = normalise_reference(value)
+    if not (_has_digit(key) and MIN_KEY_LENGTH <= len(key) <= MAX_KEY_LENGTH):
         return False
     if key.isdigit() and len(key) < MIN_BARE_DIGITS:
         return False
@@ -147,19 +154,37 @@ def _joinable_digits(text: str, token: _Token) -> bool:
 
 def _joined(text: str, tokens: list[_Token]) -> Iterable[str]:
     """Digit groups written with single spaces (``4471 0815 22``) and a short letter prefix
-    before digits (``CASE 2024/00123``), joined."""
-    for index, first in enumerate(tokens):
-        prefixed = bool(_PREFIX_RE.match(first.text)) and first.text.casefold() not in _NOT_PREFIXES
-        if not (prefixed or _joinable_digits(text, first)):
+    before digits (``CASE 2024/00123``), joined.
+
+    Only a pair one space apart whose second token holds a digit can start a group, so the
+    dearer checks run for those pairs alone."""
+    joinable: dict[int, bool] = {}
+
+    def can_join(index: int) -> bool:
+        if index not in joinable:
+            joinable[index] = _joinable_digits(text, tokens[index])
+        return joinable[index]
+
+    def spaced(index: int) -> bool:  # token ``index + 1`` follows one space after ``index``
+        after = tokens[index].end
+        return tokens[index + 1].start == after + 1 and text[after] == " "
+
+    last = len(tokens) - 1
+    for index in range(last):
+        first, second = tokens[index], tokens[index + 1]
+        if not (second.digit and spaced(index) and can_join(index + 1)):
             continue
-        group = [first]
-        for following in tokens[index + 1 : index + 3]:
-            if text[group[-1].end : following.start] != " ":
-                break
-            if not _joinable_digits(text, following):
-                break
-            group.append(following)
-            yield " ".join(t.text for t in group)
+        prefixed = bool(_PREFIX_RE.match(first.text)) and first.text.casefold() not in _NOT_PREFIXES
+        if not (prefixed or can_join(index)):
+            continue
+        yield f"{first.text} {second.text}"
+        if (
+            index + 2 <= last
+            and tokens[index + 2].digit
+            and spaced(index + 1)
+            and can_join(index + 2)
+        ):
+            yield f"{first.text} {second.text} {tokens[index + 2].text}"
 
 
 _LABELLED_RE = re.compile(r"[^\W_][\w./-]*(?: [^\W_][\w./-]*){0,3}")
@@ -185,7 +210,7 @@ def _labelled_values(text: str) -> Iterable[str]:
 def _free_tokens(text: str) -> Iterable[str]:
     tokens = _tokens(text)
     for token in tokens:
-        if _looks_like_reference(text, token, labelled=False):
+        if _looks_like_reference(text, token):
             yield token.text
     for joined in _joined(text, tokens):
         key = normalise_reference(joined)

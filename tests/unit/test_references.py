@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shared.accounts.model import reference_keys
 from shared.extraction.models import AttachmentInfo, ParsedEmail
@@ -189,3 +191,61 @@ def test_an_ascii_token_without_digits_has_no_digit_in_its_key() -> None:
     for value in ["".join(string.printable[i : i + 7]) for i in range(0, 100)]:
         if not any(ch.isdigit() for ch in value):
             assert not any(ch.isdigit() for ch in normalise_reference(value)), value
+
+
+def _plain_free_tokens(text: str) -> list[str]:
+    """The free-token rules stated plainly, token by token, with nothing skipped early."""
+    from shared.extraction import references as r
+
+    tokens = list(r._TOKEN_RE.finditer(text))
+
+    def clear(m: re.Match[str]) -> bool:
+        return r._in_the_clear(text, r._Token(m.group(), m.start(), m.end(), True))
+
+    def single(m: re.Match[str]) -> bool:
+        value = m.group().rstrip("./-")
+        key = normalise_reference(value)
+        return (
+            any(ch.isdigit() for ch in key)
+            and r.MIN_KEY_LENGTH <= len(key) <= r.MAX_KEY_LENGTH
+            and not (key.isdigit() and len(key) < r.MIN_BARE_DIGITS)
+            and not (r._DATE_RE.match(value) or r._AMOUNT_RE.match(value))
+            and clear(m)
+        )
+
+    def joinable(m: re.Match[str]) -> bool:
+        value = m.group().rstrip("./-")
+        return (
+            any(ch.isdigit() for ch in value)
+            and not (r._DATE_RE.match(value) or r._AMOUNT_RE.match(value))
+            and clear(m)
+        )
+
+    found = [m.group() for m in tokens if single(m)]
+    for index, first in enumerate(tokens):
+        word = first.group()
+        prefixed = bool(r._PREFIX_RE.match(word)) and word.casefold() not in r._NOT_PREFIXES
+        if not (prefixed or joinable(first)):
+            continue
+        group = [first]
+        for following in tokens[index + 1 : index + 3]:
+            if text[group[-1].end() : following.start()] != " " or not joinable(following):
+                break
+            group.append(following)
+            joined = " ".join(m.group() for m in group)
+            key = normalise_reference(joined)
+            if r.MIN_KEY_LENGTH <= len(key) <= r.MAX_KEY_LENGTH and not key.isalpha():
+                found.append(joined)
+    return found
+
+
+_PIECES = [*"aZ09 ./-_:+@€$\n", "CASE ", "Ref ", "tel ", "www.", "http://", "½", "²", "Ａ１", "é"]
+_TOKEN_TEXT = st.lists(st.sampled_from(_PIECES), max_size=40).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TOKEN_TEXT)
+def test_the_free_token_scan_finds_what_the_plain_rules_find(text: str) -> None:
+    from shared.extraction.references import _free_tokens
+
+    assert list(_free_tokens(text)) == _plain_free_tokens(text)
