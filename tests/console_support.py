@@ -57,6 +57,25 @@ def mime_with_files(body: str, *files: tuple[str, str, bytes]) -> bytes:
     return message.as_bytes(policy=policy.SMTP)
 
 
+def in_attached_message(part_headers: bytes, body: bytes = b"data") -> bytes:
+    """A dispute whose forwarded message carries one part with ``part_headers``."""
+    inner = (
+        b"From: b@x.example\r\nSubject: inner\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="i"\r\n\r\n--i\r\n'
+        + part_headers
+        + b"\r\n\r\n"
+        + body
+        + b"\r\n--i--\r\n"
+    )
+    return (
+        b"From: a@sender.example\r\nSubject: I dispute this debt\r\nMIME-Version: 1.0\r\n"
+        b"Message-ID: <probe@x.example>\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+        b"Content-Type: text/plain\r\n\r\nI dispute this debt. Account 123.\r\n--b\r\n"
+        b"Content-Type: message/rfc822\r\n\r\n" + inner + b"\r\n--b--\r\n"
+    )
+
+
 def account_document(
     account_id: str, *, amount: float = 500.0, hold: bool = False
 ) -> dict[str, Any]:

@@ -32,6 +32,9 @@ IAP_ISSUER = "https://cloud.google.com/iap"
 IAP_KEYS_URL = "https://www.gstatic.com/iap/verify/public_key"
 IAP_HEADER = "x-goog-iap-jwt-assertion"
 KEYS_TTL_SECONDS = 3600.0
+# IAP rotates its keys rarely; a token naming a key not yet seen refetches them at most this
+# often, so forged tokens cannot queue every sign-in behind fetches of the keys.
+KEYS_REFETCH_SECONDS = 60.0
 KEYS_TIMEOUT_SECONDS = 10.0
 
 
@@ -93,21 +96,32 @@ def fetch_iap_keys() -> Mapping[str, str]:
 
 
 class IapVerifier:
-    """Verifies IAP's JWT; keys cached for an hour (refetched once on an unknown key id)."""
+    """Verifies IAP's JWT; keys cached for an hour (refetched on an unknown key id, at most
+    once per :data:`KEYS_REFETCH_SECONDS`)."""
 
-    def __init__(self, audience: str, fetch_keys: KeyFetcher = fetch_iap_keys) -> None:
+    def __init__(
+        self,
+        audience: str,
+        fetch_keys: KeyFetcher = fetch_iap_keys,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._audience = audience
         self._fetch = fetch_keys
+        self._clock = clock
         self._keys: Mapping[str, str] = {}
-        self._fetched_at = 0.0
+        self._fetched_at = float("-inf")
+        self._tried_at = float("-inf")  # the last fetch, whether it succeeded or not
         self._lock = threading.Lock()
 
-    def _current_keys(self, kid: str | None) -> Mapping[str, str]:
+    def _current_keys(self, kid: str) -> Mapping[str, str]:
         with self._lock:
-            stale = time.monotonic() - self._fetched_at > KEYS_TTL_SECONDS
-            if stale or (kid is not None and kid not in self._keys):
+            now = self._clock()
+            stale = now - self._fetched_at > KEYS_TTL_SECONDS
+            unknown = kid not in self._keys and now - self._tried_at > KEYS_REFETCH_SECONDS
+            if stale or unknown:
+                self._tried_at = now
                 self._keys = dict(self._fetch())
-                self._fetched_at = time.monotonic()
+                self._fetched_at = self._clock()
             return self._keys
 
     def email(self, assertion: str) -> str:
@@ -116,10 +130,12 @@ class IapVerifier:
         if not self._audience:
             raise NotSignedIn("CONSOLE_IAP_AUDIENCE is not set")
         try:
-            header = jwt.decode_header(assertion)  # type: ignore[no-untyped-call]
+            kid = jwt.decode_header(assertion).get("kid")  # type: ignore[no-untyped-call]
+            if not isinstance(kid, str):  # IAP always names its key; JSON could give a dict
+                raise NotSignedIn("IAP assertion refused: no key id")
             claims = jwt.decode(  # type: ignore[no-untyped-call]
                 assertion,
-                certs=self._current_keys(header.get("kid")),
+                certs=self._current_keys(kid),
                 audience=self._audience,
             )
         except (ValueError, exceptions.GoogleAuthError) as exc:

@@ -6,18 +6,31 @@ to text with hidden content dropped), so no HTML of the email ever reaches the b
 escape it as text. Remote images are never loaded (there is no ``<img>`` of the email, and the
 Content-Security-Policy allows images only from the console). Attachments are served through
 the console, by index, with ``Content-Disposition`` and a type from a short safe list.
+
+The message is the sender's: it is parsed as the processor parses it (nesting and parts bounded
+by :func:`shared.mime_depth.parse_within_depth`, each header read through the processor's
+guarded helpers), so no header of any part, attached messages' included, can fail a page. A
+part whose headers cannot be read is listed as ``attachment-N``; a message nested too deep to
+parse raises :class:`MimeNestedTooDeep`, as :func:`parse` does.
 """
 
 from __future__ import annotations
 
-import email
 from dataclasses import dataclass
-from email import policy
-from email.message import EmailMessage
+from email.message import Message
 from typing import Any
 
-from shared.extraction.email_parser import parse_email
+from shared.extraction.email_parser import (
+    _PARSE_ERRORS,
+    MimeNestedTooDeep,
+    _content_type,
+    _filename,
+    _parse_policy,
+    _payload_bytes,
+    parse_email,
+)
 from shared.extraction.models import ParsedEmail
+from shared.mime_depth import MimeTooDeep, parse_within_depth
 
 # Shown inline (PDF in the browser's viewer, images); everything else is downloaded as bytes.
 INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/gif"})
@@ -47,19 +60,27 @@ def split_gcs_uri(uri: str) -> tuple[str, str]:
 
 
 def parse(raw: bytes) -> ParsedEmail:
+    """The processor's reading; raises only :class:`MimeNestedTooDeep`."""
     return parse_email(raw)
 
 
-def _parts(raw: bytes) -> list[EmailMessage]:
-    message = email.message_from_bytes(raw, policy=policy.default)
-    found: list[EmailMessage] = []
-    for part in message.walk():
-        if part.is_multipart():
-            continue
-        disposition = (part.get_content_disposition() or "").lower()
-        if disposition == "attachment" or part.get_filename():
-            found.append(part)
-    return found
+def _parts(raw: bytes) -> list[Message]:
+    try:
+        message = parse_within_depth(raw, _parse_policy())
+    except MimeTooDeep as too_deep:
+        raise MimeNestedTooDeep(str(too_deep)) from None
+    except _PARSE_ERRORS:
+        return []  # the processor reads nothing of it either
+    return [part for part in message.walk() if not part.is_multipart() and _is_attachment(part)]
+
+
+def _is_attachment(part: Message) -> bool:
+    try:
+        return part.get_content_disposition() == "attachment" or bool(part.get_filename())
+    except _PARSE_ERRORS:
+        # A disposition or name nobody can read (an attached message's headers are the
+        # sender's, checked by no one): listed under a made-up name rather than hidden.
+        return True
 
 
 def _safe_name(name: str | None, index: int) -> str:
@@ -67,31 +88,32 @@ def _safe_name(name: str | None, index: int) -> str:
     return cleaned or f"attachment-{index}"
 
 
+def _describe(index: int, part: Message) -> tuple[Attachment, bytes]:
+    data = _payload_bytes(part)
+    content_type = _content_type(part)
+    inline = content_type in INLINE_TYPES
+    listed = Attachment(
+        index=index,
+        filename=_safe_name(_filename(part), index),
+        content_type=content_type if inline else DOWNLOAD_TYPE,
+        size=len(data),
+        inline=inline,
+    )
+    return listed, data
+
+
 def attachments(raw: bytes) -> list[Attachment]:
-    listed = []
-    for index, part in enumerate(_parts(raw)):
-        payload = part.get_payload(decode=True)
-        size = len(payload) if isinstance(payload, bytes) else 0
-        content_type = part.get_content_type().lower()
-        listed.append(
-            Attachment(
-                index=index,
-                filename=_safe_name(part.get_filename(), index),
-                content_type=content_type if content_type in INLINE_TYPES else DOWNLOAD_TYPE,
-                size=size,
-                inline=content_type in INLINE_TYPES,
-            )
-        )
-    return listed
+    """The attachments, in order; raises only :class:`MimeNestedTooDeep`."""
+    return [_describe(index, part)[0] for index, part in enumerate(_parts(raw))]
 
 
 def attachment_bytes(raw: bytes, index: int) -> tuple[Attachment, bytes] | None:
+    """Attachment ``index`` and its bytes, None if there is none; raises only
+    :class:`MimeNestedTooDeep`."""
     parts = _parts(raw)
     if not 0 <= index < len(parts):
         return None
-    payload = parts[index].get_payload(decode=True)
-    data = payload if isinstance(payload, bytes) else b""
-    return attachments(raw)[index], data
+    return _describe(index, parts[index])
 
 
 def highlight(text: str, fields: dict[str, Any]) -> list[Segment]:

@@ -29,6 +29,7 @@ from shared.console.auth import ROLES, Identity
 from shared.console.updates import reading
 from shared.db.engine import get_engine
 from shared.errors import ProcessingError
+from shared.extraction.email_parser import MimeNestedTooDeep
 from shared.extraction.models import FIELD_NAMES, INTENTS
 from shared.logs import log_event
 
@@ -36,6 +37,9 @@ logger = logging.getLogger(__name__)
 
 auth = Blueprint("auth", __name__)
 staff = Blueprint("staff", __name__)
+
+# The processor failed the same message permanently: reloading will not help.
+_UNREADABLE = "The raw email could not be read: its MIME parts nest too deeply."
 
 
 def _deps() -> Any:
@@ -82,6 +86,8 @@ def dev_sign_in() -> Any:
             return render_template(
                 "sign_in.html", roles=ROLES, error="Give an address and a role."
             ), 400
+        # A new identity starts a new session: no CSRF token or message of the last one.
+        session.clear()
         session["dev_identity"] = {"email": email, "roles": [role]}
         return redirect(url_for("ops.overview" if role == "operator" else "staff.queue"), 303)
     return render_template("sign_in.html", roles=ROLES, error=None)
@@ -89,7 +95,7 @@ def dev_sign_in() -> Any:
 
 @auth.route("/sign-out", methods=["POST"])
 def sign_out() -> Any:
-    session.pop("dev_identity", None)
+    session.clear()
     return redirect(url_for("auth.signed_out"), 303)
 
 
@@ -167,7 +173,11 @@ def _load_email(item: dict[str, Any]) -> tuple[Any, list[email_view.Attachment],
             error_type=type(exc).__name__,
         )
         return None, [], "The raw email could not be read from storage just now."
-    return email_view.parse(raw), email_view.attachments(raw), None
+    try:
+        return email_view.parse(raw), email_view.attachments(raw), None
+    except MimeNestedTooDeep:
+        log_event(logger, "console_email_unreadable", level=logging.WARNING)
+        return None, [], _UNREADABLE
 
 
 def _render_item(email_id: str, *, message: str | None = None, status: int = 200) -> Any:
@@ -374,7 +384,10 @@ def attachment(email_id: str, index: int) -> Any:
         raw = _deps().raw_emails().read(bucket, name)
     except (ValueError, ProcessingError):
         abort(Response("storage unavailable", 503))
-    found = email_view.attachment_bytes(raw, index)
+    try:
+        found = email_view.attachment_bytes(raw, index)
+    except MimeNestedTooDeep:
+        return render_template("error.html", status=422, message=_UNREADABLE), 422
     if found is None:
         abort(404)
     info, data = found

@@ -18,6 +18,7 @@ from shared.config import get_settings
 from shared.console.app import create_app
 from shared.db.engine import get_engine
 from tests.console_support import Seeded, seed_item
+from tests.intake_payloads.hostile import nested
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -518,3 +519,61 @@ def test_an_email_that_already_changed_another_account_is_not_applied_twice(
     assert f"already changed account {other}" in answer.get_data(as_text=True)
     assert accounts.find_one({"_id": seeded.account_id}) == before
     assert _item(seeded.email_id)["status"] != "closed"
+
+
+@pytest.mark.parametrize(
+    "part_headers",
+    [
+        b"Content-Disposition: attachment; filename*0*",  # IndexError in the stdlib
+        b"Content-Disposition: attachment; filename=a.pdf " + b"(" * 900,  # RecursionError
+    ],
+    ids=["index-error", "recursion"],
+)
+def test_an_attached_message_with_headers_the_stdlib_fails_on_still_opens(
+    app: Any, accounts: Any, part_headers: bytes
+) -> None:
+    """The webhook checks the message's own parts, not those of a message attached to it: a
+    sender must not be able to make the review of their own dispute unopenable."""
+    from tests.console_support import in_attached_message
+
+    seeded = seed_item(
+        accounts,
+        raw=in_attached_message(part_headers),
+        intent="dispute",
+        reasons=("compliance:dispute",),
+        kind="compliance_alert",
+        evidence="I dispute this debt",
+    )
+    reviewer = sign_in(app, "rita@example.com", "reviewer")
+    page = reviewer.get(f"/items/{seeded.email_id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "I dispute this debt" in html
+    assert "attachment-0" in html
+    download = reviewer.get(f"/items/{seeded.email_id}/attachments/0")
+    assert download.status_code == 200 and download.data == b"data"
+    assert download.mimetype == "application/octet-stream"
+    assert download.headers["Content-Disposition"] == "attachment; filename=attachment-0"
+    assert _audit(seeded.email_id) == ["claim"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        nested(40, "console-deep"),
+        # the stdlib's parser runs out of recursion on this header while it parses
+        b"From: a@sender.example\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: application/pdf; name=a.pdf " + b"(" * 900 + b"\r\n\r\ndata\r\n",
+    ],
+    ids=["nested-too-deep", "recursion-while-parsing"],
+)
+def test_a_stored_message_nested_too_deep_opens_saying_it_could_not_be_read(
+    app: Any, accounts: Any, raw: bytes
+) -> None:
+    seeded = seed_item(accounts, raw=raw)
+    reviewer = sign_in(app, "rita@example.com", "reviewer")
+    page = reviewer.get(f"/items/{seeded.email_id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "could not be read" in html
+    assert CSRF.search(html)  # the actions are there: the item can still be handled
+    download = reviewer.get(f"/items/{seeded.email_id}/attachments/0")
+    assert download.status_code == 422 and "could not be read" in download.get_data(as_text=True)

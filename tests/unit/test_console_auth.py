@@ -3,6 +3,8 @@ configuration, the development sign-in only where allowed; CSRF and security hea
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from typing import Any
 
@@ -33,8 +35,8 @@ from shared.console.security import (
 AUDIENCE = "/projects/123/global/backendServices/456"
 
 
-def _key() -> tuple[Any, str]:
-    private = ec.generate_private_key(ec.SECP256R1())
+def _key(key_id: str | None = "k1", private: Any = None) -> tuple[Any, str]:
+    private = private or ec.generate_private_key(ec.SECP256R1())
     pem = private.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -43,11 +45,14 @@ def _key() -> tuple[Any, str]:
     public = private.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    return crypt.ES256Signer.from_string(pem, key_id="k1"), public.decode()
+    return crypt.ES256Signer.from_string(pem, key_id=key_id), public.decode()
 
 
-SIGNER, PUBLIC = _key()
+_IAP_KEY = ec.generate_private_key(ec.SECP256R1())
+SIGNER, PUBLIC = _key(private=_IAP_KEY)
+UNNAMED_SIGNER, _ = _key(None, private=_IAP_KEY)  # IAP's key, its id left out
 OTHER_SIGNER, _ = _key()
+ROTATED_SIGNER, ROTATED_PUBLIC = _key("k2")  # a key IAP publishes later
 
 
 def _token(signer: Any = SIGNER, **overrides: Any) -> str:
@@ -232,3 +237,100 @@ def test_production_pages_open_with_a_valid_iap_assertion_only() -> None:
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert client.get("/ops/trace", headers={IAP_HEADER: _token(OTHER_SIGNER)}).status_code == 401
     assert client.get("/queue", headers={IAP_HEADER: _token()}).status_code == 403
+
+
+def _b64(value: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize("kid", [{"a": 1}, ["k1"], 1, "missing"])
+def test_an_assertion_whose_key_id_is_not_a_string_is_a_401(kid: Any) -> None:
+    from shared.console.app import create_app
+
+    if kid == "missing":  # validly signed by IAP's key, without naming it
+        token = _token(UNNAMED_SIGNER)
+        assert "kid" not in jwt.decode_header(token)
+    else:
+        token = f"{_b64({'alg': 'ES256', 'typ': 'JWT', 'kid': kid})}.{_b64({'email': 'a@x'})}.c2ln"
+    verifier = IapVerifier(AUDIENCE, lambda: {"k1": PUBLIC})
+    assert verifier.email(_token()) == "rita@example.com"  # the keys are fetched and fresh
+    with pytest.raises(NotSignedIn):
+        verifier.email(token)
+    env = {
+        "APP_ENV": "production",
+        "CONSOLE_SECRET_KEY": "k" * 40,
+        "CONSOLE_IAP_AUDIENCE": AUDIENCE,
+        "CONSOLE_ROLES": "rita@example.com=operator",
+    }
+    app = create_app(load_settings(env), authenticator=_authenticator("rita@example.com=operator"))
+    client = app.test_client()
+    assert client.get("/ops/trace", headers={IAP_HEADER: _token()}).status_code == 200
+    assert client.get("/ops/trace", headers={IAP_HEADER: token}).status_code == 401
+
+
+def test_unknown_key_ids_refetch_the_keys_at_most_once_a_minute() -> None:
+    now = [1000.0]
+    published = {"k1": PUBLIC}
+    fetched: list[float] = []
+
+    def fetch() -> dict[str, str]:
+        fetched.append(now[0])
+        return dict(published)
+
+    verifier = IapVerifier(AUDIENCE, fetch, clock=lambda: now[0])
+    assert verifier.email(_token()) == "rita@example.com"
+    forged = [
+        f"{_b64({'alg': 'ES256', 'kid': f'bogus-{n}'})}.{_b64({'email': 'a@x'})}.c2ln"
+        for n in range(20)
+    ]
+    for token in forged:  # each would have fetched the keys, one at a time under a lock
+        with pytest.raises(NotSignedIn):
+            verifier.email(token)
+    assert fetched == [1000.0]
+    now[0] += 30
+    published["k2"] = ROTATED_PUBLIC  # IAP rotates: the new key is refused for a while
+    with pytest.raises(NotSignedIn):
+        verifier.email(_token(ROTATED_SIGNER))
+    assert fetched == [1000.0]
+    now[0] += 31  # more than a minute since the last fetch
+    assert verifier.email(_token(ROTATED_SIGNER)) == "rita@example.com"
+    assert fetched == [1000.0, 1061.0]
+    now[0] += 61
+    for token in forged:
+        with pytest.raises(NotSignedIn):
+            verifier.email(token)
+    assert fetched == [1000.0, 1061.0, 1122.0]
+    assert verifier.email(_token()) == "rita@example.com"
+
+
+def test_signing_in_and_out_start_a_new_session() -> None:
+    """A CSRF token or a message left by one identity never serves the next one."""
+    import re
+
+    from shared.console.app import create_app
+
+    form_token = re.compile(r'name="csrf_token" value="([^"]+)"')
+    client = create_app(load_settings({"CONSOLE_DEV_SIGN_IN": "true"})).test_client()
+
+    def sign_in_token() -> str:
+        return form_token.search(client.get("/dev/sign-in").get_data(as_text=True)).group(1)
+
+    first = sign_in_token()
+    form = {"csrf_token": first, "email": "sam@example.com", "role": "supervisor"}
+    assert client.post("/dev/sign-in", data=form).status_code == 303
+    second = sign_in_token()
+    assert second != first
+    with client.session_transaction() as session:
+        session["_flashes"] = [("message", "Applied to account ACC-1.")]  # sam's, not shown yet
+    form = {"csrf_token": second, "email": "rita@example.com", "role": "reviewer"}
+    assert client.post("/dev/sign-in", data=form).status_code == 303
+    with client.session_transaction() as session:
+        assert dict(session) == {
+            "dev_identity": {"email": "rita@example.com", "roles": ["reviewer"]}
+        }
+    third = sign_in_token()
+    assert third != second
+    assert client.post("/sign-out", data={"csrf_token": second}).status_code == 403
+    assert client.post("/sign-out", data={"csrf_token": third}).status_code == 303
+    with client.session_transaction() as session:
+        assert dict(session) == {}
