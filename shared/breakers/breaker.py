@@ -30,8 +30,11 @@ One difference of policy, kept on purpose: an excluded (not counted) exception i
 neither counts nor resets the streak (pybreaker counts it as a success): a 429 or a "not found"
 between two timeouts says nothing about whether the dependency is back.
 
-Time comes from the injected ``clock`` (timezone-aware UTC). If the store cannot be reached, the
-breaker behaves as closed (fail open) and logs ``breaker_store_unavailable``.
+Time comes from the injected ``clock`` (timezone-aware UTC). If the store cannot be reached
+(``breaker_store_unavailable`` is logged), the breaker goes by the row this instance last knew:
+known closed, or never read, it lets calls through (fail open: a store outage alone must not stop
+a closed breaker's calls); known open, it refuses them, and a trial that cannot be reserved is
+refused too (open stays open: never a flood of callers to a dependency last seen failing).
 """
 
 from __future__ import annotations
@@ -290,8 +293,11 @@ class SharedBreaker(pybreaker.CircuitBreaker):
         try:
             row = self._storage.reserve_trial(now, self.reset_timeout, self._trial_timeout)
         except Exception as exc:
-            log_store_unavailable(self.name, "reserve_trial", exc)
-            return _Ticket(0)  # fail open
+            # Not reserved within the store's budget: the breaker stays open for this caller.
+            # Letting it through would let every caller through (each one's reservation fails
+            # alike when Postgres is slow), uncounted, to a dependency last seen failing.
+            log_store_unavailable(self.name, "reserve_trial", exc, outcome="refused")
+            raise CircuitOpenError(self.name) from exc
         if row is None:
             # Someone else has the trial, or it already closed: look again before refusing.
             snap = self._storage.snapshot(now, fresh=True)

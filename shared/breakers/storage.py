@@ -16,8 +16,11 @@ snapshot.
 
 Reads are cached for ``cache_seconds`` (1 s in production): a closed breaker under load costs at
 most one ``SELECT`` per second per instance. A read that fails is logged
-(``breaker_store_unavailable``) and answered as a closed row, cached the same way: the breaker
-fails open. Writes raise; the breaker logs them the same way and carries on.
+(``breaker_store_unavailable``) and answered with the row this instance last knew, however old,
+cached the same way: a breaker known open stays open through a store outage, one known closed
+stays closed. Only a breaker that never read its row answers a fresh closed row (fail open): a
+store outage alone must not stop the calls of a closed breaker. Writes raise; the breaker logs
+them the same way and decides what the failed step means.
 """
 
 from __future__ import annotations
@@ -57,8 +60,8 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def log_store_unavailable(name: str, operation: str, exc: BaseException) -> None:
-    """The store could not be reached for ``operation``: the breaker goes on as if closed."""
+def log_store_unavailable(name: str, operation: str, exc: BaseException, **fields: str) -> None:
+    """The store could not be reached for ``operation``; ``fields`` say what the breaker did."""
     log_event(
         _logger,
         "breaker_store_unavailable",
@@ -66,6 +69,7 @@ def log_store_unavailable(name: str, operation: str, exc: BaseException) -> None
         breaker=name,
         operation=operation,
         error_type=type(exc).__name__,
+        **fields,
     )
 
 
@@ -86,6 +90,8 @@ class BreakerRowStorage(pybreaker.CircuitBreakerStorage):
         self.now()  # a clock returning naive datetimes is refused here, clearly
         self._cache_seconds = cache_seconds
         self._cached: tuple[BreakerSnapshot, datetime] | None = None
+        # The last row the store gave, kept when the cache is dropped: what a failed read answers.
+        self._known: BreakerSnapshot | None = None
         # pybreaker's constructor reads ``state``: until allow_io(), a fresh closed row answers,
         # so building a breaker on a cold start costs no round trip.
         self._io_allowed = False
@@ -116,16 +122,30 @@ class BreakerRowStorage(pybreaker.CircuitBreakerStorage):
         try:
             snap = self._store.read(self.name, now)
         except Exception as exc:
-            log_store_unavailable(self.name, "read", exc)
-            snap = BreakerSnapshot.closed(self.name)
+            return self._unreadable(exc, now)
         return self._remember(snap, now)
 
+    def _unreadable(self, exc: Exception, now: datetime) -> BreakerSnapshot:
+        """A failed read: the last known row (an open breaker must not open the way to its
+        dependency because Postgres is slow), or closed if none was ever read (fail open).
+        Cached like a row, so an outage costs one wait per ``cache_seconds``, not per call."""
+        known = self._known
+        if known is None:
+            snap, basis = BreakerSnapshot.closed(self.name), "never_read"
+        else:
+            snap, basis = known, "last_known"
+        log_store_unavailable(self.name, "read", exc, assumed_state=snap.state, basis=basis)
+        self._cached = (snap, now)
+        return snap
+
     def forget(self) -> None:
-        """Drop the cached row: the next read goes to the store."""
+        """Drop the cached row: the next read goes to the store (a failed one still answers
+        the last known row)."""
         self._cached = None
 
     def _remember(self, snap: BreakerSnapshot, now: datetime) -> BreakerSnapshot:
         self._cached = (snap, now)
+        self._known = snap
         return snap
 
     # -- pybreaker's interface ------------------------------------------------------------
@@ -193,9 +213,11 @@ class BreakerRowStorage(pybreaker.CircuitBreakerStorage):
     def reset_failures(self, now: datetime) -> None:
         """A success while closed: the streak starts again at zero."""
         self._store.reset_failures(self.name, now)
-        cached = self._cached
+        cached, known = self._cached, self._known
         if cached is not None and cached[0].state == CLOSED:
             self._cached = (replace(cached[0], failure_count=0), cached[1])
+        if known is not None and known.state == CLOSED:
+            self._known = replace(known, failure_count=0)
 
     def reserve_trial(
         self, now: datetime, reset_timeout: float, trial_timeout: float

@@ -216,3 +216,21 @@ class DownStore(MemoryBreakerStore):
 
             return down
         return super().__getattribute__(name)
+
+
+class FlakyStore(MemoryBreakerStore):
+    """The in-memory store whose operations named in ``down`` fail as if Postgres were too slow
+    to answer within the store's budget (the others work)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down: set[str] = set()
+
+    def __getattribute__(self, name: str) -> object:
+        if not name.startswith("_") and name in super().__getattribute__("down"):
+
+            def slow(*args: object, **kwargs: object) -> object:
+                raise TimeoutError("canceling statement due to lock timeout")
+
+            return slow
+        return super().__getattribute__(name)

@@ -15,7 +15,7 @@ from shared.breakers.breaker import SharedBreaker
 from shared.breakers.events import add_transition_listener, remove_transition_listener
 from shared.errors import BreakerOpenError, DependencyUnavailable, MissingObject
 from tests.fakes import RecordingMailer
-from tests.unit.breaker_fakes import DownStore, FakeClock, MemoryBreakerStore
+from tests.unit.breaker_fakes import DownStore, FakeClock, FlakyStore, MemoryBreakerStore
 
 
 class Outage(DependencyUnavailable):
@@ -273,6 +273,53 @@ def test_store_unavailable_fails_open_and_logs(caplog: pytest.LogCaptureFixture)
     events = [r.getMessage() for r in caplog.records]
     assert events.count("breaker_store_unavailable") >= 2
     assert mailer.sent == []
+
+
+def test_trial_that_cannot_be_reserved_is_refused(caplog: pytest.LogCaptureFixture) -> None:
+    store = FlakyStore()
+    breaker, _, clock, _ = make(store)
+    trip(breaker)
+    clock.advance(60)
+    store.down = {"reserve_trial"}
+    calls: list[int] = []
+    with caplog.at_level(logging.WARNING), pytest.raises(BreakerOpenError):
+        breaker.call(calls.append, 1)
+    assert calls == []
+    assert store.rows["claude"].state == "open"
+    [record] = [r for r in caplog.records if r.getMessage() == "breaker_store_unavailable"]
+    assert record.json_fields["operation"] == "reserve_trial"  # type: ignore[attr-defined]
+    assert record.json_fields["outcome"] == "refused"  # type: ignore[attr-defined]
+    store.down = set()
+    assert breaker.call(ok) == "ok"  # the store back: the trial is taken and closes it
+    assert store.rows["claude"].state == "closed"
+
+
+def test_failed_read_answers_the_last_known_row_not_closed() -> None:
+    store = FlakyStore()
+    breaker, _, clock, _ = make(store)
+    trip(breaker)
+    store.down = {"read", "reserve_trial"}
+    breaker._storage.forget()  # a dropped cache does not drop what was known
+    calls: list[int] = []
+    for advance in (0, 60, 600):  # before and after the trial is due
+        clock.advance(advance)
+        with pytest.raises(BreakerOpenError):
+            breaker.call(calls.append, 1)
+        assert breaker.snapshot().state == "open"
+    assert calls == []
+    store.down = set()
+    assert breaker.call(ok) == "ok"
+
+
+def test_failed_read_of_a_known_closed_breaker_lets_calls_through() -> None:
+    store = FlakyStore()
+    breaker, _, _, _ = make(store)
+    trip(breaker, 2)
+    store.down = {"read", "record_failure", "reset_failures"}
+    assert breaker.call(ok) == "ok"  # fail open: the closed path works without its store
+    with pytest.raises(Outage):
+        breaker.call(fail)
+    assert not breaker.is_open()
 
 
 def test_naive_clock_is_refused_clearly() -> None:
