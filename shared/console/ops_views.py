@@ -73,6 +73,22 @@ def _operator() -> Identity:
     return me
 
 
+_AUDIT = text(
+    "INSERT INTO ops_audit (actor, role, action, target, email_id) "
+    "VALUES (:actor, 'operator', :action, :target, :email_id)"
+)
+
+
+def _audit(me: Identity, action: str, target: str, email_id: str | None = None) -> None:
+    """Who did it, in ``ops_audit`` (append-only): forcing the MongoDB breaker open stops all
+    processing, and the trail of who did so belongs in the database, not in the logs, which
+    carry no staff address."""
+    with get_engine().begin() as conn:
+        conn.execute(
+            _AUDIT, {"actor": me.email, "action": action, "target": target, "email_id": email_id}
+        )
+
+
 def overview_data(conn: Any, today: date) -> dict[str, Any]:
     since = today - timedelta(days=OVERVIEW_DAYS - 1)
     rows = [dict(r) for r in conn.execute(_DAILY, {"since": since}).mappings()]
@@ -141,7 +157,7 @@ def overview() -> Any:
 
 @ops.route("/breakers", methods=["GET", "POST"])
 def breakers() -> Any:
-    _operator()
+    me = _operator()
     from shared import breakers as module
     from shared.metrics.collector import register_breaker_metrics
 
@@ -156,6 +172,7 @@ def breakers() -> Any:
             ), 400
         register_breaker_metrics()
         forced[action](name)
+        _audit(me, f"breaker_{action}", name)
         log_event(logger, "console_breaker_forced", breaker=name, action=action)
         flash(f"Breaker {name}: {action} done.")
         return redirect(url_for("ops.breakers"), 303)
@@ -172,7 +189,7 @@ def _queue() -> Any:
 
 @ops.route("/dead-letters", methods=["GET", "POST"])
 def dead_letters() -> Any:
-    _operator()
+    me = _operator()
     queue = _queue()
     letters = queue.pull_all(limit=100)
     try:
@@ -184,6 +201,7 @@ def dead_letters() -> Any:
                     "error.html", status=404, message="That dead letter is gone."
                 ), 404
             queue.replay(chosen[0])
+            _audit(me, "dead_letter_replay", wanted, (chosen[0].email_id or "")[:128] or None)
             letters = [x for x in letters if x.message_id != wanted]
             log_event(logger, "console_dead_letter_replayed")
             flash("Replayed to the main topic.")

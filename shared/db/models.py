@@ -9,6 +9,7 @@
 ``metrics_rollup_days``       which days the rollup has aggregated (and retention purged)
 ``review_items``              one per email that needs a person (the review console's queue)
 ``review_audit``              every console action on an item: who, when, before, after
+``ops_audit``                 every operator action in the console: forced breakers, replays
 """
 
 from __future__ import annotations
@@ -255,3 +256,19 @@ class ReviewAudit(Base):
     before: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     after: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class OpsAudit(Base):
+    """Append-only (a trigger refuses UPDATE and DELETE): an operator's console actions."""
+
+    __tablename__ = "ops_audit"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    actor: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32))  # breaker_open/close/reset, dead_letter_replay
+    target: Mapped[str] = mapped_column(Text)  # the breaker's name, the dead letter's message id
+    email_id: Mapped[str | None] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )

@@ -28,6 +28,39 @@ def _token(client: Any, path: str) -> str:
     return CSRF.search(client.get(path).get_data(as_text=True)).group(1)
 
 
+def _audited(action: str, target: str) -> list[tuple[str, str, str | None]]:
+    from sqlalchemy import text
+
+    from shared.db.engine import get_engine
+
+    with get_engine().connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT actor, role, email_id FROM ops_audit "
+                "WHERE action = :action AND target = :target AND at > now() - interval '5 minutes'"
+            ),
+            {"action": action, "target": target},
+        )
+        return [tuple(row) for row in rows]
+
+
+def test_the_operator_trail_cannot_be_rewritten(app: Any) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from shared.db.engine import get_engine
+
+    with get_engine().begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO ops_audit (actor, role, action, target) "
+                "VALUES ('otto@example.com', 'operator', 'breaker_open', 'trail-test')"
+            )
+        )
+    with pytest.raises(DBAPIError, match="append-only"), get_engine().begin() as conn:
+        conn.execute(text("DELETE FROM ops_audit WHERE target = 'trail-test'"))
+
+
 def test_an_operator_forces_a_breaker_open_and_resets_it(app: Any) -> None:
     from shared import breakers
 
@@ -39,6 +72,7 @@ def test_an_operator_forces_a_breaker_open_and_resets_it(app: Any) -> None:
     assert answer.status_code == 303
     states = {b.name: b for b in breakers.list_breakers()}
     assert states["gcs"].state == "open" and states["gcs"].forced
+    assert _audited("breaker_open", "gcs") == [("otto@example.com", "operator", None)]
     assert "state-open" in operator.get("/ops/breakers").get_data(as_text=True)
     operator.post("/ops/breakers", data={"csrf_token": token, "name": "gcs", "action": "reset"})
     assert {b.name: b.state for b in breakers.list_breakers()}["gcs"] == "closed"
@@ -95,6 +129,7 @@ def test_a_dead_letter_is_listed_and_replayed(app: Any) -> None:
             if r.message.attributes.get("correlation_id") == cid
         ]
     assert received and received[0].message.data.decode() == data
+    assert _audited("dead_letter_replay", dead_id) == [("otto@example.com", "operator", email_id)]
     assert email_id not in operator.get("/ops/dead-letters").get_data(as_text=True)
     # the processor got the replayed message: the trace shows its log lines (the timeline)
     deadline = time.monotonic() + 30
