@@ -7,11 +7,14 @@ bounced). Recognised, the first that applies deciding the kind:
 =============  =============================================================================
 kind           when
 =============  =============================================================================
-``bounce``     ``Content-Type: multipart/report; report-type=delivery-status`` (RFC 3464), a
-               ``message/delivery-status`` part, or ``X-Failed-Recipients``; the failed
-               recipients are read from the report's ``Final-Recipient`` (or
-               ``Original-Recipient``) fields whose ``Action`` is ``failed`` (or whose
-               ``Status`` is 5.x.x), else from ``X-Failed-Recipients``
+``bounce``     the message itself is ``multipart/report; report-type=delivery-status``
+               (RFC 3464), it has ``X-Failed-Recipients``, or a mail system sent it (an empty
+               ``Return-Path``, or a ``From``/``Return-Path`` such as ``MAILER-DAEMON@…``,
+               ``postmaster@…``) with a ``message/delivery-status`` part directly under the
+               top level (or in a ``multipart/report`` a gateway wrapped one level down); the
+               failed recipients are read from that report's
+               ``Final-Recipient`` (or ``Original-Recipient``) fields whose ``Action`` is
+               ``failed`` (or whose ``Status`` is 5.x.x), else from ``X-Failed-Recipients``
 ``auto_reply`` ``Auto-Submitted: auto-replied`` (RFC 3834: a response to our message, the
                out-of-office reply), ``X-Autoreply``/``X-Autorespond`` (any value but
                ``no``), or ``Precedence: auto_reply``
@@ -19,6 +22,11 @@ kind           when
 ``auto_generated`` any other ``Auto-Submitted`` value but ``no`` (``auto-generated``,
                ``auto-notified``: a machine notice that answers nothing)
 =============  =============================================================================
+
+A delivery report anywhere else is no bounce: a debtor who attaches the report of an earlier
+email that bounced ("I dispute this debt … my first email bounced, the report is attached"), or
+forwards a bounce, wrote the email, and it is read like any other; nor can a report attached by
+anyone mark an address bounced.
 
 ``auto_generated`` mail is read like a person's: a bank's payment advice or a court's bankruptcy
 notice is sent by a machine and must still be acted on (a missed bankruptcy notice breaks the
@@ -44,13 +52,37 @@ KINDS = (BOUNCE, AUTO_REPLY, BULK, AUTO_GENERATED)
 
 MAX_RECIPIENTS = 20
 _ADDRESS = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,255}$")
+# The local parts mail systems send delivery reports from: Postfix, Exim, Sendmail and Gmail's
+# MAILER-DAEMON, Exchange's and most hosts' postmaster, Exchange's own system mailbox.
+_MAIL_SYSTEM = re.compile(
+    r"mailer[-_.]?daemon|mail[-_.]?daemon|postmaster|microsoftexchange[0-9a-f]{32}", re.I
+)
 
 
 def _value(header: Callable[[str], str], name: str) -> str:
     return header(name).strip().lower()
 
 
-def _bounce(message: Message, header: Callable[[str], str], dsn_seen: bool) -> bool:
+def _from_mail_system(header: Callable[[str], str]) -> bool:
+    """Sent by a mail system: the empty return path a delivery report travels with (RFC 3464;
+    the receiving server writes it as ``Return-Path: <>``), or a sender whose local part is a
+    mailer daemon's or postmaster's."""
+    return_path = header("Return-Path").strip()
+    if return_path and not return_path.strip("<> \t"):
+        return True
+    for value in (header("From"), return_path):
+        try:
+            pairs = getaddresses([value])
+        except (ValueError, TypeError, LookupError, AttributeError):
+            continue
+        for _, address in pairs:
+            local = address.rpartition("@")[0] or address
+            if _MAIL_SYSTEM.fullmatch(local.strip().strip('"')):
+                return True
+    return False
+
+
+def _bounce(message: Message, header: Callable[[str], str], dsn_child: bool) -> bool:
     try:
         report_type = str(message.get_param("report-type", "") or "").lower()
     except (ValueError, TypeError, LookupError, AttributeError):
@@ -58,8 +90,8 @@ def _bounce(message: Message, header: Callable[[str], str], dsn_seen: bool) -> b
     is_report = _value(header, "Content-Type").startswith("multipart/report")
     return (
         (is_report and report_type == "delivery-status")
-        or dsn_seen
         or bool(header("X-Failed-Recipients").strip())
+        or (dsn_child and _from_mail_system(header))
     )
 
 
@@ -77,12 +109,14 @@ def _bulk(header: Callable[[str], str]) -> bool:
     return bool(header("List-Id").strip() or header("List-Unsubscribe").strip())
 
 
-def classify(message: Message, header: Callable[[str], str], *, dsn_seen: bool) -> str | None:
+def classify(message: Message, header: Callable[[str], str], *, dsn_child: bool) -> str | None:
     """The kind of automated mail ``message`` is (its top-level headers), or None.
 
-    ``header`` reads one header as text ("" when absent); ``dsn_seen``: the walk met a
-    ``message/delivery-status`` part."""
-    if _bounce(message, header, dsn_seen):
+    ``header`` reads one header as text ("" when absent); ``dsn_child``: a
+    ``message/delivery-status`` part sits directly under the top-level message, or in a
+    ``multipart/report`` one level down (one nested elsewhere, or inside an attached message,
+    is a report someone forwarded or attached)."""
+    if _bounce(message, header, dsn_child):
         return BOUNCE
     if _auto_reply(header):
         return AUTO_REPLY

@@ -16,15 +16,21 @@ What is read:
   name (ISO-8859-1 read as its superset windows-1252, as mail clients do), undecodable bytes
   replaced; the quoted history split off into ``quoted_text`` (:mod:`shared.extraction.quotes`);
 - attached messages (``message/rfc822``, forwarded as attachment): their text is added to
-  ``quoted_text`` under a ``Forwarded message`` line;
+  ``quoted_text`` under a ``Forwarded message`` line; one sent base64-encoded (which the
+  stdlib cannot read as a message) is listed as an unread document instead;
+- a bounce's report (a ``message/delivery-status`` part directly under the top level, or in a
+  ``multipart/report`` one level down): its failed recipients, used only when the email is a
+  bounce (:mod:`shared.extraction.automated`);
 - attachments: listed (name, type, size); PDFs read with pypdf up to :class:`MimeLimits`
   (pages, bytes, characters); a PDF with no text layer is kept in ``scanned_pdfs`` so it can be
   sent to the model as a document; text files (``text/plain``, ``text/csv``,
   ``text/tab-separated-values``, or ``.txt``/``.csv``/``.tsv`` sent as octet-stream) decoded
-  like body parts, up to :class:`MimeLimits` (files, bytes, characters); each marked whether it
-  is a *document* sent to be read (a PDF, a word-processor file, an image that is a page rather
-  than an icon or a picture in the body, told by its pixels), so that a document nobody could
-  read is not passed over (:meth:`ParsedEmail.unread_documents`).
+  like body parts, and HTML files (``text/html`` attachments, ``.html``/``.htm`` sent as
+  octet-stream) converted to visible text like an HTML body, up to :class:`MimeLimits` (files,
+  bytes, characters); each marked whether it is a *document* sent to be read (a PDF, an HTML
+  file with text, a word-processor file, a saved email such as ``.msg``/``.eml``, an image that
+  is a page rather than an icon or a picture in the body, told by its pixels), so that a
+  document nobody could read is not passed over (:meth:`ParsedEmail.unread_documents`).
 """
 
 from __future__ import annotations
@@ -172,8 +178,8 @@ class _Acc:
     parts: int = 0
     pdfs: int = 0
     text_files: int = 0
-    dsn_seen: bool = False  # a message/delivery-status part (a bounce)
-    bounced: list[str] = field(default_factory=list)
+    dsn_child: bool = False  # a message/delivery-status part directly under the top level
+    bounced: list[str] = field(default_factory=list)  # its failed recipients
 
 
 class MimeNestedTooDeep(PermanentError):
@@ -250,7 +256,8 @@ def _date(message: Message) -> datetime | None:
 # --- walking parts -------------------------------------------------------------
 
 
-def _walk(part: Message, acc: _Acc, depth: int) -> None:
+def _walk(part: Message, acc: _Acc, depth: int, parent: str = "") -> None:
+    """Read ``part`` into ``acc``; ``parent``: the content type of the multipart holding it."""
     acc.parts += 1
     if acc.parts > acc.limits.max_parts:
         acc.notes.add("too_many_parts")
@@ -264,23 +271,41 @@ def _walk(part: Message, acc: _Acc, depth: int) -> None:
     if content_type in ("message/delivery-status", "message/rfc822") or (
         content_type.startswith("message/") and part.is_multipart()
     ):
-        _message_part(part, acc, depth, content_type)
+        _message_part(part, acc, depth, content_type, parent)
         return
     if part.is_multipart():
         payload = part.get_payload()
         for child in payload if isinstance(payload, list) else []:
             if isinstance(child, Message):
-                _walk(child, acc, depth + 1)
+                _walk(child, acc, depth + 1, content_type)
         return
     filename = _filename(part)
     disposition = _disposition(part)
-    if content_type in ("text/plain", "text/html") and disposition != "attachment":
+    if content_type in ("text/plain", "text/html") and not _attached_text(
+        content_type, filename, disposition, parent
+    ):
         text = _decode_text(part, acc)
         (acc.plain if content_type == "text/plain" else acc.html).append(text)
         return
     if content_type.startswith("multipart/"):
         return  # a multipart without parts: nothing to read
     _attachment(part, acc, content_type, filename)
+
+
+def _attached_text(content_type: str, filename: str, disposition: str, parent: str) -> bool:
+    """A text part that is an attachment, not the body: marked ``attachment``; or, for HTML,
+    a named part of a ``multipart/mixed`` not marked ``inline``: mail clients show a
+    ``letter.html`` sent without a disposition as an attachment, and read as the body it would
+    be hidden by a plain-text body (the body's HTML, alone or in an alternative or related
+    part, has no name)."""
+    if disposition == "attachment":
+        return True
+    return (
+        content_type == "text/html"
+        and bool(filename)
+        and disposition != "inline"
+        and parent == "multipart/mixed"
+    )
 
 
 def _content_type(part: Message) -> str:
@@ -343,15 +368,49 @@ def decode_bytes(data: bytes, declared_charset: str) -> str:
             return data.decode("cp1252", errors="replace")
 
 
-def _message_part(part: Message, acc: _Acc, depth: int, content_type: str) -> None:
+def _message_part(part: Message, acc: _Acc, depth: int, content_type: str, parent: str) -> None:
     if content_type != "message/delivery-status":
-        _attached_message(part, acc, depth)
+        if _base64_message(part):
+            _unread_message(part, acc)
+        else:
+            _attached_message(part, acc, depth)
         return
-    # a bounce's report (RFC 3464): which recipients failed; no text of its own
+    # A bounce's report (RFC 3464): which recipients failed; no text of its own. Only where a
+    # mail system puts it: directly under the top level, or in a report a gateway wrapped one
+    # level down. Anywhere else it is a report someone attached to their own email; whether the
+    # email is a bounce at all is decided by its headers (automated.py).
+    if depth > 1 and not (depth == 2 and parent == "multipart/report"):
+        return
     payload = part.get_payload()
     blocks = [b for b in payload if isinstance(b, Message)] if isinstance(payload, list) else []
-    acc.dsn_seen = True
+    acc.dsn_child = True
     acc.bounced.extend(failed_recipients(blocks))
+
+
+def _base64_message(part: Message) -> bool:
+    """An attached message sent base64-encoded (RFC 2046 forbids it, some clients do it): the
+    stdlib parses the encoded text as its headers and body, so nothing of it can be read."""
+    return _header(part, "Content-Transfer-Encoding").lower() == "base64"
+
+
+def _unread_message(part: Message, acc: _Acc) -> None:
+    """An attached message that cannot be read: listed as a document nobody read."""
+    if len(acc.attachments) >= acc.limits.max_attachments:
+        acc.notes.add("too_many_attachments")
+        return
+    payload = part.get_payload()
+    try:  # the encoded size: what the stdlib parsed the base64 text into, written out again
+        size = sum(len(m.as_bytes()) for m in payload if isinstance(m, Message))
+    except _PARSE_ERRORS:
+        size = 0
+    acc.attachments.append(
+        AttachmentInfo(
+            filename=_filename(part) or "(unnamed)",
+            content_type="message/rfc822",
+            size=size,
+            document=True,
+        )
+    )
 
 
 def _attached_message(part: Message, acc: _Acc, depth: int) -> None:
@@ -393,32 +452,53 @@ def _attachment(part: Message, acc: _Acc, content_type: str, filename: str) -> N
     )
     text: str | None = None
     scanned = len(acc.scanned)
+    document = is_pdf or _is_document(part, content_type, filename, data)
     if is_pdf:
         text = _read_pdf(data, acc)
     elif _is_text_file(content_type, filename):
-        text = _read_text_file(part, data, acc)
+        text = _read_text_file(part, data, acc) if _text_file_slot(acc) else None
+    elif _is_html_file(content_type, filename):
+        read = _text_file_slot(acc)
+        text = _read_text_file(part, data, acc, html=True) if read else None
+        # a letter saved as a web page: one left unread (over the limit) is a document nobody
+        # saw; one read and blank (an empty fragment Outlook splits off) is none
+        document = text is not None or not read
     acc.attachments.append(
         AttachmentInfo(
             filename=filename or "(unnamed)",
             content_type="application/pdf" if is_pdf else content_type,
             size=len(data),
             text=text,
-            document=is_pdf or _is_document(part, content_type, filename, data),
+            document=document,
             scanned=len(acc.scanned) > scanned,
         )
     )
 
 
-_WORD_PROCESSOR_TYPES = frozenset(
+# Documents never read here: word-processor files, and saved emails (an attorney's letter
+# forwarded from Outlook arrives as a .msg, from other clients as an .eml sent as octet-stream).
+_DOCUMENT_TYPES = frozenset(
     {
         "application/msword",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.ms-word.document.macroenabled.12",
         "application/vnd.oasis.opendocument.text",
         "application/rtf",
+        "application/x-rtf",
         "text/rtf",
+        "application/vnd.apple.pages",
+        "application/x-iwork-pages-sffpages",
+        "application/vnd.wordperfect",
+        "application/wordperfect",
+        "application/vnd.ms-xpsdocument",
+        "application/oxps",
+        "application/vnd.ms-outlook",
+        "application/x-ms-outlook-msg",
     }
 )
-_DOCUMENT_SUFFIXES = (".doc", ".docx", ".odt", ".rtf")
+_DOCUMENT_SUFFIXES = (
+    ".doc", ".docx", ".docm", ".odt", ".rtf", ".pages", ".wpd", ".xps", ".oxps", ".msg", ".eml",
+)  # fmt: skip
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".heic", ".heif", ".tif", ".tiff", ".gif", ".webp")
 # Drawn, not photographed: a vector image is a logo or an illustration, never a page.
 _VECTOR_IMAGE = ("image/svg+xml", ".svg")
@@ -476,10 +556,10 @@ def _pixels(data: bytes) -> tuple[int, int] | None:
 
 
 def _is_document(part: Message, content_type: str, filename: str, data: bytes) -> bool:
-    """Sent to be read (besides PDFs): a word-processor file, or an image that is a page
-    rather than an icon or a picture of the body."""
+    """Sent to be read (besides PDFs and HTML files): a word-processor file, a saved email, or
+    an image that is a page rather than an icon or a picture of the body."""
     name = filename.lower()
-    if content_type in _WORD_PROCESSOR_TYPES or name.endswith(_DOCUMENT_SUFFIXES):
+    if content_type in _DOCUMENT_TYPES or name.endswith(_DOCUMENT_SUFFIXES):
         return True
     if content_type == _VECTOR_IMAGE[0] or name.endswith(_VECTOR_IMAGE[1]) or _is_svg(data):
         return False
@@ -511,6 +591,8 @@ def _is_page(part: Message, data: bytes) -> bool:
 
 _TEXT_FILE_TYPES = frozenset({"text/plain", "text/csv", "text/tab-separated-values"})
 _TEXT_FILE_SUFFIXES = (".txt", ".csv", ".tsv")
+_HTML_FILE_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_HTML_FILE_SUFFIXES = (".html", ".htm", ".xhtml")
 
 
 def _is_text_file(content_type: str, filename: str) -> bool:
@@ -521,13 +603,27 @@ def _is_text_file(content_type: str, filename: str) -> bool:
     )
 
 
-def _read_text_file(part: Message, data: bytes, acc: _Acc) -> str | None:
-    """A text attachment decoded like a body part (declared charset), capped; None if empty."""
-    limits = acc.limits
-    if acc.text_files >= limits.max_text_files:
+def _is_html_file(content_type: str, filename: str) -> bool:
+    if content_type in _HTML_FILE_TYPES:
+        return True
+    return content_type == "application/octet-stream" and filename.lower().endswith(
+        _HTML_FILE_SUFFIXES
+    )
+
+
+def _text_file_slot(acc: _Acc) -> bool:
+    """Whether one more text or HTML attachment may be read (``max_text_files``)."""
+    if acc.text_files >= acc.limits.max_text_files:
         acc.notes.add("text_file_limit")
-        return None
+        return False
     acc.text_files += 1
+    return True
+
+
+def _read_text_file(part: Message, data: bytes, acc: _Acc, *, html: bool = False) -> str | None:
+    """A text attachment decoded like a body part (declared charset), an HTML one converted
+    to its visible text like an HTML body (hidden text flagged), capped; None if empty."""
+    limits = acc.limits
     if len(data) > limits.max_text_file_bytes:
         data = data[: limits.max_text_file_bytes]
         acc.notes.add("text_file_truncated")
@@ -535,7 +631,12 @@ def _read_text_file(part: Message, data: bytes, acc: _Acc) -> str | None:
         declared = part.get_content_charset() or "utf-8"
     except _PARSE_ERRORS:
         declared = "utf-8"
-    text = decode_bytes(data, declared).replace("\r\n", "\n").replace("\r", "\n")
+    text = decode_bytes(data, declared)
+    if html:
+        converted = html_to_text(text)
+        _flag_hidden(acc, converted.hidden_found, converted.hidden_text)
+        text = converted.text
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     text, found = strip_invisible(_CONTROL_CHARS.sub("", text))
     acc.signals |= found
     if len(text) > limits.max_text_file_chars:
@@ -646,16 +747,20 @@ def _body(acc: _Acc) -> tuple[str, str]:
             plain = "\n\n".join(c.text for c in converted if c.text)
             if plain:
                 acc.notes.add("html_only")
-    if hidden_found:
-        acc.signals.add("hidden_html")
-        if looks_like_injection(hidden_text):
-            acc.signals.add("injection_in_hidden_text")
+    _flag_hidden(acc, hidden_found, hidden_text)
     plain = plain.replace("\r\n", "\n").replace("\r", "\n")
     plain = _CONTROL_CHARS.sub("", plain)
     plain, found = strip_invisible(plain)
     acc.signals |= found
     text, quoted = split_quoted(plain)
     return text, quoted
+
+
+def _flag_hidden(acc: _Acc, hidden_found: bool, hidden_text: str) -> None:
+    if hidden_found:
+        acc.signals.add("hidden_html")
+        if looks_like_injection(hidden_text):
+            acc.signals.add("injection_in_hidden_text")
 
 
 def _cap(text: str, limit: int, acc: _Acc) -> str:
@@ -682,8 +787,8 @@ def _assemble(acc: _Acc, message: Message | None) -> ParsedEmail:
             sender_name, found = strip_invisible(sender_name)
             acc.signals |= found
         date = _date(message)
-        automated = classify(message, lambda name: _header(message, name), dsn_seen=acc.dsn_seen)
-        if automated == BOUNCE:
+        automated = classify(message, lambda name: _header(message, name), dsn_child=acc.dsn_child)
+        if automated == BOUNCE:  # the report's recipients count only in a bounce
             bounced = acc.bounced or header_recipients(_header(message, "X-Failed-Recipients"))
     return ParsedEmail(
         message_id=message_id or None,
