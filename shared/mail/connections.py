@@ -18,6 +18,10 @@ message instead:
 
 A message that fails on a reused session is not re-sent here: the caller's error handling is
 the same as for a new session (the outbox keeps the row pending and retries it later).
+
+The message's deadline (:func:`shared.mail.smtp.message_seconds`) covers the reuse check and,
+when a new session is needed, its opening: a session is handed out with that deadline set and
+given back without one.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from dataclasses import dataclass
 
 from shared.config import Settings
 from shared.mail.smtp import SMTP_FAILURES as _FAILURES
-from shared.mail.smtp import open_smtp
+from shared.mail.smtp import DeadlineSMTP, open_smtp
 
 
 @dataclass
@@ -45,6 +49,11 @@ class _Session:
 def _close(smtp: smtplib.SMTP) -> None:
     with suppress(*_FAILURES):
         smtp.close()
+
+
+def _set_deadline(smtp: smtplib.SMTP, deadline: float | None) -> None:
+    if isinstance(smtp, DeadlineSMTP):
+        smtp.deadline = deadline
 
 
 def _quit(smtp: smtplib.SMTP) -> None:
@@ -80,8 +89,8 @@ class SmtpConnections:
             self._tls = ssl.create_default_context()
         return self._tls
 
-    def _open(self) -> _Session:
-        return _Session(self._connect(self._settings, tls=self._tls_context))
+    def _open(self, deadline: float | None = None) -> _Session:
+        return _Session(self._connect(self._settings, tls=self._tls_context, deadline=deadline))
 
     def _take_idle(self) -> _Session | None:
         """The most recently used idle session still within the idle limit (expired ones closed)."""
@@ -105,13 +114,15 @@ class SmtpConnections:
         _close(session.smtp)
         return False
 
-    def _acquire(self) -> _Session:
+    def _acquire(self, deadline: float | None) -> _Session:
         while (session := self._take_idle()) is not None:
+            _set_deadline(session.smtp, deadline)
             if self._alive(session):
                 return session
-        return self._open()
+        return self._open(deadline)
 
     def _release(self, session: _Session) -> None:
+        _set_deadline(session.smtp, None)
         session.messages += 1
         session.idle_since = self._clock()
         if session.messages < self._settings.smtp_max_messages_per_connection:
@@ -122,9 +133,11 @@ class SmtpConnections:
         _quit(session.smtp)
 
     @contextmanager
-    def session(self) -> Iterator[smtplib.SMTP]:
-        """A ready session (reused or new) for one message; kept afterwards unless it failed."""
-        session = self._acquire()
+    def session(self, *, deadline: float | None = None) -> Iterator[smtplib.SMTP]:
+        """A ready session (reused or new) for one message; kept afterwards unless it failed.
+        ``deadline`` (``time.monotonic()``) bounds every wait of the message, the reuse check
+        and a new session's opening included."""
+        session = self._acquire(deadline)
         try:
             yield session.smtp
         except BaseException:

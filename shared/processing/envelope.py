@@ -3,14 +3,23 @@
 A push from the subscription reaches the function as a CloudEvent (functions-framework converts
 the raw push body; Eventarc sends one directly in production). ``cloud_event.data["message"]``
 holds ``data`` (base64 JSON published by the webhook), ``attributes``, ``messageId`` and
-``publishTime``. The body is checked strictly: every field present with the right type, no
-unknown field, the object in our own bucket under ``yyyy/mm/dd/<email_id>.eml``.
+``publishTime``. The fields we read are checked strictly (every one present with the right
+type, the object under ``yyyy/mm/dd/<email_id>.eml``); fields and attributes we do not know are
+ignored, so a webhook that publishes a new field (a rolling deploy: new webhook, old processor)
+never makes the processor drop the email.
 
-Anything that fails here can never succeed on redelivery: :class:`InvalidEnvelope` (a
+Anything that fails those checks can never succeed on redelivery: :class:`InvalidEnvelope` (a
 :class:`~shared.errors.InvalidMessage`) is acknowledged with a ``failed`` report. Such a message
 may lack a usable ``email_id``, so the report is keyed on :func:`poison_key` — a hash of the
 message data — which is stable across redeliveries of the same message (one report, however
 often Pub/Sub delivers it). Error messages name fields and problems, never values.
+
+A well-formed notice of an object in **another bucket** than this deployment's raw-email bucket
+is not the message's fault but the configuration's (a webhook and a processor deployed with
+different buckets): :class:`ForeignBucket` is transient, so Pub/Sub redelivers it and then moves
+it to the dead-letter topic, from where it is replayed once the configuration is fixed — never
+acknowledged as failed. ``delivery_foreign_bucket`` is logged at ERROR (bucket names and the
+email id only).
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ import base64
 import binascii
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,7 +37,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.errors import InvalidMessage
+from shared.errors import InvalidMessage, TransientError
+from shared.logs import log_event
 
 EMAIL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 _EMAIL_ID = re.compile(EMAIL_ID_PATTERN)
@@ -36,6 +47,8 @@ _GCS_URI = re.compile(
 )
 _OBJECT_NAME = re.compile(r"^\d{4}/\d{2}/\d{2}/(?P<stem>[A-Za-z0-9][A-Za-z0-9._:-]{0,127})\.eml$")
 POISON_PREFIX = "invalid-"
+
+logger = logging.getLogger(__name__)
 
 
 class InvalidEnvelope(InvalidMessage):
@@ -46,10 +59,21 @@ class InvalidEnvelope(InvalidMessage):
         self.claimed_email_id = claimed_email_id
 
 
-class _Notice(BaseModel):
-    """The body the webhook publishes (see ``shared/intake``)."""
+class ForeignBucket(TransientError):
+    """The notice names another bucket than the configured raw-email bucket: redelivered, then
+    dead-lettered (replayable), never acknowledged — the configuration is wrong, not the email."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    def __init__(self, *, bucket: str, expected_bucket: str) -> None:
+        super().__init__("gcs_uri names another bucket than the raw-email bucket", stage="envelope")
+        self.bucket = bucket
+        self.expected_bucket = expected_bucket
+
+
+class _Notice(BaseModel):
+    """The body the webhook publishes (see ``shared/intake``); fields added by a newer webhook
+    are ignored (a rolling deploy must not lose emails)."""
+
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
 
     email_id: str = Field(pattern=EMAIL_ID_PATTERN)
     gcs_uri: str = Field(max_length=1100)
@@ -163,7 +187,8 @@ def decode_delivery(
     expected_bucket: str,
     delivery_attempt: int | None = None,
 ) -> Delivery:
-    """Validate one delivery; raises :class:`InvalidEnvelope` when it can never be processed."""
+    """Validate one delivery; raises :class:`InvalidEnvelope` when it can never be processed,
+    :class:`ForeignBucket` (transient) when it names another bucket than ``expected_bucket``."""
     message = message_of(data)
     if not message:
         raise InvalidEnvelope("the event has no Pub/Sub message")
@@ -188,8 +213,6 @@ def decode_delivery(
     match = _GCS_URI.fullmatch(notice.gcs_uri)
     if match is None:
         raise InvalidEnvelope("gcs_uri is not a gs:// object URI", claimed_email_id=claimed)
-    if match["bucket"] != expected_bucket:
-        raise InvalidEnvelope("gcs_uri names another bucket", claimed_email_id=claimed)
     name_match = _OBJECT_NAME.fullmatch(match["name"])
     if name_match is None or name_match["stem"] != notice.email_id:
         raise InvalidEnvelope(
@@ -201,6 +224,17 @@ def decode_delivery(
         raise InvalidEnvelope(
             "the email_id attribute disagrees with the body", claimed_email_id=claimed
         )
+    if match["bucket"] != expected_bucket:
+        # Checked last: a message that is malformed as well is refused for that (acknowledged).
+        log_event(
+            logger,
+            "delivery_foreign_bucket",
+            level=logging.ERROR,
+            email_id=notice.email_id,
+            bucket=match["bucket"],
+            expected_bucket=expected_bucket,
+        )
+        raise ForeignBucket(bucket=match["bucket"], expected_bucket=expected_bucket)
     received_at = notice.received_at
     if received_at.tzinfo is None:
         received_at = received_at.replace(tzinfo=UTC)

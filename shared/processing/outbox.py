@@ -15,9 +15,15 @@ NOTHING``: the key ``<email_id>:<kind>`` is unique). After the commit,
    has room for one more message and for recording them (a relay timing out on every message
    would otherwise outlast the lease, and another sender would mail the rest again): the rows
    not tried are released, due again at once;
-3. ``UPDATE … SET status = 'sent' WHERE id = ANY(…) AND status = 'pending'``; when Postgres went
+3. ``UPDATE … SET status = 'sent' … WHERE status = 'pending'``; when Postgres went
    away after the relay accepted the mail, this is retried on fresh connections for up to
    ``NOTIFICATION_RECORD_SENT_WITHIN_SECONDS`` (60), inside the lease.
+
+The ``next_attempt_at`` a claim set is the lease's token: releasing untried rows and recording a
+refused attempt change a row only while it still holds that value (no other sender has claimed
+it since), so a sender whose lease ran out never shortens another sender's lease. Every send of
+a row carries the same Message-ID, derived from its dedup key
+(:func:`~shared.mail.compose.stable_message_id`): a resend shows once in the mail client.
 
 An email's own rows cost two round trips, however many there are (plus one per refused row).
 The rows a delivery's finishing statement inserts are leased by that statement already
@@ -56,10 +62,12 @@ The remaining window: a crash after the SMTP server accepted a message but befor
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import text
@@ -69,6 +77,8 @@ from shared.db.outages import autocommit_or_unavailable
 from shared.errors import DependencyUnavailable
 from shared.logs import log_event
 from shared.mail import Mailer
+from shared.mail.compose import stable_message_id
+from shared.mail.smtp import message_seconds
 from shared.processing.decision import NotificationKind
 from shared.processing.notifications import OutboxMessage
 
@@ -104,7 +114,8 @@ _CLAIM_EMAIL_ROWS = text(
                      AND (next_attempt_at IS NULL OR next_attempt_at <= now())
                    ORDER BY id LIMIT :limit
                      FOR UPDATE SKIP LOCKED)
-    RETURNING id, email_id, kind, recipient, subject, body, attempts, correlation_id
+    RETURNING id, email_id, kind, recipient, subject, body, attempts, correlation_id,
+              dedup_key, next_attempt_at
     """
 )
 
@@ -120,20 +131,38 @@ _CLAIM_DUE_ROWS = text(
                               AND created_at < now() - make_interval(secs => :min_age)))
                    ORDER BY COALESCE(next_attempt_at, created_at), id LIMIT :limit
                      FOR UPDATE SKIP LOCKED)
-    RETURNING id, email_id, kind, recipient, subject, body, attempts, correlation_id
+    RETURNING id, email_id, kind, recipient, subject, body, attempts, correlation_id,
+              dedup_key, next_attempt_at
     """
 )
 
-# Rows claimed but not tried (the mailer raised something unexpected): due again at once.
+# A claim's ``next_attempt_at`` is also its lease token: the value this sender's claim set
+# (returned with the row as ``lease_until``) is still there exactly while no other sender has
+# claimed the row since (a claim needs the lease to have ended and always moves it later). The
+# statements below pass the rows as ``[{id, lease_until}]`` (lease_until null: not fenced).
+
+# Rows claimed but not tried (the mailer raised something unexpected, the lease ran short): due
+# again at once — only while they are still leased to this sender; a row another sender has
+# claimed meanwhile keeps that sender's lease, or a third one would mail it beside it.
 _RELEASE = text(
-    "UPDATE notifications SET next_attempt_at = now() WHERE id = ANY(:ids) AND status = 'pending'"
+    """
+    UPDATE notifications AS n SET next_attempt_at = now()
+      FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS t(id bigint, lease_until timestamptz)
+     WHERE n.id = t.id AND n.status = 'pending'
+       AND (t.lease_until IS NULL OR n.next_attempt_at = t.lease_until)
+    """
 )
 
+# Not fenced: the relay accepted the mail, so the row is sent whoever holds it now (fencing it
+# could only have the row mailed once more). A row whose lease passed to another sender meanwhile
+# is reported (``lease_passed``): that sender may mail it too, with the same Message-ID.
 _MARK_SENT = text(
     """
-    UPDATE notifications SET status = 'sent', sent_at = now(), attempts = attempts + 1,
-                             last_error = NULL
-     WHERE id = ANY(:ids) AND status = 'pending'
+    UPDATE notifications AS n SET status = 'sent', sent_at = now(), attempts = n.attempts + 1,
+                                  last_error = NULL
+      FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS t(id bigint, lease_until timestamptz)
+     WHERE n.id = t.id AND n.status = 'pending'
+    RETURNING t.lease_until IS NOT NULL AND n.next_attempt_at <> t.lease_until AS lease_passed
     """
 )
 
@@ -151,6 +180,8 @@ _MARK_FAILED_ATTEMPT = text(
                               AND created_at <= now() - make_interval(secs => :give_up_after)
                          THEN 'failed' ELSE 'pending' END
      WHERE id = :id AND status = 'pending'
+       AND (CAST(:lease_until AS timestamptz) IS NULL
+            OR next_attempt_at = CAST(:lease_until AS timestamptz))
     RETURNING status, attempts,
               created_at <= now() - make_interval(secs => :give_up_after) AS overdue,
               EXTRACT(EPOCH FROM next_attempt_at - now()) AS retry_in
@@ -262,11 +293,11 @@ class PostgresOutbox:
         sent: list[Mapping[Any, Any]] = []
         refused: list[tuple[Mapping[Any, Any], DependencyUnavailable]] = []
         error: BaseException | None = None
-        untried: list[int] = []
+        untried: list[Mapping[Any, Any]] = []
         started = self._clock()
         for index, row in enumerate(rows):
             if index and self._clock() - started > self._mail_within:
-                untried = [int(r["id"]) for r in rows[index:]]
+                untried = list(rows[index:])
                 log_event(
                     logger, "notification_batch_cut", level=logging.WARNING, untried=len(untried)
                 )
@@ -278,23 +309,23 @@ class PostgresOutbox:
                 continue
             except BaseException as exc:  # raised below, once the others are recorded
                 error = exc
-                untried = [int(r["id"]) for r in rows[index + 1 :]]
+                untried = list(rows[index + 1 :])
                 break
             sent.append(row)
         if sent:
-            self._record_sent([int(row["id"]) for row in sent])
+            self._record_sent(_leases(sent))
         for row, refusal in refused:
             self._record_refusal(row, refusal)
         if untried:
             with autocommit_or_unavailable() as conn:
-                conn.execute(_RELEASE, {"ids": untried})
+                conn.execute(_RELEASE, {"rows": _leases(untried)})
         if error is not None:
             raise error
         for row in sent:
             log_event(logger, "notification_sent", notification_id=row["id"], kind=row["kind"])
         return SendSummary(sent=len(sent), failed=len(refused))
 
-    def _record_sent(self, ids: list[int]) -> None:
+    def _record_sent(self, rows: str) -> None:
         """Mark rows sent. If Postgres went away after the relay accepted their mail, retry on
         fresh connections for up to ``record_sent_within_seconds``: unrecorded, they would be
         mailed again once their lease ends. Their leases keep every other sender off them
@@ -302,10 +333,11 @@ class PostgresOutbox:
         the one window left (docs/processing.md, outbox)."""
         deadline = time.monotonic() + self._record_within
         delay, late = 0.25, False
+        count = len(json.loads(rows))
         while True:
             try:
                 with autocommit_or_unavailable() as conn:
-                    conn.execute(_MARK_SENT, {"ids": ids})
+                    passed = conn.execute(_MARK_SENT, {"rows": rows}).scalars().all()
             except DependencyUnavailable:
                 if not late:
                     late = True
@@ -313,7 +345,7 @@ class PostgresOutbox:
                         logger,
                         "notification_sent_unrecorded",
                         level=logging.WARNING,
-                        count=len(ids),
+                        count=count,
                     )
                 if time.monotonic() + delay > deadline:
                     raise
@@ -321,7 +353,14 @@ class PostgresOutbox:
                 delay = min(delay * 2, 2.0)
                 continue
             if late:
-                log_event(logger, "notification_sent_recorded_late", count=len(ids))
+                log_event(logger, "notification_sent_recorded_late", count=count)
+            if any(passed):
+                log_event(
+                    logger,
+                    "notification_sent_after_lease_passed",
+                    level=logging.WARNING,
+                    count=sum(1 for p in passed if p),
+                )
             return
 
     def _record_refusal(self, row: Mapping[Any, Any], exc: DependencyUnavailable) -> None:
@@ -332,6 +371,7 @@ class PostgresOutbox:
                     _MARK_FAILED_ATTEMPT,
                     {
                         "id": int(row["id"]),
+                        "lease_until": _lease_until(row),
                         "error": type(exc).__name__ + ": " + str(exc)[:200],
                         "max_attempts": self._max_attempts,
                         "base": self._retry_base,
@@ -347,10 +387,26 @@ class PostgresOutbox:
             _log_failed_attempt(row, marked, error_type=type(exc).__name__)
 
 
+def _lease_until(row: Mapping[Any, Any]) -> str | None:
+    """The row's lease token as its claim returned it (a datetime, or the ISO text of the
+    finishing statement's JSON answer); None when the row came without one."""
+    value = row.get("next_attempt_at")
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return None if value is None else str(value)
+
+
+def _leases(rows: Sequence[Mapping[Any, Any]]) -> str:
+    return json.dumps([{"id": int(r["id"]), "lease_until": _lease_until(r)} for r in rows])
+
+
 def _mail(mailer: Mailer, row: Mapping[Any, Any]) -> None:
     headers = {"X-Inbound-Email-Id": str(row["email_id"] or "")}
     if row["correlation_id"]:
         headers["X-Correlation-ID"] = str(row["correlation_id"])
+    dedup_key = row.get("dedup_key")
+    if dedup_key:  # every send of this row carries the same Message-ID (see compose)
+        headers["Message-ID"] = stable_message_id(str(dedup_key))
     mailer.send(to=row["recipient"], subject=row["subject"], body=row["body"], headers=headers)
 
 
@@ -364,8 +420,8 @@ def outbox_from_settings(settings: Settings) -> PostgresOutbox:
         give_up_after_seconds=settings.notification_give_up_after_seconds,
         record_sent_within_seconds=settings.notification_record_sent_within_seconds,
         send_lease_seconds=settings.notification_send_lease_seconds,
-        # connect, STARTTLS, login and the message: each command may wait the full timeout
-        one_mail_seconds=3 * settings.smtp_timeout_seconds,
+        # the deadline SmtpMailer gives each message (connect, STARTTLS, login, the message)
+        one_mail_seconds=message_seconds(settings),
     )
 
 

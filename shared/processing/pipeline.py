@@ -91,6 +91,33 @@ def new_lease_owner() -> str:
     return f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
+# How long a delivery whose claim failed waits for giving the lease back (the claim may have
+# committed with its answer lost); the failing delivery is not held up longer than this.
+RELEASE_AFTER_CLAIM_ERROR_SECONDS = 2.0
+
+# The processor's request timeout is not a setting of its own: Terraform sets
+# PROCESSOR_LEASE_SECONDS to it plus this (terraform/functions.tf, a timeout of at least 60 s),
+# as the defaults do (360 s = 300 s + 60 s).
+LEASE_OVER_REQUEST_SECONDS = 60
+
+
+def request_seconds_of(settings: Settings) -> float | None:
+    """How long a delivery's request may run (the function's timeout), or None when the lease
+    is not shaped as Terraform sets it (a local or test stack: functions-framework answers no
+    request late, so no thread runs on frozen)."""
+    lease = settings.processor_lease_seconds
+    if lease < 2 * LEASE_OVER_REQUEST_SECONDS:
+        return None
+    return float(lease - LEASE_OVER_REQUEST_SECONDS)
+
+
+def apply_margin_of(settings: Settings) -> float:
+    """The request time an account write must still have when it starts: two MongoDB
+    operations (the write, and the re-read and write of a payment retried on a concurrent
+    change), each bounded by ``MONGODB_TIMEOUT_MS``."""
+    return 2 * settings.mongodb_timeout_ms / 1000
+
+
 # A redelivery's reading points at another account than the one its earlier delivery changed.
 REDELIVERY_MATCHED_ANOTHER_ACCOUNT = "redelivery_matched_another_account"
 
@@ -112,6 +139,8 @@ class PipelineDeps:
     new_metrics: MetricsFactory
     telemetry: Telemetry
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    # The function's timeout; None: from the settings (:func:`request_seconds_of`).
+    request_seconds: float | None = None
 
 
 @dataclass
@@ -122,6 +151,7 @@ class _Run:
     owner: str
     metrics: Metrics
     trace: PipelineTrace
+    started_at: float = field(default_factory=time.monotonic)  # about the request's start
     claimed_at: float = 0.0  # time.monotonic() when the claim was ours
     queued_notifications: int = 0  # outbox rows this delivery's finish wrote
     # those of them the finish leased to this delivery (sent without a claim of their own)
@@ -168,6 +198,12 @@ class Pipeline:
         )
         self._sweep_lock = threading.Lock()
         self._next_sweep = 0.0  # time.monotonic() from which the next sweep may run
+        self._request_seconds = (
+            deps.request_seconds
+            if deps.request_seconds is not None
+            else request_seconds_of(settings)
+        )
+        self._apply_margin = apply_margin_of(settings)
 
     # -- entry ----------------------------------------------------------------------------
 
@@ -196,8 +232,10 @@ class Pipeline:
             claim = self.deps.store.claim(
                 delivery.notice, correlation_id=delivery.correlation_id, owner=run.owner
             )
-        except BaseException:
+        except BaseException as exc:
             self._drop(read, times)
+            if isinstance(exc, Exception):
+                self._release_after_claim_error(run)
             raise
         if claim.status in (ClaimStatus.DONE, ClaimStatus.FAILED):
             self._drop(read, times)
@@ -462,6 +500,7 @@ class Pipeline:
             result = self.deps.accounts.already_applied(account, run.email_id)
         elif decision.applies:
             update = self._update_for(run, extraction, decision)
+            self._in_time_to_write(run)
             result = self.deps.accounts.apply(account, run.email_id, update)
         else:
             return decision, []
@@ -503,6 +542,29 @@ class Pipeline:
             raise LeaseHeldError("lease lost before the account change", stage="apply")
         log_event(logger, "lease_renewed", elapsed_seconds=round(elapsed, 1))
 
+    def _in_time_to_write(self, run: _Run) -> None:
+        """Right before an account write: the request must still have the write's margin left.
+
+        The lease (renewed or not) keeps other deliveries off only while this thread runs;
+        past the function's timeout Cloud Run has answered the request and throttles the
+        instance's CPU, so a thread still here may stall for longer than any lease and apply
+        after a redelivery took the email over and changed another account. A write that
+        would start that late is not started: the delivery raises (transient, the lease is
+        released) and the redelivery does the work."""
+        if self._request_seconds is None:
+            return
+        left = self._request_seconds - (time.monotonic() - run.started_at)
+        if left >= self._apply_margin:
+            return
+        log_event(
+            logger,
+            "apply_too_late_in_request",
+            level=logging.WARNING,
+            seconds_left=round(left, 1),
+            margin_seconds=self._apply_margin,
+        )
+        raise LeaseHeldError("too late in the request for the account change", stage="apply")
+
     def _several_targets(
         self, match: Match, decision: Decision, email: ParsedEmail
     ) -> list[Account] | None:
@@ -529,6 +591,7 @@ class Pipeline:
             update = self._update_for(run, extraction, decision)
             if decision.action == Action.NOTE_BOUNCE:
                 update = _bounce_update(update, account)
+            self._in_time_to_write(run)
             result = self.deps.accounts.apply(account, run.email_id, update)
             changes.append(
                 AccountChange(
@@ -681,6 +744,16 @@ class Pipeline:
             self.deps.store.release(run.email_id, owner=run.owner)
         with suppress(Exception):
             self.deps.store.write_metrics(run.metrics)
+
+    def _release_after_claim_error(self, run: _Run) -> None:
+        """The claim may have committed with its answer lost (a dropped connection, a socket
+        timeout): the row would stay leased to this delivery, which gives up, for a whole
+        lease. Give it back with this delivery's owner token (a no-op when the claim did not
+        commit), best effort and waiting at most :data:`RELEASE_AFTER_CLAIM_ERROR_SECONDS`: the
+        release keeps running on the overlap pool within the database's own budgets."""
+        release = partial(self.deps.store.release, run.email_id, owner=run.owner)
+        with suppress(Exception):
+            workers.result_of(workers.submit(release), RELEASE_AFTER_CLAIM_ERROR_SECONDS)
 
     def _send_notifications(
         self, email_id: str, *, own: bool, claimed: list[dict[str, Any]] | None = None

@@ -129,7 +129,8 @@ _FINISH_ALL = text(
           FROM done CROSS JOIN jsonb_to_recordset(CAST(:notifications AS jsonb))
                AS n(dedup_key text, kind text, recipient text, subject text, body text)
         ON CONFLICT (dedup_key) DO NOTHING
-        RETURNING id, email_id, kind, recipient, subject, body, attempts, correlation_id
+        RETURNING id, email_id, kind, recipient, subject, body, attempts, correlation_id,
+                  dedup_key, next_attempt_at
     ), review AS (
         INSERT INTO review_items (email_id, correlation_id, reason, creditor, status,
                                   created_at, updated_at)
@@ -154,6 +155,35 @@ _FINISH_ALL = text(
            (SELECT count(*) FROM metric_rows) AS metric_rows,
            (SELECT CAST(COALESCE(jsonb_agg(to_jsonb(o) ORDER BY o.id), '[]') AS text)
               FROM outbox AS o) AS claimed
+    """
+)
+
+# The metrics of a delivery that ends without a report (a transient failure), each row written
+# only if it is not there yet. A finishing statement whose answer was lost (committed, then the
+# connection dropped) raises like an outage, and the delivery's metrics — the very rows that
+# statement wrote, plus its error — come here: the rows it wrote are recognised by their
+# recording time, name, labels and email (ix_operational_metrics_name_recorded_at) and not
+# written twice. One statement, in autocommit; only on the failure path.
+_WRITE_METRICS_ONCE = text(
+    """
+    WITH m AS (
+        SELECT m.recorded_at, m.name, m.value, COALESCE(m.labels, '{}') AS labels, m.email_id,
+               m.correlation_id
+          FROM jsonb_to_recordset(CAST(:metrics AS jsonb))
+               AS m(recorded_at timestamptz, name text, value double precision, labels jsonb,
+                    email_id text, correlation_id text)
+    ), written AS (
+        INSERT INTO operational_metrics (recorded_at, name, value, labels, email_id,
+                                         correlation_id)
+        SELECT m.recorded_at, m.name, m.value, m.labels, m.email_id, m.correlation_id
+          FROM m
+         WHERE NOT EXISTS (
+               SELECT 1 FROM operational_metrics AS o
+                WHERE o.name = m.name AND o.recorded_at = m.recorded_at
+                  AND o.labels = m.labels AND o.email_id IS NOT DISTINCT FROM m.email_id)
+        RETURNING id
+    )
+    SELECT count(*) FROM written
     """
 )
 
@@ -404,6 +434,12 @@ class PostgresProcessingStore:
         return Outcome.DONE
 
     def write_metrics(self, metrics: MetricsWriter) -> None:
-        """Metrics of a delivery that ends without a report (a transient failure)."""
-        with transaction_or_unavailable() as session:
-            metrics.write(session)
+        """Metrics of a delivery that ends without a report (a transient failure); rows already
+        written (by a finishing statement that committed but whose answer was lost) are not
+        written again (:data:`_WRITE_METRICS_ONCE`)."""
+        rows = metrics.pending()
+        if not rows:
+            return
+        with autocommit_or_unavailable() as conn:
+            conn.execute(_WRITE_METRICS_ONCE, {"metrics": _json([_metric_json(r) for r in rows])})
+        metrics.mark_written(len(rows))

@@ -391,3 +391,133 @@ def test_a_batch_stops_mailing_before_its_lease_runs_out_and_releases_the_rest(
             .sent
             == 1
         )
+
+
+# -- every send of a row carries the same Message-ID; a sender whose lease passed -------------
+
+
+def test_every_send_of_a_row_carries_the_message_id_of_its_dedup_key(
+    stack_env: dict[str, str], mailbox: Mailbox
+) -> None:
+    """A resend (a crash after the relay accepted, a lease that ran out mid-send) collapses at
+    the recipient's mail client: the Message-ID is derived from the row's dedup key."""
+    from shared.mail.compose import stable_message_id
+
+    email_id = f"em-outbox-{uuid.uuid4().hex}"
+    _queue(email_id)
+    outbox = PostgresOutbox(max_attempts=3, sweep_min_age_seconds=60)
+    assert outbox.send_pending(SmtpMailer(), email_id=email_id).sent == 1
+    _set(email_id, due_in=-1)  # as if the record of the first send had been lost
+    with transaction() as session:
+        session.execute(
+            text("UPDATE notifications SET status = 'pending' WHERE email_id = :id"),
+            {"id": email_id},
+        )
+    assert outbox.send_pending(SmtpMailer(), email_id=email_id).sent == 1
+    sent = _mine(mailbox, email_id)
+    assert len(sent) == 2
+    expected = stable_message_id(f"{email_id}:review_request")
+    assert [m["Message-ID"] for m in sent] == [expected, expected]
+
+
+def test_rows_the_finishing_statement_leased_carry_the_same_message_id(
+    stack_env: dict[str, str], mailbox: Mailbox
+) -> None:
+    from shared.mail.compose import stable_message_id
+    from shared.processing.report import Report
+    from shared.processing.store import PostgresProcessingStore
+    from tests.fakes import RecordingMetrics
+    from tests.processing_fakes import notice
+
+    store = PostgresProcessingStore(lease_seconds=60)
+    n = notice(f"em-outbox-{uuid.uuid4().hex}")
+    store.claim(n, correlation_id="corr-outbox-2", owner="me")
+    message = OutboxMessage(
+        "debt_update", f"{n.email_id}:debt_update", "staff@localhost", "s", "body\n"
+    )
+    claimed: list[dict[str, Any]] = []
+    report = Report(email_id=n.email_id, correlation_id="corr-outbox-2", status="done", attempt=1)
+    store.finish(
+        report, owner="me", notifications=[message], metrics=RecordingMetrics(), claimed=claimed
+    )
+    assert len(claimed) == 1
+    outbox = PostgresOutbox(max_attempts=3, sweep_min_age_seconds=60)
+    assert outbox.send_claimed(SmtpMailer(), claimed).sent == 1
+    (sent,) = _mine(mailbox, n.email_id)
+    assert sent["Message-ID"] == stable_message_id(message.dedup_key)
+    assert _row(n.email_id)[0] == "sent"
+
+
+class _LeasePassesMidSend(SmtpMailer):
+    """While a message is on its way, this sender's lease ends and another sender claims the
+    row (its own lease, far ahead); then the relay accepts (``fail_with`` None) or refuses."""
+
+    def __init__(self, fail_with: Exception | None = None) -> None:
+        super().__init__()
+        self.fail_with = fail_with
+
+    def send(self, **kwargs: Any) -> str:
+        with transaction() as session:
+            session.execute(
+                text(
+                    "UPDATE notifications SET next_attempt_at = now() + interval '900 seconds'"
+                    " WHERE email_id = :id"
+                ),
+                {"id": kwargs["headers"]["X-Inbound-Email-Id"]},
+            )
+        if self.fail_with is not None:
+            raise self.fail_with
+        return super().send(**kwargs)
+
+
+def test_a_refusal_after_the_lease_passed_leaves_the_new_holders_lease(
+    stack_env: dict[str, str], mailbox: Mailbox
+) -> None:
+    """Recording the refusal would move the row's next attempt 30 s ahead: inside the other
+    sender's lease, so a third sender could mail it beside the second."""
+    from shared.errors import DependencyUnavailable
+
+    email_id = f"em-outbox-{uuid.uuid4().hex}"
+    _queue(email_id)
+    outbox = PostgresOutbox(max_attempts=3, sweep_min_age_seconds=60, retry_base_seconds=30)
+    refused = _LeasePassesMidSend(DependencyUnavailable("smtp", "SMTPServerDisconnected"))
+    outbox.send_pending(refused, email_id=email_id)
+    assert _row(email_id)[:2] == ("pending", 0)  # the attempt is the new holder's to count
+    due = _due_in(email_id)
+    assert due is not None and due > 800
+
+
+def test_rows_released_after_the_lease_passed_stay_with_the_new_holder(
+    stack_env: dict[str, str], mailbox: Mailbox
+) -> None:
+    """The mailer fails unexpectedly on the first row; the second, not tried, would be made due
+    at once — under the other sender's lease."""
+    email_id = f"em-outbox-{uuid.uuid4().hex}"
+    _queue(email_id, "review_request")
+    _queue(email_id, "compliance_alert")
+    outbox = PostgresOutbox(max_attempts=3, sweep_min_age_seconds=60)
+    with pytest.raises(RuntimeError):
+        outbox.send_pending(_LeasePassesMidSend(RuntimeError("a bug")), email_id=email_id)
+    with transaction() as session:
+        soonest = session.execute(
+            text(
+                "SELECT min(EXTRACT(EPOCH FROM next_attempt_at - now())) FROM notifications"
+                " WHERE email_id = :id"
+            ),
+            {"id": email_id},
+        ).scalar_one()
+    assert float(soonest) > 800  # neither made due at once under the new holder
+
+
+def test_a_mail_accepted_after_the_lease_passed_is_recorded_and_reported(
+    stack_env: dict[str, str], mailbox: Mailbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The relay accepted it: the row is sent whoever holds it now (the other sender may mail
+    it too, with the same Message-ID), and the log says so."""
+    email_id = f"em-outbox-{uuid.uuid4().hex}"
+    _queue(email_id)
+    outbox = PostgresOutbox(max_attempts=3, sweep_min_age_seconds=60)
+    with caplog.at_level(logging.INFO):
+        assert outbox.send_pending(_LeasePassesMidSend(), email_id=email_id).sent == 1
+    assert _row(email_id)[0::3] == ("sent", True)
+    assert "notification_sent_after_lease_passed" in [r.getMessage() for r in caplog.records]

@@ -80,3 +80,47 @@ def test_one_formatting_helper_for_headers_and_bodies() -> None:
     assert len(one_line(value)) == 300
     message = build_message(sender="a@localhost", to="b@localhost", subject=value, body="")
     assert message["Subject"] == ("x Bcc: y " + "z" * 400)[:200]  # a header: cut plainly
+
+
+def test_a_notification_has_the_same_valid_message_id_at_every_send() -> None:
+    """Derived from the outbox row's dedup key: a resend collapses at the mail client."""
+    from email.headerregistry import HeaderRegistry
+
+    from shared.mail.compose import MESSAGE_ID_DOMAIN, stable_message_id
+
+    key = dedup_key("em-notify-1", NotificationKind.DEBT_UPDATE)
+    first, again = (
+        build_message(
+            sender="p@example.org",
+            to="staff@example.org",
+            subject="s",
+            body="b",
+            headers={"Message-ID": stable_message_id(key)},
+        )
+        for _ in range(2)
+    )
+    assert first["Message-ID"] == again["Message-ID"] == stable_message_id(key)
+    assert stable_message_id(key) != stable_message_id(
+        dedup_key("em-notify-1", NotificationKind.REVIEW_REQUEST)
+    )
+    parsed = message_from_bytes(first.as_bytes(), policy=policy.default)
+    (message_id,) = parsed.get_all("Message-ID")
+    assert message_id.defects == ()  # a valid RFC 5322 msg-id
+    assert HeaderRegistry()("Message-ID", str(message_id)).defects == ()
+    assert str(message_id).endswith(f"@{MESSAGE_ID_DOMAIN}>")
+    assert "em-notify-1" not in str(message_id)
+
+
+def test_a_message_id_that_is_not_one_is_replaced_and_injects_nothing() -> None:
+    message = build_message(
+        sender="p@example.org",
+        to="staff@example.org",
+        subject="s",
+        body="b",
+        headers={"message-id": "<x@y>\r\nBcc: victim@example.org", "X-Tag": "t"},
+    )
+    parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
+    assert parsed.get_all("Bcc") is None
+    assert len(parsed.get_all("Message-ID")) == 1
+    assert "victim" not in str(parsed["Message-ID"])
+    assert parsed["X-Tag"] == "t"

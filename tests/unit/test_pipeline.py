@@ -410,6 +410,54 @@ def test_a_slow_delivery_still_holding_its_lease_renews_it_and_applies() -> None
     assert h.store.renewed == ["em-unit-0001"] and len(h.accounts.applied) == 1
 
 
+def _with_request_timeout(h: Harness, seconds: float) -> None:
+    from dataclasses import replace
+
+    from shared.processing.pipeline import Pipeline
+
+    h.pipeline = Pipeline(replace(h.pipeline.deps, request_seconds=seconds))
+
+
+def test_no_account_write_starts_too_late_in_the_request() -> None:
+    """A delivery renewed its lease, but its request is about to time out: past it the
+    instance's CPU is throttled and the thread may stall longer than any lease, then apply
+    after a redelivery changed another account. It raises before the write instead (the lease
+    released), and the redelivery applies, once."""
+    settings = load_settings({"PROCESSOR_LEASE_SECONDS": "1", "MONGODB_TIMEOUT_MS": "100"})
+    h = harness(settings=settings)
+    _with_request_timeout(h, 0.7)  # 0.1 s left at the write, under the 0.2 s margin
+    _slow_claude(h, 0.6)
+    with pytest.raises(LeaseHeldError) as caught:
+        run(h)
+    assert caught.value.stage == "apply"
+    assert h.store.renewed == ["em-unit-0001"]  # it did hold the email: too late all the same
+    assert h.accounts.applied == [] and h.store.reports == {}
+    assert h.store.released == ["em-unit-0001"]
+    del h.claude.extract  # a quick redelivery
+    assert run(h) == "done"
+    assert len(h.accounts.applied) == 1
+    assert h.accounts.documents["ACC-1001"]["balance"]["amount"] == 1000.0
+
+
+def test_a_renewed_delivery_with_request_time_left_applies() -> None:
+    settings = load_settings({"PROCESSOR_LEASE_SECONDS": "1", "MONGODB_TIMEOUT_MS": "100"})
+    h = harness(settings=settings)
+    _with_request_timeout(h, 5.0)
+    _slow_claude(h, 0.6)
+    assert run(h) == "done"
+    assert h.store.renewed == ["em-unit-0001"] and len(h.accounts.applied) == 1
+
+
+def test_the_request_timeout_is_the_lease_less_a_minute_as_terraform_sets_it() -> None:
+    from shared.processing.pipeline import apply_margin_of, request_seconds_of
+
+    assert request_seconds_of(load_settings({})) == 300.0  # the defaults: 360 s lease
+    assert request_seconds_of(load_settings({"PROCESSOR_LEASE_SECONDS": "120"})) == 60.0
+    # a lease no Terraform deployment has (a test stack): no request timeout to keep to
+    assert request_seconds_of(load_settings({"PROCESSOR_LEASE_SECONDS": "10"})) is None
+    assert apply_margin_of(load_settings({})) == 10.0  # two MongoDB operations of 5 s
+
+
 def test_a_quick_delivery_does_not_renew_its_lease() -> None:
     h = harness()
     assert run(h) == "done"
