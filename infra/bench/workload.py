@@ -104,7 +104,7 @@ def account_document(email: BenchEmail) -> dict[str, Any]:
         "account_reference": f"REF-{email.account_id}",
         "debtor": {
             "name": "Pat Debtor",
-            "email": "nobody@example.org",
+            "email": "debtor@example.org",  # the sender of every bench email
             "phone": None,
             "address": "1 Old Road",
         },

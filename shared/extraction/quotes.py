@@ -2,7 +2,8 @@
 
 The quoted part is kept (payment dates and references often live there), only separated. One
 header grammar, the tables below, serves both: how mail clients in English, German, French,
-Spanish, Italian and Dutch introduce an earlier message.
+Spanish, Italian and Dutch introduce an earlier message (and, for the forms debtors abroad send
+most, Portuguese, Swedish, Danish, Norwegian, Finnish and Polish).
 
 - lines starting with ``>`` (any depth), wherever they are;
 - a reply attribution (Gmail, Apple Mail, Thunderbird), also wrapped over two lines:
@@ -26,8 +27,9 @@ quoted as well. :func:`quoted_messages` cuts the history at every header, where 
 alone or any dashed rule is enough.
 
 A subject starting with a reply or forward prefix (``Re:``, ``Fwd:``, ``Fw:``, ``AW:``,
-``WG:``, ``TR:``, ``RV:``, ``SV:``, ``Antw:``, ``Enc:``, also ``Re[2]:``) is inherited from the
-earlier message: :func:`inherited_subject` tells, and evidence found only there counts as history.
+``WG:``, ``TR:``, ``RV:``, ``SV:``, ``Antw:``, ``Enc:``, ``R:``, ``I:``, ``Odp:`` …, also
+``Re[2]:``, after any gateway tags such as ``[EXTERNAL]``) is inherited from the earlier
+message: :func:`inherited_subject` tells, and evidence found only there counts as history.
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ _ATTRIBUTIONS = {
     "es": r"el\b.{0,300}\bescribió\s*:",
     "it": r"il\b.{0,300}\bha\s+scritto\s*:",
     "nl": r"op\b.{0,300}\b(?:schreef\b.{0,200}|het\s+volgende\s+geschreven\s*):",
+    "sv/da/no": r"den\b.{0,300}\bskrev\b.{0,200}:",
+    "pl": r"(?:w\s+dniu|dnia)\b.{0,300}\bnapisał(?:a|\(a\))?\s*:",
+    "pt": r"(?:em|no\s+dia)\b.{0,300}\bescreveu\s*:",
 }
 # What stands between dashes: Outlook's original message, Gmail's forwarded message.
 _SEPARATOR_TITLES = {
@@ -55,6 +60,12 @@ _SEPARATOR_TITLES = {
     "es": ("mensaje original", "mensaje reenviado"),
     "it": ("messaggio originale", "messaggio inoltrato"),
     "nl": ("oorspronkelijk bericht", "doorgestuurd bericht"),
+    "pt": ("mensagem original", "mensagem encaminhada"),
+    "sv": ("ursprungligt meddelande", "vidarebefordrat meddelande"),
+    "da": ("oprindelig meddelelse", "videresendt meddelelse"),
+    "no": ("opprinnelig melding", "videresendt melding"),
+    "pl": ("oryginalna wiadomość", "wiadomość przekazana dalej", "przekazana wiadomość"),
+    "fi": ("alkuperäinen viesti", "välitetty viesti"),
 }
 # Apple Mail's line above a forwarded message (followed by a colon).
 _FORWARD_INTROS = {
@@ -77,8 +88,12 @@ _BLOCK_LABELS = {
     "es": (("de",), ("enviado el", "enviado", "fecha"), ("asunto",)),
     "it": (("da",), ("inviato", "data"), ("oggetto",)),
     "nl": (("van",), ("verzonden", "datum"), ("onderwerp",)),
-    # Outlook's Portuguese block, as debtors abroad send it (only the block is read for it)
+    # Outlook's blocks in the languages of debtors abroad (only the block is read for them)
     "pt": (("de",), ("enviado", "enviada", "data"), ("assunto",)),
+    "sv": (("från",), ("skickat", "datum"), ("ämne",)),
+    "da/no": (("fra",), ("sendt", "dato"), ("emne",)),
+    "fi": (("lähettäjä",), ("lähetetty", "päivämäärä"), ("aihe",)),
+    "pl": (("od",), ("wysłano", "data"), ("temat",)),
 }
 
 
@@ -108,8 +123,19 @@ _SUBJECT_RE = re.compile(rf"^\s*\*?(?:{_labels(2)})\s*:", re.IGNORECASE)
 _UNDERSCORES_RE = re.compile(r"^\s*_{10,}\s*$")
 _DASHED_RULE_RE = re.compile(r"^\s*-{2,}.*-{2,}\s*$")  # any language's "-----…-----"
 _QUOTE_PREFIX_RE = re.compile(r"^[ \t>]*")
+# What mail programs write before a subject they answer or forward, by language: English,
+# German (AW, WG), French (TR), Spanish (RV), Scandinavian (SV, VS, VB, VL), Dutch (Antw),
+# Portuguese (ENC, RES), Italian (R, I), Polish (Odp, PD), Turkish (YNT, İLT), Greek,
+# Russian, Chinese and Japanese; and the tags a mail gateway puts in front ("[EXTERNAL]",
+# "[SPAM]", "EXT:", "*External*"), any number of them.
+_REPLY_PREFIXES = (
+    "re|fwd?|aw|wg|tr|rv|sv|svar|vs|vb|vl|antw|enc|res|r|i|odp|pd|ynt|i̇lt|ilt"
+    "|απ|σχετ|πρθ|отв|ответ|пересл|fwd|回复|回覆|答复|转发|轉寄|返信|転送"
+)
+_GATEWAY_TAG = r"(?:\[[^\]\n]{1,40}\]|\*{1,3}[a-z ]{1,20}\*{1,3}|ext(?:ernal)?\s*:)"
 _INHERITED_SUBJECT_RE = re.compile(
-    r"^\W{0,3}(?:re|fwd?|aw|wg|tr|rv|sv|antw|enc)\s*(?:\[\d+\])?\s*:", re.IGNORECASE
+    rf"^\W{{0,3}}(?:{_GATEWAY_TAG}\s*)*(?:{_REPLY_PREFIXES})\s*(?:\[\d+\]|\(\d+\))?\s*[:：]",
+    re.IGNORECASE,
 )
 
 # --- reading lines with it ---------------------------------------------------------------------

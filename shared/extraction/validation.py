@@ -27,13 +27,14 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from shared.extraction.injection import injection_sites
 from shared.extraction.models import FIELD_NAMES, INTENTS, ExtractedField, FieldValue, ParsedEmail
+from shared.extraction.unpaid import sentence_around, unpaid_cue
 
 MAX_AMOUNT = Decimal("100000000")  # 100 million: above this an amount is a misreading
 MIN_DATE_YEARS_BACK = 10
@@ -64,6 +65,7 @@ _EMAIL_RE = re.compile(
     r"(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_UNPRINTABLE_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and line ends stay
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{6,30}$")
 _MONTHS = (
@@ -218,7 +220,7 @@ _QUOTE_MAP = str.maketrans(
 
 def normalise_for_search(text: str) -> str:
     """Case-, whitespace-, quote-style- and ``>``-prefix-insensitive form of ``text``."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTE_MAP)
+    text = _UNPRINTABLE_RE.sub(" ", unicodedata.normalize("NFKC", text).translate(_QUOTE_MAP))
     text = re.sub(r"(?m)^[ \t]*(?:>[ \t]?)+", "", text)
     return re.sub(r"\s+", " ", text).strip().casefold()
 
@@ -251,6 +253,16 @@ class EvidenceIndex:
         """Whether ``quote`` is in the new text (not only in the history), as :meth:`contains`."""
         pieces = self._pieces(quote, contiguous=contiguous)
         return bool(pieces) and all(p in self.new_text for p in pieces)
+
+    def denies_payment(self, quote: str) -> bool:
+        """Whether the sentence of the new text that holds ``quote`` denies a payment, puts it
+        in the future or makes it a condition (:mod:`shared.extraction.unpaid`): a true quote
+        can start after the "not" of "I have not paid"."""
+        quote = normalise_for_search(quote)
+        start = self.new_text.find(quote) if quote else -1
+        if start < 0:
+            return False
+        return unpaid_cue(sentence_around(self.new_text, start, start + len(quote)))
 
 
 def _digits(text: str) -> str:
@@ -299,6 +311,27 @@ def _supports_amount(value: FieldValue, quote: str) -> bool:
     return amount.is_finite() and amount in _numbers_in(quote)
 
 
+_MONEY_MARK = (
+    r"[€$£¥₹]|zł|\b(?:eur|usd|gbp|chf|jpy|sek|nok|dkk|pln|inr|euros?|dollars?|pounds?"
+    r"|francs?|kr)\b"
+)
+_MONEY_AMOUNT_RE = re.compile(
+    rf"(?:{_MONEY_MARK})\s?(?P<after>[0-9]+(?:[.,' ][0-9]+)*)"
+    rf"|(?<![0-9])(?P<before>[0-9]+(?:[.,' ][0-9]+)*)\s?(?:{_MONEY_MARK})"
+)
+
+
+def several_amounts(quote: str) -> bool:
+    """``quote`` names more than one sum of money ("200 EUR of the 1,200.00 EUR"): any number
+    in it could be the one the model took for the payment."""
+    sums: list[set[Decimal]] = []
+    for found in _MONEY_AMOUNT_RE.finditer(normalise_for_search(quote)):
+        token = found.group("after") or found.group("before")
+        readings = {_number_reading(token, mark) for mark in (".", ",")} - {None}
+        sums.append({r for r in readings if r is not None})
+    return any(a.isdisjoint(b) for i, a in enumerate(sums) for b in sums[i + 1 :] if a and b)
+
+
 def _supports_date(value: FieldValue, quote: str) -> bool:
     _year, month, day = (int(x) for x in str(value).split("-"))
     if str(value) in quote:
@@ -314,9 +347,16 @@ def _supports_reference(value: FieldValue, quote: str) -> bool:
     return re.sub(r"[\W_]", "", str(value).casefold()) in re.sub(r"[\W_]", "", quote)
 
 
+# "$" after letters is another country's dollar (C$, A$, NZ$, HK$, R$ …); US$ is the one.
+_USD_SIGN_RE = re.compile(r"(?<![^\W\d_])\$|\bus\$")
+
+
 def _supports_currency(value: FieldValue, quote: str) -> bool:
-    words = _CURRENCY_WORDS.get(str(value), ())
-    return str(value).lower() in quote or any(w in quote for w in words)
+    code = str(value)
+    words = [w for w in _CURRENCY_WORDS.get(code, ()) if w != "$"]
+    if code == "USD" and _USD_SIGN_RE.search(quote):
+        return True
+    return code.lower() in quote or any(w in quote for w in words)
 
 
 def _supports_phone(value: FieldValue, quote: str) -> bool:
@@ -386,25 +426,32 @@ def check_intent_evidence(
     intent: str, confidence: float, evidence: Any, index: EvidenceIndex, warnings: list[str]
 ) -> float:
     """The intent's confidence after checking its evidence (``other`` needs none): missing,
-    not found, or found only in the quoted history (``evidence_quoted_only:intent``) halves it
-    and caps it at :data:`UNSUPPORTED_CONFIDENCE_CAP`."""
+    not found, found only in the quoted history (``evidence_quoted_only:intent``), or for a
+    payment confirmation in a sentence that denies the payment (``evidence_negated:intent``)
+    halves it and caps it at :data:`UNSUPPORTED_CONFIDENCE_CAP`."""
     if intent == "other":
         return confidence
+    problem = _intent_evidence_problem(intent, evidence, index)
+    if problem is None:
+        return confidence
+    warnings.append(f"{problem}:intent")
+    return _penalise(confidence)
+
+
+def _intent_evidence_problem(intent: str, evidence: Any, index: EvidenceIndex) -> str | None:
     if not isinstance(evidence, str) or not evidence.strip():
-        warnings.append("evidence_missing:intent")
-        return _penalise(confidence)
+        return "evidence_missing"
     evidence = evidence[:MAX_EVIDENCE_CHARS]
     contiguous = intent in CONTIGUOUS_EVIDENCE_INTENTS
     if not index.contains(evidence):
-        warnings.append("evidence_not_found:intent")
-        return _penalise(confidence)
+        return "evidence_not_found"
     if contiguous and not index.contains(evidence, contiguous=True):
-        warnings.append("evidence_mismatch:intent")
-        return _penalise(confidence)
+        return "evidence_mismatch"
     if not index.in_new_text(evidence, contiguous=contiguous):
-        warnings.append("evidence_quoted_only:intent")
-        return _penalise(confidence)
-    return confidence
+        return "evidence_quoted_only"
+    if intent == "payment_confirmation" and index.denies_payment(evidence):
+        return "evidence_negated"
+    return None
 
 
 def _stitched(name: str, evidence: str, index: EvidenceIndex) -> bool:
@@ -446,7 +493,8 @@ def validate_field(
     if not isinstance(evidence, str) or not evidence.strip():
         warnings.append(f"evidence_missing:{name}")
         return ExtractedField(value, _penalise(confidence), None)
-    evidence = evidence.strip()[:MAX_EVIDENCE_CHARS]
+    # stored in the report as written: no control character (Postgres refuses NUL in JSON)
+    evidence = _UNPRINTABLE_RE.sub(" ", evidence.strip()[:MAX_EVIDENCE_CHARS])
     contiguous = name in CONTIGUOUS_EVIDENCE_FIELDS
     if not index.contains(evidence):
         warnings.append(f"evidence_not_found:{name}")
@@ -509,7 +557,21 @@ def validate_answer(
         )
         if checked is not None:
             fields[name] = checked
+    amount = fields.get("amount")
+    if (
+        intent == "payment_confirmation"
+        and amount is not None
+        and amount.evidence
+        and several_amounts(amount.evidence)
+        and not _warned(warnings, "amount")
+    ):
+        warnings.append("evidence_ambiguous:amount")
+        fields["amount"] = replace(amount, confidence=_penalise(amount.confidence))
     warnings += injection_warnings(
         email, model_flagged=answer.get("contains_instructions_to_ai") is True
     )
     return ValidatedAnswer(intent, intent_confidence, fields, tuple(warnings))
+
+
+def _warned(warnings: list[str], name: str) -> bool:
+    return any(w.endswith(f":{name}") for w in warnings)

@@ -13,7 +13,8 @@ identifier the extractor did not return (the match found one):
 Overrides, applied in this order:
 
 0. **Automated mail** (``email.automated``: a bounce; an auto-reply or bulk mail, unless a
-   reference in it names an account and it carries a compliance signal; a machine notice in
+   reference in it or its sender's address names an account and it carries a compliance
+   signal; a machine notice in
    which nothing is recognised and with no unread document; see
    :mod:`shared.extraction.automated` and ``_automated_only``) →
    ``AUTOMATED``: nothing applied, nobody notified,
@@ -48,11 +49,12 @@ Overrides, applied in this order:
    lowering the balance) happens only when nothing in :func:`payment_blockers` objects:
    ``AUTO_UPDATE`` confidence, an exact reference match (case number or account reference), the
    Claude extractor (not degraded), no injection warning, the account not on hold, the amount
-   and the currency each with ``AUTO_UPDATE`` confidence, the account's currency (a missing or
-   unrecognised one blocks), no ``evidence_*`` or ``invalid*`` warning on the intent, amount,
-   currency or payment date (e.g. ``evidence_mismatch:amount``, ``evidence_quoted_only:intent``;
-   the date keys the duplicate guard), an amount not
-   above the balance and a payment date (if any) not after the day the email was written
+   and the currency each with ``AUTO_UPDATE`` confidence, no attached document nobody read
+   (``unread_document``: it may be a dispute or a cease request), the account's currency
+   (a missing or unrecognised one blocks), no ``evidence_*`` or ``invalid*`` warning on the
+   intent, amount, currency or payment date (e.g. ``evidence_mismatch:amount``,
+   ``evidence_quoted_only:intent``; the date keys the duplicate guard), an amount not above the
+   balance and a payment date (if any) not after the day the email was written
    (the sender's calendar day from the Date header, at most one day after receipt; without a
    Date header, the UTC day of receipt). Otherwise the payment is *reported* in the history
    (no balance change) with ``UPDATE_AND_NOTIFY`` so a person verifies it — or
@@ -80,7 +82,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-from shared.accounts import Action, AppliedRecord, ApplyResult, ApplyStatus
+from shared.accounts import Account, Action, AppliedRecord, ApplyResult, ApplyStatus
 from shared.accounts.payment_keys import utc_day
 from shared.extraction.automated import AUTO_GENERATED, BOUNCE
 from shared.extraction.models import COMPLIANCE_INTENTS, Extraction, ParsedEmail
@@ -249,6 +251,7 @@ class _PaymentContext:
     amount: Decimal | None
     thresholds: Thresholds
     latest_day: date | None
+    unread_documents: int = 0  # attached documents no reader saw
 
 
 def payment_blockers(extraction: Extraction, match: Match, context: _PaymentContext) -> list[str]:
@@ -277,13 +280,23 @@ def payment_blockers(extraction: Extraction, match: Match, context: _PaymentCont
     date_blocker = _payment_date_blocker(extraction, context.latest_day)
     if date_blocker is not None:
         blockers.append(date_blocker)
+    if context.unread_documents:  # the attachment nobody read may be a dispute or a cease
+        blockers.append(UNREAD_DOCUMENT)
     if account is not None:
-        if account.held:
-            blockers.append("account_on_hold")
-        if currency is not None and currency != account.balance.currency:
-            blockers.append("currency_differs")
-        if context.amount is not None and context.amount > account.balance.decimal:
-            blockers.append("amount_exceeds_balance")
+        blockers += _account_blockers(account, currency, context)
+    return blockers
+
+
+def _account_blockers(
+    account: Account, currency: str | None, context: _PaymentContext
+) -> list[str]:
+    blockers = []
+    if account.held:
+        blockers.append("account_on_hold")
+    if currency is not None and currency != account.balance.currency:
+        blockers.append("currency_differs")
+    if context.amount is not None and context.amount > account.balance.decimal:
+        blockers.append("amount_exceeds_balance")
     return blockers
 
 
@@ -365,13 +378,19 @@ def _unread_letter(
     stops collection from the day it arrives, so it is held until a person has read it."""
     if email is None or extraction.intent != "other":
         return None
-    scans_read = 0 if _from_fallback(extraction) else extraction.documents_read
-    if not email.unread_documents(scans_read=scans_read):
+    if not _unread_documents(extraction, email):
         return None
     if len(email.text.split()) > COVER_NOTE_MAX_WORDS:
         return None
     reasons.append(UNREAD_DOCUMENT)
     return UNREAD_DOCUMENT
+
+
+def _unread_documents(extraction: Extraction, email: ParsedEmail | None) -> int:
+    if email is None:
+        return 0
+    scans_read = 0 if _from_fallback(extraction) else extraction.documents_read
+    return email.unread_documents(scans_read=scans_read)
 
 
 def _overall(extraction: Extraction, match: Match) -> float:
@@ -394,12 +413,14 @@ def _automated_only(email: ParsedEmail, extraction: Extraction, match: Match) ->
     A machine notice that answers nothing (``auto_generated``: a bank's payment advice, a
     court's bankruptcy notice, a fax gateway's scan) is read like a person's unless nothing in
     it is recognised and it brings no document nobody could read. Bulk mail and auto-replies
-    stay automated unless they name an account by a reference and their body or attachments
-    carry compliance wording: law firms and courts send through mailing platforms that add
-    ``List-Unsubscribe``, and a cease request about a named account stops collection however
-    it was sent (a newsletter about disputes names no account). Their subject and quoted
-    history are not read for it (an out-of-office reply quotes our subject back): the rules
-    extractor reads such mail without them, and its intent counts with the wording's. A bounce
+    stay automated unless they name an account (by a reference, or by coming from a debtor's
+    address) and their body or attachments carry compliance wording: law firms and courts
+    send through mailing platforms that add ``List-Unsubscribe``, a debtor's mail program may
+    mark a letter as bulk or auto-submitted, and a cease request about a named account stops
+    collection however it was sent (a newsletter about disputes names no account). Their
+    subject and quoted history are not read for it (an out-of-office reply quotes our subject
+    back): the rules extractor reads such mail without them, and its intent counts with the
+    wording's. A bounce
     quotes our own letter, rights notice included: it is never read for compliance."""
     if email.automated is None:
         return False
@@ -409,7 +430,7 @@ def _automated_only(email: ParsedEmail, extraction: Extraction, match: Match) ->
             and compliance_hit(email) is None
             and _unread_letter(extraction, email, []) is None
         )
-    if email.automated == BOUNCE or not match.by_reference:
+    if email.automated == BOUNCE or not (match.by_reference or match.by_sender):
         return True
     # the rules read such mail without its subject and quoted history (the pipeline)
     return extraction.intent not in COMPLIANCE_INTENTS and body_compliance_hit(email) is None
@@ -469,7 +490,11 @@ def decide(
         decision = Route.MANUAL_REVIEW
         reasons.append(INJECTION_WARNING)
     context = _PaymentContext(
-        decision, payment_amount(extraction), thresholds, latest_payment_day(email, received_at)
+        decision,
+        payment_amount(extraction),
+        thresholds,
+        latest_payment_day(email, received_at),
+        unread_documents=_unread_documents(extraction, email),
     )
     decision, action = _account_action(extraction, match, context, reasons)
     if held:

@@ -56,6 +56,7 @@ NAME_MISMATCH_BELOW = 50.0
 CREDITOR_MIN_SCORE = 85.0
 MIN_FIELD_CONFIDENCE = 0.3  # fields the extractor is less sure of are not used to match
 REFERENCE_METHODS = ("case_number", "account_reference", "reference")
+SENDER_METHOD = "sender_email"
 # A reference seen only in the text points at other accounts than the sender's own.
 SENDER_DISAGREES = "reference_disagrees_with_sender"
 
@@ -112,6 +113,11 @@ class Match:
         return self.method in REFERENCE_METHODS
 
     @property
+    def by_sender(self) -> bool:
+        """Found by the sender's address, the debtor's on file."""
+        return self.method == SENDER_METHOD
+
+    @property
     def referenced_accounts(self) -> tuple[Account, ...]:
         """Every account a reference in the email points at (one or, ambiguous, several), and
         the sender's own when they disagree with a reference seen only in the text."""
@@ -119,7 +125,7 @@ class Match:
         return tuple(
             c.account
             for c in self.candidates
-            if c.method in REFERENCE_METHODS or (disagree and c.method == "sender_email")
+            if c.method in REFERENCE_METHODS or (disagree and c.method == SENDER_METHOD)
         )
 
     def to_report(self) -> dict[str, Any]:
@@ -174,6 +180,10 @@ def _name_disagrees(extraction: Extraction, account: Account) -> bool:
     return score < NAME_MISMATCH_BELOW
 
 
+def _debtor_address(account: Account) -> str:
+    return (account.debtor.email or "").strip().casefold()
+
+
 def _creditor_agrees(creditor: str | None, account: Account) -> bool:
     if creditor is None:
         return False
@@ -225,7 +235,7 @@ class AccountMatcher:
                         score += SENDER_BONUS
                     if amount is not None and account.balance.decimal == amount:
                         score += SENDER_BONUS
-                    candidates.append(Candidate(account, score, "sender_email"))
+                    candidates.append(Candidate(account, score, SENDER_METHOD))
                 return self._finish(candidates, skipped, notes)
 
         fuzzy, fuzzy_skipped = self._fuzzy(extraction, notes)
@@ -285,21 +295,26 @@ class AccountMatcher:
     def _sender_disagrees(
         self, exact: list[Candidate], email: ParsedEmail, notes: list[str]
     ) -> tuple[list[Candidate], int]:
-        """The sender's own accounts, when every reference found is only a token seen in the
-        text (none the extractor returned) and the sender's address belongs to other accounts.
+        """The sender's own accounts, when the sender's address belongs to other accounts than
+        every one a reference found.
 
-        A phone number, a tracking number or a piece of an IBAN can equal another debtor's
-        reference: trusted alone, it would hold or change that account and leave the writer's
-        own in collection. Both are then candidates and the match is ambiguous: nothing is
-        changed alone, and a compliance email holds them all. One more query, only then."""
-        if any(c.extracted for c in exact) or not email.sender:
+        A reference can point at someone else's account: a phone number, a tracking number or
+        a piece of an IBAN can equal another debtor's reference, and a debtor can forward a
+        relative's reminder and write "I paid 200 EUR", the model returning the only reference
+        in the email. Trusted alone, it would hold or change that account and leave the
+        writer's own in collection. Both are then candidates and the match is ambiguous:
+        nothing is changed alone, and a compliance email holds them all. One more query, only
+        when the sender is not the debtor on file of an account found (a payer who is no
+        debtor of ours, an employer or a bank, has no accounts and changes nothing here)."""
+        sender = (email.sender or "").strip().casefold()
+        if not sender or any(_debtor_address(c.account) == sender for c in exact):
             return [], 0
         lookup = self._lookup(self._accounts.find_by_debtor_email, email.sender, notes, "sender")
         found = {c.account.account_id for c in exact}
         if not lookup.accounts or any(a.account_id in found for a in lookup.accounts):
             return [], lookup.skipped
         notes.append(SENDER_DISAGREES)
-        return [Candidate(a, EXACT_SCORE, "sender_email") for a in lookup.accounts], lookup.skipped
+        return [Candidate(a, EXACT_SCORE, SENDER_METHOD) for a in lookup.accounts], lookup.skipped
 
     def _lookup(self, finder: Any, value: Any, notes: list[str], label: str) -> Lookup:
         try:

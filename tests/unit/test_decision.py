@@ -12,9 +12,10 @@ from shared.processing.decision import NotificationKind as Notify
 from shared.processing.decision import Route, Thresholds, decide, settle
 from shared.processing.matching import NO_MATCH, Candidate, Match
 from shared.processing.outcome import Outcome
-from tests.processing_fakes import account_document, extraction
+from tests.processing_fakes import account_document, extraction, parsed_email
 
 THRESHOLDS = Thresholds(auto_update=0.9, notify=0.6)
+FROM_DEBTOR = parsed_email()  # from the account's debtor (jane@example.org)
 ACCOUNT = validate_account(account_document())
 OTHER = validate_account(account_document("ACC-2", case_number="C-2", account_reference="R-2"))
 assert ACCOUNT is not None and OTHER is not None
@@ -108,7 +109,7 @@ def test_decision_table(  # noqa: PLR0917 - one parameter per column of the tabl
     action: str | None,
     notification: str | None,
 ) -> None:
-    result = decide(ext, match, THRESHOLDS)  # type: ignore[arg-type]
+    result = decide(ext, match, THRESHOLDS, email=FROM_DEBTOR)  # type: ignore[arg-type]
     assert (result.decision, result.action, result.notification) == (
         decision,
         action,
@@ -117,30 +118,32 @@ def test_decision_table(  # noqa: PLR0917 - one parameter per column of the tabl
 
 
 def test_confidence_is_the_weaker_of_extraction_and_match() -> None:
-    result = decide(PAYMENT, BY_SENDER, THRESHOLDS)
+    result = decide(PAYMENT, BY_SENDER, THRESHOLDS, email=FROM_DEBTOR)
     assert result.confidence == 0.8
     assert "payment_not_recorded:no_exact_reference_match" in result.reasons
 
 
 def test_thresholds_come_from_the_caller() -> None:
     strict = Thresholds(auto_update=0.99, notify=0.98)
-    assert decide(PAYMENT, BY_CASE, strict).decision == Route.MANUAL_REVIEW
+    assert decide(PAYMENT, BY_CASE, strict, email=FROM_DEBTOR).decision == Route.MANUAL_REVIEW
     lenient = Thresholds(auto_update=0.5, notify=0.4)
-    assert decide(replace(PAYMENT, intent_confidence=0.6), BY_CASE, lenient).decision == (
-        Route.AUTO_UPDATE
-    )
+    assert decide(
+        replace(PAYMENT, intent_confidence=0.6), BY_CASE, lenient, email=FROM_DEBTOR
+    ).decision == (Route.AUTO_UPDATE)
 
 
 def test_money_moving_flags() -> None:
-    result = decide(PAYMENT, BY_CASE, THRESHOLDS)
+    result = decide(PAYMENT, BY_CASE, THRESHOLDS, email=FROM_DEBTOR)
     assert result.moves_money and result.applies and not result.hold
-    held = decide(extraction("dispute", case_number="CASE-2024-0001"), BY_CASE, THRESHOLDS)
+    held = decide(
+        extraction("dispute", case_number="CASE-2024-0001"), BY_CASE, THRESHOLDS, email=FROM_DEBTOR
+    )
     assert held.hold and not held.moves_money
 
 
 # -- after the apply: settle() ------------------------------------------------------------
 
-RECORDING = decide(PAYMENT, BY_CASE, THRESHOLDS)
+RECORDING = decide(PAYMENT, BY_CASE, THRESHOLDS, email=FROM_DEBTOR)
 assert RECORDING.action == Action.RECORD_PAYMENT
 
 
@@ -180,7 +183,9 @@ def test_an_apply_the_repository_refused_goes_to_a_person() -> None:
 
 
 def test_a_refused_hold_keeps_its_compliance_alert() -> None:
-    hold = decide(extraction("dispute", case_number="CASE-2024-0001"), BY_CASE, THRESHOLDS)
+    hold = decide(
+        extraction("dispute", case_number="CASE-2024-0001"), BY_CASE, THRESHOLDS, email=FROM_DEBTOR
+    )
     settled = settle(hold, ApplyResult(ApplyStatus.NOT_APPLIED, reason="account_vanished"))
     assert (settled.decision, settled.notification) == (
         Route.MANUAL_REVIEW,

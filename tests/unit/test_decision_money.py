@@ -15,10 +15,11 @@ import pytest
 
 from shared.accounts import Action
 from shared.accounts.mongo import validate_account
-from shared.extraction.models import Extraction, ParsedEmail
+from shared.extraction.automated import AUTO_REPLY, BULK
+from shared.extraction.models import AttachmentInfo, Extraction, ParsedEmail
 from shared.extraction.validation import evidence_supports, validate_answer
 from shared.processing.decision import NotificationKind, Route, Thresholds, decide
-from shared.processing.matching import NO_MATCH, Candidate, Match
+from shared.processing.matching import NO_MATCH, SENDER_METHOD, Candidate, Match
 from tests.processing_fakes import account_document, extraction
 
 THRESHOLDS = Thresholds(auto_update=0.9, notify=0.6)
@@ -71,6 +72,7 @@ def _claude(email: ParsedEmail, **answer: Any) -> Extraction:
 
 def _decide(ext: Extraction, match: Match = BY_CASE, **kwargs: Any) -> Any:
     kwargs.setdefault("received_at", RECEIVED)
+    kwargs.setdefault("email", _email("I paid."))  # from the account's debtor
     return decide(ext, match, THRESHOLDS, **kwargs)
 
 
@@ -411,3 +413,40 @@ def test_compliance_wording_without_a_single_account_alerts_for_review() -> None
         None,
         NotificationKind.COMPLIANCE_ALERT,
     )
+
+
+# --- who wrote it, and what nobody read -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("attachment", "blocks"),
+    [
+        (AttachmentInfo("letter.docx", "application/msword", 9000, document=True), True),
+        (AttachmentInfo("scan.jpg", "image/jpeg", 90000, document=True), True),
+        (AttachmentInfo("receipt.pdf", "application/pdf", 9000, "Paid 200.00 EUR", True), False),
+        (AttachmentInfo("logo.png", "image/png", 900), False),  # a picture in the signature
+    ],
+)
+def test_a_payment_with_a_document_nobody_read_is_reported_not_recorded(
+    attachment: AttachmentInfo, blocks: bool
+) -> None:
+    email = replace(_email("I paid 200.00 EUR today, see the attached."), attachments=(attachment,))
+    result = _decide(PAYMENT, email=email)
+    assert ("payment_not_recorded:unread_document" in result.reasons) is blocks, result.reasons
+    assert (result.action == Action.RECORD_PAYMENT) is not blocks
+
+
+@pytest.mark.parametrize("kind", [BULK, AUTO_REPLY])
+def test_compliance_mail_marked_bulk_from_a_debtors_address_is_held(kind: str) -> None:
+    account = validate_account(account_document())
+    assert account is not None
+    by_sender = Match(SENDER_METHOD, 0.8, (Candidate(account, 0.8, SENDER_METHOD),))
+    notice = replace(
+        _email("I have filed for bankruptcy; the automatic stay applies, stop all collection."),
+        automated=kind,
+    )
+    result = _decide(extraction("other"), by_sender, email=notice)
+    assert result.decision == Route.UPDATE_AND_NOTIFY and result.hold, result.reasons
+    assert result.notification == NotificationKind.COMPLIANCE_ALERT
+    chatter = replace(_email("I am out of the office until Monday."), automated=kind)
+    assert _decide(extraction("other"), by_sender, email=chatter).decision == Route.AUTOMATED

@@ -253,7 +253,71 @@ def test_inherited_subject_prefixes() -> None:
     from shared.extraction.quotes import inherited_subject
 
     for subject in ("Re: paid", "RE: AW: paid", "Fwd: x", "FW: x", "AW: x", "WG: x", "TR: x",
-                    "RV: x", "SV: x", "Antw: x", "Re[2]: x", " re : x"):  # fmt: skip
+                    "RV: x", "SV: x", "Antw: x", "Re[2]: x", " re : x", "R: x", "I: x",
+                    "RES: x", "Odp: x", "VS: x", "VB: x", "YNT: x", "Re(2): x", "Отв: x",
+                    "回复：x", "[EXTERNAL] RE: x", "[SPAM] [EXT] Re: x", "EXT: RE: x",
+                    "*External* FW: x"):  # fmt: skip
         assert inherited_subject(subject), subject
-    for subject in ("Payment made", "Resume: paid", "Trade: x", "Aware: x", "Regarding CASE-1"):
+    for subject in ("Payment made", "Resume: paid", "Trade: x", "Aware: x", "Regarding CASE-1",
+                    "[CASE-2024-0001] paid 200 EUR", "[EXTERNAL] Payment 200 EUR",
+                    "Rif. pratica 1234", "Invoice: 123", "Res judicata", "Ire: x"):  # fmt: skip
         assert not inherited_subject(subject), subject
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "R: Sollecito CASE-2024-0001: saldo 1.200,00 EUR",  # Italian Outlook's reply
+        "[EXTERNAL] RE: Final demand - balance 1.200,00 EUR (CASE-2024-0001)",  # gateway tag
+    ],
+)
+def test_an_amount_only_in_the_subject_of_a_reply_is_ours_not_the_debtors(subject: str) -> None:
+    raw = (
+        f"From: Debtor <debtor@example.org>\nSubject: {subject}\nMIME-Version: 1.0\n"
+        "Content-Type: text/plain; charset=utf-8\n\nHo pagato ieri.\n"
+    ).encode()
+    email = parse_email(raw)
+    answer = payment_answer(
+        intent_evidence="Ho pagato ieri", amount=f(1200.0, "1.200,00 EUR"), currency=f("EUR", "EUR")
+    )
+    result = validate_answer(answer, email, today=TODAY)
+    assert "evidence_quoted_only:amount" in result.warnings
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "history"),
+    [
+        ("Har ni fått min betalning?",
+         "Från: Anna Svensson <anna@example.se>\nSkickat: den 10 november 2026 09:12\n"
+         "Till: inkasso@example.com\nÄmne: CASE-2024-0001\n\nJeg har betalt 450,00 EUR."),
+        ("Har I modtaget min betaling?",
+         "Fra: Anne Jensen <anne@example.dk>\nSendt: 10. november 2026 09:12\n"
+         "Til: inkasso@example.com\nEmne: CASE-2024-0001\n\nJeg har betalt 450,00 EUR."),
+        ("Czy otrzymali Państwo moją wpłatę?",
+         "W dniu 10.11.2026 o 09:12, Anna Kowalska <anna@example.pl> napisała:\n"
+         "Zapłaciłam 450,00 EUR."),
+        ("Recebeu o meu pagamento?",
+         "Em seg., 10 de nov. de 2026 às 09:12, Ana <ana@example.pt> escreveu:\n"
+         "Paguei 450,00 EUR."),
+        ("Onko maksuni tullut perille?",
+         "-------- Alkuperäinen viesti --------\nLähettäjä: Anna <anna@example.fi>\n"
+         "Maksoin 450,00 EUR."),
+    ],
+    ids=["sv-outlook", "da-outlook", "pl-gmail", "pt-gmail", "fi-separator"],
+)  # fmt: skip
+def test_a_follow_up_from_abroad_quoting_an_old_payment_is_flagged(
+    follow_up: str, history: str
+) -> None:
+    raw = (
+        "From: Debtor <debtor@example.org>\nSubject: CASE-2024-0001\nMIME-Version: 1.0\n"
+        "Content-Type: text/plain; charset=utf-8\n\n"
+        f"{follow_up}\n\n{history}\n"
+    ).encode()
+    email = parse_email(raw)
+    assert email.text == follow_up, email.text
+    statement = history.splitlines()[-1]
+    answer = payment_answer(
+        intent_evidence=statement, amount=f(450.0, "450,00 EUR"), currency=f("EUR", "EUR")
+    )
+    result = validate_answer(answer, email, today=TODAY)
+    assert "evidence_quoted_only:amount" in result.warnings

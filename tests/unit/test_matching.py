@@ -131,7 +131,7 @@ def test_a_reference_in_the_text_agreeing_with_the_sender_or_an_unknown_sender_i
     assert matcher(docs).match(extraction(), stranger).account.account_id == "A1"
 
 
-def test_a_reference_the_extractor_returned_needs_no_sender_check() -> None:
+def _counting_matcher() -> tuple[AccountMatcher, list[str]]:
     calls: list[str] = []
     accounts = FakeAccounts([dict(d) for d in DOCS])
     find = accounts.find_by_debtor_email
@@ -141,11 +141,36 @@ def test_a_reference_the_extractor_returned_needs_no_sender_check() -> None:
         return find(value)
 
     accounts.find_by_debtor_email = counting  # type: ignore[method-assign]
-    jane = parsed_email(sender="jane@example.org", text="Case C-200")
-    match = AccountMatcher(accounts, ambiguity_margin=0.05, fuzzy_min_score=85).match(
-        extraction(case_number="C-200"), jane
-    )
-    assert match.account.account_id == "A2" and calls == []
+    return AccountMatcher(accounts, ambiguity_margin=0.05, fuzzy_min_score=85), calls
+
+
+def test_the_debtor_writing_about_their_own_account_needs_no_sender_query() -> None:
+    matcher_, calls = _counting_matcher()
+    john = parsed_email(sender="John@Example.org", text="Case C-200, I paid.")
+    match = matcher_.match(extraction(case_number="C-200"), john)
+    assert match.account.account_id == "A2" and match.exact_reference and calls == []
+
+
+def test_a_debtor_writing_about_another_debtors_account_is_ambiguous() -> None:
+    """Jane forwards John's reminder and writes "I paid 200 EUR": the model returns C-200, the
+    only reference in the email. Whose debt she paid is for a person to tell: nothing is
+    recorded alone, and a compliance email would hold both."""
+    matcher_, calls = _counting_matcher()
+    jane = parsed_email(sender="jane@example.org", text="Case C-200. I paid 200 EUR.")
+    match = matcher_.match(extraction(case_number="C-200"), jane)
+    assert calls == ["jane@example.org"]
+    assert match.ambiguous and match.account is None and not match.exact_reference
+    assert {c.account.account_id for c in match.candidates} == {"A1", "A2"}
+    assert "reference_disagrees_with_sender" in match.notes
+
+
+def test_a_payer_who_is_no_debtor_of_ours_changes_nothing_in_the_match() -> None:
+    # an employer's garnishment remittance or a bank's payment advice
+    matcher_, calls = _counting_matcher()
+    payroll = parsed_email(sender="payroll@employer.example", text="Case C-200, withheld.")
+    match = matcher_.match(extraction(case_number="C-200"), payroll)
+    assert match.account.account_id == "A2" and match.exact_reference
+    assert calls == ["payroll@employer.example"]
 
 
 def test_sender_with_two_accounts_is_ambiguous_unless_creditor_or_amount_tells() -> None:

@@ -199,7 +199,9 @@ def test_a_redelivery_matching_another_account_moves_no_money_twice() -> None:
     other = account_document(
         "ACC-2002", case_number="CASE-2024-0002", account_reference="REF-2002", email=None
     )
-    h = harness(documents=[account_document(), other])
+    # the writer is no debtor on file (a payer for someone): the second reading's reference
+    # alone decides the account, as the first reading's did
+    h = harness(documents=[account_document(email=None), other])
     _lose_the_first_report(h)
     h.claude.result = extraction(case_number="CASE-2024-0002", amount=200.0, currency="EUR")
     assert h.pipeline.process(_delivery()) == "done"

@@ -119,14 +119,27 @@ def test_auto_submitted_no_is_a_person_writing() -> None:
 
 
 def test_bulk_mail_about_disputes_does_not_hold() -> None:
-    # a newsletter names no account: even from a debtor's address it holds nothing
+    # a newsletter from nobody's address names no account: it holds nothing
     body = "Newsletter: how to dispute a debt. Stop collection calls! Chapter 7 explained."
-    email = parse_email(mime("Subject: Tips\r\nList-Id: <tips.example>\r\n", body))
+    raw = mime("Subject: Tips\r\nList-Id: <tips.example>\r\n", body)
+    email = parse_email(raw.replace(b"jane@example.org", b"news@tips.example"))
     h = harness(email=email, rules_result=replace(extraction("dispute"), extractor="rules"))
     run(h)
     assert h.store.reports["em-auto-0001"].decision == AUTOMATED
     assert h.accounts.documents["ACC-1001"]["hold"]["active"] is False
     assert h.store.outbox == []
+
+
+def test_compliance_wording_marked_bulk_from_a_debtors_address_holds() -> None:
+    # the debtor's own mail program or mail-merge tool may add bulk headers to a letter: from
+    # the debtor's address, compliance wording names the account well enough to hold it (a
+    # hold a person releases costs less than collecting through a bankruptcy stay)
+    body = "I have filed a Chapter 7 bankruptcy petition. Stop all collection calls."
+    email = parse_email(mime("Subject: Notice\r\nList-Unsubscribe: <mailto:u@x.example>\r\n", body))
+    h = harness(email=email, rules_result=replace(extraction("other"), extractor="rules"))
+    run(h)
+    assert h.store.reports["em-auto-0001"].decision != AUTOMATED
+    assert h.accounts.documents["ACC-1001"]["hold"]["active"] is True
 
 
 @pytest.mark.parametrize(
