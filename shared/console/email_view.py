@@ -21,13 +21,13 @@ from email.message import Message
 from typing import Any
 
 from shared.extraction.email_parser import (
-    _PARSE_ERRORS,
+    PARSE_ERRORS,
     MimeNestedTooDeep,
-    _content_type,
-    _filename,
-    _parse_policy,
-    _payload_bytes,
     parse_email,
+    parse_policy,
+    part_bytes,
+    part_content_type,
+    part_filename,
 )
 from shared.extraction.models import ParsedEmail
 from shared.mime_depth import MimeTooDeep, parse_within_depth
@@ -66,10 +66,10 @@ def parse(raw: bytes) -> ParsedEmail:
 
 def _parts(raw: bytes) -> list[Message]:
     try:
-        message = parse_within_depth(raw, _parse_policy())
+        message = parse_within_depth(raw, parse_policy())
     except MimeTooDeep as too_deep:
         raise MimeNestedTooDeep(str(too_deep)) from None
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         return []  # the processor reads nothing of it either
     return [part for part in message.walk() if not part.is_multipart() and _is_attachment(part)]
 
@@ -77,7 +77,7 @@ def _parts(raw: bytes) -> list[Message]:
 def _is_attachment(part: Message) -> bool:
     try:
         return part.get_content_disposition() == "attachment" or bool(part.get_filename())
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         # A disposition or name nobody can read (an attached message's headers are the
         # sender's, checked by no one): listed under a made-up name rather than hidden.
         return True
@@ -89,12 +89,12 @@ def _safe_name(name: str | None, index: int) -> str:
 
 
 def _describe(index: int, part: Message) -> tuple[Attachment, bytes]:
-    data = _payload_bytes(part)
-    content_type = _content_type(part)
+    data = part_bytes(part)
+    content_type = part_content_type(part)
     inline = content_type in INLINE_TYPES
     listed = Attachment(
         index=index,
-        filename=_safe_name(_filename(part), index),
+        filename=_safe_name(part_filename(part), index),
         content_type=content_type if inline else DOWNLOAD_TYPE,
         size=len(data),
         inline=inline,

@@ -133,7 +133,8 @@ class _CachedHeaderRegistry(HeaderRegistry):
 _HEADER_FACTORY = _CachedHeaderRegistry()
 
 
-def _parse_policy() -> EmailPolicy:
+def parse_policy() -> EmailPolicy:
+    """The policy every reader of a stored email parses it with (the console too)."""
     return _OncePerMessage(header_factory=_HEADER_FACTORY)
 
 
@@ -162,7 +163,7 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # webhook's check of an original message uses too), plus what a header's lazy parse raises on
 # hundreds of nested comments or a date offset too large: that header is unreadable, not the
 # email (a transient error would redeliver the email until the dead-letter topic took it).
-_PARSE_ERRORS = (*MIME_PARSE_ERRORS, RecursionError, OverflowError)
+PARSE_ERRORS = (*MIME_PARSE_ERRORS, RecursionError, OverflowError)
 
 
 @dataclass
@@ -201,15 +202,15 @@ def parse_email(raw: bytes, *, limits: MimeLimits = DEFAULT_LIMITS) -> ParsedEma
         raw = raw[: limits.max_message_bytes]
         acc.notes.add("message_truncated")
     try:
-        message = parse_within_depth(bytes(raw), _parse_policy())
+        message = parse_within_depth(bytes(raw), parse_policy())
     except MimeTooDeep as too_deep:
         raise MimeNestedTooDeep(str(too_deep)) from None
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         acc.notes.add("mime_unparseable")
         return _assemble(acc, None)
     try:
         _walk(message, acc, depth=0)
-    except (*_PARSE_ERRORS, RecursionError):
+    except (*PARSE_ERRORS, RecursionError):
         acc.notes.add("mime_walk_failed")
     return _assemble(acc, message)
 
@@ -220,13 +221,13 @@ def parse_email(raw: bytes, *, limits: MimeLimits = DEFAULT_LIMITS) -> ParsedEma
 def _header(message: Message, name: str) -> str:
     try:
         value = message.get(name)
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         return ""
     if value is None:
         return ""
     try:
         text = str(value)
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         return ""
     return re.sub(r"\s+", " ", text).strip()[:2000]
 
@@ -235,7 +236,7 @@ def _sender(message: Message) -> tuple[str, str | None]:
     raw_from = _header(message, "From")
     try:
         pairs = getaddresses([raw_from])
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         pairs = []
     for name, address in pairs:
         if "@" in address:
@@ -249,7 +250,7 @@ def _date(message: Message) -> datetime | None:
         return None
     try:
         return parsedate_to_datetime(value)
-    except (*_PARSE_ERRORS, OverflowError):
+    except (*PARSE_ERRORS, OverflowError):
         return None
 
 
@@ -267,7 +268,7 @@ def _walk(part: Message, acc: _Acc, depth: int, parent: str = "") -> None:
         return
     if getattr(part, "defects", None):
         acc.notes.add("mime_defects")
-    content_type = _content_type(part)
+    content_type = part_content_type(part)
     if content_type in ("message/delivery-status", "message/rfc822") or (
         content_type.startswith("message/") and part.is_multipart()
     ):
@@ -279,7 +280,7 @@ def _walk(part: Message, acc: _Acc, depth: int, parent: str = "") -> None:
             if isinstance(child, Message):
                 _walk(child, acc, depth + 1, content_type)
         return
-    filename = _filename(part)
+    filename = part_filename(part)
     disposition = _disposition(part)
     if content_type in ("text/plain", "text/html") and not _attached_text(
         content_type, filename, disposition, parent
@@ -308,17 +309,19 @@ def _attached_text(content_type: str, filename: str, disposition: str, parent: s
     )
 
 
-def _content_type(part: Message) -> str:
+def part_content_type(part: Message) -> str:
+    """A part's content type, lower case; one nobody can read is octet-stream."""
     try:
         return str(part.get_content_type()).lower()
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         return "application/octet-stream"
 
 
-def _filename(part: Message) -> str:
+def part_filename(part: Message) -> str:
+    """A part's file name, cut to a safe length; "" when there is none or it cannot be read."""
     try:
         name = part.get_filename()
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         return ""
     if not name:
         return ""
@@ -329,26 +332,27 @@ def _filename(part: Message) -> str:
 def _disposition(part: Message) -> str:
     try:
         return str(part.get_content_disposition() or "").lower()
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         return ""
 
 
-def _payload_bytes(part: Message) -> bytes:
+def part_bytes(part: Message) -> bytes:
+    """A part's decoded bytes; b"" when they cannot be decoded."""
     try:
         payload = part.get_payload(decode=True)
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         return b""
     return payload if isinstance(payload, bytes) else b""
 
 
 def _decode_text(part: Message, acc: _Acc) -> str:
-    data = _payload_bytes(part)
+    data = part_bytes(part)
     if len(data) > acc.limits.max_text_part_bytes:
         data = data[: acc.limits.max_text_part_bytes]
         acc.notes.add("part_truncated")
     try:
         declared = part.get_content_charset() or "utf-8"
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         declared = "utf-8"
     return decode_bytes(data, declared)
 
@@ -401,11 +405,11 @@ def _unread_message(part: Message, acc: _Acc) -> None:
     payload = part.get_payload()
     try:  # the encoded size: what the stdlib parsed the base64 text into, written out again
         size = sum(len(m.as_bytes()) for m in payload if isinstance(m, Message))
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         size = 0
     acc.attachments.append(
         AttachmentInfo(
-            filename=_filename(part) or "(unnamed)",
+            filename=part_filename(part) or "(unnamed)",
             content_type="message/rfc822",
             size=size,
             document=True,
@@ -444,7 +448,7 @@ def _attachment(part: Message, acc: _Acc, content_type: str, filename: str) -> N
     if len(acc.attachments) >= acc.limits.max_attachments:
         acc.notes.add("too_many_attachments")
         return
-    data = _payload_bytes(part)
+    data = part_bytes(part)
     is_pdf = (
         content_type == "application/pdf"
         or filename.lower().endswith(".pdf")
@@ -629,7 +633,7 @@ def _read_text_file(part: Message, data: bytes, acc: _Acc, *, html: bool = False
         acc.notes.add("text_file_truncated")
     try:
         declared = part.get_content_charset() or "utf-8"
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         declared = "utf-8"
     text = decode_bytes(data, declared)
     if html:

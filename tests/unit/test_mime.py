@@ -483,22 +483,22 @@ def test_headers_parsed_once_per_message_give_the_same_result(
 
     files = sorted(EMAILS.iterdir())
     cached = [parse_email(path.read_bytes()) for path in files]
-    monkeypatch.setattr(mime, "_parse_policy", lambda: policy.default)
+    monkeypatch.setattr(mime, "parse_policy", lambda: policy.default)
     assert [parse_email(path.read_bytes()) for path in files] == cached
 
 
 def test_each_header_is_parsed_once_per_message() -> None:
     import email
 
-    from shared.extraction.email_parser import _parse_policy
+    from shared.extraction.email_parser import parse_policy
 
     message = email.message_from_bytes(
-        b"Content-Type: text/plain; charset=utf-8\nSubject: x\n\nbody\n", policy=_parse_policy()
+        b"Content-Type: text/plain; charset=utf-8\nSubject: x\n\nbody\n", policy=parse_policy()
     )
     assert message.get("Content-Type") is message.get("Content-Type")
     assert message.get_content_charset() == "utf-8"
     other = email.message_from_bytes(
-        b"Content-Type: text/plain; charset=latin-1\n\nbody\n", policy=_parse_policy()
+        b"Content-Type: text/plain; charset=latin-1\n\nbody\n", policy=parse_policy()
     )
     assert other.get_content_charset() == "latin-1"  # nothing carried over between messages
 
