@@ -5,11 +5,15 @@ language, phrase → kind) are run over the whole email: the new text, each quot
 message, and every attachment's text. What does not count: a negated phrase ("I am not disputing
 the debt"), a phrase in a quoted sentence explaining the debtor's rights (the collector's own
 validation notice quoted back; in the debtor's new text the same "if you …" is a polite form and
-counts), and a sentence of a quoted message or attachment that carries a mark of the collector's
-own letter (its "mini-Miranda"). A hit under a non-compliance intent makes the decision hold
-the account and alert compliance (see :mod:`shared.processing.decision`). Automated mail is read
-with :func:`body_compliance_hit` only, and only when a reference in it names an account (bulk
-mail, auto-replies); bounces never are.
+counts), a sentence of a quoted message or attachment that carries a mark of the collector's
+own letter (its "mini-Miranda"), a dispute the same clause says is over ("the dispute I raised
+was sorted out") unless the sentence makes that a condition ("until this is resolved"), and, in
+the quoted history only, the phrases our own letters share ("our client"). The writer's own
+first-person statement ("I dispute all or part of the debt", "ich bestreite") counts next to a
+letter mark, a rights cue or a resolved cue. A hit under a non-compliance intent makes the
+decision hold the account and alert compliance (see :mod:`shared.processing.decision`).
+Automated mail is read with :func:`body_compliance_hit` only, and only when a reference in it
+names an account (bulk mail, auto-replies); bounces never are.
 """
 
 from __future__ import annotations

@@ -3,15 +3,24 @@
 Each language module (:mod:`.en`, :mod:`.de`, :mod:`.fr`, :mod:`.es`, :mod:`.it`, :mod:`.nl`)
 holds ``PHRASES``, a table *phrase → kind* (:class:`~.kinds.Kind`) a compliance officer can read
 and extend, and short word lists. The word lists of every language apply to every phrase (a
-stem such as ``disput*`` serves several languages, and mail mixes them). How a phrase is read:
+stem such as ``disput*`` serves several languages, and mail mixes them), but for the
+conditions below. How a phrase is read:
 
 - its words match whole words, in any letter case, with any spacing, quote style or ``>`` quote
   prefix; a word ending in ``*`` matches any word starting so (``disput*``: dispute, disputing,
   disputed); ``…`` stands for up to three words;
+- ``EXCEPTIONS``: wording that holds a phrase and means something else ("our *client portal*",
+  "*client number*"); a phrase overlapping one does not count, whatever its kind;
 - ``NEGATIONS_BEFORE``: a word right before the phrase that reverses it ("I am *not* disputing
   the debt"); a cue ending in ``*`` / starting with ``*`` matches words starting / ending so
   (``*n't``: don't, isn't); ``NEGATIONS_AFTER``: the same up to three words after it (German
   "ich bestreite die Forderung *nicht*");
+- ``FIRST_PERSON``: the writer stating the act now ("*I dispute*", "*I hereby request*",
+  "*ich bestreite*", "*je conteste*", "*disputo*"); between its words may stand up to three
+  ``FILLERS`` ("hereby", "formally", "hiermit", "le" …). A phrase inside one, or at most three
+  words after it in the same clause, is the writer's own statement: the rights-notice cues, the
+  letter marks and the resolved cues below do not cancel it (our letters speak to "you"; a
+  debtor who writes "I dispute all or part of the debt" disputes it);
 - ``NOTICE_CUES``: what a collector's own letter says when it explains the debtor's rights ("*if
   you* dispute this debt …", "*you may* request verification"); a phrase in a sentence holding
   one is the collector speaking, not the debtor. They are read only in the quoted history,
@@ -20,11 +29,24 @@ stem such as ``disput*`` serves several languages, and mail mixes them). How a p
   attachments) they cancel nothing; our notice pasted there unquoted holds and a person reads
   it, which costs a review, where ignoring a dispute breaks the law;
 - ``RESOLVED_CUES``: what says a dispute is over ("the dispute I raised *was sorted out*, here
-  is the payment"); a dispute-kind phrase in a sentence holding one does not count;
+  is the payment"); a dispute-kind phrase does not count when one stands in the same clause
+  (no ``,`` ``:`` ``(`` or spaced dash between them: "I dispute the rest, the account *was
+  settled* in 2023" is a dispute with its reason) and the sentence holds no
+  ``CONDITIONAL_CUES`` word of the cue's language, before or after it ("I will not pay *until*
+  this *is resolved*", "den Widerspruch ziehe ich zurück, *sobald* …": the end is still to
+  come; short words such as Italian "se" mean other things elsewhere, so only here does a
+  language's list not apply to every phrase);
 - ``LETTER_MARKERS``: marks of the collector's own notice (the "mini-Miranda"); in a quoted
   message or an attachment, a phrase in the sentence of one is the collector's letter and does
-  not count. Only that sentence: a debtor's letter that quotes or encloses ours still counts
-  (the sentence, not the paragraph, as a PDF's text layer keeps no paragraph breaks).
+  not count, unless it is the writer's first-person statement. Only that sentence: a debtor's
+  letter that quotes or encloses ours still counts (the sentence, not the paragraph, as a
+  PDF's text layer keeps no paragraph breaks). A mark does not cancel only its own words: the
+  rest of our notice's sentence ("… to dispute all or part of the debt; we will obtain
+  verification of the debt") is ours too;
+- ``NOT_IN_QUOTED``: phrases of ``PHRASES`` that count where the sender speaks (the new text,
+  the attachments) and not in the quoted history, because our own letters use the same words
+  of the creditor we collect for ("*our client*", "*we act for*", "*unsere Mandantin*") or to
+  explain a right ("en cas de *contestation*").
 
 Negations and notice cues never cancel the ``cease`` and ``attorney`` kinds: a request to stop,
 or a lawyer's appearance, is honoured however it is worded ("if you do not stop calling me …").
@@ -34,12 +56,14 @@ each quoted or forwarded message separately (cut by
 :func:`~shared.extraction.quotes.quoted_messages`, with the header grammar that splits the history
 off; a forwarded cease from the debtor's attorney counts), and every attachment's text. Each kind
 makes the email one compliance intent (:data:`~.kinds.KIND_INTENT`). Bulk mail and auto-replies
-reach the decision's compliance step only when a reference names an account, and then only their
-body and attachments are read; bounces never do (:mod:`shared.processing.decision`).
+reach the decision's compliance step only when a reference or the sender's address names an
+account, and then only their body and attachments are read; bounces never do
+(:mod:`shared.processing.decision`).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -56,9 +80,10 @@ MAX_SEGMENT_CHARS = 50_000  # scanned per text segment (a long PDF is read from 
 INTENT_ORDER = ("bankruptcy_notice", "cease_and_desist", "dispute")
 SEGMENT_ORDER = ("new", "attachment", "quoted")
 # Whose text a segment may be: the quoted history holds the collector's letters (read with the
-# rights-notice cues); a quoted message or an attachment may quote or enclose one (its marked
-# sentences left out). The new text is the debtor's own, read with neither.
-_NOTICE_SEGMENTS = frozenset({"quoted"})
+# rights-notice cues, without the phrases our letters share, NOT_IN_QUOTED); a quoted message
+# or an attachment may quote or enclose one (its marked sentences left out). The new text is
+# the debtor's own, read with neither.
+_HISTORY_SEGMENTS = frozenset({"quoted"})
 _MARKED_SEGMENTS = frozenset({"quoted", "attachment"})
 
 __all__ = ["KIND_INTENT", "LANGUAGES", "Kind", "WordingHit", "compliance_hits", "find_wording"]
@@ -160,18 +185,58 @@ _PATTERN, _ENTRIES = _compile()
 
 
 def _cues(cues: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(_phrase_pattern(cue) for cue in cues) or r"(?!)")
+    """One pattern finding what the plain alternation of ``cues`` finds, grouped by first letter
+    like the phrases: the cue lists are searched around every phrase found."""
+    letters = [_first_letter(cue) for cue in cues]
+    if not cues or None in letters:
+        return re.compile("|".join(_phrase_pattern(cue) for cue in cues) or r"(?!)")
+    groups: dict[str | None, list[str]] = {}
+    for cue, letter in zip(cues, letters, strict=True):
+        groups.setdefault(letter, []).append(_phrase_body(cue))
+    alternatives = [f"(?={re.escape(str(c))})(?:{'|'.join(g)})" for c, g in groups.items()]
+    return re.compile(f"{_WORD_START}(?:{'|'.join(alternatives)}){_WORD_END}")
 
 
 # Cues of every language, like the negations (a stem such as "disput*" serves several).
 _NOTICE = _cues(tuple(c for m in LANGUAGES.values() for c in m.NOTICE_CUES))
-_RESOLVED = _cues(tuple(c for m in LANGUAGES.values() for c in m.RESOLVED_CUES))
+# A resolved cue with the conditions of its own language: these are short function words that
+# mean other things elsewhere (Italian "se", if; Spanish "se resolvió"; Dutch "pas", French "pas").
+_RESOLVED = tuple((_cues(m.RESOLVED_CUES), _cues(m.CONDITIONAL_CUES)) for m in LANGUAGES.values())
+_ANY_RESOLVED = _cues(tuple(c for m in LANGUAGES.values() for c in m.RESOLVED_CUES))
 _MARKERS = _cues(tuple(c for m in LANGUAGES.values() for c in m.LETTER_MARKERS))
+_EXCEPTIONS = _cues(tuple(c for m in LANGUAGES.values() for c in m.EXCEPTIONS))
 # Negations in any of the languages: stems such as "disput*" serve several of them.
 _NEGATIONS_BEFORE = tuple({c for m in LANGUAGES.values() for c in m.NEGATIONS_BEFORE})
 _NEGATIONS_AFTER = tuple({c for m in LANGUAGES.values() for c in m.NEGATIONS_AFTER})
+# (language, phrase) of the phrases our own letters use too: not read in the quoted history.
+_NOT_IN_QUOTED = frozenset((lang, p) for lang, m in LANGUAGES.items() for p in m.NOT_IN_QUOTED)
 _SENTENCE_END = re.compile(r"[.!?;\n]")
+# Where a clause ends inside a sentence: a comma or colon before a space ("1,000" and "10:30"
+# are not), a bracket, a dash between spaces.
+_CLAUSE_END = re.compile(r"[,:](?=\s|$)|[()]|\s-\s")
 _WORD = re.compile(r"[\w'*-]+")
+STATEMENT_REACH = 3  # words from a first-person statement to the phrase it makes the writer's
+
+
+def _statement_body(statement: str, fillers: str) -> str:
+    """``statement``'s words with up to three filler words between any two of them."""
+    gap = rf"\s+(?:(?:{fillers})\s+){{0,3}}"
+    return gap.join(_phrase_body(word) for word in normalise(statement).split())
+
+
+@functools.cache
+def _statements() -> re.Pattern[str]:
+    """Every language's first-person statements, grouped by first letter like the phrases;
+    compiled on first use, not at import (a cold start): few emails need it."""
+    fillers = sorted({normalise(f) for m in LANGUAGES.values() for f in m.FILLERS}, key=len)
+    filler = "|".join(re.escape(f) for f in reversed(fillers)) or r"(?!)"
+    statements = sorted({s for m in LANGUAGES.values() for s in m.FIRST_PERSON}, key=len)
+    groups: dict[str, list[str]] = {}
+    for statement in reversed(statements):  # longest first
+        first = normalise(statement)[0]
+        groups.setdefault(first, []).append(_statement_body(statement, filler))
+    alternatives = [f"(?={re.escape(c)})(?:{'|'.join(g)})" for c, g in groups.items()]
+    return re.compile(f"{_WORD_START}(?:{'|'.join(alternatives) or '(?!)'}){_WORD_END}")
 
 
 def _cue_matches(cue: str, word: str) -> bool:
@@ -195,9 +260,10 @@ def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class _Reading:
-    """How one segment is read: whether the rights-notice cues apply, where its marks are."""
+    """How one segment is read: whether it is the quoted history (rights-notice cues apply, the
+    phrases our letters share do not count), where its letter marks are."""
 
-    notice_cues: bool
+    history: bool
     markers: tuple[tuple[int, int], ...]  # spans of the collector's letter marks
 
     def in_letter(self, left: int, right: int) -> bool:
@@ -209,25 +275,82 @@ def _reading(normalised: str, segment: str) -> _Reading:
     markers: tuple[tuple[int, int], ...] = ()
     if segment in _MARKED_SEGMENTS:
         markers = tuple(m.span() for m in _MARKERS.finditer(normalised))
-    return _Reading(notice_cues=segment in _NOTICE_SEGMENTS, markers=markers)
+    return _Reading(segment in _HISTORY_SEGMENTS, markers)
+
+
+_EXCEPTION_REACH = 100  # characters around a phrase an exception holding it may span
+
+
+def _excepted(text: str, start: int, end: int) -> bool:
+    """Whether the phrase at ``text[start:end]`` is part of an exception ("our client portal");
+    looked up around the phrase only, as few emails hold any phrase."""
+    window = _EXCEPTIONS.finditer(
+        text, max(start - _EXCEPTION_REACH, 0), min(end + _EXCEPTION_REACH, len(text))
+    )
+    return any(m.start() < end and m.end() > start for m in window)
+
+
+def _first_person(text: str, left: int, right: int, start: int) -> bool:
+    """Whether the phrase at ``start`` is the writer's own statement: inside a first-person
+    statement of its sentence, or at most ``STATEMENT_REACH`` words after one in its clause."""
+    for statement in _statements().finditer(text, left, right):
+        if statement.start() > start:
+            return False
+        if start <= statement.end():
+            return True
+        between = text[statement.end() : start]
+        if not _CLAUSE_END.search(between) and len(_WORD.findall(between)) <= STATEMENT_REACH:
+            return True
+    return False
+
+
+def _resolved(text: str, left: int, right: int, start: int, end: int) -> bool:
+    """Whether the sentence says the dispute at ``text[start:end]`` is over: a resolved cue in
+    the phrase's clause, in a sentence that sets no condition or time still to come, before or
+    after the cue ("until this is resolved", "ziehe ich zurück, sobald …")."""
+    if not _ANY_RESOLVED.search(text, left, right):
+        return False
+    for resolved, conditional in _RESOLVED:
+        for cue in resolved.finditer(text, left, right):
+            if cue.start() >= end:
+                between = text[end : cue.start()]
+            elif cue.end() <= start:
+                between = text[cue.end() : start]
+            else:  # the cue holds the phrase ("withdraw my dispute")
+                between = ""
+            if _CLAUSE_END.search(between):
+                continue
+            pending = conditional.search(text, left, cue.start()) or conditional.search(
+                text, cue.end(), right
+            )
+            if not pending:
+                return True
+    return False
+
+
+def _negated(text: str, left: int, right: int, start: int, end: int) -> bool:
+    words_before = _WORD.findall(text[left:start])
+    if words_before and any(_cue_matches(c, words_before[-1]) for c in _NEGATIONS_BEFORE):
+        return True
+    words_after = _WORD.findall(text[end:right])[:3]
+    return any(_cue_matches(c, w) for c in _NEGATIONS_AFTER for w in words_after)
 
 
 def _counts(entry: _Entry, text: str, start: int, end: int, reading: _Reading) -> bool:
+    shared = reading.history and (entry.language, entry.phrase) in _NOT_IN_QUOTED
+    if shared or _excepted(text, start, end):
+        return False
     left, right = _sentence(text, start, end)
-    if reading.in_letter(left, right):
+    if reading.in_letter(left, right) and not _first_person(text, left, right, start):
         return False
     if entry.kind in ALWAYS_COUNTS:
         return True
-    words_before = _WORD.findall(text[left:start])
-    if words_before and any(_cue_matches(c, words_before[-1]) for c in _NEGATIONS_BEFORE):
+    if _negated(text, left, right, start, end):
         return False
-    words_after = _WORD.findall(text[end:right])[:3]
-    if any(_cue_matches(c, w) for c in _NEGATIONS_AFTER for w in words_after):
-        return False
-    sentence = text[left:right]
-    if reading.notice_cues and _NOTICE.search(sentence):
-        return False
-    return not (KIND_INTENT[entry.kind] == "dispute" and _RESOLVED.search(sentence))
+    notice = reading.history and _NOTICE.search(text, left, right) is not None
+    resolved = KIND_INTENT[entry.kind] == "dispute" and _resolved(text, left, right, start, end)
+    # the writer's own statement: no notice cue or resolved cue reads it away
+    return not ((notice or resolved) and not _first_person(text, left, right, start))
 
 
 def find_wording(text: str, *, segment: str = "new") -> list[WordingHit]:

@@ -15,10 +15,14 @@ PHRASES: dict[str, Kind] = {
     "contesto": Kind.DISPUTE,
     "contestiamo": Kind.DISPUTE,
     "contestazione": Kind.DISPUTE,
+    "contestat*": Kind.DISPUTE,  # "l'importo contestato"
     "non riconosco": Kind.DISPUTE,
     "non devo nulla": Kind.DISPUTE,
     "il debito non è mio": Kind.DISPUTE,
     "disconosco": Kind.DISPUTE,
+    "disconosciamo": Kind.DISPUTE,
+    "non riconosciamo": Kind.DISPUTE,
+    "debito a me sconosciuto": Kind.DISPUTE,
     # cessazione dei contatti / del recupero
     "smettete di contattar*": Kind.CEASE,
     "smetta di contattar*": Kind.CEASE,
@@ -43,12 +47,38 @@ PHRASES: dict[str, Kind] = {
     "ho incaricato un avvocato": Kind.ATTORNEY,
     "mio assistito": Kind.ATTORNEY,
     "mia assistita": Kind.ATTORNEY,
+    "nostro assistito": Kind.ATTORNEY,
+    "nostra assistita": Kind.ATTORNEY,
+    "nostri assistiti": Kind.ATTORNEY,
+    "miei assistiti": Kind.ATTORNEY,
+    "legale del sig": Kind.ATTORNEY,
+    "legale della sig": Kind.ATTORNEY,
+    "legale del signor": Kind.ATTORNEY,
+    "legale della signora": Kind.ATTORNEY,
+    "nell'interesse del sig": Kind.ATTORNEY,
+    "nell'interesse della sig": Kind.ATTORNEY,
+    "nell'interesse del signor": Kind.ATTORNEY,
+    "nell'interesse della signora": Kind.ATTORNEY,
+    # the same words in our own letters name the creditor we collect for (NOT_IN_QUOTED)
+    "il nostro cliente": Kind.ATTORNEY,
+    "la nostra cliente": Kind.ATTORNEY,
+    "il mio cliente": Kind.ATTORNEY,
+    "la mia cliente": Kind.ATTORNEY,
+    "in nome e per conto": Kind.ATTORNEY,
+    "in qualità di legale": Kind.ATTORNEY,
+    "quale legale": Kind.ATTORNEY,
+    "scrivente studio": Kind.ATTORNEY,
     # furto d'identità
     "furto d'identità": Kind.IDENTITY_THEFT,
     "furto di identità": Kind.IDENTITY_THEFT,
     "sostituzione di persona": Kind.IDENTITY_THEFT,
     "non ho mai aperto": Kind.IDENTITY_THEFT,
     "frode": Kind.IDENTITY_THEFT,
+    "furto della mia identità": Kind.IDENTITY_THEFT,
+    "rubato la mia identità": Kind.IDENTITY_THEFT,
+    "usato la mia identità": Kind.IDENTITY_THEFT,
+    "utilizzato la mia identità": Kind.IDENTITY_THEFT,
+    "vittima di una truffa": Kind.IDENTITY_THEFT,
     # decesso
     "è deceduto": Kind.DECEASED,
     "è deceduta": Kind.DECEASED,
@@ -57,6 +87,17 @@ PHRASES: dict[str, Kind] = {
     "certificato di morte": Kind.DECEASED,
     "decesso": Kind.DECEASED,
     "eredi": Kind.DECEASED,
+    "decedut*": Kind.DECEASED,  # "mio marito, deceduto il 3 dicembre"
+    "è scomparso": Kind.DECEASED,
+    "è scomparsa": Kind.DECEASED,
+    "venuto a mancare": Kind.DECEASED,
+    "venuta a mancare": Kind.DECEASED,
+    "morto il": Kind.DECEASED,
+    "morta il": Kind.DECEASED,
+    "defunt*": Kind.DECEASED,
+    "vedova": Kind.DECEASED,
+    "vedovo": Kind.DECEASED,
+    "dichiarazione di successione": Kind.DECEASED,
     # fallimento / sovraindebitamento
     "fallimento": Kind.BANKRUPTCY,
     "procedura concorsuale": Kind.BANKRUPTCY,
@@ -67,6 +108,52 @@ PHRASES: dict[str, Kind] = {
 
 NEGATIONS_BEFORE: tuple[str, ...] = ("non", "mai")
 NEGATIONS_AFTER: tuple[str, ...] = ()
+
+# Phrases our own letters use too, of the creditor we collect for (see en.NOT_IN_QUOTED).
+NOT_IN_QUOTED: tuple[str, ...] = (
+    "il nostro cliente",
+    "la nostra cliente",
+    "il mio cliente",
+    "la mia cliente",
+    "in nome e per conto",
+    "in qualità di legale",
+    "quale legale",
+    "scrivente studio",
+)
+
+EXCEPTIONS: tuple[str, ...] = ()
+
+# The writer stating the act now (see en.FIRST_PERSON): the verb's ending says who.
+FIRST_PERSON: tuple[str, ...] = (
+    "contesto",
+    "contestiamo",
+    "disconosco",
+    "disconosciamo",
+    "non riconosco",
+    "non riconosciamo",
+    "chiedo",
+    "richiedo",
+    "esigo",
+    "non devo",
+    "sono vittima",
+    "sono stato vittima",
+    "sono stata vittima",
+    "non ho mai",
+)
+FILLERS: tuple[str, ...] = (
+    "lo",
+    "la",
+    "li",
+    "le",
+    "formalmente",
+    "espressamente",
+    "pertanto",
+    "quindi",
+    "anche",
+    "ancora",
+    "integralmente",
+    "totalmente",
+)
 
 NOTICE_CUES: tuple[str, ...] = (
     "ha il diritto",
@@ -84,6 +171,23 @@ RESOLVED_CUES: tuple[str, ...] = (
     "è risolta",
     "si è risolta",
     "è stata chiusa",
+)
+
+# Words that make a resolved cue in their sentence a condition still to be met (see en).
+CONDITIONAL_CUES: tuple[str, ...] = (
+    "finché",
+    "finchè",
+    "fino a",
+    "fintanto",
+    "prima che",
+    "prima",
+    "quando",
+    "una volta",
+    "appena",
+    "se",
+    "a meno che",
+    "sino a",
+    "qualora",
 )
 
 LETTER_MARKERS: tuple[str, ...] = ()

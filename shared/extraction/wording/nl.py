@@ -16,6 +16,13 @@ PHRASES: dict[str, Kind] = {
     "ik ben niets verschuldigd": Kind.DISPUTE,
     "onterechte vordering": Kind.DISPUTE,
     "vordering is onterecht": Kind.DISPUTE,
+    "herken … vordering niet": Kind.DISPUTE,  # "ik herken deze vordering niet"
+    "herken … schuld niet": Kind.DISPUTE,
+    "erken … vordering niet": Kind.DISPUTE,
+    "ken … vordering niet": Kind.DISPUTE,
+    "vordering is mij onbekend": Kind.DISPUTE,
+    "vordering is mij niet bekend": Kind.DISPUTE,
+    "schuld is mij onbekend": Kind.DISPUTE,
     # contact / incasso staken
     "neem geen contact meer op": Kind.CEASE,
     "geen contact meer": Kind.CEASE,
@@ -38,15 +45,44 @@ PHRASES: dict[str, Kind] = {
     "ik heb een advocaat": Kind.ATTORNEY,
     "mijn cliënt": Kind.ATTORNEY,
     "mijn cliënte": Kind.ATTORNEY,
+    "mijn client": Kind.ATTORNEY,
+    "mijn cliente": Kind.ATTORNEY,
+    "raadsman van": Kind.ATTORNEY,
+    "raadsvrouw van": Kind.ATTORNEY,
+    # the same words in our own letters name the creditor we collect for (NOT_IN_QUOTED)
+    "als advocaat van": Kind.ATTORNEY,
+    "onze cliënt": Kind.ATTORNEY,
+    "onze cliënte": Kind.ATTORNEY,
+    "onze client": Kind.ATTORNEY,
+    "onze cliente": Kind.ATTORNEY,
+    "namens cliënt": Kind.ATTORNEY,
+    "namens cliënte": Kind.ATTORNEY,
+    "treden op namens": Kind.ATTORNEY,
+    "treden op voor": Kind.ATTORNEY,
+    "treed op namens": Kind.ATTORNEY,
+    "treed op voor": Kind.ATTORNEY,
+    "gemachtigde van": Kind.ATTORNEY,
     # identiteitsfraude
     "identiteitsfraude": Kind.IDENTITY_THEFT,
     "identiteitsdiefstal": Kind.IDENTITY_THEFT,
     "nooit een account geopend": Kind.IDENTITY_THEFT,
+    "misbruik van mijn identiteit": Kind.IDENTITY_THEFT,
+    "misbruik van mijn gegevens": Kind.IDENTITY_THEFT,
+    "identiteit is gestolen": Kind.IDENTITY_THEFT,
+    "identiteit gestolen": Kind.IDENTITY_THEFT,
+    "slachtoffer van fraude": Kind.IDENTITY_THEFT,
     # overlijden
     "overleden": Kind.DECEASED,
     "overlijdensakte": Kind.DECEASED,
     "nalatenschap": Kind.DECEASED,
     "erfgenamen": Kind.DECEASED,
+    "overlijden": Kind.DECEASED,  # "na het overlijden van mijn man"
+    "gestorven": Kind.DECEASED,
+    "stierf": Kind.DECEASED,
+    "weduwe": Kind.DECEASED,
+    "weduwnaar": Kind.DECEASED,
+    "erfgenaam": Kind.DECEASED,
+    "executeur": Kind.DECEASED,
     # faillissement / schuldsanering
     "faillissement": Kind.BANKRUPTCY,
     "failliet": Kind.BANKRUPTCY,
@@ -56,6 +92,56 @@ PHRASES: dict[str, Kind] = {
 
 NEGATIONS_BEFORE: tuple[str, ...] = ("niet", "geen", "nooit")
 NEGATIONS_AFTER: tuple[str, ...] = ("niet",)
+
+# Phrases our own letters use too, of the creditor we collect for (see en.NOT_IN_QUOTED).
+NOT_IN_QUOTED: tuple[str, ...] = (
+    "als advocaat van",
+    "onze cliënt",
+    "onze cliënte",
+    "onze client",
+    "onze cliente",
+    "namens cliënt",
+    "namens cliënte",
+    "treden op namens",
+    "treden op voor",
+    "treed op namens",
+    "treed op voor",
+    "gemachtigde van",
+)
+
+EXCEPTIONS: tuple[str, ...] = ()
+
+# The writer stating the act now (see en.FIRST_PERSON); Dutch inverts after "hierbij" ("Hierbij
+# betwist ik …").
+FIRST_PERSON: tuple[str, ...] = (
+    "ik betwist",
+    "betwist ik",
+    "wij betwisten",
+    "we betwisten",
+    "betwisten wij",
+    "betwisten we",
+    "ik verzoek",
+    "ik vraag",
+    "ik eis",
+    "ik herken",
+    "ik erken",
+    "ik ken",
+    "ik ben niets",
+    "ik ben slachtoffer",
+    "ik ben het slachtoffer",
+    "ik heb nooit",
+)
+FILLERS: tuple[str, ...] = (
+    "hierbij",
+    "ook",
+    "nog",
+    "steeds",
+    "uitdrukkelijk",
+    "daarom",
+    "dus",
+    "volledig",
+    "formeel",
+)
 
 NOTICE_CUES: tuple[str, ...] = (
     "u heeft het recht",
@@ -72,6 +158,22 @@ RESOLVED_CUES: tuple[str, ...] = (
     "werd opgelost",
     "is afgehandeld",
     "is rechtgezet",
+)
+
+# Words that make a resolved cue in their sentence a condition still to be met (see en).
+CONDITIONAL_CUES: tuple[str, ...] = (
+    "totdat",
+    "tot",
+    "voordat",
+    "zodra",
+    "wanneer",
+    "als",
+    "indien",
+    "tenzij",
+    "pas",
+    "zolang",
+    "mits",
+    "nadat",
 )
 
 LETTER_MARKERS: tuple[str, ...] = ()
