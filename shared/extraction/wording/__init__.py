@@ -167,18 +167,37 @@ def _compile() -> tuple[re.Pattern[str], list[_Entry]]:
     # pattern is compiled at each cold start). Within a group the order above holds, and a
     # phrase of another group cannot match where this one does, so the phrase found at a
     # position is the one the plain ordered alternation of bounded phrases finds.
+    # A letter's group is split again by the first two letters the same way (a phrase whose
+    # first word is one letter long keeps its letter's group whole).
     letters = {i: _first_letter(entries[i].phrase) for i in order}
     if None in letters.values():  # a phrase opening with a gap may start anywhere: no groups
         letters = dict.fromkeys(order)
-    groups: dict[str | None, list[str]] = {}
+    groups: dict[str | None, list[int]] = {}
     for i in order:
-        groups.setdefault(letters[i], []).append(f"(?P<p{i}>{_phrase_body(entries[i].phrase)})")
+        groups.setdefault(letters[i], []).append(i)
     alternatives = [
-        ("" if letter is None else f"(?={re.escape(letter)})") + f"(?:{'|'.join(group)})"
+        ("" if letter is None else f"(?={re.escape(letter)})") + _by_two_letters(entries, group)
         for letter, group in groups.items()
     ]
     pattern = f"{_WORD_START}(?:{'|'.join(alternatives)}){_WORD_END}"
     return re.compile(pattern), entries
+
+
+def _by_two_letters(entries: list[_Entry], group: list[int]) -> str:
+    """The alternation of the phrases ``group`` (in order), behind a lookahead for their first
+    two letters where every one of them starts with two known letters."""
+    heads = {i: normalise(entries[i].phrase).split()[0].rstrip("*") for i in group}
+    named = {i: f"(?P<p{i}>{_phrase_body(entries[i].phrase)})" for i in group}
+    if any(len(head) < 2 for head in heads.values()):
+        return f"(?:{'|'.join(named[i] for i in group)})"
+    pairs: dict[str, list[int]] = {}
+    for i in group:
+        pairs.setdefault(heads[i][:2], []).append(i)
+    inner = (
+        f"(?={re.escape(pair)})(?:{'|'.join(named[i] for i in members)})"
+        for pair, members in pairs.items()
+    )
+    return f"(?:{'|'.join(inner)})"
 
 
 _PATTERN, _ENTRIES = _compile()
