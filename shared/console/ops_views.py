@@ -171,8 +171,8 @@ def breakers() -> Any:
                 "error.html", status=400, message="Unknown breaker or action."
             ), 400
         register_breaker_metrics()
+        _audit(me, f"breaker_{action}", name)  # first: no action without its trail
         forced[action](name)
-        _audit(me, f"breaker_{action}", name)
         log_event(logger, "console_breaker_forced", breaker=name, action=action)
         flash(f"Breaker {name}: {action} done.")
         return redirect(url_for("ops.breakers"), 303)
@@ -200,8 +200,8 @@ def dead_letters() -> Any:
                 return render_template(
                     "error.html", status=404, message="That dead letter is gone."
                 ), 404
-            queue.replay(chosen[0])
             _audit(me, "dead_letter_replay", wanted, (chosen[0].email_id or "")[:128] or None)
+            queue.replay(chosen[0])
             letters = [x for x in letters if x.message_id != wanted]
             log_event(logger, "console_dead_letter_replayed")
             flash("Replayed to the main topic.")

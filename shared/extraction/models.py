@@ -71,11 +71,16 @@ class ParsedEmail:
     automated: str | None = None
     bounced_recipients: tuple[str, ...] = ()  # a bounce's failed recipients (lower case)
 
-    def unread_documents(self, *, scans_read: int) -> int:
+    def unread_documents(self, *, scans_read: int, images: bool = True) -> int:
         """How many attached documents no reader saw: no text was extracted from them, and
         they are not among the ``scans_read`` scanned PDFs the model was given as documents.
-        Images and word-processor files are never read here."""
-        unread = sum(1 for a in self.attachments if a.document and a.text is None)
+        Images and word-processor files are never read here; ``images=False`` leaves out the
+        pictures (a photo or screenshot of a bank transfer, the usual proof of a payment)."""
+        unread = sum(
+            1
+            for a in self.attachments
+            if a.document and a.text is None and (images or not a.content_type.startswith("image/"))
+        )
         return unread - min(scans_read, sum(1 for a in self.attachments if a.scanned))
 
     def searchable_text(self) -> str:

@@ -40,6 +40,8 @@ from itertools import chain, pairwise, zip_longest
 
 # --- the header grammar, one entry per language ----------------------------------------------
 
+# The time ("kl. 10:15", "às 10:15", "o 10:15") or an address, somewhere on the line.
+_TIME_OR_ADDRESS = r"(?=.{0,500}?(?:\bkl\.?\s*\d|\bàs\s+\d|\bo\s+\d{1,2}[:.]\d{2}|\S@\S))"
 # Reply attributions, as patterns: a name and a date sit between the words.
 _ATTRIBUTIONS = {
     "en": r"on\b.{0,300}\bwrote\s*:",
@@ -48,9 +50,11 @@ _ATTRIBUTIONS = {
     "es": r"el\b.{0,300}\bescribió\s*:",
     "it": r"il\b.{0,300}\bha\s+scritto\s*:",
     "nl": r"op\b.{0,300}\b(?:schreef\b.{0,200}|het\s+volgende\s+geschreven\s*):",
-    "sv/da/no": r"den\b.{0,300}\bskrev\b.{0,200}:",
-    "pl": r"(?:w\s+dniu|dnia)\b.{0,300}\bnapisał(?:a|\(a\))?\s*:",
-    "pt": r"(?:em|no\s+dia)\b.{0,300}\bescreveu\s*:",
+    # "Den", "Em" and "Dnia" open ordinary sentences too: these need the time ("kl. 10:15",
+    # "às 10:15", "o 10:15") or the address every mail program writes in them
+    "sv/da/no": rf"den\b{_TIME_OR_ADDRESS}.{{0,300}}\bskrev\b.{{0,200}}:",
+    "pl": rf"(?:w\s+dniu|dnia)\b{_TIME_OR_ADDRESS}.{{0,300}}\bnapisał(?:a|\(a\))?\s*:",
+    "pt": rf"(?:em|no\s+dia)\b{_TIME_OR_ADDRESS}.{{0,300}}\bescreveu\s*:",
 }
 # What stands between dashes: Outlook's original message, Gmail's forwarded message.
 _SEPARATOR_TITLES = {
@@ -134,7 +138,9 @@ _REPLY_PREFIXES = (
 )
 _GATEWAY_TAG = r"(?:\[[^\]\n]{1,40}\]|\*{1,3}[a-z ]{1,20}\*{1,3}|ext(?:ernal)?\s*:)"
 _INHERITED_SUBJECT_RE = re.compile(
-    rf"^\W{{0,3}}(?:{_GATEWAY_TAG}\s*)*(?:{_REPLY_PREFIXES})\s*(?:\[\d+\]|\(\d+\))?\s*[:：]",
+    # the tags' repeat is atomic: "***" can end one tag or open the next, and a subject that
+    # fails must not try every split of a run of them
+    rf"^\W{{0,3}}(?>{_GATEWAY_TAG}\s*)*(?:{_REPLY_PREFIXES})\s*(?:\[\d+\]|\(\d+\))?\s*[:：]",
     re.IGNORECASE,
 )
 

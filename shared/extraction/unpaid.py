@@ -26,37 +26,55 @@ _PAY = (
     r"|versat\w*|versare|bonific\w*|saldat\w*"
     r"|betaal\w*|betaald|betalen|overgemaakt|overmaken|voldaan"
 )
-# What, a few words before a verb of paying, makes the sentence not a payment made. Words that
-# also open ordinary sentences about a payment made ("Invoice no. 4711 paid", "could you
-# confirm I paid", "ya se ha pagado", "when I paid") are left out.
+# What, before a verb of paying in the same clause, makes the sentence not a payment made.
+# Between the cue and the verb only words of that clause count: no punctuation and no "but"
+# ("Don't worry, I paid", "Keine Sorge, ich habe bezahlt", "I'm not sure but I paid" are
+# payments made). Each kind reaches its own number of words:
 _CUES = (
-    # English
-    r"not|never|\w+n't|yet\s+to|unable\s+to|cannot|will|shall|going\s+to|gonna|plan\s+to"
-    r"|planning\s+to|intend\s+to|about\s+to|would|promise\s+to|if\s+i|if\s+we|until\s+i"
-    r"|as\s+soon\s+as"
-    # German
-    r"|nicht|nie|kein\w*|werde|werden|würde|möchte|wollen|wenn\s+ich|sobald|bevor"
-    # French
-    r"|pas|jamais|vais|allons|va|voudrais|si\s+je|dès\s+que|avant\s+de"
-    # Spanish: "no" only before a verb ("no he pagado", "no pagué"), not as "número"
-    r"|no(?=\s+(?:he|hemos|ha|han|puedo|pude|podemos|pudimos|pag\w*|voy|vamos))|nunca"
-    r"|todavía\s+no|aún\s+no|voy\s+a|vamos\s+a|quiero|antes\s+de"
-    # Italian
-    r"|non|mai|ancora|vorrei|voglio|appena|prima\s+di"
-    # Dutch
-    r"|niet|nooit|geen|ga|gaan|zal|zullen|wil|als\s+ik|zodra|voordat"
+    # negations ("I have not yet paid", "noch nicht bezahlt", "n'ai pas encore payé", "non ho
+    # ancora pagato", "nog niet betaald"); Spanish "no" only before a verb, not as "número"
+    (
+        r"not|never|nicht|nie|kein\w*|pas|jamais|nunca|todavía\s+no|aún\s+no|non|niet|nooit"
+        r"|geen|no(?=\s+(?:he|hemos|ha|han|puedo|pude|podemos|pudimos|pag\w*))",
+        2,
+    ),
+    (r"\w+n't", 1),  # "haven't yet paid", not "don't worry I paid"
+    # a future or an intention ("I will pay", "I'll be paying", "je vais payer", "voy a pagar",
+    # "vorrei pagare", "ik wil graag betalen")
+    (
+        r"will|\w+'ll|shall|going\s+to|gonna|plan\s+to|planning\s+to|intend\s+to|about\s+to"
+        r"|would\s+like\s+to|promise\s+to|yet\s+to|unable\s+to|cannot|vais|allons|va|voudrais"
+        r"|voy\s+a|vamos\s+a|quiero|vorrei|voglio|wil",
+        1,
+    ),
+    # German and Dutch put the verb last ("ich möchte die Rechnung bezahlen", "ich werde
+    # morgen 200 EUR überweisen", "ik ga het bedrag morgen overmaken")
+    (r"möchte|wollen|würde", 2),
+    (r"werde|werden|zal|zullen|ga|gaan", 3),
+    # conditions ("if I pay", "sobald ich zahle", "dès que je paie")
+    (
+        r"if\s+i|if\s+we|until\s+i|as\s+soon\s+as|wenn\s+ich|sobald|bevor|si\s+je|dès\s+que"
+        r"|avant\s+de|antes\s+de|prima\s+di|als\s+ik|zodra|voordat",
+        2,
+    ),
 )
-_CUE_BEFORE_PAY_RE = re.compile(rf"\b(?:{_CUES})\b(?:\s+\S+){{0,3}}?\s+(?:{_PAY})\b", re.IGNORECASE)
-# A cue after the verb where the language puts it there: German and Dutch put the verb last
-# ("noch nicht bezahlt" is caught above, "bezahle ich nicht" is not), and English tags a
-# denial on ("paid? no").
+# A word of the same clause: no punctuation, not a conjunction opening another one.
+_WORD = r"(?!(?:but|aber|mais|pero|ma|maar|however|doch)\b)[^\s.,;:!?()]+"
+_CUE_BEFORE_PAY_RE = re.compile(
+    "|".join(
+        rf"\b(?:{cues})\b(?:\s+{_WORD}){{0,{reach}}}?\s+(?:{_PAY})\b" for cues, reach in _CUES
+    ),
+    re.IGNORECASE,
+)
+# A negation after the verb where the language puts it there: German and Dutch ("bezahle ich
+# nicht", "betaal ik niet").
 _PAY_BEFORE_CUE_RE = re.compile(
-    rf"\b(?:{_PAY})\b(?:\s+\S+){{0,2}}?\s+(?:nicht|niet|noch\s+nicht|nog\s+niet)\b", re.IGNORECASE
+    rf"\b(?:{_PAY})\b(?:\s+{_WORD}){{0,2}}?\s+(?:nicht|niet)\b", re.IGNORECASE
 )
 # Future tenses written as one word.
 _FUTURE_RE = re.compile(
     r"\b(?:paierai|paierons|payerai|payerons|réglerai|réglerons|virerai|pagaré|pagaremos"
-    r"|abonaré|transferiré|pagherò|pagheremo|verserò|i'll|we'll)\b",
+    r"|abonaré|transferiré|pagherò|pagheremo|verserò)\b",
     re.IGNORECASE,
 )
 _SENTENCE_END_RE = re.compile(r"[.!?;](?=\s|$)|\n")

@@ -225,6 +225,9 @@ def normalise_for_search(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().casefold()
 
 
+WRAPPED_LINE_CHARS = 50  # mail programs wrap plain text at 72–78 characters
+
+
 class EvidenceIndex:
     """The email's searchable text, normalised once, to look quotes up in.
 
@@ -234,6 +237,7 @@ class EvidenceIndex:
     """
 
     def __init__(self, email: ParsedEmail) -> None:
+        self._email = email
         self.text = normalise_for_search(email.searchable_text())
         self.new_text = normalise_for_search(email.new_searchable_text())
 
@@ -259,10 +263,20 @@ class EvidenceIndex:
         in the future or makes it a condition (:mod:`shared.extraction.unpaid`): a true quote
         can start after the "not" of "I have not paid"."""
         quote = normalise_for_search(quote)
-        start = self.new_text.find(quote) if quote else -1
+        lines = [
+            line
+            for line in map(normalise_for_search, self._email.new_searchable_text().splitlines())
+            if line
+        ]
+        # A short line ends its sentence without a full stop ("Hello" / "Please do not worry" /
+        # "I paid 200 EUR"); a long one is wrapped text going on on the next line.
+        text = "".join(
+            line + ("\n" if len(line) < WRAPPED_LINE_CHARS else " ") for line in lines
+        ).rstrip()
+        start = text.replace("\n", " ").find(quote) if quote else -1
         if start < 0:
             return False
-        return unpaid_cue(sentence_around(self.new_text, start, start + len(quote)))
+        return unpaid_cue(sentence_around(text, start, start + len(quote)))
 
 
 def _digits(text: str) -> str:

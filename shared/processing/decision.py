@@ -50,7 +50,8 @@ Overrides, applied in this order:
    ``AUTO_UPDATE`` confidence, an exact reference match (case number or account reference), the
    Claude extractor (not degraded), no injection warning, the account not on hold, the amount
    and the currency each with ``AUTO_UPDATE`` confidence, no attached document nobody read
-   (``unread_document``: it may be a dispute or a cease request), the account's currency
+   (``unread_document``: a letter that may be a dispute or a cease request; a picture is the
+   payment's proof and does not count), the account's currency
    (a missing or unrecognised one blocks), no ``evidence_*`` or ``invalid*`` warning on the
    intent, amount, currency or payment date (e.g. ``evidence_mismatch:amount``,
    ``evidence_quoted_only:intent``; the date keys the duplicate guard), an amount not above the
@@ -386,11 +387,13 @@ def _unread_letter(
     return UNREAD_DOCUMENT
 
 
-def _unread_documents(extraction: Extraction, email: ParsedEmail | None) -> int:
+def _unread_documents(
+    extraction: Extraction, email: ParsedEmail | None, *, images: bool = True
+) -> int:
     if email is None:
         return 0
     scans_read = 0 if _from_fallback(extraction) else extraction.documents_read
-    return email.unread_documents(scans_read=scans_read)
+    return email.unread_documents(scans_read=scans_read, images=images)
 
 
 def _overall(extraction: Extraction, match: Match) -> float:
@@ -494,7 +497,9 @@ def decide(
         payment_amount(extraction),
         thresholds,
         latest_payment_day(email, received_at),
-        unread_documents=_unread_documents(extraction, email),
+        # a picture attached to a payment is its proof (a screenshot of the transfer), not a
+        # letter: only the files a letter comes as block the recording
+        unread_documents=_unread_documents(extraction, email, images=False),
     )
     decision, action = _account_action(extraction, match, context, reasons)
     if held:

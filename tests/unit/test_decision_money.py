@@ -422,7 +422,9 @@ def test_compliance_wording_without_a_single_account_alerts_for_review() -> None
     ("attachment", "blocks"),
     [
         (AttachmentInfo("letter.docx", "application/msword", 9000, document=True), True),
-        (AttachmentInfo("scan.jpg", "image/jpeg", 90000, document=True), True),
+        (AttachmentInfo("letter.msg", "application/vnd.ms-outlook", 9000, document=True), True),
+        # a screenshot of the transfer: the usual proof of a payment, not a letter
+        (AttachmentInfo("Screenshot_2026.png", "image/png", 90000, document=True), False),
         (AttachmentInfo("receipt.pdf", "application/pdf", 9000, "Paid 200.00 EUR", True), False),
         (AttachmentInfo("logo.png", "image/png", 900), False),  # a picture in the signature
     ],

@@ -321,3 +321,31 @@ def test_a_follow_up_from_abroad_quoting_an_old_payment_is_flagged(
     )
     result = validate_answer(answer, email, today=TODAY)
     assert "evidence_quoted_only:amount" in result.warnings
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hej,\nDen regning I skrev om er betalt, se her:\n200 kr. den 15. marts.\nHilsen",
+        "Den 3. marts skrev I, at jeg skyldte 1.200 kr.\nJeg har betalt følgende:\n200 kr.",
+        "Em resposta ao que escreveu:\nPaguei 200,00 EUR.",
+    ],
+)
+def test_a_debtors_own_sentence_shaped_like_an_attribution_stays_new_text(text: str) -> None:
+    from shared.extraction.quotes import split_quoted
+
+    assert split_quoted(text) == (text, "")
+
+
+def test_a_subject_of_gateway_tags_that_are_no_reply_is_decided_at_once() -> None:
+    """A run of "***" can end one tag or open the next: tried every way, a failing subject of
+    150 characters would take hours. Run apart, so a regression fails instead of hanging."""
+    import subprocess
+    import sys
+
+    code = (
+        "from shared.extraction.quotes import inherited_subject\n"
+        "assert not inherited_subject('*a*' + '**a*' * 500 + 'x')\n"
+        "assert inherited_subject('**EXT** [SPAM] *External* RE: x')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=20)

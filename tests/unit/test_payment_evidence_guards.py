@@ -57,6 +57,10 @@ def _payment(intent_evidence: str, amount: float, amount_evidence: str) -> dict[
         "Pagherò domani",
         "Ik heb nog niet betaald",
         "Ik zal morgen betalen",
+        "I'll pay on Monday",
+        "I didn't pay",
+        "Ich möchte die Rechnung bezahlen",
+        "Ik ga het bedrag morgen overmaken",
     ],
 )
 def test_a_sentence_denying_or_promising_a_payment_is_recognised(sentence: str) -> None:
@@ -81,6 +85,25 @@ def test_a_sentence_denying_or_promising_a_payment_is_recognised(sentence: str) 
         "Ik heb vandaag 200 EUR betaald",
         "I would like to confirm that I have paid 200 EUR",
         "I just want to confirm I have paid",
+        "Ho appena pagato 200 EUR.",
+        "Ho appena effettuato il bonifico di 200 EUR.",
+        "Vorrei comunicarvi che ho pagato la fattura.",
+        "Quiero confirmar que pagué 200 EUR.",
+        "Va bene, ho pagato.",
+        "Ancora una volta, ho pagato.",
+        "Nunca recibí respuesta, pagué 200 EUR.",
+        "Don't worry, I paid 200 EUR.",
+        "Don't worry I paid 200 EUR.",
+        "I don't owe anything, I paid 200 EUR.",
+        "You will see that I paid 300 EUR on Monday.",
+        "Hope this will help, I transferred 200 EUR.",
+        "Keine Sorge, ich habe bezahlt.",
+        "Ich habe keine Schulden mehr, alles bezahlt.",
+        "Si je comprends bien, j'ai payé 200 EUR.",
+        "I'm not sure but I paid 200 EUR",
+        "Ich möchte bestätigen dass ich bezahlt habe",
+        "Ik wil bevestigen dat ik betaald heb",
+        "Ga ervan uit dat ik betaald heb",
     ],
 )
 def test_a_sentence_about_a_payment_made_is_not_taken_for_a_denial(sentence: str) -> None:
@@ -145,3 +168,19 @@ def test_control_characters_in_a_quote_are_not_stored() -> None:
     result = validate_answer(answer, email, today=TODAY)
     evidence = result.fields["amount"].evidence
     assert evidence is not None and "\x00" not in evidence
+
+
+@pytest.mark.parametrize(
+    ("text", "negated"),
+    [
+        ("Hello\nPlease do not worry\nI paid 200 EUR yesterday", False),  # short lines
+        ("Thanks for your letter of last week about my account. I have not\npaid 200 EUR yet",
+         True),  # a wrapped line goes on
+    ],
+)  # fmt: skip
+def test_a_short_line_ends_its_sentence_and_a_wrapped_one_does_not(
+    text: str, negated: bool
+) -> None:
+    quote = text.rsplit("\n", 1)[1]
+    result = validate_answer(_payment(quote, 200.0, "200 EUR"), _email(text), today=TODAY)
+    assert ("evidence_negated:intent" in result.warnings) is negated
