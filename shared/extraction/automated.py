@@ -15,6 +15,9 @@ kind           when
                failed recipients are read from that report's
                ``Final-Recipient`` (or ``Original-Recipient``) fields whose ``Action`` is
                ``failed`` (or whose ``Status`` is 5.x.x), else from ``X-Failed-Recipients``
+``read_receipt`` the message itself is ``multipart/report;
+               report-type=disposition-notification`` (RFC 8098): a read receipt, which repeats
+               our subject and says nothing of its own
 ``auto_reply`` ``Auto-Submitted: auto-replied`` (RFC 3834: a response to our message, the
                out-of-office reply), ``X-Autoreply``/``X-Autorespond`` (any value but
                ``no``), or ``Precedence: auto_reply``
@@ -48,7 +51,8 @@ BOUNCE = "bounce"
 AUTO_REPLY = "auto_reply"
 BULK = "bulk"
 AUTO_GENERATED = "auto_generated"
-KINDS = (BOUNCE, AUTO_REPLY, BULK, AUTO_GENERATED)
+READ_RECEIPT = "read_receipt"
+KINDS = (BOUNCE, READ_RECEIPT, AUTO_REPLY, BULK, AUTO_GENERATED)
 
 MAX_RECIPIENTS = 20
 _ADDRESS = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,255}$")
@@ -82,14 +86,19 @@ def _from_mail_system(header: Callable[[str], str]) -> bool:
     return False
 
 
-def _bounce(message: Message, header: Callable[[str], str], dsn_child: bool) -> bool:
+def _report_type(message: Message, header: Callable[[str], str]) -> str:
+    """The ``report-type`` of a top-level ``multipart/report`` (RFC 6522), else ""."""
+    if not _value(header, "Content-Type").startswith("multipart/report"):
+        return ""
     try:
-        report_type = str(message.get_param("report-type", "") or "").lower()
+        return str(message.get_param("report-type", "") or "").lower()
     except (ValueError, TypeError, LookupError, AttributeError):
-        report_type = ""
-    is_report = _value(header, "Content-Type").startswith("multipart/report")
+        return ""
+
+
+def _bounce(message: Message, header: Callable[[str], str], dsn_child: bool) -> bool:
     return (
-        (is_report and report_type == "delivery-status")
+        _report_type(message, header) == "delivery-status"
         or bool(header("X-Failed-Recipients").strip())
         or (dsn_child and _from_mail_system(header))
     )
@@ -118,6 +127,8 @@ def classify(message: Message, header: Callable[[str], str], *, dsn_child: bool)
     is a report someone forwarded or attached)."""
     if _bounce(message, header, dsn_child):
         return BOUNCE
+    if _report_type(message, header) == "disposition-notification":
+        return READ_RECEIPT
     if _auto_reply(header):
         return AUTO_REPLY
     if _bulk(header):

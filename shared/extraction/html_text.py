@@ -73,6 +73,19 @@ def _normalise_colour(value: str | None) -> str | None:
     return value or None
 
 
+def _quotes(attributes: dict[str, str], style: dict[str, str]) -> bool:
+    """A ``<blockquote>`` that quotes an earlier message. Gmail's and Apple Mail's "indent"
+    button writes one too, without a border (``margin:0 0 0 40px;border:none``), around the
+    writer's own words; a quote is marked ``type="cite"`` or a quote class, or keeps the
+    default left border."""
+    if attributes.get("type", "").strip().lower() == "cite":
+        return True
+    if "quote" in attributes.get("class", "").lower():
+        return True
+    border = (style.get("border-left") or style.get("border") or "").strip().lower()
+    return not (border in ("none", "0", "0px") or border.startswith(("none ", "0 ", "0px ")))
+
+
 def _parse_style(style: str) -> dict[str, str]:
     declarations: dict[str, str] = {}
     for item in style.split(";"):
@@ -209,7 +222,7 @@ class _Converter(HTMLParser):
                 or _normalise_colour(attributes.get("color"))
                 or parent.colour
             ),
-            quote=parent.quote or tag == "blockquote",
+            quote=parent.quote or (tag == "blockquote" and _quotes(attributes, style)),
         )
         if tag in _BLOCK_TAGS or tag == "br":
             self._newline()

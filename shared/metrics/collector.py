@@ -60,7 +60,7 @@ LABEL_RULES: dict[str, re.Pattern[str] | frozenset[str]] = {
     "from": _BREAKER_STATES,
     "to": _BREAKER_STATES,
     # shared.extraction.automated.KINDS
-    "kind": frozenset({"bounce", "auto_reply", "bulk", "auto_generated"}),
+    "kind": frozenset({"bounce", "read_receipt", "auto_reply", "bulk", "auto_generated"}),
 }
 
 # Metric name → the label keys it may carry (a subset may be given).

@@ -85,7 +85,7 @@ from enum import StrEnum
 
 from shared.accounts import Account, Action, AppliedRecord, ApplyResult, ApplyStatus
 from shared.accounts.payment_keys import utc_day
-from shared.extraction.automated import AUTO_GENERATED, BOUNCE
+from shared.extraction.automated import AUTO_GENERATED, BOUNCE, READ_RECEIPT
 from shared.extraction.models import COMPLIANCE_INTENTS, Extraction, ParsedEmail
 from shared.extraction.validation import INJECTION_WARNING
 from shared.processing.compliance_wording import body_compliance_hit, compliance_hit
@@ -423,8 +423,8 @@ def _automated_only(email: ParsedEmail, extraction: Extraction, match: Match) ->
     collection however it was sent (a newsletter about disputes names no account). Their
     subject and quoted history are not read for it (an out-of-office reply quotes our subject
     back): the rules extractor reads such mail without them, and its intent counts with the
-    wording's. A bounce
-    quotes our own letter, rights notice included: it is never read for compliance."""
+    wording's. A bounce quotes our own letter, rights notice included, and a read receipt
+    repeats our subject: neither is ever read for compliance."""
     if email.automated is None:
         return False
     if email.automated == AUTO_GENERATED:
@@ -433,7 +433,7 @@ def _automated_only(email: ParsedEmail, extraction: Extraction, match: Match) ->
             and compliance_hit(email) is None
             and _unread_letter(extraction, email, []) is None
         )
-    if email.automated == BOUNCE or not (match.by_reference or match.by_sender):
+    if email.automated in (BOUNCE, READ_RECEIPT) or not (match.by_reference or match.by_sender):
         return True
     # the rules read such mail without its subject and quoted history (the pipeline)
     return extraction.intent not in COMPLIANCE_INTENTS and body_compliance_hit(email) is None

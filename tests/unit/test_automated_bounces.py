@@ -300,3 +300,45 @@ def test_an_account_is_not_noted_bounced_from_an_attached_report() -> None:
     document = h.accounts.documents["ACC-1001"]
     assert "email_bounced" not in document["debtor"]
     assert not any(entry.get("note") == "email_address_bounced" for entry in document["history"])
+
+
+# --- a read receipt repeats our subject and says nothing of its own ---------------------------
+
+READ_RECEIPT_TEXT = (
+    "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+    "Your message\r\n  Subject: Final notice before insolvency application - CASE-2024-0001\r\n"
+    "was read on Monday.\r\n"
+)
+DISPOSITION = (
+    "Content-Type: message/disposition-notification\r\n\r\n"
+    "Final-Recipient: rfc822; jane@example.org\r\n"
+    "Disposition: manual-action/MDN-sent-manually; displayed\r\n"
+)
+
+
+def test_a_read_receipt_is_automated_and_never_read_for_compliance() -> None:
+    email = parse_email(
+        multipart(
+            "From: Jane Example <jane@example.org>\r\n"
+            "Subject: Read: Final notice before insolvency application - CASE-2024-0001\r\n",
+            "multipart/report; report-type=disposition-notification",
+            READ_RECEIPT_TEXT,
+            DISPOSITION,
+        )
+    )
+    assert email.automated == "read_receipt"
+    h = harness(
+        email=email, rules_result=extraction("bankruptcy_notice", case_number="CASE-2024-0001")
+    )
+    d = Delivery(
+        notice=notice("em-mdn-0001"),
+        correlation_id="corr-mdn-0001",
+        pubsub_message_id="1",
+        publish_time=datetime(2026, 1, 2, tzinfo=UTC),
+        delivery_attempt=1,
+    )
+    h.raw.put(d.notice, b"raw")
+    assert h.pipeline.process(d) == "done"
+    assert h.store.reports["em-mdn-0001"].decision == Route.AUTOMATED
+    assert h.accounts.documents["ACC-1001"]["hold"]["active"] is False
+    assert h.store.outbox == []

@@ -264,6 +264,23 @@ def test_html_structure_becomes_lines_and_blockquote_is_quoted() -> None:
     assert not result.hidden_found
 
 
+@pytest.mark.parametrize(
+    ("blockquote", "quoted"),
+    [
+        ('<blockquote style="margin:0 0 0 40px;border:none;padding:0px">', False),  # "indent"
+        ('<blockquote style="margin: 0 0 0 40px; border: none; padding: 0px;">', False),
+        ('<blockquote class="gmail_quote" style="margin:0 0 0 .8ex;border-left:1px #ccc solid">',
+         True),
+        ('<blockquote type="cite" style="border:none">', True),  # Apple Mail's quote
+        ("<blockquote>", True),
+    ],
+)  # fmt: skip
+def test_a_blockquote_without_a_border_is_the_writers_indent(blockquote: str, quoted: bool) -> None:
+    result = html_to_text(f"<div>Hello</div>{blockquote}<div>I have paid EUR 450.00.</div>")
+    line = next(x for x in result.text.splitlines() if "450" in x)
+    assert line.startswith(">") is quoted
+
+
 def test_unclosed_paragraph_does_not_hide_what_follows() -> None:
     result = html_to_text('<p style="display:none">x<p>shown')
     assert result.text == "shown" and result.hidden_found

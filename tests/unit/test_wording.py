@@ -424,3 +424,21 @@ def test_a_portuguese_outlook_header_is_a_header() -> None:
         "Para: Maria\nAssunto: Conta CASE-2024-0001\n\nCarta anterior."
     )
     assert split_quoted(text) == ("Já paguei.", text[text.index("De:") :])
+
+
+def test_our_notice_wrapped_by_a_mail_program_is_still_ours() -> None:
+    # the condition "If you" ends a line the mail program wrapped: the sentence goes on
+    quoted = (
+        "Dear Ms Smith,\nYour balance on account ACC-123456 is EUR 300.00. Please pay it by 30"
+        " June. If you\ndispute this balance, please write to us with your reasons."
+    )
+    assert find_wording(quoted, segment="quoted") == []
+    email = _email("I have paid EUR 300.00 today.", quoted=quoted)
+    assert compliance_wording(email) is None
+
+
+def test_a_short_line_and_the_subject_end_their_sentence() -> None:
+    # "Not paid" in the subject does not negate the dispute in the body
+    email = _email("I dispute this debt.", subject="Not paid")
+    assert [h.kind for h in compliance_hits(email)] == [Kind.DISPUTE]
+    assert [h.phrase for h in find_wording("Paid? Not\nI dispute this debt")] != []

@@ -230,6 +230,10 @@ _NEGATIONS_AFTER = tuple({c for m in LANGUAGES.values() for c in m.NEGATIONS_AFT
 # (language, phrase) of the phrases our own letters use too: not read in the quoted history.
 _NOT_IN_QUOTED = frozenset((lang, p) for lang, m in LANGUAGES.items() for p in m.NOT_IN_QUOTED)
 _SENTENCE_END = re.compile(r"[.!?;\n]")
+# A line break ends a sentence after a short line ("Hello", a greeting, a subject) or before a
+# blank line; after a long one it is a mail program wrapping the sentence, which goes on ("…
+# Please pay it by 30 June. If you" / "dispute this balance, write to us").
+WRAPPED_LINE_CHARS = 50
 # Where a clause ends inside a sentence: a comma or colon before a space ("1,000" and "10:30"
 # are not), a bracket, a dash between spaces.
 _CLAUSE_END = re.compile(r"[,:](?=\s|$)|[()]|\s-\s")
@@ -266,13 +270,25 @@ def _cue_matches(cue: str, word: str) -> bool:
     return word == cue
 
 
+def _ends_sentence(text: str, match: re.Match[str]) -> bool:
+    at = match.start()
+    if match.group() != "\n" or text.startswith("\n", at + 1):
+        return True
+    return at - (text.rfind("\n", 0, at) + 1) < WRAPPED_LINE_CHARS
+
+
 def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
     """Where the sentence holding ``text[start:end]`` begins and ends."""
     left = max(
-        (m.end() for m in _SENTENCE_END.finditer(text, max(start - 400, 0), start)),
+        (
+            m.end()
+            for m in _SENTENCE_END.finditer(text, max(start - 400, 0), start)
+            if _ends_sentence(text, m)
+        ),
         default=max(start - 400, 0),
     )
-    right_match = _SENTENCE_END.search(text, end, end + 400)
+    ends = (m for m in _SENTENCE_END.finditer(text, end, end + 400) if _ends_sentence(text, m))
+    right_match = next(ends, None)
     right = right_match.start() if right_match else min(end + 400, len(text))
     return left, right
 
@@ -392,7 +408,7 @@ def find_wording(text: str, *, segment: str = "new") -> list[WordingHit]:
 def compliance_hits(email: ParsedEmail) -> list[WordingHit]:
     """The compliance wording of ``email`` wherever it is, the decisive hit first."""
     new_parts = [email.text] if inherited_subject(email.subject) else [email.subject, email.text]
-    hits = find_wording("\n".join(new_parts), segment="new")
+    hits = find_wording("\n\n".join(new_parts), segment="new")  # the subject is a sentence
     for attachment in email.attachments:
         if attachment.text:
             hits += find_wording(attachment.text, segment="attachment")
