@@ -43,6 +43,7 @@ Accepted formats (case-insensitive):
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -96,8 +97,11 @@ _CURRENCY_TOKENS = {
 _NUMBER = r"\d{1,3}(?:[.,' ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
 _CUR_BEFORE = r"€|\$|£|¥|\bUS\$|\b(?:EUR|USD|GBP|CHF|JPY)\b"
 _CUR_AFTER = r"€|\$|£|円|\b(?:EUR|USD|GBP|CHF|JPY|euros?|dollars?|pounds?|yen)\b"
+# A space, not a line break, between a sum and its currency: "Invoice 88412" / "£250 paid" is
+# no amount of 88,412 pounds.
 _AMOUNT_RE = re.compile(
-    rf"(?P<c1>{_CUR_BEFORE})\s?(?P<n1>{_NUMBER})(?!\d)|(?<![\d.,])(?P<n2>{_NUMBER})\s?(?P<c2>{_CUR_AFTER})",
+    rf"(?P<c1>{_CUR_BEFORE})[ \t]?(?P<n1>{_NUMBER})(?!\d)"
+    rf"|(?<![\d.,])(?P<n2>{_NUMBER})[ \t]?(?P<c2>{_CUR_AFTER})",
     _I,
 )
 _OFFER_RE = re.compile(r"offer|propos|settle|pay|anbiete|biete|propone|ofrezco", _I)
@@ -307,6 +311,9 @@ class _Amount:
 
 
 def _amounts(text: str) -> list[_Amount]:
+    # NFKC: the no-break and narrow no-break spaces that group thousands ("1 234,56 €") become
+    # spaces, full-width digits ASCII ones (evidence is looked up NFKC-folded as well)
+    text = unicodedata.normalize("NFKC", text)
     found = []
     for match in _AMOUNT_RE.finditer(text):
         number = match.group("n1") or match.group("n2")

@@ -315,3 +315,19 @@ def test_the_rules_module_is_imported_on_the_first_extraction_only() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.split() == ["False", "True"]
+
+
+@pytest.mark.parametrize(
+    ("subject", "text", "amount", "currency"),
+    [
+        ("Invoice 88412", "£250 paid today.", 250.0, "GBP"),  # never across a line break
+        ("", "Invoice 4471203\n€250,00 paid today.", 250.0, "EUR"),
+        ("", "J'ai payé 1\u202f234,56 € hier.", 1234.56, "EUR"),  # narrow no-break space
+        ("", "I paid €\u00a01\u00a0234,56 today.", 1234.56, "EUR"),
+    ],
+)
+def test_an_amount_is_read_within_its_line_with_any_thousands_space(
+    subject: str, text: str, amount: float, currency: str
+) -> None:
+    values = extract_text(text, subject=subject)
+    assert (values.get("amount"), values.get("currency")) == (amount, currency)
