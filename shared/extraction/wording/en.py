@@ -250,6 +250,18 @@ NOT_IN_QUOTED: tuple[str, ...] = (
 
 # Wording that holds a phrase and means something else: a phrase overlapping one does not count.
 EXCEPTIONS: tuple[str, ...] = (
+    # a company's e-mail disclaimer names the courts for disputes in every message it sends
+    "dispute arising*",
+    "disputes arising*",
+    "dispute resolution",
+    "case of dispute",
+    "case of a dispute",
+    "case of any dispute",
+    "event of a dispute",
+    "event of any dispute",
+    "dispute shall be",
+    "disputes shall be",
+    "disputes relating to this",
     "client portal*",
     "client area*",
     "client number*",
