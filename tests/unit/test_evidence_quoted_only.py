@@ -349,3 +349,34 @@ def test_a_subject_of_gateway_tags_that_are_no_reply_is_decided_at_once() -> Non
         "assert inherited_subject('**EXT** [SPAM] *External* RE: x')\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=20)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        ("Od", "Odesláno", "Komu", "Předmět"),  # Czech
+        ("От", "Отправлено", "Кому", "Тема"),  # Russian
+        ("Kimden", "Gönderildi", "Kime", "Konu"),  # Turkish
+        ("De la", "Trimis", "Către", "Subiect"),  # Romanian
+    ],
+)
+def test_outlooks_block_in_a_language_of_its_own_starts_the_history(
+    labels: tuple[str, str, str, str],
+) -> None:
+    from shared.extraction.quotes import split_quoted
+
+    sender, sent, to, subject = labels
+    text = (
+        "I have paid EUR 200,00 today.\n\n________________________________\n"
+        f"{sender}: Collector Ltd <c@collector.example>\n{sent}: 3.6.2024 10:00\n"
+        f"{to}: anna@example.org\n{subject}: Your account\n\nIf you dispute this debt ..."
+    )
+    new, quoted = split_quoted(text)
+    assert new == "I have paid EUR 200,00 today." and quoted.startswith("____")
+
+
+def test_a_pasted_receipt_under_a_rule_is_the_writers_text() -> None:
+    from shared.extraction.quotes import split_quoted
+
+    text = "Paid, receipt:\n__________\nFrom account: DE12 3456\nTo: Collector\nAmount: 200 EUR"
+    assert split_quoted(text) == (text, "")
