@@ -55,7 +55,8 @@ _ATTRIBUTIONS = {
     # "Den", "Em" and "Dnia" open ordinary sentences too: these need the time ("kl. 10:15",
     # "às 10:15", "o 10:15") or the address every mail program writes in them
     "sv/da/no": rf"den\b{_TIME_OR_ADDRESS}.{{0,300}}\bskrev\b.{{0,200}}:",
-    "pl": rf"(?:w\s+dniu|dnia)\b{_TIME_OR_ADDRESS}.{{0,300}}\bnapisał(?:a|\(a\))?\s*:",
+    # Thunderbird's "W dniu …", Gmail's "pon., 3 cze 2024 o 10:15 Anna <…> napisał(a):"
+    "pl": rf"{_TIME_OR_ADDRESS}.{{0,300}}\bnapisał(?:a|\(a\))?\s*:",
     "pt": rf"(?:em|no\s+dia)\b{_TIME_OR_ADDRESS}.{{0,300}}\bescreveu\s*:",
 }
 # What stands between dashes: Outlook's original message, Gmail's forwarded message.

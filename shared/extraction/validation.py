@@ -51,7 +51,7 @@ _CURRENCY_WORDS = {
     "USD": ("$", "usd", "dollar"),
     "GBP": ("£", "gbp", "pound", "sterling"),
     "CHF": ("chf", "franc", "fr."),
-    "JPY": ("¥", "jpy", "yen"),
+    "JPY": ("¥", "jpy", "yen", "円"),
     "SEK": ("sek", "kr", "krona", "kronor"),
     "NOK": ("nok", "kr", "krone"),
     "DKK": ("dkk", "kr", "krone"),

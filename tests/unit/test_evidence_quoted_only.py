@@ -296,6 +296,9 @@ def test_an_amount_only_in_the_subject_of_a_reply_is_ours_not_the_debtors(subjec
         ("Czy otrzymali Państwo moją wpłatę?",
          "W dniu 10.11.2026 o 09:12, Anna Kowalska <anna@example.pl> napisała:\n"
          "Zapłaciłam 450,00 EUR."),
+        ("Czy dostali Państwo wpłatę?",
+         "pon., 10 lis 2026 o 09:12 Anna Kowalska <anna@example.pl> napisał(a):\n"
+         "Zapłaciłam 450,00 EUR."),
         ("Recebeu o meu pagamento?",
          "Em seg., 10 de nov. de 2026 às 09:12, Ana <ana@example.pt> escreveu:\n"
          "Paguei 450,00 EUR."),
@@ -303,7 +306,7 @@ def test_an_amount_only_in_the_subject_of_a_reply_is_ours_not_the_debtors(subjec
          "-------- Alkuperäinen viesti --------\nLähettäjä: Anna <anna@example.fi>\n"
          "Maksoin 450,00 EUR."),
     ],
-    ids=["sv-outlook", "da-outlook", "pl-gmail", "pt-gmail", "fi-separator"],
+    ids=["sv-outlook", "da-outlook", "pl-thunderbird", "pl-gmail", "pt-gmail", "fi-separator"],
 )  # fmt: skip
 def test_a_follow_up_from_abroad_quoting_an_old_payment_is_flagged(
     follow_up: str, history: str

@@ -112,7 +112,7 @@ def test_a_number_in_the_text_pointing_at_another_debtor_never_outranks_the_writ
     docs = [dict(d) for d in DOCS]
     docs[1] = {**docs[1], "account_reference": "40817810"}
     jane = parsed_email(
-        sender="jane@example.org", text="I dispute this.\n\nSent from my phone 0049 40817810"
+        sender="jane@example.org", text="I dispute this.\n\nParcel tracking 40817810"
     )
     match = matcher(docs).match(extraction("dispute"), jane)
     assert match.ambiguous and match.account is None

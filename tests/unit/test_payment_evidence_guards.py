@@ -184,3 +184,7 @@ def test_a_short_line_ends_its_sentence_and_a_wrapped_one_does_not(
     quote = text.rsplit("\n", 1)[1]
     result = validate_answer(_payment(quote, 200.0, "200 EUR"), _email(text), today=TODAY)
     assert ("evidence_negated:intent" in result.warnings) is negated
+
+
+def test_the_yen_sign_of_japanese_text_supports_jpy() -> None:
+    assert evidence_supports("currency", "JPY", "12,000円")

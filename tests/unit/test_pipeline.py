@@ -465,13 +465,13 @@ def test_a_quick_delivery_does_not_renew_its_lease() -> None:
 
 
 def test_a_dispute_whose_only_reference_is_a_stray_number_holds_the_writers_account_too() -> None:
-    """The debtor's phone number equals another debtor's reference: the writer's own account
-    is held as well as the one the number points at, never only the stranger's."""
+    """A tracking number equals another debtor's reference: the writer's own account is held
+    as well as the one the number points at, never only the stranger's."""
     writer = account_document("ACC-1001", account_reference="REF-1001")
     stranger = account_document(
         "ACC-2002", case_number="CASE-2024-0002", account_reference="40817810", email=None
     )
-    email = parsed_email(text="I dispute this debt. Stop.\n\nSent from my phone 0049 40817810")
+    email = parsed_email(text="I dispute this debt. Stop.\n\nParcel tracking 40817810")
     h = harness(documents=[writer, stranger], claude_result=extraction("dispute"), email=email)
     assert run(h) == "done"
     assert h.accounts.documents["ACC-1001"]["hold"]["active"] is True

@@ -74,6 +74,9 @@ def test_tokens_are_collected_wherever_they_are(mail: ParsedEmail, key: str) -> 
         ("call me at +49 170 1234567", "1701234567"),
         ("call me at +49 170 1234567", "1234567"),
         ("Tel: 0301234567", "0301234567"),
+        ("Tel: 030 1234567", "1234567"),  # a later digit group of the number
+        ("Jane Example\nT: 020 7946 0958", "79460958"),  # a signature's one-letter label
+        ("M: 0176 12345678", "12345678"),
         ("mail john99123@example.org", "john99123"),
         ("see https://example.org/doc/a123456", "a123456"),
         ("Hauptstr. 12, 80331 München", "80331"),
