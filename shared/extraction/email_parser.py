@@ -498,10 +498,15 @@ _DOCUMENT_TYPES = frozenset(
         "application/oxps",
         "application/vnd.ms-outlook",
         "application/x-ms-outlook-msg",
+        # Outlook's own wrapping (winmail.dat): the files a sender attached travel inside it,
+        # unreadable here, so it counts as a document nobody read
+        "application/ms-tnef",
+        "application/vnd.ms-tnef",
     }
 )
 _DOCUMENT_SUFFIXES = (
     ".doc", ".docx", ".docm", ".odt", ".rtf", ".pages", ".wpd", ".xps", ".oxps", ".msg", ".eml",
+    "winmail.dat",
 )  # fmt: skip
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".heic", ".heif", ".tif", ".tiff", ".gif", ".webp")
 # Drawn, not photographed: a vector image is a logo or an illustration, never a page.

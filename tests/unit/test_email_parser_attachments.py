@@ -143,6 +143,8 @@ ZIP = b"PK\x03\x04" + bytes(4000)
         ("application/vnd.apple.pages", "letter.pages", ZIP),
         ("application/octet-stream", "letter.wpd", OLE),
         ("application/vnd.ms-xpsdocument", "letter.xps", ZIP),
+        ("application/ms-tnef", "winmail.dat", b"\x78\x9f\x3e\x22" + bytes(4000)),
+        ("application/octet-stream", "winmail.dat", b"\x78\x9f\x3e\x22" + bytes(4000)),
     ],
 )
 def test_a_document_nothing_reads_is_an_unread_document(
