@@ -56,7 +56,8 @@ _ATTRIBUTIONS = {
     # "às 10:15", "o 10:15") or the address every mail program writes in them
     "sv/da/no": rf"den\b{_TIME_OR_ADDRESS}.{{0,300}}\bskrev\b.{{0,200}}:",
     # Thunderbird's "W dniu …", Gmail's "pon., 3 cze 2024 o 10:15 Anna <…> napisał(a):"
-    "pl": rf"{_TIME_OR_ADDRESS}.{{0,300}}\bnapisał(?:a|\(a\))?\s*:",
+    "pl": rf"(?:w\s+dniu|dnia|pon|wt|śr|czw|pt|sob|niedz)\b{_TIME_OR_ADDRESS}.{{0,300}}"
+    r"\bnapisał(?:a|\(a\))?\s*:",
     "pt": rf"(?:em|no\s+dia)\b{_TIME_OR_ADDRESS}.{{0,300}}\bescreveu\s*:",
 }
 # What stands between dashes: Outlook's original message, Gmail's forwarded message.
