@@ -58,8 +58,10 @@ locals {
   console_pool_size     = 4
   console_max_overflow  = 1
   console_max_instances = 2
-  console_secrets       = ["SENTRY_DSN", "MONGODB_URI", "ANTHROPIC_API_KEY"]
-  iap_service_agent     = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-iap.iam.gserviceaccount.com"
+  # SMTP_PASSWORD: a breaker the console's calls (or an operator) open alerts by mail, as the
+  # processor's do
+  console_secrets   = ["SENTRY_DSN", "MONGODB_URI", "ANTHROPIC_API_KEY", "SMTP_PASSWORD"]
+  iap_service_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-iap.iam.gserviceaccount.com"
   console_iap_audience = (
     local.console_enabled
     ? "/projects/${data.google_project.this.number}/global/backendServices/${google_compute_backend_service.console[0].generated_id}"
@@ -212,6 +214,15 @@ resource "google_cloudfunctions2_function" "console" {
       CONSOLE_ROLES                   = var.console_roles
       CONSOLE_IAP_AUDIENCE            = local.console_iap_audience
       CONSOLE_BASE_URL                = local.console_enabled ? "https://${var.console_domain}" : ""
+      # The shared breakers open and alert alike from every function that calls through them.
+      SMTP_HOST                     = var.smtp_host
+      SMTP_PORT                     = tostring(var.smtp_port)
+      SMTP_USERNAME                 = var.smtp_username
+      SMTP_FROM                     = var.smtp_from
+      ADMIN_EMAIL                   = var.admin_email
+      CIRCUIT_BREAKER_ALERT_EMAIL   = var.circuit_breaker_alert_email
+      CIRCUIT_BREAKER_FAIL_MAX      = tostring(var.circuit_breaker_fail_max)
+      CIRCUIT_BREAKER_RESET_TIMEOUT = tostring(var.circuit_breaker_reset_timeout)
     })
 
     dynamic "secret_environment_variables" {

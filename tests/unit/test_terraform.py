@@ -1447,3 +1447,17 @@ def step_text_of_apply() -> str:
     pipeline = yaml.safe_load((REPO_ROOT / "cloudbuild.yaml").read_text())
     (apply,) = [step for step in pipeline["steps"] if step.get("id") == "terraform-apply"]
     return " ".join(apply["args"])
+
+
+def test_the_console_alerts_on_a_breaker_as_the_processor_does() -> None:
+    """The console calls MongoDB and Claude through the shared breakers, and operators force
+    them there: a breaker it opens mails the same alert, under the same thresholds."""
+    console = one(function("console"), "service_config")
+    processor = one(function("processor"), "service_config")
+    shared = {
+        "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_FROM", "ADMIN_EMAIL",
+        "CIRCUIT_BREAKER_ALERT_EMAIL", "CIRCUIT_BREAKER_FAIL_MAX", "CIRCUIT_BREAKER_RESET_TIMEOUT",
+    }  # fmt: skip
+    assert shared <= env_expression_keys(processor["environment_variables"])
+    assert shared <= env_expression_keys(console["environment_variables"])
+    assert "SMTP_PASSWORD" in secret_env_vars("console")
