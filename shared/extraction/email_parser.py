@@ -498,16 +498,34 @@ _DOCUMENT_TYPES = frozenset(
         "application/oxps",
         "application/vnd.ms-outlook",
         "application/x-ms-outlook-msg",
-        # Outlook's own wrapping (winmail.dat): the files a sender attached travel inside it,
-        # unreadable here, so it counts as a document nobody read
-        "application/ms-tnef",
-        "application/vnd.ms-tnef",
     }
 )
 _DOCUMENT_SUFFIXES = (
     ".doc", ".docx", ".docm", ".odt", ".rtf", ".pages", ".wpd", ".xps", ".oxps", ".msg", ".eml",
-    "winmail.dat",
 )  # fmt: skip
+# Outlook's own wrapping (winmail.dat, MS-OXTNEF): it often holds only the formatted body, but
+# the files a sender attached travel inside it too, unreadable here.
+_TNEF_TYPES = ("application/ms-tnef", "application/vnd.ms-tnef")
+_TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"
+_TNEF_ATTACHMENT_LEVEL = 0x02
+_TNEF_MAX_ATTRIBUTES = 10_000
+
+
+def _tnef_carries_files(data: bytes) -> bool:
+    """Whether a TNEF stream holds an attachment's attributes (level 2), not only the message's:
+    each attribute is a level byte, a 4-byte id, a 4-byte length, the data and a checksum."""
+    if not data.startswith(_TNEF_SIGNATURE):
+        return False
+    at = 6  # the signature and the legacy key
+    for _ in range(_TNEF_MAX_ATTRIBUTES):
+        if at + 9 > len(data):
+            return False
+        if data[at] == _TNEF_ATTACHMENT_LEVEL:
+            return True
+        at += 9 + int.from_bytes(data[at + 5 : at + 9], "little") + 2
+    return False
+
+
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".heic", ".heif", ".tif", ".tiff", ".gif", ".webp")
 # Drawn, not photographed: a vector image is a logo or an illustration, never a page.
 _VECTOR_IMAGE = ("image/svg+xml", ".svg")
@@ -570,6 +588,8 @@ def _is_document(part: Message, content_type: str, filename: str, data: bytes) -
     name = filename.lower()
     if content_type in _DOCUMENT_TYPES or name.endswith(_DOCUMENT_SUFFIXES):
         return True
+    if content_type in _TNEF_TYPES or name == "winmail.dat":
+        return _tnef_carries_files(data)
     if content_type == _VECTOR_IMAGE[0] or name.endswith(_VECTOR_IMAGE[1]) or _is_svg(data):
         return False
     if not (content_type.startswith("image/") or name.endswith(_IMAGE_SUFFIXES)):

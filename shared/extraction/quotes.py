@@ -19,10 +19,11 @@ most, Portuguese, Swedish, Danish, Norwegian, Finnish and Polish).
   *subject* line within twelve (wrapped To and Cc lists may stand between: ``Subject:``,
   ``Betreff:``, ``Objet :``, ``Asunto:``, ``Oggetto:``, ``Onderwerp:``, ``Assunto:``),
   optionally preceded by a line of underscores; in a language the tables do not know, the
-  line of underscores followed by a labelled line holding an address and two more labelled
-  lines (Czech ``Od:/Odesláno:``, Russian ``От:``, Turkish ``Kimden:`` …). Every mail client
-  writes the subject; a pasted bank-transfer receipt (``De:/Para:/Fecha:/Importe:``) does
-  not, and stays the debtor's new text with whatever they wrote under it.
+  line of underscores followed by the sender's line (``Name <addr>``) and three more labelled
+  lines, the first ones with the time (Czech ``Od:/Odesláno:``, Russian ``От:``, Turkish
+  ``Kimden:`` …). Every mail client writes the subject; a pasted bank-transfer receipt
+  (``De:/Para:/Fecha:/Importe:``) does not, and stays the debtor's new text with whatever they
+  wrote under it.
 
 :func:`split_quoted`: everything from the first header on is quoted; ``>`` lines before it are
 quoted as well. :func:`quoted_messages` cuts the history at every header, where a *from* line
@@ -194,16 +195,25 @@ def _header_start(lines: list[str]) -> int | None:
 _LABEL_LINE_RE = re.compile(r"^\s*\*?[^\W\d_][^\W\d_ .-]{0,24}(?: [^\W\d_]{1,24})?\s*:\*?(?:\s|$)")
 
 
+_SENDER_ADDRESS_RE = re.compile(r"<[^<>@\s]+@[^<>\s]+>|\[mailto:[^\]\s]+@[^\]\s]+\]")
+_CLOCK_RE = re.compile(r"(?<!\d)\d{1,2}[:.]\d{2}(?!\d)")
+
+
 def _is_labelled_block(lines: list[str], index: int) -> bool:
     """Outlook's block in a language the tables above do not know (Czech ``Od:/Odesláno:``,
     Russian ``От:/Отправлено:``, Turkish ``Kimden:/Gönderildi:`` …): its line of underscores,
-    then a labelled line holding an address, and at least two more labelled lines."""
+    then the sender's line with the address as Outlook writes it (``Name <addr>``, ``[mailto:
+    addr]``), and its sent, to and subject lines, the sent one with the time. A pasted receipt
+    or form (``Paid to: payments@…``, ``Amount:``, ``Date:``) has neither."""
     if not _UNDERSCORES_RE.match(lines[index]):
         return False
     block = [line for line in lines[index + 1 : index + 10] if line.strip()]
-    if not block or not _LABEL_LINE_RE.match(block[0]) or "@" not in block[0]:
+    if not block or not _LABEL_LINE_RE.match(block[0]):
         return False
-    return sum(1 for line in block[1:8] if _LABEL_LINE_RE.match(line)) >= 2
+    if not _SENDER_ADDRESS_RE.search(block[0]):
+        return False
+    labelled = [line for line in block[1:8] if _LABEL_LINE_RE.match(line)]
+    return len(labelled) >= 3 and any(_CLOCK_RE.search(line) for line in labelled[:2])
 
 
 def split_quoted(text: str) -> tuple[str, str]:

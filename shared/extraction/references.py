@@ -66,10 +66,11 @@ _DATE_RE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
 _AMOUNT_RE = re.compile(r"^\d{1,3}(?:[.,' ]\d{3})*[.,]\d{1,2}$|^\d+[.,]\d{1,2}$")
 # A phone label, and the number's earlier digit groups ("Tel: 030 1234567", "T: 020 7946 0958")
 _PHONE_LABEL_RE = re.compile(
-    r"(?:(?:phone|tel|mobile|cell|fax|telefon|handy|téléphone|teléfono|móvil|telefono|cellulare"
-    r"|telefoon|mobiel)\w*\.?\s*(?:number|no\.?|nr\.?|nummer|numéro|número|numero)?\s*[:.]?"
-    r"|(?<![^\W\d_])[tmf]\s*:)"  # a signature's "T:", "M:", "F:"
-    r"\s*(?:[\d()+./-]+\s+){0,4}$",
+    r"(?<![^\W\d_])(?:(?:phone|tel|mobile|cell|fax|telefon|handy|téléphone|teléfono|móvil"
+    r"|telefono|cellulare|telefoon|mobiel)\w*\.?[ \t]*(?:number|no\.?|nr\.?|nummer|numéro"
+    r"|número|numero)?[ \t]*[:.]?"
+    r"|[tmf][ \t]*:)"  # a signature's "T:", "M:", "F:"
+    r"[ \t]*(?:[+(]?\d[\d()./-]*[ \t]+){0,4}$",  # the number's earlier groups, same line
     re.IGNORECASE,
 )
 _CURRENCY_BEFORE_RE = re.compile(r"(?:€|\$|£|¥|\b(?:eur|usd|gbp|chf))\s?$", re.IGNORECASE)

@@ -43,7 +43,6 @@ Accepted formats (case-insensitive):
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -310,10 +309,20 @@ class _Amount:
     instalment: bool
 
 
+# The spaces that group thousands ("1 234,56 €": no-break, narrow no-break, thin, figure) and
+# full-width digits and marks, folded to what the pattern reads; nothing else (NFKC would also
+# make the footnote mark of "€250¹" a digit).
+_NUMBER_FOLD = str.maketrans(
+    {
+        "\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2007": " ",
+        "，": ",", "．": ".",
+        **{chr(0xFF10 + d): str(d) for d in range(10)},
+    }
+)  # fmt: skip
+
+
 def _amounts(text: str) -> list[_Amount]:
-    # NFKC: the no-break and narrow no-break spaces that group thousands ("1 234,56 €") become
-    # spaces, full-width digits ASCII ones (evidence is looked up NFKC-folded as well)
-    text = unicodedata.normalize("NFKC", text)
+    text = text.translate(_NUMBER_FOLD)
     found = []
     for match in _AMOUNT_RE.finditer(text):
         number = match.group("n1") or match.group("n2")

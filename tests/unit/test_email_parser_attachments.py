@@ -127,6 +127,20 @@ def test_a_blank_html_fragment_is_no_unread_document() -> None:
 
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4000)
+
+
+def tnef(*levels: int) -> bytes:
+    """A TNEF stream (MS-OXTNEF) of attributes at ``levels``: 1 the message's, 2 a file's."""
+    attributes = b"".join(
+        bytes([level]) + (0x8000 + i).to_bytes(4, "little") + (3).to_bytes(4, "little")
+        + b"abc" + b"\x00\x00"
+        for i, level in enumerate(levels)
+    )  # fmt: skip
+    return b"\x78\x9f\x3e\x22" + b"\x01\x00" + attributes
+
+
+TNEF_WITH_FILE = tnef(1, 1, 2, 2)
+TNEF_BODY_ONLY = tnef(1, 1, 1)
 ZIP = b"PK\x03\x04" + bytes(4000)
 
 
@@ -143,8 +157,8 @@ ZIP = b"PK\x03\x04" + bytes(4000)
         ("application/vnd.apple.pages", "letter.pages", ZIP),
         ("application/octet-stream", "letter.wpd", OLE),
         ("application/vnd.ms-xpsdocument", "letter.xps", ZIP),
-        ("application/ms-tnef", "winmail.dat", b"\x78\x9f\x3e\x22" + bytes(4000)),
-        ("application/octet-stream", "winmail.dat", b"\x78\x9f\x3e\x22" + bytes(4000)),
+        ("application/ms-tnef", "winmail.dat", TNEF_WITH_FILE),
+        ("application/octet-stream", "winmail.dat", TNEF_WITH_FILE),
     ],
 )
 def test_a_document_nothing_reads_is_an_unread_document(
@@ -179,6 +193,16 @@ def test_an_attached_message_the_stdlib_reads_is_still_read_as_a_forward() -> No
     email = parse_email(raw)
     assert email.attachments == ()
     assert "We act." in email.quoted_text
+
+
+def test_a_winmail_dat_holding_only_the_formatted_body_is_no_document() -> None:
+    # Outlook's rich-text mail wraps its body in one even when nothing is attached
+    email = parse_email(
+        mail("Thanks, received.", ("application/ms-tnef", "winmail.dat", TNEF_BODY_ONLY, ATTACHED))
+    )
+    [attachment] = email.attachments
+    assert attachment.document is False
+    assert email.unread_documents(scans_read=0) == 0
 
 
 @pytest.mark.parametrize(

@@ -378,8 +378,18 @@ def test_outlooks_block_in_a_language_of_its_own_starts_the_history(
     assert new == "I have paid EUR 200,00 today." and quoted.startswith("____")
 
 
-def test_a_pasted_receipt_under_a_rule_is_the_writers_text() -> None:
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Paid, receipt:\n__________\nFrom account: DE12 3456\nTo: Collector\nAmount: 200 EUR",
+        "Hello, I paid today, the receipt is below.\n______________________________\n"
+        "Paid to: payments@agency.example\nAmount: GBP 250.00\nDate: 3 June 2024\n"
+        "Transaction ID: 8XY12345\n\nThe remaining 300 pounds are disputed.",
+        "Contact form:\n__________________\nEmail: john@example.org\nName: John\n"
+        "Account: 44710815\nMessage: stop contacting me",
+    ],
+)
+def test_a_pasted_receipt_or_form_under_a_rule_is_the_writers_text(text: str) -> None:
     from shared.extraction.quotes import split_quoted
 
-    text = "Paid, receipt:\n__________\nFrom account: DE12 3456\nTo: Collector\nAmount: 200 EUR"
     assert split_quoted(text) == (text, "")

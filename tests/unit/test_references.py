@@ -252,3 +252,16 @@ def test_the_free_token_scan_finds_what_the_plain_rules_find(text: str) -> None:
     from shared.extraction.references import _free_tokens
 
     assert list(_free_tokens(text)) == _plain_free_tokens(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I dispute this.\n\nJohn Smith\nTel: 0161 496 0000\n44710815",  # the next line
+        "Phone 0161 496 0000 / 44710815",
+        "Mr Patel 44710815",  # no phone label inside a name
+        "Hotel 44710815",
+    ],
+)
+def test_a_reference_after_a_phone_number_is_still_found(text: str) -> None:
+    assert "44710815" in reference_tokens(email(text))

@@ -324,6 +324,7 @@ def test_the_rules_module_is_imported_on_the_first_extraction_only() -> None:
         ("", "Invoice 4471203\n€250,00 paid today.", 250.0, "EUR"),
         ("", "J'ai payé 1\u202f234,56 € hier.", 1234.56, "EUR"),  # narrow no-break space
         ("", "I paid €\u00a01\u00a0234,56 today.", 1234.56, "EUR"),
+        ("", "I paid €250¹ today (¹ by bank transfer).", 250.0, "EUR"),  # a footnote mark
     ],
 )
 def test_an_amount_is_read_within_its_line_with_any_thousands_space(

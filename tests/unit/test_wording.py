@@ -442,3 +442,19 @@ def test_a_short_line_and_the_subject_end_their_sentence() -> None:
     email = _email("I dispute this debt.", subject="Not paid")
     assert [h.kind for h in compliance_hits(email)] == [Kind.DISPUTE]
     assert [h.phrase for h in find_wording("Paid? Not\nI dispute this debt")] != []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a long line is no wrap of the next one when the writer resolves and disputes apart
+        "The complaint I made about the old contract in 2019 was resolved last year\n"
+        "The new balance of 500 pounds is disputed and I want proof of it.",
+        "This dispute shall be escalated to the ombudsman if you do not answer.",
+        "I have raised disputes relating to this account twice already.",
+        "In case of dispute I have kept all the receipts, this balance is wrong.",
+        "Please pass this to your dispute resolution team: I dispute this contract.",
+    ],
+)
+def test_the_writers_own_dispute_still_counts(text: str) -> None:
+    assert Kind.DISPUTE in [h.kind for h in find_wording(text)]

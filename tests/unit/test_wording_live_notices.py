@@ -225,7 +225,7 @@ ORDINARY_PAYMENT_MAIL = [
     "Ik heb 200 EUR betaald, mijn klantnummer is 4471.",
     "Können Sie mir einen Nachlass von 20 Prozent gewähren? Dann zahle ich sofort.",
     "I paid 200 EUR. -- Any dispute arising out of this e-mail is governed by German law.",
-    "I paid 200 EUR. In case of dispute the courts of Paris have jurisdiction.",
+    "I paid 200 EUR. Disputes arising from this message are subject to the courts of London.",
 ]
 
 

@@ -270,25 +270,29 @@ def _cue_matches(cue: str, word: str) -> bool:
     return word == cue
 
 
-def _ends_sentence(text: str, match: re.Match[str]) -> bool:
+def _ends_sentence(text: str, match: re.Match[str], *, wrapped: bool) -> bool:
     at = match.start()
-    if match.group() != "\n" or text.startswith("\n", at + 1):
+    if not wrapped or match.group() != "\n" or text.startswith("\n", at + 1):
         return True
     return at - (text.rfind("\n", 0, at) + 1) < WRAPPED_LINE_CHARS
 
 
-def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
-    """Where the sentence holding ``text[start:end]`` begins and ends."""
-    left = max(
-        (
-            m.end()
-            for m in _SENTENCE_END.finditer(text, max(start - 400, 0), start)
-            if _ends_sentence(text, m)
-        ),
-        default=max(start - 400, 0),
+def _sentence(text: str, start: int, end: int, *, wrapped: bool = False) -> tuple[int, int]:
+    """Where the sentence holding ``text[start:end]`` begins and ends; every line break ends
+    one, or with ``wrapped`` only one after a short line or before a blank line (our letters'
+    wording, wrapped by the debtor's mail program, is read whole)."""
+    ends = (
+        m
+        for m in _SENTENCE_END.finditer(text, max(start - 400, 0), start)
+        if _ends_sentence(text, m, wrapped=wrapped)
     )
-    ends = (m for m in _SENTENCE_END.finditer(text, end, end + 400) if _ends_sentence(text, m))
-    right_match = next(ends, None)
+    left = max((m.end() for m in ends), default=max(start - 400, 0))
+    rights = (
+        m
+        for m in _SENTENCE_END.finditer(text, end, end + 400)
+        if _ends_sentence(text, m, wrapped=wrapped)
+    )
+    right_match = next(rights, None)
     right = right_match.start() if right_match else min(end + 400, len(text))
     return left, right
 
@@ -375,17 +379,21 @@ def _counts(entry: _Entry, text: str, start: int, end: int, reading: _Reading) -
     shared = reading.history and (entry.language, entry.phrase) in _NOT_IN_QUOTED
     if shared or _excepted(text, start, end):
         return False
+    # Our letter's marks and notice cues are read over lines the mail program wrapped; the
+    # writer's own negations and resolutions only within the line they wrote.
+    wide_left, wide_right = _sentence(text, start, end, wrapped=True)
     left, right = _sentence(text, start, end)
-    if reading.in_letter(left, right) and not _first_person(text, left, right, start):
+    mine = _first_person(text, wide_left, wide_right, start)
+    if reading.in_letter(wide_left, wide_right) and not mine:
         return False
     if entry.kind in ALWAYS_COUNTS:
         return True
     if _negated(text, left, right, start, end):
         return False
-    notice = reading.history and _NOTICE.search(text, left, right) is not None
+    notice = reading.history and _NOTICE.search(text, wide_left, wide_right) is not None
     resolved = KIND_INTENT[entry.kind] == "dispute" and _resolved(text, left, right, start, end)
     # the writer's own statement: no notice cue or resolved cue reads it away
-    return not ((notice or resolved) and not _first_person(text, left, right, start))
+    return not ((notice or resolved) and not mine)
 
 
 def find_wording(text: str, *, segment: str = "new") -> list[WordingHit]:

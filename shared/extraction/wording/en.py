@@ -250,18 +250,16 @@ NOT_IN_QUOTED: tuple[str, ...] = (
 
 # Wording that holds a phrase and means something else: a phrase overlapping one does not count.
 EXCEPTIONS: tuple[str, ...] = (
-    # a company's e-mail disclaimer names the courts for disputes in every message it sends
-    "dispute arising*",
-    "disputes arising*",
-    "dispute resolution",
-    "case of dispute",
-    "case of a dispute",
-    "case of any dispute",
-    "event of a dispute",
-    "event of any dispute",
-    "dispute shall be",
-    "disputes shall be",
-    "disputes relating to this",
+    # a company's e-mail disclaimer names the courts for disputes arising out of the message
+    # (or its contracts) in every message it sends
+    "dispute arising out of",
+    "disputes arising out of",
+    "dispute arising from this",
+    "disputes arising from this",
+    "dispute arising under",
+    "disputes arising under",
+    "dispute arising in connection with",
+    "disputes arising in connection with",
     "client portal*",
     "client area*",
     "client number*",
