@@ -201,7 +201,8 @@ resource "google_cloudfunctions2_function" "console" {
     ingress_settings                 = "ALLOW_INTERNAL_AND_GCLB"
     all_traffic_on_latest_revision   = true
 
-    environment_variables = merge(local.common_env, local.db_env, {
+    # The shared breakers open and alert alike from every function that calls through them.
+    environment_variables = merge(local.common_env, local.db_env, local.smtp_env, local.breaker_env, {
       THREADS = tostring(local.console_pool_size)
       # Counted in the connection budget (functions.tf), like the processor's.
       CIRCUIT_BREAKER_STORE_POOL_SIZE = tostring(local.breaker_pool_size)
@@ -214,15 +215,6 @@ resource "google_cloudfunctions2_function" "console" {
       CONSOLE_ROLES                   = var.console_roles
       CONSOLE_IAP_AUDIENCE            = local.console_iap_audience
       CONSOLE_BASE_URL                = local.console_enabled ? "https://${var.console_domain}" : ""
-      # The shared breakers open and alert alike from every function that calls through them.
-      SMTP_HOST                     = var.smtp_host
-      SMTP_PORT                     = tostring(var.smtp_port)
-      SMTP_USERNAME                 = var.smtp_username
-      SMTP_FROM                     = var.smtp_from
-      ADMIN_EMAIL                   = var.admin_email
-      CIRCUIT_BREAKER_ALERT_EMAIL   = var.circuit_breaker_alert_email
-      CIRCUIT_BREAKER_FAIL_MAX      = tostring(var.circuit_breaker_fail_max)
-      CIRCUIT_BREAKER_RESET_TIMEOUT = tostring(var.circuit_breaker_reset_timeout)
     })
 
     dynamic "secret_environment_variables" {

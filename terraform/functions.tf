@@ -87,6 +87,23 @@ locals {
     DB_NAME                  = google_sql_database.app.name
     DB_IP_TYPE               = "PUBLIC"
   }
+
+  # The SMTP relay: staff notifications (processor, the rollup's outbox sweep) and breaker
+  # alerts (every function calling through the shared breakers: processor, console).
+  smtp_env = {
+    SMTP_HOST     = var.smtp_host
+    SMTP_PORT     = tostring(var.smtp_port)
+    SMTP_USERNAME = var.smtp_username
+    SMTP_FROM     = var.smtp_from
+  }
+
+  # What opens a breaker and whom its alert goes to, alike in every function that may open one.
+  breaker_env = {
+    ADMIN_EMAIL                   = var.admin_email
+    CIRCUIT_BREAKER_ALERT_EMAIL   = var.circuit_breaker_alert_email
+    CIRCUIT_BREAKER_FAIL_MAX      = tostring(var.circuit_breaker_fail_max)
+    CIRCUIT_BREAKER_RESET_TIMEOUT = tostring(var.circuit_breaker_reset_timeout)
+  }
 }
 
 resource "google_storage_bucket_object" "source" {
@@ -191,7 +208,7 @@ resource "google_cloudfunctions2_function" "processor" {
     ingress_settings               = "ALLOW_INTERNAL_ONLY"
     all_traffic_on_latest_revision = true
 
-    environment_variables = merge(local.common_env, local.db_env, {
+    environment_variables = merge(local.common_env, local.db_env, local.smtp_env, local.breaker_env, {
       SENTRY_RELEASE                  = local.sentry_releases.processor
       THREADS                         = tostring(var.processor_concurrency)
       DB_USER                         = google_sql_user.iam["processor"].name
@@ -199,14 +216,6 @@ resource "google_cloudfunctions2_function" "processor" {
       DB_MAX_OVERFLOW                 = tostring(local.processor_max_overflow)
       CIRCUIT_BREAKER_STORE_POOL_SIZE = tostring(local.breaker_pool_size)
       MONGODB_DATABASE                = var.mongodb_database
-      SMTP_HOST                       = var.smtp_host
-      SMTP_PORT                       = tostring(var.smtp_port)
-      SMTP_USERNAME                   = var.smtp_username
-      SMTP_FROM                       = var.smtp_from
-      ADMIN_EMAIL                     = var.admin_email
-      CIRCUIT_BREAKER_ALERT_EMAIL     = var.circuit_breaker_alert_email
-      CIRCUIT_BREAKER_FAIL_MAX        = tostring(var.circuit_breaker_fail_max)
-      CIRCUIT_BREAKER_RESET_TIMEOUT   = tostring(var.circuit_breaker_reset_timeout)
       CLAUDE_MODEL                    = var.claude_model
       METRICS_RETENTION_DAYS          = tostring(var.metrics_retention_days)
       # An email's processing lease outlives the longest attempt, so a
@@ -282,7 +291,8 @@ resource "google_cloudfunctions2_function" "rollup" {
     ingress_settings               = "ALLOW_INTERNAL_ONLY"
     all_traffic_on_latest_revision = true
 
-    environment_variables = merge(local.common_env, local.db_env, {
+    # The outbox sweep (scheduler.tf) sends staff notifications like the processor.
+    environment_variables = merge(local.common_env, local.db_env, local.smtp_env, {
       SENTRY_RELEASE         = local.sentry_releases.rollup
       THREADS                = "1" # = max_instance_request_concurrency
       DB_USER                = google_sql_user.iam["rollup"].name
@@ -290,11 +300,6 @@ resource "google_cloudfunctions2_function" "rollup" {
       DB_MAX_OVERFLOW        = tostring(local.rollup_max_overflow)
       METRICS_RETENTION_DAYS = tostring(var.metrics_retention_days)
       ROLLUP_TIME_ZONE       = var.time_zone
-      # The outbox sweep (scheduler.tf) sends staff notifications like the processor.
-      SMTP_HOST     = var.smtp_host
-      SMTP_PORT     = tostring(var.smtp_port)
-      SMTP_USERNAME = var.smtp_username
-      SMTP_FROM     = var.smtp_from
       # Cloud Run checks Cloud Scheduler's OIDC token; the function checks its
       # claims again (audience, invoker) as defence in depth.
       ROLLUP_AUDIENCE         = local.rollup_audience

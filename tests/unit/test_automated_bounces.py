@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,6 +40,19 @@ def multipart(headers: str, content_type: str, *parts: str, boundary: str = "B")
         f"{headers}To: collections@collector.example\r\nMIME-Version: 1.0\r\n"
         f"{multipart_part(content_type, *parts, boundary=boundary)}\r\n"
     ).encode()
+
+
+def _process(h: Any, email_id: str) -> str:
+    """One delivery of ``email_id`` through the harness's pipeline."""
+    d = Delivery(
+        notice=notice(email_id),
+        correlation_id=f"corr-{email_id}",
+        pubsub_message_id="1",
+        publish_time=datetime(2026, 1, 2, tzinfo=UTC),
+        delivery_attempt=1,
+    )
+    h.raw.put(d.notice, b"raw")
+    return str(h.pipeline.process(d))
 
 
 def report(recipient: str = "jane@example.org") -> str:
@@ -79,15 +93,7 @@ def test_that_dispute_holds_the_account_and_alerts_staff() -> None:
         multipart(DISPUTE_HEADERS, "multipart/mixed", DISPUTE_TEXT, ATTACHED_REPORT)
     )
     h = harness(email=email, claude_result=extraction("dispute", case_number="CASE-2024-0001"))
-    d = Delivery(
-        notice=notice("em-bounce-0001"),
-        correlation_id="corr-bounce-0001",
-        pubsub_message_id="1",
-        publish_time=datetime(2026, 1, 2, tzinfo=UTC),
-        delivery_attempt=1,
-    )
-    h.raw.put(d.notice, b"raw")
-    assert h.pipeline.process(d) == "done"
+    assert _process(h, "em-bounce-0001") == "done"
     report_ = h.store.reports["em-bounce-0001"]
     assert report_.decision == Route.UPDATE_AND_NOTIFY
     assert h.accounts.documents["ACC-1001"]["hold"]["active"] is True
@@ -287,15 +293,7 @@ def test_an_account_is_not_noted_bounced_from_an_attached_report() -> None:
         report(),
     )
     h = harness(email=parse_email(raw), claude_result=extraction("other", intent_confidence=0.5))
-    d = Delivery(
-        notice=notice("em-bounce-0002"),
-        correlation_id="corr-bounce-0002",
-        pubsub_message_id="2",
-        publish_time=datetime(2026, 1, 2, tzinfo=UTC),
-        delivery_attempt=1,
-    )
-    h.raw.put(d.notice, b"raw")
-    h.pipeline.process(d)
+    _process(h, "em-bounce-0002")
     assert h.store.reports["em-bounce-0002"].decision != Route.AUTOMATED
     document = h.accounts.documents["ACC-1001"]
     assert "email_bounced" not in document["debtor"]
@@ -330,15 +328,7 @@ def test_a_read_receipt_is_automated_and_never_read_for_compliance() -> None:
     h = harness(
         email=email, rules_result=extraction("bankruptcy_notice", case_number="CASE-2024-0001")
     )
-    d = Delivery(
-        notice=notice("em-mdn-0001"),
-        correlation_id="corr-mdn-0001",
-        pubsub_message_id="1",
-        publish_time=datetime(2026, 1, 2, tzinfo=UTC),
-        delivery_attempt=1,
-    )
-    h.raw.put(d.notice, b"raw")
-    assert h.pipeline.process(d) == "done"
+    assert _process(h, "em-mdn-0001") == "done"
     assert h.store.reports["em-mdn-0001"].decision == Route.AUTOMATED
     assert h.accounts.documents["ACC-1001"]["hold"]["active"] is False
     assert h.store.outbox == []
