@@ -248,6 +248,16 @@ def _find_stale(collection: Any, spec: str) -> list[Any] | AccountQueryFailed:
         return AccountQueryFailed(f"mongodb: {type(exc).__name__} code={exc.code}", stage="match")
 
 
+def _saw_every_stale(stale: list[Any] | AccountQueryFailed | None, derived: set[Any]) -> bool:
+    """Whether the derivation beside a lookup saw, and stored keys for, every account without
+    current keys: then no account is found by a spelling as written that its keys miss."""
+    return (
+        isinstance(stale, list)
+        and len(stale) < REFERENCE_BACKFILL_BATCH
+        and all(isinstance(d, Mapping) and d.get("_id") in derived for d in stale)
+    )
+
+
 def _union(results: list[list[Any]]) -> list[Any]:
     """The documents of several queries, each once (by ``_id``), at most ``MAX_CANDIDATES``."""
     seen: set[Any] = set()
@@ -427,9 +437,10 @@ class MongoAccountRepository:
         account found without current keys gets them stored.
 
         When a derivation is due (:meth:`derive_reference_keys`), its query for the accounts
-        without current keys goes beside the lookup's: their keys are stored first, and those
-        of them that hold one of ``keys`` are found, as the lookup would find them once
-        derived."""
+        without current keys goes beside the lookup's instead of the spellings: their keys are
+        stored first, and those of them that hold one of ``keys`` are found, as the lookup would
+        find them once derived. Only when it did not see every such account (a full batch, a
+        refused query or refused writes) are the spellings asked after it."""
         wanted = [_safe_key(key) for key in keys][:MAX_REFERENCE_KEYS]
         if not wanted:
             return Lookup([])
@@ -439,26 +450,10 @@ class MongoAccountRepository:
         derive = self._derivation_due()
         fields = identifying_fields(self._settings)
         spec = ",".join(fields)
-        branches: list[dict[str, Any]] = [{"ref_keys": {"$in": wanted}}]
-        if written:
-            branches += [{path: {"$in": written}} for path in fields]
+        by_spelling = [{path: {"$in": written}} for path in fields] if written else []
+        queries = [{"ref_keys": {"$in": wanted}}, *([] if derive else by_spelling)]
 
-        def run() -> tuple[list[Any], list[Any] | AccountQueryFailed | None]:
-            collection = self._collection()
-            calls: list[Callable[[], Any]] = [
-                partial(_find_list, collection, branch) for branch in branches
-            ]
-            if derive:
-                calls.append(partial(_find_stale, collection, spec))
-            timeout = self._settings.mongodb_timeout_ms / 1000 + 1.0
-            try:
-                found = run_together(calls, timeout=timeout)
-            except WaitTimedOut:  # each query has the driver's deadline: this is our queue
-                raise InstanceBusy("lookup queries not run in time", stage="match") from None
-            stale = found.pop() if derive else None
-            return _union(found), stale
-
-        found, stale = self._call(run)
+        found, stale = self._call(partial(self._find_together, queries, spec if derive else None))
         derived: set[Any] = set()
         if isinstance(stale, AccountQueryFailed):  # the lookup itself still runs
             log_event(
@@ -477,9 +472,29 @@ class MongoAccountRepository:
                     ],
                 ]
             )
+        if derive and by_spelling and not _saw_every_stale(stale, derived):
+            more, _ = self._call(partial(self._find_together, by_spelling, None))
+            found = _union([found, more])
         documents = [d for d in found if isinstance(d, Mapping)]
         self._store_missing_keys([d for d in documents if d.get("_id") not in derived], fields)
         return _validated({**d, "ref_keys": reference_keys(d, fields)} for d in documents)
+
+    def _find_together(
+        self, queries: list[dict[str, Any]], derive_spec: str | None
+    ) -> tuple[list[Any], list[Any] | AccountQueryFailed | None]:
+        """The union of ``queries``' documents, asked side by side, and with ``derive_spec``
+        the derivation's query beside them (its documents, its refusal, or None)."""
+        collection = self._collection()
+        calls: list[Callable[[], Any]] = [partial(_find_list, collection, q) for q in queries]
+        if derive_spec is not None:
+            calls.append(partial(_find_stale, collection, derive_spec))
+        timeout = self._settings.mongodb_timeout_ms / 1000 + 1.0
+        try:
+            found = run_together(calls, timeout=timeout)
+        except WaitTimedOut:  # each query has the driver's deadline: this is our queue
+            raise InstanceBusy("lookup queries not run in time", stage="match") from None
+        stale = found.pop() if derive_spec is not None else None
+        return _union(found), stale
 
     def _store_missing_keys(
         self, documents: list[Mapping[str, Any]], fields: tuple[str, ...]

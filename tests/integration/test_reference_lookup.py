@@ -225,3 +225,78 @@ def test_a_refused_derivation_query_is_returned_not_raised() -> None:
     refused = _find_stale(Refusing(), "case_number")
     assert isinstance(refused, AccountQueryFailed)
     assert "code=2" in str(refused)
+
+
+class _RecordingCollection:
+    """The repository's collection, keeping the filter of each ``find`` it is asked."""
+
+    def __init__(self, collection: Any, *, refuse_updates: int = 0) -> None:
+        self.collection = collection
+        self.filters: list[dict[str, Any]] = []
+        self.refuse_updates = refuse_updates
+
+    def find(self, query: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        self.filters.append(query)
+        return self.collection.find(query, *args, **kwargs)
+
+    def update_one(self, *args: Any, **kwargs: Any) -> Any:
+        if self.refuse_updates:
+            from pymongo.errors import OperationFailure
+
+            self.refuse_updates -= 1
+            raise OperationFailure("refused", code=13)
+        return self.collection.update_one(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.collection, name)
+
+
+def _recording(repository: MongoAccountRepository, **kwargs: Any) -> _RecordingCollection:
+    recording = _RecordingCollection(repository._collection(), **kwargs)
+    repository._accounts = recording
+    return recording
+
+
+def _asked_fields(recording: _RecordingCollection) -> list[str]:
+    return sorted(field for query in recording.filters for field in query)
+
+
+def test_a_derivation_that_saw_every_account_without_keys_leaves_out_the_spellings(
+    accounts: tuple[Any, Any],
+) -> None:
+    """Every account without current keys came back with the derivation's query and got its
+    keys, so the keys alone find what a spelling as written would: two queries, not four."""
+    repository, collection = accounts
+    recording = _recording(repository)
+    found = repository.find_by_references(["kd447122"], spellings=["KD 4471-22"])
+    assert [a.account_id for a in found.accounts] == ["A1"]
+    assert _asked_fields(recording) == ["ref_keys", "ref_keys_of"]
+    recording.filters.clear()
+    collection.insert_one(account_document("A8", case_number="YY 7788 01", account_reference="Q"))
+    found = repository.find_by_references(["yy778801"], spellings=["YY 7788 01"])
+    assert [a.account_id for a in found.accounts] == ["A8"]
+    assert _asked_fields(recording) == ["ref_keys", "ref_keys_of"]
+
+
+def test_refused_derivation_writes_leave_the_account_found_as_written(
+    accounts: tuple[Any, Any],
+) -> None:
+    repository, collection = accounts
+    recording = _recording(repository, refuse_updates=1)  # the derivation's first write
+    found = repository.find_by_references(["kd447122"], spellings=["KD 4471-22"])
+    assert [a.account_id for a in found.accounts] == ["A1"]
+    assert "case_number" in _asked_fields(recording)  # the spellings, asked after it
+    assert collection.find_one({"_id": "A1"})["ref_keys"] == ["202400118", "kd447122", "nw7731a"]
+
+
+def test_a_derivation_with_a_full_batch_leaves_the_rest_found_as_written(
+    accounts: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.accounts import mongo
+
+    monkeypatch.setattr(mongo, "REFERENCE_BACKFILL_BATCH", 1)  # three accounts without keys
+    repository, _ = accounts
+    recording = _recording(repository)
+    found = repository.find_by_references(["00997731"], spellings=["0099-7731"])
+    assert [a.account_id for a in found.accounts] == ["A2"]
+    assert "case_number" in _asked_fields(recording)
