@@ -298,8 +298,9 @@ def answer(body: dict[str, Any], behaviour: dict[str, Any]) -> tuple[int, bytes,
         if behaviour.get("retry_after") is not None:
             headers["retry-after"] = str(behaviour["retry_after"])
         return status, raw, headers
-    if kind == "malformed":
-        return 200, b'{"id": "msg_malformed", "type": "message", "content": [', headers
+    if kind == "malformed":  # truncated JSON, or the scripted body as it is
+        raw = behaviour.get("body", '{"id": "msg_malformed", "type": "message", "content": [')
+        return 200, str(raw).encode(), headers
     if kind == "text":
         message = _message(
             body, [{"type": "text", "text": str(behaviour.get("text", ""))}], "end_turn"

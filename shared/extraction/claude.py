@@ -86,12 +86,14 @@ def map_sdk_error(exc: BaseException) -> ProcessingError | None:
     return mapped
 
 
-def _usage(response: Any) -> TokenUsage:
-    usage = getattr(response, "usage", None)
+def _usage(response: Mapping[str, Any]) -> TokenUsage:
+    usage = response.get("usage")
+    if not isinstance(usage, Mapping):
+        usage = {}
 
     def count(attribute: str) -> int:
-        value = getattr(usage, attribute, 0)
-        return int(value) if isinstance(value, int) else 0
+        value = usage.get(attribute, 0)
+        return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
     return TokenUsage(
         input=count("input_tokens"),
@@ -101,19 +103,29 @@ def _usage(response: Any) -> TokenUsage:
     )
 
 
-def tool_answer(response: Any) -> Mapping[str, Any]:
-    """The input of the forced tool call, or :class:`MalformedModelAnswer`."""
-    if getattr(response, "stop_reason", None) == "max_tokens":
+def tool_answer(response: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The input of the forced tool call in the Messages API's answer (its JSON body, as
+    decoded), or :class:`MalformedModelAnswer`."""
+    if response.get("stop_reason") == "max_tokens":
         raise MalformedModelAnswer("max_tokens")
-    for block in getattr(response, "content", None) or []:
-        if getattr(block, "type", None) == "tool_use" and getattr(block, "name", None) == TOOL_NAME:
-            answer = getattr(block, "input", None)
+    content = response.get("content")
+    for block in content if isinstance(content, list) else []:
+        if (
+            isinstance(block, Mapping)
+            and block.get("type") == "tool_use"
+            and block.get("name") == TOOL_NAME
+        ):
+            answer = block.get("input")
             if not isinstance(answer, Mapping):
                 raise MalformedModelAnswer("tool_input_not_object")
             if not isinstance(answer.get("intent"), str):
                 raise MalformedModelAnswer("intent_not_string")
             return answer
     raise MalformedModelAnswer("no_tool_use")
+
+
+def _text(value: Any) -> str | None:
+    return value[:100] if isinstance(value, str) else None
 
 
 class ClaudeExtractor:
@@ -151,7 +163,11 @@ class ClaudeExtractor:
         client = self._get_client()
         started = time.monotonic()
         try:
-            response = client.messages.create(**request)
+            # The answer's JSON, not the SDK's typed Message: what is read of it is checked
+            # here and in validate_answer, and building the typed model cost a fifth of the
+            # call's CPU.
+            raw = client.messages.with_raw_response.create(**request)
+            response = raw.http_response.json()
         except anthropic.AnthropicError as exc:
             mapped = map_sdk_error(exc)
             if mapped is None:  # pragma: no cover - every AnthropicError is mapped
@@ -167,12 +183,16 @@ class ClaudeExtractor:
         except ValueError:  # the SDK could not decode the body (truncated JSON …)
             log_event(logger, "claude_answer_malformed", reason="undecodable_body")
             raise MalformedModelAnswer("undecodable_body") from None
+        if not isinstance(response, Mapping):
+            log_event(logger, "claude_answer_malformed", reason="body_not_object")
+            raise MalformedModelAnswer("body_not_object")
         usage = _usage(response)
+        model = _text(response.get("model"))
         log_event(
             logger,
             "claude_call_done",
-            model=getattr(response, "model", None),
-            stop_reason=getattr(response, "stop_reason", None),
+            model=model,
+            stop_reason=_text(response.get("stop_reason")),
             input_tokens=usage.input,
             output_tokens=usage.output,
             cache_read_tokens=usage.cache_read,
@@ -193,7 +213,7 @@ class ClaudeExtractor:
             extractor="claude",
             degraded=False,
             prompt_version=PROMPT_VERSION,
-            model=str(getattr(response, "model", None) or self._settings.claude_model),
+            model=model or self._settings.claude_model,
             usage=usage,
             warnings=checked.warnings,
             documents_read=documents_sent(request),

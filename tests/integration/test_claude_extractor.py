@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -247,6 +248,9 @@ def test_connection_refused_is_dependency_unavailable(claude_standin: ClaudeStan
         ({"kind": "text", "text": "I think it is a payment."}, "no_tool_use"),
         ({"kind": "tool_use", "input": {"intent": 7}}, "intent_not_string"),
         ({"kind": "tool_use", "name": "other_tool", "input": PAYMENT_ANSWER}, "no_tool_use"),
+        ({"kind": "malformed", "body": "[]"}, "body_not_object"),
+        ({"kind": "malformed", "body": '{"content": {"type": "tool_use"}}'}, "no_tool_use"),
+        ({"kind": "malformed", "body": '{"content": ["tool_use", 7, null]}'}, "no_tool_use"),
     ],
 )
 def test_malformed_answers(
@@ -258,7 +262,7 @@ def test_malformed_answers(
             sample("payment_confirmation_plain.eml")
         )
     assert caught.value.reason == reason and isinstance(caught.value, TransientError)
-    if reason != "undecodable_body":
+    if behaviour["kind"] != "malformed":
         assert caught.value.usage is not None and caught.value.usage.input > 0
     assert not is_outage(caught.value)
 
@@ -321,3 +325,23 @@ def test_client_is_created_once_and_calls_run_concurrently(claude_standin: Claud
     assert len(created) == 1
     assert elapsed < 3, f"six 1-second calls took {elapsed:.1f}s: they were serialised"
     extractor.close()
+
+
+def test_an_answer_with_unreadable_usage_and_model_is_still_an_extraction(
+    claude_standin: ClaudeStandin,
+) -> None:
+    """The usage and model are read from the answer's JSON as they come: a count that is no
+    non-negative integer counts 0, a model that is no string gives the configured one."""
+    body = {
+        "type": "message",
+        "model": ["not", "a", "name"],
+        "stop_reason": "tool_use",
+        "usage": {"input_tokens": "12", "output_tokens": -4, "cache_read_input_tokens": True},
+        "content": [{"type": "tool_use", "id": "t1", "name": TOOL_NAME, "input": PAYMENT_ANSWER}],
+    }
+    claude_standin.set_default({"kind": "malformed", "body": json.dumps(body)})
+    settings = make_settings(claude_standin)
+    result = ClaudeExtractor(settings=settings).extract(sample("payment_confirmation_plain.eml"))
+    assert result.intent == PAYMENT_ANSWER["intent"]
+    assert (result.usage.input, result.usage.output, result.usage.cache_read) == (0, 0, 0)
+    assert result.model == settings.claude_model
