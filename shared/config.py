@@ -216,6 +216,9 @@ class Settings:
     # sat idle longer than this (0: on every checkout, SQLAlchemy's pre-ping). A busy instance
     # pays no ping; one waking from a quiet spell checks its connections first.
     db_ping_idle_seconds: float = Field(default=30.0, ge=0)
+    # Statements with parameters as prepared statements, one exchange each instead of pg8000's
+    # three (shared/db/prepared.py). Off only behind a pooler that cannot keep them.
+    db_prepared_statements: bool = True
     # Timeouts (a frozen database: the connection stays open, no byte comes back). pg8000 has
     # none by default. Connect covers TCP, TLS and the startup exchange; the socket timeout
     # bounds every later wait for an answer and must exceed the statement timeout, so that

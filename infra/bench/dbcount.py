@@ -5,10 +5,13 @@
 - ``round_trips``: every exchange the driver makes on the application's behalf, i.e. the
   statements plus what SQLAlchemy events do not show: pg8000's implicit ``begin transaction``
   before the first statement of a transaction, ``commit``/``rollback``, and the pool's
-  pre-ping (``SELECT 1``) on checkout. Counted by wrapping pg8000's ``execute_simple`` and
-  ``execute_unnamed`` (each is one request/answer exchange at the SQL level).
+  pre-ping (``SELECT 1``) on checkout. Counted by wrapping pg8000's ``execute_simple``,
+  ``execute_unnamed``, ``prepare_statement`` and ``execute_named`` (each is one request/answer
+  exchange at the SQL level; a statement prepared on a connection adds one exchange there, once:
+  :mod:`shared.db.prepared`).
 - ``wire_flushes``: the network writes pg8000 waits on (it sends parse/describe/bind/execute
-  of an unnamed statement in up to three exchanges) — a detail, not judged.
+  of an unnamed statement in up to three exchanges, a prepared one in one) — a detail, not
+  judged.
 
 Meant for a benchmark process that counts one thing at a time (the counters are global).
 """
@@ -29,6 +32,7 @@ from sqlalchemy import Engine, event
 class DbCounts:
     statements: int = 0
     round_trips: int = 0
+    prepares: int = 0  # of the round trips: statements prepared on a connection (once each)
     wire_flushes: int = 0
     kinds: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -53,12 +57,16 @@ def count_database(engine: Engine) -> Iterator[DbCounts]:
         with counts._lock:
             counts.statements += 1
 
-    def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
-        def counted(self: Any, statement: Any, *args: Any, **kwargs: Any) -> Any:
+    def wrap(original: Callable[..., Any], sql_at: int, prepares: bool) -> Callable[..., Any]:
+        def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+            sql = args[sql_at] if len(args) > sql_at else kwargs.get("statement", "?")
             with counts._lock:
                 counts.round_trips += 1
-                counts.kinds[_first_word(statement)] += 1
-            return original(self, statement, *args, **kwargs)
+                if prepares:
+                    counts.prepares += 1
+                else:
+                    counts.kinds[_first_word(sql)] += 1
+            return original(self, *args, **kwargs)
 
         return counted
 
@@ -69,12 +77,17 @@ def count_database(engine: Engine) -> Iterator[DbCounts]:
             counts.wire_flushes += 1
         return original_flush(sock)
 
-    saved = {
-        name: getattr(core.CoreConnection, name) for name in ("execute_simple", "execute_unnamed")
+    # each method and where its SQL text is among its arguments
+    methods = {
+        "execute_simple": 0,
+        "execute_unnamed": 0,
+        "prepare_statement": 0,
+        "execute_named": 4,
     }
+    saved = {name: getattr(core.CoreConnection, name) for name in methods}
     event.listen(engine, "before_cursor_execute", on_execute)
     for name, method in saved.items():
-        setattr(core.CoreConnection, name, wrap(method))
+        setattr(core.CoreConnection, name, wrap(method, methods[name], name == "prepare_statement"))
     core._flush = counted_flush
     try:
         yield counts

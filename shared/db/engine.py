@@ -46,6 +46,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 
 from shared.config import ConfigError, Settings, get_settings
+from shared.db import prepared
 from shared.db.statements import install_statement_cache
 
 if TYPE_CHECKING:  # the ORM is loaded by the first session, not by the engine (cold start, B6)
@@ -217,6 +218,8 @@ def _bound_sockets(engine: Engine, budget: Budget) -> None:
 
 def _configure(engine: Engine, settings: Settings, budget: Budget) -> Engine:
     _bound_sockets(engine, budget)
+    if settings.db_prepared_statements:
+        prepared.install(engine)
     _guard_autocommit(engine)
     if settings.db_ping_idle_seconds > 0:
         _watch_idle(engine, settings.db_ping_idle_seconds)
