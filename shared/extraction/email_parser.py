@@ -350,15 +350,40 @@ def _decode_text(part: Message, acc: _Acc) -> str:
     if len(data) > acc.limits.max_text_part_bytes:
         data = data[: acc.limits.max_text_part_bytes]
         acc.notes.add("part_truncated")
+    return decode_bytes(data, _charset_of(part, data))
+
+
+def _charset_of(part: Message, data: bytes) -> str | None:
+    """The part's declared charset: its Content-Type's, or for HTML without one the page's own
+    ``<meta charset>`` (as a browser reads it); None when neither says."""
     try:
-        declared = part.get_content_charset() or "utf-8"
+        declared = part.get_content_charset()
     except PARSE_ERRORS:
-        declared = "utf-8"
-    return decode_bytes(data, declared)
+        declared = None
+    if declared is None and part.get_content_type() == "text/html":
+        meta = _META_CHARSET.search(data[:_META_SCAN_BYTES])
+        declared = meta.group(1).decode("ascii").lower() if meta else None
+    return declared
 
 
-def decode_bytes(data: bytes, declared_charset: str) -> str:
-    """Decode with the declared charset (or its usual superset); bad bytes are replaced."""
+# <meta charset="x"> and <meta http-equiv="Content-Type" content="text/html; charset=x">, in
+# the first kilobytes of the page (where the HTML standard looks for them).
+_META_CHARSET = re.compile(
+    rb"<meta\b[^>]{0,300}?\bcharset\s*=\s*[\"']?([A-Za-z0-9_.:-]{1,40})", re.I
+)
+_META_SCAN_BYTES = 4096
+
+
+def decode_bytes(data: bytes, declared_charset: str | None) -> str:
+    """Decode with the declared charset (or its usual superset); bad bytes are replaced.
+
+    Without a declared charset: UTF-8 when the bytes are UTF-8, else Windows-1252 (8-bit mail
+    that names no charset is Latin-1 or Windows-1252 in practice, which decodes all of it)."""
+    if declared_charset is None:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data.decode("cp1252", errors="replace")
     charset = declared_charset.strip().strip('"').lower()
     charset = _CHARSET_ALIASES.get(charset, charset)
     if charset in ("utf-8", "utf8"):
@@ -656,11 +681,7 @@ def _read_text_file(part: Message, data: bytes, acc: _Acc, *, html: bool = False
     if len(data) > limits.max_text_file_bytes:
         data = data[: limits.max_text_file_bytes]
         acc.notes.add("text_file_truncated")
-    try:
-        declared = part.get_content_charset() or "utf-8"
-    except PARSE_ERRORS:
-        declared = "utf-8"
-    text = decode_bytes(data, declared)
+    text = decode_bytes(data, _charset_of(part, data))
     if html:
         converted = html_to_text(text)
         _flag_hidden(acc, converted.hidden_found, converted.hidden_text)

@@ -107,6 +107,48 @@ def test_iso_8859_1_label_is_read_as_windows_1252() -> None:
     assert decode_bytes(b"caf\xe9", "no-such-charset") == "café"
 
 
+def _undeclared(content_type: str, body: bytes) -> bytes:
+    return (
+        b"From: Jo <jo@example.org>\r\nTo: in@example.com\r\nSubject: Zahlung\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: " + content_type.encode() + b"\r\n"
+        b"Content-Transfer-Encoding: 8bit\r\n\r\n" + body
+    )
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "expected"),
+    [
+        # 8-bit text that names no charset: Windows-1252 when it is not UTF-8 ...
+        ("text/plain", "Herr Müller zahlt 250 €.".encode("cp1252"), "Herr Müller zahlt 250 €."),
+        # ... and UTF-8 when it is
+        ("text/plain", "Herr Müller zahlt 250 €.".encode(), "Herr Müller zahlt 250 €."),
+        # HTML that names its charset only in the page, as browsers read it
+        (
+            "text/html",
+            b'<html><head><meta http-equiv="Content-Type" content="text/html; '
+            b'charset=iso-8859-15"></head><body><p>Ich zahle 250 \xa4 am Freitag.</p></body>',
+            "Ich zahle 250 € am Freitag.",
+        ),
+        (
+            "text/html",
+            b"<html><head><meta charset='utf-8'></head><body>Gr\xc3\xbc\xc3\x9fe</body>",
+            "Grüße",
+        ),
+    ],
+)
+def test_text_without_a_declared_charset_is_read_as_mail_clients_read_it(
+    content_type: str, body: bytes, expected: str
+) -> None:
+    email = parse_email(_undeclared(content_type, body))
+    assert expected in email.text
+    assert "\ufffd" not in email.text
+
+
+def test_without_a_declared_charset_the_usual_fallbacks_apply() -> None:
+    assert decode_bytes("déjà".encode(), None) == "déjà"
+    assert decode_bytes(b"caf\xe9 \x80", None) == "café €"
+
+
 def test_reply_keeps_quoted_history_apart() -> None:
     email = load("reply_with_quoted_history.eml")
     assert email.text == "Done, the transfer went out this morning as agreed.\n\nAhmed"
