@@ -79,6 +79,21 @@ _PREFIX_RE = re.compile(r"^[^\W\d_]{1,6}$")
 
 _ASCII_DIGIT = re.compile(r"[0-9]")
 
+# Scripts written without spaces between words (Han, kana, Hangul, Thai): a reference written
+# against them ("案件番号AB-12345について") is its own token, so a line break is put at each
+# border between such a character and any other (a break joins nothing, unlike a space).
+_UNSPACED = (
+    "\u0e00-\u0e7f\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff"
+    "\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f"
+)
+_SCRIPT_BORDER = re.compile(
+    f"(?<=[{_UNSPACED}])(?=[^\\s{_UNSPACED}])|(?<=[^\\s{_UNSPACED}])(?=[{_UNSPACED}])"
+)
+
+
+def _apart_from_unspaced_scripts(text: str) -> str:
+    return text if text.isascii() else _SCRIPT_BORDER.sub("\n", text)
+
 
 def _has_digit(value: str) -> bool:
     """``any(ch.isdigit() for ch in value)``, without a Python loop for ASCII text."""
@@ -235,7 +250,7 @@ def reference_spellings(
     parts += [a.text for a in email.attachments if a.text]
     parts += [a.filename.rsplit(".", 1)[0] for a in email.attachments if a.filename]
     parts.append(email.quoted_text)
-    texts = [part[:MAX_SCANNED_CHARS] for part in parts if part]
+    texts = [_apart_from_unspaced_scripts(part[:MAX_SCANNED_CHARS]) for part in parts if part]
 
     keys: dict[str, list[str]] = {}
 

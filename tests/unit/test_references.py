@@ -58,6 +58,11 @@ def email(
         (email("", attachments=(AttachmentInfo("statement_AB-99812.pdf", "a/b", 1),)),
          "statementab99812"),
         (email("| Account | 7731-0044 |\n| Amount | 12.00 |"), "77310044"),
+        # written against a script without spaces between words
+        (email("案件番号AB-12345についてお支払いしました。"), "ab12345"),
+        (email("参考编号CASE-2026-00123已付款"), "case202600123"),
+        (email("", subject="계좌번호CASE-2026-00123입니다"), "case202600123"),
+        (email("ใบแจ้งหนี้INV-778812ชำระแล้ว"), "inv778812"),
     ],
 )  # fmt: skip
 def test_tokens_are_collected_wherever_they_are(mail: ParsedEmail, key: str) -> None:
