@@ -31,8 +31,12 @@ the balance it was computed from (optimistic concurrency, retried); its history 
 An active hold's record (reason, since, email) is never overwritten by a later notice, which
 is kept as its own history entry. The status of an account on hold (``hold.active`` or status
 ``on_hold``) is never overwritten
-(a payment to zero leaves it ``on_hold``, not ``paid``); an update that sets the status also
-guards on the status it read, so a hold landing meanwhile is re-read, not overwritten.
+(a payment to zero leaves it ``on_hold``, not ``paid``); an update that sets the status or moves
+the balance also guards on the status it read, so a hold landing meanwhile is re-read, not
+overwritten, and a payment to an account held since the caller's read is not recorded
+(``not_applied``, reason ``account_on_hold``: the decision's rule for held accounts). A hold
+written by another system as ``hold.active`` alone is seen only at that re-read (nx-27017 cannot
+guard on it: ``$ne`` in an update filter does not match a missing field).
 
 A payment is also refused as a **possible duplicate** when the account already holds a recorded
 payment of the same amount (same payment date, or recorded within
@@ -300,6 +304,20 @@ def _ensure_indexes(collection: Any) -> None:
             level=logging.WARNING,
             error_type=type(exc).__name__,
         )
+
+
+def _not_applicable(
+    read: Account, current: Account | None, update: AccountUpdate
+) -> ApplyResult | None:
+    """Why ``update`` cannot go to the account as it is now (``current``, None once it
+    vanished), read as ``read`` when the caller decided on it; None when it can."""
+    if current is None:
+        return ApplyResult(ApplyStatus.NOT_APPLIED, reason="account_vanished")
+    if update.payment is not None and current.held and not read.held:
+        # a hold landed after the read the decision was made on: a payment to a held
+        # account is reported, not recorded, whenever the hold came
+        return ApplyResult(ApplyStatus.NOT_APPLIED, reason="account_on_hold")
+    return None
 
 
 def _keep_hold(current: Account, set_fields: dict[str, Any]) -> None:
@@ -632,8 +650,9 @@ class MongoAccountRepository:
         email_id = safe_str(email_id, max_length=128)
         current: Account | None = account
         for _ in range(3):
-            if current is None:
-                return ApplyResult(ApplyStatus.NOT_APPLIED, reason="account_vanished")
+            refused = _not_applicable(account, current, update)
+            if refused is not None or current is None:
+                return refused or ApplyResult(ApplyStatus.NOT_APPLIED)
             if email_id in current.applied_email_ids:
                 return self.already_applied(current, email_id)
             query: dict[str, Any] = {
@@ -667,7 +686,7 @@ class MongoAccountRepository:
                     set_fields["status"] = PAID
                 entry.update(balance_before=str(before), balance_after=str(after))
             _keep_hold(current, set_fields)
-            if "status" in set_fields:
+            if "status" in set_fields or update.payment is not None:
                 # a hold landing after the read changes the status: re-read and decide again
                 query["status"] = current.status
             document["$addToSet"] = {"applied_email_ids": email_id, "history": entry}

@@ -216,9 +216,31 @@ def test_a_hold_landing_after_the_read_is_not_overwritten_by_paid(mongo_accounts
         {"$set": {"status": "on_hold", "hold": {"active": True, "reason": "dispute"}}},
     )
     update = AccountUpdate(history_entry={"email_id": "e1"}, payment=Decimal("100.00"))
-    assert repository.apply(stale, "e1", update).status == "applied"
+    result = repository.apply(stale, "e1", update)
+    assert (result.status, result.reason) == ("not_applied", "account_on_hold")
     doc = coll.find_one({"_id": "A1"})
-    assert doc["status"] == "on_hold" and doc["balance"]["amount"] == 0.0
+    assert doc["status"] == "on_hold" and doc["balance"]["amount"] == 100.0
+
+
+def test_a_partial_payment_is_not_recorded_on_an_account_held_after_the_read(
+    mongo_accounts: Any,
+) -> None:
+    repository, coll = mongo_accounts
+    coll.insert_one(account_document("A1", amount=100.0))
+    stale = repository.find_by_case_number("CASE-2024-0001").accounts[0]  # read: active
+    coll.update_one(
+        {"_id": "A1"},
+        {"$set": {"status": "on_hold", "hold": {"active": True, "reason": "dispute"}}},
+    )
+    update = AccountUpdate(history_entry={"email_id": "e1"}, payment=Decimal("40.00"))
+    result = repository.apply(stale, "e1", update)
+    assert (result.status, result.reason) == ("not_applied", "account_on_hold")
+    doc = coll.find_one({"_id": "A1"})
+    assert doc["balance"]["amount"] == 100.0 and "e1" not in doc.get("applied_email_ids", [])
+    # a person applying it on the held account, knowingly, still can
+    held = repository.find_by_case_number("CASE-2024-0001").accounts[0]
+    assert repository.apply(held, "e1", update).status == "applied"
+    assert coll.find_one({"_id": "A1"})["balance"]["amount"] == 60.0
 
 
 def _hold(email_id: str, reason: str) -> AccountUpdate:
