@@ -101,12 +101,30 @@ class _OncePerMessage(EmailPolicy):
 
     def header_fetch_parse(self, name: str, value: str) -> Any:
         parsed: dict[tuple[str, str], Any] = self._parsed  # type: ignore[attr-defined]
+        value = _eight_bit(value)
         key = (name, value)
         header = parsed.get(key)
         if header is None:
             header = super().header_fetch_parse(name, value)
             parsed[key] = header
         return header
+
+
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+
+def _eight_bit(value: str) -> str:
+    """A header written with raw 8-bit bytes instead of encoded words, as text: the parser keeps
+    those bytes as surrogate escapes, which the header classes would read as UTF-8 with
+    replacement characters. UTF-8 when they are, else Windows-1252 (as for a body without a
+    charset)."""
+    if value.isascii() or _ESCAPED_BYTE.search(value) is None:
+        return value
+    raw = value.encode("utf-8", "surrogateescape")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", "replace")
 
 
 class _CachedHeaderRegistry(HeaderRegistry):

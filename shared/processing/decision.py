@@ -68,9 +68,10 @@ Overrides, applied in this order:
 After the apply, :func:`settle` (the second pure step) turns what the repository answered into
 the final decision: a payment it refused is reported as above, and an apply it refused
 (``not_applied``: the account vanished, kept changing, the payment exceeds the balance, or the
-account was put on hold after it was read, ``account_on_hold``) becomes ``MANUAL_REVIEW`` (reason ``not_applied:<why>``; a compliance alert stays one). A
-redelivery after a lost report whose decision differs from the one its earlier delivery applied
-goes to a person too (``earlier_attempt_applied:<decision>``, see ``_as_applied_earlier``).
+account was put on hold after it was read, ``account_on_hold``) becomes ``MANUAL_REVIEW``
+(reason ``not_applied:<why>``; a compliance alert stays one). A redelivery after a lost report
+whose decision differs from the one its earlier delivery applied goes to a person too
+(``earlier_attempt_applied:<decision>``, see ``_as_applied_earlier``).
 
 The values are closed sets (:class:`Route`, :class:`~shared.accounts.model.Action`,
 :class:`NotificationKind`) whose strings are stored in reports, metrics and account history.

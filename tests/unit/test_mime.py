@@ -149,6 +149,20 @@ def test_without_a_declared_charset_the_usual_fallbacks_apply() -> None:
     assert decode_bytes(b"caf\xe9 \x80", None) == "café €"
 
 
+@pytest.mark.parametrize("charset", ["cp1252", "utf-8"])
+def test_headers_written_in_raw_8_bit_are_read_in_their_charset(charset: str) -> None:
+    """Headers with raw 8-bit bytes instead of encoded words: UTF-8 when they are, else
+    Windows-1252 (before: replacement characters in the subject and the sender's name)."""
+    raw = (
+        b"From: " + "Jürgen Müller".encode(charset) + b" <j@example.org>\r\n"
+        b"To: in@example.com\r\nSubject: " + "Zahlung für 250 €".encode(charset) + b"\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhallo\r\n"
+    )
+    email = parse_email(raw)
+    assert email.subject == "Zahlung für 250 €"
+    assert (email.sender_name, email.sender) == ("Jürgen Müller", "j@example.org")
+
+
 def test_reply_keeps_quoted_history_apart() -> None:
     email = load("reply_with_quoted_history.eml")
     assert email.text == "Done, the transfer went out this morning as agreed.\n\nAhmed"
