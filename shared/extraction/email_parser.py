@@ -522,8 +522,9 @@ def _attachment(part: Message, acc: _Acc, content_type: str, filename: str) -> N
     )
 
 
-# Documents never read here: word-processor files, and saved emails (an attorney's letter
-# forwarded from Outlook arrives as a .msg, from other clients as an .eml sent as octet-stream).
+# Documents never read here: word-processor files, saved emails (an attorney's letter
+# forwarded from Outlook arrives as a .msg, from other clients as an .eml sent as octet-stream)
+# and S/MIME-wrapped messages.
 _DOCUMENT_TYPES = frozenset(
     {
         "application/msword",
@@ -541,10 +542,15 @@ _DOCUMENT_TYPES = frozenset(
         "application/oxps",
         "application/vnd.ms-outlook",
         "application/x-ms-outlook-msg",
+        # an encrypted or opaque-signed S/MIME message: its text is inside, unreadable here (a
+        # detached signature, application/pkcs7-signature, holds no text and is no document)
+        "application/pkcs7-mime",
+        "application/x-pkcs7-mime",
     }
 )
 _DOCUMENT_SUFFIXES = (
     ".doc", ".docx", ".docm", ".odt", ".rtf", ".pages", ".wpd", ".xps", ".oxps", ".msg", ".eml",
+    ".p7m",
 )  # fmt: skip
 # Outlook's own wrapping (winmail.dat, MS-OXTNEF): it often holds only the formatted body, but
 # the files a sender attached travel inside it too, unreadable here.

@@ -159,6 +159,8 @@ ZIP = b"PK\x03\x04" + bytes(4000)
         ("application/vnd.ms-xpsdocument", "letter.xps", ZIP),
         ("application/ms-tnef", "winmail.dat", TNEF_WITH_FILE),
         ("application/octet-stream", "winmail.dat", TNEF_WITH_FILE),
+        ("application/pkcs7-mime", "smime.p7m", b"0\x82\x10\x00" + bytes(4000)),
+        ("application/octet-stream", "letter.eml.p7m", b"0\x82\x10\x00" + bytes(4000)),
     ],
 )
 def test_a_document_nothing_reads_is_an_unread_document(
@@ -238,3 +240,25 @@ def test_a_cover_note_for_an_outlook_letter_holds_the_account() -> None:
     )
     assert decision.hold and decision.hold_reason == UNREAD_DOCUMENT
     assert decision.decision == Route.UPDATE_AND_NOTIFY
+
+
+def test_an_encrypted_s_mime_message_is_an_unread_document() -> None:
+    raw = (
+        b"From: Law Firm <office@law.example>\r\nTo: in@example.com\r\nSubject: Case\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: application/pkcs7-mime; smime-type=enveloped-data;"
+        b' name="smime.p7m"\r\nContent-Transfer-Encoding: base64\r\n'
+        b'Content-Disposition: attachment; filename="smime.p7m"\r\n\r\n'
+        + base64.encodebytes(b"0\x82\x10\x00" + bytes(3000))
+    )
+    email = parse_email(raw)
+    assert email.unread_documents(scans_read=0) == 1
+
+
+def test_a_detached_s_mime_signature_is_no_document() -> None:
+    email = parse_email(
+        mail(
+            "I paid 200 EUR today.",
+            ("application/pkcs7-signature", "smime.p7s", b"0\x82\x05\x00" + bytes(1500), ATTACHED),
+        )
+    )
+    assert email.unread_documents(scans_read=0) == 0
