@@ -16,36 +16,36 @@ and an error is the one that cursor class raises (the legacy cursor's IntegrityE
 friends, the DB-API cursor's DatabaseError), so SQLAlchemy maps it as before.
 
 A prepared statement outlives a rollback and belongs to its connection's session. When Postgres
-refuses one because a table changed under it (a migration altering a column it returns:
-"cached plan must not change result type"), or no longer knows it, its entry is dropped and the
-error raised: the caller's retry prepares it again.
+refuses one because a table changed under it (a migration altering a column it returns, "cached
+plan must not change result type", or one its parameters are compared with, whose types were
+fixed when it was prepared), or no longer knows it, its entry is dropped (and the statement
+closed on the server when the connection is not in a transaction) and the error raised: the
+caller's retry prepares it again.
 """
 
 from __future__ import annotations
 
-import threading
+import contextlib
 from typing import Any
 
 from sqlalchemy import Engine, event
 
 MAX_PREPARED = 64
 _CACHE = "shared.prepared"
-# feature_not_supported ("cached plan must not change result type"), invalid_sql_statement_name
-_PLAN_GONE = ("0A000", "26000")
-
-_installed: set[int] = set()
-_lock = threading.Lock()
+# What Postgres answers when a prepared statement no longer fits its tables: the statement is
+# dropped and prepared again on the next call. 0A000 "cached plan must not change result type",
+# 26000 no such statement, class 42 (a column or operator the statement names changed: the
+# parameter types fixed at prepare time, e.g. 42883, no longer fit).
+_STALE_STATES = ("0A000", "26000")
+_STALE_CLASSES = ("42",)
 
 
 def install(engine: Engine) -> None:
     """Run ``engine``'s statements with parameters as prepared statements (pg8000 only)."""
     if engine.dialect.driver != "pg8000" or engine.dialect.paramstyle != "format":
         return
-    with _lock:
-        if id(engine) in _installed:
-            return
-        _installed.add(id(engine))
-    event.listen(engine, "do_execute", _execute_prepared)
+    if not event.contains(engine, "do_execute", _execute_prepared):
+        event.listen(engine, "do_execute", _execute_prepared)
 
 
 def _execute_prepared(cursor: Any, statement: str, parameters: Any, context: Any) -> bool | None:
@@ -75,16 +75,35 @@ def _execute_prepared(cursor: Any, statement: str, parameters: Any, context: Any
         params = make_params(connection.py_types, parameters)
         result = connection.execute_named(name, params, columns, input_funcs, sql)
     except DatabaseError as exc:
-        if _sqlstate(exc) in _PLAN_GONE:
-            cache.pop(statement, None)
+        if _stale(exc):
+            _forget(connection, cache, statement)
         raise _as_raised_by(cursor, exc) from None
     except AttributeError:
         if getattr(connection, "_sock", None) is None:
             raise InterfaceError("connection is closed") from None
         raise
     cursor._context = result
-    cursor._row_iter = None if result.rows is None else iter(result.rows)
+    rows = result.rows
+    # as each cursor class's own execute leaves it: the legacy one iterates no rows, the
+    # DB-API one has no result set
+    cursor._row_iter = iter(rows or []) if _legacy(cursor) else None if rows is None else iter(rows)
     return True
+
+
+def _stale(exc: Exception) -> bool:
+    code = _sqlstate(exc) or ""
+    return code in _STALE_STATES or code[:2] in _STALE_CLASSES
+
+
+def _forget(connection: Any, cache: dict[str, tuple[Any, ...]], statement: str) -> None:
+    """Drop ``statement`` from the cache, and from the server when the connection can say so
+    now (outside a transaction; inside a failed one the statement stays until the connection
+    is replaced, which the cache's bound keeps rare)."""
+    entry = cache.pop(statement, None)
+    if entry is None or connection._in_transaction:
+        return
+    with contextlib.suppress(Exception):
+        connection.close_prepared_statement(entry[0])
 
 
 def _positional(statement: str) -> str:
@@ -101,14 +120,19 @@ def _sqlstate(exc: Exception) -> str | None:
     return code if isinstance(code, str) else None
 
 
+def _legacy(cursor: Any) -> bool:
+    import pg8000.legacy
+
+    return isinstance(cursor, pg8000.legacy.Cursor)
+
+
 def _as_raised_by(cursor: Any, exc: Exception) -> Exception:
     """``exc`` as ``cursor``'s class raises a server error: pg8000's legacy cursor turns it into
     InterfaceError (28000), IntegrityError (23505) or ProgrammingError; the DB-API cursor
     raises it as it comes."""
-    import pg8000.legacy
     from pg8000.dbapi import IntegrityError, InterfaceError, ProgrammingError
 
-    if not isinstance(cursor, pg8000.legacy.Cursor):
+    if not _legacy(cursor):
         return exc
     code = _sqlstate(exc)
     kind = InterfaceError if code == "28000" else IntegrityError if code == "23505" else None

@@ -224,3 +224,44 @@ def test_beyond_the_cap_statements_run_unprepared(
 
     _, prepares, flushes = _exchanges(engine, again)
     assert prepares == 0 and flushes >= 3  # not in the cache: pg8000's unnamed path
+
+
+@pytest.mark.parametrize("in_transaction", [False, True])
+def test_parameter_types_changed_under_a_statement_fail_once_then_it_is_prepared_again(
+    engine: Engine, table: str, in_transaction: bool
+) -> None:
+    """The parameter types fixed when a statement was prepared no longer fit a column whose
+    type changed (42883): the entry is dropped, so only the call that met it fails."""
+    select = text("SELECT id FROM prepared_check WHERE n = :n")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO prepared_check (id, n) VALUES ('t', 5)"))
+        assert conn.execute(select, {"n": 5}).scalar_one() == "t"
+        conn.execute(text("ALTER TABLE prepared_check ALTER COLUMN n TYPE text"))
+
+    def run() -> Any:
+        if in_transaction:
+            with engine.begin() as conn:
+                return conn.execute(select, {"n": "5"}).scalar_one()
+        with autocommit(engine) as conn:
+            return conn.execute(select, {"n": "5"}).scalar_one()
+
+    with pytest.raises(DBAPIError) as caught:
+        run()
+    assert sqlstate(caught.value) == "42883"
+    assert run() == "t"
+    assert run() == "t"
+
+
+def test_every_engine_built_gets_the_hook(stack_env: dict[str, str]) -> None:
+    """Engines are built and disposed again and again (tests, the bench, the grant step); each
+    new one is hooked, whatever became of the ones before it."""
+    import gc
+
+    from sqlalchemy import event
+
+    for _ in range(20):
+        built = _engine()
+        assert event.contains(built, "do_execute", prepared._execute_prepared)
+        built.dispose()
+        del built
+        gc.collect()
