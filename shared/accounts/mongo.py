@@ -458,7 +458,12 @@ class MongoAccountRepository:
         without current keys goes beside the lookup's instead of the spellings: their keys are
         stored first, and those of them that hold one of ``keys`` are found, as the lookup would
         find them once derived. Only when it did not see every such account (a full batch, a
-        refused query or refused writes) are the spellings asked after it."""
+        refused query or refused writes) are the spellings asked after it.
+
+        An account whose identifier another system changed while leaving its stored keys as
+        they were is found by its other identifiers (and by its spelling as written between
+        derivations); its keys are stored anew whenever it is found. Such a system rewrites
+        ``ref_keys`` or removes ``ref_keys_of`` with the identifier, as a loader does."""
         wanted = [_safe_key(key) for key in keys][:MAX_REFERENCE_KEYS]
         if not wanted:
             return Lookup([])
@@ -519,10 +524,16 @@ class MongoAccountRepository:
     ) -> None:
         spec = ",".join(fields)
         for document in documents:
-            if document.get("ref_keys_of") == spec:
-                continue
+            keys = reference_keys(document, fields)
+            stored = document.get("ref_keys")
+            if (
+                document.get("ref_keys_of") == spec
+                and isinstance(stored, list)
+                and set(stored) == set(keys)
+            ):
+                continue  # current (else written without keys, or an identifier changed since)
             key = document.get("_id")
-            update = {"$set": {"ref_keys": reference_keys(document, fields), "ref_keys_of": spec}}
+            update = {"$set": {"ref_keys": keys, "ref_keys_of": spec}}
 
             def run(key: Any = key, change: dict[str, Any] = update) -> Any:
                 return self._collection().update_one({"_id": key}, change)

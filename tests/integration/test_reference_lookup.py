@@ -300,3 +300,19 @@ def test_a_derivation_with_a_full_batch_leaves_the_rest_found_as_written(
     found = repository.find_by_references(["00997731"], spellings=["0099-7731"])
     assert [a.account_id for a in found.accounts] == ["A2"]
     assert "case_number" in _asked_fields(recording)
+
+
+def test_an_account_found_whose_identifier_changed_since_its_keys_gets_them_anew(
+    accounts: tuple[Any, Any],
+) -> None:
+    """Another system changed the account reference and left the stored keys as they were:
+    once the account is found (by its case number here), its keys are stored anew, and the
+    new reference finds it from then on."""
+    repository, collection = accounts
+    repository.derive_reference_keys()
+    collection.update_one({"_id": "A1"}, {"$set": {"account_reference": "NEW-777"}})
+    assert repository.find_by_references(["new777"]).accounts == []  # its keys are out of date
+    found = repository.find_by_references(["202400118"])
+    assert [a.account_id for a in found.accounts] == ["A1"]
+    assert "new777" in collection.find_one({"_id": "A1"})["ref_keys"]
+    assert [a.account_id for a in repository.find_by_references(["new777"]).accounts] == ["A1"]
