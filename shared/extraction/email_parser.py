@@ -376,12 +376,23 @@ def _charset_of(part: Message, data: bytes) -> str | None:
     ``<meta charset>`` (as a browser reads it); None when neither says."""
     try:
         declared = part.get_content_charset()
+        html = part.get_content_type() == "text/html"
     except PARSE_ERRORS:
-        declared = None
-    if declared is None and part.get_content_type() == "text/html":
+        return None
+    if declared is None and html:
         meta = _META_CHARSET.search(data[:_META_SCAN_BYTES])
-        declared = meta.group(1).decode("ascii").lower() if meta else None
+        declared = _meta_label(meta.group(1).decode("ascii").lower()) if meta else None
     return declared
+
+
+def _meta_label(label: str) -> str | None:
+    """A ``<meta>`` charset as the HTML standard takes it: a page found by reading ASCII cannot
+    be UTF-16 or UTF-32 (read as UTF-8), and UTF-7 is not supported (ignored)."""
+    if "utf-7" in label or "utf7" in label:
+        return None
+    if label.startswith(("utf-16", "utf-32", "utf16", "utf32", "ucs-2", "unicode")):
+        return "utf-8"
+    return label
 
 
 # <meta charset="x"> and <meta http-equiv="Content-Type" content="text/html; charset=x">, in
@@ -395,13 +406,11 @@ _META_SCAN_BYTES = 4096
 def decode_bytes(data: bytes, declared_charset: str | None) -> str:
     """Decode with the declared charset (or its usual superset); bad bytes are replaced.
 
-    Without a declared charset: UTF-8 when the bytes are UTF-8, else Windows-1252 (8-bit mail
-    that names no charset is Latin-1 or Windows-1252 in practice, which decodes all of it)."""
+    Without a declared charset (:func:`_undeclared`): UTF-8, unless the bytes are mostly not
+    UTF-8, then Windows-1252 (8-bit mail that names no charset is Latin-1 or Windows-1252 in
+    practice, which decodes all of it)."""
     if declared_charset is None:
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            return data.decode("cp1252", errors="replace")
+        return _undeclared(data)
     charset = declared_charset.strip().strip('"').lower()
     charset = _CHARSET_ALIASES.get(charset, charset)
     if charset in ("utf-8", "utf8"):
@@ -413,6 +422,26 @@ def decode_bytes(data: bytes, declared_charset: str | None) -> str:
             return data.decode("utf-8")
         except UnicodeDecodeError:
             return data.decode("cp1252", errors="replace")
+
+
+def _undeclared(data: bytes) -> str:
+    """UTF-8 when the bytes are UTF-8 but for a character cut at their end (a part truncated
+    to its limit) or fewer invalid bytes than valid characters beyond ASCII (a stray byte);
+    otherwise Windows-1252."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data":
+            try:
+                return data[: exc.start].decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+    text = data.decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd")
+    beyond_ascii = len(text) - len(text.encode("ascii", "ignore"))
+    if beyond_ascii - invalid > invalid:
+        return text
+    return data.decode("cp1252", errors="replace")
 
 
 def _message_part(part: Message, acc: _Acc, depth: int, content_type: str, parent: str) -> None:

@@ -79,20 +79,32 @@ _PREFIX_RE = re.compile(r"^[^\W\d_]{1,6}$")
 
 _ASCII_DIGIT = re.compile(r"[0-9]")
 
-# Scripts written without spaces between words (Han, kana, Hangul, Thai): a reference written
-# against them ("案件番号AB-12345について") is its own token, so a line break is put at each
-# border between such a character and any other (a break joins nothing, unlike a space).
+# Scripts often written without a space before or after a reference (Han, kana, Hangul, Thai):
+# "案件番号AB-12345について", "계좌번호CASE-2026-00123입니다". A run of them next to a letter
+# or digit is cut off by a line break (a break joins nothing, unlike a space); a Hangul run
+# between letters or digits on both sides stays, as part of the reference ("2024가단12345", a
+# Korean court case number).
+_HANGUL = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"
 _UNSPACED = (
-    "\u0e00-\u0e7f\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff"
-    "\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f"
+    f"{_HANGUL}\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
 )
-_SCRIPT_BORDER = re.compile(
-    f"(?<=[{_UNSPACED}])(?=[^\\s{_UNSPACED}])|(?<=[^\\s{_UNSPACED}])(?=[{_UNSPACED}])"
-)
+_UNSPACED_RUN = re.compile(f"[{_UNSPACED}]+")
+_HANGUL_RUN = re.compile(f"[{_HANGUL}]+")
 
 
 def _apart_from_unspaced_scripts(text: str) -> str:
-    return text if text.isascii() else _SCRIPT_BORDER.sub("\n", text)
+    if text.isascii():
+        return text
+
+    def cut(run: re.Match[str]) -> str:
+        before = text[run.start() - 1] if run.start() > 0 else ""
+        after = text[run.end()] if run.end() < len(text) else ""
+        joined_before, joined_after = before.isalnum(), after.isalnum()
+        if joined_before and joined_after and _HANGUL_RUN.fullmatch(run.group()):
+            return run.group()
+        return ("\n" if joined_before else "") + run.group() + ("\n" if joined_after else "")
+
+    return _UNSPACED_RUN.sub(cut, text)
 
 
 def _has_digit(value: str) -> bool:

@@ -147,6 +147,28 @@ def test_text_without_a_declared_charset_is_read_as_mail_clients_read_it(
 def test_without_a_declared_charset_the_usual_fallbacks_apply() -> None:
     assert decode_bytes("déjà".encode(), None) == "déjà"
     assert decode_bytes(b"caf\xe9 \x80", None) == "café €"
+    utf8 = "Herr Müller zahlt 250 € für Grüße".encode()
+    # cut inside its last character (a part truncated to its limit): still UTF-8
+    assert decode_bytes(utf8[: utf8.index("€".encode()) + 1], None) == "Herr Müller zahlt 250 "
+    # one stray byte among UTF-8 text: that byte is replaced, the rest stays UTF-8
+    stray = utf8.replace(b" f", b" \xa0f")
+    assert decode_bytes(stray, None) == "Herr Müller zahlt 250 € \ufffdfür Grüße"
+
+
+@pytest.mark.parametrize(
+    ("meta", "expected"),
+    [
+        # a page found by reading ASCII is no UTF-16 page: UTF-8, as browsers take it
+        (b'<meta charset="utf-16">', "Zahlung für AB-12345"),
+        (b'<meta charset="UTF-16LE">', "Zahlung für AB-12345"),
+        # UTF-7 is not supported: the bytes decide (UTF-8 here)
+        (b'<meta charset="utf-7">', "Zahlung für AB-12345"),
+    ],
+)
+def test_a_meta_charset_a_browser_would_not_use_is_not_used(meta: bytes, expected: str) -> None:
+    body = b"<html><head>" + meta + b"</head><body>" + "Zahlung für AB-12345".encode() + b"</body>"
+    email = parse_email(_undeclared("text/html", body))
+    assert expected in email.text
 
 
 @pytest.mark.parametrize("charset", ["cp1252", "utf-8"])

@@ -63,6 +63,10 @@ def email(
         (email("参考编号CASE-2026-00123已付款"), "case202600123"),
         (email("", subject="계좌번호CASE-2026-00123입니다"), "case202600123"),
         (email("ใบแจ้งหนี้INV-778812ชำระแล้ว"), "inv778812"),
+        # ... but a run between letters or digits is part of it (a Korean court case number)
+        (email("사건번호 2024가단12345 관련 문의"), "2024가단12345"),
+        (email("Case no: 2024가단56789"), "2024가단56789"),
+        (email("2024年12月分AB-12345のお支払い"), "ab12345"),
     ],
 )  # fmt: skip
 def test_tokens_are_collected_wherever_they_are(mail: ParsedEmail, key: str) -> None:
