@@ -106,7 +106,8 @@ def identifying_fields(settings: Settings) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*REFERENCE_FIELDS, *filter(None, extra))))
 
 
-def _field_value(document: Mapping[str, Any], path: str) -> Any:
+def field_value(document: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted ``path`` of a document (None when any part is missing)."""
     value: Any = document
     for part in path.split("."):
         value = value.get(part) if isinstance(value, Mapping) else None
@@ -120,7 +121,7 @@ def reference_keys(document: Mapping[str, Any], fields: tuple[str, ...]) -> list
     the repository derives them for documents written without."""
     keys: dict[str, None] = {}
     for path in fields:
-        value = _field_value(document, path)
+        value = field_value(document, path)
         values = value if isinstance(value, list) else [value]
         for item in values:
             if isinstance(item, str | int) and not isinstance(item, bool):

@@ -34,9 +34,10 @@ is kept as its own history entry. The status of an account on hold (``hold.activ
 (a payment to zero leaves it ``on_hold``, not ``paid``); an update that sets the status or moves
 the balance also guards on the status it read, so a hold landing meanwhile is re-read, not
 overwritten, and a payment to an account held since the caller's read is not recorded
-(``not_applied``, reason ``account_on_hold``: the decision's rule for held accounts). A hold
-written by another system as ``hold.active`` alone is seen only at that re-read (nx-27017 cannot
-guard on it: ``$ne`` in an update filter does not match a missing field).
+(``not_applied``, reason ``account_on_hold``: the decision's rule for held accounts). The guard
+also refuses a hold written by another system as ``hold.active`` alone
+(``{"hold.active": {"$nin": [True]}}``; ``$ne`` in an update filter does not match a missing
+field on nx-27017).
 
 A payment is also refused as a **possible duplicate** when the account already holds a recorded
 payment of the same amount (same payment date, or recorded within
@@ -83,6 +84,7 @@ from shared.accounts.model import (
     ApplyResult,
     ApplyStatus,
     Lookup,
+    field_value,
     identifying_fields,
     reference_keys,
 )
@@ -306,20 +308,6 @@ def _ensure_indexes(collection: Any) -> None:
         )
 
 
-def _not_applicable(
-    read: Account, current: Account | None, update: AccountUpdate
-) -> ApplyResult | None:
-    """Why ``update`` cannot go to the account as it is now (``current``, None once it
-    vanished), read as ``read`` when the caller decided on it; None when it can."""
-    if current is None:
-        return ApplyResult(ApplyStatus.NOT_APPLIED, reason="account_vanished")
-    if update.payment is not None and current.held and not read.held:
-        # a hold landed after the read the decision was made on: a payment to a held
-        # account is reported, not recorded, whenever the hold came
-        return ApplyResult(ApplyStatus.NOT_APPLIED, reason="account_on_hold")
-    return None
-
-
 def _keep_hold(current: Account, set_fields: dict[str, Any]) -> None:
     """A held account stays held as it is: the first hold is the legal record (why, since when,
     which email), so a later notice is only its own history entry, never written over it; and
@@ -522,23 +510,36 @@ class MongoAccountRepository:
     def _store_missing_keys(
         self, documents: list[Mapping[str, Any]], fields: tuple[str, ...]
     ) -> None:
+        """Store the keys of the accounts found whose stored keys miss one of their identifiers:
+        written without keys, for other identifying fields, or with an identifier another
+        system changed since. Keys they hold beyond their identifiers' stay. Each write is
+        guarded on the identifiers as read, so keys a writer stored meanwhile for a new
+        identifier are never overwritten; a refused write is logged and the lookup goes on."""
         spec = ",".join(fields)
         for document in documents:
             keys = reference_keys(document, fields)
             stored = document.get("ref_keys")
-            if (
-                document.get("ref_keys_of") == spec
-                and isinstance(stored, list)
-                and set(stored) == set(keys)
-            ):
-                continue  # current (else written without keys, or an identifier changed since)
-            key = document.get("_id")
-            update = {"$set": {"ref_keys": keys, "ref_keys_of": spec}}
+            held = [k for k in stored if isinstance(k, str)] if isinstance(stored, list) else []
+            current_spec = document.get("ref_keys_of") == spec
+            if current_spec and set(keys) <= set(held):
+                continue
+            guard: dict[str, Any] = {"_id": document.get("_id")}
+            for path in fields:
+                value = field_value(document, path)
+                if isinstance(value, str | int) and not isinstance(value, bool):
+                    guard[path] = value
+            stored_keys = list(dict.fromkeys([*keys, *held])) if current_spec else keys
+            change = {"$set": {"ref_keys": stored_keys, "ref_keys_of": spec}}
 
-            def run(key: Any = key, change: dict[str, Any] = update) -> Any:
-                return self._collection().update_one({"_id": key}, change)
+            def run(query: dict[str, Any] = guard, update: dict[str, Any] = change) -> Any:
+                return self._collection().update_one(query, update)
 
-            self._call(run)
+            try:
+                self._call(run)
+            except AccountQueryFailed as exc:
+                log_event(
+                    logger, "account_reference_keys_failed", level=logging.WARNING, error=str(exc)
+                )
 
     def derive_reference_keys(self, *, batch: int = REFERENCE_BACKFILL_BATCH) -> int:
         """Store ``ref_keys`` on up to ``batch`` accounts written without them (or for other
@@ -661,11 +662,9 @@ class MongoAccountRepository:
         email_id = safe_str(email_id, max_length=128)
         current: Account | None = account
         for _ in range(3):
-            refused = _not_applicable(account, current, update)
-            if refused is not None or current is None:
-                return refused or ApplyResult(ApplyStatus.NOT_APPLIED)
-            if email_id in current.applied_email_ids:
-                return self.already_applied(current, email_id)
+            settled = self._settled(account, current, email_id, update)
+            if settled is not None or current is None:
+                return settled or ApplyResult(ApplyStatus.NOT_APPLIED)
             query: dict[str, Any] = {
                 "_id": current.key,
                 "applied_email_ids": {"$nin": [email_id]},
@@ -700,6 +699,8 @@ class MongoAccountRepository:
             if "status" in set_fields or update.payment is not None:
                 # a hold landing after the read changes the status: re-read and decide again
                 query["status"] = current.status
+                if not current.held:  # ... or sets hold.active alone (another system)
+                    query["hold.active"] = {"$nin": [True]}
             document["$addToSet"] = {"applied_email_ids": email_id, "history": entry}
             if set_fields:
                 document["$set"] = set_fields
@@ -712,6 +713,23 @@ class MongoAccountRepository:
                 return ApplyResult(ApplyStatus.APPLIED, before, after)
             current = self.get(current.key)
         return ApplyResult(ApplyStatus.NOT_APPLIED, reason="concurrent_balance_change")
+
+    def _settled(
+        self, read: Account, current: Account | None, email_id: str, update: AccountUpdate
+    ) -> ApplyResult | None:
+        """The answer when ``update`` is not to be written to the account as it is now
+        (``current``, None once it vanished; read as ``read`` when the caller decided on it):
+        gone, already applied by this email, or a payment to an account held since the read.
+        None when it is to be written."""
+        if current is None:
+            return ApplyResult(ApplyStatus.NOT_APPLIED, reason="account_vanished")
+        if email_id in current.applied_email_ids:
+            return self.already_applied(current, email_id)
+        if update.payment is not None and current.held and not read.held:
+            # a hold landed after the read the decision was made on: a payment to a held
+            # account is reported, not recorded, whenever the hold came
+            return ApplyResult(ApplyStatus.NOT_APPLIED, reason="account_on_hold")
+        return None
 
     def _payment_guard(
         self, current: Account, update: AccountUpdate, amount: Decimal

@@ -18,14 +18,13 @@ friends, the DB-API cursor's DatabaseError), so SQLAlchemy maps it as before.
 A prepared statement outlives a rollback and belongs to its connection's session. When Postgres
 refuses one because a table changed under it (a migration altering a column it returns, "cached
 plan must not change result type", or one its parameters are compared with, whose types were
-fixed when it was prepared), or no longer knows it, its entry is dropped (and the statement
-closed on the server when the connection is not in a transaction) and the error raised: the
-caller's retry prepares it again.
+fixed when it was prepared), or no longer knows it, its entry is dropped and the error raised:
+the caller's retry prepares it again (the old statement stays on the server until the
+connection is replaced).
 """
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from sqlalchemy import Engine, event
@@ -76,7 +75,7 @@ def _execute_prepared(cursor: Any, statement: str, parameters: Any, context: Any
         result = connection.execute_named(name, params, columns, input_funcs, sql)
     except DatabaseError as exc:
         if _stale(exc):
-            _forget(connection, cache, statement)
+            _forget(cache, statement)
         raise _as_raised_by(cursor, exc) from None
     except AttributeError:
         if getattr(connection, "_sock", None) is None:
@@ -95,15 +94,11 @@ def _stale(exc: Exception) -> bool:
     return code in _STALE_STATES or code[:2] in _STALE_CLASSES
 
 
-def _forget(connection: Any, cache: dict[str, tuple[Any, ...]], statement: str) -> None:
-    """Drop ``statement`` from the cache, and from the server when the connection can say so
-    now (outside a transaction; inside a failed one the statement stays until the connection
-    is replaced, which the cache's bound keeps rare)."""
-    entry = cache.pop(statement, None)
-    if entry is None or connection._in_transaction:
-        return
-    with contextlib.suppress(Exception):
-        connection.close_prepared_statement(entry[0])
+def _forget(cache: dict[str, tuple[Any, ...]], statement: str) -> None:
+    """Drop ``statement`` from the cache. It stays prepared on the server until its connection
+    is replaced: closing it here would be one more exchange on a connection that has just
+    failed, and a timeout during it would leave the connection's answers out of step."""
+    cache.pop(statement, None)
 
 
 def _positional(statement: str) -> str:

@@ -116,15 +116,10 @@ _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 def _eight_bit(value: str) -> str:
     """A header written with raw 8-bit bytes instead of encoded words, as text: the parser keeps
     those bytes as surrogate escapes, which the header classes would read as UTF-8 with
-    replacement characters. UTF-8 when they are, else Windows-1252 (as for a body without a
-    charset)."""
+    replacement characters. Read as a body without a charset is (:func:`_undeclared`)."""
     if value.isascii() or _ESCAPED_BYTE.search(value) is None:
         return value
-    raw = value.encode("utf-8", "surrogateescape")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", "replace")
+    return _undeclared(value.encode("utf-8", "surrogateescape"))
 
 
 class _CachedHeaderRegistry(HeaderRegistry):
@@ -665,7 +660,7 @@ def _is_document(part: Message, content_type: str, filename: str, data: bytes) -
     an image that is a page rather than an icon or a picture of the body."""
     name = filename.lower()
     if content_type in _DOCUMENT_TYPES or name.endswith(_DOCUMENT_SUFFIXES):
-        return True
+        return not _certificates_only(part)
     if content_type in _TNEF_TYPES or name == "winmail.dat":
         return _tnef_carries_files(data)
     if content_type == _VECTOR_IMAGE[0] or name.endswith(_VECTOR_IMAGE[1]) or _is_svg(data):
@@ -673,6 +668,15 @@ def _is_document(part: Message, content_type: str, filename: str, data: bytes) -
     if not (content_type.startswith("image/") or name.endswith(_IMAGE_SUFFIXES)):
         return False
     return _is_page(part, data)
+
+
+def _certificates_only(part: Message) -> bool:
+    """An S/MIME part that carries certificates, no message (``smime-type=certs-only``)."""
+    try:
+        kind = part.get_param("smime-type")
+    except PARSE_ERRORS:
+        return False
+    return isinstance(kind, str) and kind.strip().lower() == "certs-only"
 
 
 def _is_page(part: Message, data: bytes) -> bool:

@@ -81,15 +81,15 @@ _ASCII_DIGIT = re.compile(r"[0-9]")
 
 # Scripts often written without a space before or after a reference (Han, kana, Hangul, Thai):
 # "案件番号AB-12345について", "계좌번호CASE-2026-00123입니다". A run of them next to a letter
-# or digit is cut off by a line break (a break joins nothing, unlike a space); a Hangul run
-# between letters or digits on both sides stays, as part of the reference ("2024가단12345", a
+# or digit is cut off by a line break (a break joins nothing, unlike a space); one to three
+# Hangul letters between two digit groups stay, as part of the reference ("2024가단12345", a
 # Korean court case number).
 _HANGUL = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"
 _UNSPACED = (
     f"{_HANGUL}\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
 )
 _UNSPACED_RUN = re.compile(f"[{_UNSPACED}]+")
-_HANGUL_RUN = re.compile(f"[{_HANGUL}]+")
+_CASE_CODE = re.compile(f"[{_HANGUL}]{{1,3}}")  # 가단, 가합, 나, 드 …: between two digit groups
 
 
 def _apart_from_unspaced_scripts(text: str) -> str:
@@ -100,7 +100,7 @@ def _apart_from_unspaced_scripts(text: str) -> str:
         before = text[run.start() - 1] if run.start() > 0 else ""
         after = text[run.end()] if run.end() < len(text) else ""
         joined_before, joined_after = before.isalnum(), after.isalnum()
-        if joined_before and joined_after and _HANGUL_RUN.fullmatch(run.group()):
+        if before.isdigit() and after.isdigit() and _CASE_CODE.fullmatch(run.group()):
             return run.group()
         return ("\n" if joined_before else "") + run.group() + ("\n" if joined_after else "")
 

@@ -243,6 +243,38 @@ def test_a_partial_payment_is_not_recorded_on_an_account_held_after_the_read(
     assert coll.find_one({"_id": "A1"})["balance"]["amount"] == 60.0
 
 
+def test_a_hold_another_system_writes_as_hold_active_alone_also_refuses_the_payment(
+    mongo_accounts: Any,
+) -> None:
+    repository, coll = mongo_accounts
+    coll.insert_one(account_document("A1", amount=100.0))
+    stale = repository.find_by_case_number("CASE-2024-0001").accounts[0]  # read: active
+    coll.update_one({"_id": "A1"}, {"$set": {"hold": {"active": True, "reason": "dispute"}}})
+    update = AccountUpdate(history_entry={"email_id": "e1"}, payment=Decimal("40.00"))
+    result = repository.apply(stale, "e1", update)
+    assert (result.status, result.reason) == ("not_applied", "account_on_hold")
+    assert coll.find_one({"_id": "A1"})["balance"]["amount"] == 100.0
+
+
+def test_a_payment_the_same_email_recorded_meanwhile_is_reported_as_applied_even_after_a_hold(
+    mongo_accounts: Any,
+) -> None:
+    """Two deliveries of one email: the other one recorded the payment, then a hold landed.
+    This one learns the payment is recorded (already applied), not that it was refused."""
+    repository, coll = mongo_accounts
+    coll.insert_one(account_document("A1", amount=100.0))
+    stale = repository.find_by_case_number("CASE-2024-0001").accounts[0]
+    update = AccountUpdate(history_entry={"email_id": "e1"}, payment=Decimal("40.00"))
+    assert repository.apply(stale, "e1", update).status == "applied"  # the other delivery
+    coll.update_one(
+        {"_id": "A1"},
+        {"$set": {"status": "on_hold", "hold": {"active": True, "reason": "dispute"}}},
+    )
+    result = repository.apply(stale, "e1", update)
+    assert result.status == "already_applied"
+    assert coll.find_one({"_id": "A1"})["balance"]["amount"] == 60.0
+
+
 def _hold(email_id: str, reason: str) -> AccountUpdate:
     hold = {"active": True, "reason": reason, "since": None, "email_id": email_id}
     return AccountUpdate(

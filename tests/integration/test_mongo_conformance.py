@@ -94,6 +94,26 @@ def test_nin_against_a_scalar_array(collection: Any) -> None:
     assert ids(collection.find({"applied_email_ids": {"$nin": ["zz"]}})) == ["a", "b", "c"]
 
 
+def test_an_update_guarded_on_a_nested_flag_not_being_true(collection: Any) -> None:
+    """``{"hold.active": {"$nin": [True]}}`` in an update filter matches a document without
+    ``hold``, with ``hold`` but no ``active``, and with ``active`` false, never ``true``."""
+    collection.insert_many(
+        [
+            {"_id": "h0"},
+            {"_id": "h1", "hold": {"reason": "x"}},
+            {"_id": "h2", "hold": {"active": False}},
+            {"_id": "h3", "hold": {"active": True}},
+        ]
+    )
+    matched = [
+        collection.update_one(
+            {"_id": key, "hold.active": {"$nin": [True]}}, {"$set": {"seen": 1}}
+        ).matched_count
+        for key in ("h0", "h1", "h2", "h3")
+    ]
+    assert matched == [1, 1, 1, 0]
+
+
 def test_guarded_update_with_set_and_add_to_set(collection: Any) -> None:
     since = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     entry = {"email_id": "e1", "decision": "AUTO_UPDATE", "fields": {"amount": {"value": 2.5}}}

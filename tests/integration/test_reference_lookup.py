@@ -316,3 +316,36 @@ def test_an_account_found_whose_identifier_changed_since_its_keys_gets_them_anew
     assert [a.account_id for a in found.accounts] == ["A1"]
     assert "new777" in collection.find_one({"_id": "A1"})["ref_keys"]
     assert [a.account_id for a in repository.find_by_references(["new777"]).accounts] == ["A1"]
+
+
+def test_keys_a_loader_added_stay_and_an_unreadable_key_list_does_not_stop_the_lookup(
+    accounts: tuple[Any, Any],
+) -> None:
+    repository, collection = accounts
+    repository.derive_reference_keys()
+    keys = collection.find_one({"_id": "A1"})["ref_keys"]
+    collection.update_one({"_id": "A1"}, {"$set": {"ref_keys": [*keys, "oldref99"]}})
+    [found] = repository.find_by_references(["oldref99"]).accounts
+    assert "oldref99" not in found.ref_keys  # the matcher sees the identifiers' keys only
+    assert "oldref99" in collection.find_one({"_id": "A1"})["ref_keys"]  # kept, not rewritten
+    collection.update_one({"_id": "A2"}, {"$set": {"ref_keys": [{"k": 1}, "00997731"]}})
+    found = repository.find_by_references(["00997731"])
+    assert [a.account_id for a in found.accounts] == ["A2"]
+
+
+def test_keys_stored_for_an_identifier_read_before_a_writer_changed_it_are_not_written(
+    accounts: tuple[Any, Any],
+) -> None:
+    """Our write of keys is guarded on the identifiers as read: a system that changed the
+    identifier and stored its keys meanwhile keeps them."""
+    repository, collection = accounts
+    repository.derive_reference_keys()
+    collection.update_one({"_id": "A1"}, {"$set": {"account_reference": "NEW-777"}})
+    read = collection.find_one({"_id": "A1"})  # keys out of date: ours would be rewritten
+    fresh = ["202400118", "new888", "nw7731a"]
+    collection.update_one(
+        {"_id": "A1"}, {"$set": {"account_reference": "NEW-888", "ref_keys": fresh}}
+    )
+    fields = ("case_number", "account_reference", "creditor_ref", "ext.id")
+    repository._store_missing_keys([read], fields)
+    assert collection.find_one({"_id": "A1"})["ref_keys"] == fresh

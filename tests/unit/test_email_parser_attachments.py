@@ -262,3 +262,16 @@ def test_a_detached_s_mime_signature_is_no_document() -> None:
         )
     )
     assert email.unread_documents(scans_read=0) == 0
+
+
+def test_an_s_mime_part_of_certificates_only_is_no_document() -> None:
+    raw = (
+        b"From: Bank <notify@bank.example>\r\nTo: in@example.com\r\nSubject: Keys\r\n"
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n\r\nI paid 200 EUR today.\r\n"
+        b'--b\r\nContent-Type: application/pkcs7-mime; smime-type=certs-only; name="c.p7c"\r\n'
+        b"Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment\r\n\r\n"
+        + base64.encodebytes(b"0\x82\x05\x00" + bytes(1500))
+        + b"--b--\r\n"
+    )
+    assert parse_email(raw).unread_documents(scans_read=0) == 0

@@ -185,6 +185,16 @@ def test_headers_written_in_raw_8_bit_are_read_in_their_charset(charset: str) ->
     assert (email.sender_name, email.sender) == ("Jürgen Müller", "j@example.org")
 
 
+def test_a_raw_utf_8_header_with_a_stray_or_cut_byte_stays_utf_8() -> None:
+    raw = (
+        b"From: j@example.org\r\nSubject: M\xc3\xbcller Zahlung 250 \xe2\x82\xac \xfc\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhallo\r\n"
+    )
+    assert parse_email(raw).subject == "Müller Zahlung 250 € \ufffd"
+    cut = raw.replace(b" \xfc\r\n", b" M\xc3\r\n")
+    assert parse_email(cut).subject == "Müller Zahlung 250 € M"
+
+
 def test_reply_keeps_quoted_history_apart() -> None:
     email = load("reply_with_quoted_history.eml")
     assert email.text == "Done, the transfer went out this morning as agreed.\n\nAhmed"

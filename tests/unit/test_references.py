@@ -67,6 +67,10 @@ def email(
         (email("사건번호 2024가단12345 관련 문의"), "2024가단12345"),
         (email("Case no: 2024가단56789"), "2024가단56789"),
         (email("2024年12月分AB-12345のお支払い"), "ab12345"),
+        # Korean particles between references, an amount and a reference
+        (email("CASE-2026-00123와CASE-2026-00456"), "case202600456"),
+        (email("금액500000원과CASE-2026-00123"), "case202600123"),
+        (email("참조AB12345및CD67890"), "cd67890"),
     ],
 )  # fmt: skip
 def test_tokens_are_collected_wherever_they_are(mail: ParsedEmail, key: str) -> None:
