@@ -256,7 +256,8 @@ def _find_stale(collection: Any, spec: str) -> list[Any] | AccountQueryFailed:
 
 def _saw_every_stale(stale: list[Any] | AccountQueryFailed | None, derived: set[Any]) -> bool:
     """Whether the derivation beside a lookup saw, and stored keys for, every account without
-    current keys: then no account is found by a spelling as written that its keys miss."""
+    current keys (written without keys, or for other identifying fields): then the keys find
+    each account a spelling as written of the accounts stored without keys would."""
     return (
         isinstance(stale, list)
         and len(stale) < REFERENCE_BACKFILL_BATCH
@@ -450,8 +451,8 @@ class MongoAccountRepository:
 
         An account whose identifier another system changed while leaving its stored keys as
         they were is found by its other identifiers (and by its spelling as written between
-        derivations); its keys are stored anew whenever it is found. Such a system rewrites
-        ``ref_keys`` or removes ``ref_keys_of`` with the identifier, as a loader does."""
+        derivations); the keys it misses are stored whenever it is found. Such a system
+        rewrites ``ref_keys`` or removes ``ref_keys_of`` with the identifier, as a loader does."""
         wanted = [_safe_key(key) for key in keys][:MAX_REFERENCE_KEYS]
         if not wanted:
             return Lookup([])
