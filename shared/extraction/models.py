@@ -89,12 +89,15 @@ class ParsedEmail:
         parts += [a.text for a in self.attachments if a.text]
         return "\n".join(parts)
 
-    def new_searchable_text(self) -> str:
-        """What this message itself says: the new body and attachment text, and the subject
-        unless it is inherited (``Re:``/``Fwd:``…); the quoted history is left out."""
+    def new_text(self) -> str:
+        """What the writer wrote in this message: the subject unless it is inherited
+        (``Re:``/``Fwd:``…), then the new body; no quoted history, no attachment."""
         parts = [self.text] if inherited_subject(self.subject) else [self.subject, self.text]
-        parts += [a.text for a in self.attachments if a.text]
-        return "\n".join(parts)
+        return "\n".join(p for p in parts if p)
+
+    def new_searchable_text(self) -> str:
+        """What this message itself says: :meth:`new_text` and the attachments' text."""
+        return "\n".join([self.new_text(), *(a.text for a in self.attachments if a.text)])
 
 
 @dataclass(frozen=True)

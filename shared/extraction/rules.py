@@ -9,8 +9,10 @@ email in the new text (strong wording: 0.75) matched to a single account reaches
 Intent: compliance wording anywhere in the email first (the per-language tables of
 :mod:`shared.extraction.wording`, the same the decision's backstop reads: 0.75 in the new text,
 0.6 only in a quoted message or an attachment), then the weak compliance keywords (0.4), then the
-other intents' strong (0.75) and weak (0.5) keywords in the new text, then in the whole email
-(at most 0.5); nothing: ``other`` (0.3).
+other intents' strong (0.75) and weak (0.5) keywords in the new text (the subject unless a
+reply or forward inherited it, and the new body), then in the whole email (at most 0.5);
+nothing: ``other`` (0.3). Payments made or promised and sums offered to settle are read by the
+small grammars of :mod:`shared.extraction.payment_wording`.
 
 ``degraded`` tells whether it stands in for Claude: :func:`shared.extraction.factory
 .build_extractors` builds it with ``degraded=True`` when an API key is configured (then it only
@@ -49,6 +51,11 @@ from decimal import Decimal
 
 from shared.config import Settings, get_settings
 from shared.extraction.models import COMPLIANCE_INTENTS, Extraction, ParsedEmail
+from shared.extraction.payment_wording import (
+    PAYMENT_CONFIRMATION,
+    PAYMENT_PROMISE,
+    SETTLEMENT_OFFER,
+)
 from shared.extraction.validation import (
     EvidenceIndex,
     check_intent_evidence,
@@ -193,7 +200,7 @@ _INTENT_KEYWORDS: tuple[tuple[str, str, str], ...] = (
         r"|propuesta\s+de\s+(?:acuerdo|liquidación)|règlement\s+définitif"
         r"|pour\s+solde\s+de\s+tout\s+compte|saldo\s+y\s+finiquito|pago\s+único\s+y\s+definitivo"
         r"|saldo\s+e\s+stralcio|(?:als\s+)?finale\s+(?:kwijting|regeling)|schikking|einmalzahlung"
-        r"|gesamterledigung|zur\s+erledigung|einmalig",
+        r"|gesamterledigung|zur\s+erledigung|einmalig|" + SETTLEMENT_OFFER,
         r"\bsettle\b|lump\s+sum|reduced\s+amount",
     ),
     (
@@ -214,37 +221,13 @@ _INTENT_KEYWORDS: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "payment_confirmation",
-        r"\b(?:i|we)\s+(?:have\s+|had\s+)?(?:already\s+|just\s+)?(?:paid|transferred|wired)\b"
-        r"|(?:have|has|just)\s+(?:been\s+)?(?:paid|transferred|sent\s+the\s+payment|wired)"
-        r"|(?:transfer|payment|money)\s+(?:went\s+out|was\s+sent|has\s+gone)"
-        r"|支払いました|振り込みました|振込みました|入金しました"
-        r"|payment\s+(?:was|has\s+been)\s+(?:made|sent|completed)|proof\s+of\s+payment"
-        r"|remittance|paid\s+(?:in\s+full|the\s+(?:balance|amount|invoice|debt))"
-        r"|habe\s+(?:\w+\s+){0,3}(?:überwiesen|bezahlt)|zahlungsbestätigung|j'ai\s+(?:payé|réglé|viré)"
-        r"|he\s+pagado|transferencia\s+realizada"
-        r"|\b(?:i|we)\s+(?:have\s+)?sent\s+(?:you\s+)?(?:the\s+payment|[$€£]|usd|eur|gbp|chf)"
-        r"|j'ai\s+effectué\s+(?:un|le)\s+(?:virement|paiement)|virement\s+(?:a\s+été\s+)?effectué"
-        r"|he\s+(?:realizado|hecho)\s+(?:una\s+|la\s+)?transferencia"
-        r"|ho\s+(?:effettuato|pagato|versato|saldato)|bonifico\s+(?:effettuato|eseguito)"
-        r"|(?:heb|hebben)\s+(?:\w+\s+){0,3}(?:betaald|overgemaakt|overgeboekt)"
-        r"|habe\s+(?:\S+\s+){0,5}(?:gezahlt|überwiesen|bezahlt)"
-        r"|zahlungsavis|überweisung\s+ausgeführt|avis\s+de\s+(?:virement|paiement)"
-        r"|payment\s+advice|remittance\s+advice|aviso\s+de\s+(?:pago|transferencia)"
-        r"|betalingsbewijs|contabile\s+(?:del\s+)?bonifico",
+        PAYMENT_CONFIRMATION,
         r"\bpaid\b|receipt|bezahlt|überwiesen|payé|pagado",
     ),
     (
         "payment_promise",
-        r"(?:i|we)\s+will\s+pay|(?:i|we)\s+(?:shall|am\s+going\s+to|intend\s+to)\s+pay"
-        r"|promise\s+to\s+pay|payment\s+will\s+be\s+made|ich\s+werde\s+(?:\w+\s+){0,3}(?:zahlen|überweisen)"
-        r"|je\s+(?:vais\s+payer|paierai)|pagaré|voy\s+a\s+pagar|お支払いします|支払います"
-        r"|(?:i|we)\s+will\s+(?:make\s+(?:a|the)\s+payment|send|transfer)|(?:i|we)'ll\s+(?:pay|send)"
-        r"|je\s+(?:réglerai|verserai|vais\s+(?:régler|verser|virer|effectuer))"
-        r"|realizaré\s+(?:el|un)\s+pago|haré\s+(?:el|una)\s+(?:pago|transferencia)|pagherò|verserò"
-        r"|effettuerò\s+(?:il|un)\s+(?:pagamento|bonifico)"
-        r"|ik\s+(?:zal|ga)\s+(?:\w+\s+){0,4}(?:betalen|overmaken)|betaal\s+ik"
-        r"|ich\s+(?:zahle|überweise)\s+(?:\w+\s+){0,4}(?:bis|am|zum)\b",
-        r"will\s+(?:transfer|send)|by\s+the\s+end\s+of|next\s+week",
+        PAYMENT_PROMISE,
+        r"will\s+(?:transfer|wire)|by\s+the\s+end\s+of|next\s+week",
     ),
     (
         "address_change",
@@ -424,7 +407,8 @@ class RulesExtractor:
         self.confidence_cap = settings.decision_auto_update_threshold - 0.01
 
     def extract(self, email: ParsedEmail) -> Extraction:
-        new_text = "\n".join(p for p in (email.subject, email.text) if p)
+        # the subject only when this message wrote it: a reply's "Re: Vergleichsangebot" is ours
+        new_text = email.new_text()
         everything = email.searchable_text()
         intent, intent_confidence, intent_evidence = _intent(email, new_text)
         if intent == "other":  # the new text said nothing recognisable: look at the rest

@@ -1,0 +1,151 @@
+"""How the rules read "I paid", "I will pay" and "I offer … to settle" in six languages.
+
+Sentences written the way debtors write them (a date, an amount or an adverb between the
+subject and the verb, pronouns, inverted order), and the sentences that look alike but say
+something else: a negation, a question, a payment not yet made, "send" without money.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from shared.config import load_settings
+from shared.extraction.models import ParsedEmail
+from shared.extraction.payment_wording import PAYMENT_CONFIRMATION, PAYMENT_PROMISE
+from shared.extraction.rules import RulesExtractor
+
+
+def intent_of(text: str, subject: str = "") -> str:
+    email = ParsedEmail(
+        message_id=None, subject=subject, sender="a@example.com", sender_name=None, date=None,
+        text=text,
+    )  # fmt: skip
+    return RulesExtractor(load_settings({}), degraded=False).extract(email).intent
+
+
+CONFIRMATIONS = [
+    "I have now paid the agreed amount.",
+    "We've just transferred 120 GBP to your account.",
+    "I made a bank transfer of $80 this morning.",
+    "I’ve sent you the payment via PayPal.",
+    "The balance has been settled through my bank.",
+    "My husband has paid the invoice last Friday.",
+    "Ich habe am 3.11. die restlichen 80 € überwiesen.",
+    "Wir haben den Betrag gestern beglichen.",
+    "Die Überweisung wurde heute ausgeführt.",
+    "Heute habe ich die Zahlung veranlasst.",
+    "Der Betrag ist seit Montag überwiesen.",
+    "J'ai bien réglé la somme de 90 € hier.",
+    "Nous avons effectué le virement le 2 novembre.",
+    "Le paiement a bien été effectué ce matin.",
+    "Ayer hice el pago de 60 euros.",
+    "Hemos abonado la cantidad pendiente.",
+    "Le envío el comprobante de pago.",
+    "Ieri ho fatto un bonifico di 100 euro.",
+    "Abbiamo già saldato il debito.",
+    "Il bonifico è stato eseguito stamattina.",
+    "Wij hebben gisteren € 75,- overgemaakt.",
+    "Het bedrag is vanochtend betaald.",
+    "U heeft € 40,00 overgemaakt naar Incasso BV.",
+]
+
+PROMISES = [
+    "I'll transfer the rest on Monday.",
+    "We are going to pay 200 EUR by the 30th.",
+    "I will definitely pay next Friday.",
+    "I get paid on the 1st and will send £150 then.",
+    "I have scheduled a transfer for 12 December.",
+    "Ich werde Anfang Dezember 150 EUR überweisen.",
+    "Wir werden den Restbetrag bis zum 15.12. begleichen.",
+    "Ich zahle die 80 € bis Ende des Monats.",
+    "Nächste Woche überweise ich den Betrag.",
+    "Je vous paierai 100 € le 5 janvier.",
+    "Nous allons régler le solde à la fin du mois.",
+    "Je vais vous faire un virement lundi.",
+    "Le pagaré 200 euros el viernes.",
+    "Voy a hacer una transferencia mañana.",
+    "Realizaremos el pago la semana que viene.",
+    "Le verserò 50 euro entro venerdì.",
+    "Farò il bonifico appena ricevo lo stipendio.",
+    "Provvederò al pagamento entro fine mese.",
+    "Ik ga het bedrag volgende week overmaken.",
+    "Wij zullen op 1 december € 90 betalen.",
+    "Ik betaal het restant uiterlijk vrijdag.",
+]
+
+SETTLEMENTS = [
+    "I can offer 400 EUR to close this matter for good.",
+    "Ich biete Ihnen 300 € an, um die Sache zu erledigen.",
+    "Je vous propose 250 € pour solder ce dossier.",
+    "Les ofrezco 500 euros para liquidar la deuda.",
+    "Vi offro 350 euro per chiudere la pratica.",
+    "Ik bied € 400 aan om de schuld af te kopen.",
+]
+
+# none of these says a payment was made
+NOT_CONFIRMATIONS = [
+    "I have not paid yet because I lost my job.",
+    "We haven't transferred anything.",
+    "Have you received my letter?",
+    "I get paid on Friday.",
+    "I will send you the documents tomorrow.",
+    "Ich habe noch nicht bezahlt.",
+    "Ich wurde angewiesen, Ihnen zu schreiben.",
+    "Die Zahlung erfolgt am 15.12.",
+    "Je n'ai pas payé cette facture.",
+    "No he pagado nada.",
+    "Non ho pagato perché l'importo è sbagliato.",
+    "Ik heb niet betaald.",
+    "Ik heb nooit iets overgemaakt.",
+]
+
+# none of these promises a payment
+NOT_PROMISES = [
+    "I will not pay this.",
+    "I won't pay a penny.",
+    "I will send you the documents tomorrow.",
+    "Ich werde nicht zahlen.",
+    "Ich werde keinen Cent überweisen.",
+    "Je ne vais pas payer.",
+    "No pagaré esta deuda.",
+    "No le pagaré nada.",
+    "Non pagherò mai questa somma.",
+    "Ik ga niet betalen.",
+    "Ik maak me zorgen over de rekening.",
+]
+
+
+@pytest.mark.parametrize("text", CONFIRMATIONS)
+def test_a_payment_made_is_a_confirmation(text: str) -> None:
+    assert intent_of(text) == "payment_confirmation"
+
+
+@pytest.mark.parametrize("text", PROMISES)
+def test_a_payment_to_come_is_a_promise(text: str) -> None:
+    assert intent_of(text) == "payment_promise"
+
+
+@pytest.mark.parametrize("text", SETTLEMENTS)
+def test_a_sum_offered_to_close_the_debt_is_a_settlement_offer(text: str) -> None:
+    assert intent_of(text) == "settlement_offer"
+
+
+@pytest.mark.parametrize("text", NOT_CONFIRMATIONS)
+def test_no_payment_made_is_no_confirmation(text: str) -> None:
+    """Not the strong wording (a bare "paid" is still the weak keyword, below the notify
+    threshold, and a denied payment is penalised by the evidence check)."""
+    assert re.search(PAYMENT_CONFIRMATION, text, re.IGNORECASE) is None
+
+
+@pytest.mark.parametrize("text", NOT_PROMISES)
+def test_a_refusal_or_another_errand_is_no_promise(text: str) -> None:
+    assert re.search(PAYMENT_PROMISE, text, re.IGNORECASE) is None
+    assert intent_of(text) != "payment_promise"
+
+
+def test_an_inherited_subject_does_not_decide_the_intent() -> None:
+    """A reply keeps our subject ("Re: Settlement offer"); what the writer says decides."""
+    assert intent_of("I paid 50 EUR yesterday.", "Re: Settlement offer") == "payment_confirmation"
+    assert intent_of("I paid 50 EUR yesterday.", "Settlement offer") == "settlement_offer"
