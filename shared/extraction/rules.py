@@ -33,12 +33,15 @@ Accepted formats (case-insensitive):
   ``GBP 99``, ``250 euros``, ``£40``; the last of ``.``/``,`` followed by two digits is the
   decimal separator; an amount next to ``per month``/``monthly``/``instalment``/``Rate``/
   ``mensualité``/``cuota`` is the plan instalment;
-- dates: ``2024-06-15``, ``15.06.2024``, ``15/06/2024`` (day first unless impossible),
-  ``15 June 2024``, ``June 15, 2024``, ``15th of June 2024``, ``15. Juni 2024``, ``15 juin
-  2024``, ``15 de junio de 2024``;
-- phone numbers after ``phone``/``tel``/``mobile``/``Telefon``/``téléphone``/``teléfono``;
+- dates: ``2024-06-15``, ``15.06.2024``, ``15/06/2024``, ``15-06-2024`` (day first unless
+  impossible), ``15 June 2024``, ``June 15, 2024``, ``15th of June 2024``, ``15. Juni 2024``,
+  ``15 juin 2024``, ``15 de junio de 2024``, ``15 giugno 2024``, ``15 juni 2024``
+  (:mod:`shared.extraction.months`);
+- phone numbers after ``phone``/``tel``/``Tél.``/``mobile``/``cell``/``Telefon``/``téléphone``/
+  ``teléfono``/``telefoon`` …, also ``(555) 013-4478``;
 - a new address after ``new address``/``neue Adresse``/``nouvelle adresse``/``nueva
-  dirección`` (the rest of the line, or the next two lines);
+  dirección``/``nuovo indirizzo``/``nieuwe adres`` (the rest of the line, or the next lines up
+  to three, up to a blank line or a line of other contact details such as ``Tel.:``);
 - e-mail addresses after ``email:``/``e-mail address is``.
 """
 
@@ -51,6 +54,7 @@ from decimal import Decimal
 
 from shared.config import Settings, get_settings
 from shared.extraction.models import COMPLIANCE_INTENTS, Extraction, ParsedEmail
+from shared.extraction.months import MONTH_NUMBERS
 from shared.extraction.payment_wording import (
     PAYMENT_CONFIRMATION,
     PAYMENT_PROMISE,
@@ -119,25 +123,10 @@ _INSTALMENT_RE = re.compile(
 
 # --- dates -------------------------------------------------------------------------
 
-_MONTH_NAMES = {
-    "january": 1, "jan": 1, "januar": 1, "janvier": 1, "enero": 1,
-    "february": 2, "feb": 2, "februar": 2, "février": 2, "fevrier": 2, "febrero": 2,
-    "march": 3, "mar": 3, "märz": 3, "maerz": 3, "mars": 3, "marzo": 3,
-    "april": 4, "apr": 4, "avril": 4, "abril": 4,
-    "may": 5, "mai": 5, "mayo": 5,
-    "june": 6, "jun": 6, "juni": 6, "juin": 6, "junio": 6,
-    "july": 7, "jul": 7, "juli": 7, "juillet": 7, "julio": 7,
-    "august": 8, "aug": 8, "août": 8, "aout": 8, "agosto": 8,
-    "september": 9, "sep": 9, "sept": 9, "septembre": 9, "septiembre": 9,
-    "october": 10, "oct": 10, "oktober": 10, "octobre": 10, "octubre": 10,
-    "november": 11, "nov": 11, "novembre": 11, "noviembre": 11,
-    "december": 12, "dec": 12, "dezember": 12, "décembre": 12, "decembre": 12,
-    "diciembre": 12,
-}  # fmt: skip
-_MONTH_ALT = "|".join(sorted(_MONTH_NAMES, key=len, reverse=True))
+_MONTH_ALT = "|".join(sorted(MONTH_NUMBERS, key=len, reverse=True))
 _DATE_RE = re.compile(
     r"(?P<iso>\b(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})\b)"
-    r"|(?P<num>\b(?P<na>\d{1,2})[./](?P<nb>\d{1,2})[./](?P<ny>\d{4})\b)"
+    r"|(?P<num>\b(?P<na>\d{1,2})(?P<ns>[./-])(?P<nb>\d{1,2})(?P=ns)(?P<ny>\d{4})\b)"
     rf"|(?P<dmy>\b(?P<dd>\d{{1,2}})(?:st|nd|rd|th|\.)?\s+(?:of\s+|de\s+)?(?P<dm>{_MONTH_ALT})\.?"
     r",?\s+(?:de\s+)?(?P<dy>\d{4})\b)"
     rf"|(?P<mdy>\b(?P<mm>{_MONTH_ALT})\.?\s+(?P<md>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<my>\d{{4}})\b)",
@@ -149,15 +138,27 @@ _PLAN_START_RE = re.compile(
 
 # --- contact changes ------------------------------------------------------------------
 
+# a phone's label, as it starts a line of contact details too ("Tél. :", "Cell.", "Mobile:")
+_PHONE_LABEL = (
+    r"\b(?:phone|tel(?:ephone)?|tél(?:éphone)?|mobile|cell(?:ulare)?|telefon(?:nummer)?|handy"
+    r"|teléfono|móvil|movil|telefono|telefoon(?:nummer)?|mobiel|gsm|portable)"
+    r"(?:\s+(?:number|no\.?|nummer|numéro))?\.?"
+)
 _PHONE_RE = re.compile(
-    r"\b(?:phone|tel(?:ephone)?|mobile|cell|telefon(?:nummer)?|handy|téléphone|teléfono|móvil"
-    r"|cellulare|telefono|telefoon(?:nummer)?|mobiel)"
-    r"(?:\s+(?:number|no\.?|nummer))?\s*(?:is|:|ist|est)?\s*(?P<phone>\+?[\d][\d ()./-]{5,25}\d)",
+    rf"{_PHONE_LABEL}\s*(?:is|:|ist|est|es|è|is)?\s*:?\s*"
+    r"(?P<phone>\+?[\d(][\d ()./-]{5,25}\d)",
+    _I,
+)
+# a line that starts another detail, not the address's next line
+_DETAIL_LINE_RE = re.compile(
+    rf"^\s*(?:(?:new|neue?|nouveau|nouvelle|nuevo|nueva|nuovo|nuova|nieuwe?|my|mein|mon|ma|mi|mio"
+    rf"|mijn)\s+)?(?:{_PHONE_LABEL[2:]}|e-?mail|fax)\b",
     _I,
 )
 _ADDRESS_RE = re.compile(
-    r"\b(?:new\s+(?:postal\s+|home\s+)?address|neue\s+(?:anschrift|adresse)|nouvelle\s+adresse"
-    r"|nueva\s+dirección|nuovo\s+indirizzo|nieuw\s+adres)"
+    r"\b(?:new\s+(?:postal\s+|home\s+|mailing\s+)?address"
+    r"|neue\s+(?:wohn)?(?:anschrift|adresse)|nouvelle\s+adresse"
+    r"|nueva\s+dirección|nuevo\s+domicilio|nuovo\s+indirizzo|nuova\s+residenza|nieuwe?\s+adres)"
     r"(?:\s+is|\s+ist|\s+est|\s+es)?\s*:?[ \t]*(?P<rest>[^\n]*)",
     _I,
 )
@@ -332,10 +333,10 @@ def _date_value(match: re.Match[str]) -> str | None:
             day, month = (first, second) if second <= 12 else (second, first)
         elif match.group("dmy"):
             day, year = int(match["dd"]), int(match["dy"])
-            month = _MONTH_NAMES[match["dm"].lower()]
+            month = MONTH_NUMBERS[match["dm"].lower()]
         else:
             day, year = int(match["md"]), int(match["my"])
-            month = _MONTH_NAMES[match["mm"].lower()]
+            month = MONTH_NUMBERS[match["mm"].lower()]
         return date(year, month, day).isoformat()
     except (ValueError, KeyError):
         return None
@@ -511,7 +512,7 @@ def _new_address(body: str) -> _Hit | None:
         return _Hit(value, body[match.start() : match.start("rest") + len(value)], match.start())
     lines: list[str] = []
     for line in body[match.end() :].lstrip("\n").splitlines():
-        if not line.strip() or len(lines) == 3:
+        if not line.strip() or len(lines) == 3 or _DETAIL_LINE_RE.match(line):
             break
         lines.append(line.strip())
     if not lines:

@@ -34,6 +34,7 @@ from typing import Any
 
 from shared.extraction.injection import injection_sites
 from shared.extraction.models import FIELD_NAMES, INTENTS, ExtractedField, FieldValue, ParsedEmail
+from shared.extraction.months import MONTHS
 from shared.extraction.unpaid import sentence_around, unpaid_cue
 
 MAX_AMOUNT = Decimal("100000000")  # 100 million: above this an amount is a misreading
@@ -68,20 +69,6 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _UNPRINTABLE_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and line ends stay
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{6,30}$")
-_MONTHS = (
-    ("jan", "januar", "janvier", "enero"),
-    ("feb", "februar", "février", "fevrier", "febrero"),
-    ("mar", "märz", "maerz", "mars", "marzo"),
-    ("apr", "april", "avril", "abril"),
-    ("may", "mai", "mayo"),
-    ("jun", "juni", "juin", "junio"),
-    ("jul", "juli", "juillet", "julio"),
-    ("aug", "august", "août", "aout", "agosto"),
-    ("sep", "september", "septembre", "septiembre"),
-    ("oct", "okt", "oktober", "octobre", "octubre"),
-    ("nov", "november", "novembre", "noviembre"),
-    ("dec", "dez", "dezember", "décembre", "decembre", "diciembre"),
-)
 
 
 class InvalidValue(ValueError):
@@ -352,7 +339,7 @@ def _supports_date(value: FieldValue, quote: str) -> bool:
         return True
     has_day = re.search(rf"(?<!\d)0?{day}(?!\d)", quote) is not None
     has_month = re.search(rf"(?<!\d)0?{month}(?!\d)", quote) is not None or any(
-        word in quote for word in _MONTHS[month - 1]
+        word in quote for word in MONTHS[month - 1]
     )
     return has_day and has_month
 

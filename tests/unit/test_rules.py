@@ -177,6 +177,23 @@ def test_injection_email_is_flagged() -> None:
         ("My new address: 5 High St, Leeds LS1 4AB", "new_address", "5 High St, Leeds LS1 4AB"),
         ("New address:\n12 Rue X\n75002 Paris\n\nThanks", "new_address", "12 Rue X, 75002 Paris"),
         ("I moved. My e-mail address is Me@New.example", "debtor_email", "me@new.example"),
+        # day-month-year with dashes, and the Italian and Dutch month names
+        ("Ik heb op 20-11-2026 betaald", "payment_date", "2026-11-20"),
+        ("pagherò 60,00 euro il 7 dicembre 2026", "payment_date", "2026-12-07"),
+        ("Ho pagato il 3 settembre 2026", "payment_date", "2026-09-03"),
+        ("Ik heb op 5 mei 2026 betaald", "payment_date", "2026-05-05"),
+        ("Ik heb op 14 maart 2026 betaald", "payment_date", "2026-03-14"),
+        # the address ends where a line of other contact details starts
+        ("I have moved.\nMy new address is:\n1 Elm Rd, Bath BA1 1AA\nNew mobile: (555) 013-4478",
+         "new_address", "1 Elm Rd, Bath BA1 1AA"),
+        ("J'ai déménagé.\nMa nouvelle adresse :\n3 rue Haute, 69002 Lyon\nTél. : 06 55 50 12 34",
+         "new_address", "3 rue Haute, 69002 Lyon"),
+        ("Ik ben verhuisd.\nMijn nieuwe adres:\nDam 1, 1012 JS Amsterdam\nE-mail: a@b.example",
+         "new_address", "Dam 1, 1012 JS Amsterdam"),
+        # a phone after the labels mail writes before it
+        ("I have moved.\nNew mobile: (555) 013-4478", "new_phone", "(555) 013-4478"),
+        ("J'ai déménagé.\nTél. : 06 55 50 12 34", "new_phone", "06 55 50 12 34"),
+        ("Mi sono trasferito.\nCell. 333 555 0123", "new_phone", "333 555 0123"),
     ],
 )  # fmt: skip
 def test_documented_formats(text: str, field: str, value: object) -> None:

@@ -251,6 +251,10 @@ def test_other_evidence_may_still_leave_words_out() -> None:
         ("payment_date", "2026-03-05", "5. März 2026", True),
         ("payment_date", "2026-03-05", "05/03/2026", True),
         ("payment_date", "2026-03-05", "next Friday", False),
+        # a model's date quoted in Italian or Dutch words
+        ("payment_date", "2026-12-07", "il 7 dicembre 2026", True),
+        ("payment_date", "2026-10-07", "7 ottobre", True),
+        ("payment_date", "2026-03-14", "op 14 maart", True),
         ("currency", "GBP", "£40", True),
         ("currency", "USD", "€40", False),
         ("new_phone", "+39 02 1234 5678", "tel. 02-1234-5678", True),
