@@ -41,6 +41,7 @@ error wording; ``tests/unit/test_config.py`` compares both on a grid of inputs.
 """
 
 import dataclasses
+import math
 import re
 from collections.abc import Mapping
 from functools import lru_cache
@@ -138,11 +139,14 @@ def _parse_float(value: str) -> float:
     try:
         if not value.isascii():
             raise ValueError(value)
-        return float(value)
+        number = float(value)
     except ValueError:
         raise _Invalid(
             "Input should be a valid number, unable to parse string as a number"
         ) from None
+    if not math.isfinite(number):  # "inf" as a timeout is no bound: waits overflow or never end
+        raise _Invalid("Input should be a finite number")
+    return number
 
 
 def _parse_bool(value: str) -> bool:

@@ -80,6 +80,16 @@ def _sanitise_library_message(record: logging.LogRecord) -> None:
     record.args = None
 
 
+def _request_without_query() -> dict[str, str] | None:
+    """The request a line is logged in, without its query string: the handler would write the
+    whole URL, and a console search or filter (``?account=<a name>``) carries personal data."""
+    flask = sys.modules.get("flask")  # never imported here: a function without Flask has none
+    if flask is None or not flask.has_request_context():
+        return None
+    request = flask.request
+    return {"requestMethod": request.method, "requestUrl": request.base_url}
+
+
 class _ContextFilter(logging.Filter):
     """Adds correlation id, email id and function name as ``jsonPayload`` fields."""
 
@@ -101,6 +111,8 @@ class _ContextFilter(logging.Filter):
             fields.update(given)
         _sanitise_exception(record, fields)
         _sanitise_library_message(record)
+        if not hasattr(record, "http_request"):
+            record.http_request = _request_without_query()
         record.json_fields = fields
         labels = dict(getattr(record, "labels", None) or {})
         labels.setdefault("function", self._function_name)

@@ -74,7 +74,7 @@ def read_unverified_claims(token: str) -> Mapping[str, Any]:
         raise ValueError("not a JWT")
     try:
         header, claims = _b64url_json(parts[0]), _b64url_json(parts[1])
-    except (binascii.Error, UnicodeError, json.JSONDecodeError) as exc:
+    except (binascii.Error, UnicodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ValueError("not a JWT") from exc
     if not isinstance(header, dict) or not isinstance(claims, dict):
         raise ValueError("not a JWT")
@@ -139,7 +139,10 @@ _BAD_BODY = 'body must be {}, {"date": "YYYY-MM-DD"} or {"task": "outbox_sweep"}
 def _requested(request: Any) -> tuple[str, date | None]:
     """(task, day) from the body; ``ValueError`` for anything else."""
     raw_body = request.get_data(cache=True)
-    body = request.get_json(force=True, silent=True) if raw_body.strip() else {}
+    try:
+        body = request.get_json(force=True, silent=True) if raw_body.strip() else {}
+    except RecursionError:  # nested past any request
+        body = None
     if body is None:
         raise ValueError("body must be JSON")
     if not isinstance(body, dict):

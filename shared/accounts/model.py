@@ -60,8 +60,14 @@ class Debtor(_Strict):
     address: str | None = Field(default=None, max_length=1000)
 
 
+# a balance beyond this is no money (a loader's placeholder or a corrupt value), like NaN
+MAX_BALANCE = 1e15
+
+
 class Balance(_Strict):
-    amount: float | int
+    # not NaN/Infinity (a loader's empty cell): the document is skipped as invalid, never a
+    # decision that cannot compute with it
+    amount: float | int = Field(allow_inf_nan=False, ge=-MAX_BALANCE, le=MAX_BALANCE)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
 
     @property

@@ -118,6 +118,15 @@ LOOKUP_INDEXES = (
     "ref_keys_of",
 )
 MAX_REFERENCE_KEYS = 500
+# How replies are decoded: aware datetimes; a date outside Python's range (a loader's "year 0")
+# stays a raw BSON date and a string that is not UTF-8 is decoded with replacement characters,
+# both values the account model refuses, so one bad document is skipped (``skipped``) instead
+# of failing the whole reply.
+DECODING: dict[str, Any] = {
+    "tz_aware": True,
+    "datetime_conversion": "DATETIME_AUTO",
+    "unicode_decode_error_handler": "replace",
+}
 REFERENCE_BACKFILL_BATCH = 500
 
 
@@ -381,7 +390,7 @@ class MongoAccountRepository:
                         connectTimeoutMS=timeout,
                         socketTimeoutMS=timeout,
                         maxPoolSize=20,
-                        tz_aware=True,
+                        **DECODING,
                         appname="inbound-processor",
                     )
                 collection = self._client[self._settings.mongodb_database][self._collection_name]
@@ -391,6 +400,7 @@ class MongoAccountRepository:
             return self._accounts
 
     def _call(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        from bson.errors import BSONError
         from pymongo.errors import (
             ConnectionFailure,
             ExecutionTimeout,
@@ -414,6 +424,8 @@ class MongoAccountRepository:
                 ) from None
             except PyMongoError as exc:
                 raise DependencyUnavailable("mongodb", type(exc).__name__, stage="match") from None
+            except BSONError as exc:  # a reply that cannot be decoded: the data, not an outage
+                raise AccountQueryFailed(f"mongodb: {type(exc).__name__}", stage="match") from None
 
         result: T = self._guard(run)
         return result

@@ -167,7 +167,6 @@ class ClaudeExtractor:
             # here and in validate_answer, and building the typed model cost a fifth of the
             # call's CPU.
             raw = client.messages.with_raw_response.create(**request)
-            response = raw.http_response.json()
         except anthropic.AnthropicError as exc:
             mapped = map_sdk_error(exc)
             if mapped is None:  # pragma: no cover - every AnthropicError is mapped
@@ -180,7 +179,9 @@ class ClaudeExtractor:
                 duration_ms=round((time.monotonic() - started) * 1000),
             )
             raise mapped from None
-        except ValueError:  # the SDK could not decode the body (truncated JSON …)
+        try:
+            response = raw.http_response.json()
+        except (ValueError, RecursionError):  # not JSON (truncated …), or nested past any answer
             log_event(logger, "claude_answer_malformed", reason="undecodable_body")
             raise MalformedModelAnswer("undecodable_body") from None
         if not isinstance(response, Mapping):

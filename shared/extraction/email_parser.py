@@ -50,7 +50,7 @@ from typing import Any, cast
 from shared.errors import PermanentError
 from shared.extraction.automated import BOUNCE, classify, failed_recipients, header_recipients
 from shared.extraction.html_text import html_to_text
-from shared.extraction.injection import looks_like_injection, strip_invisible
+from shared.extraction.injection import looks_like_injection, strip_invisible, without_surrogates
 from shared.extraction.models import AttachmentInfo, ParsedEmail
 from shared.extraction.quotes import split_quoted
 from shared.logs import log_event
@@ -836,7 +836,7 @@ def _read_pages(data: bytes, limits: MimeLimits, notes: set[str]) -> str | None:
         if total >= limits.max_pdf_text_chars:
             notes.add("pdf_text_truncated")
             break
-    return "\n".join(chunks)[: limits.max_pdf_text_chars]
+    return without_surrogates("\n".join(chunks)[: limits.max_pdf_text_chars])
 
 
 # --- assembling ----------------------------------------------------------------

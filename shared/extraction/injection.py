@@ -18,10 +18,20 @@ BIDI_CONTROLS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2
 _ZERO_WIDTH_RE = re.compile(f"[{ZERO_WIDTH}]")
 _BIDI_RE = re.compile(f"[{BIDI_CONTROLS}]")
 _TAG_CHARS_RE = re.compile("[\U000e0000-\U000e007f]")  # Unicode "tag" characters (ASCII smuggling)
+# Lone surrogates: what a UTF-7 or unicode-escape part can decode to. They are no text: no
+# encoder takes them (the model's request, a Postgres row), so each becomes U+FFFD.
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with every lone surrogate replaced by U+FFFD."""
+    return _SURROGATE_RE.sub("\ufffd", text) if _SURROGATE_RE.search(text) else text
 
 
 def strip_invisible(text: str) -> tuple[str, set[str]]:
-    """``text`` without zero-width, bidi-control and tag characters, plus the signals found."""
+    """``text`` without zero-width, bidi-control and tag characters, plus the signals found
+    (and without lone surrogates, :func:`without_surrogates`)."""
+    text = without_surrogates(text)
     signals: set[str] = set()
     if _ZERO_WIDTH_RE.search(text):
         signals.add("zero_width_chars")

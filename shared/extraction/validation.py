@@ -192,9 +192,13 @@ def _checker(name: str, today: date) -> Callable[[Any], FieldValue]:
 def clamp_confidence(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    if not math.isfinite(value):
+    try:
+        number = float(value)  # an integer of hundreds of digits overflows
+    except OverflowError:
         return None
-    return min(max(float(value), 0.0), 1.0)
+    if not math.isfinite(number):
+        return None
+    return min(max(number, 0.0), 1.0)
 
 
 # --- evidence -------------------------------------------------------------------

@@ -39,7 +39,7 @@ class DeadLetter:
             return self.attributes["email_id"]
         try:
             body = json.loads(self.data)
-        except ValueError:
+        except (ValueError, RecursionError):  # nested past any notice: no id to show
             return None
         return str(body["email_id"]) if isinstance(body, dict) and "email_id" in body else None
 

@@ -56,7 +56,10 @@ def current_push_envelope() -> Any:
         return None
     if not flask.has_request_context():
         return None
-    return flask.request.get_json(silent=True)
+    try:
+        return flask.request.get_json(silent=True)
+    except RecursionError:  # nested past any envelope: read as no body (refused as such)
+        return None
 
 
 def handle_delivery(

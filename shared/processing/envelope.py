@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from shared.errors import InvalidMessage, TransientError
 from shared.logs import log_event
@@ -69,6 +69,10 @@ class ForeignBucket(TransientError):
         self.expected_bucket = expected_bucket
 
 
+RECEIVED_AT_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+RECEIVED_AT_LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
 class _Notice(BaseModel):
     """The body the webhook publishes (see ``shared/intake``); fields added by a newer webhook
     are ignored (a rolling deploy must not lose emails)."""
@@ -82,6 +86,19 @@ class _Notice(BaseModel):
     size_bytes: int = Field(ge=0)
     attachment_count: int = Field(ge=0)
     message_id: str | None = Field(default=..., max_length=998)
+
+    @field_validator("received_at")
+    @classmethod
+    def _a_day_the_processor_can_compute_with(cls, value: datetime) -> datetime:
+        """Between 2000 and 2100 in UTC: the webhook writes the time it received the email, and
+        a year 1 or 9999 overflows the day arithmetic of the payment keys after the claim."""
+        try:
+            utc = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        except OverflowError:
+            raise ValueError("received_at is out of range") from None
+        if not RECEIVED_AT_EARLIEST <= utc < RECEIVED_AT_LATEST:
+            raise ValueError("received_at is out of range")
+        return value
 
 
 @dataclass(frozen=True)
@@ -201,7 +218,7 @@ def decode_delivery(
         raise InvalidEnvelope("the message data is not valid base64") from None
     try:
         body = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # nested past any notice
         raise InvalidEnvelope("the message data is not JSON") from None
     if not isinstance(body, dict):
         raise InvalidEnvelope("the message data is not a JSON object")

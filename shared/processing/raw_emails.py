@@ -60,6 +60,7 @@ class GcsRawEmailStore:
 
     def _download(self, bucket: str, name: str) -> bytes:
         from google.api_core import exceptions as gexc
+        from google.auth import exceptions as auth_exc
         from google.cloud.storage.retry import DEFAULT_RETRY
         from requests import exceptions as rexc
 
@@ -74,7 +75,15 @@ class GcsRawEmailStore:
             )
         except gexc.NotFound:
             raise MissingObject("raw email object not found", stage=STAGE) from None
-        except (gexc.GoogleAPICallError, gexc.RetryError, rexc.RequestException) as exc:
+        except (
+            gexc.GoogleAPICallError,
+            gexc.RetryError,
+            rexc.RequestException,
+            # the credentials could not be refreshed (a metadata server that stalls …)
+            auth_exc.GoogleAuthError,
+            ConnectionError,
+            TimeoutError,
+        ) as exc:
             # the status goes with it: a 429 or a 403 is no outage for the breaker
             cause = exc.cause if isinstance(exc, gexc.RetryError) else exc
             status = getattr(cause, "code", None)

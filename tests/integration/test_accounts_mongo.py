@@ -37,6 +37,26 @@ def test_finders_validate_documents_and_skip_malformed(mongo_accounts: Any) -> N
     assert "Beta" in repository.creditor_names()
 
 
+def test_a_balance_no_decision_can_compute_with_is_a_skipped_document(
+    mongo_accounts: Any,
+) -> None:
+    """1e300 (a loader's placeholder) makes one skipped document; the good account is found.
+    (NaN, Infinity and out-of-range dates, which this local server cannot store, are checked
+    on the decoding and the model in tests/unit/test_account_documents.py.)"""
+    repository, coll = mongo_accounts
+    coll.insert_many(
+        [
+            account_document("A1", case_number="C-1"),
+            {
+                **account_document("N1", case_number="C-1"),
+                "balance": {"amount": 1e300, "currency": "EUR"},
+            },
+        ]
+    )
+    found = repository.find_by_case_number("C-1")
+    assert [a.account_id for a in found.accounts] == ["A1"] and found.skipped == 1
+
+
 @pytest.mark.parametrize("value", [{"$ne": None}, "$where", ["C-1"], 7, "", "C-1\x00"])
 def test_unsafe_values_never_become_queries(mongo_accounts: Any, value: Any) -> None:
     repository, coll = mongo_accounts

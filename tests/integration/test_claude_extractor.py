@@ -249,6 +249,7 @@ def test_connection_refused_is_dependency_unavailable(claude_standin: ClaudeStan
         ({"kind": "tool_use", "input": {"intent": 7}}, "intent_not_string"),
         ({"kind": "tool_use", "name": "other_tool", "input": PAYMENT_ANSWER}, "no_tool_use"),
         ({"kind": "malformed", "body": "[]"}, "body_not_object"),
+        ({"kind": "malformed", "body": "[" * 100_000}, "undecodable_body"),
         ({"kind": "malformed", "body": '{"content": {"type": "tool_use"}}'}, "no_tool_use"),
         ({"kind": "malformed", "body": '{"content": ["tool_use", 7, null]}'}, "no_tool_use"),
     ],

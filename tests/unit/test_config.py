@@ -158,6 +158,8 @@ def _reference_model() -> Any:
     for spec in dataclasses.fields(Settings):
         bounds = spec.metadata.get("bounds")
         limits = dataclasses.asdict(bounds) if bounds else {}
+        if spec.type in (float, float | None, "float", "float | None"):
+            limits["allow_inf_nan"] = False  # a setting is a finite number (no "inf" timeout)
         fields[spec.name] = (pydantic_type(spec.type), pydantic.Field(default=None, **limits))
     return pydantic.create_model("Reference", **fields)
 

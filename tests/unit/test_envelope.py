@@ -67,6 +67,14 @@ def test_a_valid_delivery_decodes() -> None:
         (push_data(notice_body(EMAIL_ID, gcs_uri="https://example.org/x.eml")), "gs://"),
         (push_data(notice_body(EMAIL_ID), email_id="em-different"), "disagrees"),
         (push_data(notice_body(EMAIL_ID, received_at="yesterday")), "received_at"),
+        # nested past any notice, and days the payment keys' arithmetic would overflow on
+        (push_data(None, raw=b"[" * 100_000), "not JSON"),
+        (push_data(notice_body(EMAIL_ID, received_at="9999-12-31T23:59:59-05:00")),
+         "received_at: value_error"),
+        (push_data(notice_body(EMAIL_ID, received_at="0001-01-01T00:00:00+05:00")),
+         "received_at: value_error"),
+        (push_data(notice_body(EMAIL_ID, received_at="1970-01-01T00:00:00Z")),
+         "received_at: value_error"),
     ],
 )  # fmt: skip
 def test_invalid_deliveries_are_permanent_with_a_reason(data: Any, why: str) -> None:
