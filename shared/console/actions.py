@@ -30,7 +30,7 @@ from shared.accounts import (
     UnsafeFilterValue,
 )
 from shared.console.auth import Identity
-from shared.console.updates import UnusableReading, account_update, reading
+from shared.console.updates import UnusableReading, account_update, check_field, reading
 from shared.mail import one_line
 
 REASON_MAX = 500
@@ -447,17 +447,21 @@ class Actions:
         if intent not in INTENTS:
             raise ActionRefused("Unknown intent.", status=400)
         fields = dict(before_read["fields"])
+        today = self.clock().date()
         for name in FIELD_NAMES:
             raw = values.get(name)
             if raw is None:
                 continue
-            cleaned = one_line(raw, 500)
             old = fields.get(name) if isinstance(fields.get(name), dict) else None
-            if not cleaned:
+            if not raw.strip():
                 fields.pop(name, None)
-            elif old is None or str(old.get("value")) != cleaned:
+            elif old is None or str(old.get("value")) != raw.strip():
+                try:  # refused before anything is written: the transaction rolls back
+                    checked = check_field(name, raw, today)
+                except UnusableReading as exc:
+                    raise ActionRefused(f"Nothing was changed: {exc}", status=400) from None
                 fields[name] = {
-                    "value": cleaned,
+                    "value": checked,
                     "confidence": 1.0,
                     "evidence": None,
                     "corrected_by": who.email,

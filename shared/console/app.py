@@ -14,10 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g, render_template, request, session
+from google.api_core.exceptions import GoogleAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from shared.config import ConfigError, Settings, get_settings, require_in_production
 from shared.console.actions import ConsoleAccounts
-from shared.console.auth import Authenticator, Identity, NotAllowed, NotSignedIn
+from shared.console.auth import Authenticator, Identity, KeysUnavailable, NotAllowed, NotSignedIn
 from shared.console.security import (
     CsrfRefused,
     apply_headers,
@@ -25,6 +28,8 @@ from shared.console.security import (
     check_csrf,
     csrf_token,
 )
+from shared.db.outages import is_outage
+from shared.errors import BreakerOpenError, DependencyUnavailable, TransientError
 from shared.logs import log_event
 
 logger = logging.getLogger(__name__)
@@ -32,6 +37,16 @@ PACKAGE = Path(__file__).resolve().parent
 
 _lock = threading.Lock()
 _app: Flask | None = None
+
+# What a 503 page calls a dependency (DependencyUnavailable.dependency, a breaker's name).
+DEPENDENCY_NAMES = {
+    "postgres": "The review database (Postgres)",
+    "mongodb": "The account database (MongoDB)",
+    "gcs": "The email storage (Cloud Storage)",
+    "pubsub": "Pub/Sub",
+    "claude": "Claude",
+    "google_cloud": "A Google Cloud service",
+}
 
 
 @dataclass
@@ -151,6 +166,12 @@ def create_app(
             return _error(401, "Sign in through the organisation's identity proxy.")
         except NotAllowed:
             return _error(403, "Your account has no role in the review console.")
+        except KeysUnavailable:  # logged where the fetch failed
+            return _error(
+                503,
+                "Sign-in cannot be checked just now: the identity proxy's keys could not be "
+                "fetched. Try again in a moment.",
+            )
         return None
 
     @app.before_request
@@ -193,6 +214,8 @@ def create_app(
     def _too_large(exc: Any) -> Any:
         return _error(413, "The form is too large.")
 
+    _answer_outages_with_503(app)
+
     from shared.console.ops_views import ops
     from shared.console.views import auth, staff
 
@@ -204,6 +227,56 @@ def create_app(
 
 def _error(status: int, message: str) -> tuple[str, int]:
     return render_template("error.html", status=status, message=message), status
+
+
+def _answer_outages_with_503(app: Flask) -> None:
+    """A dependency that refuses or stops answering is a 503 saying which, never a 500."""
+
+    @app.errorhandler(SQLAlchemyError)
+    def _database(exc: SQLAlchemyError) -> Any:
+        # An outage as the processor tells one (shared.db.outages); a statement the database
+        # refused (a constraint, a syntax error) is a bug, left to reach Sentry as a 500.
+        if isinstance(exc, DBAPIError):
+            outage = is_outage(exc)
+        else:
+            outage = isinstance(exc, PoolTimeout | DisconnectionError)
+        if not outage:
+            raise exc
+        return _unavailable("postgres", exc)
+
+    @app.errorhandler(GoogleAPIError)
+    def _google(exc: GoogleAPIError) -> Any:
+        return _unavailable("google_cloud", exc)
+
+    @app.errorhandler(ConnectionError)
+    @app.errorhandler(TimeoutError)
+    def _network(exc: OSError) -> Any:
+        # pg8000 lets a socket that timed out or was reset through unwrapped (see
+        # shared.db.engine): a database that stops answering, named only as what it is
+        return _unavailable("network", exc)
+
+    @app.errorhandler(TransientError)
+    def _transient(exc: TransientError) -> Any:
+        if isinstance(exc, DependencyUnavailable):
+            return _unavailable(exc.dependency, exc)
+        if isinstance(exc, BreakerOpenError):
+            return _unavailable(exc.breaker, exc)
+        return _unavailable("console", exc)
+
+
+def _unavailable(dependency: str, exc: Exception) -> tuple[str, int]:
+    """503 for a dependency that refused or stopped answering. The exception's type only, in
+    the log and nowhere on the page: a driver's message may quote a statement's values."""
+    log_event(
+        logger,
+        "console_dependency_unavailable",
+        level=logging.WARNING,
+        dependency=dependency,
+        error_type=type(exc).__name__,
+        endpoint=request.endpoint,
+    )
+    name = DEPENDENCY_NAMES.get(dependency, "A service the console depends on")
+    return _error(503, f"{name} is not available just now. Try again in a moment.")
 
 
 def get_app() -> Flask:

@@ -19,6 +19,7 @@ sign-in lets you pick any address and role; the choice lives in the signed sessi
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -26,6 +27,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.config import ConfigError, Settings
+from shared.logs import log_event
+
+logger = logging.getLogger(__name__)
 
 ROLES = ("reviewer", "supervisor", "operator")
 IAP_ISSUER = "https://cloud.google.com/iap"
@@ -44,6 +48,11 @@ class NotSignedIn(Exception):
 
 class NotAllowed(Exception):
     """A valid identity without the role the page needs (403)."""
+
+
+class KeysUnavailable(Exception):
+    """IAP's public keys could not be fetched and none still valid are cached (503): nobody's
+    sign-in can be checked, which says nothing about the person."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +97,7 @@ def fetch_iap_keys() -> Mapping[str, str]:
     request = google.auth.transport.requests.Request(session)
     response = request(IAP_KEYS_URL, method="GET", timeout=KEYS_TIMEOUT_SECONDS)
     if response.status != 200:
-        raise NotSignedIn("IAP keys unavailable")
+        raise KeysUnavailable(f"IAP keys: HTTP {response.status}")
     import json
 
     keys: dict[str, str] = json.loads(response.data)
@@ -97,7 +106,8 @@ def fetch_iap_keys() -> Mapping[str, str]:
 
 class IapVerifier:
     """Verifies IAP's JWT; keys cached for an hour (refetched on an unknown key id, at most
-    once per :data:`KEYS_REFETCH_SECONDS`)."""
+    once per :data:`KEYS_REFETCH_SECONDS`). A failed fetch keeps the cached keys while they are
+    fresh; without fresh keys :class:`KeysUnavailable` (a 503, not a 401)."""
 
     def __init__(
         self,
@@ -117,11 +127,25 @@ class IapVerifier:
         with self._lock:
             now = self._clock()
             stale = now - self._fetched_at > KEYS_TTL_SECONDS
-            unknown = kid not in self._keys and now - self._tried_at > KEYS_REFETCH_SECONDS
-            if stale or unknown:
+            # After a failed fetch the next waits too: while the keys' host is down, requests
+            # fail fast instead of queueing one by one behind a fetch's timeout under the lock.
+            due = now - self._tried_at > KEYS_REFETCH_SECONDS
+            if due and (stale or kid not in self._keys):
                 self._tried_at = now
-                self._keys = dict(self._fetch())
-                self._fetched_at = self._clock()
+                try:
+                    self._keys = dict(self._fetch())
+                    self._fetched_at = self._clock()
+                    stale = False
+                except Exception as exc:  # network, HTTP status or JSON: the keys are unavailable
+                    # the type only: a transport error's text may carry the request's details
+                    log_event(
+                        logger,
+                        "console_iap_keys_unavailable",
+                        level=logging.WARNING,
+                        error_type=type(exc).__name__,
+                    )
+            if stale:  # the keys cached (if any) are too old to trust: never a 401 for that
+                raise KeysUnavailable("IAP keys unavailable")
             return self._keys
 
     def email(self, assertion: str) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -24,6 +26,7 @@ from sqlalchemy import text
 from shared.console import charts
 from shared.console.auth import Identity
 from shared.db.engine import get_engine
+from shared.errors import DependencyUnavailable
 from shared.logs import log_event
 
 logger = logging.getLogger(__name__)
@@ -187,11 +190,40 @@ def _queue() -> Any:
     return factory() if factory else DeadLetterQueue(current_app.extensions["console"].settings)
 
 
+@contextmanager
+def _pubsub() -> Iterator[None]:
+    """Pub/Sub refusing (an API error) or not answering (a publish's confirmation timing out)
+    as :class:`DependencyUnavailable`, which the console answers with a 503 naming Pub/Sub."""
+    from google.api_core.exceptions import GoogleAPIError
+
+    try:
+        yield
+    except (GoogleAPIError, TimeoutError) as exc:
+        raise DependencyUnavailable("pubsub", type(exc).__name__) from None
+
+
+def _release(queue: Any, letters: list[Any]) -> None:
+    """Give the leases back; when Pub/Sub cannot take them they run out by themselves, which
+    is no reason to fail a page already done."""
+    from google.api_core.exceptions import GoogleAPIError
+
+    try:
+        queue.release(letters)
+    except (GoogleAPIError, TimeoutError) as exc:
+        log_event(
+            logger,
+            "console_dead_letters_not_released",
+            level=logging.WARNING,
+            error_type=type(exc).__name__,
+        )
+
+
 @ops.route("/dead-letters", methods=["GET", "POST"])
 def dead_letters() -> Any:
     me = _operator()
     queue = _queue()
-    letters = queue.pull_all(limit=100)
+    with _pubsub():
+        letters = queue.pull_all(limit=100)
     try:
         if request.method == "POST":
             wanted = request.form.get("message_id", "")
@@ -201,7 +233,8 @@ def dead_letters() -> Any:
                     "error.html", status=404, message="That dead letter is gone."
                 ), 404
             _audit(me, "dead_letter_replay", wanted, (chosen[0].email_id or "")[:128] or None)
-            queue.replay(chosen[0])
+            with _pubsub():
+                queue.replay(chosen[0])
             letters = [x for x in letters if x.message_id != wanted]
             log_event(logger, "console_dead_letter_replayed")
             flash("Replayed to the main topic.")
@@ -218,7 +251,7 @@ def dead_letters() -> Any:
         ]
         return render_template("ops_dlq.html", rows=rows)
     finally:
-        queue.release(letters)
+        _release(queue, letters)
 
 
 @ops.route("/trace")
