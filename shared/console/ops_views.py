@@ -25,7 +25,7 @@ from sqlalchemy import text
 
 from shared.console import charts
 from shared.console.auth import Identity
-from shared.db.engine import get_engine
+from shared.db.engine import connection, core_transaction
 from shared.errors import DependencyUnavailable
 from shared.logs import log_event
 
@@ -86,7 +86,7 @@ def _audit(me: Identity, action: str, target: str, email_id: str | None = None) 
     """Who did it, in ``ops_audit`` (append-only): forcing the MongoDB breaker open stops all
     processing, and the trail of who did so belongs in the database, not in the logs, which
     carry no staff address."""
-    with get_engine().begin() as conn:
+    with core_transaction() as conn:
         conn.execute(
             _AUDIT, {"actor": me.email, "action": action, "target": target, "email_id": email_id}
         )
@@ -139,7 +139,7 @@ def overview_data(conn: Any, today: date) -> dict[str, Any]:
 @ops.route("/")
 def overview() -> Any:
     _operator()
-    with get_engine().connect() as conn:
+    with connection() as conn:
         data = overview_data(conn, datetime.now(UTC).date())
     svg = {
         "routes": charts.stacked_bars("Emails per day by route", data["days"], data["routes"]),
@@ -275,7 +275,7 @@ def trace() -> Any:
                 logging_url=None,
                 error=str(exc),
             ), 400
-        with get_engine().connect() as conn:
+        with connection() as conn:
             reports = [
                 dict(r)
                 for r in conn.execute(

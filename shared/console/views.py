@@ -27,7 +27,7 @@ from shared.console import actions as act
 from shared.console import email_view, queries
 from shared.console.auth import ROLES, Identity
 from shared.console.updates import reading
-from shared.db.engine import get_engine
+from shared.db.engine import connection, core_transaction
 from shared.errors import ProcessingError
 from shared.extraction.email_parser import MimeNestedTooDeep
 from shared.extraction.models import FIELD_NAMES, INTENTS
@@ -119,7 +119,7 @@ def home() -> Any:
 def queue() -> Any:
     _require("reviewer")
     flt = queries.QueueFilter.from_args(request.args)
-    with get_engine().connect() as conn:
+    with connection() as conn:
         items = queries.queue(conn, flt)
         counts = queries.counts(conn)
     now = datetime.now(UTC)
@@ -184,12 +184,12 @@ def _render_item(email_id: str, *, message: str | None = None, status: int = 200
     me = _require("reviewer")
     minutes = _deps().settings.console_claim_minutes
     chosen_id = request.args.get("account") or request.form.get("account_id")
-    with get_engine().begin() as conn:
+    with core_transaction() as conn:
         found = queries.item(conn, email_id)
         if found is None:
             abort(404)
         act.claim(conn, email_id, me, minutes)
-    with get_engine().connect() as conn:
+    with connection() as conn:
         item = queries.item(conn, email_id)
         report = queries.report(conn, email_id)
         trail = queries.audit(conn, item["id"]) if item else []
@@ -259,7 +259,7 @@ def item(email_id: str) -> Any:
 def _act(email_id: str, run: Callable[[Any, Identity], act.Done], *, to_queue: bool) -> Any:
     me = _require("reviewer")
     try:
-        with get_engine().begin() as conn:
+        with core_transaction() as conn:
             done = run(conn, me)
     except act.ItemNotFound:
         abort(404)
@@ -285,7 +285,7 @@ def _act(email_id: str, run: Callable[[Any, Identity], act.Done], *, to_queue: b
 
 
 def _report(email_id: str) -> dict[str, Any] | None:
-    with get_engine().connect() as conn:
+    with connection() as conn:
         return queries.report(conn, email_id)
 
 
@@ -375,7 +375,7 @@ def dismiss(email_id: str) -> Any:
 @staff.route("/items/<email_id>/attachments/<int:index>")
 def attachment(email_id: str, index: int) -> Any:
     _require("reviewer")
-    with get_engine().connect() as conn:
+    with connection() as conn:
         item = queries.item(conn, email_id)
     if item is None or not item.get("gcs_uri"):
         abort(404)
@@ -409,7 +409,7 @@ def rerun(email_id: str) -> Any:
     from shared.console import rerun as rerun_module
 
     me = _require("reviewer")
-    with get_engine().connect() as conn:
+    with connection() as conn:
         found = queries.item(conn, email_id)
     if found is None:
         abort(404)

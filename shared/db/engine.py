@@ -385,6 +385,14 @@ def connection(engine: Engine | None = None) -> Iterator[Connection]:
 
 
 @contextmanager
+def core_transaction(engine: Engine | None = None) -> Iterator[Connection]:
+    """A pooled Core connection in one transaction (``engine.begin()``), committed on success,
+    rolled back on error, and dropped on a socket error."""
+    with (engine or get_engine()).begin() as conn, _drop_on_socket_error(conn.invalidate):
+        yield conn
+
+
+@contextmanager
 def autocommit(engine: Engine | None = None) -> Iterator[Connection]:
     """A pooled connection on which each statement commits by itself (one round trip each).
 

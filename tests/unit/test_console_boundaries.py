@@ -149,6 +149,9 @@ class FakeDatabase:
 
     begin = connect
 
+    def invalidate(self) -> None:
+        self.invalidated = True
+
     def writes(self) -> list[str]:
         return [s for s in self.statements if "SET override" in s or "INSERT INTO" in s]
 
@@ -166,8 +169,7 @@ def _dev_app() -> Flask:
 
 
 def _use_database(monkeypatch: pytest.MonkeyPatch, engine: Any) -> None:
-    monkeypatch.setattr("shared.console.views.get_engine", lambda: engine)
-    monkeypatch.setattr("shared.console.ops_views.get_engine", lambda: engine)
+    monkeypatch.setattr("shared.db.engine.get_engine", lambda: engine)
 
 
 @pytest.mark.parametrize(
@@ -273,6 +275,24 @@ def test_a_database_that_stops_answering_is_a_503_too(
         page = _client(_dev_app()).get("/queue")
     assert page.status_code == 503
     assert [e["error_type"] for e in _unavailable_logs(caplog)] == ["TimeoutError"]
+
+
+def test_a_statement_whose_answer_times_out_drops_the_connection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """pg8000 lets a timed-out read through as a bare TimeoutError: back in the pool, the
+    connection would hand its late answer to the next page's statement."""
+
+    class TimesOut(FakeDatabase):
+        invalidated = False
+
+        def execute(self, statement: Any, params: dict[str, Any] | None = None) -> _Rows:
+            raise TimeoutError("timed out")
+
+    database = TimesOut()
+    _use_database(monkeypatch, database)
+    assert _client(_dev_app()).get("/queue").status_code == 503
+    assert database.invalidated
 
 
 def test_a_statement_the_database_refuses_is_a_bug_not_an_outage(
