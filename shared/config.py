@@ -439,7 +439,22 @@ class Settings:
         """Rules across settings: the first problem, or ``None``."""
         if self.decision_notify_threshold > self.decision_auto_update_threshold:
             return "DECISION_NOTIFY_THRESHOLD must not exceed DECISION_AUTO_UPDATE_THRESHOLD"
-        return self._reference_problem() or self._database_problem() or self._runtime_problem()
+        return (
+            self._reference_problem()
+            or self._database_problem()
+            or self._runtime_problem()
+            or self._mail_problem()
+        )
+
+    def _mail_problem(self) -> str | None:
+        """The sender is one address and each recipient setting a list of addresses: a wrong
+        value would otherwise show only as refused mail, staff and operators unwarned."""
+        if len(_addresses(self.smtp_from) or ()) != 1:
+            return "SMTP_FROM must be one email address"
+        for name in ("admin_email", "circuit_breaker_alert_email"):
+            if not _addresses(getattr(self, name)):
+                return f"{name.upper()} must be one or more email addresses, comma-separated"
+        return None
 
     def _database_problem(self) -> str | None:
         # The database is checked where it is used (the webhook never needs it):
@@ -468,6 +483,22 @@ class Settings:
                 "NOTIFICATION_RECORD_SENT_WITHIN_SECONDS + 3 x SMTP_TIMEOUT_SECONDS"
             )
         return None
+
+
+def _addresses(value: str) -> list[str] | None:
+    """The addresses of a header-style list ("a@x.org, Ops <b@y.org>"); None when any entry is
+    no address or the value could break a header line."""
+    from email.utils import getaddresses
+
+    if not value.strip() or any(c in value for c in "\r\n\x00"):
+        return None
+    found = []
+    for _name, address in getaddresses([value]):
+        local, at, domain = address.rpartition("@")
+        if not (local and at and domain) or any(c.isspace() for c in address):
+            return None
+        found.append(address)
+    return found or None
 
 
 @lru_cache(maxsize=1)

@@ -188,7 +188,7 @@ def test_every_setting_reads_strings_as_pydantic_did() -> None:
             except ConfigError as exc:
                 prefix = f"invalid configuration: {name.upper()}: "
                 if not str(exc).startswith(prefix):  # a rule across settings (thresholds, timeouts)
-                    rules = ("exceed", "DB_USER", "MATCH_REFERENCE", "LOG_LEVEL")
+                    rules = ("exceed", "DB_USER", "MATCH_REFERENCE", "LOG_LEVEL", "email address")
                     assert any(rule in str(exc) for rule in rules)
                     continue
                 actual = ("error", str(exc).removeprefix(prefix))
@@ -230,3 +230,29 @@ def test_the_database_url_password_is_not_in_the_repr() -> None:
     settings = load_settings({"DATABASE_URL": "postgresql+pg8000://app:hunter2@db/emails"})
     assert "hunter2" not in repr(settings)
     assert settings.database_url == "postgresql+pg8000://app:hunter2@db/emails"
+
+
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        ({"SMTP_FROM": "Ops Team"}, "SMTP_FROM must be one email address"),
+        ({"SMTP_FROM": "a@x.org, b@x.org"}, "SMTP_FROM must be one email address"),
+        ({"ADMIN_EMAIL": "staff@x.org, nobody"}, "ADMIN_EMAIL must be one or more"),
+        ({"ADMIN_EMAIL": "staff@x.org\r\nBcc: z@e.org"}, "ADMIN_EMAIL must be one or more"),
+        ({"CIRCUIT_BREAKER_ALERT_EMAIL": " "}, "CIRCUIT_BREAKER_ALERT_EMAIL must be one or more"),
+    ],
+)
+def test_mail_settings_that_are_no_addresses_stop_the_start(
+    env: dict[str, str], problem: str
+) -> None:
+    """Otherwise a wrong value shows only as mail the server refuses, and nobody is warned."""
+    with pytest.raises(ConfigError, match=problem) as caught:
+        load_settings(env)
+    assert "nobody" not in str(caught.value) and "Ops Team" not in str(caught.value)
+
+
+def test_mail_settings_take_a_name_and_several_recipients() -> None:
+    settings = load_settings(
+        {"SMTP_FROM": "Inbound <in@x.org>", "ADMIN_EMAIL": "a@x.org, Staff <b@y.org>"}
+    )
+    assert settings.smtp_from == "Inbound <in@x.org>"
