@@ -31,3 +31,42 @@ def test_upgrade_downgrade_upgrade(stack: LocalStack) -> None:
             assert conn.scalar(text("SELECT count(*) FROM emails")) == 0
     finally:
         engine.dispose()
+
+
+_VALID = text(
+    "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+    "WHERE c.relname = 'ix_notifications_due'"
+)
+
+
+def test_an_index_a_failed_concurrent_build_left_invalid_is_built_again(
+    stack: LocalStack,
+) -> None:
+    """The outbox's due index is built CONCURRENTLY (the processors keep writing during a
+    deploy); a build that failed half-way leaves an invalid index, which the next run of the
+    migration replaces instead of keeping."""
+    postgres = stack.servers["postgres"]
+    assert isinstance(postgres, Postgres)
+    name = f"migration_{uuid.uuid4().hex[:8]}"
+    postgres.create_database(name)
+    url = f"postgresql+pg8000://postgres@127.0.0.1:{postgres.port}/{name}"
+    engine = create_engine(url)
+    try:
+        migrate(url, "0004_notification_backoff")
+        with engine.begin() as conn:
+            assert conn.scalar(_VALID) is True
+            # what a build that failed half-way leaves behind (the local user is superuser)
+            conn.execute(
+                text(
+                    "UPDATE pg_index SET indisvalid = false WHERE indexrelid = "
+                    "'ix_notifications_due'::regclass"
+                )
+            )
+        # the run failed in the build: the column is committed, the version is still 0003
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '0003_breaker_forced'"))
+        migrate(url)
+        with engine.connect() as conn:
+            assert conn.scalar(_VALID) is True
+    finally:
+        engine.dispose()
