@@ -53,6 +53,7 @@ from datetime import date
 from decimal import Decimal
 
 from shared.config import Settings, get_settings
+from shared.extraction import relative_dates
 from shared.extraction.models import COMPLIANCE_INTENTS, Extraction, ParsedEmail
 from shared.extraction.months import MONTH_NUMBERS
 from shared.extraction.payment_wording import (
@@ -418,7 +419,8 @@ class RulesExtractor:
         candidates: _Candidates = {}
         candidates.update(_reference_candidates(everything))
         candidates.update(_amount_candidates(intent, new_text, everything))
-        candidates.update(_date_candidates(intent, new_text, everything))
+        written = email.date.date() if email.date is not None else None
+        candidates.update(_date_candidates(intent, new_text, everything, written))
         candidates.update(_contact_candidates(intent, new_text, email.text))
 
         index = EvidenceIndex(email)
@@ -486,8 +488,17 @@ def _amount_candidates(intent: str, new_text: str, everything: str) -> _Candidat
     return found
 
 
-def _date_candidates(intent: str, new_text: str, everything: str) -> _Candidates:
-    dates = _dates(new_text) or _dates(everything)
+def _date_candidates(
+    intent: str, new_text: str, everything: str, written: date | None
+) -> _Candidates:
+    dates = _dates(new_text)
+    if not dates and written is not None and intent in ("payment_confirmation", "payment_promise"):
+        # "I paid yesterday", "je paierai lundi": read from the day the email was written
+        found = relative_dates.first_day(new_text, written, ahead=intent == "payment_promise")
+        if found is not None:
+            day, words = found
+            return {"payment_date": (day.isoformat(), words, 0.45)}
+    dates = dates or _dates(everything)
     if not dates:
         return {}
     if intent == "payment_plan_request":

@@ -32,6 +32,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from shared.extraction import relative_dates
 from shared.extraction.injection import injection_sites
 from shared.extraction.models import FIELD_NAMES, INTENTS, ExtractedField, FieldValue, ParsedEmail
 from shared.extraction.months import MONTHS
@@ -229,6 +230,8 @@ class EvidenceIndex:
 
     def __init__(self, email: ParsedEmail) -> None:
         self._email = email
+        # the day the email was written, to read "yesterday" and "on Monday" from
+        self.written = email.date.date() if email.date is not None else None
         self.text = normalise_for_search(email.searchable_text())
         self.new_text = normalise_for_search(email.new_searchable_text())
 
@@ -459,6 +462,16 @@ def _intent_evidence_problem(intent: str, evidence: Any, index: EvidenceIndex) -
     return None
 
 
+def _names_the_day(name: str, value: FieldValue, evidence: str, index: EvidenceIndex) -> bool:
+    """A date quoted as "yesterday" or "on Monday", which the prompt asks the model to resolve
+    from the email's date (:mod:`shared.extraction.relative_dates`)."""
+    if name not in ("payment_date", "plan_start_date") or index.written is None:
+        return False
+    return relative_dates.supports(
+        date.fromisoformat(str(value)), normalise_for_search(evidence), index.written
+    )
+
+
 def _stitched(name: str, evidence: str, index: EvidenceIndex) -> bool:
     """Money evidence found in the email only as pieces, not as one contiguous span."""
     return name in CONTIGUOUS_EVIDENCE_FIELDS and not index.contains(evidence, contiguous=True)
@@ -504,7 +517,9 @@ def validate_field(
     if not index.contains(evidence):
         warnings.append(f"evidence_not_found:{name}")
         confidence = _penalise(confidence)
-    elif _stitched(name, evidence, index) or not evidence_supports(name, value, evidence):
+    elif _stitched(name, evidence, index) or not (
+        evidence_supports(name, value, evidence) or _names_the_day(name, value, evidence, index)
+    ):
         warnings.append(f"evidence_mismatch:{name}")
         confidence = _penalise(confidence)
     elif new_text_only and not index.in_new_text(evidence, contiguous=contiguous):
