@@ -25,15 +25,25 @@ from __future__ import annotations
 _NEGATION = (
     r"(?:\w*n['’]t|not|never|no|none|nothing|cannot"
     r"|nicht|nie|niemals|kein\w*|jamais|nunca|jamás|nada|non|niente"
-    r"|niet|nooit|geen)\b"
+    r"|niet|nooit|geen|nichts|nix|niets|niks|rien|nulla|nessun\w*|aucune?|ningún|ninguna?)\b"
 )
 # a word of the same sentence: no negation, and not ending a sentence (a date's or an amount's
 # inner dots and commas are fine, and so is the dot of "am 3.11." or of "ca.")
 _WORD = rf"(?!{_NEGATION})(?:[^\s!?;]*[^\s.!?;:]|\d[\d.]*\.|[^\W\d_]{{1,3}}\.)"
 
 
-def _gap(words: int) -> str:
-    return rf"(?:{_WORD}\s+){{0,{words}}}?"
+def _gap(words: int, refuse: str = "") -> str:
+    return rf"(?:{refuse}{_WORD}\s+){{0,{words}}}?"
+
+
+# a negation or an empty object right after the verb: "I have paid nothing", "je paierai pas"
+_NOT_AFTER = (
+    r"(?!\s+(?:nothing|none|zero|nichts|nix|niets|niks|rien|pas|jamais|plus\s+rien|nulla"
+    r"|niente|nada)\b)"
+)
+# the clause is a question: "Ist die Rechnung schon bezahlt?", "Hoe ga ik dit betalen?"
+# (bounded: an unbounded scan to each "?" would make the search quadratic on hostile text)
+_NOT_QUESTION = r"(?!(?:(?!\s[-–—]\s)[^.!?\n,;]){0,200}\?)"
 
 
 _PAYMENT_EN = r"(?:payment|transfer|bank\s+transfer|wire|remittance|deposit)"
@@ -44,105 +54,158 @@ _ADVERB_EN = (
 # "send" alone is too little ("I will send the documents"): sent or sent what pays
 _SEND_EN = (
     r"(?:send|sent)\s+(?:you\s+)?(?:the\s+|a\s+|my\s+|our\s+)?(?:payment|money|funds|transfer"
-    r"|amount|balance|rest|remaining|[$€£]|usd|eur|gbp|chf|\d)"
+    r"|amount|balance|rest|remaining|[$€£]|usd|eur|gbp|chf|\d[\d.,]*)"
 )
 
 _CONFIRMATION_EN = (
-    rf"\b(?:i|we)(?:['’]ve|['’]d|\s+have|\s+had)?\s+{_ADVERB_EN}"
+    rf"(?<!\bhave\s)(?<!\bhad\s)(?<!\bwish\s)(?<!\bthought\s)\b(?:i|we)(?:['’]ve|['’]d|\s+have|\s+had)?\s+{_ADVERB_EN}"
     rf"(?:paid|transferred|wired|remitted|settled|{_SEND_EN}"
-    rf"|made\s+(?:a|the|my|our)\s+{_gap(2)}{_PAYMENT_EN})\b"
-    rf"|\b(?:has|have|just)\s+(?:been\s+)?{_ADVERB_EN}(?:paid|transferred|wired|sent\s+the\s+payment)"
-    r"|(?:payment|transfer|amount|balance|invoice|money|funds|it)\s+(?:was|has\s+been|have\s+been)"
+    r"|cleared\s+(?:the|my|this|our)\s+(?:balance|debt|account|invoice|bill)"
+    rf"|made\s+(?:(?:a|the|my|our)\s+)?{_gap(2)}{_PAYMENT_EN})\b{_NOT_AFTER}"
+    r"|(?<!\byou\s)(?<!\bwould\s)(?<!\bcould\s)(?<!\bshould\s)(?<!\bmight\s)(?<![’']d\s)"
+    rf"\b(?:has|have|just)\s+{_ADVERB_EN}(?:paid|transferred|wired|sent\s+the\s+payment)\b{_NOT_AFTER}"
+    rf"|(?<!\bi\s)(?<!\bwe\s)(?<!\byou\s)\bhas\s+been\s+{_ADVERB_EN}paid\b"
+    r"|(?<!\bno\s)(?:payment|transfer|amount|money|funds)\s+(?:was|has\s+been|have\s+been)"
     rf"\s+{_ADVERB_EN}(?:made|sent|paid|transferred|completed|processed|wired|settled)\b"
+    rf"|(?:balance|invoice|bill|debt|account|it)\s+(?:was|has\s+been)\s+{_ADVERB_EN}"
+    r"(?:paid|settled)\b"
     r"|(?:transfer|payment|money)\s+(?:went\s+out|has\s+gone(?:\s+out)?)"
-    r"|(?:proof|confirmation)\s+of\s+(?:payment|transfer)|payment\s+(?:confirmation|advice)"
-    r"|remittance|paid\s+(?:in\s+full|the\s+(?:balance|amount|invoice|debt))"
+    r"|\bit['’]s\s+(?:already\s+|now\s+|been\s+)*(?:paid|settled)\b"
+    r"|(?<!\bno\s)(?<!\bany\s)(?<!\byour\s)\b(?:payment|transfer)\s+(?:sent|made|done|completed)\b"
+    r"|(?<!send\sme\s)(?:proof|confirmation)\s+of\s+(?:payment|transfer)|payment\s+(?:confirmation|advice)(?!\s+(?:pending|from))"
+    r"|remittance\s+advice|paid\s+(?:in\s+full|the\s+(?:balance|amount|invoice|debt))"
 )
 _PROMISE_EN = (
     r"\b(?:i|we)(?:['’]ll|\s+will|\s+shall|['’]m\s+going\s+to|\s+am\s+going\s+to"
     r"|['’]re\s+going\s+to|\s+are\s+going\s+to|\s+intend\s+to|\s+plan\s+to|\s+promise\s+to)\s+"
-    rf"{_ADVERB_EN}(?:pay|transfer|wire|settle|{_SEND_EN}|make\s+(?:a|the|my|our)\s+{_gap(2)}"
-    rf"{_PAYMENT_EN})\b"
+    rf"{_ADVERB_EN}(?:pay|transfer|wire|settle|be\s+paying|{_SEND_EN}"
+    r"|clear\s+(?:the|my|this|our)\s+(?:balance|debt|account)|get\s+(?:the|this)\s+money\s+to"
+    r"|do\s+the\s+(?:transfer|payment)"
+    rf"|make\s+(?:(?:a|the|my|our)\s+)?{_gap(2)}"
+    rf"{_PAYMENT_EN})\b{_NOT_AFTER}"
     rf"|\band\s+will\s+(?:pay|transfer|wire|{_SEND_EN})\b|promise\s+to\s+pay"
-    r"|payment\s+will\s+be\s+made"
+    r"|(?<!\bno\s)payment\s+will\s+be\s+made"
     rf"|\b(?:i|we)(?:['’]ve|\s+have)\s+scheduled\s+(?:a|the|my)\s+{_gap(1)}{_PAYMENT_EN}"
 )
 
 _PAID_DE = r"(?:überwiesen|bezahlt|gezahlt|beglichen|eingezahlt|ausgeglichen|getilgt|zurückgezahlt)"
-_PAY_DE = r"(?:zahlen|bezahlen|überweisen|begleichen|einzahlen|anweisen|ausgleichen|tilgen)"
+_PAY_DE = (
+    r"(?:zahlen|bezahlen|überweisen|begleichen|einzahlen|anweisen|ausgleichen|tilgen"
+    r"|veranlassen|leisten)"
+)
 # done with a payment named before them: "habe die Überweisung veranlasst"
-_DONE_DE = r"(?:veranlasst|getätigt|ausgeführt|erfolgt|raus(?:gegangen)?)"
+_DONE_DE = r"(?:veranlasst|getätigt|ausgeführt|erfolgt|vorgenommen|geleistet|raus(?:gegangen)?)"
+# when a payment is to happen: "bis Freitag", "am 3.12.", "nächste Woche"
+_WHEN_DE = r"(?:bis|am|zum|ab|nächste\w*|morgen|übermorgen|spätestens|anfang|ende|mitte|in)"
 _CONFIRMATION_DE = (
-    rf"\b(?:habe|haben|hat)\s+{_gap(6)}(?:{_PAID_DE}|angewiesen)\b"
+    rf"\b(?:habe?|haben|hat|hab['’]s)\s+(?!mir\b|uns\b){_gap(6)}(?:{_PAID_DE}|angewiesen(?!\s*,))\b"
     rf"|\b(?:ist|sind|wurde|wurden)\s+{_gap(4)}{_PAID_DE}\b"
-    rf"|\b(?:zahlung|überweisung|betrag|rate)\s+{_gap(3)}(?:ist|wurde)\s+{_gap(2)}{_DONE_DE}\b"
+    rf"|(?<!kein\s)(?<!keine\s)\b(?:zahlung|überweisung|betrag|rate)\s+{_gap(3)}(?:ist|wurde)\s+{_gap(2)}{_DONE_DE}\b"
     rf"|\b(?:habe|haben|hat)\s+{_gap(3)}(?:zahlung|überweisung)\s+{_gap(2)}{_DONE_DE}\b"
     r"|überweisung\s+ist\s+raus"
-    r"|zahlungsbestätigung|zahlungsnachweis|überweisungsbeleg|zahlungsavis"
+    r"|zahlungsbestätigung|zahlungsnachweis|zahlungsbeleg|überweisungsbeleg|zahlungsavis"
     r"|überweisung\s+ausgeführt"
 )
 _PROMISE_DE = (
     rf"\b(?:ich|wir)\s+werden?\s+{_gap(6)}{_PAY_DE}\b"
     rf"|\bwerden?\s+(?:ich|wir)\s+{_gap(6)}{_PAY_DE}\b"
     r"|\b(?:ich|wir)\s+(?:zahle|zahlen|überweise|überweisen|begleiche|begleichen)\s+"
-    rf"{_gap(5)}(?:bis|am|zum|ab|nächste\w*|morgen|übermorgen|spätestens|anfang|ende|mitte)\b"
+    rf"{_gap(5)}{_WHEN_DE}\b"
+    r"(?![^.!?\n,;]{0,80}\b(?:nicht|nichts|nie|niemals|kein\w*)\b)"
     r"|\b(?:überweise|zahle|begleiche)\s+ich\b"
     r"|dauerauftrag\s+(?:\S+\s+){0,2}?eingerichtet"
+    # the present for the future: "Die Überweisung erfolgt am Montag"
+    rf"|(?<!kein\s)(?<!keine\s)\b(?:zahlung|überweisung)\s+(?:erfolgt|folgt)\s+{_gap(2)}{_WHEN_DE}\b"
 )
 
+_NOT_PAS = r"(?!pas\b|plus\b)"  # French without its "ne"
 _PAID_FR = r"(?:payée?s?|réglée?s?|virée?s?|versée?s?|remboursée?s?|soldée?s?|acquittée?s?)"
 _CONFIRMATION_FR = (
-    rf"\b(?:j['’]|nous\s+)(?:ai|avons)\s+{_gap(4)}(?:{_PAID_FR}"
-    r"|effectué\s+(?:un|le|mon|notre)\s+(?:virement|paiement|versement|règlement))\b"
+    r"\b(?:j['’]|je\s+(?:vous\s+|lui\s+|leur\s+)?(?:l['’]\s*)?|nous\s+(?:vous\s+)?(?:l['’]\s*)?)"
+    rf"(?:ai|avons)\s+(?!été\b){_gap(4, _NOT_PAS)}(?:{_PAID_FR}"
+    r"|(?:effectué|fait|envoyé|émis)\s+(?:un|le|mon|notre|ce)\s+"
+    r"(?:virement|paiement|versement|règlement|chèque)"
+    r"|procédé\s+(?:au|à\s+un)\s+(?:paiement|virement|versement|règlement))\b"
+    rf"|\b(?:facture|dette|somme|montant|solde|c['’]|tout)\s+est\s+(?:bien\s+|déjà\s+)?{_PAID_FR}"
     r"|(?:paiement|virement|versement|règlement|somme|montant|facture|solde)\s+(?:\S+\s+){0,3}?"
-    rf"(?:a|ont)\s+(?:bien\s+)?été\s+(?:{_PAID_FR}|effectuée?s?|envoyée?s?|émise?s?)"
-    r"|virement\s+(?:a\s+été\s+)?effectué|paiement\s+effectué"
+    rf"(?:a|ont)\s+(?:bien\s+)?été\s+(?:{_PAID_FR}|effectuée?s?|envoyée?s?|émise?s?|faite?s?)"
+    r"|(?<!aucun\s)(?:virement\s+(?:a\s+été\s+)?effectué|paiement\s+effectué)"
     r"|(?:preuve|justificatif|avis)\s+de\s+(?:paiement|virement)"
 )
 _PROMISE_FR = (
     r"\b(?:je|nous)\s+(?:vous\s+|le\s+|la\s+|les\s+|vous\s+les?\s+)?"
-    r"(?:réglerai|règlerai|paierai|payerai|verserai|virerai|rembourserai|solderai|enverrai"
-    r"|réglerons|règlerons|paierons|payerons|verserons|virerons|rembourserons)\b"
+    r"(?:réglerai|règlerai|paierai|payerai|verserai|virerai|rembourserai|solderai"
+    r"|réglerons|règlerons|paierons|payerons|verserons|virerons|rembourserons)\b(?!\s+(?:pas|rien|jamais|plus)\b)"
     r"|\b(?:je|nous)\s+(?:vous\s+)?(?:ferai|effectuerai|ferons|effectuerons)\s+"
     r"(?:un|le|mon|notre)\s+(?:virement|paiement|versement)"
     r"|\b(?:je|nous)\s+(?:vais|allons)\s+(?:vous\s+)?"
-    rf"{_gap(2)}(?:payer|régler|verser|virer|rembourser|solder|effectuer|faire\s+(?:un|le)"
-    r"\s+(?:virement|paiement|versement))\b"
+    rf"{_gap(2, _NOT_PAS)}(?:payer|régler|verser|virer|rembourser|solder|effectuer"
+    r"|faire\s+(?:un|le)\s+(?:virement|paiement|versement))\b"
     r"|\bj['’]ai\s+programmé\s+(?:un|le)\s+(?:virement|paiement)"
+    r"|\bje\s+m['’]engage\s+à\s+(?:vous\s+)?(?:payer|régler|verser|rembourser)"
+    r"|\bje\s+compte\s+(?:vous\s+)?(?:payer|régler|verser)"
+    r"|\b(?:je|nous)\s+procéder(?:ai|ons)\s+(?:au|à\s+un)\s+(?:paiement|virement|règlement)"
+    r"|\b(?:le|un)\s+(?:virement|paiement)\s+sera\s+(?:fait|effectué|envoyé)"
+    r"|\b(?:je|nous)\s+(?:vous\s+)?(?:envoie|enverrai|envoyons|enverrons)\s+(?:un|le)\s+chèque"
 )
 
 _PAYMENT_ES = r"(?:pago|transferencia|ingreso|abono|depósito|bizum)"
+_NOT_ES = (
+    r"(?<!no\s)(?<!no\sle\s)(?<!no\sles\s)(?<!no\slo\s)(?<!no\sla\s)(?<!no\slos\s)(?<!no\slas\s)"
+    r"(?<!no\ste\s)(?<!no\sos\s)(?<!no\sse\s)(?<!nunca\s)(?<!jamás\s)"
+)
 _CONFIRMATION_ES = (
-    r"(?<!no\s)\b(?:he|hemos)\s+(?:ya\s+)?"
+    rf"{_NOT_ES}\b(?:he|hemos)\s+(?:ya\s+)?"
     r"(?:pagado|abonado|transferido|ingresado|saldado|liquidado|depositado|cancelado\s+la\s+deuda)\b"
-    r"|(?<!no\s)\b(?:he|hemos)\s+(?:ya\s+)?(?:realizado|hecho|efectuado|enviado)\s+"
+    rf"|{_NOT_ES}\b(?:he|hemos)\s+(?:ya\s+)?(?:realizado|hecho|efectuado|enviado)\s+"
     rf"{_gap(2)}{_PAYMENT_ES}"
-    r"|(?<!no\s)\b(?:pagué|aboné|transferí|ingresé|deposité|liquidé|saldé)\b"
+    rf"|{_NOT_ES}\b(?:pagué|aboné|transferí|ingresé|deposité|liquidé|saldé)\b"
     r"|(?<!no\s)\b(?:hice|realicé|efectué|envié|hicimos|realizamos|efectuamos)\s+"
     rf"{_gap(2)}{_PAYMENT_ES}"
     rf"|\b{_PAYMENT_ES}\s+(?:realizad[oa]|efectuad[oa]|enviad[oa]|hech[oa]|emitid[oa])"
     r"|\bya\s+(?:está|quedó|esta)\s+(?:pagad[oa]|saldad[oa]|abonad[oa])"
-    r"|justificante|comprobante\s+de\s+(?:pago|transferencia)|aviso\s+de\s+(?:pago|transferencia)"
+    r"|\b(?:deuda|factura|cuenta|importe|cantidad)\s+(?:ya\s+)?(?:está|quedó)\s+"
+    r"(?:pagad|saldad|liquidad|abonad)[oa]"
+    rf"|{_NOT_ES}\bse\s+(?:ha|han)\s+(?:pagado|abonado|transferido|realizado\s+el\s+pago)"
+    r"|\bel\s+pago\s+se\s+(?:realizó|efectuó|hizo)"
+    rf"|{_NOT_ES}\b(?:he|hemos)\s+procedido\s+al\s+(?:pago|abono|ingreso)"
+    rf"|{_NOT_ES}\b(?:les\s+|le\s+)?(?:mandé|envié|mandamos|enviamos)\s+{_gap(2)}(?:dinero|\d)"
+    # a proof of payment sent, not asked for ("envíenme un comprobante") nor of something else
+    # ("el justificante de mis ingresos")
+    r"|(?<!me\s)(?<!me\sun\s)(?<!me\sel\s)\b(?:justificante|comprobante)"
+    r"(?!\s+del?\s+(?!pago|transferencia|ingreso\b|abono|bizum|la\s+transferencia))"
+    r"|aviso\s+de\s+(?:pago|transferencia)"
 )
-_NOT_ES = r"(?<!no\s)(?<!no\sle\s)(?<!no\sles\s)(?<!no\slo\s)(?<!no\sla\s)"
 _PROMISE_ES = (
     rf"{_NOT_ES}\b(?:pagaré|abonaré|transferiré|ingresaré|liquidaré|saldaré"
     r"|depositaré|pagaremos|abonaremos|transferiremos|ingresaremos)\b"
     rf"|{_NOT_ES}\b(?:realizaré|haré|efectuaré|enviaré|realizaremos|haremos|efectuaremos)\s+"
     rf"{_gap(2)}{_PAYMENT_ES}"
-    r"|(?<!no\s)\b(?:voy|vamos)\s+a\s+(?:\S+\s+)?(?:pagar|abonar|transferir|ingresar|liquidar"
+    r"|(?<!no\s)(?<!\bsi\s)\b(?:voy|vamos)\s+a\s+(?:\S+\s+)?(?:pagar|abonar|transferir|ingresar|liquidar"
     r"|saldar|depositar|hacer\s+(?:el|un|una|la)\s+(?:pago|transferencia|ingreso))\b"
     rf"|\b(?:he|hemos)\s+programado\s+(?:un|una|el|la)\s+{_PAYMENT_ES}"
+    r"|\bme\s+comprometo\s+a\s+(?:pagar|abonar|saldar|liquidar)"
+    rf"|{_NOT_ES}\bprocederé\s+al\s+(?:pago|abono|ingreso)"
+    r"|\bel\s+pago\s+se\s+(?:realizará|efectuará|hará)"
 )
 
-_PAYMENT_IT = r"(?:bonifico|pagamento|versamento|saldo)"
-_NOT_IT = r"(?<!non\s)(?<!non\sle\s)(?<!non\sgli\s)(?<!non\slo\s)(?<!non\sla\s)"
+_PAYMENT_IT = r"(?:bonifico|pagamento|versamento)"
+_ADVERB_IT = r"(?:(?:già|appena|oggi|ieri|regolarmente|anche|finalmente|stamattina)\s+){0,2}"
+_NOT_IT = (
+    r"(?<!non\s)(?<!non\sle\s)(?<!non\sgli\s)(?<!non\slo\s)(?<!non\sla\s)(?<!non\sl['’])"
+    r"(?<!non\svi\s)(?<!non\sti\s)(?<!non\sci\s)(?<!mai\s)"
+)
 _CONFIRMATION_IT = (
-    rf"{_NOT_IT}\b(?:ho|abbiamo)\s+(?:già\s+|appena\s+|oggi\s+|ieri\s+)?"
+    rf"{_NOT_IT}\b(?:ho|abbiamo)\s+{_ADVERB_IT}"
     r"(?:pagato|versato|saldato|bonificato|estinto|rimborsato|accreditato)\b"
-    rf"|{_NOT_IT}\b(?:ho|abbiamo)\s+(?:già\s+|appena\s+|oggi\s+|ieri\s+)?"
-    rf"(?:effettuato|fatto|disposto|inviato|eseguito)\s+{_gap(2)}{_PAYMENT_IT}"
-    rf"|\b{_PAYMENT_IT}\s+(?:è\s+stato\s+)?(?:effettuato|eseguito|disposto|inviato|accreditato)\b"
+    rf"|{_NOT_IT}\b(?:ho|abbiamo)\s+{_ADVERB_IT}"
+    rf"(?:effettuato|fatto|disposto|inviato|eseguito)\s+{_gap(4)}{_PAYMENT_IT}"
+    rf"|{_NOT_IT}\b(?:ho|abbiamo)\s+{_ADVERB_IT}provveduto\s+"
+    r"(?:al\s+(?:pagamento|saldo|bonifico|versamento)|a\s+(?:pagare|saldare|versare))"
+    rf"|{_NOT_IT}\b(?:è|sono)\s+(?:stat[oaie]\s+)?(?:già\s+)?(?:pagat|saldat|versat|estint)[oaie]\b"
+    r"|(?:allego|allegata?|in\s+allegato)\s+(?:la\s+)?(?:contabile|ricevuta)"
+    r"|ricevuta\s+del\s+(?:bonifico|pagamento)"
+    rf"|(?<!nessun\s)(?<!alcun\s)\b{_PAYMENT_IT}\s+(?:è\s+stato\s+)?(?:effettuato|eseguito|disposto|inviato|accreditato)\b"
     r"|contabile\s+(?:del\s+)?bonifico|ricevuta\s+di\s+(?:pagamento|bonifico)"
 )
 _PROMISE_IT = (
@@ -153,27 +216,48 @@ _PROMISE_IT = (
     r"|\bprovvederò\s+(?:al\s+(?:pagamento|saldo|bonifico|versamento)|a\s+(?:pagare|saldare))"
     rf"|\b(?:programmato|pianificato|impostato)\s+(?:un|il)\s+{_PAYMENT_IT}"
     rf"|\b{_PAYMENT_IT}\s+programmato"
+    r"|\bmi\s+impegno\s+a\s+(?:pagare|saldare|versare)"
+    rf"|(?<!nessun\s)\b{_PAYMENT_IT}\s+(?:sarà|verrà)\s+(?:effettuato|eseguito|disposto|fatto)"
+    rf"|{_NOT_IT}\b(?:faccio|facciamo)\s+(?:il|un)\s+(?:bonifico|pagamento|versamento)"
 )
 
-_PAID_NL = r"(?:betaald|overgemaakt|overgeboekt|voldaan|gestort|afgelost|terugbetaald)"
+_PAID_NL = (
+    r"(?:betaald|overgemaakt|overgeboekt|overgeschreven|voldaan|gestort|afgelost|afbetaald"
+    r"|ingelost|terugbetaald)"
+)
+_PAYMENT_NL = r"(?:betaling|overboeking|overschrijving|storting)"
 _PAY_NL = r"(?:betalen|overmaken|overboeken|voldoen|storten|aflossen|terugbetalen)"
 _CONFIRMATION_NL = (
-    rf"\b(?:heb|hebben|heeft)\s+{_gap(6)}{_PAID_NL}\b"
+    rf"\b(?:heb|hebben|heeft)\s+(?!mij\b|ons\b){_gap(6)}{_PAID_NL}\b"
     rf"|\b(?:is|zijn|werd|werden)\s+{_gap(4)}{_PAID_NL}\b"
-    r"|betalingsbewijs|betaalbevestiging|bewijs\s+van\s+betaling"
+    rf"|\b(?:heb|hebben|heeft)\s+{_gap(3)}{_PAYMENT_NL}\s+{_gap(2)}(?:gedaan|verricht|uitgevoerd)\b"
+    rf"|\b{_PAYMENT_NL}\s+(?:is|werd)\s+{_gap(2)}(?:gedaan|verricht|uitgevoerd)\b"
+    r"|betalingsbewijs|betaalbevestiging|bewijs\s+van\s+(?:betaling|overschrijving)"
 )
 _PROMISE_NL = (
     rf"\b(?:ik|wij|we)\s+(?:zal|zullen|ga|gaan)\s+{_gap(6)}{_PAY_NL}\b"
     rf"|\b(?:zal|zullen|ga|gaan)\s+(?:ik|wij|we)\s+{_gap(6)}{_PAY_NL}\b"
-    r"|\b(?:ik|wij|we)\s+(?:betaal|betalen)\s+"
+    # "overmaken" split: "Ik maak het bedrag vrijdag over" (the sum named before "over")
+    r"|\b(?:(?:ik|wij|we)\s+(?:maak|maken|schrijf|schrijven)|(?:maak|maken|schrijf)\s+(?:ik|wij|we))"
+    rf"\s+{_gap(3)}(?:het|bedrag|geld|€\s*[\d.,]+|[\d.,]+)\s+{_gap(3)}over\b"
+    r"|\b(?:ik|wij|we)\s+(?:betaal|betalen|stort|storten)\s+"
     rf"{_gap(5)}(?:op|voor|vóór|uiterlijk|volgende|morgen|overmorgen|eind|begin|half)\b"
+    r"(?![^.!?\n,;]{0,80}\b(?:niet|niets|niks|nooit|geen)\b)"
     r"|\bbetaal\s+ik\b|\b(?:heb|hebben)\s+(?:een\s+)?(?:betaling|overboeking)\s+ingepland"
 )
 
 _JAPANESE_CONFIRMATION = r"支払いました|振り込みました|振込みました|入金しました"
 _JAPANESE_PROMISE = r"お支払いします|支払います"
 
-PAYMENT_CONFIRMATION = "|".join(
+
+def _one_clause(grammars: tuple[str, ...], japanese: str) -> str:
+    """Any of ``grammars``, starting at a word, or the Japanese (written without spaces), in a
+    clause that is no question. The word start is tested once, not by each grammar: most
+    positions of a text are inside a word, and this makes the search several times faster."""
+    return r"(?:\b(?:" + "|".join(grammars) + ")|" + japanese + ")" + _NOT_QUESTION
+
+
+PAYMENT_CONFIRMATION = _one_clause(
     (
         _CONFIRMATION_EN,
         _CONFIRMATION_DE,
@@ -181,19 +265,12 @@ PAYMENT_CONFIRMATION = "|".join(
         _CONFIRMATION_ES,
         _CONFIRMATION_IT,
         _CONFIRMATION_NL,
-        _JAPANESE_CONFIRMATION,
-    )
+    ),
+    _JAPANESE_CONFIRMATION,
 )
-PAYMENT_PROMISE = "|".join(
-    (
-        _PROMISE_EN,
-        _PROMISE_DE,
-        _PROMISE_FR,
-        _PROMISE_ES,
-        _PROMISE_IT,
-        _PROMISE_NL,
-        _JAPANESE_PROMISE,
-    )
+PAYMENT_PROMISE = _one_clause(
+    (_PROMISE_EN, _PROMISE_DE, _PROMISE_FR, _PROMISE_ES, _PROMISE_IT, _PROMISE_NL),
+    _JAPANESE_PROMISE,
 )
 
 _OFFER = (
@@ -205,7 +282,15 @@ _SETTLE = (
     r"|definire|erledigen|begleichen|abzuschließen|abschließen|solder|régler|clôturer|afwikkelen"
     r"|afkopen|voldoen|afsluiten|af\s+te\s+(?:kopen|lossen|sluiten|wikkelen))"
 )
-# an offered sum that closes the debt: "Les ofrezco 1.445 € … para saldar la deuda"
+# the words of an instalment, which make the offer a payment plan ("50 EUR per month to clear")
+_NOT_MONTHLY = r"(?!(?:month\w*|monatlich\w*|monat|mois|mes|mese|maand|per|par|al|pro)\b)"
+# an offered sum that closes the debt: "Les ofrezco 1.445 € … para saldar la deuda" (a number
+# within the clause; "your offer", "the offer" are ours, not the writer's)
 SETTLEMENT_OFFER = (
-    rf"\b{_OFFER}\s+{_gap(10)}(?:to|para|per|pour|zur|zum|um|om)\s+{_gap(3)}{_SETTLE}\b"
+    r"(?<!\byour\s)(?<!\ban\s)(?<!\bthe\s)(?<!\byou\scan\s)(?<!\bnot\s)(?<!n't\s)(?<!never\s)"
+    r"(?<!\bcannot\s)(?<!\bnicht\s)(?<!\bpas\s)(?<!\bno\s)(?<!\bnon\s)(?<!\bniet\s)"
+    rf"\b{_OFFER}\s+"
+    r"(?=[^.!?\n]{0,80}?\d)"
+    rf"{_gap(10, _NOT_MONTHLY)}(?:to|para|per|pour|zur|zum|um|om)\s+{_gap(3, _NOT_MONTHLY)}"
+    rf"{_SETTLE}\b"
 )

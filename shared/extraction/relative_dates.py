@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from shared.extraction.months import MONTH_NUMBERS
+
 # offset in days from the day the email was written → how the six languages say it; longer
 # phrases are read first ("day before yesterday" is not also "yesterday")
 _DAY_WORDS: dict[int, tuple[str, ...]] = {
@@ -63,7 +65,9 @@ _KINDS = dict(_PHRASES)
 _GUARDED = {
     "hier": r"hier(?!\s+(?:ist|sind|die|der|das|den|dem|mein\w*|noch|finden|anbei|im|in|unter"
     r"|eine?n?|zu|bei|nochmal|nun|also|wie|sehen|erhalten)\b)",
-    "morgen": r"(?<!guten\s)(?<!jeden\s)(?<!am\s)(?<!früh\s)morgen",
+    "morgen": r"(?<!guten\s)(?<!jeden\s)(?<!am\s)(?<!früh\s)(?<!goede\s)(?<!goeie\s)morgen",
+    # Spanish "la mañana" is the morning ("por la mañana", "esta mañana" is read as today)
+    "mañana": r"(?<!la\s)mañana",
 }
 
 
@@ -85,12 +89,30 @@ def _key(phrase: str) -> str:
 
 def _mentions(text: str) -> list[tuple[str, int]]:
     """(kind, number) of each day word or weekday in ``text``, in order."""
-    return [_KINDS[_key(match.group())] for match in _PATTERN.finditer(text)]
+    return [kind for kind in (_kind(m.group()) for m in _PATTERN.finditer(text)) if kind]
+
+
+def _kind(words: str) -> tuple[str, int] | None:
+    # None: matched only by case folding the table does not list ("yeſterday", "Frıday")
+    return _KINDS.get(_key(words))
+
+
+# A quote that writes a calendar date is read by that date, not by a day word beside it
+# ("Today I can tell you I paid on 2 November")
+_MONTH = "|".join(sorted(map(re.escape, MONTH_NUMBERS), key=len, reverse=True))
+_CALENDAR_DATE = re.compile(
+    r"\b\d{1,4}\s*[./-]\s*\d{1,2}\b"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th|\.)?\s+(?:of\s+|de\s+)?(?:{_MONTH})(?![^\W\d_])"
+    rf"|(?<![^\W\d_])(?:{_MONTH})\.?\s+\d{{1,2}}\b",
+    re.IGNORECASE,
+)
 
 
 def supports(value: date, quote: str, written: date) -> bool:
     """Whether ``quote`` names ``value`` relative to ``written`` (the day the email was
     written): a day word for exactly that day, or that weekday within a week either way."""
+    if _CALENDAR_DATE.search(quote):
+        return False
     offset = (value - written).days
     for kind, number in _mentions(quote):
         if kind == "day" and number == offset:
@@ -104,7 +126,10 @@ def first_day(text: str, written: date, *, ahead: bool) -> tuple[date, str] | No
     """The first day ``text`` names relative to ``written``, with the words that name it: a
     weekday is the nearest one before the day written (``ahead``: after it)."""
     for match in _PATTERN.finditer(text):
-        kind, number = _KINDS[_key(match.group())]
+        found = _kind(match.group())
+        if found is None:
+            continue
+        kind, number = found
         if kind == "day":
             return written + timedelta(days=number), match.group()
         step = (number - written.weekday()) % 7 if ahead else (written.weekday() - number) % 7

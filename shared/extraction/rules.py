@@ -150,10 +150,12 @@ _PHONE_RE = re.compile(
     r"(?P<phone>\+?[\d(][\d ()./-]{5,25}\d)",
     _I,
 )
-# a line that starts another detail, not the address's next line
+# a line that starts another detail, not the address's next line: a label followed by a colon
+# or the number itself ("Tel.: 0176…", "Cell. 333…"), so "Mobile, AL 36602" or "Tel Aviv 61000"
+# stays part of the address
 _DETAIL_LINE_RE = re.compile(
     rf"^\s*(?:(?:new|neue?|nouveau|nouvelle|nuevo|nueva|nuovo|nuova|nieuwe?|my|mein|mon|ma|mi|mio"
-    rf"|mijn)\s+)?(?:{_PHONE_LABEL[2:]}|e-?mail|fax)\b",
+    rf"|mijn)\s+)?(?:{_PHONE_LABEL[2:]}|e-?mail|fax)\b\.?\s*(?::|[+\d(])",
     _I,
 )
 _ADDRESS_RE = re.compile(

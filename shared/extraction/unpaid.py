@@ -25,6 +25,7 @@ _PAY = (
     r"|pag(?:o|ado|ada|ué|ar|aré|ando|ato|ata|are|herò|herei)|abon\w*|transfer\w*"
     r"|versat\w*|versare|bonific\w*|saldat\w*"
     r"|betaal\w*|betaald|betalen|overgemaakt|overmaken|voldaan"
+    r"|made|sent|effectu\w*|effettuat\w*|accreditat\w*|realizad\w*|erfolgt|ausgeführt|gestort"
 )
 # What, before a verb of paying in the same clause, makes the sentence not a payment made.
 # Between the cue and the verb only words of that clause count: no punctuation and no "but"
@@ -57,6 +58,18 @@ _CUES = (
         r"|avant\s+de|antes\s+de|prima\s+di|als\s+ik|zodra|voordat",
         2,
     ),
+    # conditions, and requests to confirm a payment of a third person, as our own letters word
+    # them ("If the payment has been made, please ignore", "Indien u reeds heeft betaald");
+    # "I want to confirm that I paid" stays a payment made
+    (
+        r"if\s+(?:the|your|you|it|this)|once|whether|ob|falls|sollten|indien|mocht|als\s+u"
+        r"|of\s+(?:het|de|u)|si\s+(?:le|la|vous|el|ya)|se\s+(?:il|la)|qualora"
+        r"|en\s+caso\s+de\s+que|gefragt|demandé\s+(?:à\s+\w+\s+)?si"
+        r"|confirm\w*\s+(?:that\s+)?(?:the|your|it|this)"
+        r"|(?:confirmer|confirmar|confermare|bestätigen|bevestigen)\s*,?\s+(?:que|che|dass|dat)"
+        r"\s+(?:le|la|el|il|der|die|das|het|de)",
+        4,
+    ),
 )
 # A word of the same clause: no punctuation, not a conjunction opening another one.
 _WORD = r"(?!(?:but|aber|mais|pero|ma|maar|however|doch)\b)[^\s.,;:!?()]+"
@@ -87,10 +100,19 @@ def sentence_around(text: str, start: int, end: int) -> str:
     return text[(before[-1] if before else 0) : (after.start() if after else len(text))]
 
 
+# Our own letters' "if you have already paid, please disregard this letter", pasted or forwarded
+_BOILERPLATE_RE = re.compile(
+    r"\b(?:disregard|ignore|negeren|niet\s+verzonden|gegenstandslos|tenir\s+compte|caso\s+omiso"
+    r"|ignorare|tenere\s+conto)\b",
+    re.IGNORECASE,
+)
+
+
 def unpaid_cue(sentence: str) -> bool:
     """Whether ``sentence`` denies a payment, puts it in the future or makes it a condition."""
     return bool(
         _CUE_BEFORE_PAY_RE.search(sentence)
         or _PAY_BEFORE_CUE_RE.search(sentence)
         or _FUTURE_RE.search(sentence)
+        or _BOILERPLATE_RE.search(sentence)
     )

@@ -346,7 +346,8 @@ def _supports_date(value: FieldValue, quote: str) -> bool:
         return True
     has_day = re.search(rf"(?<!\d)0?{day}(?!\d)", quote) is not None
     has_month = re.search(rf"(?<!\d)0?{month}(?!\d)", quote) is not None or any(
-        word in quote for word in MONTHS[month - 1]
+        re.search(rf"(?<![^\W\d_]){re.escape(word)}(?![^\W\d_])", quote)
+        for word in MONTHS[month - 1]
     )
     return has_day and has_month
 
@@ -462,10 +463,18 @@ def _intent_evidence_problem(intent: str, evidence: Any, index: EvidenceIndex) -
     return None
 
 
+# A date quoted only as "yesterday" or "on Monday" (not a blocking warning): the same words
+# in a resent email name another day, so a payment dated this way is keyed as undated for the
+# duplicate guard (a second one of the same amount within the window is held).
+RELATIVE_DATE = "date_relative"
+
+
 def _names_the_day(name: str, value: FieldValue, evidence: str, index: EvidenceIndex) -> bool:
-    """A date quoted as "yesterday" or "on Monday", which the prompt asks the model to resolve
-    from the email's date (:mod:`shared.extraction.relative_dates`)."""
+    """A date quoted in the new text as "yesterday" or "on Monday", which the prompt asks the
+    model to resolve from the email's date (:mod:`shared.extraction.relative_dates`)."""
     if name not in ("payment_date", "plan_start_date") or index.written is None:
+        return False
+    if not index.in_new_text(evidence, contiguous=True):  # a quoted "yesterday" is another day
         return False
     return relative_dates.supports(
         date.fromisoformat(str(value)), normalise_for_search(evidence), index.written
@@ -517,11 +526,13 @@ def validate_field(
     if not index.contains(evidence):
         warnings.append(f"evidence_not_found:{name}")
         confidence = _penalise(confidence)
-    elif _stitched(name, evidence, index) or not (
-        evidence_supports(name, value, evidence) or _names_the_day(name, value, evidence, index)
-    ):
-        warnings.append(f"evidence_mismatch:{name}")
-        confidence = _penalise(confidence)
+    elif _stitched(name, evidence, index) or not evidence_supports(name, value, evidence):
+        if _names_the_day(name, value, evidence, index):
+            # supported, but the day is only as sure as the Date header: see RELATIVE_DATE
+            warnings.append(f"{RELATIVE_DATE}:{name}")
+        else:
+            warnings.append(f"evidence_mismatch:{name}")
+            confidence = _penalise(confidence)
     elif new_text_only and not index.in_new_text(evidence, contiguous=contiguous):
         warnings.append(f"evidence_quoted_only:{name}")
         confidence = _penalise(confidence)

@@ -116,13 +116,16 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def decode_text(raw: bytes, charset: str | None) -> str:
     """Decode with the declared charset (UTF-8 when unknown or unusable), replacing undecodable
     bytes, and the lone surrogates a UTF-7 or unicode-escape text can decode to (no encoder
     takes them: the rebuilt message could not be written)."""
     try:
         text = raw.decode(charset or "utf-8", "replace")
-        return text.encode("utf-8", "replace").decode("utf-8")
+        return _SURROGATE.sub("\ufffd", text)
     # LookupError: no such codec, or not a text one (base64); UnicodeError: a codec that fails
     # whatever the error handler (idna, punycode, undefined); ValueError: a name with a NUL.
     except (LookupError, UnicodeError, ValueError):

@@ -56,7 +56,7 @@ from shared.extraction.errors import (
     MalformedModelAnswer,
 )
 from shared.extraction.models import Extraction, Extractor, ParsedEmail, TokenUsage
-from shared.extraction.validation import INJECTION_SITE_PREFIX, INJECTION_WARNING
+from shared.extraction.validation import INJECTION_SITE_PREFIX, INJECTION_WARNING, RELATIVE_DATE
 from shared.logs import log_event
 from shared.mail import Mailer, one_line
 from shared.processing import decision as rules
@@ -647,6 +647,8 @@ class Pipeline:
         elif decision.action == Action.RECORD_PAYMENT:
             payment = rules.payment_amount(extraction)
             paid_on = rules.payment_date(extraction)  # a bad one blocks recording it
+            # "yesterday" resent next week names another day: guard as if undated
+            relative = f"{RELATIVE_DATE}:payment_date" in extraction.warnings
             entry["amount"] = None if payment is None else str(payment)
             entry["payment_date"] = None if paid_on is None else paid_on.isoformat()
             refused = rules.payment_refused(decision, POSSIBLE_DUPLICATE)
@@ -659,7 +661,7 @@ class Pipeline:
             return AccountUpdate(
                 history_entry=entry,
                 payment=payment,
-                payment_date=paid_on,
+                payment_date=None if relative else paid_on,
                 at=now,
                 refused_entry=refused_entry,
             )

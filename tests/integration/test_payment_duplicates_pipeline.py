@@ -83,3 +83,36 @@ def test_the_second_email_with_the_same_payment_is_reported_not_recorded(
     assert entries[second]["action"] == "report_payment"
     assert entries[second]["decision"] == "UPDATE_AND_NOTIFY"
     assert entries[second]["payment_not_recorded"] == "possible_duplicate"
+
+
+def test_a_payment_dated_yesterday_twice_in_a_week_is_recorded_once(mongo_accounts: Any) -> None:
+    """ "I paid 500 EUR yesterday" resent three days later names another day: a date quoted only
+    as a day word (``date_relative``) is guarded as undated, so the resend is held, not paid
+    twice; two different calendar dates would both be recorded."""
+    repository, coll = mongo_accounts
+    account_id = f"ACC-{uuid.uuid4().hex[:10]}"
+    case_number = f"CASE-{uuid.uuid4().hex[:10]}"
+    coll.insert_one(account_document(account_id, case_number=case_number, amount=1200.0))
+    store = PostgresProcessingStore(lease_seconds=60)
+    email_ids = []
+    for day in ("2025-12-29", "2026-01-01"):
+        pipeline, raw = store_backed_pipeline(
+            repository,
+            store,
+            extraction(
+                case_number=case_number,
+                amount=500.0,
+                currency="EUR",
+                payment_date=day,
+                warnings=("date_relative:payment_date",),
+            ),
+        )
+        email_id = f"em-rel-{uuid.uuid4().hex}"
+        email_ids.append(email_id)
+        raw.put(notice(email_id), b"raw")
+        assert pipeline.process(push_delivery(email_id)) == "done"
+
+    assert _report(email_ids[0])["decision"] == "AUTO_UPDATE"
+    second = _report(email_ids[1])
+    assert "payment_not_recorded:possible_duplicate" in second["pipeline"]["warnings"]
+    assert coll.find_one({"_id": account_id})["balance"]["amount"] == 700.0  # moved once

@@ -12,8 +12,12 @@ import re
 import pytest
 
 from shared.config import load_settings
-from shared.extraction.models import ParsedEmail
-from shared.extraction.payment_wording import PAYMENT_CONFIRMATION, PAYMENT_PROMISE
+from shared.extraction.models import Extraction, ParsedEmail
+from shared.extraction.payment_wording import (
+    PAYMENT_CONFIRMATION,
+    PAYMENT_PROMISE,
+    SETTLEMENT_OFFER,
+)
 from shared.extraction.rules import RulesExtractor
 
 
@@ -49,6 +53,21 @@ CONFIRMATIONS = [
     "Wij hebben gisteren € 75,- overgemaakt.",
     "Het bedrag is vanochtend betaald.",
     "U heeft € 40,00 overgemaakt naar Incasso BV.",
+    "Ich hab's gestern überwiesen.",
+    "J'ai fait un virement de 50 € ce matin.",
+    "Je vous ai réglé la somme hier.",
+    "La facture est réglée.",
+    "Ho provveduto al pagamento.",
+    "Ho regolarmente pagato la rata.",
+    "Il debito è stato saldato.",
+    "Se ha realizado el pago.",
+    "Ik heb het bedrag overgeschreven.",
+    "De betaling is gedaan.",
+    "I made payment yesterday.",
+    "It's been paid.",
+    "I sent 250 to your account.",
+    "I paid on Monday - did you receive it?",
+    "Adjunto justificante.",
 ]
 
 PROMISES = [
@@ -73,6 +92,14 @@ PROMISES = [
     "Ik ga het bedrag volgende week overmaken.",
     "Wij zullen op 1 december € 90 betalen.",
     "Ik betaal het restant uiterlijk vrijdag.",
+    "Ik maak het bedrag vrijdag over.",
+    "Volgende week maak ik het over.",
+    "Je m'engage à régler le solde.",
+    "Me comprometo a pagar el viernes.",
+    "Mi impegno a pagare entro il 30.",
+    "Die Überweisung erfolgt am Montag.",
+    "I'll make payment on Friday.",
+    "I will send 100 EUR on Friday.",
 ]
 
 SETTLEMENTS = [
@@ -99,6 +126,26 @@ NOT_CONFIRMATIONS = [
     "Non ho pagato perché l'importo è sbagliato.",
     "Ik heb niet betaald.",
     "Ik heb nooit iets overgemaakt.",
+    # a denial the words in between do not show, or a question
+    "Ich habe bisher nichts bezahlt.",
+    "Ik heb niets betaald.",
+    "I have paid nothing.",
+    "No payment has been made.",
+    "Aucun paiement effectué à ce jour.",
+    "Nessun pagamento effettuato.",
+    "No lo he pagado.",
+    "Ist die Rechnung schon bezahlt?",
+    "Heb ik al betaald?",
+    "Have I paid this already?",
+    # something else moved, or a payment to the writer, or one that could have been
+    "My account has been transferred to your agency.",
+    "The invoice was sent to my old address.",
+    "I would have paid if you had sent the bill.",
+    "Ich habe meine Bank angewiesen, die Zahlung zu stoppen.",
+    "Mein Arbeitgeber hat mir das Gehalt zu spät überwiesen.",
+    "Please send me proof of payment.",
+    "Les adjunto el justificante de mis ingresos.",
+    "Por favor, envíenme un comprobante de pago.",
 ]
 
 # none of these promises a payment
@@ -114,6 +161,30 @@ NOT_PROMISES = [
     "Non pagherò mai questa somma.",
     "Ik ga niet betalen.",
     "Ik maak me zorgen over de rekening.",
+    "Ich werde nichts zahlen.",
+    "Je paierai pas.",
+    "Nunca pagaré esta deuda.",
+    "Non vi pagherò nulla.",
+    "Hoe ga ik dit betalen?",
+    "No payment will be made.",
+    "Je vous enverrai les documents demain.",
+]
+
+# what our own letters say, pasted or forwarded: read as a payment's wording, held for a person
+CONDITIONS = [
+    "If the payment has been made, please ignore this letter.",
+    "Indien u reeds heeft betaald, kunt u deze brief als niet verzonden beschouwen.",
+    "Si le paiement a été effectué, merci de ne pas tenir compte de ce courrier.",
+    "Se il pagamento è stato effettuato, si prega di ignorare questa comunicazione.",
+    "Please confirm the amount has been paid.",
+]
+
+# a monthly sum to clear the debt is a plan, not a settlement
+NOT_SETTLEMENTS = [
+    "I propose to pay 50 EUR per month to clear the debt.",
+    "Propongo pagar 100 euros al mes para saldar la deuda.",
+    "I reject your offer to settle.",
+    "I cannot offer 500 EUR to settle this.",
 ]
 
 
@@ -143,6 +214,24 @@ def test_no_payment_made_is_no_confirmation(text: str) -> None:
 def test_a_refusal_or_another_errand_is_no_promise(text: str) -> None:
     assert re.search(PAYMENT_PROMISE, text, re.IGNORECASE) is None
     assert intent_of(text) != "payment_promise"
+
+
+def extraction_of(text: str) -> Extraction:
+    email = ParsedEmail(
+        message_id=None, subject="", sender="a@example.com", sender_name=None, date=None,
+        text=text,
+    )  # fmt: skip
+    return RulesExtractor(load_settings({}), degraded=False).extract(email)
+
+
+@pytest.mark.parametrize("text", CONDITIONS)
+def test_a_payment_only_supposed_stays_below_the_notify_threshold(text: str) -> None:
+    assert extraction_of(text).intent_confidence < 0.6
+
+
+@pytest.mark.parametrize("text", NOT_SETTLEMENTS)
+def test_a_monthly_sum_or_our_offer_is_no_settlement_offer(text: str) -> None:
+    assert re.search(SETTLEMENT_OFFER, text, re.IGNORECASE) is None
 
 
 def test_an_inherited_subject_does_not_decide_the_intent() -> None:

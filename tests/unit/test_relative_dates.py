@@ -51,6 +51,10 @@ def test_a_day_word_or_weekday_supports_the_day_it_names(quote: str, day: date) 
         ("Hier ist der Beleg", date(2026, 11, 5)),  # German "here"
         ("Guten Morgen, ich zahle", date(2026, 11, 7)),  # the morning, not tomorrow
         ("I paid last week", date(2026, 10, 30)),  # names no day
+        ("Goede morgen, ik betaal", date(2026, 11, 7)),  # Dutch "good morning"
+        ("pagaré por la mañana", date(2026, 11, 7)),  # Spanish "in the morning"
+        # a calendar date in the quote decides, not a day word beside it
+        ("today I can tell you I paid on 2 November", FRIDAY),
     ],
 )
 def test_words_that_name_another_day_or_none_do_not(quote: str, day: date) -> None:
@@ -97,9 +101,33 @@ def test_a_models_date_quoted_as_yesterday_is_supported_when_the_email_is_dated(
     }
     email = _email("I paid 50 EUR yesterday.", WRITTEN)
     checked = validate_answer(answer, email, today=date(2026, 11, 6))
-    assert not [w for w in checked.warnings if "payment_date" in w]
+    # supported, and marked so the duplicate guard treats it as undated
+    assert [w for w in checked.warnings if "payment_date" in w] == ["date_relative:payment_date"]
+    assert checked.fields["payment_date"].confidence == 0.95
     wrong_day = {**answer, "payment_date": {**answer["payment_date"], "value": "2026-11-04"}}
     checked = validate_answer(wrong_day, email, today=date(2026, 11, 6))
     assert "evidence_mismatch:payment_date" in checked.warnings
     undated = validate_answer(answer, replace(email, date=None), today=date(2026, 11, 6))
     assert "evidence_mismatch:payment_date" in undated.warnings
+
+
+def test_a_day_word_quoted_from_an_earlier_message_supports_no_date() -> None:
+    """A follow-up quoting "> I paid 50 EUR yesterday" says nothing about the day before it."""
+    answer = {
+        "intent": "payment_confirmation",
+        "intent_confidence": 0.95,
+        "intent_evidence": "I paid 50 EUR",
+        "contains_instructions_to_ai": False,
+        "payment_date": {"value": "2026-11-11", "confidence": 0.95, "evidence": "yesterday"},
+    }
+    email = replace(
+        _email("Did you get it? I paid 50 EUR.", datetime(2026, 11, 12, tzinfo=UTC)),
+        quoted_text="I paid 50 EUR yesterday.",
+    )
+    checked = validate_answer(answer, email, today=date(2026, 11, 12))
+    assert "evidence_mismatch:payment_date" in checked.warnings
+
+
+def test_text_matched_only_by_case_folding_is_no_crash() -> None:
+    rules = RulesExtractor(load_settings({}), degraded=False)
+    rules.extract(_email("I paid 50 EUR yeſterday on Frıday.", WRITTEN))  # no KeyError

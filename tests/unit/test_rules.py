@@ -190,6 +190,11 @@ def test_injection_email_is_flagged() -> None:
          "new_address", "3 rue Haute, 69002 Lyon"),
         ("Ik ben verhuisd.\nMijn nieuwe adres:\nDam 1, 1012 JS Amsterdam\nE-mail: a@b.example",
          "new_address", "Dam 1, 1012 JS Amsterdam"),
+        # a town whose name starts like a label is still the address
+        ("New address:\n100 Main Street\nMobile, AL 36602", "new_address",
+         "100 Main Street, Mobile, AL 36602"),
+        ("New address:\n12 Herzl Street\nTel Aviv 6100000", "new_address",
+         "12 Herzl Street, Tel Aviv 6100000"),
         # a phone after the labels mail writes before it
         ("I have moved.\nNew mobile: (555) 013-4478", "new_phone", "(555) 013-4478"),
         ("J'ai déménagé.\nTél. : 06 55 50 12 34", "new_phone", "06 55 50 12 34"),

@@ -254,6 +254,7 @@ def test_other_evidence_may_still_leave_words_out() -> None:
         # a model's date quoted in Italian or Dutch words
         ("payment_date", "2026-12-07", "il 7 dicembre 2026", True),
         ("payment_date", "2026-10-07", "7 ottobre", True),
+        ("payment_date", "2026-05-12", "Meine Kundennummer 12", False),  # "mei" in a word
         ("payment_date", "2026-03-14", "op 14 maart", True),
         ("currency", "GBP", "£40", True),
         ("currency", "USD", "€40", False),
