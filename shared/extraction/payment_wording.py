@@ -27,9 +27,25 @@ _NEGATION = (
     r"|nicht|nie|niemals|kein\w*|jamais|nunca|jamás|nada|non|niente"
     r"|niet|nooit|geen|nichts|nix|niets|niks|rien|nulla|nessun\w*|aucune?|ningún|ninguna?)\b"
 )
-# a word of the same sentence: no negation, and not ending a sentence (a date's or an amount's
-# inner dots and commas are fine, and so is the dot of "am 3.11." or of "ca.")
-_WORD = rf"(?!{_NEGATION})(?:[^\s!?;]*[^\s.!?;:]|\d[\d.]*\.|[^\W\d_]{{1,3}}\.)"
+# what a debtor pays that is not the debt: "I paid my rent and have nothing left"
+_OTHER_BILLS = (
+    r"(?:rent|bills?|electricity|gas|mortgage|groceries|alquiler|luz|agua|hipoteca|affitto"
+    r"|bollett\w*|mutuo|loyer|électricité|courses|miete|strom\w*|nebenkosten|huur|energie\w*"
+    r"|hypotheek|boodschappen)\b"
+)
+# a word of the same sentence: no negation, not another bill, and not ending a sentence (a
+# date's or an amount's inner dots and commas are fine, and so is the dot of "am 3.11." or
+# of "ca.")
+_WORD = (
+    rf"(?!{_NEGATION}|{_OTHER_BILLS})"
+    r"(?:[^\s!?;]*[^\s.!?;:]|\d[\d.]*\.|[^\W\d_]{1,3}\.)"
+)
+# right after the verb: the thing paid is another bill ("Pagué el alquiler", "ho pagato
+# l'affitto")
+_NOT_A_BILL = (
+    r"(?!\s+(?:(?:my|our|the|his|her|el|la|los|las|mi|mis|il|i|le|les|l['’]|mon|ma|mes|notre"
+    rf"|nos|de|het|mijn|onze|die|den|meine?n?|unsere?)\s*)?{_OTHER_BILLS})"
+)
 
 
 def _gap(words: int, refuse: str = "") -> str:
@@ -252,9 +268,10 @@ _JAPANESE_PROMISE = r"お支払いします|支払います"
 
 def _one_clause(grammars: tuple[str, ...], japanese: str) -> str:
     """Any of ``grammars``, starting at a word, or the Japanese (written without spaces), in a
-    clause that is no question. The word start is tested once, not by each grammar: most
-    positions of a text are inside a word, and this makes the search several times faster."""
-    return r"(?:\b(?:" + "|".join(grammars) + ")|" + japanese + ")" + _NOT_QUESTION
+    clause that is no question, and not of another bill. The word start is tested once, not
+    by each grammar: most positions of a text are inside a word, and this makes the search
+    several times faster."""
+    return r"(?:\b(?:" + "|".join(grammars) + ")|" + japanese + ")" + _NOT_A_BILL + _NOT_QUESTION
 
 
 PAYMENT_CONFIRMATION = _one_clause(

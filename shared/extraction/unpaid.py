@@ -1,4 +1,5 @@
-"""Sentences that speak of a payment not made: denied, still to come, or only a condition.
+"""Sentences that speak of a payment not made: denied, still to come, only a condition, or
+made and then returned by the bank.
 
 A payment confirmation's intent evidence may be a true quote and still not a statement that
 money was paid: the model can start its quote after the "not" of "I have not paid the 1,200.00
@@ -107,12 +108,25 @@ _BOILERPLATE_RE = re.compile(
     re.IGNORECASE,
 )
 
+# A payment that came back: made, then returned, refused or cancelled by a bank
+_REVERSED_RE = re.compile(
+    r"\b(?:returned|rejected|declined|bounced|reversed|recalled|cancell?ed|charged\s+back"
+    r"|zurückgebucht|zurückgekommen|zurückgegangen|storniert|abgelehnt|zurückgewiesen"
+    r"|rejetée?s?|retournée?s?|refusée?s?|annulée?s?"
+    r"|rechazad[oa]s?|devuelt[oa]s?|anulad[oa]s?|cancelad[oa]s?"
+    r"|respint[oa]|stornat[oa]|rifiutat[oa]|annullat[oa]|tornat[oa]\s+indietro"
+    r"|teruggeboekt|teruggestort|geweigerd|geannuleerd|gestorneerd)\b",
+    re.IGNORECASE,
+)
+
 
 def unpaid_cue(sentence: str) -> bool:
-    """Whether ``sentence`` denies a payment, puts it in the future or makes it a condition."""
+    """Whether ``sentence`` denies a payment, puts it in the future, makes it a condition or
+    says it came back."""
     return bool(
         _CUE_BEFORE_PAY_RE.search(sentence)
         or _PAY_BEFORE_CUE_RE.search(sentence)
         or _FUTURE_RE.search(sentence)
         or _BOILERPLATE_RE.search(sentence)
+        or _REVERSED_RE.search(sentence)
     )

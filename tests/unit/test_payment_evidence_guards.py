@@ -61,6 +61,16 @@ def _payment(intent_evidence: str, amount: float, amount_evidence: str) -> dict[
         "I didn't pay",
         "Ich möchte die Rechnung bezahlen",
         "Ik ga het bedrag morgen overmaken",
+        # a payment that came back
+        "I paid 200 EUR but the payment was returned by my bank",
+        "Die Überweisung über 200 EUR wurde zurückgebucht",
+        "Il pagamento effettuato è stato respinto dalla banca",
+        "La transferencia que hice fue rechazada",
+        # our own letters' conditions and requests, pasted or forwarded
+        "If the payment has been made, please ignore this letter",
+        "Indien u reeds heeft betaald, kunt u deze brief als niet verzonden beschouwen",
+        "Si le paiement a été effectué, merci de ne pas tenir compte de ce courrier",
+        "Please confirm the amount has been paid",
     ],
 )
 def test_a_sentence_denying_or_promising_a_payment_is_recognised(sentence: str) -> None:

@@ -145,6 +145,12 @@ NOT_CONFIRMATIONS = [
     "Mein Arbeitgeber hat mir das Gehalt zu spät überwiesen.",
     "Please send me proof of payment.",
     "Les adjunto el justificante de mis ingresos.",
+    # another bill paid, not the debt
+    "I have paid my rent and have nothing left.",
+    "Pagué el alquiler y no me queda dinero.",
+    "Ho pagato l'affitto e le bollette.",
+    "Ich habe die Miete bezahlt.",
+    "Ik heb de huur betaald.",
     "Por favor, envíenme un comprobante de pago.",
 ]
 
