@@ -21,6 +21,8 @@ has not left yet.
 
 from __future__ import annotations
 
+from shared.extraction.unpaid import REVERSED
+
 # negations a gap may not hold, any of the six languages (a word of its own)
 _NEGATION = (
     r"(?:\w*n['’]t|not|never|no|none|nothing|cannot"
@@ -57,6 +59,8 @@ _NOT_AFTER = (
     r"(?!\s+(?:nothing|none|zero|nichts|nix|niets|niks|rien|pas|jamais|plus\s+rien|nulla"
     r"|niente|nada)\b)"
 )
+# the payment came back later in the clause: "Il pagamento effettuato è stato respinto"
+_NOT_REVERSED = rf"(?![^.!?\n;]{{0,120}}\b{REVERSED}\b)"
 # the clause is a question: "Ist die Rechnung schon bezahlt?", "Hoe ga ik dit betalen?"
 # (bounded: an unbounded scan to each "?" would make the search quadratic on hostile text)
 _NOT_QUESTION = r"(?!(?:(?!\s[-–—]\s)[^.!?\n,;]){0,200}\?)"
@@ -271,7 +275,8 @@ def _one_clause(grammars: tuple[str, ...], japanese: str) -> str:
     clause that is no question, and not of another bill. The word start is tested once, not
     by each grammar: most positions of a text are inside a word, and this makes the search
     several times faster."""
-    return r"(?:\b(?:" + "|".join(grammars) + ")|" + japanese + ")" + _NOT_A_BILL + _NOT_QUESTION
+    chosen = r"(?:\b(?:" + "|".join(grammars) + ")|" + japanese + ")"
+    return chosen + _NOT_A_BILL + _NOT_REVERSED + _NOT_QUESTION
 
 
 PAYMENT_CONFIRMATION = _one_clause(

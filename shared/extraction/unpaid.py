@@ -109,15 +109,15 @@ _BOILERPLATE_RE = re.compile(
 )
 
 # A payment that came back: made, then returned, refused or cancelled by a bank
-_REVERSED_RE = re.compile(
-    r"\b(?:returned|rejected|declined|bounced|reversed|recalled|cancell?ed|charged\s+back"
+REVERSED = (
+    r"(?:returned|rejected|declined|bounced|reversed|recalled|cancell?ed|charged\s+back"
     r"|zurückgebucht|zurückgekommen|zurückgegangen|storniert|abgelehnt|zurückgewiesen"
     r"|rejetée?s?|retournée?s?|refusée?s?|annulée?s?"
     r"|rechazad[oa]s?|devuelt[oa]s?|anulad[oa]s?|cancelad[oa]s?"
     r"|respint[oa]|stornat[oa]|rifiutat[oa]|annullat[oa]|tornat[oa]\s+indietro"
-    r"|teruggeboekt|teruggestort|geweigerd|geannuleerd|gestorneerd)\b",
-    re.IGNORECASE,
+    r"|teruggeboekt|teruggestort|geweigerd|geannuleerd|gestorneerd)"
 )
+_REVERSED_RE = re.compile(rf"\b{REVERSED}\b", re.IGNORECASE)
 
 
 def unpaid_cue(sentence: str) -> bool:

@@ -145,6 +145,9 @@ NOT_CONFIRMATIONS = [
     "Mein Arbeitgeber hat mir das Gehalt zu spät überwiesen.",
     "Please send me proof of payment.",
     "Les adjunto el justificante de mis ingresos.",
+    # a payment that came back
+    "Il pagamento effettuato è stato respinto dalla banca.",
+    "Ich habe überwiesen, aber die Zahlung wurde zurückgebucht.",
     # another bill paid, not the debt
     "I have paid my rent and have nothing left.",
     "Pagué el alquiler y no me queda dinero.",
