@@ -108,7 +108,7 @@ _QUOTE_MAP = str.maketrans(
 )  # fmt: skip
 
 
-def normalise(text: str) -> str:
+def _lowered(text: str) -> str:
     """Lower case (casefold), NFKC, one quote style, ``>`` prefixes gone; line breaks kept."""
     text = unicodedata.normalize("NFKC", text).translate(_QUOTE_MAP)
     text = re.sub(r"(?m)^[ \t]*(?:>[ \t]?)+", "", text)
@@ -116,7 +116,34 @@ def normalise(text: str) -> str:
     return text.casefold()
 
 
-_WORD_START = r"(?<![\w'-])"  # what a phrase's first word may not follow
+class _Unaccented(dict[int, str]):
+    """``str.translate`` table: a letter without its accents, one character for one (so a
+    match in the folded text has the same span in the text before folding)."""
+
+    def __missing__(self, code: int) -> str:
+        bare = "".join(
+            c for c in unicodedata.normalize("NFD", chr(code)) if not unicodedata.combining(c)
+        )
+        self[code] = folded = bare if len(bare) == 1 else chr(code)
+        return folded
+
+
+_UNACCENTED = _Unaccented()
+
+
+def _fold(text: str) -> str:
+    """Accents dropped: a phone typed "mon mari est decede" reads as "décédé" does."""
+    return text if text.isascii() else text.translate(_UNACCENTED)
+
+
+def normalise(text: str) -> str:
+    """:func:`_lowered`, then accents dropped (the tables and the text alike)."""
+    return _fold(_lowered(text))
+
+
+# What a phrase's first word may not follow: a letter, a hyphen, or an apostrophe, except the
+# apostrophe of an elided article or pronoun ("l'esdebitazione", "dall'avvocato", "j'ai")
+_WORD_START = r"(?:(?<![\w'-])|(?<=\b[ldjmnstc]')|(?<=\bqu')|(?<=ll')|(?<=\bun'))"
 _WORD_END = r"(?![\w-])"  # what its last word may not precede
 
 
@@ -371,7 +398,10 @@ def _negated(text: str, left: int, right: int, start: int, end: int) -> bool:
     words_before = _WORD.findall(text[left:start])
     if words_before and any(_cue_matches(c, words_before[-1]) for c in _NEGATIONS_BEFORE):
         return True
-    words_after = _WORD.findall(text[end:right])[:3]
+    after = text[end:right]
+    # within its clause: "Ich widerspreche, das stimmt nicht" is no "widerspreche nicht"
+    cut = _CLAUSE_END.search(after)
+    words_after = _WORD.findall(after[: cut.start()] if cut else after)[:3]
     return any(_cue_matches(c, w) for c in _NEGATIONS_AFTER for w in words_after)
 
 
@@ -399,7 +429,8 @@ def _counts(entry: _Entry, text: str, start: int, end: int, reading: _Reading) -
 def find_wording(text: str, *, segment: str = "new") -> list[WordingHit]:
     """Every compliance phrase in ``text`` that counts: not negated, and, by whose text the
     ``segment`` may be ("new", "quoted", "attachment"), not the collector's rights notice."""
-    normalised = normalise(text[:MAX_SEGMENT_CHARS])
+    lowered = _lowered(text[:MAX_SEGMENT_CHARS])
+    normalised = _fold(lowered)  # the same length: a span in one is the span in the other
     reading = _reading(normalised, segment)
     hits: list[WordingHit] = []
     for match in _PATTERN.finditer(normalised):
@@ -408,7 +439,8 @@ def find_wording(text: str, *, segment: str = "new") -> list[WordingHit]:
             continue
         entry = _ENTRIES[int(name[1:])]
         if _counts(entry, normalised, match.start(), match.end(), reading):
-            evidence = " ".join(match.group().split())
+            # as written (accents kept), so the quote is found in the email
+            evidence = " ".join(lowered[match.start() : match.end()].split())
             hits.append(WordingHit(entry.kind, entry.language, entry.phrase, evidence, segment))
     return hits
 

