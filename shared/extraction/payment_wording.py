@@ -17,6 +17,10 @@ Verbs that say little alone ("made", "hecho", "fatto", "effectué") count only w
 payment they made ("made a payment", "hice una transferencia", "ho fatto un bonifico").
 A scheduled transfer ("ho programmato un bonifico per il 30") promises a payment: the money
 has not left yet.
+
+Whatever the language, a match does not count in a clause that is a question ("Ist die
+Rechnung schon bezahlt?"), that says the payment came back ("… è stato respinto"), or whose
+payment is another bill ("I paid my rent").
 """
 
 from __future__ import annotations
