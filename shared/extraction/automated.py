@@ -101,11 +101,35 @@ def _bounce(message: Message, header: Callable[[str], str], dsn_child: bool) -> 
         _report_type(message, header) == "delivery-status"
         or bool(header("X-Failed-Recipients").strip())
         or (dsn_child and _from_mail_system(header))
+        # a plain-text report (qmail, Yahoo, a filter's notice): a mail system's From and subject
+        or (_from_mail_system_sender(header) and bool(_BOUNCE_SUBJECT.search(header("Subject"))))
     )
+
+
+# Subjects mail clients write on an out-of-office reply, at the very start (a person's
+# "RE: Automatic reply: …" is a reply): Outlook's in its languages, Notes', cPanel's.
+_AUTO_REPLY_SUBJECT = re.compile(
+    r"^(?:automatic reply|auto(?:matic)?[ -]?re(?:ply|sponse)|out of office(?: autoreply)?|"
+    r"automatische antwort|abwesenheitsnotiz|r[ée]ponse automatique|respuesta autom[áa]tica|"
+    r"risposta automatica|automatisch antwoord|resposta autom[áa]tica|"
+    r"odpowied[źz] automatyczna|autosvar|automatisk svar|automaattinen vastaus)\s*[:：]"
+    r"|\bis out of the office\.?$",
+    re.I,
+)
+
+
+def auto_reply_subject(header: Callable[[str], str]) -> bool:
+    return bool(_AUTO_REPLY_SUBJECT.search(header("Subject").replace("\u00a0", " ").strip()))
 
 
 def _auto_reply(header: Callable[[str], str]) -> bool:
     if _value(header, "Auto-Submitted").startswith("auto-replied"):
+        return True
+    # Outlook/Exchange: an inbox rule (the OOF assistant) wrote it, under an OOF subject
+    if auto_reply_subject(header) and (
+        header("X-MS-Exchange-Inbox-Rules-Loop").strip()
+        or _value(header, "Auto-Submitted") not in ("", "no")
+    ):
         return True
     if any(_value(header, name) not in ("", "no") for name in ("X-Autoreply", "X-Autorespond")):
         return True
@@ -113,9 +137,38 @@ def _auto_reply(header: Callable[[str], str]) -> bool:
 
 
 def _bulk(header: Callable[[str], str]) -> bool:
-    if _value(header, "Precedence") in ("bulk", "junk", "list"):
-        return True
-    return bool(header("List-Id").strip() or header("List-Unsubscribe").strip())
+    """List traffic. ``Precedence: bulk/junk`` or ``List-Unsubscribe`` alone is no list: a
+    company gateway, a helpdesk's agent reply or a mail-merge tool adds them to a person's mail."""
+    return _value(header, "Precedence") == "list" or bool(header("List-Id").strip())
+
+
+def _machine_marked(header: Callable[[str], str]) -> bool:
+    """Marked as machine mail but read like a person's (``auto_generated``)."""
+    auto_submitted = _value(header, "Auto-Submitted")
+    return (
+        (bool(auto_submitted) and not auto_submitted.startswith("no"))
+        or _value(header, "Precedence") in ("bulk", "junk")
+        or bool(header("List-Unsubscribe").strip())
+        or auto_reply_subject(header)
+    )
+
+
+_BOUNCE_SUBJECT = re.compile(
+    r"failure notice|undeliver|returned mail|mail delivery failed"
+    r"|delivery (?:status notification \(failure|failure)"
+    r"|non remis|unzustellbar|no se puede entregar|non recapitabile|onbestelbaar|niedostarczalne",
+    re.I,
+)
+
+
+def _from_mail_system_sender(header: Callable[[str], str]) -> bool:
+    try:
+        pairs = getaddresses([header("From")])
+    except (ValueError, TypeError, LookupError, AttributeError):
+        return False
+    return any(
+        _MAIL_SYSTEM.fullmatch((a.rpartition("@")[0] or a).strip().strip('"')) for _, a in pairs
+    )
 
 
 def classify(message: Message, header: Callable[[str], str], *, dsn_child: bool) -> str | None:
@@ -133,8 +186,20 @@ def classify(message: Message, header: Callable[[str], str], *, dsn_child: bool)
         return AUTO_REPLY
     if _bulk(header):
         return BULK
-    auto_submitted = _value(header, "Auto-Submitted")
-    return AUTO_GENERATED if auto_submitted and not auto_submitted.startswith("no") else None
+    return AUTO_GENERATED if _machine_marked(header) else None
+
+
+# qmail's and Yahoo's "<user@host>:" line, sendmail's "<user@host>" under its error heading
+_TEXT_RECIPIENT = re.compile(r"^[ \t]*<([^<>\s@]{1,64}@[^<>\s@]{1,255})>(?::|[ \t]*$)", re.M)
+
+
+def text_recipients(text: str) -> list[str]:
+    """The failed recipients a plain-text bounce names, before the copy of the message."""
+    head = re.split(
+        r"^-+ ?(?:below this line|original message)", text, maxsplit=1, flags=re.I | re.M
+    )[0]
+    found = [a.lower() for a in _TEXT_RECIPIENT.findall(head) if _ADDRESS.match(a)]
+    return list(dict.fromkeys(found))[:MAX_RECIPIENTS]
 
 
 def _address(field: str) -> str | None:

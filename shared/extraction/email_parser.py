@@ -48,7 +48,13 @@ from email.utils import getaddresses, parsedate_to_datetime
 from typing import Any, cast
 
 from shared.errors import PermanentError
-from shared.extraction.automated import BOUNCE, classify, failed_recipients, header_recipients
+from shared.extraction.automated import (
+    BOUNCE,
+    classify,
+    failed_recipients,
+    header_recipients,
+    text_recipients,
+)
 from shared.extraction.html_text import html_to_text
 from shared.extraction.injection import looks_like_injection, strip_invisible, without_surrogates
 from shared.extraction.models import AttachmentInfo, ParsedEmail
@@ -452,6 +458,8 @@ def _message_part(part: Message, acc: _Acc, depth: int, content_type: str, paren
     # email is a bounce at all is decided by its headers (automated.py).
     if depth > 1 and not (depth == 2 and parent == "multipart/report"):
         return
+    if parent != "multipart/report" and _disposition(part) == "attachment":
+        return  # a report attached to an email (Gmail's forward re-attaches it as "noname")
     payload = part.get_payload()
     blocks = [b for b in payload if isinstance(b, Message)] if isinstance(payload, list) else []
     acc.dsn_child = True
@@ -896,7 +904,11 @@ def _assemble(acc: _Acc, message: Message | None) -> ParsedEmail:
         date = _date(message)
         automated = classify(message, lambda name: _header(message, name), dsn_child=acc.dsn_child)
         if automated == BOUNCE:  # the report's recipients count only in a bounce
-            bounced = acc.bounced or header_recipients(_header(message, "X-Failed-Recipients"))
+            bounced = (
+                acc.bounced
+                or header_recipients(_header(message, "X-Failed-Recipients"))
+                or text_recipients(text)
+            )
     return ParsedEmail(
         message_id=message_id or None,
         subject=subject,

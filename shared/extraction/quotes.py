@@ -138,6 +138,11 @@ _QUOTE_PREFIX_RE = re.compile(r"^[ \t>]*")
 # Russian, Chinese and Japanese; and the tags a mail gateway puts in front ("[EXTERNAL]",
 # "[SPAM]", "EXT:", "*External*"), any number of them.
 _REPLY_PREFIXES = (
+    # an out-of-office reply quotes our subject too ("Automatic reply: Your right to dispute …")
+    "automatic reply|auto(?:matic)?[ -]?re(?:ply|sponse)|out of office(?: autoreply)?"
+    "|automatische antwort|abwesenheitsnotiz|r[ée]ponse automatique|respuesta autom[áa]tica"
+    "|risposta automatica|automatisch antwoord|resposta autom[áa]tica|odpowied[źz] automatyczna"
+    "|autosvar|automatisk svar|"
     "re|fwd?|aw|wg|tr|rv|sv|svar|vs|vb|vl|antw|enc|res|r|i|odp|pd|ynt|i̇lt|ilt"
     "|απ|σχετ|πρθ|отв|ответ|пересл|fwd|回复|回覆|答复|转发|轉寄|返信|転送"
 )

@@ -50,10 +50,8 @@ def mime(headers: str, body: str) -> bytes:
         ("Subject: Away\r\nX-Autoreply: yes\r\n", "auto_reply"),
         ("Subject: Away\r\nX-Autorespond: Away\r\n", "auto_reply"),
         ("Subject: Away\r\nPrecedence: auto_reply\r\n", "auto_reply"),
-        ("Subject: News\r\nPrecedence: bulk\r\n", "bulk"),
         ("Subject: News\r\nPrecedence: list\r\n", "bulk"),
         ("Subject: News\r\nList-Id: <debt-news.lists.example>\r\n", "bulk"),
-        ("Subject: News\r\nList-Unsubscribe: <mailto:u@lists.example>\r\n", "bulk"),
     ],
 )
 def test_automated_mail_is_reported_on_its_own_route_and_changes_nothing(
@@ -145,8 +143,8 @@ def test_compliance_wording_marked_bulk_from_a_debtors_address_holds() -> None:
 @pytest.mark.parametrize(
     "headers",
     [
-        "Subject: CASE-2024-0001\r\nList-Unsubscribe: <mailto:u@lawmail.example>\r\n",
-        "Subject: CASE-2024-0001\r\nPrecedence: bulk\r\n",
+        "Subject: CASE-2024-0001\r\nList-Id: <lawmail.lists.example>\r\n",
+        "Subject: CASE-2024-0001\r\nPrecedence: list\r\n",
         "Subject: Re: CASE-2024-0001\r\nAuto-Submitted: auto-replied\r\n",
     ],
 )
@@ -296,9 +294,28 @@ def test_what_only_the_rules_keywords_recognise_in_the_body_still_holds(
     assert [m.kind for m in h.store.outbox] == ["compliance_alert"]
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [
+        "Subject: Payment\r\nPrecedence: bulk\r\n",
+        "Subject: Payment\r\nPrecedence: junk\r\n",
+        "Subject: Payment\r\nList-Unsubscribe: <mailto:u@merge.example>\r\n",
+    ],
+)
+def test_a_persons_mail_a_gateway_or_mail_merge_marked_as_bulk_is_read(headers: str) -> None:
+    """A company gateway adds "Precedence: bulk" to a shared mailbox's mail, a mail-merge tool
+    adds List-Unsubscribe: alone they mark no list, and the payment is read (by the model)."""
+    email = parse_email(mime(headers, "I paid 200 EUR for CASE-2024-0001 yesterday."))
+    assert email.automated == "auto_generated"
+    h = harness(email=email)
+    run(h)
+    assert h.claude.calls == 1
+    assert h.store.reports["em-auto-0001"].decision != AUTOMATED
+
+
 def test_the_rules_read_automated_mail_without_its_subject_and_quoted_history() -> None:
     email = parse_email(
-        mime("Subject: Your dispute of CASE-2024-0001\r\nPrecedence: bulk\r\n", "Newsletter.")
+        mime("Subject: Your dispute of CASE-2024-0001\r\nPrecedence: list\r\n", "Newsletter.")
     )
     h = harness(email=email)
     seen: list[Any] = []
