@@ -21,12 +21,16 @@ from shared.extraction.payment_wording import (
 from shared.extraction.rules import RulesExtractor
 
 
-def intent_of(text: str, subject: str = "") -> str:
+def extraction_of(text: str, subject: str = "") -> Extraction:
     email = ParsedEmail(
         message_id=None, subject=subject, sender="a@example.com", sender_name=None, date=None,
         text=text,
     )  # fmt: skip
-    return RulesExtractor(load_settings({}), degraded=False).extract(email).intent
+    return RulesExtractor(load_settings({}), degraded=False).extract(email)
+
+
+def intent_of(text: str, subject: str = "") -> str:
+    return extraction_of(text, subject).intent
 
 
 CONFIRMATIONS = [
@@ -223,14 +227,6 @@ def test_no_payment_made_is_no_confirmation(text: str) -> None:
 def test_a_refusal_or_another_errand_is_no_promise(text: str) -> None:
     assert re.search(PAYMENT_PROMISE, text, re.IGNORECASE) is None
     assert intent_of(text) != "payment_promise"
-
-
-def extraction_of(text: str) -> Extraction:
-    email = ParsedEmail(
-        message_id=None, subject="", sender="a@example.com", sender_name=None, date=None,
-        text=text,
-    )  # fmt: skip
-    return RulesExtractor(load_settings({}), degraded=False).extract(email)
 
 
 @pytest.mark.parametrize("text", CONDITIONS)
