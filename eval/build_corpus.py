@@ -24,7 +24,7 @@ from eval import corpus_texts as texts
 from eval import specials
 from eval.accounts_seed import ACCOUNTS, EvalAccount
 from eval.mail_clients import CLIENT_DOMAINS, CLIENTS, COLLECTOR_NAME, Draft
-from eval.paths import ACCOUNTS_PATH, CORPUS_DIR, EVAL_DIR, LABELS_PATH
+from eval.paths import ACCOUNTS_PATH, CORPUS_DIR, DATA_DIR, EVAL_DIR, LABELS_PATH
 
 SEED = 20261104
 
@@ -405,6 +405,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare with the files, write none")
     args = parser.parse_args(argv)
+    if DATA_DIR != EVAL_DIR:  # another corpus is not this generator's to write
+        print(f"EVAL_CORPUS is set ({DATA_DIR}): unset it to build eval/", file=sys.stderr)
+        return 2
     built, accounts = build_all()
     labels = {b.name: b.label for b in built}
     files = {CORPUS_DIR / b.name: b.raw for b in built}

@@ -24,13 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from eval.harness import Harness, load_labels
+from eval.paths import RESULT_NAME
 from eval.report import diff, render
 from eval.scoring import score
 from eval.subset import subset_names
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-RESULT_PATH = REPO_ROOT / ".local" / "eval.json"
-PREVIOUS_PATH = REPO_ROOT / ".local" / "eval.previous.json"
+RESULT_PATH = REPO_ROOT / ".local" / RESULT_NAME
+PREVIOUS_PATH = RESULT_PATH.with_suffix(".previous.json")
 CONFIRM_ABOVE = 20
 
 # USD per million tokens (input, output) by model family; EVAL_PRICE_INPUT/OUTPUT override.

@@ -25,6 +25,8 @@ payment is another bill ("I paid my rent").
 
 from __future__ import annotations
 
+import re
+
 from shared.extraction.unpaid import REVERSED
 
 # negations a gap may not hold, any of the six languages (a word of its own)
@@ -96,8 +98,7 @@ _CONFIRMATION_EN = (
     r"|(?:transfer|payment|money)\s+(?:went\s+out|has\s+gone(?:\s+out)?)"
     r"|\bit['’]s\s+(?:already\s+|now\s+|been\s+)*(?:paid|settled)\b"
     r"|(?<!\bno\s)(?<!\bany\s)(?<!\byour\s)\b(?:payment|transfer)\s+(?:sent|made|done|completed)\b"
-    r"|(?<!send\sme\s)(?:proof|confirmation)\s+of\s+(?:payment|transfer)|payment\s+(?:confirmation|advice)(?!\s+(?:pending|from))"
-    r"|remittance\s+advice|paid\s+(?:in\s+full|the\s+(?:balance|amount|invoice|debt))"
+    r"|paid\s+(?:in\s+full|the\s+(?:balance|amount|invoice|debt))"
 )
 _PROMISE_EN = (
     r"\b(?:i|we)(?:['’]ll|\s+will|\s+shall|['’]m\s+going\s+to|\s+am\s+going\s+to"
@@ -127,7 +128,6 @@ _CONFIRMATION_DE = (
     rf"|(?<!kein\s)(?<!keine\s)\b(?:zahlung|überweisung|betrag|rate)\s+{_gap(3)}(?:ist|wurde)\s+{_gap(2)}{_DONE_DE}\b"
     rf"|\b(?:habe|haben|hat)\s+{_gap(3)}(?:zahlung|überweisung)\s+{_gap(2)}{_DONE_DE}\b"
     r"|überweisung\s+ist\s+raus"
-    r"|zahlungsbestätigung|zahlungsnachweis|zahlungsbeleg|überweisungsbeleg|zahlungsavis"
     r"|überweisung\s+ausgeführt"
 )
 _PROMISE_DE = (
@@ -154,7 +154,6 @@ _CONFIRMATION_FR = (
     r"|(?:paiement|virement|versement|règlement|somme|montant|facture|solde)\s+(?:\S+\s+){0,3}?"
     rf"(?:a|ont)\s+(?:bien\s+)?été\s+(?:{_PAID_FR}|effectuée?s?|envoyée?s?|émise?s?|faite?s?)"
     r"|(?<!aucun\s)(?:virement\s+(?:a\s+été\s+)?effectué|paiement\s+effectué)"
-    r"|(?:preuve|justificatif|avis)\s+de\s+(?:paiement|virement)"
 )
 _PROMISE_FR = (
     r"\b(?:je|nous)\s+(?:vous\s+|le\s+|la\s+|les\s+|vous\s+les?\s+)?"
@@ -194,11 +193,6 @@ _CONFIRMATION_ES = (
     r"|\bel\s+pago\s+se\s+(?:realizó|efectuó|hizo)"
     rf"|{_NOT_ES}\b(?:he|hemos)\s+procedido\s+al\s+(?:pago|abono|ingreso)"
     rf"|{_NOT_ES}\b(?:les\s+|le\s+)?(?:mandé|envié|mandamos|enviamos)\s+{_gap(2)}(?:dinero|\d)"
-    # a proof of payment sent, not asked for ("envíenme un comprobante") nor of something else
-    # ("el justificante de mis ingresos")
-    r"|(?<!me\s)(?<!me\sun\s)(?<!me\sel\s)\b(?:justificante|comprobante)"
-    r"(?!\s+del?\s+(?!pago|transferencia|ingreso\b|abono|bizum|la\s+transferencia))"
-    r"|aviso\s+de\s+(?:pago|transferencia)"
 )
 _PROMISE_ES = (
     rf"{_NOT_ES}\b(?:pagaré|abonaré|transferiré|ingresaré|liquidaré|saldaré"
@@ -227,10 +221,7 @@ _CONFIRMATION_IT = (
     rf"|{_NOT_IT}\b(?:ho|abbiamo)\s+{_ADVERB_IT}provveduto\s+"
     r"(?:al\s+(?:pagamento|saldo|bonifico|versamento)|a\s+(?:pagare|saldare|versare))"
     rf"|{_NOT_IT}\b(?:è|sono)\s+(?:stat[oaie]\s+)?(?:già\s+)?(?:pagat|saldat|versat|estint)[oaie]\b"
-    r"|(?:allego|allegata?|in\s+allegato)\s+(?:la\s+)?(?:contabile|ricevuta)"
-    r"|ricevuta\s+del\s+(?:bonifico|pagamento)"
     rf"|(?<!nessun\s)(?<!alcun\s)\b{_PAYMENT_IT}\s+(?:è\s+stato\s+)?(?:effettuato|eseguito|disposto|inviato|accreditato)\b"
-    r"|contabile\s+(?:del\s+)?bonifico|ricevuta\s+di\s+(?:pagamento|bonifico)"
 )
 _PROMISE_IT = (
     rf"{_NOT_IT}\b(?:pagherò|verserò|salderò|bonificherò|rimborserò|pagheremo|verseremo"
@@ -256,7 +247,6 @@ _CONFIRMATION_NL = (
     rf"|\b(?:is|zijn|werd|werden)\s+{_gap(4)}{_PAID_NL}\b"
     rf"|\b(?:heb|hebben|heeft)\s+{_gap(3)}{_PAYMENT_NL}\s+{_gap(2)}(?:gedaan|verricht|uitgevoerd)\b"
     rf"|\b{_PAYMENT_NL}\s+(?:is|werd)\s+{_gap(2)}(?:gedaan|verricht|uitgevoerd)\b"
-    r"|betalingsbewijs|betaalbevestiging|bewijs\s+van\s+(?:betaling|overschrijving)"
 )
 _PROMISE_NL = (
     rf"\b(?:ik|wij|we)\s+(?:zal|zullen|ga|gaan)\s+{_gap(6)}{_PAY_NL}\b"
@@ -269,6 +259,60 @@ _PROMISE_NL = (
     r"(?![^.!?\n,;]{0,80}\b(?:niet|niets|niks|nooit|geen)\b)"
     r"|\bbetaal\s+ik\b|\b(?:heb|hebben)\s+(?:een\s+)?(?:betaling|overboeking)\s+ingepland"
 )
+
+# A proof of payment: the writer's bank's record of a payment made, sent with the email ("please
+# find attached the payment confirmation", "anbei der Überweisungsbeleg", "allego la
+# contabile") — unless the writer asks for one (:func:`first_confirmation`).
+_PROOF = (
+    r"(?:proof|confirmation)\s+of\s+(?:payment|transfer)"
+    r"|payment\s+(?:confirmation|advice)(?!\s+(?:pending|from))|remittance\s+advice"
+    r"|zahlungsbestätigung|zahlungsnachweis|zahlungsbeleg|überweisungsbeleg|zahlungsavis"
+    r"|(?:preuve|justificatif|avis)\s+de\s+(?:paiement|virement)"
+    # not a proof of something else ("el justificante de mis ingresos")
+    r"|(?:justificante|comprobante)"
+    r"(?!\s+del?\s+(?!pago|transferencia|ingreso\b|abono|bizum|la\s+transferencia))"
+    r"|aviso\s+de\s+(?:pago|transferencia)"
+    r"|(?:allego|allegata?|in\s+allegato)\s+(?:la\s+)?(?:contabile|ricevuta)"
+    r"|ricevuta\s+d(?:el|i)\s+(?:bonifico|pagamento)|contabile\s+(?:del\s+)?bonifico"
+    r"|betalingsbewijs|betaalbevestiging|bewijs\s+van\s+(?:betaling|overschrijving)"
+)
+_PROOF_RE = re.compile(_PROOF, re.IGNORECASE)
+# Asking for a proof, earlier in the same clause: "Necesito un justificante de pago", "Bitte
+# senden Sie mir eine Zahlungsbestätigung", "merci de m'envoyer un justificatif de paiement",
+# "I am still waiting for the payment confirmation". (A question is refused by every match.)
+_ASKED = re.compile(
+    r"\b(?:need|want|would\s+like|(?<!you\s)request\w*|ask\w*\s+for|send\s+me|give\s+me"
+    r"|provide\s+(?:me|us)|e-?mail\s+me|waiting\s+for|where\s+is|(?:not|never|n['’]t)\s+"
+    r"(?:had|got|received|have|get|receive)"
+    r"|brauche\w*|benötige\w*|bitte\s+(?:um|senden|schicken|übermitteln)|hätte\s+gerne?"
+    r"|möchte\w*|erbitte\w*|fordere|warte\w*\s+auf|(?:senden|schicken|geben|übermitteln)"
+    r"\s+sie\s+mir|keine?n?\s+(?:\w+\s+)?erhalten"
+    r"|besoin|voudrais|souhaite\w*|demande\w*|m['’]envoyer|me\s+(?:faire\s+parvenir"
+    r"|transmettre|fournir|envoyer|communiquer)|pourrie[zr]|attends|pas\s+(?:encore\s+)?reçu"
+    r"|necesit\w*|quisiera|quiero|querría|solicit\w*|pido|ped[ií]\w*|me\s+(?:env[ií]\w*"
+    r"|mand\w*|pued\w*|podr\w*|den|d[eé]|facilit\w*|remit\w*|hag\w*\s+llegar)|envíenme"
+    r"|mándenme|enviarme|mandarme|facilitarme|espero|no\s+(?:he|hemos)\s+recibido"
+    r"|bisogno|mi\s+serve|vorrei|(?:ri)?chiedo|mi\s+(?:mandate|inviate|potete|potreste|può"
+    r"|potrebbe|invii|mandi)|inviarmi|mandarmi|inviatemi|mandatemi|attendo|aspetto"
+    r"|non\s+ho\s+(?:ancora\s+)?ricevuto"
+    r"|nodig|wil\s+graag|zou\s+graag|graag\s+(?:een|de|het|ontvangen)|vraag|verzoek"
+    r"|stuur\s+(?:mij|me)|stuurt\s+u\s+(?:mij|me)|(?:kunt|kan)\s+u\s+(?:mij|me)"
+    r"|kunnen\s+jullie\s+(?:mij|me)|wacht\w*\s+op|niet\s+ontvangen|nog\s+geen)\b"
+    r"[^.!?\n;,]{0,60}$",
+    re.IGNORECASE,
+)
+
+
+def first_confirmation(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The first match of ``pattern`` (:data:`PAYMENT_CONFIRMATION`, compiled) in ``text``
+    that is not a proof of payment the writer asks for rather than sends."""
+    for match in pattern.finditer(text):
+        if not _PROOF_RE.match(match.group()):
+            return match
+        if _ASKED.search(text, max(match.start() - 80, 0), match.start()) is None:
+            return match
+    return None
+
 
 _JAPANESE_CONFIRMATION = r"支払いました|振り込みました|振込みました|入金しました"
 _JAPANESE_PROMISE = r"お支払いします|支払います"
@@ -291,6 +335,7 @@ PAYMENT_CONFIRMATION = _one_clause(
         _CONFIRMATION_ES,
         _CONFIRMATION_IT,
         _CONFIRMATION_NL,
+        _PROOF,
     ),
     _JAPANESE_CONFIRMATION,
 )

@@ -60,6 +60,7 @@ from shared.extraction.payment_wording import (
     PAYMENT_CONFIRMATION,
     PAYMENT_PROMISE,
     SETTLEMENT_OFFER,
+    first_confirmation,
 )
 from shared.extraction.validation import (
     EvidenceIndex,
@@ -386,7 +387,7 @@ def _intent(email: ParsedEmail, new_text: str) -> tuple[str, float, str | None]:
         confidence = STRONG if hits[0].segment == "new" else ELSEWHERE
         return hits[0].intent, confidence, hits[0].evidence
     for intent, pattern, confidence in _INTENT_PASSES:
-        match = pattern.search(new_text)
+        match = _said(intent, pattern, new_text)
         if match:
             return intent, confidence, match.group()
     return "other", OTHER, None
@@ -394,10 +395,18 @@ def _intent(email: ParsedEmail, new_text: str) -> tuple[str, float, str | None]:
 
 def _other_intent(text: str) -> tuple[str, float, str | None]:
     for intent, pattern, confidence in _INTENT_PASSES[len(_COMPLIANCE_RES) :]:
-        match = pattern.search(text)
+        match = _said(intent, pattern, text)
         if match:
             return intent, min(confidence, WEAK), match.group()
     return "other", OTHER, None
+
+
+def _said(intent: str, pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The first match of ``intent``'s wording that says it (a proof of payment asked for
+    says no payment was made)."""
+    if intent == "payment_confirmation":
+        return first_confirmation(pattern, text)
+    return pattern.search(text)
 
 
 class RulesExtractor:

@@ -17,6 +17,7 @@ from shared.extraction.payment_wording import (
     PAYMENT_CONFIRMATION,
     PAYMENT_PROMISE,
     SETTLEMENT_OFFER,
+    first_confirmation,
 )
 from shared.extraction.rules import RulesExtractor
 
@@ -72,6 +73,13 @@ CONFIRMATIONS = [
     "I sent 250 to your account.",
     "I paid on Monday - did you receive it?",
     "Adjunto justificante.",
+    # a proof of payment sent
+    "Please find attached proof of payment for £200.",
+    "As you requested, here is the proof of payment.",
+    "Anbei der Überweisungsbeleg über 200 EUR.",
+    "Vous trouverez ci-joint le justificatif de paiement de 150 €.",
+    "In allegato la contabile del bonifico di 80 euro.",
+    "Hierbij het betalingsbewijs van 75 euro.",
 ]
 
 PROMISES = [
@@ -159,6 +167,18 @@ NOT_CONFIRMATIONS = [
     "Ich habe die Miete bezahlt.",
     "Ik heb de huur betaald.",
     "Por favor, envíenme un comprobante de pago.",
+    # a proof of payment asked for, not sent
+    "Necesito un justificante de pago de la cuota de 50 euros.",
+    "Me pueden enviar el comprobante de pago, por favor.",
+    "Bitte senden Sie mir eine Zahlungsbestätigung für die 200 EUR.",
+    "Ich brauche einen Zahlungsnachweis für das Finanzamt.",
+    "Merci de m'envoyer un justificatif de paiement.",
+    "Vorrei la ricevuta del pagamento di 80 euro.",
+    "Mi potete mandare la contabile del bonifico ricevuto.",
+    "Ik wil graag een betalingsbewijs ontvangen.",
+    "Kunt u mij een betaalbevestiging sturen.",
+    "I am still waiting for the payment confirmation from my bank.",
+    "I need proof of payment for my records.",
 ]
 
 # none of these promises a payment
@@ -220,7 +240,7 @@ def test_a_sum_offered_to_close_the_debt_is_a_settlement_offer(text: str) -> Non
 def test_no_payment_made_is_no_confirmation(text: str) -> None:
     """Not the strong wording (a bare "paid" is still the weak keyword, below the notify
     threshold, and a denied payment is penalised by the evidence check)."""
-    assert re.search(PAYMENT_CONFIRMATION, text, re.IGNORECASE) is None
+    assert first_confirmation(re.compile(PAYMENT_CONFIRMATION, re.IGNORECASE), text) is None
 
 
 @pytest.mark.parametrize("text", NOT_PROMISES)
