@@ -99,6 +99,9 @@ _CONFIRMATION_EN = (
     r"|\bit['’]s\s+(?:already\s+|now\s+|been\s+)*(?:paid|settled)\b"
     r"|(?<!\bno\s)(?<!\bany\s)(?<!\byour\s)\b(?:payment|transfer)\s+(?:sent|made|done|completed)\b"
     r"|paid\s+(?:in\s+full|the\s+(?:balance|amount|invoice|debt))"
+    # the payment named first, made in a relative clause: "confirm the payment I made"
+    r"|(?:payment|transfer|deposit|money|amount|sum)\s+(?:that\s+|which\s+)?(?:i|we)"
+    r"(?:['’]ve|\s+have|\s+had)?\s+(?:already\s+|just\s+)?(?:made|sent|paid|transferred|wired)\b"
 )
 _PROMISE_EN = (
     r"\b(?:i|we)(?:['’]ll|\s+will|\s+shall|['’]m\s+going\s+to|\s+am\s+going\s+to"
@@ -129,6 +132,8 @@ _CONFIRMATION_DE = (
     rf"|\b(?:habe|haben|hat)\s+{_gap(3)}(?:zahlung|überweisung)\s+{_gap(2)}{_DONE_DE}\b"
     r"|überweisung\s+ist\s+raus"
     r"|überweisung\s+ausgeführt"
+    r"|(?:zahlung|überweisung|betrag)\s*,?\s+(?:die|den)\s+(?:ich|wir)\s+"
+    rf"{_gap(3)}(?:gemacht|getätigt|veranlasst|geleistet|{_PAID_DE})\s+(?:habe|haben)\b"
 )
 _PROMISE_DE = (
     rf"\b(?:ich|wir)\s+werden?\s+{_gap(6)}{_PAY_DE}\b"
@@ -154,6 +159,8 @@ _CONFIRMATION_FR = (
     r"|(?:paiement|virement|versement|règlement|somme|montant|facture|solde)\s+(?:\S+\s+){0,3}?"
     rf"(?:a|ont)\s+(?:bien\s+)?été\s+(?:{_PAID_FR}|effectuée?s?|envoyée?s?|émise?s?|faite?s?)"
     r"|(?<!aucun\s)(?:virement\s+(?:a\s+été\s+)?effectué|paiement\s+effectué)"
+    r"|(?:paiement|virement|versement|règlement)\s+que\s+(?:j['’]ai|nous\s+avons)\s+"
+    rf"{_gap(3)}(?:effectué|fait|envoyé|émis|{_PAID_FR})"
 )
 _PROMISE_FR = (
     r"\b(?:je|nous)\s+(?:vous\s+|le\s+|la\s+|les\s+|vous\s+les?\s+)?"
@@ -193,6 +200,8 @@ _CONFIRMATION_ES = (
     r"|\bel\s+pago\s+se\s+(?:realizó|efectuó|hizo)"
     rf"|{_NOT_ES}\b(?:he|hemos)\s+procedido\s+al\s+(?:pago|abono|ingreso)"
     rf"|{_NOT_ES}\b(?:les\s+|le\s+)?(?:mandé|envié|mandamos|enviamos)\s+{_gap(2)}(?:dinero|\d)"
+    rf"|{_PAYMENT_ES}\s+que\s+(?:ya\s+)?(?:hice|hicimos|realicé|realizamos|efectué|efectuamos"
+    r"|envié|enviamos|(?:he|hemos)\s+(?:realizado|hecho|efectuado|enviado))\b"
 )
 _PROMISE_ES = (
     rf"{_NOT_ES}\b(?:pagaré|abonaré|transferiré|ingresaré|liquidaré|saldaré"
@@ -222,6 +231,8 @@ _CONFIRMATION_IT = (
     r"(?:al\s+(?:pagamento|saldo|bonifico|versamento)|a\s+(?:pagare|saldare|versare))"
     rf"|{_NOT_IT}\b(?:è|sono)\s+(?:stat[oaie]\s+)?(?:già\s+)?(?:pagat|saldat|versat|estint)[oaie]\b"
     rf"|(?<!nessun\s)(?<!alcun\s)\b{_PAYMENT_IT}\s+(?:è\s+stato\s+)?(?:effettuato|eseguito|disposto|inviato|accreditato)\b"
+    rf"|{_PAYMENT_IT}\s+che\s+(?:ho|abbiamo)\s+(?:già\s+)?"
+    r"(?:fatto|effettuato|eseguito|inviato|disposto)\b"
 )
 _PROMISE_IT = (
     rf"{_NOT_IT}\b(?:pagherò|verserò|salderò|bonificherò|rimborserò|pagheremo|verseremo"
@@ -247,6 +258,10 @@ _CONFIRMATION_NL = (
     rf"|\b(?:is|zijn|werd|werden)\s+{_gap(4)}{_PAID_NL}\b"
     rf"|\b(?:heb|hebben|heeft)\s+{_gap(3)}{_PAYMENT_NL}\s+{_gap(2)}(?:gedaan|verricht|uitgevoerd)\b"
     rf"|\b{_PAYMENT_NL}\s+(?:is|werd)\s+{_gap(2)}(?:gedaan|verricht|uitgevoerd)\b"
+    rf"|{_PAYMENT_NL}\s+die\s+(?:ik|wij|we)\s+{_gap(3)}(?:heb|hebben)\s+"
+    r"(?:gedaan|verricht|uitgevoerd|gemaakt)\b"
+    rf"|{_PAYMENT_NL}\s+die\s+(?:ik|wij|we)\s+{_gap(3)}(?:gedaan|verricht|uitgevoerd|gemaakt)"
+    r"\s+(?:heb|hebben)\b"
 )
 _PROMISE_NL = (
     rf"\b(?:ik|wij|we)\s+(?:zal|zullen|ga|gaan)\s+{_gap(6)}{_PAY_NL}\b"

@@ -31,7 +31,8 @@ _PAY = (
 # What, before a verb of paying in the same clause, makes the sentence not a payment made.
 # Between the cue and the verb only words of that clause count: no punctuation and no "but"
 # ("Don't worry, I paid", "Keine Sorge, ich habe bezahlt", "I'm not sure but I paid" are
-# payments made). Each kind reaches its own number of words:
+# payments made). Each kind reaches its own number of words (a negative one as many, but not
+# across the writer as the subject of a clause of its own):
 _CUES = (
     # negations ("I have not yet paid", "noch nicht bezahlt", "n'ai pas encore payé", "non ho
     # ancora pagato", "nog niet betaald"); Spanish "no" only before a verb, not as "número"
@@ -65,18 +66,27 @@ _CUES = (
     (
         r"if\s+(?:the|your|you|it|this)|once|whether|ob|falls|sollten|indien|mocht|als\s+u"
         r"|of\s+(?:het|de|u)|si\s+(?:le|la|vous|el|ya)|se\s+(?:il|la)|qualora"
-        r"|en\s+caso\s+de\s+que|gefragt|demandé\s+(?:à\s+\w+\s+)?si"
-        r"|confirm\w*\s+(?:that\s+)?(?:the|your|it|this)"
+        r"|en\s+caso\s+de\s+que|gefragt|demandé\s+(?:à\s+\w+\s+)?si",
+        4,
+    ),
+    # ... and requests to confirm, unless the writer made the payment named ("please confirm
+    # the payment I made", "can you confirm that the transfer we sent arrived")
+    (
+        r"confirm\w*\s+(?:that\s+)?(?:the|your|it|this)"
         r"|(?:confirmer|confirmar|confermare|bestätigen|bevestigen)\s*,?\s+(?:que|che|dass|dat)"
         r"\s+(?:le|la|el|il|der|die|das|het|de)",
-        4,
+        -4,
     ),
 )
 # A word of the same clause: no punctuation, not a conjunction opening another one.
 _WORD = r"(?!(?:but|aber|mais|pero|ma|maar|however|doch)\b)[^\s.,;:!?()]+"
+# the writer as the subject of a clause of its own (for the cues of negative reach)
+_NOT_MINE = r"(?!\s+(?:i|we|ich|wir|je|j['’]ai|nous|yo|io|ik|wij)\b)"
 _CUE_BEFORE_PAY_RE = re.compile(
     "|".join(
-        rf"\b(?:{cues})\b(?:\s+{_WORD}){{0,{reach}}}?\s+(?:{_PAY})\b" for cues, reach in _CUES
+        rf"\b(?:{cues})\b(?:{_NOT_MINE if reach < 0 else ''}\s+{_WORD}){{0,{abs(reach)}}}?"
+        rf"\s+(?:{_PAY})\b{_NOT_MINE if reach < 0 else ''}"
+        for cues, reach in _CUES
     ),
     re.IGNORECASE,
 )

@@ -108,6 +108,8 @@ def test_a_sentence_denying_or_promising_a_payment_is_recognised(sentence: str) 
         "You will see that I paid 300 EUR on Monday.",
         "Hope this will help, I transferred 200 EUR.",
         "Keine Sorge, ich habe bezahlt.",
+        "Please confirm the payment I made of 200 EUR last week.",
+        "Can you confirm that the transfer we sent has arrived?",
         "Ich habe keine Schulden mehr, alles bezahlt.",
         "Si je comprends bien, j'ai payé 200 EUR.",
         "I'm not sure but I paid 200 EUR",

@@ -73,6 +73,13 @@ CONFIRMATIONS = [
     "I sent 250 to your account.",
     "I paid on Monday - did you receive it?",
     "Adjunto justificante.",
+    # the payment named first, made in a relative clause
+    "Please confirm the payment I made of £200 last week.",
+    "Pouvez-vous confirmer la réception du virement que j'ai effectué le 3 novembre.",
+    "Por favor confirmen el pago que hice el lunes de 50 euros.",
+    "Vi prego di confermare il bonifico che ho fatto ieri.",
+    "Ist die Überweisung, die ich am Montag veranlasst habe, angekommen.",
+    "Is de betaling die ik maandag heb gedaan aangekomen.",
     # a proof of payment sent
     "Please find attached proof of payment for £200.",
     "As you requested, here is the proof of payment.",
