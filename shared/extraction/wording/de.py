@@ -173,6 +173,35 @@ PHRASES: dict[str, Kind] = {
     "anzeige erstattet": Kind.IDENTITY_THEFT,
     "ich war das nicht": Kind.IDENTITY_THEFT,
     "nicht getätigt": Kind.IDENTITY_THEFT,
+    # die Unterlagen der Forderung verlangt, oder ihr Ursprung
+    "ursprünglich* gläubiger*": Kind.VALIDATION_REQUEST,
+    "belege sehen": Kind.VALIDATION_REQUEST,
+    "belege … vorlegen": Kind.VALIDATION_REQUEST,
+    "unterlagen … vorlegen": Kind.VALIDATION_REQUEST,
+    "nachweis … forderung": Kind.VALIDATION_REQUEST,
+    "um welche forderung": Kind.VALIDATION_REQUEST,
+    "vertrag vorlegen": Kind.VALIDATION_REQUEST,
+    # schon an den Gläubiger bezahlt: nicht noch einmal
+    "nicht doppelt": Kind.DISPUTE,
+    "doppelt zahlen": Kind.DISPUTE,
+    "doppelt bezahlen": Kind.DISPUTE,
+    "direkt an … bezahlt": Kind.DISPUTE,
+    "direkt an … gezahlt": Kind.DISPUTE,
+    # Kontakt nur noch per Post
+    "hören sie auf … anzurufen": Kind.CEASE,
+    "hören sie auf … zu kontaktieren": Kind.CEASE,
+    "aufhören … anzurufen": Kind.CEASE,
+    "untersage ich ihnen": Kind.CEASE,
+    "untersage … kontaktaufnahme": Kind.CEASE,
+    "untersage … anrufe": Kind.CEASE,
+    "ausschließlich schriftlich": Kind.CEASE,
+    "nur noch schriftlich": Kind.CEASE,
+    "nur schriftlich": Kind.CEASE,
+    "nur per post": Kind.CEASE,
+    "nur noch per post": Kind.CEASE,
+    "ausschließlich per post": Kind.CEASE,
+    "keine anrufe": Kind.CEASE,
+    "rufen sie … nicht mehr an": Kind.CEASE,
 }
 
 NEGATIONS_BEFORE: tuple[str, ...] = ("nicht", "kein", "keine", "keinen", "nie")
@@ -203,6 +232,10 @@ NOT_IN_QUOTED: tuple[str, ...] = (
     "inkassovollmacht",
     "kopie des vertrag*",
     "schuldnerberat*",
+    "ursprünglich* gläubiger*",
+    "ausschließlich schriftlich",
+    "nur schriftlich",
+    "nur noch schriftlich",
 )
 
 EXCEPTIONS: tuple[str, ...] = (

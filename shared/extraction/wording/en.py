@@ -349,6 +349,35 @@ PHRASES: dict[str, Kind] = {
     "without my permission": Kind.IDENTITY_THEFT,
     "never took out": Kind.IDENTITY_THEFT,
     "never applied for": Kind.IDENTITY_THEFT,
+    # the debt's papers asked for, or its origin
+    "original creditor": Kind.VALIDATION_REQUEST,
+    "want to see proof": Kind.VALIDATION_REQUEST,
+    "like to see proof": Kind.VALIDATION_REQUEST,
+    "need to see proof": Kind.VALIDATION_REQUEST,
+    "need proof": Kind.VALIDATION_REQUEST,
+    "show me proof": Kind.VALIDATION_REQUEST,
+    "send me proof": Kind.VALIDATION_REQUEST,
+    "provide proof": Kind.VALIDATION_REQUEST,
+    "copies of the bills": Kind.VALIDATION_REQUEST,
+    "copies of the invoices": Kind.VALIDATION_REQUEST,
+    "copy of the original invoice": Kind.VALIDATION_REQUEST,
+    "no record of this account": Kind.DISPUTE,
+    "no record of this debt": Kind.DISPUTE,
+    "no record of any account": Kind.DISPUTE,
+    # paid already, to the creditor: not again
+    "not paying twice": Kind.DISPUTE,
+    "not going to pay twice": Kind.DISPUTE,
+    "won't pay twice": Kind.DISPUTE,
+    "paid … directly to": Kind.DISPUTE,
+    # contact limited to the post
+    "only by post": Kind.CEASE,
+    "only in writing": Kind.CEASE,
+    "in writing only": Kind.CEASE,
+    "by post only": Kind.CEASE,
+    "by letter only": Kind.CEASE,
+    "only by letter": Kind.CEASE,
+    "contact me … in writing": Kind.CEASE,
+    "stop phoning": Kind.CEASE,
 }
 
 NEGATIONS_BEFORE: tuple[str, ...] = (
@@ -396,6 +425,13 @@ NOT_IN_QUOTED: tuple[str, ...] = (
     "instructed … solicitor*",
     "instructed … lawyer*",
     "instructed … attorney*",
+    "original creditor",
+    "copies of the bills",
+    "copies of the invoices",
+    "copy of the original invoice",
+    "only in writing",
+    "in writing only",
+    "contact me … in writing",
 )
 
 # Wording that holds a phrase and means something else: a phrase overlapping one does not count.
@@ -454,6 +490,13 @@ EXCEPTIONS: tuple[str, ...] = (
     "acting for ourselves",
     "not a dispute",
     "no dispute",
+    "proof of payment",
+    "proof of address",
+    "proof of income",
+    "proof of identity",
+    "proof of id",
+    "proof of transfer",
+    "proof of postage",
 )
 
 # The writer stating the act now: a phrase inside one, or a few words after it, is the writer's

@@ -147,6 +147,24 @@ PHRASES: dict[str, Kind] = {
     "usó mis datos": Kind.IDENTITY_THEFT,
     "utilizaron mis datos": Kind.IDENTITY_THEFT,
     "sin mi consentimiento": Kind.IDENTITY_THEFT,
+    # los papeles de la deuda pedidos, o su origen
+    "acreedor original": Kind.VALIDATION_REQUEST,
+    "acreedor originario": Kind.VALIDATION_REQUEST,
+    "copia del contrato": Kind.VALIDATION_REQUEST,
+    "cesión de la deuda": Kind.VALIDATION_REQUEST,
+    "cesión del crédito": Kind.VALIDATION_REQUEST,
+    "no tengo constancia de": Kind.DISPUTE,
+    "no reconozco esta": Kind.DISPUTE,
+    # ya pagado al acreedor: no otra vez
+    "pagar dos veces": Kind.DISPUTE,
+    "pagar doble": Kind.DISPUTE,
+    # contacto solo por correo
+    "solo por escrito": Kind.CEASE,
+    "sólo por escrito": Kind.CEASE,
+    "únicamente por escrito": Kind.CEASE,
+    "solo por correo postal": Kind.CEASE,
+    "únicamente por correo": Kind.CEASE,
+    "dejen de llamar* … trabajo": Kind.CEASE,
 }
 
 NEGATIONS_BEFORE: tuple[str, ...] = ("no", "nunca")
@@ -171,6 +189,14 @@ NOT_IN_QUOTED: tuple[str, ...] = (
     "actuamos en representación",
     "en calidad de abogado",
     "contrato firmado",
+    "acreedor original",
+    "acreedor originario",
+    "copia del contrato",
+    "cesión de la deuda",
+    "cesión del crédito",
+    "solo por escrito",
+    "sólo por escrito",
+    "únicamente por escrito",
 )
 
 EXCEPTIONS: tuple[str, ...] = ()

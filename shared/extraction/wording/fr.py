@@ -158,6 +158,43 @@ PHRASES: dict[str, Kind] = {
     "arnaque*": Kind.IDENTITY_THEFT,
     "utilis* mes coordonnées": Kind.IDENTITY_THEFT,
     "utilis* mes données": Kind.IDENTITY_THEFT,
+    # les pièces de la dette demandées, ou son origine
+    "créancier d'origine": Kind.VALIDATION_REQUEST,
+    "créancier initial": Kind.VALIDATION_REQUEST,
+    "créancier originel": Kind.VALIDATION_REQUEST,
+    "copie de l'offre de crédit": Kind.VALIDATION_REQUEST,
+    "tableau d'amortissement": Kind.VALIDATION_REQUEST,
+    "cession de créance": Kind.VALIDATION_REQUEST,
+    "cédant la créance": Kind.VALIDATION_REQUEST,
+    "justificatifs correspondants": Kind.VALIDATION_REQUEST,
+    "dont je n'ai pas connaissance": Kind.DISPUTE,
+    "n'ai pas connaissance de cette": Kind.DISPUTE,
+    "ne reconnais pas cette": Kind.DISPUTE,
+    # déjà réglé au créancier: pas une deuxième fois
+    "payer deux fois": Kind.DISPUTE,
+    "régler deux fois": Kind.DISPUTE,
+    "directement à … réglé": Kind.DISPUTE,
+    # contact par courrier seulement
+    "cess* … appels": Kind.CEASE,
+    "arrêt* … appels": Kind.CEASE,
+    "arrêtez de m'appeler": Kind.CEASE,
+    "ne plus m'appeler": Kind.CEASE,
+    "uniquement par courrier": Kind.CEASE,
+    "exclusivement par courrier": Kind.CEASE,
+    "uniquement par écrit": Kind.CEASE,
+    "exclusivement par écrit": Kind.CEASE,
+    "par voie postale uniquement": Kind.CEASE,
+    # accompagnement par une association ou un conseiller
+    "crésus": Kind.ATTORNEY,
+    "dispose de mon mandat": Kind.ATTORNEY,
+    "voir directement avec elle": Kind.ATTORNEY,
+    "voir directement avec lui": Kind.ATTORNEY,
+    "accompagné* par l'association": Kind.ATTORNEY,
+    # identité utilisée par un autre
+    "utilisé mon identité": Kind.IDENTITY_THEFT,
+    "prêt frauduleux": Kind.IDENTITY_THEFT,
+    "crédit frauduleux": Kind.IDENTITY_THEFT,
+    "frauduleusement": Kind.IDENTITY_THEFT,
 }
 
 NEGATIONS_BEFORE: tuple[str, ...] = ("ne", "n'*", "pas", "jamais")
@@ -186,6 +223,14 @@ NOT_IN_QUOTED: tuple[str, ...] = (
     "copie du contrat",
     "détail de la créance",
     "dossier … banque de france",
+    "créancier d'origine",
+    "créancier initial",
+    "créancier originel",
+    "copie du contrat",
+    "tableau d'amortissement",
+    "cession de créance",
+    "uniquement par écrit",
+    "exclusivement par écrit",
 )
 
 EXCEPTIONS: tuple[str, ...] = ()

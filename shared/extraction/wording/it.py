@@ -154,6 +154,24 @@ PHRASES: dict[str, Kind] = {
     "utilizzat* i miei dati": Kind.IDENTITY_THEFT,
     "clonat*": Kind.IDENTITY_THEFT,
     "non sono stat* io": Kind.IDENTITY_THEFT,
+    # i documenti del debito chiesti, o la sua origine
+    "creditore originario": Kind.VALIDATION_REQUEST,
+    "creditore originale": Kind.VALIDATION_REQUEST,
+    "creditore iniziale": Kind.VALIDATION_REQUEST,
+    "cessione del credito": Kind.VALIDATION_REQUEST,
+    "non ho conoscenza di": Kind.DISPUTE,
+    "non riconosco questo": Kind.DISPUTE,
+    "non riconosco tale": Kind.DISPUTE,
+    # già pagato al creditore: non di nuovo
+    "pagare due volte": Kind.DISPUTE,
+    "pagare doppio": Kind.DISPUTE,
+    # contatti solo per posta
+    "solo per iscritto": Kind.CEASE,
+    "esclusivamente per iscritto": Kind.CEASE,
+    "unicamente per iscritto": Kind.CEASE,
+    "solo per posta": Kind.CEASE,
+    "non telefonatemi": Kind.CEASE,
+    "smettete di telefonar*": Kind.CEASE,
 }
 
 NEGATIONS_BEFORE: tuple[str, ...] = ("non", "mai")
@@ -173,6 +191,13 @@ NOT_IN_QUOTED: tuple[str, ...] = (
     "contratto firmato",
     "diffida",
     "document* … pretesa",
+    "creditore originario",
+    "creditore originale",
+    "creditore iniziale",
+    "cessione del credito",
+    "solo per iscritto",
+    "esclusivamente per iscritto",
+    "unicamente per iscritto",
 )
 
 EXCEPTIONS: tuple[str, ...] = (

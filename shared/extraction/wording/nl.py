@@ -137,6 +137,21 @@ PHRASES: dict[str, Kind] = {
     "opgelicht": Kind.IDENTITY_THEFT,
     "op mijn naam … afgesloten": Kind.IDENTITY_THEFT,
     "op mijn naam … besteld": Kind.IDENTITY_THEFT,
+    # de stukken van de vordering gevraagd, of haar herkomst
+    "oorspronkelijke schuldeiser": Kind.VALIDATION_REQUEST,
+    "oorspronkelijke crediteur": Kind.VALIDATION_REQUEST,
+    "kopie van de overeenkomst": Kind.VALIDATION_REQUEST,
+    "cessie": Kind.VALIDATION_REQUEST,
+    "ken deze vordering niet": Kind.DISPUTE,
+    "herken deze vordering niet": Kind.DISPUTE,
+    # al aan de schuldeiser betaald: niet nog eens
+    "twee keer betalen": Kind.DISPUTE,
+    "dubbel betalen": Kind.DISPUTE,
+    # alleen nog per post
+    "alleen schriftelijk": Kind.CEASE,
+    "uitsluitend schriftelijk": Kind.CEASE,
+    "alleen nog schriftelijk": Kind.CEASE,
+    "alleen per post": Kind.CEASE,
 }
 
 NEGATIONS_BEFORE: tuple[str, ...] = ("niet", "geen", "nooit")
@@ -159,6 +174,14 @@ NOT_IN_QUOTED: tuple[str, ...] = (
     "kopie van het contract",
     "schuldhulpverlen*",
     "schuldregeling",
+    "oorspronkelijke schuldeiser",
+    "oorspronkelijke crediteur",
+    "kopie van de overeenkomst",
+    "specificatie van de vordering",
+    "cessie",
+    "alleen schriftelijk",
+    "uitsluitend schriftelijk",
+    "alleen nog schriftelijk",
 )
 
 EXCEPTIONS: tuple[str, ...] = (
