@@ -219,6 +219,17 @@ NOTICES = [
     "Qualora lei contesti il debito, ha il diritto di chiedere la documentazione del debito.",
     "Als u de vordering betwist, kunt u ons schrijven. U heeft het recht op een specificatie "
     "van de vordering.",
+    # the rest of the notice: what the collector will do once the debtor acts
+    "Should you write to us, we will suspend collection until we send you verification of the "
+    "debt.",
+    "Si ejerce este derecho, suspenderemos el cobro hasta remitirle la documentación que "
+    "acredite la deuda.",
+    "In caso di contestazione scritta, sospenderemo il recupero fino all'invio della "
+    "documentazione comprovante il credito.",
+    "Maakt u bezwaar, dan schorten wij de incasso op totdat wij de onderbouwing van de "
+    "vordering hebben toegestuurd.",
+    "Nous suspendrons le recouvrement jusqu'à l'envoi des justificatifs de la créance.",
+    "Bis dahin stellen wir die Beitreibung ein und übersenden den Nachweis der Forderung.",
 ]
 
 

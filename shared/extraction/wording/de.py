@@ -289,6 +289,12 @@ NOTICE_CUES: tuple[str, ...] = (
     "falls sie",
     "sofern sie",
     "ihre rechte",
+    # what the collector will do when the debtor acts (see en.NOTICE_CUES)
+    "werden wir",
+    "stellen wir",
+    "sollten sie",
+    "innerhalb von 30 tagen",
+    "binnen 30 tagen",
 )
 
 # Words that, in the same sentence, say a dispute is over ("the dispute I raised was sorted out").

@@ -567,6 +567,12 @@ NOTICE_CUES: tuple[str, ...] = (
     "your rights",
     "informational purposes",
     "attempt to collect a debt",
+    # what the collector will do when the debtor acts: the rest of the notice
+    "we will suspend",
+    "we will obtain",
+    "we will send you",
+    "we will provide",
+    "we will mail you",
 )
 
 # Words that, in the same sentence, say a dispute is over ("the dispute I raised was sorted out").

@@ -239,6 +239,14 @@ NOTICE_CUES: tuple[str, ...] = (
     "puede usted",
     "si usted",
     "sus derechos",
+    # what the collector will do when the debtor acts (see en.NOTICE_CUES)
+    "si ejerce",
+    "suspenderemos",
+    "le remitiremos",
+    "le enviaremos",
+    "le facilitaremos",
+    "dentro de los 30 días",
+    "en un plazo de 30 días",
 )
 
 # Words that, in the same sentence, say a dispute is over ("the dispute I raised was sorted out").

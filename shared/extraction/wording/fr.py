@@ -273,6 +273,12 @@ NOTICE_CUES: tuple[str, ...] = (
     "si vous",
     "sauf si vous",
     "vos droits",
+    # what the collector will do when the debtor acts (see en.NOTICE_CUES)
+    "nous suspendrons",
+    "nous vous adresserons",
+    "nous vous transmettrons",
+    "dans un délai de 30 jours",
+    "dans les 30 jours",
 )
 
 # Words that, in the same sentence, say a dispute is over ("the dispute I raised was sorted out").

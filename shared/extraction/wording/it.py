@@ -245,6 +245,12 @@ NOTICE_CUES: tuple[str, ...] = (
     "se lei",
     "qualora",
     "i suoi diritti",
+    # what the collector will do when the debtor acts (see en.NOTICE_CUES)
+    "in caso di contestazione",
+    "sospenderemo",
+    "le invieremo",
+    "le trasmetteremo",
+    "entro 30 giorni",
 )
 
 # Words that, in the same sentence, say a dispute is over ("the dispute I raised was sorted out").

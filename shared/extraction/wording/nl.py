@@ -228,6 +228,12 @@ NOTICE_CUES: tuple[str, ...] = (
     "als u",
     "indien u",
     "uw rechten",
+    # what the collector will do when the debtor acts (see en.NOTICE_CUES)
+    "maakt u",
+    "schorten wij",
+    "sturen wij",
+    "zullen wij",
+    "binnen 30 dagen",
 )
 
 # Words that, in the same sentence, say a dispute is over ("the dispute I raised was sorted out").
