@@ -5,7 +5,10 @@ Held-out sentences (``tests/fixtures/compliance_sentences/<lang>.tsv``, one per 
 validation requests, cease-and-desist, representation, insolvency, deaths and identity theft
 in formal and phone-typed registers (no accents, no capitals, typos), and hard negatives
 (``NEG``) that must not hold an account. Before the tables learnt from them, 45% of the
-compliance sentences were found.
+compliance sentences were found. The new text of 270 held-out emails followed (a reply's own
+words above our quoted letter, signatures included); before the tables learnt from those, 82%
+of their compliance emails were found in English, German and French, and 81% in Spanish,
+Italian and Dutch.
 """
 
 from __future__ import annotations

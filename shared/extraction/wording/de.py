@@ -188,8 +188,8 @@ PHRASES: dict[str, Kind] = {
     "direkt an … bezahlt": Kind.DISPUTE,
     "direkt an … gezahlt": Kind.DISPUTE,
     # Kontakt nur noch per Post
-    "hören sie auf … anzurufen": Kind.CEASE,
-    "hören sie auf … zu kontaktieren": Kind.CEASE,
+    "hören sie … auf … anzurufen": Kind.CEASE,
+    "hören sie … auf … zu kontaktieren": Kind.CEASE,
     "aufhören … anzurufen": Kind.CEASE,
     "untersage ich ihnen": Kind.CEASE,
     "untersage … kontaktaufnahme": Kind.CEASE,
@@ -202,6 +202,13 @@ PHRASES: dict[str, Kind] = {
     "ausschließlich per post": Kind.CEASE,
     "keine anrufe": Kind.CEASE,
     "rufen sie … nicht mehr an": Kind.CEASE,
+    # Ware oder Leistung nie erhalten, Anzeige
+    "nie geliefert": Kind.DISPUTE,
+    "nie erhalten": Kind.DISPUTE,
+    "nie bekommen": Kind.DISPUTE,
+    "vertrag sehen": Kind.VALIDATION_REQUEST,
+    "anzeige … erstattet": Kind.IDENTITY_THEFT,
+    "mit meinem ausweis": Kind.IDENTITY_THEFT,
 }
 
 NEGATIONS_BEFORE: tuple[str, ...] = ("nicht", "kein", "keine", "keinen", "nie")
@@ -236,6 +243,7 @@ NOT_IN_QUOTED: tuple[str, ...] = (
     "ausschließlich schriftlich",
     "nur schriftlich",
     "nur noch schriftlich",
+    "anzeige … erstattet",
 )
 
 EXCEPTIONS: tuple[str, ...] = (

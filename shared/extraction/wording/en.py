@@ -378,6 +378,18 @@ PHRASES: dict[str, Kind] = {
     "only by letter": Kind.CEASE,
     "contact me … in writing": Kind.CEASE,
     "stop phoning": Kind.CEASE,
+    # goods or service never received
+    "never received the goods": Kind.DISPUTE,
+    "never received the item*": Kind.DISPUTE,
+    "never received the order": Kind.DISPUTE,
+    "never received the phone": Kind.DISPUTE,
+    "was never delivered": Kind.DISPUTE,
+    "don't accept that … owed": Kind.DISPUTE,
+    "do not accept that … owed": Kind.DISPUTE,
+    "is not owed": Kind.DISPUTE,
+    "were never delivered": Kind.DISPUTE,
+    "see the contract": Kind.VALIDATION_REQUEST,
+    "all the documentation": Kind.VALIDATION_REQUEST,
 }
 
 NEGATIONS_BEFORE: tuple[str, ...] = (
@@ -432,6 +444,7 @@ NOT_IN_QUOTED: tuple[str, ...] = (
     "only in writing",
     "in writing only",
     "contact me … in writing",
+    "all the documentation",
 )
 
 # Wording that holds a phrase and means something else: a phrase overlapping one does not count.

@@ -165,6 +165,21 @@ PHRASES: dict[str, Kind] = {
     "solo por correo postal": Kind.CEASE,
     "únicamente por correo": Kind.CEASE,
     "dejen de llamar* … trabajo": Kind.CEASE,
+    # mercancía nunca recibida, denuncia
+    "nunca me llegó": Kind.DISPUTE,
+    "nunca llegó": Kind.DISPUTE,
+    "nunca recibí": Kind.DISPUTE,
+    "que no he recibido": Kind.DISPUTE,
+    "no vuelvan a escrib*": Kind.CEASE,
+    "ningún contacto": Kind.CEASE,
+    "cualquier contacto telefónico": Kind.CEASE,
+    "comunicaciones por correo postal": Kind.CEASE,
+    "denuncia": Kind.IDENTITY_THEFT,
+    "con mi dni": Kind.IDENTITY_THEFT,
+    "no he pedido ese": Kind.IDENTITY_THEFT,
+    "no he solicitado ningún": Kind.IDENTITY_THEFT,
+    "ver el contrato": Kind.VALIDATION_REQUEST,
+    "toda la documentación": Kind.VALIDATION_REQUEST,
 }
 
 NEGATIONS_BEFORE: tuple[str, ...] = ("no", "nunca")
@@ -197,6 +212,9 @@ NOT_IN_QUOTED: tuple[str, ...] = (
     "solo por escrito",
     "sólo por escrito",
     "únicamente por escrito",
+    "denuncia",
+    "toda la documentación",
+    "comunicaciones por correo postal",
 )
 
 EXCEPTIONS: tuple[str, ...] = ()

@@ -195,6 +195,16 @@ PHRASES: dict[str, Kind] = {
     "prêt frauduleux": Kind.IDENTITY_THEFT,
     "crédit frauduleux": Kind.IDENTITY_THEFT,
     "frauduleusement": Kind.IDENTITY_THEFT,
+    # marchandise jamais reçue, plainte
+    "jamais reçu la commande": Kind.DISPUTE,
+    "jamais reçu le colis": Kind.DISPUTE,
+    "jamais reçu la marchandise": Kind.DISPUTE,
+    "jamais été livré*": Kind.DISPUTE,
+    "porté plainte": Kind.IDENTITY_THEFT,
+    "dépôt de plainte": Kind.IDENTITY_THEFT,
+    "plainte a été déposée": Kind.IDENTITY_THEFT,
+    "avec ma carte d'identité": Kind.IDENTITY_THEFT,
+    "voir le contrat": Kind.VALIDATION_REQUEST,
 }
 
 NEGATIONS_BEFORE: tuple[str, ...] = ("ne", "n'*", "pas", "jamais")
@@ -231,6 +241,9 @@ NOT_IN_QUOTED: tuple[str, ...] = (
     "cession de créance",
     "uniquement par écrit",
     "exclusivement par écrit",
+    "porté plainte",
+    "dépôt de plainte",
+    "plainte a été déposée",
 )
 
 EXCEPTIONS: tuple[str, ...] = ()

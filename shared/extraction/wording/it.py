@@ -172,6 +172,17 @@ PHRASES: dict[str, Kind] = {
     "solo per posta": Kind.CEASE,
     "non telefonatemi": Kind.CEASE,
     "smettete di telefonar*": Kind.CEASE,
+    "smettere di chiamar*": Kind.CEASE,
+    "smettere di telefonar*": Kind.CEASE,
+    "solo per raccomandata": Kind.CEASE,
+    # merce mai ricevuta, denuncia
+    "mai ricevuto la merce": Kind.DISPUTE,
+    "mai arrivat*": Kind.DISPUTE,
+    "non ho mai ricevuto": Kind.DISPUTE,
+    "vedere il contratto": Kind.VALIDATION_REQUEST,
+    "tutta la documentazione": Kind.VALIDATION_REQUEST,
+    "querela": Kind.IDENTITY_THEFT,
+    "con la mia carta d'identità": Kind.IDENTITY_THEFT,
 }
 
 NEGATIONS_BEFORE: tuple[str, ...] = ("non", "mai")
@@ -198,6 +209,8 @@ NOT_IN_QUOTED: tuple[str, ...] = (
     "solo per iscritto",
     "esclusivamente per iscritto",
     "unicamente per iscritto",
+    "tutta la documentazione",
+    "querela",
 )
 
 EXCEPTIONS: tuple[str, ...] = (

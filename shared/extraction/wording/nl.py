@@ -152,6 +152,26 @@ PHRASES: dict[str, Kind] = {
     "uitsluitend schriftelijk": Kind.CEASE,
     "alleen nog schriftelijk": Kind.CEASE,
     "alleen per post": Kind.CEASE,
+    # nooit ontvangen, aangifte
+    "nooit ontvangen": Kind.DISPUTE,
+    "nooit geleverd": Kind.DISPUTE,
+    "dit klopt niet": Kind.DISPUTE,
+    "niks openstaan": Kind.DISPUTE,
+    "niets openstaan": Kind.DISPUTE,
+    "kopie van de polis": Kind.VALIDATION_REQUEST,
+    "overzicht van de facturen": Kind.VALIDATION_REQUEST,
+    "waar deze schuld vandaan komt": Kind.VALIDATION_REQUEST,
+    "waar deze vordering vandaan komt": Kind.VALIDATION_REQUEST,
+    "niet meer te bellen": Kind.CEASE,
+    "niet meer bellen": Kind.CEASE,
+    "uitsluitend nog per post": Kind.CEASE,
+    "alleen nog per post": Kind.CEASE,
+    "alleen nog post": Kind.CEASE,
+    "stoppen met bellen": Kind.CEASE,
+    "nooit heb ontvangen": Kind.DISPUTE,
+    "nooit gekregen": Kind.DISPUTE,
+    "met mijn gegevens": Kind.IDENTITY_THEFT,
+    "aangifte": Kind.IDENTITY_THEFT,
 }
 
 NEGATIONS_BEFORE: tuple[str, ...] = ("niet", "geen", "nooit")
@@ -182,6 +202,7 @@ NOT_IN_QUOTED: tuple[str, ...] = (
     "alleen schriftelijk",
     "uitsluitend schriftelijk",
     "alleen nog schriftelijk",
+    "aangifte",
 )
 
 EXCEPTIONS: tuple[str, ...] = (
