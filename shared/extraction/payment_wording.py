@@ -107,7 +107,8 @@ _PROMISE_EN = (
     r"\b(?:i|we)(?:['’]ll|\s+will|\s+shall|['’]m\s+going\s+to|\s+am\s+going\s+to"
     r"|['’]re\s+going\s+to|\s+are\s+going\s+to|\s+intend\s+to|\s+plan\s+to|\s+promise\s+to)\s+"
     rf"{_ADVERB_EN}(?:pay|transfer|wire|settle|be\s+paying|{_SEND_EN}"
-    r"|clear\s+(?:the|my|this|our)\s+(?:balance|debt|account)|get\s+(?:the|this)\s+money\s+to"
+    r"|clear\s+(?:it|this|that|(?:the|my|this|our)\s+(?:\S+\s+)?(?:balance|debt|account|amount"
+    r"|bill|arrears|[£$€]?\d[\d.,]*))|get\s+(?:the|this)\s+money\s+to"
     r"|do\s+the\s+(?:transfer|payment)"
     rf"|make\s+(?:(?:a|the|my|our)\s+)?{_gap(2)}"
     rf"{_PAYMENT_EN})\b{_NOT_AFTER}"
@@ -152,7 +153,7 @@ _PAID_FR = r"(?:payée?s?|réglée?s?|virée?s?|versée?s?|remboursée?s?|soldé
 _CONFIRMATION_FR = (
     r"\b(?:j['’]|je\s+(?:vous\s+|lui\s+|leur\s+)?(?:l['’]\s*)?|nous\s+(?:vous\s+)?(?:l['’]\s*)?)"
     rf"(?:ai|avons)\s+(?!été\b){_gap(4, _NOT_PAS)}(?:{_PAID_FR}"
-    r"|(?:effectué|fait|envoyé|émis)\s+(?:un|le|mon|notre|ce)\s+"
+    rf"|(?:effectué|fait|envoyé|émis)\s+{_gap(2)}(?:un|le|mon|notre|ce)\s+"
     r"(?:virement|paiement|versement|règlement|chèque)"
     r"|procédé\s+(?:au|à\s+un)\s+(?:paiement|virement|versement|règlement))\b"
     rf"|\b(?:facture|dette|somme|montant|solde|c['’]|tout)\s+est\s+(?:bien\s+|déjà\s+)?{_PAID_FR}"
@@ -161,6 +162,8 @@ _CONFIRMATION_FR = (
     r"|(?<!aucun\s)(?:virement\s+(?:a\s+été\s+)?effectué|paiement\s+effectué)"
     r"|(?:paiement|virement|versement|règlement)\s+que\s+(?:j['’]ai|nous\s+avons)\s+"
     rf"{_gap(3)}(?:effectué|fait|envoyé|émis|{_PAID_FR})"
+    r"|^\s*(?:virement|paiement|versement|règlement)\s+(?:de\s+)?[\d.,\s]*\d\s*(?:€|euros?|eur)?\s+"
+    rf"{_gap(2)}(?:fait|effectué|envoyé|émis|parti)\b"
 )
 _PROMISE_FR = (
     r"\b(?:je|nous)\s+(?:vous\s+|le\s+|la\s+|les\s+|vous\s+les?\s+)?"
@@ -214,6 +217,13 @@ _PROMISE_ES = (
     r"|\bme\s+comprometo\s+a\s+(?:pagar|abonar|saldar|liquidar)"
     rf"|{_NOT_ES}\bprocederé\s+al\s+(?:pago|abono|ingreso)"
     r"|\bel\s+pago\s+se\s+(?:realizará|efectuará|hará)"
+    rf"|{_NOT_ES}\b(?:os|les?)\s+(?:hago|mando|envío|ingreso|pago|transfiero|abono)\s+"
+    r"(?=[^.!?\n]{0,60}\b(?:el\s+(?:día\s+)?\d|el\s+(?:lunes|martes|miércoles|jueves|viernes"
+    r"|sábado|domingo)|mañana|pasado\s+mañana|la\s+semana\s+que\s+viene|la\s+próxima"
+    r"|este\s+mes|fin\s+de\s+mes|antes\s+del?)\b)"
+    r"|\b(?:el\s+(?:d[ií]a\s+)?\d+|ese\s+(?:mismo\s+)?d[ií]a|mañana|el\s+(?:lunes|martes|miércoles"
+    r"|jueves|viernes|sábado|domingo))(?:(?!\b(?:no|nunca|jamás)\b)[^.!?\n]){0,60}?"
+    r"\b(?:os|les?)\s+(?:hago|mando|envío|ingreso|pago|transfiero|abono)\b"
 )
 
 _PAYMENT_IT = r"(?:bonifico|pagamento|versamento)"
@@ -245,6 +255,11 @@ _PROMISE_IT = (
     r"|\bmi\s+impegno\s+a\s+(?:pagare|saldare|versare)"
     rf"|(?<!nessun\s)\b{_PAYMENT_IT}\s+(?:sarà|verrà)\s+(?:effettuato|eseguito|disposto|fatto)"
     rf"|{_NOT_IT}\b(?:faccio|facciamo)\s+(?:il|un)\s+(?:bonifico|pagamento|versamento)"
+    rf"|{_NOT_IT}\b(?:vi\s+)?(?:verso|pago|saldo|bonifico|mando|invio)\s+"
+    r"(?:(?:€\s*)?\d[\d.,]*\s*(?:€|euro)?|il\s+(?:saldo|dovuto|resto|tutto)|tutto)"
+    r"(?=[^.!?\n]{0,60}\b(?:entro|prossim\w*|domani|dopodomani|il\s+\d|lunedì|martedì|mercoledì"
+    r"|giovedì|venerdì|venerdi|sabato|fine\s+mese|a\s+fine)\b)"
+    r"|\bentro\s+(?:il\s+)?\d(?:(?!\b(?:non|mai)\b)[^.!?\n]){0,40}?\b(?:verso|pago|saldo|vi\s+mando)\b"
 )
 
 _PAID_NL = (
@@ -268,13 +283,28 @@ _PROMISE_NL = (
     rf"|\b(?:zal|zullen|ga|gaan)\s+(?:ik|wij|we)\s+{_gap(6)}{_PAY_NL}\b"
     # "overmaken" split: "Ik maak het bedrag vrijdag over" (the sum named before "over")
     r"|\b(?:(?:ik|wij|we)\s+(?:maak|maken|schrijf|schrijven)|(?:maak|maken|schrijf)\s+(?:ik|wij|we))"
-    rf"\s+{_gap(3)}(?:het|bedrag|geld|€\s*[\d.,]+|[\d.,]+)\s+{_gap(3)}over\b"
+    rf"\s+{_gap(4)}(?:het|bedrag|geld|€\s*[\d.,]+-?|[\d.,]+-?)\s+{_gap(3)}over\b"
     r"|\b(?:ik|wij|we)\s+(?:betaal|betalen|stort|storten)\s+"
-    rf"{_gap(5)}(?:op|voor|vóór|uiterlijk|volgende|morgen|overmorgen|eind|begin|half)\b"
+    rf"{_gap(7)}(?:op|voor|vóór|uiterlijk|volgende|morgen|overmorgen|eind|begin|half)\b"
     r"(?![^.!?\n,;]{0,80}\b(?:niet|niets|niks|nooit|geen)\b)"
     r"|\bbetaal\s+ik\b|\b(?:heb|hebben)\s+(?:een\s+)?(?:betaling|overboeking)\s+ingepland"
 )
 
+# A payment stated in the past infinitive after a verb of saying: "je vous confirme avoir
+# réglé", "confirmo haber pagado", "dichiaro di aver versato", "bezahlt zu haben", "betaald
+# te hebben", "confirm having paid"
+_PAST_INFINITIVE = (
+    r"(?<!sans\s)(?<!pas\s)(?<!sin\s)(?<!senza\s)(?<!ohne\s)(?<!zonder\s)"
+    r"(?:avoir\s+(?:bien\s+|déjà\s+)?(?:payé|réglé|viré|versé|soldé|effectué\s+(?:le|un)\s+"
+    r"(?:virement|paiement|versement))"
+    r"|haber\s+(?:ya\s+)?(?:pagado|abonado|transferido|ingresado|realizado\s+(?:el|la|una?)\s+"
+    r"(?:pago|transferencia|ingreso))"
+    r"|(?:di\s+)?aver(?:e)?\s+(?:già\s+)?(?:pagato|versato|saldato|effettuato\s+(?:il|un)\s+"
+    r"(?:bonifico|pagamento|versamento))"
+    r"|(?:bezahlt|überwiesen|beglichen|gezahlt)\s+zu\s+haben"
+    r"|(?:betaald|overgemaakt|voldaan)\s+te\s+hebben"
+    r"|(?:confirm|state|declare)\s+(?:having|that\s+i\s+have)\s+(?:already\s+)?paid)\b"
+)
 # A proof of payment: the writer's bank's record of a payment made, sent with the email ("please
 # find attached the payment confirmation", "anbei der Überweisungsbeleg", "allego la
 # contabile") — unless the writer asks for one (:func:`first_confirmation`).
@@ -350,6 +380,7 @@ PAYMENT_CONFIRMATION = _one_clause(
         _CONFIRMATION_ES,
         _CONFIRMATION_IT,
         _CONFIRMATION_NL,
+        _PAST_INFINITIVE,
         _PROOF,
     ),
     _JAPANESE_CONFIRMATION,
@@ -360,7 +391,7 @@ PAYMENT_PROMISE = _one_clause(
 )
 
 _OFFER = (
-    r"(?:offer|propose|ofrezco|ofrecemos|propongo|proponemos|offro|offriamo|proponiamo|biete"
+    r"(?:offer|propose|proposer|(?:would|will|could)\s+you\s+(?:take|accept)|ofrezco|ofrecemos|propongo|proponemos|offro|offriamo|proponiamo|biete"
     r"|bieten|schlage|propose|proposons|bied|bieden)"
 )
 _SETTLE = (

@@ -181,6 +181,26 @@ _EMAIL_RE = re.compile(
 # each pass in this order, the first hit wins. A weak compliance hit ("my lawyer", "leave me
 # alone") beats a strong hit of another intent ("I will pay"): missing a cease-and-desist costs
 # more than holding a payment email for staff.
+# each month, in the six languages
+_MONTHLY = (
+    r"(?:monatlich|pro\s+monat|im\s+monat|par\s+mois|chaque\s+mois|al\s+mese?|cada\s+mes"
+    r"|ogni\s+mese|per\s+maand|elke\s+maand|per\s+month|a\s+month|each\s+month)\b"
+)
+# what closes the matter: "to close this out", "wenn damit alles erledigt ist", "si con eso se
+# cierra todo", "kan het dossier dan gesloten worden"
+_CLOSES = (
+    r"(?:close[sd]?|closing|settle[sd]?|clore|clôtur\w*|cierr\w*|cerrar\w*|chiud\w*|chius[oa]"
+    r"|gesloten|afgesloten|afgerond|erledigt|abgeschlossen)\b"
+)
+_IF = r"(?:if|si|wenn|falls|als|se)\b"
+# a lump sum offered on the condition that it closes the matter, in one sentence and not a
+# monthly one (that is a plan): "I can pay 300 EUR now if that closes it", "Si je vous envoie
+# 1500 euros, est-ce que vous acceptez de clore le dossier ?"
+_SUM_IF_IT_CLOSES = (
+    rf"(?![^.!?\n]*{_MONTHLY})"
+    rf"(?:\b{_IF}[^.!?\n]{{0,60}}?\d[^.!?\n]{{0,80}}?\b{_CLOSES}"
+    rf"|\d[^.!?\n]{{0,60}}?\b{_IF}[^.!?\n]{{0,60}}?\b{_CLOSES})"
+)
 _INTENT_KEYWORDS: tuple[tuple[str, str, str], ...] = (
     # the compliance intents' strong wording is the tables of shared.extraction.wording
     (
@@ -205,7 +225,10 @@ _INTENT_KEYWORDS: tuple[tuple[str, str, str], ...] = (
         r"|propuesta\s+de\s+(?:acuerdo|liquidación)|règlement\s+définitif"
         r"|pour\s+solde\s+de\s+tout\s+compte|saldo\s+y\s+finiquito|pago\s+único\s+y\s+definitivo"
         r"|saldo\s+e\s+stralcio|(?:als\s+)?finale\s+(?:kwijting|regeling)|schikking|einmalzahlung"
-        r"|gesamterledigung|zur\s+erledigung|einmalig|" + SETTLEMENT_OFFER,
+        r"|gesamterledigung|zur\s+erledigung|einmalig|"
+        + SETTLEMENT_OFFER
+        + "|"
+        + _SUM_IF_IT_CLOSES,
         r"\bsettle\b|lump\s+sum|reduced\s+amount",
     ),
     (
@@ -214,14 +237,14 @@ _INTENT_KEYWORDS: tuple[tuple[str, str, str], ...] = (
         r"|ratenzahlung|in\s+raten|échéancier|paiement\s+échelonné|plan\s+de\s+pagos"
         r"|pago\s+a\s+plazos|(?:set\s+up|arrange|agree)\s+(?:a\s+)?(?:payment\s+)?(?:plan|arrangement)"
         r"|payment\s+arrangement|plan\s+of\s"
-        r"|(?:can|could)\s+(?:manage|afford|pay|do)\s+\S+(?:\s+\S+)?\s+(?:a|per|each)\s+month"
+        r"|(?:can|could)\s+(?:\w+ly\s+)?(?:manage|afford|pay|do)\s+\S+(?:\s+\S+)?\s+(?:a|per|each)\s+month"
+        r"|afford\s+\S+\s+(?:a|per|each)\s+month|fraccionar|aplazar\s+el\s+pago|pago\s+aplazado"
+        r"|\d+\s+rate\b|\brate\s+da\b|échelonner"
         r"|ratenplan|monatliche\s+raten?|mensualités|en\s+plusieurs\s+fois|plan\s+de\s+pago"
         r"|cuotas\s+mensuales|rateizza\w*|a\s+rate\b|rate\s+mensili|betalingsregeling"
         r"|in\s+termijnen|termijnbedrag"
-        r"|(?:monatlich|par\s+mois|al\s+mese?|per\s+maand|per\s+month|a\s+month)\b.{0,60}?"
-        r"(?:zahlen|payer|pagar|pagare|betalen|\bpay)\b"
-        r"|(?:zahlen|payer|pagar|pagare|betalen|\bpay)\b.{0,40}?"
-        r"(?:monatlich|par\s+mois|al\s+mese?|per\s+maand|per\s+month|a\s+month)\b",
+        rf"|{_MONTHLY}.{{0,60}}?(?:zahlen|payer|pagar|pagare|betalen|\bpay)\b"
+        rf"|(?:zahlen|payer|pagar|pagare|betalen|\bpay)\b.{{0,40}}?{_MONTHLY}",
         r"per\s+month|each\s+month|monatlich|par\s+mois|al\s+mes|al\s+mese|per\s+maand",
     ),
     (
@@ -239,7 +262,12 @@ _INTENT_KEYWORDS: tuple[tuple[str, str, str], ...] = (
         r"new\s+(?:postal\s+)?address|(?:i|we)\s+(?:have\s+)?moved|change\s+of\s+address"
         r"|address\s+change|neue\s+(?:anschrift|adresse)|umgezogen|nouvelle\s+adresse"
         r"|déménag|nueva\s+dirección|me\s+he\s+mudado|mi\s+sono\s+trasferit[oa]"
-        r"|nuovo\s+indirizzo|nieuw\s+adres|(?:ik\s+ben|wij\s+zijn)\s+verhuisd|nueva\s+direccion",
+        r"|nuovo\s+indirizzo|nieuwe?\s+adres|(?:ik\s+ben|wij\s+zijn)\s+verhuisd|nueva\s+direccion"
+        r"|cambio\s+de\s+(?:domicilio|dirección|direccion)|nuevo\s+domicilio"
+        r"|mi\s+domicilio\s+(?:\S+\s+){0,5}?es\b|adreswijziging|adres\s+(?:\S+\s+){0,5}?gewijzigd"
+        r"|adressänderung|(?:adresse|anschrift)\s+(?:\S+\s+){0,2}?geändert"
+        r"|ändern\s+sie\s+meine\s+(?:anschrift|adresse)|changement\s+d['’]adresse"
+        r"|cambio\s+(?:di\s+)?(?:indirizzo|residenza)|nuova\s+residenza|nuovo\s+domicilio",
         r"new\s+phone|new\s+(?:mobile|number)|neue\s+telefonnummer",
     ),
 )

@@ -73,6 +73,14 @@ CONFIRMATIONS = [
     "I sent 250 to your account.",
     "I paid on Monday - did you receive it?",
     "Adjunto justificante.",
+    # a participle away from its subject, the payment named first, the past infinitive
+    "Je vous informe que j'ai effectué ce jour un virement de 500,00 euros sur votre compte.",
+    "Virement de 615,40 € fait vendredi dernier depuis mon compte.",
+    "Je vous confirme avoir réglé la somme de 289,99 € par carte bancaire.",
+    "Confirmo haber pagado 200 euros el lunes.",
+    "Dichiaro di aver pagato 300 euro.",
+    "Ich bestätige, die Rechnung bezahlt zu haben.",
+    "Ik bevestig het bedrag betaald te hebben.",
     # the payment named first, made in a relative clause
     "Please confirm the payment I made of £200 last week.",
     "Pouvez-vous confirmer la réception du virement que j'ai effectué le 3 novembre.",
@@ -119,6 +127,14 @@ PROMISES = [
     "Die Überweisung erfolgt am Montag.",
     "I'll make payment on Friday.",
     "I will send 100 EUR on Friday.",
+    # the present for the future, a sum before the time
+    "I'll clear the full 560 by 1st December at the latest.",
+    "el dia 27 cobro la nomina y ese mismo dia os hago una transferencia de 200 euros.",
+    "Os ingreso 100 € el viernes que viene.",
+    "Vi assicuro che entro il 30 novembre verso 500 euro.",
+    "Pago 200 euro venerdì prossimo appena mi arriva lo stipendio.",
+    "Ik betaal het volledige bedrag van € 1.710,00 uiterlijk vrijdag 27 november.",
+    "Ik maak volgende week woensdag € 400,- over.",
 ]
 
 SETTLEMENTS = [
@@ -220,6 +236,32 @@ CONDITIONS = [
 ]
 
 # a monthly sum to clear the debt is a plan, not a settlement
+# a lump sum offered on the condition that it closes the matter
+SUMS_IF_IT_CLOSES = [
+    "Would you take 1,500 USD to close this out?",
+    "Ich könnte Ihnen 1000€ auf einen Schlag zahlen, wenn damit alles erledigt ist.",
+    "Je peux vous proposer 1 800 € en un seul versement pour clôturer le dossier.",
+    "Si je vous envoie 1500 euros, est-ce que vous acceptez de clore le dossier ?",
+    "Puedo pagar 300€ ahora mismo si con eso se cierra todo.",
+    "Als ik nu in één keer 250 euro betaal, kan het dossier dan gesloten worden?",
+]
+
+PLANS = [
+    "I can realistically afford £85 a month towards the bill.",
+    "Kann ich 100 euro pro monat zahlen?",
+    "Podría pagar 65 euros cada mes, empezando el 5 de diciembre.",
+    "Posso fare 4 rate da 153,20 € a partire dal 1° dicembre?",
+    "Me gustaría fraccionar el pago.",
+    "Wenn ich 50 € monatlich zahle, ist die Sache in zwei Jahren erledigt.",
+]
+
+ADDRESS_CHANGES = [
+    "Les comunico que, a partir de hoy, mi domicilio a efectos de notificaciones es el siguiente:",
+    "Hierbij deel ik u mee dat mijn adres per 1 november is gewijzigd.",
+    "Bitte ändern Sie meine Anschrift.",
+    "Cambio di residenza: via Roma 3, 20100 Milano.",
+]
+
 NOT_SETTLEMENTS = [
     "I propose to pay 50 EUR per month to clear the debt.",
     "Propongo pagar 100 euros al mes para saldar la deuda.",
@@ -241,6 +283,21 @@ def test_a_payment_to_come_is_a_promise(text: str) -> None:
 @pytest.mark.parametrize("text", SETTLEMENTS)
 def test_a_sum_offered_to_close_the_debt_is_a_settlement_offer(text: str) -> None:
     assert intent_of(text) == "settlement_offer"
+
+
+@pytest.mark.parametrize("text", SUMS_IF_IT_CLOSES)
+def test_a_lump_sum_offered_if_it_closes_the_matter_is_a_settlement_offer(text: str) -> None:
+    assert intent_of(text) == "settlement_offer"
+
+
+@pytest.mark.parametrize("text", PLANS)
+def test_a_sum_each_month_is_a_payment_plan_request(text: str) -> None:
+    assert intent_of(text) == "payment_plan_request"
+
+
+@pytest.mark.parametrize("text", ADDRESS_CHANGES)
+def test_a_new_address_announced_is_an_address_change(text: str) -> None:
+    assert intent_of(text) == "address_change"
 
 
 @pytest.mark.parametrize("text", NOT_CONFIRMATIONS)

@@ -175,7 +175,7 @@ PHRASES: dict[str, Kind] = {
     "smettere di chiamar*": Kind.CEASE,
     "smettere di telefonar*": Kind.CEASE,
     "solo per raccomandata": Kind.CEASE,
-    # merce mai ricevuta, denuncia
+    # merce mai ricevuta, querela
     "mai ricevuto la merce": Kind.DISPUTE,
     "mai arrivat*": Kind.DISPUTE,
     "non ho mai ricevuto": Kind.DISPUTE,
