@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from shared.config import Settings, get_settings
@@ -129,9 +129,24 @@ _MONTH_ALT = "|".join(sorted(MONTH_NUMBERS, key=len, reverse=True))
 _DATE_RE = re.compile(
     r"(?P<iso>\b(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})\b)"
     r"|(?P<num>\b(?P<na>\d{1,2})(?P<ns>[./-])(?P<nb>\d{1,2})(?P=ns)(?P<ny>\d{4})\b)"
-    rf"|(?P<dmy>\b(?P<dd>\d{{1,2}})(?:st|nd|rd|th|\.)?\s+(?:of\s+|de\s+)?(?P<dm>{_MONTH_ALT})\.?"
+    rf"|(?P<dmy>\b(?P<dd>\d{{1,2}})(?:st|nd|rd|th|er|°|º|\.)?\s+(?:of\s+|de\s+)?(?P<dm>{_MONTH_ALT})\.?"
     r",?\s+(?:de\s+)?(?P<dy>\d{4})\b)"
-    rf"|(?P<mdy>\b(?P<mm>{_MONTH_ALT})\.?\s+(?P<md>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<my>\d{{4}})\b)",
+    rf"|(?P<mdy>\b(?P<mm>{_MONTH_ALT})\.?\s+(?P<md>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<my>\d{{4}})\b)"
+    # without a year ("15 December", "le 1er décembre", "December 15th", "am 15.12."): the year
+    # is the one that puts the date nearest the day the email was written (see _year_for)
+    rf"|(?P<dm0>\b(?P<d0>\d{{1,2}})(?:st|nd|rd|th|er|°|º|\.)?\s+(?:of\s+|de\s+)?(?P<m0>{_MONTH_ALT})\b\.?)"
+    rf"|(?P<md0>\b(?P<m1>{_MONTH_ALT})\.?\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\b(?![.,:/]?\d))"
+    r"|(?P<dn0>\b(?:am|bis|zum|vom|ab|den|dem|le|el|il|op|per|on|by|until|before|vor|tot|voor)"
+    r"\s+(?P<d2>\d{1,2})\.(?P<n2>\d{1,2})\.(?!\d))",
+    _I,
+)
+# where a date names our letter or an earlier message, not a payment: "your letter dated 2nd
+# November", "Ihr Schreiben vom 05.11.2026", "votre courrier du 3 novembre"
+_LETTER_DATE_RE = re.compile(
+    r"(?:letter|notice|reminder|e-?mail|message|statement|text|sms|schreiben|brief|mahnung"
+    r"|nachricht|courrier|lettre|relance|courriel|carta|correo|mensaje|lettera|sollecito"
+    r"|comunicazione|bericht|herinnering|aanmaning)\s+(?:\S+\s+){0,2}?"
+    r"(?:dated|of|from|on|vom|du|del|de|van|d\.d\.)\s*$",
     _I,
 )
 _PLAN_START_RE = re.compile(
@@ -356,8 +371,17 @@ def _amounts(text: str) -> list[_Amount]:
     return found
 
 
-def _date_value(match: re.Match[str]) -> str | None:
+def _date_value(match: re.Match[str], written: date | None, ahead: bool | None) -> str | None:
     try:
+        if match.group("dm0") or match.group("md0") or match.group("dn0"):
+            if written is None:
+                return None
+            if match.group("dn0"):
+                day, month = int(match["d2"]), int(match["n2"])
+            else:
+                day = int(match["d0"] or match["d1"])
+                month = MONTH_NUMBERS[(match["m0"] or match["m1"]).lower()]
+            return _year_for(day, month, written, ahead).isoformat()
         if match.group("iso"):
             year, month, day = int(match["iy"]), int(match["im"]), int(match["id"])
         elif match.group("num"):
@@ -381,12 +405,28 @@ _HEADER_LINE_RE = re.compile(
 )
 
 
-def _dates(text: str) -> list[_Hit]:
-    """Dates in ``text``, ignoring the dates of quoted headers ("Date:", "On … wrote:")."""
+def _year_for(day: int, month: int, written: date, ahead: bool | None) -> date:
+    """``day``.``month`` in the year that puts it nearest ``written``: on or after it for what is
+    to come (``ahead``), on or before it for what was done (not ``ahead``), either otherwise
+    (a few days' slack: "on the 2nd" written on the 3rd of the month after a weekend)."""
+    slack = timedelta(days=3)
+    days = [date(year, month, day) for year in (written.year - 1, written.year, written.year + 1)]
+    if ahead is True:
+        return min((d for d in days if d >= written - slack), key=lambda d: d - written)
+    if ahead is False:
+        return max(d for d in days if d <= written + slack)
+    return min(days, key=lambda d: abs(d - written))
+
+
+def _dates(text: str, written: date | None = None, ahead: bool | None = None) -> list[_Hit]:
+    """Dates in ``text``, ignoring the dates of quoted headers ("Date:", "On … wrote:") and of
+    letters ("your letter dated …"); dates without a year only with ``written``."""
     text = _HEADER_LINE_RE.sub(lambda m: " " * len(m.group()), text)
     hits = []
     for match in _DATE_RE.finditer(text):
-        value = _date_value(match)
+        if _LETTER_DATE_RE.search(text, max(match.start() - 40, 0), match.start()):
+            continue
+        value = _date_value(match, written, ahead)
         if value:
             hits.append(_Hit(value, match.group(), match.start()))
     return hits
@@ -530,14 +570,22 @@ def _amount_candidates(intent: str, new_text: str, everything: str) -> _Candidat
 def _date_candidates(
     intent: str, new_text: str, everything: str, written: date | None
 ) -> _Candidates:
-    dates = _dates(new_text)
+    ahead = {"payment_confirmation": False, "payment_promise": True}.get(intent)
+    if intent == "payment_plan_request":
+        ahead = True
+    dates = _dates(new_text, written, ahead)
+    if written is not None and ahead is not None:
+        # a payment made is dated on or before the email, one to come on or after it
+        iso = written.isoformat()
+        fitting = [d for d in dates if (d.value >= iso) == ahead or d.value == iso]
+        dates = fitting or dates
     if not dates and written is not None and intent in ("payment_confirmation", "payment_promise"):
         # "I paid yesterday", "je paierai lundi": read from the day the email was written
         found = relative_dates.first_day(new_text, written, ahead=intent == "payment_promise")
         if found is not None:
             day, words = found
             return {"payment_date": (day.isoformat(), words, 0.45)}
-    dates = dates or _dates(everything)
+    dates = dates or _dates(everything, written, ahead)
     if not dates:
         return {}
     if intent == "payment_plan_request":

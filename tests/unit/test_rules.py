@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -354,3 +355,52 @@ def test_an_amount_is_read_within_its_line_with_any_thousands_space(
 ) -> None:
     values = extract_text(text, subject=subject)
     assert (values.get("amount"), values.get("currency")) == (amount, currency)
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "field", "value"),
+    [
+        # our letter's date is not the payment's
+        (
+            "Further to your letter dated 2nd November 2026, I paid £200 on 10 November 2026.",
+            "2026-11-12",
+            "payment_date",
+            "2026-11-10",
+        ),
+        (
+            "Bezugnehmend auf Ihr Schreiben vom 05.11.2026 habe ich am 10.11.2026 200 EUR "
+            "überwiesen.",
+            "2026-11-12",
+            "payment_date",
+            "2026-11-10",
+        ),
+        # a date without its year: the next one for what is to come, the last one for what was
+        ("Ich werde am 15.12. 200 EUR überweisen.", "2026-11-20", "payment_date", "2026-12-15"),
+        ("Je vous paierai 100 € le 1er décembre.", "2026-11-20", "payment_date", "2026-12-01"),
+        ("I will pay £50 on 10 January.", "2026-12-20", "payment_date", "2027-01-10"),
+        ("I paid £50 on 28 December.", "2027-01-03", "payment_date", "2026-12-28"),
+        ("I paid £50 on December 28th.", "2027-01-03", "payment_date", "2026-12-28"),
+        (
+            "Podría pagar 65 euros cada mes, empezando el 5 de diciembre.",
+            "2026-11-20",
+            "plan_start_date",
+            "2026-12-05",
+        ),
+        # a payment made is not dated after the email, one to come not before it
+        (
+            "I will pay 100 EUR on 30 November 2026, as I said on 2 November 2026.",
+            "2026-11-20",
+            "payment_date",
+            "2026-11-30",
+        ),
+    ],
+)
+def test_payment_dates_are_read_against_the_day_the_email_was_written(
+    text: str, written: str, field: str, value: str
+) -> None:
+    email = ParsedEmail(
+        message_id=None, subject="", sender="a@example.com", sender_name=None,
+        date=datetime.fromisoformat(f"{written}T10:00:00+00:00"), text=text,
+    )  # fmt: skip
+    extraction = rules().extract(email)
+    assert extraction.fields[field].value == value
