@@ -119,7 +119,9 @@ _AMOUNT_RE = re.compile(
 _OFFER_RE = re.compile(r"offer|propos|settle|pay|anbiete|biete|propone|ofrezco", _I)
 _INSTALMENT_RE = re.compile(
     r"per\s+month|a\s+month|monthly|instal+ments?|/\s*month|pro\s+monat|monatlich|\braten?\b"
-    r"|par\s+mois|mensualités?|por\s+mes|al\s+mes|mensual(?:es|idad)?|cuotas?",
+    r"|par\s+mois|mensualités?|por\s+mes|al\s+mes|mensual(?:es|idad)?|cuotas?"
+    r"|every\s+month|each\s+month|im\s+monat|chaque\s+mois|cada\s+mes|al\s+mese|ogni\s+mese"
+    r"|\brat[ae]\b|mensil\w*|per\s+maand|elke\s+maand|iedere\s+maand|termijn\w*|maandelijks",
     _I,
 )
 
@@ -199,7 +201,7 @@ _EMAIL_RE = re.compile(
 # each month, in the six languages
 _MONTHLY = (
     r"(?:monatlich|pro\s+monat|im\s+monat|par\s+mois|chaque\s+mois|al\s+mese?|cada\s+mes"
-    r"|ogni\s+mese|per\s+maand|elke\s+maand|per\s+month|a\s+month|each\s+month)\b"
+    r"|ogni\s+mese|per\s+maand|elke\s+maand|per\s+month|a\s+month|each\s+month|every\s+month)\b"
 )
 # what closes the matter: "to close this out", "wenn damit alles erledigt ist", "si con eso se
 # cierra todo", "kan het dossier dan gesloten worden"
@@ -338,6 +340,7 @@ class _Amount:
     evidence: str
     start: int
     instalment: bool
+    instalment_gap: int  # characters to the nearest instalment word
 
 
 # The spaces that group thousands ("1 234,56 €": no-break, narrow no-break, thin, figure) and
@@ -362,11 +365,14 @@ def _amounts(text: str) -> list[_Amount]:
         currency = _CURRENCY_TOKENS.get(currency_token)
         if value is None or value <= 0 or currency is None:
             continue
-        window = text[max(match.start() - 40, 0) : match.end() + 40]
+        # how far the nearest word of an instalment stands ("4 rate da 153,20 €" after "612,80 €
+        # tutti insieme"): the nearest sum is the instalment
+        gaps = [
+            min(abs(word.start() - match.start()), abs(word.end() - match.end()))
+            for word in _INSTALMENT_RE.finditer(text, max(match.start() - 40, 0), match.end() + 40)
+        ]
         found.append(
-            _Amount(
-                value, currency, match.group(), match.start(), bool(_INSTALMENT_RE.search(window))
-            )
+            _Amount(value, currency, match.group(), match.start(), bool(gaps), min(gaps, default=0))
         )
     return found
 
@@ -554,7 +560,7 @@ def _amount_candidates(intent: str, new_text: str, everything: str) -> _Candidat
     others = [a for a in amounts if not a.instalment]
     planning = intent == "payment_plan_request"
     if planning and instalments:
-        first = instalments[0]
+        first = min(instalments, key=lambda a: a.instalment_gap)
         found["plan_installment_amount"] = (str(first.value), first.evidence, 0.5)
     if intent == "settlement_offer":  # the offered sum, not the balance it settles
         others.sort(key=lambda a: not _OFFER_RE.search(new_text[max(a.start - 40, 0) : a.start]))

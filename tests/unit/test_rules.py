@@ -200,6 +200,15 @@ def test_injection_email_is_flagged() -> None:
         ("I have moved.\nNew mobile: (555) 013-4478", "new_phone", "(555) 013-4478"),
         ("J'ai déménagé.\nTél. : 06 55 50 12 34", "new_phone", "06 55 50 12 34"),
         ("Mi sono trasferito.\nCell. 333 555 0123", "new_phone", "333 555 0123"),
+        # the instalment: the sum nearest a word of one, in every language
+        ("I can't pay all 742,10 pounds now. Is it possible to pay 40 pounds every month?",
+         "plan_installment_amount", 40.0),
+        ("Non riesco a pagare 612,80 € tutti insieme, posso fare 4 rate da 153,20 €?",
+         "plan_installment_amount", 153.2),
+        ("Ik kan € 2.350,70 niet ineens betalen: een betalingsregeling van € 100 per maand?",
+         "plan_installment_amount", 100.0),
+        ("Zou ik in termijnen van € 75 mogen betalen?", "plan_installment_amount", 75.0),
+        ("Podría pagar 65 euros cada mes.", "plan_installment_amount", 65.0),
     ],
 )  # fmt: skip
 def test_documented_formats(text: str, field: str, value: object) -> None:
