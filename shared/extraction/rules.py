@@ -159,28 +159,42 @@ _PLAN_START_RE = re.compile(
 
 # a phone's label, as it starts a line of contact details too ("Tél. :", "Cell.", "Mobile:")
 _PHONE_LABEL = (
-    r"\b(?:phone|tel(?:ephone)?|tél(?:éphone)?|mobile|cell(?:ulare)?|telefon(?:nummer)?|handy"
-    r"|teléfono|móvil|movil|telefono|telefoon(?:nummer)?|mobiel|gsm|portable)"
+    r"\b(?:phone|tel(?:ephone)?|tél(?:éphone)?|mobile|cell(?:ulare)?|telefon(?:nummer)?"
+    r"|handy(?:nummer)?|mobilnummer|rufnummer|teléfono|móvil|movil|telefono"
+    r"|telefoon(?:nummer)?|mobiel|gsm|portable"
+    r"|(?:nouveau|new|nuevo|nuovo|neue|nieuwe?)\s+(?:numéro|number|número|numero|nummer))"
     r"(?:\s+(?:number|no\.?|nummer|numéro))?\.?"
 )
+# between a label and its number: "Mi teléfono nuevo es el 612…", "Il nuovo numero è 328…"
+_PHONE_COPULA = (
+    r"(?:\s+(?:nuevo|nueva|new|nouveau|nuovo|neue?|nieuwe?))?"
+    r"(?:\s*:|\s+(?:is|ist|est|es|è|lautet|luidt)(?:\s+(?:el|le|il|de))?)?"
+)
 _PHONE_RE = re.compile(
-    rf"{_PHONE_LABEL}\s*(?:is|:|ist|est|es|è|is)?\s*:?\s*"
-    r"(?P<phone>\+?[\d(][\d ()./-]{5,25}\d)",
+    rf"{_PHONE_LABEL}{_PHONE_COPULA}\s*:?\s*(?P<phone>\+?[\d(][\d ()./-]{{5,25}}\d)",
     _I,
 )
 # a line that starts another detail, not the address's next line: a label followed by a colon
 # or the number itself ("Tel.: 0176…", "Cell. 333…"), so "Mobile, AL 36602" or "Tel Aviv 61000"
 # stays part of the address
 _DETAIL_LINE_RE = re.compile(
-    rf"^\s*(?:(?:new|neue?|nouveau|nouvelle|nuevo|nueva|nuovo|nuova|nieuwe?|my|mein|mon|ma|mi|mio"
-    rf"|mijn)\s+)?(?:{_PHONE_LABEL[2:]}|e-?mail|fax)\b\.?\s*(?::|[+\d(])",
+    r"^\s*(?:(?:and|und|et|y|e|en|also)\s+)?"
+    r"(?:(?:my|mein|meine|mon|ma|mes|mi|mio|mijn|il|el|le|la|de|het)\s+)?"
+    r"(?:(?:home|work|private|privat|fixe|fijo|fisso|vaste)\s+)?"
+    r"(?:(?:new|neue?|nouveau|nouvelle|nuevo|nueva|nuovo|nuova|nieuwe?)\s+)?"
+    rf"(?:{_PHONE_LABEL[2:]}|e-?mail|fax)\b\.?{_PHONE_COPULA}\s*(?::|[+\d(])",
     _I,
 )
 _ADDRESS_RE = re.compile(
-    r"\b(?:new\s+(?:postal\s+|home\s+|mailing\s+)?address"
+    r"\b(?:new\s+(?:postal\s+|home\s+|mailing\s+)?address|update\s+my\s+address\s+to"
     r"|neue\s+(?:wohn)?(?:anschrift|adresse)|nouvelle\s+adresse"
-    r"|nueva\s+dirección|nuevo\s+domicilio|nuovo\s+indirizzo|nuova\s+residenza|nieuwe?\s+adres)"
-    r"(?:\s+is|\s+ist|\s+est|\s+es)?\s*:?[ \t]*(?P<rest>[^\n]*)",
+    r"|nueva\s+direcci[oó]n|nuevo\s+domicilio|nuovo\s+indirizzo|nuova\s+residenza|nieuwe?\s+adres"
+    # a notice of the change, its address on the lines after the colon
+    r"|(?:change\s+of\s+address|changement\s+d['’]adresse|cambio\s+de\s+(?:direcci[oó]n|domicilio)"
+    r"|adress(?:änderung|wijziging)|cambio\s+(?:di\s+)?(?:indirizzo|residenza)"
+    r"|domicilio\s+(?:\S+\s+){0,5}?es\s+el\s+siguiente|wohne\s+(?:\S+\s+){0,3}?hier)"
+    r"[^\n:]{0,80}(?=\s*:[ \t]*(?:\n|$)))"
+    r"(?:\s+is|\s+ist|\s+est|\s+es|\s+è|\s+lautet|\s+luidt)?\s*:?[ \t]*(?P<rest>[^\n]*)",
     _I,
 )
 _CREDITOR_RE = re.compile(
@@ -612,7 +626,7 @@ def _new_address(body: str) -> _Hit | None:
         return None
     rest = match["rest"].strip()
     if len(rest) >= 8 and any(c.isdigit() for c in rest):
-        value = re.split(r"(?<=[a-z])\.\s", rest, maxsplit=1)[0].strip(" .,")
+        value = re.split(r"(?<=[a-z)])\.\s", rest, maxsplit=1)[0].strip(" .,")
         return _Hit(value, body[match.start() : match.start("rest") + len(value)], match.start())
     lines: list[str] = []
     for line in body[match.end() :].lstrip("\n").splitlines():

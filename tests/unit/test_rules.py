@@ -200,6 +200,29 @@ def test_injection_email_is_flagged() -> None:
         ("I have moved.\nNew mobile: (555) 013-4478", "new_phone", "(555) 013-4478"),
         ("J'ai déménagé.\nTél. : 06 55 50 12 34", "new_phone", "06 55 50 12 34"),
         ("Mi sono trasferito.\nCell. 333 555 0123", "new_phone", "333 555 0123"),
+        # an address announced with its notice, its copula, or after "update my address to"
+        ("I've moved, please update my address to:\nFlat 4, 27 Mortimer Road, Leicester LE3 0AB\n"
+         "And my new mobile number is 07700 900461.", "new_address",
+         "Flat 4, 27 Mortimer Road, Leicester LE3 0AB"),
+        ("I've moved.\nAnd my new mobile number is 07700 900461.", "new_phone", "07700 900461"),
+        ("Please note my change of address with effect from 1 December:\n14 Cranbrook Close, "
+         "Swindon SN3 4LP\nHome phone 01793 555210", "new_address",
+         "14 Cranbrook Close, Swindon SN3 4LP"),
+        ("Merci de noter mon changement d'adresse à compter du 1er décembre :\n15 avenue Jean "
+         "Jaurès\n13010 Marseille\nTél : 07 81 55 42 10", "new_address",
+         "15 avenue Jean Jaurès, 13010 Marseille"),
+        ("Mi domicilio a efectos de notificaciones es el siguiente:\nAvenida de la Constitución "
+         "88\n41001 Sevilla", "new_address", "Avenida de la Constitución 88, 41001 Sevilla"),
+        ("Ich wohne ab sofort hier:\n\nLindenweg 12, 34117 Kassel\n\nNeue Handynummer: 0152 "
+         "5558 3127", "new_address", "Lindenweg 12, 34117 Kassel"),
+        ("Ich bin umgezogen.\nNeue Handynummer: 0152 5558 3127", "new_phone", "0152 5558 3127"),
+        ("Il nuovo indirizzo è Via dei Mille 8, 70122 Bari. Il nuovo numero è 328 4471 903.",
+         "new_address", "Via dei Mille 8, 70122 Bari"),
+        ("Mi sono trasferito. Il nuovo numero è 328 4471 903.", "new_phone", "328 4471 903"),
+        ("Me he mudado:\nC/ Doctor Fleming 14\n46010 Valencia\nMi teléfono nuevo es el 612 44 87 "
+         "09.", "new_phone", "612 44 87 09"),
+        ("la nueva direccion es calle Mayor 5, 28770 Colmenar Viejo (Madrid). el movil sigue",
+         "new_address", "calle Mayor 5, 28770 Colmenar Viejo (Madrid)"),
         # the instalment: the sum nearest a word of one, in every language
         ("I can't pay all 742,10 pounds now. Is it possible to pay 40 pounds every month?",
          "plan_installment_amount", 40.0),
