@@ -8,7 +8,9 @@ in formal and phone-typed registers (no accents, no capitals, typos), and hard n
 compliance sentences were found. The new text of 270 held-out emails followed (a reply's own
 words above our quoted letter, signatures included); before the tables learnt from those, 82%
 of their compliance emails were found in English, German and French, and 81% in Spanish,
-Italian and Dutch.
+Italian and Dutch; a third set of 120, written after the tables had learnt from the first two,
+was found at 93%. Two of its hard negatives hold on purpose and are not here: a debtor who only
+considered a surendettement filing, and one whose father died (a person reads both).
 """
 
 from __future__ import annotations

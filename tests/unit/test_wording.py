@@ -219,7 +219,9 @@ NOTICES = [
     "Qualora lei contesti il debito, ha il diritto di chiedere la documentazione del debito.",
     "Als u de vordering betwist, kunt u ons schrijven. U heeft het recht op een specificatie "
     "van de vordering.",
-    # the rest of the notice: what the collector will do once the debtor acts
+    # the rest of the notice: what the collector will do once the debtor acts, or may be asked
+    "You can also ask us to stop contacting you by telephone.",
+    "Vous pouvez aussi nous demander de cesser de vous appeler.",
     "Should you write to us, we will suspend collection until we send you verification of the "
     "debt.",
     "Si ejerce este derecho, suspenderemos el cobro hasta remitirle la documentación que "

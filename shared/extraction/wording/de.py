@@ -209,6 +209,11 @@ PHRASES: dict[str, Kind] = {
     "vertrag sehen": Kind.VALIDATION_REQUEST,
     "anzeige … erstattet": Kind.IDENTITY_THEFT,
     "mit meinem ausweis": Kind.IDENTITY_THEFT,
+    # Österreich: Schuldenregulierungsverfahren (Privatkonkurs)
+    "privatkonkurs": Kind.BANKRUPTCY,
+    "schuldenregulierungsverfahren": Kind.BANKRUPTCY,
+    "konkursverfahren": Kind.BANKRUPTCY,
+    "zahlungsplan … gericht*": Kind.BANKRUPTCY,
 }
 
 NEGATIONS_BEFORE: tuple[str, ...] = ("nicht", "kein", "keine", "keinen", "nie")

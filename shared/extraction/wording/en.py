@@ -504,6 +504,10 @@ EXCEPTIONS: tuple[str, ...] = (
     "not a dispute",
     "no dispute",
     "proof of payment",
+    # our letter telling the debtor what they may ask of us
+    "ask us to stop contacting",
+    "ask us to stop",
+    "asking us to stop",
     "proof of address",
     "proof of income",
     "proof of identity",

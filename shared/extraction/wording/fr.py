@@ -175,7 +175,11 @@ PHRASES: dict[str, Kind] = {
     "régler deux fois": Kind.DISPUTE,
     "directement à … réglé": Kind.DISPUTE,
     # contact par courrier seulement
-    "cess* … appels": Kind.CEASE,
+    "cess* … appel*": Kind.CEASE,
+    "faites-le par courrier": Kind.CEASE,
+    # procédures belges
+    "règlement collectif de dettes": Kind.BANKRUPTCY,
+    "médiateur de dettes": Kind.BANKRUPTCY,
     "arrêt* … appels": Kind.CEASE,
     "arrêtez de m'appeler": Kind.CEASE,
     "ne plus m'appeler": Kind.CEASE,
@@ -246,7 +250,10 @@ NOT_IN_QUOTED: tuple[str, ...] = (
     "plainte a été déposée",
 )
 
-EXCEPTIONS: tuple[str, ...] = ()
+EXCEPTIONS: tuple[str, ...] = (
+    # our letter telling the debtor what they may ask of us
+    "nous demander de cesser",
+)
 
 # The writer stating the act now (see en.FIRST_PERSON).
 FIRST_PERSON: tuple[str, ...] = (
