@@ -102,6 +102,7 @@ _CONFIRMATION_EN = (
     # the payment named first, made in a relative clause: "confirm the payment I made"
     r"|(?:payment|transfer|deposit|money|amount|sum)\s+(?:that\s+|which\s+)?(?:i|we)"
     r"(?:['’]ve|\s+have|\s+had)?\s+(?:already\s+|just\s+)?(?:made|sent|paid|transferred|wired)\b"
+    r"|(?:\A|(?<=\n)|(?<=[.!?]\s))\s*(?:just\s+|already\s+)?paid\s+(?:you\s+)?(?:[£$€]\s?)?\d"
 )
 _PROMISE_EN = (
     r"\b(?:i|we)(?:['’]ll|\s+will|\s+shall|['’]m\s+going\s+to|\s+am\s+going\s+to"
@@ -115,6 +116,10 @@ _PROMISE_EN = (
     rf"|\band\s+will\s+(?:pay|transfer|wire|{_SEND_EN})\b|promise\s+to\s+pay"
     r"|(?<!\bno\s)payment\s+will\s+be\s+made"
     rf"|\b(?:i|we)(?:['’]ve|\s+have)\s+scheduled\s+(?:a|the|my)\s+{_gap(1)}{_PAYMENT_EN}"
+    r"|\b(?:i|we)\s+(?:can|could)\s+(?:\w+ly\s+)?(?:put|send|pay|transfer|wire)\s+"
+    r"(?:you\s+)?(?:[£$€]\s?\d|\d[\d.,]*\s?(?:£|€|\$|eur\b|euros?\b|pounds?\b|gbp\b|usd\b|dollars?\b))"
+    r"(?=[^.!?\n]{0,60}\b(?:on|by|next|tomorrow|monday|tuesday|wednesday|thursday|friday"
+    r"|saturday|sunday|this\s+week|end\s+of)\b)"
 )
 
 _PAID_DE = r"(?:überwiesen|bezahlt|gezahlt|beglichen|eingezahlt|ausgeglichen|getilgt|zurückgezahlt)"
@@ -127,7 +132,7 @@ _DONE_DE = r"(?:veranlasst|getätigt|ausgeführt|erfolgt|vorgenommen|geleistet|r
 # when a payment is to happen: "bis Freitag", "am 3.12.", "nächste Woche"
 _WHEN_DE = r"(?:bis|am|zum|ab|nächste\w*|morgen|übermorgen|spätestens|anfang|ende|mitte|in)"
 _CONFIRMATION_DE = (
-    rf"\b(?:habe?|haben|hat|hab['’]s)\s+(?!mir\b|uns\b){_gap(6)}(?:{_PAID_DE}|angewiesen(?!\s*,))\b"
+    rf"\b(?:habe?|haben|hat|hab['’]s)\s+(?!mir\b|uns\b){_gap(10)}(?:{_PAID_DE}|angewiesen(?!\s*,))\b"
     rf"|\b(?:ist|sind|wurde|wurden)\s+{_gap(4)}{_PAID_DE}\b"
     rf"|(?<!kein\s)(?<!keine\s)\b(?:zahlung|überweisung|betrag|rate)\s+{_gap(3)}(?:ist|wurde)\s+{_gap(2)}{_DONE_DE}\b"
     rf"|\b(?:habe|haben|hat)\s+{_gap(3)}(?:zahlung|überweisung)\s+{_gap(2)}{_DONE_DE}\b"
@@ -146,6 +151,7 @@ _PROMISE_DE = (
     r"|dauerauftrag\s+(?:\S+\s+){0,2}?eingerichtet"
     # the present for the future: "Die Überweisung erfolgt am Montag"
     rf"|(?<!kein\s)(?<!keine\s)\b(?:zahlung|überweisung)\s+(?:erfolgt|folgt)\s+{_gap(2)}{_WHEN_DE}\b"
+    rf"|\b(?:ich|wir)\s+{_gap(10)}{_PAY_DE}\s+werden?\b"
 )
 
 _NOT_PAS = r"(?!pas\b|plus\b)"  # French without its "ne"
@@ -269,7 +275,7 @@ _PAID_NL = (
 _PAYMENT_NL = r"(?:betaling|overboeking|overschrijving|storting)"
 _PAY_NL = r"(?:betalen|overmaken|overboeken|voldoen|storten|aflossen|terugbetalen)"
 _CONFIRMATION_NL = (
-    rf"\b(?:heb|hebben|heeft)\s+(?!mij\b|ons\b){_gap(6)}{_PAID_NL}\b"
+    rf"\b(?:heb|hebben|heeft)\s+(?!mij\b|ons\b){_gap(10)}{_PAID_NL}\b"
     rf"|\b(?:is|zijn|werd|werden)\s+{_gap(4)}{_PAID_NL}\b"
     rf"|\b(?:heb|hebben|heeft)\s+{_gap(3)}{_PAYMENT_NL}\s+{_gap(2)}(?:gedaan|verricht|uitgevoerd)\b"
     rf"|\b{_PAYMENT_NL}\s+(?:is|werd)\s+{_gap(2)}(?:gedaan|verricht|uitgevoerd)\b"
@@ -288,6 +294,7 @@ _PROMISE_NL = (
     rf"{_gap(7)}(?:op|voor|vóór|uiterlijk|volgende|morgen|overmorgen|eind|begin|half)\b"
     r"(?![^.!?\n,;]{0,80}\b(?:niet|niets|niks|nooit|geen)\b)"
     r"|\bbetaal\s+ik\b|\b(?:heb|hebben)\s+(?:een\s+)?(?:betaling|overboeking)\s+ingepland"
+    rf"|\b(?:ik|wij|we)\s+{_gap(10)}(?:zal|zullen|ga|gaan)\s+{_PAY_NL}\b"
 )
 
 # A payment stated in the past infinitive after a verb of saying: "je vous confirme avoir

@@ -139,7 +139,12 @@ _DATE_RE = re.compile(
     rf"|(?P<dm0>\b(?P<d0>\d{{1,2}})(?:st|nd|rd|th|er|°|º|\.)?\s+(?:of\s+|de\s+)?(?P<m0>{_MONTH_ALT})\b\.?)"
     rf"|(?P<md0>\b(?P<m1>{_MONTH_ALT})\.?\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\b(?![.,:/]?\d))"
     r"|(?P<dn0>\b(?:am|bis|zum|vom|ab|den|dem|le|el|il|op|per|on|by|until|before|vor|tot|voor)"
-    r"\s+(?P<d2>\d{1,2})\.(?P<n2>\d{1,2})\.(?!\d))",
+    r"\s+(?P<d2>\d{1,2})\.(?P<n2>\d{1,2})\.(?!\d))"
+    # a day of the month alone, where its words say so ("on the 27th", "el día 27", "am 27.",
+    # "il giorno 27", "de 27e"): the month is the one that fits the day the email was written
+    r"|(?P<dd0>\b(?:the\s+(?P<d3>\d{1,2})(?:st|nd|rd|th)|el\s+d[ií]a\s+(?P<d4>\d{1,2})"
+    r"|il\s+giorno\s+(?P<d5>\d{1,2})|de\s+(?P<d6>\d{1,2})e|am\s+(?P<d7>\d{1,2})\.(?!\s*\d))"
+    rf"(?!\w)(?!\s+(?:of\s+|de\s+|del\s+)?(?:{_MONTH_ALT})\b))",
     _I,
 )
 # where a date names our letter or an earlier message, not a payment: "your letter dated 2nd
@@ -217,6 +222,11 @@ _MONTHLY = (
     r"(?:monatlich|pro\s+monat|im\s+monat|par\s+mois|chaque\s+mois|al\s+mese?|cada\s+mes"
     r"|ogni\s+mese|per\s+maand|elke\s+maand|per\s+month|a\s+month|each\s+month|every\s+month)\b"
 )
+# a verb of paying, in the six languages
+_PAY_VERB = (
+    r"(?:zahlen|abzahlen|überweisen|payer|verser|régler|rembourser|pagar|abonar|pagare|versare"
+    r"|betalen|overmaken|afbetalen|\bpa(?:y|id)|afford|send|put)\b"
+)
 # what closes the matter: "to close this out", "wenn damit alles erledigt ist", "si con eso se
 # cierra todo", "kan het dossier dan gesloten worden"
 _CLOSES = (
@@ -274,13 +284,15 @@ _INTENT_KEYWORDS: tuple[tuple[str, str, str], ...] = (
         r"|ratenplan|monatliche\s+raten?|mensualités|en\s+plusieurs\s+fois|plan\s+de\s+pago"
         r"|cuotas\s+mensuales|rateizza\w*|a\s+rate\b|rate\s+mensili|betalingsregeling"
         r"|in\s+termijnen|termijnbedrag"
-        rf"|{_MONTHLY}.{{0,60}}?(?:zahlen|payer|pagar|pagare|betalen|\bpay)\b"
-        rf"|(?:zahlen|payer|pagar|pagare|betalen|\bpay)\b.{{0,40}}?{_MONTHLY}",
+        rf"|{_MONTHLY}.{{0,60}}?{_PAY_VERB}"
+        rf"|{_PAY_VERB}.{{0,40}}?{_MONTHLY}|étaler\s+(?:le|mon|ce)\s+(?:paiement|règlement)",
         r"per\s+month|each\s+month|monatlich|par\s+mois|al\s+mes|al\s+mese|per\s+maand",
     ),
     (
         "payment_confirmation",
         PAYMENT_CONFIRMATION,
+        # not the writer's wages: "when I get paid"
+        r"(?<!\bget\s)(?<!\bgets\s)(?<!\bgot\s)(?<!\bgetting\s)(?<!\bbe\s)(?<!\bam\s)(?<!['’]m\s)"
         r"\bpaid\b|receipt|bezahlt|überwiesen|payé|pagado",
     ),
     (
@@ -393,6 +405,11 @@ def _amounts(text: str) -> list[_Amount]:
 
 def _date_value(match: re.Match[str], written: date | None, ahead: bool | None) -> str | None:
     try:
+        if match.group("dd0"):
+            if written is None:
+                return None
+            day = int(next(d for d in match.group("d3", "d4", "d5", "d6", "d7") if d))
+            return _month_for(day, written, ahead).isoformat()
         if match.group("dm0") or match.group("md0") or match.group("dn0"):
             if written is None:
                 return None
@@ -438,18 +455,40 @@ def _year_for(day: int, month: int, written: date, ahead: bool | None) -> date:
     return min(days, key=lambda d: abs(d - written))
 
 
+def _month_for(day: int, written: date, ahead: bool | None) -> date:
+    """The ``day`` of the month that puts it nearest ``written``, as :func:`_year_for`."""
+    days = []
+    for step in (-1, 0, 1):
+        index = written.year * 12 + written.month - 1 + step
+        try:
+            days.append(date(index // 12, index % 12 + 1, day))
+        except ValueError:  # the 31st of a shorter month
+            continue
+    slack = timedelta(days=3)
+    if ahead is True:
+        return min((d for d in days if d >= written - slack), key=lambda d: d - written)
+    if ahead is False:
+        return max(d for d in days if d <= written + slack)
+    return min(days, key=lambda d: abs(d - written))
+
+
 def _dates(text: str, written: date | None = None, ahead: bool | None = None) -> list[_Hit]:
     """Dates in ``text``, ignoring the dates of quoted headers ("Date:", "On … wrote:") and of
-    letters ("your letter dated …"); dates without a year only with ``written``."""
+    letters ("your letter dated …"); dates without a year only with ``written``, and a day of
+    the month alone after every date that names its month ("I get paid on the 15th and will
+    send 250 GBP on November 22")."""
     text = _HEADER_LINE_RE.sub(lambda m: " " * len(m.group()), text)
-    hits = []
+    hits: list[_Hit] = []
+    days_alone: list[_Hit] = []
     for match in _DATE_RE.finditer(text):
         if _LETTER_DATE_RE.search(text, max(match.start() - 40, 0), match.start()):
             continue
         value = _date_value(match, written, ahead)
         if value:
-            hits.append(_Hit(value, match.group(), match.start()))
-    return hits
+            (days_alone if match.group("dd0") else hits).append(
+                _Hit(value, match.group(), match.start())
+            )
+    return hits + days_alone
 
 
 STRONG = 0.75  # a compliance phrase or an intent's strong wording in the new text

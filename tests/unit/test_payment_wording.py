@@ -81,6 +81,9 @@ CONFIRMATIONS = [
     "Dichiaro di aver pagato 300 euro.",
     "Ich bestätige, die Rechnung bezahlt zu haben.",
     "Ik bevestig het bedrag betaald te hebben.",
+    # a sentence that starts with the verb; a long object before the participle
+    "Hello,\nPaid 80 euro this morning through the bank app.",
+    "Ich habe vorgestern den offenen Betrag von 389,90 EUR an Sie überwiesen.",
     # the payment named first, made in a relative clause
     "Please confirm the payment I made of £200 last week.",
     "Pouvez-vous confirmer la réception du virement que j'ai effectué le 3 novembre.",
@@ -127,7 +130,10 @@ PROMISES = [
     "Die Überweisung erfolgt am Montag.",
     "I'll make payment on Friday.",
     "I will send 100 EUR on Friday.",
-    # the present for the future, a sum before the time
+    # the present for the future, a sum before the time, the verb last in its own clause
+    "I can put €500 towards this on the 27th when I get paid.",
+    "Ich teile Ihnen mit, dass ich den Betrag von 200 EUR am Freitag zahlen werde.",
+    "Hierbij laat ik u weten dat ik het volledige bedrag van € 764,30 op vrijdag zal betalen.",
     "I'll clear the full 560 by 1st December at the latest.",
     "el dia 27 cobro la nomina y ese mismo dia os hago una transferencia de 200 euros.",
     "Os ingreso 100 € el viernes que viene.",
@@ -235,6 +241,12 @@ CONDITIONS = [
     "Please confirm the amount has been paid.",
 ]
 
+# the writer's wages are no payment of the debt
+WAGES = [
+    "I get paid on the 15th, I'll be in touch then.",
+    "Once I'm paid I will call you.",
+]
+
 # a monthly sum to clear the debt is a plan, not a settlement
 # a lump sum offered on the condition that it closes the matter
 SUMS_IF_IT_CLOSES = [
@@ -247,6 +259,9 @@ SUMS_IF_IT_CLOSES = [
 ]
 
 PLANS = [
+    "Would it be OK if I paid £60 a month?",
+    "Serait-il possible d'étaler le paiement ?",
+    "Je peux verser 100 € par mois à partir de janvier.",
     "I can realistically afford £85 a month towards the bill.",
     "Kann ich 100 euro pro monat zahlen?",
     "Podría pagar 65 euros cada mes, empezando el 5 de diciembre.",
@@ -298,6 +313,11 @@ def test_a_sum_each_month_is_a_payment_plan_request(text: str) -> None:
 @pytest.mark.parametrize("text", ADDRESS_CHANGES)
 def test_a_new_address_announced_is_an_address_change(text: str) -> None:
     assert intent_of(text) == "address_change"
+
+
+@pytest.mark.parametrize("text", WAGES)
+def test_the_writers_wages_are_no_payment_confirmation(text: str) -> None:
+    assert intent_of(text) != "payment_confirmation"
 
 
 @pytest.mark.parametrize("text", NOT_CONFIRMATIONS)

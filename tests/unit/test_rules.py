@@ -418,6 +418,17 @@ def test_an_amount_is_read_within_its_line_with_any_thousands_space(
             "plan_start_date",
             "2026-12-05",
         ),
+        # a day of the month alone, after any date that names its month
+        ("I can put €500 towards this on the 27th.", "2026-11-20", "payment_date", "2026-11-27"),
+        ("I can put €500 towards this on the 2nd.", "2026-11-20", "payment_date", "2026-12-02"),
+        ("Os ingreso 100 € el día 3.", "2026-11-20", "payment_date", "2026-12-03"),
+        ("I paid £50 on the 18th.", "2026-11-20", "payment_date", "2026-11-18"),
+        (
+            "I get paid on the 15th and will send £250 on November 22.",
+            "2026-11-10",
+            "payment_date",
+            "2026-11-22",
+        ),
         # a payment made is not dated after the email, one to come not before it
         (
             "I will pay 100 EUR on 30 November 2026, as I said on 2 November 2026.",
