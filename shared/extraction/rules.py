@@ -113,7 +113,7 @@ _CUR_AFTER = r"€|\$|£|円|\b(?:EUR|USD|GBP|CHF|JPY|euros?|dollars?|pounds?|ye
 # no amount of 88,412 pounds.
 _AMOUNT_RE = re.compile(
     rf"(?P<c1>{_CUR_BEFORE})[ \t]?(?P<n1>{_NUMBER})(?!\d)"
-    rf"|(?<![\d.,])(?P<n2>{_NUMBER})[ \t]?(?P<c2>{_CUR_AFTER})",
+    rf"|(?<![\d.,])(?P<n2>{_NUMBER})(?:[.,]-{{1,2}})?[ \t]?(?P<c2>{_CUR_AFTER})",
     _I,
 )
 _OFFER_RE = re.compile(r"offer|propos|settle|pay|anbiete|biete|propone|ofrezco", _I)
@@ -139,10 +139,12 @@ _DATE_RE = re.compile(
     rf"|(?P<dm0>\b(?P<d0>\d{{1,2}})(?:st|nd|rd|th|er|°|º|\.)?\s+(?:of\s+|de\s+)?(?P<m0>{_MONTH_ALT})\b\.?)"
     rf"|(?P<md0>\b(?P<m1>{_MONTH_ALT})\.?\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\b(?![.,:/]?\d))"
     r"|(?P<dn0>\b(?:am|bis|zum|vom|ab|den|dem|le|el|il|op|per|on|by|until|before|vor|tot|voor)"
-    r"\s+(?P<d2>\d{1,2})\.(?P<n2>\d{1,2})\.(?!\d))"
+    r"\s+(?P<d2>\d{1,2})\.(?P<n2>\d{1,2})\.(?!\d)"
+    # day/month where only a European writer puts it: "in data 12/11", "el 12/11", "le 12/11"
+    r"|\b(?:in\s+data|il|el|le|am|op|del|dal|vom|du)\s+(?P<d8>\d{1,2})/(?P<n8>\d{1,2})\b(?!/\d))"
     # a day of the month alone, where its words say so ("on the 27th", "el día 27", "am 27.",
     # "il giorno 27", "de 27e"): the month is the one that fits the day the email was written
-    r"|(?P<dd0>\b(?:the\s+(?P<d3>\d{1,2})(?:st|nd|rd|th)|el\s+d[ií]a\s+(?P<d4>\d{1,2})"
+    r"|(?P<dd0>\b(?:the\s+(?P<d3>\d{1,2})(?:st|nd|rd|th)|el\s+(?:próximo\s+)?d[ií]a\s+(?P<d4>\d{1,2})"
     r"|il\s+giorno\s+(?P<d5>\d{1,2})|de\s+(?P<d6>\d{1,2})e|am\s+(?P<d7>\d{1,2})\.(?!\s*\d))"
     rf"(?!\w)(?!\s+(?:of\s+|de\s+|del\s+)?(?:{_MONTH_ALT})\b))",
     _I,
@@ -414,7 +416,8 @@ def _date_value(match: re.Match[str], written: date | None, ahead: bool | None) 
             if written is None:
                 return None
             if match.group("dn0"):
-                day, month = int(match["d2"]), int(match["n2"])
+                day = int(match["d2"] or match["d8"])
+                month = int(match["n2"] or match["n8"])
             else:
                 day = int(match["d0"] or match["d1"])
                 month = MONTH_NUMBERS[(match["m0"] or match["m1"]).lower()]
@@ -556,7 +559,8 @@ class RulesExtractor:
 
         candidates: _Candidates = {}
         candidates.update(_reference_candidates(everything))
-        candidates.update(_amount_candidates(intent, new_text, everything))
+        said_at = new_text.find(intent_evidence) if intent_evidence else -1
+        candidates.update(_amount_candidates(intent, new_text, everything, said_at))
         written = email.date.date() if email.date is not None else None
         candidates.update(_date_candidates(intent, new_text, everything, written))
         candidates.update(_contact_candidates(intent, new_text, email.text))
@@ -606,9 +610,17 @@ def _reference_candidates(text: str) -> _Candidates:
     return found
 
 
-def _amount_candidates(intent: str, new_text: str, everything: str) -> _Candidates:
+def _amount_candidates(
+    intent: str, new_text: str, everything: str, said_at: int = -1
+) -> _Candidates:
+    """The amounts of ``intent``; for a payment made or promised, the sum nearest the words that
+    say so (``said_at`` in ``new_text``): "die 1.045,00 EUR kann ich nicht … Ich überweise aber
+    am 1.12. 300 EUR" promises 300."""
     found: _Candidates = {}
-    amounts = _amounts(new_text) or _amounts(everything)
+    amounts = _amounts(new_text)
+    if said_at >= 0 and intent in ("payment_confirmation", "payment_promise"):
+        amounts.sort(key=lambda a: abs(a.start - said_at))
+    amounts = amounts or _amounts(everything)
     instalments = [a for a in amounts if a.instalment]
     others = [a for a in amounts if not a.instalment]
     planning = intent == "payment_plan_request"

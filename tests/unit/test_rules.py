@@ -223,6 +223,12 @@ def test_injection_email_is_flagged() -> None:
          "09.", "new_phone", "612 44 87 09"),
         ("la nueva direccion es calle Mayor 5, 28770 Colmenar Viejo (Madrid). el movil sigue",
          "new_address", "calle Mayor 5, 28770 Colmenar Viejo (Madrid)"),
+        # the sum nearest the words that say it was paid or will be
+        ("Die 1.045,00 EUR kann ich nicht auf einmal zahlen. Ich überweise Ihnen aber am 1.12. "
+         "schon mal 300 EUR.", "amount", 300.0),
+        ("Den verbleibenden Betrag von 412,80 Euro habe ich gestern an Sie überwiesen, die "
+         "strittigen 200 Euro hat Fjordline gutgeschrieben.", "amount", 412.8),
+        ("habe am Dienstag 200,- Euro überwiesen.", "amount", 200.0),
         # the instalment: the sum nearest a word of one, in every language
         ("I can't pay all 742,10 pounds now. Is it possible to pay 40 pounds every month?",
          "plan_installment_amount", 40.0),
@@ -428,6 +434,18 @@ def test_an_amount_is_read_within_its_line_with_any_thousands_space(
             "2026-11-10",
             "payment_date",
             "2026-11-22",
+        ),
+        (
+            "Les haré un ingreso de 1.000 € el próximo día 30.",
+            "2026-11-20",
+            "payment_date",
+            "2026-11-30",
+        ),
+        (
+            "Vi comunico che in data 12/11 ho pagato 200 € tramite bonifico.",
+            "2026-11-20",
+            "payment_date",
+            "2026-11-12",
         ),
         # a payment made is not dated after the email, one to come not before it
         (
