@@ -531,6 +531,21 @@ def _other_intent(text: str) -> tuple[str, float, str | None]:
     return "other", OTHER, None
 
 
+# A new text this short hands the reading to what it forwards or answers ("See below", "FYI").
+SHORT_NEW_TEXT_WORDS = 25
+
+
+def _the_rest(email: ParsedEmail, new_text: str) -> str:
+    """Where the intent is read when the new text has none: the attachments, and the quoted
+    history only under a short new text. A writer who wrote more asked something of their own,
+    and the letter they answer is usually ours ("… if you cannot pay in full, ask us for a
+    payment plan")."""
+    parts = [a.text for a in email.attachments if a.text]
+    if len(new_text.split()) <= SHORT_NEW_TEXT_WORDS:
+        parts = [email.subject, email.quoted_text, *parts]
+    return "\n".join(p for p in parts if p)
+
+
 def _said(intent: str, pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
     """The first match of ``intent``'s wording that says it (a proof of payment asked for
     says no payment was made)."""
@@ -555,7 +570,7 @@ class RulesExtractor:
         everything = email.searchable_text()
         intent, intent_confidence, intent_evidence = _intent(email, new_text)
         if intent == "other":  # the new text said nothing recognisable: look at the rest
-            intent, intent_confidence, intent_evidence = _other_intent(everything)
+            intent, intent_confidence, intent_evidence = _other_intent(_the_rest(email, new_text))
 
         candidates: _Candidates = {}
         candidates.update(_reference_candidates(everything))

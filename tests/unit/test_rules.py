@@ -465,3 +465,32 @@ def test_payment_dates_are_read_against_the_day_the_email_was_written(
     )  # fmt: skip
     extraction = rules().extract(email)
     assert extraction.fields[field].value == value
+
+
+_OUR_LETTER = (
+    "On Mon, 2 Nov 2026 at 08:45, Collections <inbox@collections.example.com> wrote:\n"
+    "> Please pay the balance within 14 days. If you cannot pay in full, we can agree a payment "
+    "plan of monthly instalments."
+)
+
+
+def test_a_question_above_our_letter_is_not_read_from_the_letter() -> None:
+    """The writer asked something of their own: the payment plan our letter offers is ours."""
+    email = ParsedEmail(
+        message_id=None, subject="Re: Your account", sender="a@example.com", sender_name=None,
+        date=None, quoted_text=_OUR_LETTER,
+        text="Hi, your last letter said I owed $720.00 and this one says $780.00. As far as I "
+        "know nothing has changed since then. Can you tell me where the extra $60 came from? Is "
+        "it a late fee or interest?",
+    )  # fmt: skip
+    assert rules().extract(email).intent == "other"
+
+
+def test_a_short_forward_is_read_from_what_it_forwards() -> None:
+    email = ParsedEmail(
+        message_id=None, subject="Fwd: payment", sender="a@example.com", sender_name=None,
+        date=None, text="See below.",
+        quoted_text="---------- Forwarded message ---------\nFrom: Jo <jo@example.com>\n\n"
+        "I have paid 200 EUR today for case CASE-1.",
+    )  # fmt: skip
+    assert rules().extract(email).intent == "payment_confirmation"
