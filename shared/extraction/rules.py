@@ -239,10 +239,13 @@ _IF = r"(?:if|si|wenn|falls|als|se)\b"
 # a lump sum offered on the condition that it closes the matter, in one sentence and not a
 # monthly one (that is a plan): "I can pay 300 EUR now if that closes it", "Si je vous envoie
 # 1500 euros, est-ce que vous acceptez de clore le dossier ?"
+# (This is tried at every position of every email: every part is bounded, the first sum or
+# condition found is kept (atomic groups, no retrying each later one), and the monthly check
+# runs only where the sentence has started. An unbounded look-ahead had made it quadratic.)
+_NOT_MONTHLY_AHEAD = rf"(?![^.!?\n]{{0,150}}?{_MONTHLY})"
 _SUM_IF_IT_CLOSES = (
-    rf"(?![^.!?\n]*{_MONTHLY})"
-    rf"(?:\b{_IF}[^.!?\n]{{0,60}}?\d[^.!?\n]{{0,80}}?\b{_CLOSES}"
-    rf"|\d[^.!?\n]{{0,60}}?\b{_IF}[^.!?\n]{{0,60}}?\b{_CLOSES})"
+    rf"(?:\b{_IF}{_NOT_MONTHLY_AHEAD}(?>[^.!?\n]{{0,60}}?\d)[^.!?\n]{{0,80}}?\b{_CLOSES}"
+    rf"|\d(?>[^.!?\n]{{0,60}}?\b{_IF}){_NOT_MONTHLY_AHEAD}[^.!?\n]{{0,60}}?\b{_CLOSES})"
 )
 _INTENT_KEYWORDS: tuple[tuple[str, str, str], ...] = (
     # the compliance intents' strong wording is the tables of shared.extraction.wording
