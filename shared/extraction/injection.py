@@ -54,8 +54,9 @@ _PATTERNS = [
     r"\bmark\b[^.\n]{0,40}?\b(?:as\s+)?(?:paid|settled|closed|resolved|cleared)\b",
     r"\b(?:set|change|update|reduce)\b[^.\n]{0,30}?\bbalance\b[^.\n]{0,20}?\bto\s+(?:0|zero)\b",
     r"\b(?:delete|erase|wipe)\b[^.\n]{0,30}?\b(?:debt|account|record|balance)s?\b",
-    # fake chat/role delimiters
-    r"(?:^|\n)\s*(?:system|assistant|developer)\s*:",
+    # fake chat/role delimiters (spaces, not line breaks, before the role: every line break
+    # tries this, and "\s*" there read all the blank lines after it, quadratic in their number)
+    r"(?:^|\n)[ \t]*(?:system|assistant|developer)\s*:",
     r"</?\s*(?:system|instructions?|untrusted_email|tool_use|function_calls?)\b",
     # the prompt's own markers (shared.extraction.prompt), written as tags: "</email>", "<quoted>"
     r"<\s*/?\s*(?:email|quoted|attachment)\s*>",

@@ -100,7 +100,8 @@ _CONFIRMATION_EN = (
     r"|(?<!\bno\s)(?<!\bany\s)(?<!\byour\s)\b(?:payment|transfer)\s+(?:sent|made|done|completed)\b"
     r"|paid\s+(?:in\s+full|the\s+(?:balance|amount|invoice|debt))"
     # the payment named first, made in a relative clause: "confirm the payment I made"
-    r"|(?:payment|transfer|deposit|money|amount|sum)\s+(?:that\s+|which\s+)?(?:i|we)"
+    r"|(?<!\bno\s)(?<!\bany\s)(?<!\bwhich\s)(?<!\bwhat\s)"
+    r"(?:payment|transfer|deposit|money|amount|sum)\s+(?:that\s+|which\s+)?(?:i|we)"
     r"(?:['’]ve|\s+have|\s+had)?\s+(?:already\s+|just\s+)?(?:made|sent|paid|transferred|wired)\b"
     r"|(?:\A|(?<=\n)|(?<=[.!?]\s))\s*(?:just\s+|already\s+)?paid\s+(?:you\s+)?(?:[£$€]\s?)?\d"
 )
@@ -116,10 +117,11 @@ _PROMISE_EN = (
     rf"|\band\s+will\s+(?:pay|transfer|wire|{_SEND_EN})\b|promise\s+to\s+pay"
     r"|(?<!\bno\s)payment\s+will\s+be\s+made"
     rf"|\b(?:i|we)(?:['’]ve|\s+have)\s+scheduled\s+(?:a|the|my)\s+{_gap(1)}{_PAYMENT_EN}"
-    r"|\b(?:i|we)\s+(?:can|could)\s+(?:\w+ly\s+)?(?:put|send|pay|transfer|wire)\s+"
+    r"|\b(?:i|we)\s+can\s+(?:\w+ly\s+)?(?:put|send|pay|transfer|wire)\s+"
     r"(?:you\s+)?(?:[£$€]\s?\d|\d[\d.,]*\s?(?:£|€|\$|eur\b|euros?\b|pounds?\b|gbp\b|usd\b|dollars?\b))"
     r"(?=[^.!?\n]{0,60}\b(?:on|by|next|tomorrow|monday|tuesday|wednesday|thursday|friday"
     r"|saturday|sunday|this\s+week|end\s+of)\b)"
+    r"(?![^.!?\n]{0,80}\b(?:but|unless|until|won['’]t|will\s+not)\b)"
 )
 
 _PAID_DE = r"(?:überwiesen|bezahlt|gezahlt|beglichen|eingezahlt|ausgeglichen|getilgt|zurückgezahlt)"
@@ -168,7 +170,8 @@ _CONFIRMATION_FR = (
     r"|(?<!aucun\s)(?:virement\s+(?:a\s+été\s+)?effectué|paiement\s+effectué)"
     r"|(?:paiement|virement|versement|règlement)\s+que\s+(?:j['’]ai|nous\s+avons)\s+"
     rf"{_gap(3)}(?:effectué|fait|envoyé|émis|{_PAID_FR})"
-    r"|^\s*(?:virement|paiement|versement|règlement)\s+(?:de\s+)?[\d.,\s]*\d\s*(?:€|euros?|eur)?\s+"
+    r"|(?:\A|(?<=\n)|(?<=[.!?]\s))[ \t]*(?:virement|paiement|versement|règlement)\s+(?:de\s+)?"
+    r"[\d.,\s]{0,20}\d\s*(?:€|euros?|eur)?\s+"
     rf"{_gap(2)}(?:fait|effectué|envoyé|émis|parti)\b"
 )
 _PROMISE_FR = (
@@ -329,6 +332,14 @@ _PROOF = (
     r"|betalingsbewijs|betaalbevestiging|bewijs\s+van\s+(?:betaling|overschrijving)"
 )
 _PROOF_RE = re.compile(_PROOF, re.IGNORECASE)
+_PAST_INFINITIVE_RE = re.compile(_PAST_INFINITIVE, re.IGNORECASE)
+# a negation earlier in the clause of a past infinitive or a proof: "No puedo confirmar haber
+# pagado", "Ich kann nicht sagen, bezahlt zu haben", "I have no proof of payment"
+_NEGATED = re.compile(
+    r"\b(?:not|no|never|cannot|\w+n['’]t|nicht|nie|kein\w*|pas|jamais|nunca|non|mai|niet|nooit"
+    r"|geen)\b[^.!?\n;]{0,50}$",
+    re.IGNORECASE,
+)
 # Asking for a proof, earlier in the same clause: "Necesito un justificante de pago", "Bitte
 # senden Sie mir eine Zahlungsbestätigung", "merci de m'envoyer un justificatif de paiement",
 # "I am still waiting for the payment confirmation". (A question is refused by every match.)
@@ -359,10 +370,15 @@ def first_confirmation(pattern: re.Pattern[str], text: str) -> re.Match[str] | N
     """The first match of ``pattern`` (:data:`PAYMENT_CONFIRMATION`, compiled) in ``text``
     that is not a proof of payment the writer asks for rather than sends."""
     for match in pattern.finditer(text):
-        if not _PROOF_RE.match(match.group()):
+        proof = _PROOF_RE.match(match.group()) is not None
+        if not proof and not _PAST_INFINITIVE_RE.match(match.group()):
             return match
-        if _ASKED.search(text, max(match.start() - 80, 0), match.start()) is None:
-            return match
+        before = max(match.start() - 80, 0)
+        if _NEGATED.search(text, before, match.start()):
+            continue
+        if proof and _ASKED.search(text, before, match.start()):
+            continue
+        return match
     return None
 
 
@@ -398,7 +414,7 @@ PAYMENT_PROMISE = _one_clause(
 )
 
 _OFFER = (
-    r"(?:offer|propose|proposer|(?:would|will|could)\s+you\s+(?:take|accept)|ofrezco|ofrecemos|propongo|proponemos|offro|offriamo|proponiamo|biete"
+    r"(?:offer|proposer|(?:would|will|could)\s+you\s+(?:take|accept)|ofrezco|ofrecemos|propongo|proponemos|offro|offriamo|proponiamo|biete"
     r"|bieten|schlage|propose|proposons|bied|bieden)"
 )
 _SETTLE = (

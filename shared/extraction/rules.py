@@ -175,10 +175,12 @@ _PHONE_LABEL = (
 # between a label and its number: "Mi teléfono nuevo es el 612…", "Il nuovo numero è 328…"
 _PHONE_COPULA = (
     r"(?:\s+(?:nuevo|nueva|new|nouveau|nuovo|neue?|nieuwe?))?"
-    r"(?:\s*:|\s+(?:is|ist|est|es|è|lautet|luidt)(?:\s+(?:el|le|il|de))?)?"
+    r"(?:\s+(?:is|ist|est|es|è|lautet|luidt)(?:\s+(?:el|le|il|de))?)?"
 )
+# (the words, colon and spaces between label and number are one atomic run: adjacent optional
+# spaces that may give way to each other are quadratic on a label followed by a long blank)
 _PHONE_RE = re.compile(
-    rf"{_PHONE_LABEL}{_PHONE_COPULA}\s*:?\s*(?P<phone>\+?[\d(][\d ()./-]{{5,25}}\d)",
+    rf"{_PHONE_LABEL}(?>{_PHONE_COPULA}\s*:?\s*)(?P<phone>\+?[\d(][\d ()./-]{{5,25}}\d)",
     _I,
 )
 # a line that starts another detail, not the address's next line: a label followed by a colon
@@ -214,15 +216,16 @@ _EMAIL_RE = re.compile(
 
 # --- intent ---------------------------------------------------------------------------
 
-# (intent, strong keywords, weak keywords). Checked: the compliance intents' strong keywords,
-# then their weak ones, then the other intents' strong keywords, then their weak ones; within
-# each pass in this order, the first hit wins. A weak compliance hit ("my lawyer", "leave me
-# alone") beats a strong hit of another intent ("I will pay"): missing a cease-and-desist costs
-# more than holding a payment email for staff.
 # each month, in the six languages
 _MONTHLY = (
     r"(?:monatlich|pro\s+monat|im\s+monat|par\s+mois|chaque\s+mois|al\s+mese?|cada\s+mes"
     r"|ogni\s+mese|per\s+maand|elke\s+maand|per\s+month|a\s+month|each\s+month|every\s+month)\b"
+)
+# any sum paid in parts: monthly, weekly, or in instalments (a plan, not a lump sum)
+_IN_PARTS = (
+    rf"(?:{_MONTHLY}|(?:a|per|each|every(?:\s+two)?)\s+weeks?\b|weekly|wöchentlich|par\s+semaine"
+    r"|a\s+la\s+semana|a\s+settimana|per\s+week|instal+ments?|raten\b|\brat[ae]\b|mensualit"
+    r"|échéanc|cuotas?\b|plazos\b|termijn)"
 )
 # a verb of paying, in the six languages
 _PAY_VERB = (
@@ -236,17 +239,24 @@ _CLOSES = (
     r"|gesloten|afgesloten|afgerond|erledigt|abgeschlossen)\b"
 )
 _IF = r"(?:if|si|wenn|falls|als|se)\b"
-# a lump sum offered on the condition that it closes the matter, in one sentence and not a
-# monthly one (that is a plan): "I can pay 300 EUR now if that closes it", "Si je vous envoie
-# 1500 euros, est-ce que vous acceptez de clore le dossier ?"
+# a lump sum offered on the condition that it closes the matter, in one sentence and not paid
+# in parts (that is a plan): "I can pay 300 EUR now if that closes it", "Si je vous envoie
+# 1500 euros, est-ce que vous acceptez de clore le dossier ?". Read after the payments made and
+# promised (a second settlement entry below): "als" and "si" are also "than" and Italian's
+# reflexive ("Ho pagato 200 euro e la pratica si è chiusa" is a payment made).
 # (This is tried at every position of every email: every part is bounded, the first sum or
-# condition found is kept (atomic groups, no retrying each later one), and the monthly check
-# runs only where the sentence has started. An unbounded look-ahead had made it quadratic.)
-_NOT_MONTHLY_AHEAD = rf"(?![^.!?\n]{{0,150}}?{_MONTHLY})"
+# condition found is kept (atomic groups, no retrying each later one), and the check for parts
+# runs from the sentence's first sum or condition. An unbounded look-ahead made it quadratic.)
+_NOT_IN_PARTS_AHEAD = rf"(?![^.!?\n]{{0,150}}?{_IN_PARTS})"
 _SUM_IF_IT_CLOSES = (
-    rf"(?:\b{_IF}{_NOT_MONTHLY_AHEAD}(?>[^.!?\n]{{0,60}}?\d)[^.!?\n]{{0,80}}?\b{_CLOSES}"
-    rf"|\d(?>[^.!?\n]{{0,60}}?\b{_IF}){_NOT_MONTHLY_AHEAD}[^.!?\n]{{0,60}}?\b{_CLOSES})"
+    rf"(?:\b{_IF}{_NOT_IN_PARTS_AHEAD}(?>[^.!?\n]{{0,60}}?\d)[^.!?\n]{{0,80}}?\b{_CLOSES}"
+    rf"|(?<!\d)\d{_NOT_IN_PARTS_AHEAD}(?>[^.!?\n]{{0,60}}?\b{_IF})[^.!?\n]{{0,60}}?\b{_CLOSES})"
 )
+# (intent, strong keywords, weak keywords). Checked: the compliance intents' strong keywords,
+# then their weak ones, then the other intents' strong keywords, then their weak ones; within
+# each pass in this order, the first hit wins. A weak compliance hit ("my lawyer", "leave me
+# alone") beats a strong hit of another intent ("I will pay"): missing a cease-and-desist costs
+# more than holding a payment email for staff.
 _INTENT_KEYWORDS: tuple[tuple[str, str, str], ...] = (
     # the compliance intents' strong wording is the tables of shared.extraction.wording
     (
@@ -271,10 +281,7 @@ _INTENT_KEYWORDS: tuple[tuple[str, str, str], ...] = (
         r"|propuesta\s+de\s+(?:acuerdo|liquidación)|règlement\s+définitif"
         r"|pour\s+solde\s+de\s+tout\s+compte|saldo\s+y\s+finiquito|pago\s+único\s+y\s+definitivo"
         r"|saldo\s+e\s+stralcio|(?:als\s+)?finale\s+(?:kwijting|regeling)|schikking|einmalzahlung"
-        r"|gesamterledigung|zur\s+erledigung|einmalig|"
-        + SETTLEMENT_OFFER
-        + "|"
-        + _SUM_IF_IT_CLOSES,
+        r"|gesamterledigung|zur\s+erledigung|einmalig|" + SETTLEMENT_OFFER,
         r"\bsettle\b|lump\s+sum|reduced\s+amount",
     ),
     (
@@ -285,7 +292,7 @@ _INTENT_KEYWORDS: tuple[tuple[str, str, str], ...] = (
         r"|payment\s+arrangement|plan\s+of\s"
         r"|(?:can|could)\s+(?:\w+ly\s+)?(?:manage|afford|pay|do)\s+\S+(?:\s+\S+)?\s+(?:a|per|each)\s+month"
         r"|afford\s+\S+\s+(?:a|per|each)\s+month|fraccionar|aplazar\s+el\s+pago|pago\s+aplazado"
-        r"|\d+\s+rate\b|\brate\s+da\b|échelonner"
+        r"|(?<!\d)\d+\s+rate\b|\brate\s+da\b|échelonner"
         r"|ratenplan|monatliche\s+raten?|mensualités|en\s+plusieurs\s+fois|plan\s+de\s+pago"
         r"|cuotas\s+mensuales|rateizza\w*|a\s+rate\b|rate\s+mensili|betalingsregeling"
         r"|in\s+termijnen|termijnbedrag"
@@ -305,6 +312,7 @@ _INTENT_KEYWORDS: tuple[tuple[str, str, str], ...] = (
         PAYMENT_PROMISE,
         r"will\s+(?:transfer|wire)|by\s+the\s+end\s+of|next\s+week",
     ),
+    ("settlement_offer", _SUM_IF_IT_CLOSES, r"(?!)"),
     (
         "address_change",
         r"new\s+(?:postal\s+)?address|(?:i|we)\s+(?:have\s+)?moved|change\s+of\s+address"
@@ -414,7 +422,8 @@ def _date_value(match: re.Match[str], written: date | None, ahead: bool | None) 
             if written is None:
                 return None
             day = int(next(d for d in match.group("d3", "d4", "d5", "d6", "d7") if d))
-            return _month_for(day, written, ahead).isoformat()
+            found = _month_for(day, written, ahead)
+            return found.isoformat() if found else None
         if match.group("dm0") or match.group("md0") or match.group("dn0"):
             if written is None:
                 return None
@@ -424,7 +433,8 @@ def _date_value(match: re.Match[str], written: date | None, ahead: bool | None) 
             else:
                 day = int(match["d0"] or match["d1"])
                 month = MONTH_NUMBERS[(match["m0"] or match["m1"]).lower()]
-            return _year_for(day, month, written, ahead).isoformat()
+            found = _year_for(day, month, written, ahead)
+            return found.isoformat() if found else None
         if match.group("iso"):
             year, month, day = int(match["iy"]), int(match["im"]), int(match["id"])
         elif match.group("num"):
@@ -443,39 +453,42 @@ def _date_value(match: re.Match[str], written: date | None, ahead: bool | None) 
 
 _HEADER_LINE_RE = re.compile(
     r"^[ \t>]*(?:\*?(?:date|sent|datum|gesendet|envoyé|enviado|fecha)\s*:.*"
-    r"|(?:on|am|le|el)\s.*\d{4}.*(?:wrote|schrieb|écrit|escribió|@).*)$",
+    # bounded: a quoted header is one short line, and unbounded ".*" pairs are quadratic in a
+    # long one
+    r"|(?:on|am|le|el)\s[^\n]{0,200}?\d{4}[^\n]{0,200}?(?:wrote|schrieb|écrit|escribió|@)[^\n]{0,200})$",
     re.IGNORECASE | re.MULTILINE,
 )
 
 
-def _year_for(day: int, month: int, written: date, ahead: bool | None) -> date:
-    """``day``.``month`` in the year that puts it nearest ``written``: on or after it for what is
-    to come (``ahead``), on or before it for what was done (not ``ahead``), either otherwise
-    (a few days' slack: "on the 2nd" written on the 3rd of the month after a weekend)."""
-    slack = timedelta(days=3)
-    days = [date(year, month, day) for year in (written.year - 1, written.year, written.year + 1)]
+def _nearest(days: list[date], written: date, ahead: bool | None) -> date | None:
+    """The one of ``days`` nearest ``written``: on or after it for what is to come (``ahead``),
+    on or before it for what was done (not ``ahead``), either otherwise; a day's slack either
+    way, for the time zones between the writer and the ``Date`` header."""
+    slack = timedelta(days=1)
     if ahead is True:
-        return min((d for d in days if d >= written - slack), key=lambda d: d - written)
-    if ahead is False:
-        return max(d for d in days if d <= written + slack)
-    return min(days, key=lambda d: abs(d - written))
+        days = [d for d in days if d >= written - slack]
+    elif ahead is False:
+        days = [d for d in days if d <= written + slack]
+    return min(days, key=lambda d: abs(d - written), default=None)
 
 
-def _month_for(day: int, written: date, ahead: bool | None) -> date:
-    """The ``day`` of the month that puts it nearest ``written``, as :func:`_year_for`."""
-    days = []
-    for step in (-1, 0, 1):
-        index = written.year * 12 + written.month - 1 + step
-        try:
-            days.append(date(index // 12, index % 12 + 1, day))
-        except ValueError:  # the 31st of a shorter month
-            continue
-    slack = timedelta(days=3)
-    if ahead is True:
-        return min((d for d in days if d >= written - slack), key=lambda d: d - written)
-    if ahead is False:
-        return max(d for d in days if d <= written + slack)
-    return min(days, key=lambda d: abs(d - written))
+def _valid(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:  # 29 February of a common year, the 31st of a shorter month
+        return None
+
+
+def _year_for(day: int, month: int, written: date, ahead: bool | None) -> date | None:
+    """``day``.``month`` in the year that puts it nearest ``written`` (:func:`_nearest`)."""
+    years = range(written.year - 4, written.year + 5)  # 29 February: the nearest leap year
+    return _nearest([d for y in years if (d := _valid(y, month, day))], written, ahead)
+
+
+def _month_for(day: int, written: date, ahead: bool | None) -> date | None:
+    """The ``day`` of the month that puts it nearest ``written`` (:func:`_nearest`)."""
+    months = (written.year * 12 + written.month - 1 + step for step in range(-2, 3))
+    return _nearest([d for m in months if (d := _valid(m // 12, m % 12 + 1, day))], written, ahead)
 
 
 def _dates(text: str, written: date | None = None, ahead: bool | None = None) -> list[_Hit]:
@@ -656,12 +669,14 @@ def _amount_candidates(
     return found
 
 
+# which way from the day written an intent's date lies: forwards for what is to come
+_AHEAD = {"payment_confirmation": False, "payment_promise": True, "payment_plan_request": True}
+
+
 def _date_candidates(
     intent: str, new_text: str, everything: str, written: date | None
 ) -> _Candidates:
-    ahead = {"payment_confirmation": False, "payment_promise": True}.get(intent)
-    if intent == "payment_plan_request":
-        ahead = True
+    ahead = _AHEAD.get(intent)
     dates = _dates(new_text, written, ahead)
     if written is not None and ahead is not None:
         # a payment made is dated on or before the email, one to come on or after it

@@ -82,6 +82,9 @@ CONFIRMATIONS = [
     "Ich bestätige, die Rechnung bezahlt zu haben.",
     "Ik bevestig het bedrag betaald te hebben.",
     # a sentence that starts with the verb; a long object before the participle
+    "Bonjour,\nVirement de 200 euros effectué hier.",
+    "Ho pagato 200 euro e la pratica si è chiusa.",
+    "Ich habe 200 EUR mehr bezahlt als verlangt, damit ist alles erledigt.",
     "Hello,\nPaid 80 euro this morning through the bank app.",
     "Ich habe vorgestern den offenen Betrag von 389,90 EUR an Sie überwiesen.",
     # the payment named first, made in a relative clause
@@ -196,6 +199,10 @@ NOT_CONFIRMATIONS = [
     "Ich habe die Miete bezahlt.",
     "Ik heb de huur betaald.",
     "Por favor, envíenme un comprobante de pago.",
+    # a denial, or a proof or a past infinitive after a negation
+    "There is no payment we made to you.",
+    "No puedo confirmar haber pagado.",
+    "I have no proof of payment.",
     # a proof of payment asked for, not sent
     "Necesito un justificante de pago de la cuota de 50 euros.",
     "Me pueden enviar el comprobante de pago, por favor.",
@@ -229,6 +236,7 @@ NOT_PROMISES = [
     "Non vi pagherò nulla.",
     "Hoe ga ik dit betalen?",
     "No payment will be made.",
+    "I can pay 200 EUR by Friday, but I won't until you send the contract.",
     "Je vous enverrai les documents demain.",
 ]
 
@@ -259,6 +267,9 @@ SUMS_IF_IT_CLOSES = [
 ]
 
 PLANS = [
+    "I can pay 50 EUR per month if that closes the account.",
+    "Ich kann 50 EUR monatlich zahlen, wenn damit alles erledigt ist.",
+    "Puedo pagar 50 euros cada mes si con eso se cierra todo.",
     "Would it be OK if I paid £60 a month?",
     "Serait-il possible d'étaler le paiement ?",
     "Je peux verser 100 € par mois à partir de janvier.",

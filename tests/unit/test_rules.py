@@ -447,6 +447,10 @@ def test_an_amount_is_read_within_its_line_with_any_thousands_space(
             "payment_date",
             "2026-11-12",
         ),
+        # 29 February in a leap year, a day the month before does not have
+        ("I will pay £50 on 29 February.", "2028-02-20", "payment_date", "2028-02-29"),
+        ("I paid £50 on the 30th.", "2027-03-02", "payment_date", "2027-01-30"),
+        ("I paid £50 on 2 January.", "2026-12-30", "payment_date", "2026-01-02"),
         # a payment made is not dated after the email, one to come not before it
         (
             "I will pay 100 EUR on 30 November 2026, as I said on 2 November 2026.",

@@ -20,12 +20,17 @@ from shared.extraction.email_parser import MimeLimits
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LONGEST = MimeLimits().max_text_chars
-# shapes that keep one sentence open for the whole text, around the words the patterns look for
+# (a head, then one unit repeated to the longest text): one sentence, line or run open for the
+# whole text, around the words the patterns look for
 SHAPES = {
-    "words": "a ",
-    "numbers after a condition": "if 1 ",
-    "sums and days": "si je vous envoie 1500 euros le 27 ",
-    "payments and proofs": "paid 1 proof of payment the 27th ",
+    "words": ("", "a "),
+    "numbers after a condition": ("", "if 1 "),
+    "sums and days": ("", "si je vous envoie 1500 euros le 27 "),
+    "payments and proofs": ("", "paid 1 proof of payment the 27th "),
+    "one long number": ("", "1"),
+    "a quoted header's start, then digits": ("el 1", "1"),
+    "a phone label, then spaces": ("phone", " "),
+    "a phone label, then blank lines": ("Tel.", "\n"),
 }
 BOUND_SECONDS = 120
 _READ = """
@@ -33,8 +38,8 @@ import sys
 from shared.config import load_settings
 from shared.extraction.models import ParsedEmail
 from shared.extraction.rules import RulesExtractor
-shape, longest = sys.argv[1], int(sys.argv[2])
-text = (shape * (longest // len(shape) + 1))[:longest]
+head, unit, longest = sys.argv[1], sys.argv[2], int(sys.argv[3])
+text = (head + unit * longest)[:longest]
 email = ParsedEmail(message_id=None, subject="", sender="a@example.com", sender_name=None,
                     date=None, text=text)
 RulesExtractor(load_settings({}), degraded=False).extract(email)
@@ -45,7 +50,7 @@ RulesExtractor(load_settings({}), degraded=False).extract(email)
 def test_a_long_unpunctuated_body_is_read_in_bounded_time(shape: str) -> None:
     try:
         done = subprocess.run(
-            [sys.executable, "-c", _READ, SHAPES[shape], str(LONGEST)],
+            [sys.executable, "-c", _READ, *SHAPES[shape], str(LONGEST)],
             cwd=REPO_ROOT,
             capture_output=True,
             timeout=BOUND_SECONDS,

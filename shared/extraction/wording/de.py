@@ -185,8 +185,6 @@ PHRASES: dict[str, Kind] = {
     "nicht doppelt": Kind.DISPUTE,
     "doppelt zahlen": Kind.DISPUTE,
     "doppelt bezahlen": Kind.DISPUTE,
-    "direkt an … bezahlt": Kind.DISPUTE,
-    "direkt an … gezahlt": Kind.DISPUTE,
     # Kontakt nur noch per Post
     "hören sie … auf … anzurufen": Kind.CEASE,
     "hören sie … auf … zu kontaktieren": Kind.CEASE,
@@ -200,7 +198,7 @@ PHRASES: dict[str, Kind] = {
     "nur per post": Kind.CEASE,
     "nur noch per post": Kind.CEASE,
     "ausschließlich per post": Kind.CEASE,
-    "keine anrufe": Kind.CEASE,
+    "keine anrufe mehr": Kind.CEASE,
     "rufen sie … nicht mehr an": Kind.CEASE,
     # Ware oder Leistung nie erhalten, Anzeige
     "nie geliefert": Kind.DISPUTE,
@@ -249,6 +247,10 @@ NOT_IN_QUOTED: tuple[str, ...] = (
     "nur schriftlich",
     "nur noch schriftlich",
     "anzeige … erstattet",
+    "nur per post",
+    "nur noch per post",
+    "ausschließlich per post",
+    "keine anrufe mehr",
 )
 
 EXCEPTIONS: tuple[str, ...] = (

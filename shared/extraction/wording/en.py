@@ -368,7 +368,6 @@ PHRASES: dict[str, Kind] = {
     "not paying twice": Kind.DISPUTE,
     "not going to pay twice": Kind.DISPUTE,
     "won't pay twice": Kind.DISPUTE,
-    "paid … directly to": Kind.DISPUTE,
     # contact limited to the post
     "only by post": Kind.CEASE,
     "only in writing": Kind.CEASE,
@@ -389,7 +388,6 @@ PHRASES: dict[str, Kind] = {
     "is not owed": Kind.DISPUTE,
     "were never delivered": Kind.DISPUTE,
     "see the contract": Kind.VALIDATION_REQUEST,
-    "all the documentation": Kind.VALIDATION_REQUEST,
 }
 
 NEGATIONS_BEFORE: tuple[str, ...] = (
@@ -444,7 +442,15 @@ NOT_IN_QUOTED: tuple[str, ...] = (
     "only in writing",
     "in writing only",
     "contact me … in writing",
-    "all the documentation",
+    "only by post",
+    "by post only",
+    "by letter only",
+    "only by letter",
+    "stop ringing",
+    "stop phoning",
+    "provide proof",
+    "need proof",
+    "send me proof",
 )
 
 # Wording that holds a phrase and means something else: a phrase overlapping one does not count.

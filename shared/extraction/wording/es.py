@@ -175,11 +175,10 @@ PHRASES: dict[str, Kind] = {
     "cualquier contacto telefónico": Kind.CEASE,
     "comunicaciones por correo postal": Kind.CEASE,
     "denuncia": Kind.IDENTITY_THEFT,
-    "con mi dni": Kind.IDENTITY_THEFT,
+    "solicitado con mi dni": Kind.IDENTITY_THEFT,
     "no he pedido ese": Kind.IDENTITY_THEFT,
     "no he solicitado ningún": Kind.IDENTITY_THEFT,
     "ver el contrato": Kind.VALIDATION_REQUEST,
-    "toda la documentación": Kind.VALIDATION_REQUEST,
 }
 
 NEGATIONS_BEFORE: tuple[str, ...] = ("no", "nunca")
@@ -213,8 +212,9 @@ NOT_IN_QUOTED: tuple[str, ...] = (
     "sólo por escrito",
     "únicamente por escrito",
     "denuncia",
-    "toda la documentación",
     "comunicaciones por correo postal",
+    "únicamente por correo",
+    "solo por correo postal",
 )
 
 EXCEPTIONS: tuple[str, ...] = ()

@@ -173,7 +173,6 @@ PHRASES: dict[str, Kind] = {
     # déjà réglé au créancier: pas une deuxième fois
     "payer deux fois": Kind.DISPUTE,
     "régler deux fois": Kind.DISPUTE,
-    "directement à … réglé": Kind.DISPUTE,
     # contact par courrier seulement
     "cess* … appel*": Kind.CEASE,
     "faites-le par courrier": Kind.CEASE,
@@ -240,7 +239,6 @@ NOT_IN_QUOTED: tuple[str, ...] = (
     "créancier d'origine",
     "créancier initial",
     "créancier originel",
-    "copie du contrat",
     "tableau d'amortissement",
     "cession de créance",
     "uniquement par écrit",
@@ -248,6 +246,10 @@ NOT_IN_QUOTED: tuple[str, ...] = (
     "porté plainte",
     "dépôt de plainte",
     "plainte a été déposée",
+    "uniquement par courrier",
+    "exclusivement par courrier",
+    "par voie postale uniquement",
+    "faites-le par courrier",
 )
 
 EXCEPTIONS: tuple[str, ...] = (

@@ -180,7 +180,6 @@ PHRASES: dict[str, Kind] = {
     "mai arrivat*": Kind.DISPUTE,
     "non ho mai ricevuto": Kind.DISPUTE,
     "vedere il contratto": Kind.VALIDATION_REQUEST,
-    "tutta la documentazione": Kind.VALIDATION_REQUEST,
     "querela": Kind.IDENTITY_THEFT,
     "con la mia carta d'identità": Kind.IDENTITY_THEFT,
 }
@@ -209,8 +208,9 @@ NOT_IN_QUOTED: tuple[str, ...] = (
     "solo per iscritto",
     "esclusivamente per iscritto",
     "unicamente per iscritto",
-    "tutta la documentazione",
     "querela",
+    "solo per posta",
+    "solo per raccomandata",
 )
 
 EXCEPTIONS: tuple[str, ...] = (

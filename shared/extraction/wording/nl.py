@@ -170,8 +170,10 @@ PHRASES: dict[str, Kind] = {
     "stoppen met bellen": Kind.CEASE,
     "nooit heb ontvangen": Kind.DISPUTE,
     "nooit gekregen": Kind.DISPUTE,
-    "met mijn gegevens": Kind.IDENTITY_THEFT,
-    "aangifte": Kind.IDENTITY_THEFT,
+    "iemand met mijn gegevens": Kind.IDENTITY_THEFT,
+    "aangifte gedaan": Kind.IDENTITY_THEFT,
+    "aangifte doen": Kind.IDENTITY_THEFT,
+    "aangifte bij de politie": Kind.IDENTITY_THEFT,
 }
 
 NEGATIONS_BEFORE: tuple[str, ...] = ("niet", "geen", "nooit")
@@ -202,7 +204,13 @@ NOT_IN_QUOTED: tuple[str, ...] = (
     "alleen schriftelijk",
     "uitsluitend schriftelijk",
     "alleen nog schriftelijk",
-    "aangifte",
+    "aangifte gedaan",
+    "aangifte doen",
+    "aangifte bij de politie",
+    "alleen per post",
+    "alleen nog per post",
+    "alleen nog post",
+    "uitsluitend nog per post",
 )
 
 EXCEPTIONS: tuple[str, ...] = (
