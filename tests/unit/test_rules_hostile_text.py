@@ -1,11 +1,11 @@
 """The rules extractor reads the longest text the parser keeps in time linear in its length.
 
-Its patterns are tried at every position of every email (the rules also read automated mail
-when Claude is configured): one unbounded look-ahead made a 200,000-character body without
-punctuation take hours. Each reading runs in a process of its own, stopped at a bound far above
-what a linear reading needs (a few seconds here) and far below what a quadratic one would
-(thousands of seconds): a liveness guard, not a speed measurement (``make bench`` measures
-speed).
+Its patterns, and the injection check it runs, are tried at every position of every email (the
+rules also read automated mail when Claude is configured): one unbounded look-ahead made a
+200,000-character body without punctuation take hours, and so did blank lines after a label.
+Each reading runs in a process of its own, stopped at a bound far above what a linear reading
+needs (a few seconds here) and far below what a quadratic one would (thousands of seconds): a
+liveness guard, not a speed measurement (``make bench`` measures speed).
 """
 
 from __future__ import annotations
