@@ -368,7 +368,9 @@ _ASKED = re.compile(
 
 def first_confirmation(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
     """The first match of ``pattern`` (:data:`PAYMENT_CONFIRMATION`, compiled) in ``text``
-    that is not a proof of payment the writer asks for rather than sends."""
+    that states a payment: not a proof of payment or a past infinitive after a negation in its
+    clause ("I have no proof of payment", "No puedo confirmar haber pagado"), nor a proof the
+    writer asks for rather than sends."""
     for match in pattern.finditer(text):
         proof = _PROOF_RE.match(match.group()) is not None
         if not proof and not _PAST_INFINITIVE_RE.match(match.group()):
