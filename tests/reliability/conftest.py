@@ -5,9 +5,10 @@ alone, its tests assume default timings). It differs from the default in what th
 
 - a 10 s processor lease, a 3 s Claude timeout with one SDK retry, a 5 s breaker reset, and
   an outbox that sweeps every 5 s (a never-tried row once 2 s old) with a 1–8 s retry backoff
-  instead of 30 s–1 h, and a 45 s send lease (10 s of it to record a sent row) instead of
-  300 s, so recoveries happen within a test: a processor killed between committing its report
-  and mailing leaves its notifications leased, and the sweep mails them when the lease ends;
+  instead of 30 s–1 h, and a 60 s send lease instead of 300 s, so recoveries happen within a
+  test: a processor killed between committing its report and mailing leaves its notifications
+  leased, and the sweep mails them when the lease ends. Recording a sent row is retried for 40 s
+  of it, longer than the 30 s Postgres outage, or the row would be mailed twice;
 - Pub/Sub push backoff 0.5–3 s and 100 delivery attempts (the most Pub/Sub allows), so a 30 s
   outage is retried, not dead-lettered;
 - MongoDB (nx-27017) on a SQLite *file* and fake-gcs-server on its *filesystem* backend, so
@@ -43,8 +44,8 @@ REL_ENV = {
     "NOTIFICATION_SWEEP_INTERVAL_SECONDS": "5",
     "NOTIFICATION_RETRY_BASE_SECONDS": "1",
     "NOTIFICATION_RETRY_MAX_SECONDS": "8",
-    "NOTIFICATION_SEND_LEASE_SECONDS": "45",
-    "NOTIFICATION_RECORD_SENT_WITHIN_SECONDS": "10",
+    "NOTIFICATION_SEND_LEASE_SECONDS": "60",
+    "NOTIFICATION_RECORD_SENT_WITHIN_SECONDS": "40",
     "MONGODB_TIMEOUT_MS": "2000",
     "SMTP_TIMEOUT_SECONDS": "5",
     "PUBSUB_PUBLISH_TIMEOUT_SECONDS": "5",
