@@ -56,14 +56,14 @@ def test_dispatch_finds_what_one_alternation_finds() -> None:
     found = 0
     for text in texts:
         expected = _spans(reference.finditer(text))
-        assert _spans(wording._PATTERN.finditer(text)) == expected, text[:200]
+        assert _spans(wording._PHRASES.finditer(text)) == expected, text[:200]
         found += len(expected)
     assert found > 300  # the texts do hold phrases
 
 
 def test_a_phrase_that_may_start_anywhere(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(LANGUAGES["en"].PHRASES, "… owe you nothing whatsoever", Kind.DISPUTE)
-    pattern, entries = wording._compile()
+    phrases, entries = wording._compile()
     reference = _reference(entries)
     for text in [
         "well i owe you nothing whatsoever, stop contacting me",
@@ -72,8 +72,8 @@ def test_a_phrase_that_may_start_anywhere(monkeypatch: pytest.MonkeyPatch) -> No
         "",
         "x",
     ]:
-        assert _spans(pattern.finditer(text)) == _spans(reference.finditer(text))
-    assert pattern.search("well i owe you nothing whatsoever")
+        assert _spans(phrases.finditer(text)) == _spans(reference.finditer(text))
+    assert next(phrases.finditer("well i owe you nothing whatsoever"), None)
 
 
 def test_hits_are_unchanged_on_a_plain_email() -> None:
@@ -86,9 +86,37 @@ def test_a_phrase_whose_first_word_is_one_letter_keeps_its_letters_group_whole(
 ) -> None:
     # "i" is a prefix of every "i…" phrase: the two-letter split would try it out of order
     monkeypatch.setitem(LANGUAGES["en"].PHRASES, "i am insolvent now", Kind.BANKRUPTCY)
-    pattern, entries = wording._compile()
+    phrases, entries = wording._compile()
     reference = _reference(entries)
     texts = [*_texts()[:300], "i am insolvent now", "identity theft, i am insolvent now"]
     assert any(reference.search(text) for text in texts)
     for text in texts:
-        assert _spans(pattern.finditer(text)) == _spans(reference.finditer(text)), text[:200]
+        assert _spans(phrases.finditer(text)) == _spans(reference.finditer(text)), text[:200]
+
+
+@pytest.mark.parametrize(
+    "phrase",
+    ["q*", "q", "q insolvent", "qu'il conteste", "quit* contact*", "§ 305 inso"],
+    ids=["one-letter stem", "one-letter phrase", "one-letter word", "elision", "stems", "sign"],
+)
+def test_phrases_of_any_start_are_found_where_one_alternation_finds_them(
+    monkeypatch: pytest.MonkeyPatch, phrase: str
+) -> None:
+    # every shape of a first word: the word starts are found, and each start tries exactly the
+    # phrases that may begin with its two characters, in the table's order
+    monkeypatch.setitem(LANGUAGES["en"].PHRASES, phrase, Kind.DISPUTE)
+    phrases, entries = wording._compile()
+    reference = _reference(entries)
+    texts = [
+        "q",
+        "q insolvent",
+        "q\tinsolvent, q\n\ninsolvent",
+        "quq quitting contacts qu'il conteste",
+        "l'q insolvent -q insolvent xq insolvent",
+        "see § 305 insolvenz, §305 inso",
+        "i dispute this debt and q",
+        "",
+    ]
+    assert any(reference.search(normalise(text)) for text in texts)
+    for text in map(normalise, texts):
+        assert _spans(phrases.finditer(text)) == _spans(reference.finditer(text)), text

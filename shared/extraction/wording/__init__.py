@@ -66,6 +66,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -177,7 +178,75 @@ class _Entry:
     language: str
 
 
-def _compile() -> tuple[re.Pattern[str], list[_Entry]]:
+class _PhraseSearch:
+    """Finds in a text what one alternation of every phrase (in the table's order, each bounded
+    as a whole word) finds: the same matches, the same phrase for each.
+
+    Every email is searched, so it is not that alternation: tried at every character, it costs
+    about 2 µs per character with 1,200 phrases. A phrase can start only where a word does, and
+    only where the text's first two characters are its own (a one-letter first word such as
+    "i" or "e": that letter and a space), so the word starts are found with one small pattern
+    and each is tried against the phrases of its two characters alone, in the table's order.
+    A phrase opening with a gap (``…``) may start anywhere: then the whole alternation is used.
+    """
+
+    def __init__(self, entries: list[_Entry], order: list[int]) -> None:
+        keys = {i: _start_key(entries[i].phrase) for i in order}
+        named = {i: f"(?P<p{i}>{_phrase_body(entries[i].phrase)})" for i in order}
+        self._everywhere: re.Pattern[str] | None = None
+        self._by_key: dict[str, re.Pattern[str]] = {}
+        if None in keys.values():
+            self._everywhere = _bounded(named[i] for i in order)
+            self._starts = re.compile(r"(?!)")
+            return
+        # a key of one letter (a one-letter stem, a one-letter phrase) is tried at every
+        # position of that letter, so it joins each two-letter key of the letter too
+        for key in sorted({k for k in keys.values() if k is not None}):
+            members = [i for i in order if keys[i] in (key, key[0])]
+            self._by_key[key] = _bounded(named[i] for i in members)
+        firsts = sorted({key[0] for key in self._by_key})
+        self._starts = re.compile(rf"(?<!\w)[{''.join(re.escape(c) for c in firsts)}]")
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        if self._everywhere is not None:
+            yield from self._everywhere.finditer(text)
+            return
+        by_key = self._by_key
+        end = 0
+        for start in self._starts.finditer(text):
+            at = start.start()
+            if at < end:  # inside the phrase found last: matches do not overlap
+                continue
+            second = text[at + 1 : at + 2]
+            pattern = by_key.get(text[at] + (" " if second.isspace() else second))
+            match = (pattern or by_key.get(text[at]) or _NOTHING).match(text, at)
+            if match is not None:
+                end = match.end()
+                yield match
+
+
+_NOTHING = re.compile(r"(?!)")
+
+
+def _bounded(alternatives: Iterable[str]) -> re.Pattern[str]:
+    return re.compile(f"{_WORD_START}(?:{'|'.join(alternatives)}){_WORD_END}")
+
+
+def _start_key(phrase: str) -> str | None:
+    """The two characters every match of ``phrase`` starts with (a one-letter first word: the
+    letter and a space, any space read as one); one character when only that is known; None
+    when the phrase opens with a gap."""
+    words = normalise(phrase).split()
+    first = words[0]
+    literal = first.rstrip("*")
+    if first in ("…", "...") or not literal:
+        return None
+    if len(literal) >= 2:
+        return literal[:2]
+    return literal + " " if first == literal and len(words) > 1 else literal
+
+
+def _compile() -> tuple[_PhraseSearch, list[_Entry]]:
     entries: list[_Entry] = []
     for language, module in LANGUAGES.items():
         for phrase, kind in module.PHRASES.items():
@@ -188,51 +257,15 @@ def _compile() -> tuple[re.Pattern[str], list[_Entry]]:
         range(len(entries)),
         key=lambda i: (-len(entries[i].phrase), "*" in entries[i].phrase),
     )
-    # One alternation with the word boundaries checked once per position, not once per phrase,
-    # and the phrases grouped by their first letter behind a lookahead: a position tries only
-    # the phrases that can start there instead of all of them (every email is searched, and the
-    # pattern is compiled at each cold start). Within a group the order above holds, and a
-    # phrase of another group cannot match where this one does, so the phrase found at a
-    # position is the one the plain ordered alternation of bounded phrases finds.
-    # A letter's group is split again by the first two letters the same way (a phrase whose
-    # first word is one letter long keeps its letter's group whole).
-    letters = {i: _first_letter(entries[i].phrase) for i in order}
-    if None in letters.values():  # a phrase opening with a gap may start anywhere: no groups
-        letters = dict.fromkeys(order)
-    groups: dict[str | None, list[int]] = {}
-    for i in order:
-        groups.setdefault(letters[i], []).append(i)
-    alternatives = [
-        ("" if letter is None else f"(?={re.escape(letter)})") + _by_two_letters(entries, group)
-        for letter, group in groups.items()
-    ]
-    pattern = f"{_WORD_START}(?:{'|'.join(alternatives)}){_WORD_END}"
-    return re.compile(pattern), entries
+    return _PhraseSearch(entries, order), entries
 
 
-def _by_two_letters(entries: list[_Entry], group: list[int]) -> str:
-    """The alternation of the phrases ``group`` (in order), behind a lookahead for their first
-    two letters where every one of them starts with two known letters."""
-    heads = {i: normalise(entries[i].phrase).split()[0].rstrip("*") for i in group}
-    named = {i: f"(?P<p{i}>{_phrase_body(entries[i].phrase)})" for i in group}
-    if any(len(head) < 2 for head in heads.values()):
-        return f"(?:{'|'.join(named[i] for i in group)})"
-    pairs: dict[str, list[int]] = {}
-    for i in group:
-        pairs.setdefault(heads[i][:2], []).append(i)
-    inner = (
-        f"(?={re.escape(pair)})(?:{'|'.join(named[i] for i in members)})"
-        for pair, members in pairs.items()
-    )
-    return f"(?:{'|'.join(inner)})"
-
-
-_PATTERN, _ENTRIES = _compile()
+_PHRASES, _ENTRIES = _compile()
 
 
 def _cues(cues: tuple[str, ...]) -> re.Pattern[str]:
-    """One pattern finding what the plain alternation of ``cues`` finds, grouped by first letter
-    like the phrases: the cue lists are searched around every phrase found."""
+    """One pattern finding what the plain alternation of ``cues`` finds, its cues grouped by
+    first letter behind a lookahead: the cue lists are searched around every phrase found."""
     letters = [_first_letter(cue) for cue in cues]
     if not cues or None in letters:
         return re.compile("|".join(_phrase_pattern(cue) for cue in cues) or r"(?!)")
@@ -276,7 +309,7 @@ def _statement_body(statement: str, fillers: str) -> str:
 
 @functools.cache
 def _statements() -> re.Pattern[str]:
-    """Every language's first-person statements, grouped by first letter like the phrases;
+    """Every language's first-person statements, grouped by first letter like the cues;
     compiled on first use, not at import (a cold start): few emails need it."""
     fillers = sorted({normalise(f) for m in LANGUAGES.values() for f in m.FILLERS}, key=len)
     filler = "|".join(re.escape(f) for f in reversed(fillers)) or r"(?!)"
@@ -433,7 +466,7 @@ def find_wording(text: str, *, segment: str = "new") -> list[WordingHit]:
     normalised = _fold(lowered)  # the same length: a span in one is the span in the other
     reading = _reading(normalised, segment)
     hits: list[WordingHit] = []
-    for match in _PATTERN.finditer(normalised):
+    for match in _PHRASES.finditer(normalised):
         name = match.lastgroup
         if name is None:
             continue
