@@ -122,10 +122,10 @@ _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 def _eight_bit(value: str) -> str:
     """A header written with raw 8-bit bytes instead of encoded words, as text: the parser keeps
     those bytes as surrogate escapes, which the header classes would read as UTF-8 with
-    replacement characters. Read as a body without a charset is (:func:`_undeclared`)."""
+    replacement characters. Read as a body without a charset is (:func:`_utf8_or_cp1252`)."""
     if value.isascii() or _ESCAPED_BYTE.search(value) is None:
         return value
-    return _undeclared(value.encode("utf-8", "surrogateescape"))
+    return _utf8_or_cp1252(value.encode("utf-8", "surrogateescape"))
 
 
 class _CachedHeaderRegistry(HeaderRegistry):
@@ -407,15 +407,17 @@ _META_SCAN_BYTES = 4096
 def decode_bytes(data: bytes, declared_charset: str | None) -> str:
     """Decode with the declared charset (or its usual superset); bad bytes are replaced.
 
-    Without a declared charset (:func:`_undeclared`): UTF-8, unless the bytes are mostly not
-    UTF-8, then Windows-1252 (8-bit mail that names no charset is Latin-1 or Windows-1252 in
-    practice, which decodes all of it)."""
+    Without a declared charset, or with UTF-8 declared (:func:`_utf8_or_cp1252`): UTF-8, unless
+    the bytes are mostly not UTF-8, then Windows-1252. 8-bit mail that names no charset is
+    Latin-1 or Windows-1252 in practice, which decodes all of it, and so is mail that names
+    UTF-8 by a form's or a script's default while its text was typed in Latin-1: read as UTF-8,
+    every accented letter of it would be lost ("f\ufffdr" for "für")."""
     if declared_charset is None:
-        return _undeclared(data)
+        return _utf8_or_cp1252(data)
     charset = declared_charset.strip().strip('"').lower()
     charset = _CHARSET_ALIASES.get(charset, charset)
     if charset in ("utf-8", "utf8"):
-        return data.decode("utf-8", errors="replace")
+        return _utf8_or_cp1252(data)
     try:
         return data.decode(charset, errors="replace")
     except (LookupError, ValueError):
@@ -425,7 +427,7 @@ def decode_bytes(data: bytes, declared_charset: str | None) -> str:
             return data.decode("cp1252", errors="replace")
 
 
-def _undeclared(data: bytes) -> str:
+def _utf8_or_cp1252(data: bytes) -> str:
     """UTF-8 when the bytes are UTF-8 but for a character cut at their end (a part truncated
     to its limit) or fewer invalid bytes than valid characters beyond ASCII (a stray byte);
     otherwise Windows-1252."""

@@ -156,6 +156,30 @@ def test_without_a_declared_charset_the_usual_fallbacks_apply() -> None:
 
 
 @pytest.mark.parametrize(
+    ("transfer", "body"),
+    [
+        ("8bit", "Ich habe 120 € für AZ-2024-001 überwiesen.".encode("cp1252")),
+        ("quoted-printable", b"Ich habe 120 =80 f=FCr AZ-2024-001 =FCberwiesen."),
+    ],
+    ids=["8bit", "quoted-printable"],
+)
+def test_a_body_labelled_utf_8_but_typed_in_latin_1_is_read_in_latin_1(
+    transfer: str, body: bytes
+) -> None:
+    # a web form's or a script's default label on text typed in Windows-1252
+    raw = _undeclared("text/plain; charset=utf-8", body).replace(b"8bit", transfer.encode())
+    email = parse_email(raw)
+    assert "Ich habe 120 € für AZ-2024-001 überwiesen." in email.text
+
+
+def test_utf_8_declared_keeps_utf_8_with_a_stray_byte() -> None:
+    utf8 = "Herr Müller zahlt 250 € für Grüße".encode()
+    assert decode_bytes(utf8, "UTF-8") == "Herr Müller zahlt 250 € für Grüße"
+    stray = utf8.replace(b" f", b" \xa0f")
+    assert decode_bytes(stray, "utf-8") == "Herr Müller zahlt 250 € \ufffdfür Grüße"
+
+
+@pytest.mark.parametrize(
     ("meta", "expected"),
     [
         # a page found by reading ASCII is no UTF-16 page: UTF-8, as browsers take it
