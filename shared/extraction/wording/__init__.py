@@ -188,38 +188,47 @@ class _PhraseSearch:
     "i" or "e": that letter and a space), so the word starts are found with one small pattern
     and each is tried against the phrases of its two characters alone, in the table's order.
     A phrase opening with a gap (``…``) may start anywhere: then the whole alternation is used.
+    Each two characters' pattern is compiled when a text first needs it (most never occur in
+    the first emails an instance reads: its cold start compiles only theirs).
     """
 
     def __init__(self, entries: list[_Entry], order: list[int]) -> None:
         keys = {i: _start_key(entries[i].phrase) for i in order}
         named = {i: f"(?P<p{i}>{_phrase_body(entries[i].phrase)})" for i in order}
         self._everywhere: re.Pattern[str] | None = None
-        self._by_key: dict[str, re.Pattern[str]] = {}
+        self._sources: dict[str, str] = {}
+        self._compiled: dict[str, re.Pattern[str]] = {}
         if None in keys.values():
-            self._everywhere = _bounded(named[i] for i in order)
-            self._starts = re.compile(r"(?!)")
+            self._everywhere = re.compile(_bounded(named[i] for i in order))
+            self._starts = _NOTHING
             return
         # a key of one letter (a one-letter stem, a one-letter phrase) is tried at every
         # position of that letter, so it joins each two-letter key of the letter too
         for key in sorted({k for k in keys.values() if k is not None}):
             members = [i for i in order if keys[i] in (key, key[0])]
-            self._by_key[key] = _bounded(named[i] for i in members)
-        firsts = sorted({key[0] for key in self._by_key})
+            self._sources[key] = _bounded(named[i] for i in members)
+        firsts = sorted({key[0] for key in self._sources})
         self._starts = re.compile(rf"(?<!\w)[{''.join(re.escape(c) for c in firsts)}]")
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         if self._everywhere is not None:
             yield from self._everywhere.finditer(text)
             return
-        by_key = self._by_key
+        sources, compiled = self._sources, self._compiled
         end = 0
         for start in self._starts.finditer(text):
             at = start.start()
             if at < end:  # inside the phrase found last: matches do not overlap
                 continue
             second = text[at + 1 : at + 2]
-            pattern = by_key.get(text[at] + (" " if second.isspace() else second))
-            match = (pattern or by_key.get(text[at]) or _NOTHING).match(text, at)
+            key = text[at] + (" " if second.isspace() else second)
+            if key not in sources:
+                key = text[at]
+            pattern = compiled.get(key)
+            if pattern is None:
+                # two threads may both compile it: the same pattern, either one kept
+                pattern = compiled[key] = re.compile(sources.get(key, "(?!)"))
+            match = pattern.match(text, at)
             if match is not None:
                 end = match.end()
                 yield match
@@ -228,8 +237,8 @@ class _PhraseSearch:
 _NOTHING = re.compile(r"(?!)")
 
 
-def _bounded(alternatives: Iterable[str]) -> re.Pattern[str]:
-    return re.compile(f"{_WORD_START}(?:{'|'.join(alternatives)}){_WORD_END}")
+def _bounded(alternatives: Iterable[str]) -> str:
+    return f"{_WORD_START}(?:{'|'.join(alternatives)}){_WORD_END}"
 
 
 def _start_key(phrase: str) -> str | None:
