@@ -68,7 +68,19 @@ _PATTERNS = [
     r"\b(?:ignore[rz]|oublie[rz]?)\b[^.\n]{0,40}?\b(?:instructions|consignes|règles)\b",
     r"\b(?:ignora|olvida)\b[^.\n]{0,40}?\b(?:instrucciones|reglas)\b",
 ]
-_INJECTION_RE = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
+# "\b" written once before the patterns that begin at a word: every text of every email is
+# read, and a position inside a word then fails one check instead of one per pattern. The
+# others begin with a line break, "<" or "[", where no word begins: the order between the two
+# sets decides nothing.
+_WORD_LED = [p.removeprefix(r"\b") for p in _PATTERNS if p.startswith(r"\b")]
+_OTHERS = [p for p in _PATTERNS if not p.startswith(r"\b")]
+_INJECTION_RE = re.compile(
+    r"\b(?:"
+    + "|".join(f"(?:{p})" for p in _WORD_LED)
+    + ")|"
+    + "|".join(f"(?:{p})" for p in _OTHERS),
+    re.IGNORECASE,
+)
 
 
 def injection_markers(text: str) -> int:
