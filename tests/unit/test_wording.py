@@ -476,3 +476,17 @@ def test_a_short_line_and_the_subject_end_their_sentence() -> None:
 )
 def test_the_writers_own_dispute_still_counts(text: str) -> None:
     assert Kind.DISPUTE in [h.kind for h in find_wording(text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "please dont contact me again",
+        "i dont recognise this debt at all",
+        "cest une usurpation didentite",
+        "jai un avocat, voyez avec lui",
+        "im represented by a solicitor",
+    ],
+)
+def test_a_phrase_is_found_with_its_apostrophe_left_out(text: str) -> None:
+    assert find_wording(text), text

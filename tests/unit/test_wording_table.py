@@ -97,8 +97,16 @@ def test_a_phrase_whose_first_word_is_one_letter_keeps_its_letters_group_whole(
 
 @pytest.mark.parametrize(
     "phrase",
-    ["q*", "q", "q insolvent", "qu'il conteste", "quit* contact*", "§ 305 inso"],
-    ids=["one-letter stem", "one-letter phrase", "one-letter word", "elision", "stems", "sign"],
+    ["q*", "q", "q insolvent", "qu'il conteste", "quit* contact*", "§ 305 inso", "q'z skint"],
+    ids=[
+        "one-letter stem",
+        "one-letter phrase",
+        "one-letter word",
+        "elision",
+        "stems",
+        "sign",
+        "apostrophe second",
+    ],
 )
 def test_phrases_of_any_start_are_found_where_one_alternation_finds_them(
     monkeypatch: pytest.MonkeyPatch, phrase: str
@@ -116,6 +124,7 @@ def test_phrases_of_any_start_are_found_where_one_alternation_finds_them(
         "l'q insolvent -q insolvent xq insolvent",
         "see § 305 insolvenz, §305 inso",
         "i dispute this debt and q",
+        "q'z skint, qz skint, q z skint, quil conteste",
         "",
     ]
     assert any(reference.search(normalise(text)) for text in texts)

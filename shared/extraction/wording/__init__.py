@@ -154,7 +154,10 @@ def _phrase_body(phrase: str) -> str:
         if word in ("…", "..."):  # NFKC spells the ellipsis as three dots
             parts.append(r"(?:\S+\s+){0,3}")
             continue
-        body = re.escape(word.rstrip("*")) + (r"\w*" if word.endswith("*") else "")
+        # an apostrophe inside a word may be left out, as phones and hurried writers do
+        # ("dont", "jai"); one that ends the literal ("m'*") is all that marks the elision
+        literal = re.sub(r"'(?=.)", "'?", re.escape(word.rstrip("*")))
+        body = literal + (r"\w*" if word.endswith("*") else "")
         parts.append(body + r"\s+")
     pattern = "".join(parts)
     return pattern[: -len(r"\s+")] if pattern.endswith(r"\s+") else pattern
@@ -193,7 +196,7 @@ class _PhraseSearch:
     """
 
     def __init__(self, entries: list[_Entry], order: list[int]) -> None:
-        keys = {i: _start_key(entries[i].phrase) for i in order}
+        keys = {i: _start_keys(entries[i].phrase) for i in order}
         named = {i: f"(?P<p{i}>{_phrase_body(entries[i].phrase)})" for i in order}
         self._everywhere: re.Pattern[str] | None = None
         self._sources: dict[str, str] = {}
@@ -204,8 +207,8 @@ class _PhraseSearch:
             return
         # a key of one letter (a one-letter stem, a one-letter phrase) is tried at every
         # position of that letter, so it joins each two-letter key of the letter too
-        for key in sorted({k for k in keys.values() if k is not None}):
-            members = [i for i in order if keys[i] in (key, key[0])]
+        for key in sorted({k for ks in keys.values() for k in ks or ()}):
+            members = [i for i in order if key in (keys[i] or ()) or key[0] in (keys[i] or ())]
             self._sources[key] = _bounded(named[i] for i in members)
         firsts = sorted({key[0] for key in self._sources})
         self._starts = re.compile(rf"(?<!\w)[{''.join(re.escape(c) for c in firsts)}]")
@@ -241,18 +244,27 @@ def _bounded(alternatives: Iterable[str]) -> str:
     return f"{_WORD_START}(?:{'|'.join(alternatives)}){_WORD_END}"
 
 
-def _start_key(phrase: str) -> str | None:
-    """The two characters every match of ``phrase`` starts with (a one-letter first word: the
-    letter and a space, any space read as one); one character when only that is known; None
-    when the phrase opens with a gap."""
+def _start_keys(phrase: str) -> tuple[str, ...] | None:
+    """The two characters a match of ``phrase`` may start with (a one-letter first word: the
+    letter and a space, any space read as one; one character when only that is known), for its
+    first word as written and, when its second character is an apostrophe, without it; None
+    when the phrase may start anywhere (it opens with a gap, or with an apostrophe)."""
     words = normalise(phrase).split()
     first = words[0]
     literal = first.rstrip("*")
-    if first in ("…", "...") or not literal:
+    if first in ("…", "...") or not literal or literal.startswith("'"):
         return None
-    if len(literal) >= 2:
-        return literal[:2]
-    return literal + " " if first == literal and len(words) > 1 else literal
+    elided = literal[1:2] == "'" and len(literal) > 2  # "j'ai" is also written "jai"
+    spellings = [literal] + ([literal[0] + literal[2:]] if elided else [])
+    keys: list[str] = []
+    for spelling in spellings:
+        if len(spelling) >= 2:
+            keys.append(spelling[:2])
+        elif first == literal and len(words) > 1:
+            keys.append(spelling + " ")
+        else:
+            keys.append(spelling)
+    return tuple(keys)
 
 
 def _compile() -> tuple[_PhraseSearch, list[_Entry]]:
@@ -296,6 +308,10 @@ _EXCEPTIONS = _cues(tuple(c for m in LANGUAGES.values() for c in m.EXCEPTIONS))
 # Negations in any of the languages: stems such as "disput*" serve several of them.
 _NEGATIONS_BEFORE = tuple({c for m in LANGUAGES.values() for c in m.NEGATIONS_BEFORE})
 _NEGATIONS_AFTER = tuple({c for m in LANGUAGES.values() for c in m.NEGATIONS_AFTER})
+# A phrase that opens with a negative word is the second half of the language's own negation
+# ("ce montant n'a aucun fondement", "no tiene ningún fundamento"): the "ne" before it makes
+# one negation with it, it does not reverse it.
+_NEGATIVE_STARTS = ("aucun*", "rien", "jamais", "nessun*", "alcun*", "ningun*", "nada", "nunca")
 # (language, phrase) of the phrases our own letters use too: not read in the quoted history.
 _NOT_IN_QUOTED = frozenset((lang, p) for lang, m in LANGUAGES.items() for p in m.NOT_IN_QUOTED)
 _SENTENCE_END = re.compile(r"[.!?;\n]")
@@ -438,7 +454,12 @@ def _resolved(text: str, left: int, right: int, start: int, end: int) -> bool:
 
 def _negated(text: str, left: int, right: int, start: int, end: int) -> bool:
     words_before = _WORD.findall(text[left:start])
-    if words_before and any(_cue_matches(c, words_before[-1]) for c in _NEGATIONS_BEFORE):
+    concord = any(_cue_matches(c, _WORD.findall(text[start:end])[0]) for c in _NEGATIVE_STARTS)
+    if (
+        words_before
+        and not concord
+        and any(_cue_matches(c, words_before[-1]) for c in _NEGATIONS_BEFORE)
+    ):
         return True
     after = text[end:right]
     # within its clause: "Ich widerspreche, das stimmt nicht" is no "widerspreche nicht"

@@ -388,6 +388,24 @@ PHRASES: dict[str, Kind] = {
     "is not owed": Kind.DISPUTE,
     "were never delivered": Kind.DISPUTE,
     "see the contract": Kind.VALIDATION_REQUEST,
+    # the same acts in everyday words: the money not owed or without basis, someone else
+    # using my details, leave me alone, acting for the debtor
+    "isn't owed": Kind.DISPUTE,
+    "not owed by me": Kind.DISPUTE,
+    "nothing is owed": Kind.DISPUTE,
+    "has no basis": Kind.DISPUTE,
+    "have no basis": Kind.DISPUTE,
+    "no legal basis": Kind.DISPUTE,
+    "not liable for": Kind.DISPUTE,
+    "leave us … alone": Kind.CEASE,
+    "leave me … alone": Kind.CEASE,
+    "acting on … behalf": Kind.ATTORNEY,
+    "letter of authority": Kind.ATTORNEY,
+    "deal with this office": Kind.ATTORNEY,
+    "used my personal details": Kind.IDENTITY_THEFT,
+    "used my data": Kind.IDENTITY_THEFT,
+    "in my name without": Kind.IDENTITY_THEFT,
+    "taken out in my name": Kind.IDENTITY_THEFT,
 }
 
 NEGATIONS_BEFORE: tuple[str, ...] = (
@@ -408,6 +426,8 @@ NEGATIONS_AFTER: tuple[str, ...] = ()
 # Phrases our own letters use too, of the creditor we collect for: they count in what the
 # sender writes (new text, attachments), not in the quoted history where our letters are.
 NOT_IN_QUOTED: tuple[str, ...] = (
+    "acting on … behalf",
+    "letter of authority",
     "our client",
     "we act for",
     "we are acting for",

@@ -179,6 +179,20 @@ PHRASES: dict[str, Kind] = {
     "no he pedido ese": Kind.IDENTITY_THEFT,
     "no he solicitado ningún": Kind.IDENTITY_THEFT,
     "ver el contrato": Kind.VALIDATION_REQUEST,
+    # the same acts in everyday words: the money not owed or without basis, someone else
+    # using my details, leave me alone, acting for the debtor
+    "no la debo": Kind.DISPUTE,
+    "no lo debo": Kind.DISPUTE,
+    "no se la debo": Kind.DISPUTE,
+    "sin fundamento": Kind.DISPUTE,
+    "carece de fundamento": Kind.DISPUTE,
+    "cobro indebido": Kind.DISPUTE,
+    "improcedente": Kind.DISPUTE,
+    "déjenme en paz": Kind.CEASE,
+    "no me vuelvan a llamar": Kind.CEASE,
+    "usado mis datos": Kind.IDENTITY_THEFT,
+    "utilizado mis datos": Kind.IDENTITY_THEFT,
+    "a mi nombre sin": Kind.IDENTITY_THEFT,
 }
 
 NEGATIONS_BEFORE: tuple[str, ...] = ("no", "nunca")

@@ -208,6 +208,22 @@ PHRASES: dict[str, Kind] = {
     "plainte a été déposée": Kind.IDENTITY_THEFT,
     "avec ma carte d'identité": Kind.IDENTITY_THEFT,
     "voir le contrat": Kind.VALIDATION_REQUEST,
+    # the same acts in everyday words: the money not owed or without basis, someone else
+    # using my details, leave me alone, acting for the debtor
+    "n'est pas due": Kind.DISPUTE,
+    "pas redevable": Kind.DISPUTE,
+    "aucune raison d'être": Kind.DISPUTE,
+    "aucun fondement": Kind.DISPUTE,
+    "sans fondement": Kind.DISPUTE,
+    "infondé*": Kind.DISPUTE,
+    "injustifié*": Kind.DISPUTE,
+    "laissez-moi … tranquille": Kind.CEASE,
+    "laissez moi … tranquille": Kind.CEASE,
+    "fichez-moi la paix": Kind.CEASE,
+    "ne m'appelez plus": Kind.CEASE,
+    "utilisé mes données": Kind.IDENTITY_THEFT,
+    "utilisé mes coordonnées": Kind.IDENTITY_THEFT,
+    "à mon nom sans": Kind.IDENTITY_THEFT,
 }
 
 NEGATIONS_BEFORE: tuple[str, ...] = ("ne", "n'*", "pas", "jamais")

@@ -182,6 +182,19 @@ PHRASES: dict[str, Kind] = {
     "vedere il contratto": Kind.VALIDATION_REQUEST,
     "querela": Kind.IDENTITY_THEFT,
     "con la mia carta d'identità": Kind.IDENTITY_THEFT,
+    # the same acts in everyday words: the money not owed or without basis, someone else
+    # using my details, leave me alone, acting for the debtor
+    "non dovut*": Kind.DISPUTE,
+    "nessun fondamento": Kind.DISPUTE,
+    "alcun fondamento": Kind.DISPUTE,
+    "non sono debitore": Kind.DISPUTE,
+    "non sono debitrice": Kind.DISPUTE,
+    "non chiamatemi più": Kind.CEASE,
+    "non contattatemi": Kind.CEASE,
+    "lasciatemi … in pace": Kind.CEASE,
+    "usato i miei dati": Kind.IDENTITY_THEFT,
+    "utilizzato i miei dati": Kind.IDENTITY_THEFT,
+    "a mio nome senza": Kind.IDENTITY_THEFT,
 }
 
 NEGATIONS_BEFORE: tuple[str, ...] = ("non", "mai")
