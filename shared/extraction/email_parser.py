@@ -35,6 +35,7 @@ What is read:
 
 from __future__ import annotations
 
+import codecs
 import io
 import logging
 import re
@@ -428,9 +429,9 @@ def decode_bytes(data: bytes, declared_charset: str | None) -> str:
 
 
 def _utf8_or_cp1252(data: bytes) -> str:
-    """UTF-8 when the bytes are UTF-8 but for a character cut at their end (a part truncated
-    to its limit) or fewer invalid bytes than valid characters beyond ASCII (a stray byte);
-    otherwise Windows-1252."""
+    """Every valid UTF-8 sequence as UTF-8 and every byte that is none as Windows-1252 (but for
+    a character cut at the end, a part truncated to its limit): Latin-1 text keeps its letters,
+    and so does UTF-8 text with a Latin-1 footer a mail gateway added."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -439,12 +440,17 @@ def _utf8_or_cp1252(data: bytes) -> str:
                 return data[: exc.start].decode("utf-8")
             except UnicodeDecodeError:
                 pass
-    text = data.decode("utf-8", errors="replace")
-    invalid = text.count("\ufffd")
-    beyond_ascii = len(text) - len(text.encode("ascii", "ignore"))
-    if beyond_ascii - invalid > invalid:
-        return text
-    return data.decode("cp1252", errors="replace")
+    return data.decode("utf-8", errors=_AS_CP1252)
+
+
+def _bytes_as_cp1252(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return exc.object[exc.start : exc.end].decode("cp1252", errors="replace"), exc.end
+
+
+_AS_CP1252 = "shared.utf8-else-cp1252"
+codecs.register_error(_AS_CP1252, _bytes_as_cp1252)
 
 
 def _message_part(part: Message, acc: _Acc, depth: int, content_type: str, parent: str) -> None:

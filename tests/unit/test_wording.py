@@ -369,7 +369,9 @@ def test_the_grouped_pattern_finds_what_the_ordered_alternation_of_phrases_finds
     order = sorted(
         range(len(entries)), key=lambda i: (-len(entries[i].phrase), "*" in entries[i].phrase)
     )
-    phrases = "|".join(f"(?P<p{i}>{wording._phrase_body(entries[i].phrase)})" for i in order)
+    phrases = "|".join(
+        f"(?P<p{i}>{wording._phrase_body(entries[i].phrase, elided=True)})" for i in order
+    )
     plain = re.compile(f"{wording._WORD_START}(?:{phrases}){wording._WORD_END}")
     rng = random.Random(6)
     edges = ["", " ", "x", "un", "'", "-", ">", ".", "s", "'s", "\n"]
@@ -489,4 +491,32 @@ def test_the_writers_own_dispute_still_counts(text: str) -> None:
     ],
 )
 def test_a_phrase_is_found_with_its_apostrophe_left_out(text: str) -> None:
+    assert find_wording(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Paid today. Acme Ltd is not liable for any damage caused by viruses in this e-mail.",
+        "Kunt u bevestigen dat ik nu niets verschuldigd ben? Ik heb alles betaald.",
+        "Entschuldigen Sie die lange Funkstille, ich war im Krankenhaus. Ich zahle morgen.",
+        "I am acting on my own behalf, I have no solicitor. I will pay 50 a month.",
+        "Désolé pour ce retard injustifié, le virement est parti hier.",
+        "Vous n'avez aucune raison d'être inquiets, je paie vendredi.",
+        "We were disputing the charge last year but it has been resolved.",
+    ],
+)
+def test_everyday_sentences_near_the_topics_hold_nothing(text: str) -> None:
+    assert not find_wording(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No, no la debo.",
+        "Non, non sono debitore di questa somma.",
+        "ce montant n'a aucun fondement",
+    ],
+)
+def test_an_answer_word_or_a_negative_concord_does_not_reverse_a_phrase(text: str) -> None:
     assert find_wording(text), text

@@ -24,7 +24,9 @@ def _reference(entries: list[wording._Entry]) -> re.Pattern[str]:
     )
     # the word bounds written once around the alternation, not around each phrase: the same
     # matches (they depend on the position alone), found ten times sooner
-    phrases = "|".join(f"(?P<p{i}>{wording._phrase_body(entries[i].phrase)})" for i in order)
+    phrases = "|".join(
+        f"(?P<p{i}>{wording._phrase_body(entries[i].phrase, elided=True)})" for i in order
+    )
     return re.compile(f"{wording._WORD_START}(?:{phrases}){wording._WORD_END}")
 
 

@@ -148,15 +148,19 @@ _WORD_START = r"(?:(?<![\w'-])|(?<=\b[ldjmnstc]')|(?<=\bqu')|(?<=ll')|(?<=\bun')
 _WORD_END = r"(?![\w-])"  # what its last word may not precede
 
 
-def _phrase_body(phrase: str) -> str:
+def _phrase_body(phrase: str, *, elided: bool = False) -> str:
+    """The pattern of ``phrase``'s words; with ``elided`` (the phrase tables) an apostrophe
+    inside a word may be left out, as phones and hurried writers do ("dont", "jai"), while one
+    that ends the literal ("m'*") is all that marks the elision. Cues and first-person
+    statements keep theirs: "we're" without it is "were"."""
     parts: list[str] = []
     for word in normalise(phrase).split():
         if word in ("…", "..."):  # NFKC spells the ellipsis as three dots
             parts.append(r"(?:\S+\s+){0,3}")
             continue
-        # an apostrophe inside a word may be left out, as phones and hurried writers do
-        # ("dont", "jai"); one that ends the literal ("m'*") is all that marks the elision
-        literal = re.sub(r"'(?=.)", "'?", re.escape(word.rstrip("*")))
+        literal = re.escape(word.rstrip("*"))
+        if elided:
+            literal = re.sub(r"'(?=.)", "'?", literal)
         body = literal + (r"\w*" if word.endswith("*") else "")
         parts.append(body + r"\s+")
     pattern = "".join(parts)
@@ -197,7 +201,7 @@ class _PhraseSearch:
 
     def __init__(self, entries: list[_Entry], order: list[int]) -> None:
         keys = {i: _start_keys(entries[i].phrase) for i in order}
-        named = {i: f"(?P<p{i}>{_phrase_body(entries[i].phrase)})" for i in order}
+        named = {i: f"(?P<p{i}>{_phrase_body(entries[i].phrase, elided=True)})" for i in order}
         self._everywhere: re.Pattern[str] | None = None
         self._sources: dict[str, str] = {}
         self._compiled: dict[str, re.Pattern[str]] = {}
@@ -453,12 +457,16 @@ def _resolved(text: str, left: int, right: int, start: int, end: int) -> bool:
 
 
 def _negated(text: str, left: int, right: int, start: int, end: int) -> bool:
-    words_before = _WORD.findall(text[left:start])
+    words_before = list(_WORD.finditer(text, left, start))
     concord = any(_cue_matches(c, _WORD.findall(text[start:end])[0]) for c in _NEGATIVE_STARTS)
+    # the sentence's first word alone before a comma is an answer: "No, no la debo" denies the
+    # debt ("I do not, in any way, dispute it" still negates)
+    answer = len(words_before) == 1 and _CLAUSE_END.search(text, words_before[0].end(), start)
     if (
         words_before
         and not concord
-        and any(_cue_matches(c, words_before[-1]) for c in _NEGATIONS_BEFORE)
+        and not answer
+        and any(_cue_matches(c, words_before[-1].group()) for c in _NEGATIONS_BEFORE)
     ):
         return True
     after = text[end:right]

@@ -216,14 +216,6 @@ PHRASES: dict[str, Kind] = {
     # using my details, leave me alone, acting for the debtor
     "schulde … keinen cent": Kind.DISPUTE,
     "nicht geschuldet": Kind.DISPUTE,
-    "nichts schuldig": Kind.DISPUTE,
-    "zu unrecht": Kind.DISPUTE,
-    "nichts damit zu tun": Kind.DISPUTE,
-    "nix damit zu tun": Kind.DISPUTE,
-    "mit … nix zu tun": Kind.DISPUTE,
-    "mit … nichts zu tun": Kind.DISPUTE,
-    "funkstille": Kind.CEASE,
-    "in vollmacht": Kind.ATTORNEY,
     "vertreten … interessen": Kind.ATTORNEY,
     "meine daten benutzt": Kind.IDENTITY_THEFT,
     "meine daten verwendet": Kind.IDENTITY_THEFT,
@@ -236,7 +228,6 @@ NEGATIONS_AFTER: tuple[str, ...] = ("nicht",)
 # Phrases our own letters use too (Inkasso letters speak of "unsere Mandantin"): they count in
 # what the sender writes, not in the quoted history (see en.NOT_IN_QUOTED).
 NOT_IN_QUOTED: tuple[str, ...] = (
-    "in vollmacht",
     "vertreten … interessen",
     "wir zeigen an",
     "zeigen wir an",

@@ -392,20 +392,14 @@ PHRASES: dict[str, Kind] = {
     # using my details, leave me alone, acting for the debtor
     "isn't owed": Kind.DISPUTE,
     "not owed by me": Kind.DISPUTE,
-    "nothing is owed": Kind.DISPUTE,
     "has no basis": Kind.DISPUTE,
     "have no basis": Kind.DISPUTE,
     "no legal basis": Kind.DISPUTE,
-    "not liable for": Kind.DISPUTE,
     "leave us … alone": Kind.CEASE,
     "leave me … alone": Kind.CEASE,
-    "acting on … behalf": Kind.ATTORNEY,
-    "letter of authority": Kind.ATTORNEY,
     "deal with this office": Kind.ATTORNEY,
     "used my personal details": Kind.IDENTITY_THEFT,
     "used my data": Kind.IDENTITY_THEFT,
-    "in my name without": Kind.IDENTITY_THEFT,
-    "taken out in my name": Kind.IDENTITY_THEFT,
 }
 
 NEGATIONS_BEFORE: tuple[str, ...] = (
@@ -426,8 +420,8 @@ NEGATIONS_AFTER: tuple[str, ...] = ()
 # Phrases our own letters use too, of the creditor we collect for: they count in what the
 # sender writes (new text, attachments), not in the quoted history where our letters are.
 NOT_IN_QUOTED: tuple[str, ...] = (
-    "acting on … behalf",
-    "letter of authority",
+    "has no basis",
+    "no legal basis",
     "our client",
     "we act for",
     "we are acting for",
@@ -475,6 +469,11 @@ NOT_IN_QUOTED: tuple[str, ...] = (
 
 # Wording that holds a phrase and means something else: a phrase overlapping one does not count.
 EXCEPTIONS: tuple[str, ...] = (
+    # a company's e-mail disclaimer disclaims its liability for what the message carries
+    "not liable for any damage",
+    "not liable for any loss",
+    "not liable for any errors",
+    "not liable for any viruses",
     # a company's e-mail disclaimer names the courts for disputes arising out of the message
     # (or its contracts) in every message it sends
     "dispute arising out of",

@@ -187,12 +187,10 @@ PHRASES: dict[str, Kind] = {
     "sin fundamento": Kind.DISPUTE,
     "carece de fundamento": Kind.DISPUTE,
     "cobro indebido": Kind.DISPUTE,
-    "improcedente": Kind.DISPUTE,
     "déjenme en paz": Kind.CEASE,
     "no me vuelvan a llamar": Kind.CEASE,
     "usado mis datos": Kind.IDENTITY_THEFT,
     "utilizado mis datos": Kind.IDENTITY_THEFT,
-    "a mi nombre sin": Kind.IDENTITY_THEFT,
 }
 
 NEGATIONS_BEFORE: tuple[str, ...] = ("no", "nunca")
@@ -200,6 +198,8 @@ NEGATIONS_AFTER: tuple[str, ...] = ()
 
 # Phrases our own letters use too, of the creditor we collect for (see en.NOT_IN_QUOTED).
 NOT_IN_QUOTED: tuple[str, ...] = (
+    "sin fundamento",
+    "carece de fundamento",
     "como abogado de",
     "como abogada de",
     "soy el abogado",

@@ -212,18 +212,14 @@ PHRASES: dict[str, Kind] = {
     # using my details, leave me alone, acting for the debtor
     "n'est pas due": Kind.DISPUTE,
     "pas redevable": Kind.DISPUTE,
-    "aucune raison d'être": Kind.DISPUTE,
     "aucun fondement": Kind.DISPUTE,
     "sans fondement": Kind.DISPUTE,
-    "infondé*": Kind.DISPUTE,
-    "injustifié*": Kind.DISPUTE,
     "laissez-moi … tranquille": Kind.CEASE,
     "laissez moi … tranquille": Kind.CEASE,
     "fichez-moi la paix": Kind.CEASE,
     "ne m'appelez plus": Kind.CEASE,
     "utilisé mes données": Kind.IDENTITY_THEFT,
     "utilisé mes coordonnées": Kind.IDENTITY_THEFT,
-    "à mon nom sans": Kind.IDENTITY_THEFT,
 }
 
 NEGATIONS_BEFORE: tuple[str, ...] = ("ne", "n'*", "pas", "jamais")
@@ -232,6 +228,8 @@ NEGATIONS_AFTER: tuple[str, ...] = ("pas", "jamais")
 # Phrases our own letters use too, of the creditor we collect for or explaining a right ("en cas
 # de contestation, écrivez-nous"): not read in the quoted history (see en.NOT_IN_QUOTED).
 NOT_IN_QUOTED: tuple[str, ...] = (
+    "aucun fondement",
+    "sans fondement",
     "contestation",
     "notre client",
     "notre cliente",

@@ -184,7 +184,6 @@ PHRASES: dict[str, Kind] = {
     "con la mia carta d'identità": Kind.IDENTITY_THEFT,
     # the same acts in everyday words: the money not owed or without basis, someone else
     # using my details, leave me alone, acting for the debtor
-    "non dovut*": Kind.DISPUTE,
     "nessun fondamento": Kind.DISPUTE,
     "alcun fondamento": Kind.DISPUTE,
     "non sono debitore": Kind.DISPUTE,
@@ -194,7 +193,6 @@ PHRASES: dict[str, Kind] = {
     "lasciatemi … in pace": Kind.CEASE,
     "usato i miei dati": Kind.IDENTITY_THEFT,
     "utilizzato i miei dati": Kind.IDENTITY_THEFT,
-    "a mio nome senza": Kind.IDENTITY_THEFT,
 }
 
 NEGATIONS_BEFORE: tuple[str, ...] = ("non", "mai")
@@ -202,6 +200,8 @@ NEGATIONS_AFTER: tuple[str, ...] = ()
 
 # Phrases our own letters use too, of the creditor we collect for (see en.NOT_IN_QUOTED).
 NOT_IN_QUOTED: tuple[str, ...] = (
+    "nessun fondamento",
+    "alcun fondamento",
     "il nostro cliente",
     "la nostra cliente",
     "il mio cliente",

@@ -176,16 +176,11 @@ PHRASES: dict[str, Kind] = {
     "aangifte bij de politie": Kind.IDENTITY_THEFT,
     # the same acts in everyday words: the money not owed or without basis, someone else
     # using my details, leave me alone, acting for the debtor
-    "niet verschuldigd": Kind.DISPUTE,
-    "niets verschuldigd": Kind.DISPUTE,
-    "niets schuldig": Kind.DISPUTE,
-    "geen grond": Kind.DISPUTE,
     "laat me … met rust": Kind.CEASE,
     "laat mij … met rust": Kind.CEASE,
     "bel me niet meer": Kind.CEASE,
     "mijn gegevens gebruikt": Kind.IDENTITY_THEFT,
     "mijn gegevens misbruikt": Kind.IDENTITY_THEFT,
-    "op mijn naam zonder": Kind.IDENTITY_THEFT,
 }
 
 NEGATIONS_BEFORE: tuple[str, ...] = ("niet", "geen", "nooit")
