@@ -408,11 +408,11 @@ _META_SCAN_BYTES = 4096
 def decode_bytes(data: bytes, declared_charset: str | None) -> str:
     """Decode with the declared charset (or its usual superset); bad bytes are replaced.
 
-    Without a declared charset, or with UTF-8 declared (:func:`_utf8_or_cp1252`): UTF-8, unless
-    the bytes are mostly not UTF-8, then Windows-1252. 8-bit mail that names no charset is
-    Latin-1 or Windows-1252 in practice, which decodes all of it, and so is mail that names
-    UTF-8 by a form's or a script's default while its text was typed in Latin-1: read as UTF-8,
-    every accented letter of it would be lost ("f\ufffdr" for "für")."""
+    Without a declared charset, or with UTF-8 declared (:func:`_utf8_or_cp1252`): what is valid
+    UTF-8 as UTF-8, each other byte as Windows-1252. 8-bit mail that names no charset is Latin-1
+    or Windows-1252 in practice, and so is mail that names UTF-8 by a form's or a script's
+    default while its text was typed in Latin-1: read as UTF-8 alone, every accented letter of
+    it would be lost ("f\ufffdr" for "für")."""
     if declared_charset is None:
         return _utf8_or_cp1252(data)
     charset = declared_charset.strip().strip('"').lower()
