@@ -460,7 +460,7 @@ def _negated(text: str, left: int, right: int, start: int, end: int) -> bool:
     words_before = list(_WORD.finditer(text, left, start))
     concord = any(_cue_matches(c, _WORD.findall(text[start:end])[0]) for c in _NEGATIVE_STARTS)
     # the sentence's first word alone before a comma is an answer: "No, no la debo" denies the
-    # debt ("I do not, in any way, dispute it" still negates)
+    # debt, where "no no la debo" or "I do not dispute" is read as negated
     answer = len(words_before) == 1 and _CLAUSE_END.search(text, words_before[0].end(), start)
     if (
         words_before
