@@ -190,7 +190,7 @@ class _PhraseSearch:
     as a whole word) finds: the same matches, the same phrase for each.
 
     Every email is searched, so it is not that alternation: tried at every character, it costs
-    about 2 µs per character with 1,200 phrases. A phrase can start only where a word does, and
+    about 2 µs per character with some 1,250 phrases. A phrase can start only where a word does, and
     only where the text's first two characters are its own (a one-letter first word such as
     "i" or "e": that letter and a space), so the word starts are found with one small pattern
     and each is tried against the phrases of its two characters alone, in the table's order.
